@@ -1,0 +1,58 @@
+// The seam between the manager (main thread: protocol, routing, shadow console) and one monitor's
+// machine (its own worker thread: CPU, RAM, devices, SBI). Both sides import these types; neither
+// reaches into the other. Messages go over a MessageChannel; the manager also bumps `wake` so a
+// worker sleeping in Atomics.wait (idle guest) notices them at once.
+
+/** How the machine is built. Sent as `workerData` when the worker starts. */
+export interface MachineConfig {
+  monitorId: number;
+  /** Guest RAM in MiB (`mem=`). */
+  memoryMiB: number;
+  /** The coLinux boot line (every token the daemon did not consume), goes to /chosen/bootargs. */
+  bootLine: string;
+  /** `cocon=` geometry; the guest console is virtio-console port hvc0. */
+  console: { cols: number; rows: number };
+  /** cobdN / hdX / sdX, each a virtio-blk device whose serial id is `cobd<index>`. */
+  blockDevices: Array<{ index: number; path: string; readOnly: boolean; aliases: string[] }>;
+  /** ethN: a virtio-net device whose frames go to and from module CONET0+unit. */
+  netDevices: Array<{ unit: number; mac: string }>;
+  /** ttysN: 16550A UART N, bytes to and from module SERIAL0+unit. */
+  serialPorts: number[];
+  /** cofsN: virtio-9p export of a host directory, mount tag `cofs<unit>`. */
+  sharedDirs: Array<{ unit: number; path: string; readOnly: boolean }>;
+  /** `firmware=`: an M-mode firmware ELF or binary (e.g. OpenSBI fw_jump) loaded at 0x8000_0000;
+   *  the kernel then goes to 0x8020_0000 and the built-in SBI is off. */
+  firmwarePath?: string;
+  /** Int32Array over this: [0] is bumped and notified by the manager after each post. */
+  wake: SharedArrayBuffer;
+  /** The port the worker receives `ToMachine` on and posts `FromMachine` to. */
+  port: MessagePort;
+}
+
+/** Manager → machine. */
+export type ToMachine =
+  /** One allocatable ELF section: `offset` from the kernel image's load address (0x8020_0000);
+   *  `data` absent means zero-fill of `size` bytes. */
+  | { type: 'load-section'; offset: number; size: number; data?: Uint8Array }
+  | { type: 'load-initrd'; data: Uint8Array }
+  /** Begin executing; `entryOffset` = ELF entry − image start. */
+  | { type: 'start'; entryOffset: number }
+  /** Back to power-on state: RAM cleared, devices reset, configuration kept (REBOOT path). */
+  | { type: 'reset' }
+  /** Bytes for the guest from a module: CONSOLE keystrokes, CONET0+n frames, SERIAL0+n bytes. */
+  | { type: 'message'; module: number; data: Uint8Array }
+  /** A graceful request to the guest (the init on hvc1 turns it into sync+poweroff/reboot). */
+  | { type: 'power'; action: 'shutdown' | 'reboot' | 'poweroff' | 'ctrl-alt-del' }
+  /** Stop immediately (hard power off); the worker posts `terminated` and exits. */
+  | { type: 'stop'; reason: number };
+
+/** Machine → manager. */
+export type FromMachine =
+  /** Guest output for a module: CONSOLE bytes (hvc0), PRINTK (kernel log lines via the SBI
+   *  console), CONET0+n frames, SERIAL0+n bytes. */
+  | { type: 'output'; module: number; data: Uint8Array }
+  /** The guest ended; `reason` is a coLinux termination reason (POWEROFF, REBOOT, HALT, PANIC…). */
+  | { type: 'terminated'; reason: number; text?: string }
+  /** Counters for INFO / --status-driver. */
+  | { type: 'stats'; instret: number; hostMs: number; droppedFrames: number }
+  | { type: 'error'; message: string };

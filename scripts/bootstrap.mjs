@@ -1,0 +1,36 @@
+// Installs what is missing, then builds what is stale. Runs on the machine's Node 20 (plain ESM, no
+// TypeScript), because it is what brings Node 24 into node_modules in the first place.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const step = (msg) => process.stderr.write(`bootstrap: ${msg}\n`);
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const newest = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newest(p) : mtime(p));
+  }, 0);
+
+const stamp = join(root, 'node_modules', '.modules.yaml');
+if (mtime(stamp) < mtime(join(root, 'pnpm-lock.yaml')) || !existsSync(join(root, 'node_modules', '.bin', 'node'))) {
+  step('installing dependencies with pnpm 10 (first run only)');
+  execFileSync('npx', ['-y', 'pnpm@10.34.9', 'install', '--frozen-lockfile', '--reporter=append-only'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+// The CPU core is AssemblyScript compiled to WebAssembly; rebuild it when any of its sources is newer.
+const core = join(root, 'packages', 'monitor-core');
+const wasm = join(core, 'build', 'cpu.wasm');
+const cpuSrc = join(core, 'src', 'machine', 'cpu');
+if (existsSync(cpuSrc) && newest(cpuSrc) > mtime(wasm)) {
+  step('compiling the RISC-V CPU core (AssemblyScript -> WebAssembly)');
+  execFileSync(join(root, 'node_modules', '.bin', 'node'), [join(core, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), 'src/machine/cpu/index.ts', '--config', 'asconfig.json'], {
+    cwd: core,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
