@@ -34,3 +34,15 @@ if (existsSync(cpuSrc) && newest(cpuSrc) > mtime(wasm)) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
+
+// examples/default.conf boots with guest/run/root.ext2 as cobd0. The guest writes to it, so it is a
+// private copy of the shipped (compressed) image, made once and then left alone.
+const shippedRoot = join(root, 'guest', 'images', 'root.ext2.gz');
+const runRoot = join(root, 'guest', 'run', 'root.ext2');
+if (existsSync(shippedRoot) && !existsSync(runRoot)) {
+  step('creating guest/run/root.ext2 from the shipped root image');
+  const { gunzipSync } = await import('node:zlib');
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  mkdirSync(dirname(runRoot), { recursive: true });
+  writeFileSync(runRoot, gunzipSync(readFileSync(shippedRoot)));
+}
