@@ -1,0 +1,299 @@
+// The client side of the manager protocol: what coLinux's user-mode libraries did with
+// DeviceIoControl + ReadFile/WriteFile on \\.\CoLinuxDriver, over one stream connection.
+import { EventEmitter } from 'node:events';
+import { EndReason, ManagerIoctl, Module, MonitorOp, PROTOCOL_VERSION, Rc } from './codes.ts';
+import { endpointPath } from './endpoint.ts';
+import { ManagerError } from './errors.ts';
+import { FrameDecoder, FrameError, FrameKind, LOAD_CHUNK, encodeFrame, type Frame } from './frame.ts';
+import {
+  AttachFlag, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeRunResult, decodeStatusReply, decodeStatusVersion,
+  decodeText, encodeAttach, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
+} from './bodies.ts';
+import { MAX_RECORD_DATA, LINUX_MESSAGE_HEADER_SIZE, decodeRecords, encodeRecords, recordToLinux, toMessage } from './records.ts';
+import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
+import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
+
+export type EndCause = 'monitor-closed' | 'taken-over' | 'disconnected';
+
+export interface ConnectOptions {
+  env?: NodeJS.ProcessEnv;
+  transport?: TransportName;
+  timeoutMs?: number;
+}
+
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  okRcs?: number[];
+  what: string;
+}
+
+const ioctlNames = new Map<number, string>(Object.entries(ManagerIoctl).map(([n, v]) => [v, n]));
+const opNames = new Map<number, string>(Object.entries(MonitorOp).map(([n, v]) => [v, n]));
+
+export class ManagerClient extends EventEmitter {
+  private readonly conn: Connection;
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private readonly logListeners = new Map<number, (line: string | null) => void>();
+  private nextSeq = 1;
+  private closing = false;
+  private ended = false;
+  /** The monitor this connection created or attached to. */
+  monitorId: number | undefined;
+
+  private constructor(conn: Connection) {
+    super();
+    this.conn = conn;
+    conn.onData((chunk) => this.receive(chunk));
+    conn.onClose(() => this.closed());
+  }
+
+  static async connect(opts: ConnectOptions = {}): Promise<ManagerClient> {
+    const env = opts.env ?? process.env;
+    const transport = selectTransport(opts.transport, env);
+    const conn = await transport.connect(endpointPath(env), opts.timeoutMs ?? 5000);
+    return new ManagerClient(conn);
+  }
+
+  // ---- manager ioctls ---------------------------------------------------------------------
+  async status(): Promise<ManagerStatus> {
+    const f = await this.request(ManagerIoctl.STATUS, encodeStatusRequest(PROTOCOL_VERSION), 'STATUS', [Rc.VERSION_MISMATCHED]);
+    const theirs = f.body.length >= 4 ? decodeStatusVersion(f.body) : -1;
+    if (f.rc === Rc.VERSION_MISMATCHED || theirs !== PROTOCOL_VERSION) {
+      throw new ManagerError(Rc.VERSION_MISMATCHED, `manager speaks protocol version ${theirs}, this program speaks ${PROTOCOL_VERSION}: stop the manager (colinux-daemon --remove-driver) and use matching programs`);
+    }
+    return decodeStatusReply(f.body);
+  }
+
+  async list(): Promise<MonitorInfo[]> {
+    return decodeMonitorList((await this.request(ManagerIoctl.MONITOR_LIST, new Uint8Array(0), 'MONITOR_LIST')).body);
+  }
+
+  async info(): Promise<ManagerInfo> {
+    return decodeInfo((await this.request(ManagerIoctl.INFO, new Uint8Array(0), 'INFO')).body);
+  }
+
+  async create(id: number, config: MonitorConfig): Promise<void> {
+    await this.request(ManagerIoctl.CREATE, encodeCreate(id, config), 'CREATE');
+    this.monitorId = id;
+  }
+
+  /** `watch`: read-only observer of the modules' output (console-nt --read-only). */
+  async attach(id: number, modules: number[], opts: { force?: boolean; watch?: boolean } = {}): Promise<void> {
+    const flags = (opts.force ? AttachFlag.FORCE : 0) | (opts.watch ? AttachFlag.WATCH : 0);
+    await this.request(ManagerIoctl.ATTACH, encodeAttach({ id, flags, modules }), 'ATTACH');
+    this.monitorId = id;
+    this.ended = false;
+  }
+
+  /** Stops the manager (our SHUTDOWN ioctl); refused while monitors run. */
+  async shutdownManager(): Promise<void> {
+    await this.request(ManagerIoctl.SHUTDOWN, new Uint8Array(0), 'SHUTDOWN');
+  }
+
+  /** DEBUG_READER: the manager's structured (pino JSON) log lines, live, until close(). */
+  debugLog(): AsyncIterable<string> {
+    const seq = this.allocSeq();
+    const queue: Array<string | null> = [];
+    let wake: (() => void) | undefined;
+    this.logListeners.set(seq, (line) => {
+      queue.push(line);
+      wake?.();
+    });
+    const started = this.requestWithSeq(seq, ManagerIoctl.DEBUG_READER, new Uint8Array(0), 'DEBUG_READER');
+    started.catch((err: Error) => {
+      queue.push(null);
+      wake?.();
+      return err;
+    });
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+            const line = queue.shift();
+            if (line === null || line === undefined) break;
+            yield line;
+          }
+          await started;
+        } finally {
+          self.logListeners.delete(seq);
+        }
+      },
+    };
+  }
+
+  // ---- monitor ops ------------------------------------------------------------------------
+  async loadSection(offset: number, size: number, data?: Uint8Array): Promise<void> {
+    if (!data) {
+      await this.monitorOp(MonitorOp.LOAD_SECTION, encodeLoadSection({ offset, size }));
+      return;
+    }
+    if (data.length !== size) throw new RangeError(`loadSection: size ${size} but ${data.length} data bytes`);
+    // Sections can be larger than one frame; chunks are independent loads at increasing offsets.
+    const parts: Array<Promise<Frame>> = [];
+    for (let at = 0; at < size || (size === 0 && at === 0); at += LOAD_CHUNK) {
+      const chunk = data.subarray(at, Math.min(size, at + LOAD_CHUNK));
+      parts.push(this.monitorOp(MonitorOp.LOAD_SECTION, encodeLoadSection({ offset: offset + at, size: chunk.length, data: chunk })));
+      if (size === 0) break;
+    }
+    await Promise.all(parts);
+  }
+
+  async loadInitrd(data: Uint8Array): Promise<void> {
+    const parts: Array<Promise<Frame>> = [];
+    for (let at = 0; at < data.length || (data.length === 0 && at === 0); at += LOAD_CHUNK) {
+      parts.push(this.monitorOp(MonitorOp.LOAD_INITRD, encodeInitrdChunk({ total: data.length, offset: at, data: data.subarray(at, at + LOAD_CHUNK) })));
+      if (data.length === 0) break;
+    }
+    await Promise.all(parts);
+  }
+
+  async start(entryOffset: number): Promise<void> {
+    await this.monitorOp(MonitorOp.START, encodeStart(entryOffset));
+  }
+
+  /** Long-poll: resolves when the guest terminates, or after a few seconds with RUNNING. */
+  async run(): Promise<RunResult> {
+    return decodeRunResult((await this.monitorOp(MonitorOp.RUN, undefined, [Rc.INSTANCE_TERMINATED])).body);
+  }
+
+  async getState(): Promise<RunResult> {
+    return decodeRunResult((await this.monitorOp(MonitorOp.GET_STATE)).body);
+  }
+
+  async getConsole(): Promise<Uint8Array> {
+    return (await this.getConsoleScreen()).data;
+  }
+
+  async getConsoleScreen(): Promise<ConsoleScreen> {
+    return decodeConsoleScreen((await this.monitorOp(MonitorOp.GET_CONSOLE)).body);
+  }
+
+  async reset(): Promise<void> {
+    await this.monitorOp(MonitorOp.RESET);
+  }
+
+  async closeMonitor(): Promise<void> {
+    await this.monitorOp(MonitorOp.CLOSE);
+    this.monitorId = undefined;
+  }
+
+  // ---- messages ---------------------------------------------------------------------------
+  /** Bytes for the guest from module `from` (to = LINUX, wrapped in co_linux_message_t). */
+  send(from: number, data: Uint8Array): void {
+    if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
+    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordToLinux(from, data)])));
+  }
+
+  /** Graceful power request (colinux.md 3.9), from = DAEMON. */
+  power(action: number): void {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, action, true);
+    this.send(Module.DAEMON, payload);
+  }
+
+  async close(): Promise<void> {
+    if (this.conn.closed) return;
+    this.closing = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.conn.destroy();
+        resolve();
+      }, 2000);
+      this.conn.onClose(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.conn.end();
+    });
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+  private allocSeq(): number {
+    const seq = this.nextSeq;
+    this.nextSeq = this.nextSeq >= 0xffffffff ? 1 : this.nextSeq + 1;
+    return seq;
+  }
+
+  private request(ioctl: number, body: Uint8Array, what: string, okRcs?: number[]): Promise<Frame> {
+    return this.requestWithSeq(this.allocSeq(), ioctl, body, what, okRcs);
+  }
+
+  private requestWithSeq(seq: number, ioctl: number, body: Uint8Array, what: string, okRcs?: number[]): Promise<Frame> {
+    if (this.conn.closed) return Promise.reject(new ManagerError(Rc.BROKEN_PIPE, `${what}: manager connection is closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject, okRcs, what });
+      this.conn.write(encodeFrame(FrameKind.REQUEST, ioctl, seq, 0, body));
+    });
+  }
+
+  private monitorOp(op: number, tail?: Uint8Array, okRcs?: number[]): Promise<Frame> {
+    return this.request(ManagerIoctl.MONITOR, encodeMonitorOp(op, tail), opNames.get(op) ?? `MONITOR op ${op}`, okRcs);
+  }
+
+  private receive(chunk: Uint8Array): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.emit('protocol-error', err as FrameError);
+      this.conn.destroy();
+      return;
+    }
+    for (const f of frames) this.dispatch(f);
+  }
+
+  private dispatch(f: Frame): void {
+    switch (f.kind) {
+      case FrameKind.REPLY: {
+        const p = this.pending.get(f.seq);
+        if (!p) return;
+        this.pending.delete(f.seq);
+        if (f.rc >= 0 || p.okRcs?.includes(f.rc)) p.resolve(f);
+        else p.reject(new ManagerError(f.rc, `${p.what}: ${decodeText(f.body) || 'refused by the manager'}`));
+        return;
+      }
+      case FrameKind.MESSAGES: {
+        let records;
+        try {
+          records = decodeRecords(f.body);
+        } catch (err) {
+          this.emit('protocol-error', err);
+          this.conn.destroy();
+          return;
+        }
+        for (const r of records) this.emit('message', toMessage(r) satisfies Message);
+        return;
+      }
+      case FrameKind.END: {
+        const cause: EndCause = f.code === EndReason.TAKEN_OVER ? 'taken-over' : 'monitor-closed';
+        if (cause === 'monitor-closed') this.monitorId = undefined;
+        this.ended = true;
+        this.emit('end', cause, decodeText(f.body));
+        return;
+      }
+      case FrameKind.LOG:
+        this.logListeners.get(f.seq)?.(decodeText(f.body));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private closed(): void {
+    for (const [, p] of this.pending) p.reject(new ManagerError(Rc.BROKEN_PIPE, `${p.what}: manager connection closed`));
+    this.pending.clear();
+    for (const [, fn] of this.logListeners) fn(null);
+    if (!this.closing && !this.ended) {
+      this.ended = true;
+      this.emit('end', 'disconnected', 'the manager closed the connection');
+    }
+  }
+}
+
+export function ioctlName(code: number): string {
+  return ioctlNames.get(code) ?? `IOCTL_0x${code.toString(16)}`;
+}

@@ -1,0 +1,55 @@
+// On-demand start of the manager, as colinux-daemon loads coLinux's driver when it is absent.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagerClient } from './client.ts';
+import { runtimeDir } from './endpoint.ts';
+
+/** The monitor-core bin; COLINUX_MONITOR_CORE overrides (tests, packaged installs). */
+export function managerBinPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.COLINUX_MONITOR_CORE) return env.COLINUX_MONITOR_CORE;
+  return fileURLToPath(new URL('../../monitor-core/bin/colinux-monitor-core.js', import.meta.url));
+}
+
+/** Resolves when something answers STATUS at the endpoint (true), or false after `timeoutMs`. */
+export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const c = await ManagerClient.connect({ env, timeoutMs: 1000 });
+      try {
+        await c.status();
+        return true;
+      } finally {
+        await c.close();
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return false;
+}
+
+/**
+ * Spawns `process.execPath <monitor-core bin> --serve` detached (its log goes to manager.log in the
+ * runtime dir) and waits until the endpoint answers STATUS. Two callers racing is fine: the
+ * manager's lock lets one serve and the other exit, and both callers see the winner answer.
+ */
+export async function startManager(env: NodeJS.ProcessEnv = process.env, timeoutMs = 15000): Promise<void> {
+  const dir = runtimeDir(env);
+  const logFd = fs.openSync(path.join(dir, 'manager.log'), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [managerBinPath(env), '--serve'], {
+      env,
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
+    child.unref();
+  } finally {
+    fs.closeSync(logFd);
+  }
+  if (!(await waitForManager(env, timeoutMs))) {
+    throw new Error(`the manager did not answer at ${path.join(dir, 'manager.sock')} within ${timeoutMs} ms; see ${path.join(dir, 'manager.log')}`);
+  }
+}
