@@ -1,0 +1,97 @@
+// The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
+import {
+  EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, TLB_END,
+} from './layout';
+import {
+  csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, priv, resetCsrs, retired,
+  setMip, setPrivilege, updateTimerCompare,
+} from './csr';
+import { clearException, flushTlb as dropTranslations, setRamSize, setTohostAddr } from './mmu';
+import { enterTrap, interruptCause, pendingInterrupt } from './trap';
+import { dropReservation, execute, exitReason, setExitReason, setSbiMode } from './interpreter';
+import { buildRvcTable } from './rvc';
+
+export function ramBase(): u32 {
+  return RAM_BASE;
+}
+export function romBase(): u32 {
+  return ROM_BASE;
+}
+export function statePtr(): u32 {
+  return STATE;
+}
+
+let rvcReady = false;
+
+export function init(ramSize: u32): void {
+  // AssemblyScript's static data must end below the TLBs' neighbour, guest RAM.
+  if (<u32>__heap_base > RAM_BASE) unreachable();
+  if (!rvcReady) {
+    buildRvcTable();
+    rvcReady = true;
+  }
+  setRamSize(<u64>ramSize);
+  memory.fill(STATE, 0, TLB_END - STATE);
+  resetCsrs();
+  dropTranslations();
+  clearException();
+  dropReservation();
+  setExitReason(-1);
+  store<i64>(PC_OFF, 0x1000);
+  store<i32>(PRIV_OFF, 3);
+}
+
+export function run(budget: i32): i32 {
+  if (load<i32>(PRIV_OFF) != priv) setPrivilege(load<i32>(PRIV_OFF));
+  let pc = load<i64>(PC_OFF);
+  setExitReason(-1);
+  updateTimerCompare();
+  let left: i64 = budget;
+  while (true) {
+    const irq = pendingInterrupt();
+    if (irq >= 0) {
+      dropReservation();
+      pc = enterTrap(interruptCause(irq), 0, pc);
+    }
+    if (left <= 0) break;
+    const before = retired;
+    pc = execute(pc, left);
+    left -= retired - before;
+    if (exitReason >= 0) break;
+  }
+  store<i64>(PC_OFF, pc);
+  store<i32>(PRIV_OFF, priv);
+  return exitReason >= 0 ? exitReason : EXIT_BUDGET;
+}
+
+export function setPending(mask: i32): void {
+  setMip(mip | <i64>mask);
+}
+export function clearPending(mask: i32): void {
+  setMip(mip & ~(<i64>mask));
+}
+export function setSbiInMonitor(on: i32): void {
+  setSbiMode(on != 0);
+}
+export function setTohost(addr: u32): void {
+  setTohostAddr(<u64>addr);
+}
+export function csrRead(csr: i32): i64 {
+  return rawCsrRead(csr);
+}
+export function csrWrite(csr: i32, v: i64): void {
+  rawCsrWrite(csr, v);
+}
+export function setPc(pc: i64): void {
+  store<i64>(PC_OFF, pc);
+}
+export function setPriv(p: i32): void {
+  setPrivilege(p);
+  store<i32>(PRIV_OFF, p);
+}
+export function flushTlb(): void {
+  dropTranslations();
+}
+export function instret(): i64 {
+  return retired;
+}

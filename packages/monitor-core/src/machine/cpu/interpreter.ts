@@ -1,0 +1,582 @@
+// The instruction decoder and execution loop (RV64IMAFDC + Zicsr + Zifencei + privileged
+// instructions). This is the one long file of the core: a single switch loop, as in TinyEMU, so
+// locals (pc, the code page pointer, the budget) stay in wasm locals across instructions.
+//
+// Fast paths: instruction fetch reads through `pc + codeAdd` while pc stays in the same page;
+// loads/stores compare one TLB tag whose low bits also reject misaligned accesses (those take the
+// slow path, which supports them). Anything that changes privilege, translation or interrupt
+// enables ends the block so run() can take interrupts and the code page is looked up afresh.
+import {
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, TLB_READ, TLB_WRITE, getX, setX,
+  setF, getF,
+} from './layout';
+import {
+  CAUSE_BREAKPOINT, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
+  excCause, excTval, fetchHalfSlow, flushTlb, loadSlow, raise, storeSlow, clearException,
+} from './mmu';
+import {
+  MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
+  MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, csrFault, csrReadChecked,
+  csrWriteChecked, markFpDirty, mepc, mie, mip, mstatus, priv, retired, sepc, setMstatusRaw,
+  setPrivilege, addRetired,
+} from './csr';
+import { enterTrap } from './trap';
+import { executeFma, executeOpFp } from './fp-exec';
+
+/** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
+export let exitReason: i32 = -1;
+export let sbiInMonitor: bool = false;
+/** LR/SC reservation: the wasm address of the reserved word, -1 for none. */
+let reservation: i64 = -1;
+
+export function setExitReason(r: i32): void { exitReason = r; }
+export function setSbiMode(on: bool): void { sbiInMonitor = on; }
+export function dropReservation(): void { reservation = -1; }
+
+const BOX: i64 = <i64>0xffffffff00000000;
+const PAGE: i64 = 0xfff;
+
+// --- memory fast paths (TLB tag = page address; misaligned addresses never match) ---
+@inline function tlbIndex(tlb: u32, va: i64): u32 {
+  return tlb + ((<u32>(va >>> 12) & 255) << 4);
+}
+@inline function ld8(va: i64): i64 {
+  const e = tlbIndex(TLB_READ, va);
+  if (load<i64>(e) == (va & ~PAGE)) return <i64>load<u8>(<u32>(va + load<i64>(e, 8)));
+  return loadSlow(va, 1);
+}
+@inline function ld16(va: i64): i64 {
+  const e = tlbIndex(TLB_READ, va);
+  if (load<i64>(e) == (va & ~0xffe)) return <i64>load<u16>(<u32>(va + load<i64>(e, 8)));
+  return loadSlow(va, 2);
+}
+@inline function ld32(va: i64): i64 {
+  const e = tlbIndex(TLB_READ, va);
+  if (load<i64>(e) == (va & ~0xffc)) return <i64>load<u32>(<u32>(va + load<i64>(e, 8)));
+  return loadSlow(va, 4);
+}
+@inline function ld64(va: i64): i64 {
+  const e = tlbIndex(TLB_READ, va);
+  if (load<i64>(e) == (va & ~0xff8)) return load<i64>(<u32>(va + load<i64>(e, 8)));
+  return loadSlow(va, 8);
+}
+@inline function st8(va: i64, v: i64): void {
+  const e = tlbIndex(TLB_WRITE, va);
+  if (load<i64>(e) == (va & ~PAGE)) store<u8>(<u32>(va + load<i64>(e, 8)), <u8>v);
+  else storeSlow(va, 1, v);
+}
+@inline function st16(va: i64, v: i64): void {
+  const e = tlbIndex(TLB_WRITE, va);
+  if (load<i64>(e) == (va & ~0xffe)) store<u16>(<u32>(va + load<i64>(e, 8)), <u16>v);
+  else storeSlow(va, 2, v);
+}
+@inline function st32(va: i64, v: i64): void {
+  const e = tlbIndex(TLB_WRITE, va);
+  if (load<i64>(e) == (va & ~0xffc)) store<u32>(<u32>(va + load<i64>(e, 8)), <u32>v);
+  else storeSlow(va, 4, v);
+}
+@inline function st64(va: i64, v: i64): void {
+  const e = tlbIndex(TLB_WRITE, va);
+  if (load<i64>(e) == (va & ~0xff8)) store<i64>(<u32>(va + load<i64>(e, 8)), v);
+  else storeSlow(va, 8, v);
+}
+
+// --- M extension helpers (unpriv spec ch. 7: division by zero and overflow do not trap) ---
+function mulhu(a: u64, b: u64): u64 {
+  const a0 = a & 0xffffffff;
+  const a1 = a >>> 32;
+  const b0 = b & 0xffffffff;
+  const b1 = b >>> 32;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const mid = (p00 >>> 32) + (p01 & 0xffffffff) + (p10 & 0xffffffff);
+  return a1 * b1 + (p01 >>> 32) + (p10 >>> 32) + (mid >>> 32);
+}
+function mulh(a: i64, b: i64): i64 {
+  let r = <i64>mulhu(<u64>a, <u64>b);
+  if (a < 0) r -= b;
+  if (b < 0) r -= a;
+  return r;
+}
+function mulhsu(a: i64, b: i64): i64 {
+  let r = <i64>mulhu(<u64>a, <u64>b);
+  if (a < 0) r -= b;
+  return r;
+}
+function div64(a: i64, b: i64): i64 {
+  if (b == 0) return -1;
+  if (b == -1) return -a; // also MIN / -1 = MIN without a wasm trap
+  return a / b;
+}
+function divu64(a: i64, b: i64): i64 {
+  if (b == 0) return -1;
+  return <i64>(<u64>a / <u64>b);
+}
+function rem64(a: i64, b: i64): i64 {
+  if (b == 0) return a;
+  if (b == -1) return 0;
+  return a % b;
+}
+function remu64(a: i64, b: i64): i64 {
+  if (b == 0) return a;
+  return <i64>(<u64>a % <u64>b);
+}
+function div32(a: i32, b: i32): i32 {
+  if (b == 0) return -1;
+  if (b == -1) return -a;
+  return a / b;
+}
+function divu32(a: i32, b: i32): i32 {
+  if (b == 0) return -1;
+  return <i32>(<u32>a / <u32>b);
+}
+function rem32(a: i32, b: i32): i32 {
+  if (b == 0) return a;
+  if (b == -1) return 0;
+  return a % b;
+}
+function remu32(a: i32, b: i32): i32 {
+  if (b == 0) return a;
+  return <i32>(<u32>a % <u32>b);
+}
+
+function amo64(f5: u32, old: i64, src: i64): i64 {
+  switch (f5) {
+    case 0x01: return src; // amoswap
+    case 0x00: return old + src;
+    case 0x04: return old ^ src;
+    case 0x0c: return old & src;
+    case 0x08: return old | src;
+    case 0x10: return old < src ? old : src;
+    case 0x14: return old > src ? old : src;
+    case 0x18: return <u64>old < <u64>src ? old : src;
+    default: return <u64>old > <u64>src ? old : src; // 0x1c amomaxu
+  }
+}
+function amo32(f5: u32, old: i32, src: i32): i32 {
+  switch (f5) {
+    case 0x01: return src;
+    case 0x00: return old + src;
+    case 0x04: return old ^ src;
+    case 0x0c: return old & src;
+    case 0x08: return old | src;
+    case 0x10: return old < src ? old : src;
+    case 0x14: return old > src ? old : src;
+    case 0x18: return <u32>old < <u32>src ? old : src;
+    default: return <u32>old > <u32>src ? old : src;
+  }
+}
+@inline function validAmo(f5: u32): bool {
+  return f5 == 0 || f5 == 1 || f5 == 4 || f5 == 8 || f5 == 0x0c || f5 == 0x10 || f5 == 0x14 || f5 == 0x18 || f5 == 0x1c;
+}
+
+/** Take the pending synchronous exception (excCause) for the instruction at epc. */
+function exceptionTrap(epc: i64, npc: i64): i64 {
+  const cause = excCause;
+  clearException();
+  if (cause == CAUSE_HALT) {
+    exitReason = EXIT_HALT;
+    return npc;
+  }
+  reservation = -1;
+  return enterTrap(<i64>cause, excTval, epc);
+}
+
+function illegalTrap(epc: i64, bits: u32): i64 {
+  reservation = -1;
+  return enterTrap(<i64>CAUSE_ILLEGAL, <i64>bits, epc);
+}
+
+/** mret / sret (priv spec 3.3.2): pop the interrupt-enable stack and return to xEPC. */
+function doMret(): i64 {
+  const s = mstatus;
+  const mpp = <i32>((s >> MSTATUS_MPP_SHIFT) & 3);
+  let n = (s & ~(MSTATUS_MIE | MSTATUS_MPP)) | MSTATUS_MPIE | ((s & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
+  if (mpp != PRIV_M) n &= ~MSTATUS_MPRV;
+  setMstatusRaw(n);
+  flushTlb(); // MPRV/MPP may have changed what data translation means
+  setPrivilege(mpp);
+  return mepc;
+}
+function doSret(): i64 {
+  const s = mstatus;
+  const spp = (s & MSTATUS_SPP) ? PRIV_S : PRIV_U;
+  const n = (s & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | MSTATUS_SPIE | ((s & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
+  setMstatusRaw(n);
+  flushTlb();
+  setPrivilege(spp);
+  return sepc;
+}
+
+/**
+ * Execute from `startPc` for at most `budget` instructions or until an event ends the block.
+ * Returns the next pc; adds the executed count to `retired`.
+ */
+export function execute(startPc: i64, budget: i64): i64 {
+  let pc = startPc;
+  let n: i64 = 0;
+  let limit = budget;
+  const base = retired;
+  let codePage: i64 = -1;
+  let codeAdd: i64 = 0;
+  while (n < limit) {
+    n++;
+    if ((pc & ~PAGE) != codePage) {
+      codeAdd = codeAddend(pc);
+      if (excCause >= 0) {
+        pc = exceptionTrap(pc, pc);
+        codePage = -1;
+        limit = n;
+        continue;
+      }
+      codePage = pc & ~PAGE;
+    }
+    let insn: u32;
+    let npc: i64;
+    if ((pc & PAGE) == 0xffe) {
+      insn = <u32>load<u16>(<u32>(pc + codeAdd));
+      if ((insn & 3) == 3) {
+        const hi = fetchHalfSlow(pc + 2);
+        if (excCause >= 0) {
+          pc = exceptionTrap(pc, pc);
+          codePage = -1;
+          limit = n;
+          continue;
+        }
+        insn |= <u32>hi << 16;
+      }
+    } else {
+      insn = load<u32>(<u32>(pc + codeAdd));
+    }
+    const raw = insn;
+    if ((insn & 3) != 3) {
+      insn = load<u32>(RVC_TABLE + ((insn & 0xffff) << 2));
+      npc = pc + 2;
+    } else {
+      npc = pc + 4;
+    }
+    const rd = (insn >> 7) & 31;
+    const rs1 = (insn >> 15) & 31;
+    const rs2 = (insn >> 20) & 31;
+    const f3 = (insn >> 12) & 7;
+    let illegal = false;
+    switch (insn & 0x7f) {
+      case 0x37: // lui
+        setX(rd, <i64><i32>(insn & 0xfffff000));
+        break;
+      case 0x17: // auipc
+        setX(rd, pc + <i64><i32>(insn & 0xfffff000));
+        break;
+      case 0x6f: { // jal
+        const imm = ((<i32>insn >> 31) << 20) | <i32>(insn & 0xff000) | <i32>(((insn >> 20) & 1) << 11) |
+          <i32>(((insn >> 21) & 0x3ff) << 1);
+        setX(rd, npc);
+        npc = pc + <i64>imm;
+        break;
+      }
+      case 0x67: { // jalr
+        if (f3 != 0) { illegal = true; break; }
+        const target = (getX(rs1) + <i64>(<i32>insn >> 20)) & ~1;
+        setX(rd, npc);
+        npc = target;
+        break;
+      }
+      case 0x63: { // branches
+        const a = getX(rs1);
+        const b = getX(rs2);
+        let taken: bool;
+        switch (f3) {
+          case 0: taken = a == b; break;
+          case 1: taken = a != b; break;
+          case 4: taken = a < b; break;
+          case 5: taken = a >= b; break;
+          case 6: taken = <u64>a < <u64>b; break;
+          case 7: taken = <u64>a >= <u64>b; break;
+          default: taken = false; illegal = true;
+        }
+        if (taken) {
+          npc = pc + <i64>(((<i32>insn >> 31) << 12) | <i32>(((insn >> 7) & 1) << 11) |
+            <i32>(((insn >> 25) & 0x3f) << 5) | <i32>(((insn >> 8) & 15) << 1));
+        }
+        break;
+      }
+      case 0x03: { // loads
+        const va = getX(rs1) + <i64>(<i32>insn >> 20);
+        let v: i64;
+        switch (f3) {
+          case 0: v = <i64><i8>ld8(va); break;
+          case 1: v = <i64><i16>ld16(va); break;
+          case 2: v = <i64><i32>ld32(va); break;
+          case 3: v = ld64(va); break;
+          case 4: v = ld8(va); break;
+          case 5: v = ld16(va); break;
+          case 6: v = ld32(va); break;
+          default: v = 0; illegal = true;
+        }
+        if (excCause >= 0) {
+          npc = exceptionTrap(pc, npc);
+          limit = n;
+          break;
+        }
+        if (!illegal) setX(rd, v);
+        break;
+      }
+      case 0x23: { // stores
+        const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
+        const v = getX(rs2);
+        switch (f3) {
+          case 0: st8(va, v); break;
+          case 1: st16(va, v); break;
+          case 2: st32(va, v); break;
+          case 3: st64(va, v); break;
+          default: illegal = true;
+        }
+        if (excCause >= 0) {
+          npc = exceptionTrap(pc, npc);
+          limit = n;
+        }
+        break;
+      }
+      case 0x13: { // OP-IMM
+        const a = getX(rs1);
+        const imm = <i64>(<i32>insn >> 20);
+        let v: i64;
+        switch (f3) {
+          case 0: v = a + imm; break;
+          case 1: v = a << (imm & 63); if ((insn >> 26) != 0) illegal = true; break;
+          case 2: v = a < imm ? 1 : 0; break;
+          case 3: v = <u64>a < <u64>imm ? 1 : 0; break;
+          case 4: v = a ^ imm; break;
+          case 5: {
+            const top = insn >> 26;
+            if (top == 0) v = <i64>(<u64>a >> <u64>(imm & 63));
+            else if (top == 0x10) v = a >> (imm & 63);
+            else { v = 0; illegal = true; }
+            break;
+          }
+          case 6: v = a | imm; break;
+          default: v = a & imm;
+        }
+        if (!illegal) setX(rd, v);
+        break;
+      }
+      case 0x1b: { // OP-IMM-32
+        const a = <i32>getX(rs1);
+        const f7 = insn >> 25;
+        let v: i32 = 0;
+        if (f3 == 0) v = a + (<i32>insn >> 20);
+        else if (f3 == 1 && f7 == 0) v = a << rs2;
+        else if (f3 == 5 && f7 == 0) v = <i32>(<u32>a >> rs2);
+        else if (f3 == 5 && f7 == 0x20) v = a >> rs2;
+        else illegal = true;
+        if (!illegal) setX(rd, <i64>v);
+        break;
+      }
+      case 0x33: { // OP
+        const a = getX(rs1);
+        const b = getX(rs2);
+        const f7 = insn >> 25;
+        let v: i64 = 0;
+        if (f7 == 0) {
+          switch (f3) {
+            case 0: v = a + b; break;
+            case 1: v = a << (b & 63); break;
+            case 2: v = a < b ? 1 : 0; break;
+            case 3: v = <u64>a < <u64>b ? 1 : 0; break;
+            case 4: v = a ^ b; break;
+            case 5: v = <i64>(<u64>a >> <u64>(b & 63)); break;
+            case 6: v = a | b; break;
+            default: v = a & b;
+          }
+        } else if (f7 == 1) {
+          switch (f3) {
+            case 0: v = a * b; break;
+            case 1: v = mulh(a, b); break;
+            case 2: v = mulhsu(a, b); break;
+            case 3: v = <i64>mulhu(<u64>a, <u64>b); break;
+            case 4: v = div64(a, b); break;
+            case 5: v = divu64(a, b); break;
+            case 6: v = rem64(a, b); break;
+            default: v = remu64(a, b);
+          }
+        } else if (f7 == 0x20 && f3 == 0) {
+          v = a - b;
+        } else if (f7 == 0x20 && f3 == 5) {
+          v = a >> (b & 63);
+        } else {
+          illegal = true;
+        }
+        if (!illegal) setX(rd, v);
+        break;
+      }
+      case 0x3b: { // OP-32
+        const a = <i32>getX(rs1);
+        const b = <i32>getX(rs2);
+        const f7 = insn >> 25;
+        let v: i32 = 0;
+        if (f7 == 0) {
+          if (f3 == 0) v = a + b;
+          else if (f3 == 1) v = a << (b & 31);
+          else if (f3 == 5) v = <i32>(<u32>a >> <u32>(b & 31));
+          else illegal = true;
+        } else if (f7 == 0x20) {
+          if (f3 == 0) v = a - b;
+          else if (f3 == 5) v = a >> (b & 31);
+          else illegal = true;
+        } else if (f7 == 1) {
+          switch (f3) {
+            case 0: v = a * b; break;
+            case 4: v = div32(a, b); break;
+            case 5: v = divu32(a, b); break;
+            case 6: v = rem32(a, b); break;
+            case 7: v = remu32(a, b); break;
+            default: illegal = true;
+          }
+        } else {
+          illegal = true;
+        }
+        if (!illegal) setX(rd, <i64>v);
+        break;
+      }
+      case 0x0f: // fence, fence.i: no caches of decoded code, so nothing to do
+        if (f3 > 1) illegal = true;
+        break;
+      case 0x73: { // SYSTEM
+        if (f3 == 0) {
+          npc = system(insn, pc, npc);
+          if (npc == -1) illegal = true;
+          limit = n;
+          break;
+        }
+        if (f3 == 4) { illegal = true; break; }
+        const csr = <i32>(insn >> 20);
+        const src: i64 = (f3 & 4) ? <i64>rs1 : getX(rs1);
+        addRetired(base + n - 1 - retired);
+        const op = f3 & 3;
+        let old: i64 = 0;
+        if (op != 1 || rd != 0) {
+          old = csrReadChecked(csr);
+          if (csrFault) { illegal = true; break; }
+        }
+        if (op == 1 || rs1 != 0) {
+          csrWriteChecked(csr, op == 1 ? src : op == 2 ? old | src : old & ~src);
+          if (csrFault) { illegal = true; break; }
+          limit = n; // may have enabled an interrupt or changed translation
+        }
+        setX(rd, old);
+        break;
+      }
+      case 0x2f: { // AMO
+        const f5 = insn >> 27;
+        if (f3 != 2 && f3 != 3) { illegal = true; break; }
+        const size = f3 == 2 ? 4 : 8;
+        const va = getX(rs1);
+        if (f5 == 2) { // lr
+          if (rs2 != 0) { illegal = true; break; }
+          const host = atomicHost(va, size, ACCESS_READ);
+          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          setX(rd, size == 4 ? <i64>load<i32>(host) : load<i64>(host));
+          reservation = <i64>host;
+        } else if (f5 == 3) { // sc
+          const host = atomicHost(va, size, ACCESS_WRITE);
+          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          if (reservation == <i64>host) {
+            if (size == 4) store<i32>(host, <i32>getX(rs2));
+            else store<i64>(host, getX(rs2));
+            setX(rd, 0);
+          } else {
+            setX(rd, 1);
+          }
+          reservation = -1;
+        } else {
+          if (!validAmo(f5)) { illegal = true; break; }
+          const host = atomicHost(va, size, ACCESS_WRITE);
+          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          if (size == 4) {
+            const old = load<i32>(host);
+            store<i32>(host, amo32(f5, old, <i32>getX(rs2)));
+            setX(rd, <i64>old);
+          } else {
+            const old = load<i64>(host);
+            store<i64>(host, amo64(f5, old, getX(rs2)));
+            setX(rd, old);
+          }
+        }
+        break;
+      }
+      case 0x07: { // flw, fld
+        if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
+        const va = getX(rs1) + <i64>(<i32>insn >> 20);
+        const v = f3 == 2 ? BOX | ld32(va) : ld64(va);
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        setF(rd, v);
+        markFpDirty();
+        break;
+      }
+      case 0x27: { // fsw, fsd
+        if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
+        const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
+        if (f3 == 2) st32(va, getF(rs2));
+        else st64(va, getF(rs2));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        break;
+      }
+      case 0x43: case 0x47: case 0x4b: case 0x4f:
+        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(insn)) illegal = true;
+        break;
+      case 0x53:
+        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(insn)) illegal = true;
+        break;
+      default:
+        illegal = true;
+    }
+    if (illegal) {
+      // mtval holds the instruction bits as fetched (16 bits for a compressed one).
+      npc = illegalTrap(pc, (raw & 3) == 3 ? raw : raw & 0xffff);
+      limit = n;
+    }
+    pc = npc;
+  }
+  addRetired(base + n - retired);
+  return pc;
+}
+
+/**
+ * ecall, ebreak, mret, sret, wfi, sfence.vma (SYSTEM with funct3 0). Returns the next pc, or -1
+ * for an illegal instruction. Always ends the block (the caller sets limit).
+ */
+function system(insn: u32, pc: i64, npc: i64): i64 {
+  const f7 = insn >> 25;
+  if (f7 == 0x09 && ((insn >> 7) & 31) == 0) { // sfence.vma
+    if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TVM))) return -1;
+    flushTlb();
+    return npc;
+  }
+  switch (insn) {
+    case 0x00000073: { // ecall
+      if (priv == PRIV_S && sbiInMonitor) {
+        exitReason = EXIT_SBI;
+        return npc;
+      }
+      reservation = -1;
+      return enterTrap(<i64>(8 + priv), 0, pc);
+    }
+    case 0x00100073: // ebreak
+      reservation = -1;
+      return enterTrap(<i64>CAUSE_BREAKPOINT, pc, pc);
+    case 0x30200073: // mret
+      if (priv != PRIV_M) return -1;
+      reservation = -1;
+      return doMret();
+    case 0x10200073: // sret
+      if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TSR))) return -1;
+      reservation = -1;
+      return doSret();
+    case 0x10500073: // wfi (priv 3.3.3): illegal in U, and in S when mstatus.TW is set
+      if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TW))) return -1;
+      if ((mip & mie) == 0) exitReason = EXIT_WFI;
+      return npc;
+  }
+  return -1;
+}

@@ -1,0 +1,60 @@
+// Fixed places in the (imported) wasm memory. Everything the hot loop touches lives at a constant
+// address so loads compile to `i64.load offset=CONST` without any allocation (runtime stub, no GC).
+// AssemblyScript's own static data starts at `memoryBase` (asconfig.json: 0x60000), above these.
+
+/** The architectural state block of docs/cpu-core.md (x, f, pc, mtime, exitValue, priv). */
+export const STATE: u32 = 0x1000;
+export const X_BASE: u32 = STATE; // x[0..31]
+export const F_BASE: u32 = STATE + 256; // f[0..31]
+export const PC_OFF: u32 = STATE + 512;
+export const MTIME_OFF: u32 = STATE + 520;
+export const EXIT_VALUE_OFF: u32 = STATE + 528;
+export const PRIV_OFF: u32 = STATE + 536;
+
+/** Three direct-mapped TLBs (read, write, code), 256 entries of { tag: i64, addend: i64 }. */
+export const TLB_ENTRIES: u32 = 256;
+export const TLB_READ: u32 = 0x2000;
+export const TLB_WRITE: u32 = TLB_READ + TLB_ENTRIES * 16;
+export const TLB_CODE: u32 = TLB_WRITE + TLB_ENTRIES * 16;
+export const TLB_END: u32 = TLB_CODE + TLB_ENTRIES * 16;
+
+/** Guest physical 0x0 .. 0x10000: boot ROM (read/execute, writes ignored). */
+export const ROM_BASE: u32 = 0x10000;
+export const ROM_SIZE: u32 = 0x10000;
+
+/** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
+export const RVC_TABLE: u32 = 0x20000;
+
+/** Guest physical 0x8000_0000 (the contract's ramBase()). */
+export const RAM_BASE: u32 = 0x100000;
+export const RAM_PHYS: u64 = 0x80000000;
+
+// Privilege levels.
+export const PRIV_U: i32 = 0;
+export const PRIV_S: i32 = 1;
+export const PRIV_M: i32 = 3;
+
+// Exit reasons of run() (docs/cpu-core.md).
+export const EXIT_BUDGET: i32 = 0;
+export const EXIT_WFI: i32 = 1;
+export const EXIT_SBI: i32 = 2;
+export const EXIT_HALT: i32 = 3;
+
+@inline export function getX(r: u32): i64 {
+  return load<i64>(X_BASE + (r << 3));
+}
+@inline export function setX(r: u32, v: i64): void {
+  if (r != 0) store<i64>(X_BASE + (r << 3), v);
+}
+@inline export function getF(r: u32): i64 {
+  return load<i64>(F_BASE + (r << 3));
+}
+@inline export function setF(r: u32, v: i64): void {
+  store<i64>(F_BASE + (r << 3), v);
+}
+@inline export function getPriv(): i32 {
+  return load<i32>(PRIV_OFF);
+}
+@inline export function getMtime(): i64 {
+  return load<i64>(MTIME_OFF);
+}

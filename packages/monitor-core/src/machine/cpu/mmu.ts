@@ -1,0 +1,289 @@
+// Virtual memory (priv spec 4.3-4.5: Sv39 and Sv48 with hardware A/D updates) and the physical
+// memory map (ROM at 0, MMIO through i32 imports, RAM at 0x8000_0000). Successful translations of
+// RAM/ROM pages are cached in three direct-mapped TLBs as `host address - virtual address`, so
+// the interpreter's fast path is one compare and one wasm load/store (the TinyEMU design).
+import {
+  EXIT_VALUE_OFF, PRIV_M, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_CODE,
+  TLB_END, TLB_READ, TLB_WRITE,
+} from './layout';
+import {
+  MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, SATP_MODE_SV48,
+  mstatus, priv, satp,
+} from './csr';
+
+@external("env", "mmioRead") declare function mmioRead(addr: u32, size: i32): i32;
+@external("env", "mmioWrite") declare function mmioWrite(addr: u32, size: i32, value: i32): void;
+
+export const ACCESS_READ: i32 = 0;
+export const ACCESS_WRITE: i32 = 1;
+export const ACCESS_EXEC: i32 = 2;
+
+// Exception causes (priv spec table 3.6).
+export const CAUSE_FETCH_MISALIGNED: i32 = 0;
+export const CAUSE_FETCH_ACCESS: i32 = 1;
+export const CAUSE_ILLEGAL: i32 = 2;
+export const CAUSE_BREAKPOINT: i32 = 3;
+export const CAUSE_LOAD_MISALIGNED: i32 = 4;
+export const CAUSE_LOAD_ACCESS: i32 = 5;
+export const CAUSE_STORE_MISALIGNED: i32 = 6;
+export const CAUSE_STORE_ACCESS: i32 = 7;
+export const CAUSE_ECALL_U: i32 = 8;
+export const CAUSE_FETCH_PAGE: i32 = 12;
+export const CAUSE_LOAD_PAGE: i32 = 13;
+export const CAUSE_STORE_PAGE: i32 = 15;
+/** Not an exception: a store to HTIF tohost ends run() with EXIT_HALT. */
+export const CAUSE_HALT: i32 = 64;
+
+/** Pending synchronous exception raised by a slow path (-1 = none), and its tval. */
+export let excCause: i32 = -1;
+export let excTval: i64 = 0;
+
+export let ramSize: u64 = 0;
+export let tohost: u64 = 0;
+
+const PTE_V: i64 = 1;
+const PTE_R: i64 = 2;
+const PTE_W: i64 = 4;
+const PTE_X: i64 = 8;
+const PTE_U: i64 = 16;
+const PTE_A: i64 = 64;
+const PTE_D: i64 = 128;
+const PTE_PPN_MASK: i64 = (<i64>1 << 44) - 1;
+/** Bits 54..63 (reserved, PBMT, N): must be zero without Svpbmt/Svnapot. */
+const PTE_RESERVED: i64 = <i64>0x3ff << 54;
+const PAGE_MASK: i64 = 0xfff;
+
+export function setRamSize(size: u64): void { ramSize = size; }
+export function setTohostAddr(a: u64): void { tohost = a; }
+export function clearException(): void { excCause = -1; }
+
+export function raise(cause: i32, tval: i64): void {
+  excCause = cause;
+  excTval = tval;
+}
+
+export function flushTlb(): void {
+  memory.fill(TLB_READ, 0xff, TLB_END - TLB_READ); // tag -1 never matches an address
+}
+
+function faultCause(access: i32, pageFault: bool): i32 {
+  if (access == ACCESS_EXEC) return pageFault ? CAUSE_FETCH_PAGE : CAUSE_FETCH_ACCESS;
+  if (access == ACCESS_WRITE) return pageFault ? CAUSE_STORE_PAGE : CAUSE_STORE_ACCESS;
+  return pageFault ? CAUSE_LOAD_PAGE : CAUSE_LOAD_ACCESS;
+}
+
+@inline function isRam(pa: u64): bool {
+  return pa - RAM_PHYS < ramSize;
+}
+
+@inline function ramHost(pa: u64): u32 {
+  return <u32>(pa - RAM_PHYS) + RAM_BASE;
+}
+
+/** The privilege that load/store translation uses: MPP while M-mode has MPRV set (priv 3.1.6.3). */
+function dataPriv(): i32 {
+  if (priv == PRIV_M && (mstatus & MSTATUS_MPRV)) return <i32>((mstatus >> MSTATUS_MPP_SHIFT) & 3);
+  return priv;
+}
+
+/** Virtual -> physical, or -1 with excCause set. Updates A/D bits in the PTE like hardware. */
+export function translate(va: i64, access: i32): i64 {
+  const p = access == ACCESS_EXEC ? priv : dataPriv();
+  const mode = satp >>> 60;
+  if (p == PRIV_M || mode == 0) return va;
+  let levels: i32 = mode == SATP_MODE_SV39 ? 3 : 4;
+  const vaBits = 12 + 9 * levels;
+  // The upper bits must be a sign extension of the top VA bit (priv 4.4.1).
+  if ((va << (64 - vaBits)) >> (64 - vaBits) != va) {
+    raise(faultCause(access, true), va);
+    return -1;
+  }
+  let table: i64 = (satp & PTE_PPN_MASK) << 12;
+  for (let level = levels - 1; level >= 0; level--) {
+    const vpn = (va >>> (12 + 9 * level)) & 511;
+    const pteAddr = table + (vpn << 3);
+    if (!isRam(pteAddr)) {
+      raise(faultCause(access, false), va);
+      return -1;
+    }
+    const host = ramHost(pteAddr);
+    let pte = load<i64>(host);
+    if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) || (pte & PTE_RESERVED)) break;
+    const ppn = (pte >>> 10) & PTE_PPN_MASK;
+    if (!(pte & (PTE_R | PTE_X))) {
+      table = ppn << 12;
+      continue;
+    }
+    // A leaf: check permissions (priv 4.3.2 step 5).
+    if (access == ACCESS_EXEC) {
+      if (!(pte & PTE_X)) break;
+    } else if (access == ACCESS_WRITE) {
+      if (!(pte & PTE_W)) break;
+    } else {
+      if (!(pte & PTE_R) && !((mstatus & MSTATUS_MXR) && (pte & PTE_X))) break;
+    }
+    if (p == PRIV_U) {
+      if (!(pte & PTE_U)) break;
+    } else if (pte & PTE_U) {
+      // S-mode never executes user pages, and touches their data only with SUM.
+      if (access == ACCESS_EXEC || !(mstatus & MSTATUS_SUM)) break;
+    }
+    const superMask: i64 = (<i64>1 << (9 * level)) - 1;
+    if (ppn & superMask) break; // misaligned superpage
+    const need = access == ACCESS_WRITE ? PTE_A | PTE_D : PTE_A;
+    if ((pte & need) != need) {
+      pte |= need;
+      store<i64>(host, pte);
+    }
+    return ((ppn & ~superMask) << 12) | (va & ((superMask << 12) | PAGE_MASK));
+  }
+  raise(faultCause(access, true), va);
+  return -1;
+}
+
+/** Where page `pa` lives in wasm memory if it is RAM (or ROM for reads/fetches), else 0. */
+function hostPage(pa: u64, access: i32): u32 {
+  if (isRam(pa)) return ramHost(pa);
+  if (pa < <u64>ROM_SIZE && access != ACCESS_WRITE) return <u32>pa + ROM_BASE;
+  return 0;
+}
+
+function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
+  const e = tlb + ((<u32>(va >>> 12) & 255) << 4);
+  store<i64>(e, va & ~PAGE_MASK);
+  store<i64>(e, (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK), 8);
+}
+
+/** The `host - va` addend for the page of `va` (may be negative); on a fault excCause is set. */
+export function codeAddend(va: i64): i64 {
+  const e = TLB_CODE + ((<u32>(va >>> 12) & 255) << 4);
+  if (load<i64>(e) == (va & ~PAGE_MASK)) return load<i64>(e, 8);
+  const pa = translate(va, ACCESS_EXEC);
+  if (pa < 0) return 0;
+  const host = hostPage(pa, ACCESS_EXEC);
+  if (host == 0) {
+    raise(CAUSE_FETCH_ACCESS, va);
+    return 0;
+  }
+  tlbFill(TLB_CODE, va, pa, host);
+  return load<i64>(e, 8);
+}
+
+function loadPhys(pa: i64, size: i32, va: i64): i64 {
+  const host = hostPage(pa, ACCESS_READ);
+  if (host != 0) {
+    if (size == 1) return <i64>load<u8>(host);
+    if (size == 2) return <i64>load<u16>(host);
+    if (size == 4) return <i64>load<u32>(host);
+    return load<i64>(host);
+  }
+  if (<u64>pa > 0xffffffff) {
+    raise(CAUSE_LOAD_ACCESS, va);
+    return 0;
+  }
+  const a = <u32>pa;
+  if (size == 8) return <i64><u32>mmioRead(a, 4) | (<i64><u32>mmioRead(a + 4, 4) << 32);
+  const v = mmioRead(a, size);
+  if (size == 1) return <i64><u8>v;
+  if (size == 2) return <i64><u16>v;
+  return <i64><u32>v;
+}
+
+/** Slow load: TLB miss, MMIO, or misaligned. Returns the zero-extended value. */
+export function loadSlow(va: i64, size: i32): i64 {
+  if (va & (size - 1)) {
+    // Misaligned: assembled byte by byte (priv 3.6.3.x allows it; Linux probes it as fast).
+    let v: i64 = 0;
+    for (let i = 0; i < size; i++) {
+      v |= loadSlow(va + i, 1) << (i << 3);
+      if (excCause >= 0) {
+        excTval = va;
+        return 0;
+      }
+    }
+    return v;
+  }
+  const pa = translate(va, ACCESS_READ);
+  if (pa < 0) return 0;
+  const host = hostPage(pa, ACCESS_READ);
+  if (host != 0) tlbFill(TLB_READ, va, pa, host);
+  return loadPhys(pa, size, va);
+}
+
+function storePhys(pa: i64, size: i32, v: i64, va: i64): void {
+  if (isRam(pa)) {
+    const host = ramHost(pa);
+    if (size == 1) store<u8>(host, <u8>v);
+    else if (size == 2) store<u16>(host, <u16>v);
+    else if (size == 4) store<u32>(host, <u32>v);
+    else store<i64>(host, v);
+    if (<u64>(pa - tohost) < 8 || <u64>(tohost - pa) < <u64>size) checkTohost();
+    return;
+  }
+  if (<u64>pa < <u64>ROM_SIZE) return;
+  if (<u64>pa > 0xffffffff) {
+    raise(CAUSE_STORE_ACCESS, va);
+    return;
+  }
+  const a = <u32>pa;
+  if (size == 8) {
+    mmioWrite(a, 4, <i32>v);
+    mmioWrite(a + 4, 4, <i32>(v >>> 32));
+  } else {
+    mmioWrite(a, size, <i32>v);
+  }
+}
+
+function checkTohost(): void {
+  if (tohost == 0 || !isRam(tohost)) return;
+  const v = load<i64>(ramHost(tohost));
+  if (v != 0) {
+    store<i64>(EXIT_VALUE_OFF, v);
+    raise(CAUSE_HALT, 0);
+  }
+}
+
+/** Slow store: TLB miss, MMIO, misaligned, or the tohost page. */
+export function storeSlow(va: i64, size: i32, v: i64): void {
+  if (va & (size - 1)) {
+    // Translate every byte first so a fault leaves memory untouched.
+    for (let i = 0; i < size; i++) {
+      if (translate(va + i, ACCESS_WRITE) < 0) {
+        excTval = va;
+        return;
+      }
+    }
+    for (let i = 0; i < size; i++) storeSlow(va + i, 1, v >>> (i << 3));
+    return;
+  }
+  const pa = translate(va, ACCESS_WRITE);
+  if (pa < 0) return;
+  if (isRam(pa) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0)) {
+    tlbFill(TLB_WRITE, va, pa, ramHost(pa));
+  }
+  storePhys(pa, size, v, va);
+}
+
+/** Host address for an LR (access READ) or SC/AMO (access WRITE): aligned RAM only. */
+export function atomicHost(va: i64, size: i32, access: i32): u32 {
+  const load = access == ACCESS_READ;
+  if (va & (size - 1)) {
+    raise(load ? CAUSE_LOAD_MISALIGNED : CAUSE_STORE_MISALIGNED, va);
+    return 0;
+  }
+  const pa = translate(va, access);
+  if (pa < 0) return 0;
+  if (!isRam(pa)) {
+    raise(load ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS, va);
+    return 0;
+  }
+  return ramHost(pa);
+}
+
+/** A fetch of 16 bits the fast path could not do (the upper half of a page-crossing insn). */
+export function fetchHalfSlow(va: i64): i32 {
+  const add = codeAddend(va);
+  if (excCause >= 0) return 0;
+  return <i32>load<u16>(<u32>(va + add));
+}
+
