@@ -1,0 +1,74 @@
+import { DaemonError, shown } from '../errors.ts';
+import { parseMac, randomMac, splitFields } from './values.ts';
+
+export type NetDevice =
+  | { unit: number; type: 'slirp'; mac: string; redirections?: string }
+  | { unit: number; type: 'tuntap'; mac: string; name?: string }
+  | { unit: number; type: 'pcap-bridge'; mac: string; name?: string; promisc: boolean };
+
+const HOST_ONLY = new Set(['ndis-bridge']);
+
+/** `eth<N>=` (reference 1.5.1). The first comma field must be exactly one of the transport words. */
+export function parseEth(unit: number, raw: string, random?: () => number): NetDevice {
+  const key = `eth${unit}`;
+  const fields = splitFields(raw);
+  const type = fields[0]!;
+  const macField = (i: number): string => (fields[i] ? parseMac(key, fields[i]!) : randomMac(random));
+  switch (type) {
+    case 'slirp': {
+      tooMany(key, raw, fields, 3);
+      const redirections = fields[2] || undefined;
+      if (redirections !== undefined) checkRedirections(key, redirections);
+      return { unit, type, mac: macField(1), ...(redirections ? { redirections } : {}) };
+    }
+    case 'tuntap': {
+      tooMany(key, raw, fields, 4);
+      const name = fields[1] || undefined;
+      if (name !== undefined) checkInterfaceName(key, name);
+      // Field 3 (host IP) is parsed and ignored, as in coLinux.
+      return { unit, type, mac: macField(2), ...(name ? { name } : {}) };
+    }
+    case 'pcap-bridge': {
+      tooMany(key, raw, fields, 4);
+      const name = fields[1] || undefined;
+      if (name !== undefined) checkInterfaceName(key, name);
+      const p = fields[3] ?? '';
+      if (p !== '' && p !== 'promisc' && p !== 'nopromisc') {
+        throw new DaemonError(`${key}=${raw}: pcap-bridge option ${shown(p)} must be 'promisc' or 'nopromisc'`);
+      }
+      return { unit, type, mac: macField(2), promisc: p !== 'nopromisc', ...(name ? { name } : {}) };
+    }
+    default:
+      if (HOST_ONLY.has(type)) {
+        throw new DaemonError(`${key}=${raw}: network type '${type}' is not available on this host (Windows only); use slirp, tuntap or pcap-bridge`);
+      }
+      throw new DaemonError(`${key}=${raw}: unsupported network transport type ${shown(type)}; supported types are: slirp, tuntap, pcap-bridge`);
+  }
+}
+
+function tooMany(key: string, raw: string, fields: string[], max: number): void {
+  if (fields.length > max) throw new DaemonError(`${key}=${raw}: too many comma-separated fields (at most ${max})`);
+}
+
+/** Linux interface names: 1..15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace. */
+function checkInterfaceName(key: string, name: string): void {
+  if (name.length > 15 || /[\s/:]/.test(name) || name === '.' || name === '..') {
+    throw new DaemonError(`${key}: bad host interface name ${shown(name)}: 1..15 characters without '/', ':' or spaces`);
+  }
+}
+
+/**
+ * Slirp redirections, `proto:hostport:guestport[:count]` joined by `/` (reference 1.5.1). coLinux left
+ * the check to the helper, which aborted after the guest had started; checking here fails early.
+ */
+export function checkRedirections(key: string, list: string): void {
+  for (const entry of list.split('/')) {
+    const m = /^(tcp|udp):([0-9]{1,5}):([0-9]{1,5})(?::([0-9]{1,5}))?$/i.exec(entry);
+    const host = Number(m?.[2]);
+    const guest = Number(m?.[3]);
+    const count = m?.[4] === undefined ? 1 : Number(m[4]);
+    if (!m || count < 1 || host < 1 || guest < 1 || host + count - 1 > 65535 || guest + count - 1 > 65535) {
+      throw new DaemonError(`${key}: error in redirection ${shown(entry)}: expected tcp|udp:<hostport>:<guestport>[:<count>] with ports 1..65535`);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ManagerClient, ManagerError, Rc, startManager, type MonitorConfig } from '@colinux/protocol';
+import { expandAtFiles, describeFsError } from './cmdline/expand.ts';
+import { parseSwitches } from './cmdline/switches.ts';
+import { parseConfig, type DaemonConfig } from './config/build.ts';
+import { checkHostResources, type HostChecked } from './config/host.ts';
+import { driverCommand, isAbsent } from './driver.ts';
+import { DaemonError, ExitCode } from './errors.ts';
+import { loadKernel, type KernelPlan } from './kernel/image.ts';
+import { helperSpecs } from './launch/commands.ts';
+import { createLogger } from './log.ts';
+import { DaemonSession } from './run/session.ts';
+
+/** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
+const KERNEL_RAM_OFFSET = 2 * 1024 * 1024;
+
+export interface DaemonIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const stdio: DaemonIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+/** Runs colinux-daemon with `argv` (without node and script); resolves with the exit status. */
+export async function runDaemon(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: DaemonIo = stdio): Promise<number> {
+  try {
+    return await runChecked(argv, env, io);
+  } catch (err) {
+    if (err instanceof DaemonError) {
+      io.err(`${/^colinux/.test(err.message) ? '' : 'colinux-daemon: '}${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ManagerError) {
+      io.err(`colinux-daemon: ${err.message}\n`);
+      return err.rc === Rc.VERSION_MISMATCHED ? ExitCode.VERSION_MISMATCHED : ExitCode.ERROR;
+    }
+    io.err(`colinux-daemon: ${(err as Error)?.message ?? String(err)}\n`);
+    return ExitCode.ERROR;
+  }
+}
+
+async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: DaemonIo): Promise<number> {
+  const parsed = parseSwitches(expandAtFiles(argv));
+  if (parsed.kind === 'help') {
+    io.out(parsed.text);
+    return ExitCode.OK;
+  }
+  const { switches } = parsed;
+  const line = (l: string) => io.out(`${l}\n`);
+  if (switches.statusDriver) return driverCommand('status', env, line);
+  if (switches.installDriver) return driverCommand('install', env, line);
+  if (switches.removeDriver) return driverCommand('remove', env, line);
+  if (switches.legacyConfig !== undefined) {
+    throw new DaemonError(`-c ${switches.legacyConfig}: XML configuration files are obsolete. Please pass command line options, or use '@' with a file of them`);
+  }
+  const config = parseConfig(parsed.config);
+  if (!config) {
+    io.out(helpText());
+    return ExitCode.OK;
+  }
+  const log = createLogger('colinux-daemon', switches.verbose, env);
+
+  // Every host file is checked before anything starts, so bad input leaves nothing running.
+  const host = checkHostResources(config);
+  const kernelPath = resolve(config.kernel);
+  const kernel = loadKernel(kernelPath, config.kernel);
+  const initrd = config.initrd === undefined ? undefined : readInitrd(config.initrd);
+  checkFits(config, kernel, initrd);
+  const monitorConfig = toMonitorConfig(config, host);
+  log.debug({ monitorConfig, sections: kernel.pieces.length, entryOffset: kernel.entryOffset }, 'configuration');
+
+  const owner = await connectOrStart(env, log);
+  const id = process.pid;
+  try {
+    await owner.create(id, monitorConfig);
+  } catch (err) {
+    await owner.close();
+    if (err instanceof ManagerError) throw new DaemonError(`colinux: error creating monitor: ${err.message}`, err.rc === Rc.VERSION_MISMATCHED ? ExitCode.VERSION_MISMATCHED : ExitCode.ERROR);
+    throw err;
+  }
+  const session = new DaemonSession({
+    id, env, log, owner, kernel, initrd,
+    helpers: helperSpecs(config, id, switches.noConsole ? undefined : switches.consoleType),
+    pidFile: switches.pidFile,
+    quietKernel: switches.quietKernel,
+    shutdownTimeoutMs: switches.shutdownTimeoutS * 1000,
+    out: io.out,
+  });
+  let running = false;
+  let aborted: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (running) session.requestShutdown(signal);
+    else aborted = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await session.loadImage();
+    if (aborted) throw new DaemonError(`colinux: ${aborted} while loading the kernel, stopping`);
+    running = true;
+    return await session.run();
+  } finally {
+    await session.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+function helpText(): string {
+  const r = parseSwitches([{ text: '-h', origin: 'help', source: 0 }]);
+  return r.kind === 'help' ? r.text : '';
+}
+
+async function connectOrStart(env: NodeJS.ProcessEnv, log: ReturnType<typeof createLogger>): Promise<ManagerClient> {
+  let client: ManagerClient;
+  try {
+    client = await ManagerClient.connect({ env });
+  } catch (err) {
+    if (!isAbsent(err)) throw new DaemonError(`can't access the manager (CoLinuxDriver), please check status driver! ${(err as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
+    log.info('manager not running; starting it');
+    try {
+      await startManager(env);
+      client = await ManagerClient.connect({ env });
+    } catch (e) {
+      throw new DaemonError(`can't start the manager (CoLinuxDriver): ${(e as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
+    }
+  }
+  try {
+    await client.status();
+  } catch (err) {
+    await client.close();
+    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED) throw new DaemonError(`error driver version, please reinstall driver! ${err.message}`, ExitCode.VERSION_MISMATCHED);
+    throw err;
+  }
+  return client;
+}
+
+function readInitrd(value: string): Uint8Array {
+  const path = resolve(value);
+  try {
+    if (!statSync(path).isFile()) throw new DaemonError(`initrd=${value}: not a regular file`);
+    return readFileSync(path);
+  } catch (err) {
+    if (err instanceof DaemonError) throw err;
+    throw new DaemonError(`initrd=${value}: error loading initrd file: ${describeFsError(err)}`);
+  }
+}
+
+/** The kernel image and the initrd (placed at the top of RAM) must both fit in mem=. */
+function checkFits(config: DaemonConfig, kernel: KernelPlan, initrd: Uint8Array | undefined): void {
+  const ram = config.memoryMiB * 1024 * 1024;
+  const need = KERNEL_RAM_OFFSET + kernel.spanBytes + (initrd?.length ?? 0);
+  if (need > ram) {
+    const mib = Math.ceil(need / (1024 * 1024));
+    const what = initrd ? 'the kernel image and the initrd need' : 'the kernel image needs';
+    throw new DaemonError(`mem=${config.memoryMiB}: too small, ${what} at least ${mib} MiB`);
+  }
+}
+
+function toMonitorConfig(config: DaemonConfig, host: HostChecked): MonitorConfig {
+  return {
+    memoryMiB: config.memoryMiB,
+    bootLine: config.bootLine,
+    console: config.console,
+    blockDevices: host.blockDevices,
+    netDevices: config.net.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),
+    serialPorts: config.serial.map((s) => s.unit),
+    sharedDirs: host.sharedDirs,
+    ...(config.firmware ? { firmwarePath: config.firmware } : {}),
+  };
+}

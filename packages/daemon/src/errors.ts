@@ -1,0 +1,26 @@
+/**
+ * A problem the user can fix: printed as ONE line on stderr, then the daemon exits with `exitCode`.
+ * coLinux exits with -1 for every failure (reference 1.10); as a process status that is 255.
+ */
+export class DaemonError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 255) {
+    super(message);
+    this.name = 'DaemonError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** coLinux's process statuses (reference 1.10): -1 generic, -3 VERSION_MISMATCHED, -14 ERROR_ACCESSING_DRIVER. */
+export const ExitCode = {
+  OK: 0,
+  ERROR: 255,
+  VERSION_MISMATCHED: 253,
+  ERROR_ACCESSING_DRIVER: 242,
+} as const;
+
+/** A value as it appears in a message: quoted, control bytes escaped, long values shortened. */
+export function shown(value: string): string {
+  const escaped = value.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `'${escaped.length > 120 ? `${escaped.slice(0, 117)}...` : escaped}'`;
+}

@@ -1,0 +1,228 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import {
+  ManagerClient, ManagerError, Module, MonitorState, PowerAction, Termination, terminationName,
+} from '@colinux/protocol';
+import { DaemonError, ExitCode } from '../errors.ts';
+import type { KernelPlan } from '../kernel/image.ts';
+import type { HelperSpec } from '../launch/commands.ts';
+import { Supervisor } from '../launch/supervisor.ts';
+import { PrintkFilter } from './printk.ts';
+
+export interface SessionOptions {
+  id: number;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  owner: ManagerClient;
+  kernel: KernelPlan;
+  initrd?: Uint8Array;
+  helpers: HelperSpec[];
+  pidFile?: string;
+  quietKernel: boolean;
+  shutdownTimeoutMs: number;
+  out: (text: string) => void;
+}
+
+const HELPER_GRACE_MS = 5000;
+
+/**
+ * coLinux's run phase (reference 2.1 and 3.14): PID line, PRINTK connection, pid file, helpers,
+ * then START and the RUN loop; REBOOT resets and reloads with every helper still attached.
+ */
+export class DaemonSession {
+  private readonly o: SessionOptions;
+  private printk?: ManagerClient;
+  private supervisor?: Supervisor;
+  private consoleOnTerminal = false;
+  private shutdownRequested = false;
+  private hardOff = false;
+  private hardOffTimer?: NodeJS.Timeout;
+  private lost?: string;
+  private readonly printkFilter = new PrintkFilter();
+
+  constructor(o: SessionOptions) {
+    this.o = o;
+  }
+
+  async loadImage(): Promise<void> {
+    const { owner, kernel, initrd } = this.o;
+    await Promise.all(kernel.pieces.map((p) => owner.loadSection(p.offset, p.size, p.data)));
+    if (initrd) await owner.loadInitrd(initrd);
+  }
+
+  /** Everything after the image is loaded; resolves with the process exit status. */
+  async run(): Promise<number> {
+    const { id, out, log, owner } = this.o;
+    out(`PID: ${id}\n`);
+    owner.on('end', (cause: string, detail?: string) => {
+      if (cause === 'disconnected') this.lost = detail ?? 'the manager closed the connection';
+    });
+    await this.attachPrintk();
+    if (this.o.pidFile) {
+      try {
+        writeFileSync(this.o.pidFile, `${id}\n`);
+      } catch (err) {
+        throw new DaemonError(`colinux: error creating PID file '${this.o.pidFile}': ${(err as Error).message}`);
+      }
+    }
+    this.supervisor = new Supervisor({
+      log, env: this.o.env,
+      probe: (module) => this.probe(module),
+      onConsole: (attached) => {
+        this.consoleOnTerminal = attached;
+      },
+    });
+    for (const spec of this.o.helpers) {
+      const ok = this.supervisor.launch(spec);
+      if (!ok && spec.kind === 'console') throw new DaemonError('colinux: error launching console (use -d to run without one)');
+    }
+    out('colinux: booting\n');
+    return await this.runLoop();
+  }
+
+  private async attachPrintk(): Promise<void> {
+    const c = await ManagerClient.connect({ env: this.o.env });
+    this.printk = c;
+    await c.attach(this.o.id, [Module.PRINTK]);
+    c.on('message', (m: { from: number; data: Uint8Array }) => {
+      const text = this.printkFilter.push(m.data);
+      if (!this.o.quietKernel && !this.consoleOnTerminal && text) this.o.out(text);
+    });
+  }
+
+  /** Whether a module is held by another connection: a short-lived ATTACH without force. */
+  private async probe(module: number): Promise<'held' | 'free' | 'gone'> {
+    let c: ManagerClient | undefined;
+    try {
+      c = await ManagerClient.connect({ env: this.o.env, timeoutMs: 2000 });
+      await c.attach(this.o.id, [module]);
+      return 'free';
+    } catch (err) {
+      if (err instanceof ManagerError) {
+        const monitors = await c?.list().catch(() => []);
+        return monitors?.some((m) => m.id === this.o.id) ? 'held' : 'gone';
+      }
+      return 'gone';
+    } finally {
+      await c?.close();
+    }
+  }
+
+  /** SIGINT/SIGTERM: a graceful request first (reference 3.9), a hard power off after the timeout. */
+  requestShutdown(signal: string): void {
+    if (this.shutdownRequested) {
+      this.powerOffHard(`second ${signal}`);
+      return;
+    }
+    this.shutdownRequested = true;
+    this.o.log.info({ signal, timeoutMs: this.o.shutdownTimeoutMs }, 'shutdown requested');
+    this.say('colinux: Linux VM goes shutdown, please wait!');
+    try {
+      this.o.owner.power(PowerAction.SHUTDOWN);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'could not send the shutdown request');
+    }
+    this.hardOffTimer = setTimeout(() => this.powerOffHard(`no shutdown within ${this.o.shutdownTimeoutMs / 1000} s`), this.o.shutdownTimeoutMs);
+    this.hardOffTimer.unref();
+  }
+
+  private powerOffHard(why: string): void {
+    if (this.hardOff) return;
+    this.hardOff = true;
+    this.say(`colinux: powering off hard (${why}).`);
+    this.o.owner.closeMonitor().catch(() => undefined);
+  }
+
+  private say(line: string): void {
+    this.o.out(`${this.printkFilter.lineOpen && !this.o.quietKernel ? '\n' : ''}${line}\n`);
+  }
+
+  private async runLoop(): Promise<number> {
+    const { owner, kernel } = this.o;
+    for (;;) {
+      await owner.start(kernel.entryOffset);
+      let result;
+      try {
+        do result = await owner.run();
+        while (result.state !== MonitorState.TERMINATED);
+      } catch (err) {
+        if (this.hardOff) return ExitCode.OK;
+        if (this.lost) throw new DaemonError(`colinux: lost the manager: ${this.lost}`);
+        throw err;
+      }
+      // Let the last kernel lines (the panic message) arrive before the verdict.
+      await new Promise((r) => setTimeout(r, 50));
+      this.say('colinux: Linux VM terminated');
+      const reason = result.reason ?? Termination.END;
+      switch (reason) {
+        case Termination.REBOOT:
+          if (this.shutdownRequested) {
+            this.say('colinux: shutting down after reboot.');
+            return ExitCode.OK;
+          }
+          this.say('colinux: rebooted.');
+          await this.reboot();
+          continue;
+        case Termination.POWEROFF:
+          this.say('colinux: powered off, exiting.');
+          return ExitCode.OK;
+        case Termination.HALT:
+          this.say('colinux: halted, exiting.');
+          return ExitCode.OK;
+        case Termination.PANIC:
+          this.say(`colinux: Kernel panic: ${result.text ?? ''}`);
+          if ((result.text ?? '').includes('VFS: Unable to mount root fs')) {
+            this.say('colinux: the guest could not mount its root file system: check root= on the boot line and that the cobd<N>= image ' +
+              'it names exists and holds a file system (run with -v 3 for configuration checks).');
+          }
+          return ExitCode.ERROR;
+        case Termination.BUG:
+          this.say(`colinux: BUG at ${result.text ?? '?'}`);
+          return ExitCode.ERROR;
+        case Termination.VMXE:
+          this.say('colinux: An other virtualization runs in VMX mode.');
+          return ExitCode.ERROR;
+        case Termination.FORCED_OFF:
+          if (this.hardOff || this.shutdownRequested) return ExitCode.OK;
+          this.say(`colinux: terminated with code ${reason} (${terminationName(reason)}) - abnormal exit, aborting`);
+          return ExitCode.ERROR;
+        default:
+          this.say(`colinux: terminated with code ${reason} (${terminationName(reason)}) - abnormal exit, aborting`);
+          return ExitCode.ERROR;
+      }
+    }
+  }
+
+  private async reboot(): Promise<void> {
+    try {
+      await this.o.owner.reset();
+    } catch (err) {
+      throw new DaemonError(`colinux: reset unsuccessful: ${(err as Error).message}`);
+    }
+    try {
+      await this.loadImage();
+    } catch (err) {
+      throw new DaemonError(`colinux: error reloading vmlinux or initrd: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Final exit (reference 3.14 step 7): execN programs are terminated, the PRINTK connection closed,
+   * the pid file removed, then the monitor closed, which ends every helper's attachment; helpers that
+   * do not exit by themselves are terminated after a grace period.
+   */
+  async finish(): Promise<void> {
+    if (this.hardOffTimer) clearTimeout(this.hardOffTimer);
+    await this.printk?.close().catch(() => undefined);
+    if (this.o.pidFile) {
+      try {
+        unlinkSync(this.o.pidFile);
+      } catch {
+        // Never written (failed before) or removed by the user: nothing to clean.
+      }
+    }
+    if (this.o.owner.monitorId !== undefined) await this.o.owner.closeMonitor().catch(() => undefined);
+    await this.o.owner.close().catch(() => undefined);
+    await this.supervisor?.stopAll(HELPER_GRACE_MS);
+  }
+}
