@@ -249,6 +249,11 @@ export class ManagerClient extends EventEmitter {
   private dispatch(f: Frame): void {
     switch (f.kind) {
       case FrameKind.REPLY: {
+        if (f.seq === 0 && f.rc < 0) {
+          // A refusal not tied to a request, e.g. a message whose `from` we do not hold.
+          this.emit('refused', new ManagerError(f.rc, decodeText(f.body)));
+          return;
+        }
         const p = this.pending.get(f.seq);
         if (!p) return;
         this.pending.delete(f.seq);

@@ -1,0 +1,62 @@
+// colinux-monitor-core: serve the manager endpoint, or install/remove/query it like coLinux's
+// driver (colinux.md 1.9).
+import { Command } from 'commander';
+import { EndpointBusyError, ManagerServer, installDriver, removeDriver, statusDriver } from './index.ts';
+import type { TransportName } from '@colinux/protocol';
+
+const program = new Command('colinux-monitor-core')
+  .description('the coLinux manager: owns every monitor (VM) of this user and serves its endpoint')
+  .option('--serve', 'serve the endpoint in the foreground')
+  .option('--install-driver', 'start the manager detached unless it already runs')
+  .option('--remove-driver', 'stop the manager (refused while monitors run)')
+  .option('--status-driver', 'print the manager state, version, monitors and memory')
+  .option('--transport <name>', "'node-ipc' (default) or 'net'")
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<{ serve?: boolean; installDriver?: boolean; removeDriver?: boolean; statusDriver?: boolean; transport?: TransportName }>();
+
+async function main(): Promise<number> {
+  if (opts.installDriver) {
+    console.log(await installDriver());
+    return 0;
+  }
+  if (opts.removeDriver) {
+    console.log(await removeDriver());
+    return 0;
+  }
+  if (opts.statusDriver) {
+    console.log(await statusDriver());
+    return 0;
+  }
+  if (!opts.serve) {
+    program.help();
+    return 1;
+  }
+  let server: ManagerServer;
+  try {
+    server = await ManagerServer.start({ transport: opts.transport, onShutdown: () => process.exit(0) });
+  } catch (err) {
+    if (err instanceof EndpointBusyError) {
+      console.error(`colinux-monitor-core: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      void server.close().then(() => process.exit(0));
+    });
+  }
+  return -1; // keep serving
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: Error) => {
+    console.error(`colinux-monitor-core: ${err.message}`);
+    process.exit(1);
+  },
+);

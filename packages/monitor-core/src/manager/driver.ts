@@ -1,0 +1,80 @@
+// --install-driver / --remove-driver / --status-driver (colinux.md 1.9): the manager plays the
+// driver, so "installing" starts it detached and "removing" stops it once no monitor runs.
+// colinux-daemon forwards its own switches to these functions.
+import fs from 'node:fs';
+import { ManagerClient, ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, lockPath, monitorStateName, startManager, waitForManager } from '@colinux/protocol';
+import { readLockPid } from './lock.ts';
+
+async function tryConnect(env: NodeJS.ProcessEnv): Promise<ManagerClient | undefined> {
+  try {
+    return await ManagerClient.connect({ env, timeoutMs: 2000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the manager if absent; returns the line to print. */
+export async function installDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (await waitForManager(env, 300)) return 'driver already installed';
+  await startManager(env);
+  return 'daemon: driver installed';
+}
+
+/** Stops the manager; refused while monitors run (throws with coLinux's message). */
+export async function removeDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const c = await tryConnect(env);
+  if (!c) return 'driver not installed';
+  try {
+    let versionOk = true;
+    try {
+      const s = await c.status();
+      if (s.monitorCount > 0) throw new Error('monitors are running, cannot remove driver');
+    } catch (err) {
+      if (!(err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED)) throw err;
+      versionOk = false;
+    }
+    if (versionOk) {
+      await c.shutdownManager();
+    } else {
+      // coLinux removed a mismatched driver anyway; our SHUTDOWN may not exist there, so signal it.
+      const pid = readLockPid(lockPath(env));
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
+  } finally {
+    await c.close();
+  }
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && fs.existsSync(lockPath(env))) await new Promise((r) => setTimeout(r, 50));
+  return 'daemon: driver removed';
+}
+
+/** The text --status-driver prints. */
+export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const lines = ['checking if the driver is installed'];
+  const c = await tryConnect(env);
+  if (!c) {
+    lines.push('driver not installed');
+    return lines.join('\n');
+  }
+  try {
+    const s = await c.status();
+    const info = await c.info();
+    lines.push(
+      `current state: ${s.state} (fully initialized)`,
+      `current number of monitors: ${s.monitorCount}`,
+      `current protocol version: ${s.protocolVersion}`,
+      `current periphery api version: ${PERIPHERY_API_VERSION}`,
+      `manager pid: ${s.pid}, started ${new Date(s.startedAt).toISOString()}`,
+      `manager memory: ${(s.rssBytes / 1048576).toFixed(1)} MiB resident; guest memory ${Math.round(info.hostmemUsed / 1048576)} of ${Math.round(info.hostmemLimit / 1048576)} MiB`,
+    );
+    for (const m of s.monitors) {
+      lines.push(`monitor ${m.id}: ${monitorStateName(m.state)}, mem=${m.memoryMiB}, created ${new Date(m.createdAt).toISOString()}`);
+    }
+  } catch (err) {
+    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED) lines.push(`driver version mismatch: ${err.message} (this program: ${PROTOCOL_VERSION})`);
+    else throw err;
+  } finally {
+    await c.close();
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,107 @@
+// MONITOR ioctl operations (colinux.md 3.3) with coLinux's owner and state rules: loading and
+// starting are the owner's and only while INITIALIZED; any bound connection may GET_CONSOLE;
+// CLOSE by the owner ends the monitor, by anyone else only detaches that connection.
+import {
+  MonitorOp, MonitorState, Rc, decodeInitrdChunk, decodeLoadSection, decodeMonitorOp, decodeStart, encodeConsoleScreen, encodeRunResult,
+  monitorStateName, type Frame,
+} from '@colinux/protocol';
+import type { Monitor } from './monitor.ts';
+import type { ClientSession } from './session.ts';
+import type { ManagerServer } from './server.ts';
+
+/** RUN is a long-poll: it answers on termination or after this long with the current state. */
+export const RUN_POLL_MS = 2000;
+/** The kernel image is placed at RAM start + 2 MiB (0x8020_0000, riscv-machine.md). */
+const KERNEL_OFFSET_IN_RAM = 2 * 1024 * 1024;
+
+const OWNER_ONLY = new Set<number>([MonitorOp.LOAD_SECTION, MonitorOp.LOAD_INITRD, MonitorOp.START, MonitorOp.RUN, MonitorOp.GET_STATE, MonitorOp.RESET]);
+
+export async function handleMonitorOp(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
+  const { op, tail } = decodeMonitorOp(req.body);
+  const monitor = session.monitor;
+  if (!monitor) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'this connection has not created or attached a monitor');
+  if (OWNER_ONLY.has(op) && !session.isOwner) return session.replyError(req, Rc.ERROR, `only the owner of monitor ${monitor.id} may do that`);
+  switch (op) {
+    case MonitorOp.LOAD_SECTION:
+      return loadSection(session, monitor, req, tail);
+    case MonitorOp.LOAD_INITRD:
+      return loadInitrd(session, monitor, req, tail);
+    case MonitorOp.START:
+      return start(session, monitor, req, tail);
+    case MonitorOp.RUN:
+      return run(session, monitor, req);
+    case MonitorOp.GET_STATE:
+      return session.reply(req, Rc.OK, encodeRunResult(monitor.runResult()));
+    case MonitorOp.GET_CONSOLE: {
+      const snap = await monitor.shadow.snapshot();
+      const s = monitor.shadow;
+      return session.reply(req, Rc.OK, encodeConsoleScreen({ cols: s.cols, rows: s.rows, scrollback: s.scrollback, cursorX: snap.cursorX, cursorY: snap.cursorY, data: snap.data }));
+    }
+    case MonitorOp.RESET:
+      monitor.reset();
+      server.log.info({ monitor: monitor.id }, 'monitor reset');
+      return session.reply(req, Rc.OK);
+    case MonitorOp.CLOSE:
+      if (session.isOwner) server.closeMonitor(monitor, 'closed by its owner');
+      else monitor.detach(session);
+      return session.reply(req, Rc.OK);
+    default:
+      // STATUS (4) was never implemented in coLinux either; video and NDIS ops do not apply here.
+      return session.replyError(req, Rc.ERROR, `monitor op ${op} is not implemented`);
+  }
+}
+
+function requireState(session: ClientSession, monitor: Monitor, req: Frame, state: number, what: string): boolean {
+  if (monitor.state === state) return true;
+  const why = monitor.state === MonitorState.TERMINATED && monitor.text ? ` (${monitor.text})` : '';
+  session.replyError(req, Rc.ERROR, `${what} needs monitor ${monitor.id} ${monitorStateName(state)}, it is ${monitorStateName(monitor.state)}${why}`);
+  return false;
+}
+
+function ramBytes(monitor: Monitor): number {
+  return monitor.config.memoryMiB * 1024 * 1024;
+}
+
+function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
+  if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_SECTION')) return;
+  const s = decodeLoadSection(tail);
+  if (KERNEL_OFFSET_IN_RAM + s.offset + s.size > ramBytes(monitor)) {
+    return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`);
+  }
+  monitor.post(s.data ? { type: 'load-section', offset: s.offset, size: s.size, data: s.data } : { type: 'load-section', offset: s.offset, size: s.size });
+  session.reply(req, Rc.OK);
+}
+
+function loadInitrd(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
+  if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_INITRD')) return;
+  const c = decodeInitrdChunk(tail);
+  // coLinux refused an initrd reaching within 1 MB of the kernel; half of RAM is our bound,
+  // checked before the buffer is allocated.
+  if (c.total > ramBytes(monitor) / 2) {
+    return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `initrd of ${c.total} bytes is larger than half of mem=${monitor.config.memoryMiB}`);
+  }
+  if (!monitor.initrd || monitor.initrd.data.length !== c.total || c.offset === 0) monitor.initrd = { data: new Uint8Array(c.total), received: 0 };
+  monitor.initrd.data.set(c.data, c.offset);
+  monitor.initrd.received += c.data.length;
+  if (monitor.initrd.received >= c.total) {
+    monitor.post({ type: 'load-initrd', data: monitor.initrd.data });
+    monitor.initrd = undefined;
+  }
+  session.reply(req, Rc.OK);
+}
+
+function start(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
+  const entry = decodeStart(tail);
+  if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'START')) return;
+  monitor.post({ type: 'start', entryOffset: entry });
+  monitor.setState(MonitorState.STARTED);
+  session.reply(req, Rc.OK);
+}
+
+async function run(session: ClientSession, monitor: Monitor, req: Frame): Promise<void> {
+  if (monitor.state === MonitorState.STARTED) monitor.setState(MonitorState.RUNNING);
+  if (monitor.state === MonitorState.RUNNING) await monitor.waitForStateChange(RUN_POLL_MS);
+  if (monitor.state === MonitorState.TERMINATED) return session.reply(req, Rc.INSTANCE_TERMINATED, encodeRunResult(monitor.runResult()));
+  if (monitor.state === MonitorState.RUNNING) return session.reply(req, Rc.OK, encodeRunResult(monitor.runResult()));
+  session.replyError(req, Rc.ERROR, `RUN needs monitor ${monitor.id} STARTED or RUNNING, it is ${monitorStateName(monitor.state)}`);
+}

@@ -1,0 +1,287 @@
+// One monitor (a VM): its machine worker, state, owner and module slots, shadow console and
+// console log. The worker is started as machine/contract.ts prescribes; everything the guest
+// says comes back as FromMachine messages and is routed here (colinux.md 3.6).
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type pino from 'pino';
+import { EndReason, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
+import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
+import { ConsoleLog } from './console-log.ts';
+import { ShadowConsole } from './shadow-console.ts';
+import type { ClientSession } from './session.ts';
+
+const POWER_ACTIONS = new Map<number, 'ctrl-alt-del' | 'shutdown' | 'poweroff' | 'reboot'>([
+  [PowerAction.CTRL_ALT_DEL, 'ctrl-alt-del'],
+  [PowerAction.SHUTDOWN, 'shutdown'],
+  [PowerAction.POWEROFF, 'poweroff'],
+  [PowerAction.REBOOT, 'reboot'],
+]);
+
+/** How long a worker gets to stop by itself after 'stop' before it is terminated. */
+const STOP_GRACE_MS = 1000;
+
+export interface MonitorStats {
+  instret: number;
+  hostMs: number;
+  droppedFrames: number;
+  droppedToClients: number;
+}
+
+export class Monitor {
+  readonly id: number;
+  readonly config: MonitorConfig;
+  readonly createdAt = Date.now();
+  readonly shadow: ShadowConsole;
+  readonly consoleLog: ConsoleLog;
+  state: number = MonitorState.INITIALIZED;
+  reason: number = Termination.END;
+  text = '';
+  owner: ClientSession | undefined;
+  /** Every connection bound to this monitor (owner and attachers): coLinux's reference count. */
+  readonly bound = new Set<ClientSession>();
+  /** module id -> the connection receiving it ("connected_modules[]"). */
+  readonly slots = new Map<number, ClientSession>();
+  readonly watchers = new Map<number, Set<ClientSession>>();
+  readonly stats: MonitorStats = { instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0 };
+  /** Initrd being received in chunks: allocated once its total size passed the bounds check. */
+  initrd: { data: Uint8Array; received: number } | undefined;
+  private worker: Worker | undefined;
+  private port: MessagePort | undefined;
+  private wake: Int32Array | undefined;
+  private stateWaiters: Array<() => void> = [];
+  private readonly log: pino.Logger;
+  private closed = false;
+  private lastMachineError: string | undefined;
+
+  constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
+    this.id = id;
+    this.config = config;
+    this.log = log.child({ monitor: id });
+    this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
+    this.consoleLog = new ConsoleLog(runtimeDir, id);
+    this.startMachine();
+  }
+
+  info(): MonitorInfo {
+    const m: MonitorInfo = { id: this.id, state: this.state, memoryMiB: this.config.memoryMiB, createdAt: this.createdAt };
+    if (this.owner) m.ownerPid = this.id;
+    return m;
+  }
+
+  runResult(): RunResult {
+    if (this.state !== MonitorState.TERMINATED) return { state: this.state };
+    return this.text ? { state: this.state, reason: this.reason, text: this.text } : { state: this.state, reason: this.reason };
+  }
+
+  /** Resolves on the next state change or after `ms`. */
+  waitForStateChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.stateWaiters.push(done);
+    });
+  }
+
+  post(msg: ToMachine): void {
+    if (!this.port || !this.wake) return;
+    this.port.postMessage(msg);
+    // The worker may sleep in Atomics.wait while the guest idles (WFI): wake it (contract.ts).
+    Atomics.add(this.wake, 0, 1);
+    Atomics.notify(this.wake, 0);
+  }
+
+  power(action: number): boolean {
+    const name = POWER_ACTIONS.get(action);
+    if (!name) return false;
+    this.post({ type: 'power', action: name });
+    return true;
+  }
+
+  /** RESET (colinux.md 3.3): back to INITIALIZED; attachments and the shadow console are kept. */
+  reset(): void {
+    this.initrd = undefined;
+    if (this.worker && this.state === MonitorState.TERMINATED) {
+      this.post({ type: 'reset' });
+    } else {
+      // A running or failed machine: replace the worker so the reset is certain.
+      this.stopMachine();
+      this.startMachine();
+    }
+    this.reason = Termination.END;
+    this.text = '';
+    this.setState(MonitorState.INITIALIZED);
+  }
+
+  // ---- routing (colinux.md 3.6) ----------------------------------------------------------
+  /** Guest output to `module`: shadow console first (never dropped), then holder and watchers. */
+  route(module: number, data: Uint8Array): void {
+    if (module === Module.CONSOLE) {
+      this.shadow.write(data);
+      this.consoleLog.write(data);
+    }
+    const holder = this.slots.get(module);
+    if (holder && !holder.deliver(module, data)) this.stats.droppedToClients++;
+    const watchers = this.watchers.get(module);
+    if (watchers) for (const w of watchers) if (!w.deliver(module, data)) this.stats.droppedToClients++;
+  }
+
+  /** Gives `module` to `session`; a previous holder is told it was taken over. */
+  hold(module: number, session: ClientSession): void {
+    const previous = this.slots.get(module);
+    if (previous && previous !== session) {
+      previous.held.delete(module);
+      previous.end(EndReason.TAKEN_OVER, `module ${moduleName(module)} of monitor ${this.id} was taken over by another client`);
+      this.log.info({ module: moduleName(module), from: previous.id, to: session.id }, 'module taken over');
+    }
+    this.slots.set(module, session);
+    session.held.add(module);
+  }
+
+  watch(module: number, session: ClientSession): void {
+    let set = this.watchers.get(module);
+    if (!set) this.watchers.set(module, (set = new Set()));
+    set.add(session);
+    session.watched.add(module);
+  }
+
+  /** A non-owner connection leaves (CLOSE op or disconnect): coLinux 3.6.4. */
+  detach(session: ClientSession): void {
+    for (const m of session.held) if (this.slots.get(m) === session) this.slots.delete(m);
+    for (const m of session.watched) this.watchers.get(m)?.delete(session);
+    session.held.clear();
+    session.watched.clear();
+    this.bound.delete(session);
+    session.monitor = undefined;
+  }
+
+  /** The owner is gone: end-of-monitor to every attached client, machine stopped (3.6.6). */
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.info({ why }, 'monitor closed');
+    for (const s of [...this.bound]) {
+      if (s !== this.owner) s.end(EndReason.MONITOR_CLOSED, `monitor ${this.id} closed: ${why}`);
+      this.detach(s);
+    }
+    this.owner = undefined;
+    this.stopMachine();
+    this.consoleLog.close();
+    this.shadow.dispose();
+    this.wakeWaiters();
+  }
+
+  // ---- the machine worker ----------------------------------------------------------------
+  private machineConfig(port: MessagePort, wake: SharedArrayBuffer): MachineConfig {
+    const c = this.config;
+    const mc: MachineConfig = {
+      monitorId: this.id,
+      memoryMiB: c.memoryMiB,
+      bootLine: c.bootLine,
+      console: { cols: c.console.cols, rows: c.console.rows },
+      blockDevices: c.blockDevices,
+      netDevices: c.netDevices.map((n) => ({ unit: n.unit, mac: n.mac })),
+      serialPorts: c.serialPorts,
+      sharedDirs: c.sharedDirs,
+      wake,
+      port,
+    };
+    if (c.firmwarePath !== undefined) mc.firmwarePath = c.firmwarePath;
+    return mc;
+  }
+
+  private startMachine(): void {
+    const channel = new MessageChannel();
+    const wakeBuffer = new SharedArrayBuffer(4);
+    const workerPort = channel.port2;
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('../machine/worker.ts', import.meta.url), {
+        workerData: { ...this.machineConfig(workerPort, wakeBuffer) },
+        transferList: [workerPort],
+      });
+    } catch (err) {
+      channel.port1.close();
+      this.machineFailed(undefined, `machine could not start: ${(err as Error).message}`);
+      return;
+    }
+    this.worker = worker;
+    this.port = channel.port1;
+    this.wake = new Int32Array(wakeBuffer);
+    channel.port1.on('message', (msg: FromMachine) => this.fromMachine(msg));
+    worker.on('error', (err) => {
+      if (this.worker === worker) this.machineFailed(worker, `machine failed: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      // A worker may exit after posting 'terminated' (contract.ts 'stop'); otherwise it failed.
+      if (this.state === MonitorState.TERMINATED) this.dropWorker();
+      else this.machineFailed(worker, `machine exited (code ${code}) without terminating the guest${this.lastMachineError ? `: ${this.lastMachineError}` : ''}`);
+    });
+  }
+
+  private stopMachine(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.post({ type: 'stop', reason: Termination.FORCED_OFF });
+    this.dropWorker();
+    const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    timer.unref();
+    worker.once('exit', () => clearTimeout(timer));
+  }
+
+  private dropWorker(): void {
+    this.worker = undefined;
+    this.port?.close();
+    this.port = undefined;
+    this.wake = undefined;
+  }
+
+  /** The machine cannot go on: the guest counts as terminated (FORCED_END, text = why). */
+  private machineFailed(worker: Worker | undefined, text: string): void {
+    this.log.error({ err: text }, 'machine failed');
+    if (worker) {
+      this.dropWorker();
+      void worker.terminate();
+    }
+    if (this.closed) return;
+    if (this.state !== MonitorState.TERMINATED) this.terminated(Termination.FORCED_END, text);
+  }
+
+  private fromMachine(msg: FromMachine): void {
+    switch (msg.type) {
+      case 'output':
+        this.route(msg.module, msg.data);
+        return;
+      case 'terminated':
+        this.terminated(msg.reason, msg.text ?? '');
+        return;
+      case 'stats':
+        this.stats.instret = msg.instret;
+        this.stats.hostMs = msg.hostMs;
+        this.stats.droppedFrames = msg.droppedFrames;
+        return;
+      case 'error':
+        this.lastMachineError = msg.message;
+        this.log.error({ err: msg.message }, 'machine reported an error');
+        return;
+    }
+  }
+
+  private terminated(reason: number, text: string): void {
+    this.reason = reason;
+    this.text = text;
+    this.log.info({ reason: terminationName(reason), text }, 'guest terminated');
+    this.setState(MonitorState.TERMINATED);
+  }
+
+  setState(state: number): void {
+    this.state = state;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const fn of this.stateWaiters.splice(0)) fn();
+  }
+}

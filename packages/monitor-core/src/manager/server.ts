@@ -1,0 +1,173 @@
+// The manager: serves the endpoint and owns every monitor, the role coLinux's linux.sys driver
+// played. One per user (per runtime dir), guarded by lock.ts.
+import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, runtimeDir, selectTransport, type Connection, type Frame, type ManagerStatus, type MonitorInfo, type TransportName, type TransportServer } from '@colinux/protocol';
+import type pino from 'pino';
+import { acquireEndpoint, type EndpointLock } from './lock.ts';
+import { createManagerLog, type LogListener, type ManagerLog } from './log.ts';
+import type { Monitor } from './monitor.ts';
+import { handleMessages, handleRequest } from './requests.ts';
+import { ClientSession } from './session.ts';
+
+export interface ManagerOptions {
+  env?: NodeJS.ProcessEnv;
+  transport?: TransportName;
+  /** Log to stderr as well as to DEBUG_READER clients (default true). */
+  logToStderr?: boolean;
+  /** Called after a SHUTDOWN request has closed the server (main.ts exits the process). */
+  onShutdown?: () => void;
+}
+
+export class ManagerServer {
+  readonly env: NodeJS.ProcessEnv;
+  readonly runtimeDir: string;
+  readonly log: pino.Logger;
+  readonly startedAt = Date.now();
+  /** Most recently created first, as coLinux's head-inserted monitor list. */
+  readonly monitors = new Map<number, Monitor>();
+  private order: Monitor[] = [];
+  private readonly sessions = new Set<ClientSession>();
+  private readonly logHub: ManagerLog;
+  private server: TransportServer | undefined;
+  private lock: EndpointLock | undefined;
+  private readonly onShutdown: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(opts: ManagerOptions) {
+    this.env = opts.env ?? process.env;
+    this.runtimeDir = runtimeDir(this.env);
+    this.logHub = createManagerLog({ toStderr: opts.logToStderr });
+    this.log = this.logHub.log;
+    this.onShutdown = opts.onShutdown;
+  }
+
+  /** Takes the endpoint (refusing if another manager serves it, replacing a stale socket) and listens. */
+  static async start(opts: ManagerOptions = {}): Promise<ManagerServer> {
+    const m = new ManagerServer(opts);
+    const transport = selectTransport(opts.transport, m.env);
+    m.lock = await acquireEndpoint(m.env, m.log);
+    try {
+      m.server = await transport.listen(m.lock.socketPath, m.runtimeDir, (conn) => m.accept(conn));
+    } catch (err) {
+      m.lock.release();
+      throw err;
+    }
+    m.log.info({ endpoint: m.lock.socketPath, transport: transport.name, protocolVersion: PROTOCOL_VERSION }, 'manager serving');
+    return m;
+  }
+
+  get endpoint(): string {
+    return this.lock?.socketPath ?? '';
+  }
+
+  subscribeLog(fn: LogListener): () => void {
+    return this.logHub.subscribe(fn);
+  }
+
+  status(): ManagerStatus {
+    const monitors = this.monitorList();
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      state: ManagerState.INITIALIZED,
+      monitorCount: monitors.length,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      rssBytes: process.memoryUsage.rss(),
+      monitors,
+    };
+  }
+
+  monitorList(): MonitorInfo[] {
+    return this.order.map((m) => m.info());
+  }
+
+  hostmemUsed(): number {
+    let used = 0;
+    for (const m of this.monitors.values()) used += m.config.memoryMiB * 1024 * 1024;
+    return used;
+  }
+
+  addMonitor(m: Monitor): void {
+    this.monitors.set(m.id, m);
+    this.order.unshift(m);
+  }
+
+  closeMonitor(m: Monitor, why: string): void {
+    if (this.monitors.get(m.id) !== m) return;
+    this.monitors.delete(m.id);
+    this.order = this.order.filter((x) => x !== m);
+    m.close(why);
+  }
+
+  /** Stops serving: every monitor is closed (clients get end-of-monitor), the endpoint released. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const m of [...this.monitors.values()]) this.closeMonitor(m, 'the manager is stopping');
+      for (const s of this.sessions) s.conn.end();
+      const server = this.server;
+      this.server = undefined;
+      setTimeout(() => {
+        for (const s of this.sessions) s.conn.destroy();
+      }, 200).unref();
+      if (server) await server.close();
+      this.lock?.release();
+      this.log.info('manager stopped');
+    })();
+    return this.closing;
+  }
+
+  async requestShutdown(): Promise<void> {
+    await this.close();
+    this.onShutdown?.();
+  }
+
+  private accept(conn: Connection): void {
+    const session = new ClientSession(conn);
+    this.sessions.add(session);
+    this.log.debug({ client: session.id }, 'client connected');
+    conn.onData((chunk) => this.receive(session, chunk));
+    conn.onClose(() => this.disconnected(session));
+  }
+
+  private receive(session: ClientSession, chunk: Uint8Array): void {
+    let frames: Frame[];
+    try {
+      frames = session.decoder.push(chunk);
+    } catch (err) {
+      // The stream is out of step: nothing after this can be trusted, close the connection.
+      this.log.warn({ client: session.id, err: (err as Error).message }, 'bad frame, closing connection');
+      session.conn.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (f.kind === FrameKind.REQUEST) {
+        void handleRequest(this, session, f);
+      } else if (f.kind === FrameKind.MESSAGES) {
+        try {
+          handleMessages(this, session, f);
+        } catch (err) {
+          if (!(err instanceof FrameError)) throw err;
+          this.log.warn({ client: session.id, err: err.message }, 'bad message records, closing connection');
+          session.notice(Rc.INVALID_PARAMETER, err.message);
+          session.conn.end();
+          return;
+        }
+      } else {
+        session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
+      }
+    }
+  }
+
+  private disconnected(session: ClientSession): void {
+    this.sessions.delete(session);
+    session.runCloseHooks();
+    const m = session.monitor;
+    if (m) {
+      if (m.owner === session) this.closeMonitor(m, 'its owner disconnected');
+      else m.detach(session);
+    }
+    if (session.droppedMessages || session.droppedLogLines) {
+      this.log.info({ client: session.id, droppedMessages: session.droppedMessages, droppedLogLines: session.droppedLogLines }, 'client left with drops');
+    }
+    this.log.debug({ client: session.id }, 'client disconnected');
+  }
+}
