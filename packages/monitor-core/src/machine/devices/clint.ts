@@ -1,0 +1,68 @@
+// Core-Local Interruptor (SiFive CLINT layout, as QEMU virt): msip at 0x0, mtimecmp at 0x4000,
+// mtime at 0xbff8, one hart. mtime is the machine's clock (host monotonic, 10 MHz); the machine
+// calls `tick` before each run slice so MTIP follows mtimecmp (priv spec §3.2.1).
+
+import type { HartInterrupts, MmioDevice } from './mmio-device.ts';
+import { CLINT_BASE, CLINT_SIZE, MIP_MSIP, MIP_MTIP } from '../memory-map.ts';
+
+const TWO32 = 0x1_0000_0000;
+
+export class Clint implements MmioDevice {
+  readonly name = 'clint';
+  readonly base = CLINT_BASE;
+  readonly size = CLINT_SIZE;
+  /** Reset value all ones: no timer interrupt until software programs one. */
+  mtimecmp = Number.MAX_SAFE_INTEGER;
+  private msip = 0;
+  private readonly hart: HartInterrupts;
+  private readonly now: () => number;
+  private mtipRaised = false;
+
+  constructor(hart: HartInterrupts, now: () => number) {
+    this.hart = hart;
+    this.now = now;
+  }
+
+  reset(): void {
+    this.mtimecmp = Number.MAX_SAFE_INTEGER;
+    this.msip = 0;
+    this.hart.clearPending(MIP_MSIP | MIP_MTIP);
+    this.mtipRaised = false;
+  }
+
+  tick(mtime: number): void {
+    const due = mtime >= this.mtimecmp;
+    if (due !== this.mtipRaised) {
+      this.mtipRaised = due;
+      if (due) this.hart.setPending(MIP_MTIP);
+      else this.hart.clearPending(MIP_MTIP);
+    }
+  }
+
+  read(offset: number, _size: number): number {
+    if (offset === 0) return this.msip;
+    if (offset === 0x4000) return this.mtimecmp % TWO32;
+    if (offset === 0x4004) return Math.floor(this.mtimecmp / TWO32);
+    const t = this.now();
+    if (offset === 0xbff8) return t % TWO32;
+    if (offset === 0xbffc) return Math.floor(t / TWO32);
+    return 0;
+  }
+
+  write(offset: number, _size: number, value: number): void {
+    value >>>= 0;
+    if (offset === 0) {
+      this.msip = value & 1;
+      if (this.msip) this.hart.setPending(MIP_MSIP);
+      else this.hart.clearPending(MIP_MSIP);
+      return;
+    }
+    const hi = Math.floor(this.mtimecmp / TWO32);
+    const lo = this.mtimecmp % TWO32;
+    // Values above 2^53 ticks (28 years) are treated as "never".
+    if (offset === 0x4000) this.mtimecmp = Math.min(hi * TWO32 + value, Number.MAX_SAFE_INTEGER);
+    else if (offset === 0x4004) this.mtimecmp = value >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : value * TWO32 + lo;
+    else return; // mtime writes are ignored: time follows the host clock
+    this.tick(this.now());
+  }
+}

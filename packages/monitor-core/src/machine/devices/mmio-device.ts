@@ -1,0 +1,22 @@
+// The shape every memory-mapped device shares: 32-bit-or-smaller register accesses at an offset
+// from its base (the CPU splits 8-byte accesses, docs/cpu-core.md), plus a reset for REBOOT.
+
+export interface MmioDevice {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  read(offset: number, size: number): number;
+  write(offset: number, size: number, value: number): void;
+  reset(): void;
+}
+
+/** Where a device's interrupt line goes (the PLIC's level-triggered inputs). */
+export interface IrqLine {
+  set(level: boolean): void;
+}
+
+/** The mip bits the host owns, driven through the CPU's setPending/clearPending. */
+export interface HartInterrupts {
+  setPending(mask: number): void;
+  clearPending(mask: number): void;
+}

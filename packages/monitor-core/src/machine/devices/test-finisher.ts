@@ -1,0 +1,32 @@
+// SiFive test finisher, the syscon QEMU virt exposes at 0x10_0000: a 32-bit write of 0x5555
+// powers off, 0x7777 resets, 0x3333 | code << 16 reports a failure (Linux reaches it through
+// syscon-poweroff / syscon-reboot in the DTB).
+
+import type { MmioDevice } from './mmio-device.ts';
+import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT, TEST_FINISHER_BASE } from '../memory-map.ts';
+
+export type Terminate = (reason: number, text?: string) => void;
+
+export class TestFinisher implements MmioDevice {
+  readonly name = 'test-finisher';
+  readonly base = TEST_FINISHER_BASE;
+  readonly size = 0x1000;
+  private readonly terminate: Terminate;
+
+  constructor(terminate: Terminate) {
+    this.terminate = terminate;
+  }
+
+  reset(): void {}
+
+  read(): number { return 0; }
+
+  write(offset: number, _size: number, value: number): void {
+    if (offset !== 0) return;
+    const kind = value & 0xffff;
+    if (kind === 0x5555) this.terminate(TERMINATE_POWEROFF);
+    else if (kind === 0x7777) this.terminate(TERMINATE_REBOOT);
+    // A failing bare-metal test: HALT, with the exit code in the text.
+    else if (kind === 0x3333) this.terminate(TERMINATE_HALT, `test finisher: fail code ${value >>> 16}`);
+  }
+}

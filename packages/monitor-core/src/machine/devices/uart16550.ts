@@ -1,0 +1,146 @@
+// 16550A UART (National Semiconductor PC16550D datasheet; Linux 8250 driver with reg-shift 0).
+// Transmit is instant (bytes go straight to the host sink), receive holds host bytes in a
+// bounded FIFO. Interrupt identification follows the datasheet priorities: line status >
+// received data > THR empty > modem status.
+
+import type { IrqLine, MmioDevice } from './mmio-device.ts';
+
+const IER_RDA = 0x01;
+const IER_THRE = 0x02;
+const IER_RLS = 0x04;
+const LCR_DLAB = 0x80;
+const LSR_DR = 0x01;
+const LSR_OE = 0x02;
+const LSR_THRE = 0x20;
+const LSR_TEMT = 0x40;
+const MCR_LOOP = 0x10;
+const IIR_NONE = 0x01;
+const IIR_RLS = 0x06;
+const IIR_RDA = 0x04;
+const IIR_THRE = 0x02;
+/** Host input waiting for the guest; beyond this the oldest-first order is kept and new bytes
+ *  are dropped with an overrun, as a real UART would when its driver does not keep up. */
+const RX_LIMIT = 4096;
+
+export class Uart16550 implements MmioDevice {
+  readonly name: string;
+  readonly base: number;
+  readonly size = 0x100;
+  private readonly irq: IrqLine;
+  private readonly sink: (bytes: Uint8Array) => void;
+  private rx: number[] = [];
+  private ier = 0;
+  private lcr = 0x03;
+  private mcr = 0;
+  private lsrErrors = 0;
+  private scr = 0;
+  private dll = 0x0c;
+  private dlm = 0;
+  private fcr = 0;
+  /** The THR-empty interrupt is pending until IIR reports it or THR is written (datasheet). */
+  private threPending = false;
+
+  constructor(unit: number, base: number, irq: IrqLine, sink: (bytes: Uint8Array) => void) {
+    this.name = `uart${unit}`;
+    this.base = base;
+    this.irq = irq;
+    this.sink = sink;
+  }
+
+  reset(): void {
+    this.rx = [];
+    this.ier = 0;
+    this.lcr = 0x03;
+    this.mcr = 0;
+    this.lsrErrors = 0;
+    this.fcr = 0;
+    this.threPending = false;
+    this.update();
+  }
+
+  /** Bytes from the host (module SERIAL0+unit). */
+  receive(data: Uint8Array): void {
+    for (const b of data) {
+      if (this.rx.length >= RX_LIMIT) { this.lsrErrors |= LSR_OE; break; }
+      this.rx.push(b);
+    }
+    this.update();
+  }
+
+  private lsr(): number {
+    return (this.rx.length ? LSR_DR : 0) | LSR_THRE | LSR_TEMT | this.lsrErrors;
+  }
+
+  private iir(): number {
+    if (this.ier & IER_RLS && this.lsrErrors) return IIR_RLS;
+    if (this.ier & IER_RDA && this.rx.length) return IIR_RDA;
+    if (this.ier & IER_THRE && this.threPending) return IIR_THRE;
+    return IIR_NONE;
+  }
+
+  private update(): void {
+    this.irq.set(this.iir() !== IIR_NONE);
+  }
+
+  read(offset: number): number {
+    const dlab = this.lcr & LCR_DLAB;
+    let v = 0;
+    switch (offset) {
+      case 0:
+        if (dlab) return this.dll;
+        v = this.rx.shift() ?? 0;
+        break;
+      case 1: return dlab ? this.dlm : this.ier;
+      case 2: {
+        const id = this.iir();
+        if (id === IIR_THRE) this.threPending = false;
+        v = id | (this.fcr & 1 ? 0xc0 : 0);
+        break;
+      }
+      case 3: return this.lcr;
+      case 4: return this.mcr;
+      case 5:
+        v = this.lsr();
+        this.lsrErrors = 0;
+        break;
+      case 6:
+        // Loopback mirrors MCR's outputs onto the modem inputs; otherwise report a live line
+        // (DCD, DSR, CTS) so drivers using flow control keep sending.
+        if (!(this.mcr & MCR_LOOP)) return 0xb0;
+        return ((this.mcr & 0x02) << 3) | ((this.mcr & 0x01) << 5) | ((this.mcr & 0x0c) << 4);
+      case 7: return this.scr;
+      default: return 0;
+    }
+    this.update();
+    return v;
+  }
+
+  write(offset: number, _size: number, value: number): void {
+    value &= 0xff;
+    const dlab = this.lcr & LCR_DLAB;
+    switch (offset) {
+      case 0:
+        if (dlab) { this.dll = value; return; }
+        if (this.mcr & MCR_LOOP) this.receive(Uint8Array.of(value));
+        else this.sink(Uint8Array.of(value));
+        this.threPending = true;
+        break;
+      case 1:
+        if (dlab) { this.dlm = value; return; }
+        // Enabling ETBEI with an empty THR raises the THRE interrupt at once (the 8250 driver
+        // tests this at startup to detect UART_BUG_THRE).
+        if (value & IER_THRE && !(this.ier & IER_THRE)) this.threPending = true;
+        this.ier = value & 0x0f;
+        break;
+      case 2:
+        this.fcr = value & 0xc9;
+        if (value & 0x02) this.rx = [];
+        break;
+      case 3: this.lcr = value; return;
+      case 4: this.mcr = value & 0x1f; break;
+      case 7: this.scr = value; return;
+      default: return;
+    }
+    this.update();
+  }
+}

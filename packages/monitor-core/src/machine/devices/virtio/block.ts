@@ -1,0 +1,172 @@
+// virtio-blk (virtio 1.2 §5.2) on a host image file, with synchronous fs calls (the worker has
+// nothing else to do while the guest waits). Data moves between the file and guest RAM in
+// place. The serial id (VIRTIO_BLK_T_GET_ID) is `cobd<index>` so the guest's init can map the
+// coLinux device names.
+
+import fs from 'node:fs';
+import type { VirtioMmio } from './mmio.ts';
+import type { Chain } from './virtqueue.ts';
+import { readChain, writeChain } from './virtqueue.ts';
+import { VIRTIO_ID_BLOCK, type VirtioDevice } from './virtio-device.ts';
+
+const F_SEG_MAX = 1 << 2;
+const F_RO = 1 << 5;
+const F_BLK_SIZE = 1 << 6;
+const F_FLUSH = 1 << 9;
+const T_IN = 0;
+const T_OUT = 1;
+const T_FLUSH = 4;
+const T_GET_ID = 8;
+const S_OK = 0;
+const S_IOERR = 1;
+const S_UNSUPP = 2;
+const SECTOR = 512;
+const SEG_MAX = 126;
+const ID_BYTES = 20;
+
+export interface BlockImage { index: number; path: string; readOnly: boolean }
+
+export class VirtioBlock implements VirtioDevice {
+  readonly deviceId = VIRTIO_ID_BLOCK;
+  readonly name: string;
+  readonly queueSizes = [128];
+  readonly features: number;
+  readonly config = new Uint8Array(24);
+  readonly readOnly: boolean;
+  private readonly fd: number;
+  private readonly sectors: number;
+  private readonly serial: Uint8Array;
+  private transport!: VirtioMmio;
+
+  /** Opens the image; throws one clear line (unit and path) when it is missing or unreadable. */
+  constructor(image: BlockImage) {
+    this.name = `blk${image.index}`;
+    let readOnly = image.readOnly;
+    let fd: number;
+    try {
+      fd = fs.openSync(image.path, readOnly ? 'r' : 'r+');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!readOnly && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) {
+        fd = openOrThrow(image);
+        readOnly = true;
+      } else {
+        throw new Error(`cobd${image.index}: cannot open image ${image.path}: ${code ?? String(err)}`);
+      }
+    }
+    this.fd = fd;
+    this.readOnly = readOnly;
+    const size = fs.fstatSync(fd).size;
+    this.sectors = Math.floor(size / SECTOR);
+    this.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (readOnly ? F_RO : 0);
+    const v = new DataView(this.config.buffer);
+    v.setUint32(0, this.sectors % 0x1_0000_0000, true);
+    v.setUint32(4, Math.floor(this.sectors / 0x1_0000_0000), true);
+    v.setUint32(12, SEG_MAX, true);
+    v.setUint32(20, SECTOR, true);
+    this.serial = new TextEncoder().encode(`cobd${image.index}`);
+  }
+
+  attach(transport: VirtioMmio): void {
+    this.transport = transport;
+  }
+
+  reset(): void {}
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  notify(): void {
+    const q = this.transport.queues[0]!;
+    let used = false;
+    for (let chain = q.pop(); chain; chain = q.pop()) {
+      const written = this.request(chain);
+      q.push(chain.head, written);
+      used = true;
+    }
+    if (used) this.transport.interrupt(0);
+  }
+
+  /** Serve one request (§5.2.6); returns the bytes written into the chain. */
+  private request(chain: Chain): number {
+    const ram = this.transport.ram;
+    const last = chain.writable[chain.writable.length - 1];
+    // Without a header and a status byte there is nowhere to report anything: complete it empty.
+    if (chain.readableLength < 16 || !last || last.len < 1) return 0;
+    const header = new DataView(readChain(ram, chain, 16).buffer);
+    const type = header.getUint32(0, true);
+    const sector = header.getUint32(8, true) + header.getUint32(12, true) * 0x1_0000_0000;
+    const statusOff = last.off + last.len - 1;
+    const dataIn = chain.writableLength - 1;
+    let status = S_OK;
+    let written = 0;
+    try {
+      switch (type) {
+        case T_IN:
+          if (dataIn % SECTOR || !this.inRange(sector, dataIn)) { status = S_IOERR; break; }
+          written = this.transfer(chain, sector, 'in');
+          break;
+        case T_OUT: {
+          const dataOut = chain.readableLength - 16;
+          if (this.readOnly || dataOut % SECTOR || !this.inRange(sector, dataOut)) { status = S_IOERR; break; }
+          this.transfer(chain, sector, 'out');
+          break;
+        }
+        case T_FLUSH:
+          if (!this.readOnly) fs.fsyncSync(this.fd);
+          break;
+        case T_GET_ID: {
+          const id = new Uint8Array(ID_BYTES);
+          id.set(this.serial);
+          written = writeChain(ram, chain, id.subarray(0, Math.min(ID_BYTES, dataIn)));
+          break;
+        }
+        default:
+          status = S_UNSUPP;
+      }
+    } catch (err) {
+      this.transport.fail(`${this.name}: host I/O error: ${(err as Error).message}`);
+      status = S_IOERR;
+    }
+    ram.bytes[statusOff] = status;
+    return written + 1;
+  }
+
+  private inRange(sector: number, bytes: number): boolean {
+    return sector + bytes / SECTOR <= this.sectors;
+  }
+
+  /** Move data between the file and the chain's data segments, in place. */
+  private transfer(chain: Chain, sector: number, dir: 'in' | 'out'): number {
+    const bytes = this.transport.ram.bytes;
+    let pos = sector * SECTOR;
+    let moved = 0;
+    if (dir === 'in') {
+      let remaining = chain.writableLength - 1;
+      for (const s of chain.writable) {
+        const n = Math.min(s.len, remaining);
+        if (n > 0) fs.readSync(this.fd, bytes, s.off, n, pos);
+        pos += n; moved += n; remaining -= n;
+      }
+    } else {
+      let skip = 16;
+      for (const s of chain.readable) {
+        const from = Math.min(skip, s.len);
+        skip -= from;
+        const n = s.len - from;
+        if (n > 0) fs.writeSync(this.fd, bytes, s.off + from, n, pos);
+        pos += n; moved += n;
+      }
+    }
+    return moved;
+  }
+}
+
+function openOrThrow(image: BlockImage): number {
+  try {
+    return fs.openSync(image.path, 'r');
+  } catch (err) {
+    throw new Error(`cobd${image.index}: cannot open image ${image.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

@@ -1,0 +1,88 @@
+// virtio-console without MULTIPORT (virtio 1.2 §5.3): queue 0 receives host input, queue 1
+// transmits guest output. VIRTIO_CONSOLE_F_SIZE tells the guest the cocon= geometry.
+
+import type { VirtioMmio } from './mmio.ts';
+import { readChain, writeChain } from './virtqueue.ts';
+import { VIRTIO_ID_CONSOLE, type VirtioDevice } from './virtio-device.ts';
+
+const F_SIZE = 1 << 0;
+const RX = 0;
+const TX = 1;
+/** Host input held while the guest has no receive buffers; further input is dropped. */
+const INPUT_LIMIT = 64 * 1024;
+
+export class VirtioConsole implements VirtioDevice {
+  readonly deviceId = VIRTIO_ID_CONSOLE;
+  readonly name: string;
+  readonly queueSizes = [64, 64];
+  readonly features = F_SIZE;
+  readonly config = new Uint8Array(12);
+  droppedBytes = 0;
+  private transport!: VirtioMmio;
+  private input: Uint8Array[] = [];
+  private inputBytes = 0;
+  private readonly sink: (bytes: Uint8Array) => void;
+
+  constructor(name: string, cols: number, rows: number, sink: (bytes: Uint8Array) => void) {
+    this.name = name;
+    this.sink = sink;
+    const v = new DataView(this.config.buffer);
+    v.setUint16(0, cols, true);
+    v.setUint16(2, rows, true);
+    v.setUint32(4, 1, true); // max_nr_ports
+  }
+
+  attach(transport: VirtioMmio): void {
+    this.transport = transport;
+  }
+
+  reset(): void {}
+
+  /** Bytes for the guest (keystrokes, power requests). Kept across driver resets. */
+  receive(data: Uint8Array): void {
+    if (this.inputBytes + data.length > INPUT_LIMIT) {
+      this.droppedBytes += data.length;
+      return;
+    }
+    this.input.push(data.slice());
+    this.inputBytes += data.length;
+    if (this.transport.driverOk) this.transport.guarded(() => this.fillReceive());
+  }
+
+  notify(queue: number): void {
+    if (queue === RX) this.fillReceive();
+    else if (queue === TX) this.drainTransmit();
+  }
+
+  private fillReceive(): void {
+    const q = this.transport.queues[RX]!;
+    let used = false;
+    while (this.input.length) {
+      const chain = q.pop();
+      if (!chain) break;
+      let written = 0;
+      while (this.input.length && written < chain.writableLength) {
+        const head = this.input[0]!;
+        const n = writeChain(this.transport.ram, chain, head, written);
+        written += n;
+        this.inputBytes -= n;
+        if (n === head.length) this.input.shift();
+        else this.input[0] = head.subarray(n);
+      }
+      q.push(chain.head, written);
+      used = true;
+    }
+    if (used) this.transport.interrupt(RX);
+  }
+
+  private drainTransmit(): void {
+    const q = this.transport.queues[TX]!;
+    let used = false;
+    for (let chain = q.pop(); chain; chain = q.pop()) {
+      this.sink(readChain(this.transport.ram, chain));
+      q.push(chain.head, 0);
+      used = true;
+    }
+    if (used) this.transport.interrupt(TX);
+  }
+}

@@ -1,0 +1,201 @@
+// virtio-mmio transport, version 2 (virtio 1.2 §4.2.2): the register file, feature
+// negotiation, queue setup and the interrupt line. Guest mistakes and malicious rings end in
+// DEVICE_NEEDS_RESET plus a configuration-change interrupt (§2.1.2), never a host exception.
+
+import type { GuestRam } from '../../guest-ram.ts';
+import { GuestMemoryError } from '../../guest-ram.ts';
+import type { IrqLine, MmioDevice } from '../mmio-device.ts';
+import type { VirtioDevice } from './virtio-device.ts';
+import { Virtqueue, VirtqueueError } from './virtqueue.ts';
+
+const MAGIC = 0x74726976; // "virt"
+const VENDOR = 0x554d4551; // "QEMU", what Linux and QEMU users expect to see
+const F_INDIRECT_DESC = 1 << 28;
+const F_VERSION_1_HI = 1 << 0; // bit 32
+const STATUS_FEATURES_OK = 8;
+const STATUS_DRIVER_OK = 4;
+const STATUS_NEEDS_RESET = 64;
+const INT_USED_BUFFER = 1;
+const INT_CONFIG_CHANGE = 2;
+
+export class VirtioMmio implements MmioDevice {
+  readonly name: string;
+  readonly base: number;
+  readonly size = 0x1000;
+  readonly device: VirtioDevice;
+  readonly queues: Virtqueue[];
+  readonly ram: GuestRam;
+  private readonly irq: IrqLine;
+  private readonly log: (msg: string) => void;
+  private deviceFeaturesSel = 0;
+  private driverFeaturesSel = 0;
+  private driverFeatures = [0, 0];
+  private queueSel = 0;
+  private interruptStatus = 0;
+  private status = 0;
+  private configGeneration = 0;
+
+  constructor(base: number, ram: GuestRam, irq: IrqLine, device: VirtioDevice, log: (msg: string) => void) {
+    this.base = base;
+    this.ram = ram;
+    this.irq = irq;
+    this.device = device;
+    this.log = log;
+    this.name = `virtio-${device.name}@${base.toString(16)}`;
+    this.queues = device.queueSizes.map((n) => new Virtqueue(ram, n));
+    device.attach(this);
+  }
+
+  get driverOk(): boolean {
+    return (this.status & STATUS_DRIVER_OK) !== 0 && (this.status & STATUS_NEEDS_RESET) === 0;
+  }
+
+  get broken(): boolean {
+    return (this.status & STATUS_NEEDS_RESET) !== 0;
+  }
+
+  negotiated(bit: number): boolean {
+    return bit < 32 ? ((this.driverFeatures[0]! >>> bit) & 1) === 1 : ((this.driverFeatures[1]! >>> (bit - 32)) & 1) === 1;
+  }
+
+  reset(): void {
+    this.deviceFeaturesSel = this.driverFeaturesSel = this.queueSel = 0;
+    this.driverFeatures = [0, 0];
+    this.interruptStatus = 0;
+    this.status = 0;
+    for (const q of this.queues) q.reset();
+    this.device.reset();
+    this.irq.set(false);
+  }
+
+  /** Used-buffer notification (§2.7.7.2); skipped when the driver suppressed it. */
+  interrupt(queue: number): void {
+    const q = this.queues[queue];
+    if (q && q.ready && q.suppressed()) return;
+    this.interruptStatus |= INT_USED_BUFFER;
+    this.irq.set(true);
+  }
+
+  configChanged(): void {
+    this.configGeneration = (this.configGeneration + 1) >>> 0;
+    if (!(this.status & STATUS_DRIVER_OK)) return;
+    this.interruptStatus |= INT_CONFIG_CHANGE;
+    this.irq.set(true);
+  }
+
+  /** Run device work, turning any guest-caused failure into DEVICE_NEEDS_RESET. */
+  guarded(work: () => void): void {
+    if (this.broken) return;
+    try {
+      work();
+    } catch (err) {
+      if (!(err instanceof VirtqueueError || err instanceof GuestMemoryError)) throw err;
+      this.fail(err.message);
+    }
+  }
+
+  fail(message: string): void {
+    this.log(`${this.name}: ${message}; device needs reset`);
+    this.status |= STATUS_NEEDS_RESET;
+    this.interruptStatus |= INT_CONFIG_CHANGE;
+    this.irq.set(true);
+  }
+
+  private offeredFeatures(sel: number): number {
+    if (sel === 0) return (this.device.features | F_INDIRECT_DESC) >>> 0;
+    if (sel === 1) return F_VERSION_1_HI;
+    return 0;
+  }
+
+  read(offset: number, size: number): number {
+    if (offset >= 0x100) return this.readConfig(offset - 0x100, size);
+    const q = this.queues[this.queueSel];
+    switch (offset) {
+      case 0x000: return MAGIC;
+      case 0x004: return 2;
+      case 0x008: return this.device.deviceId;
+      case 0x00c: return VENDOR;
+      case 0x010: return this.offeredFeatures(this.deviceFeaturesSel);
+      case 0x034: return q ? q.maxSize : 0;
+      case 0x044: return q && q.ready ? 1 : 0;
+      case 0x060: return this.interruptStatus;
+      case 0x070: return this.status;
+      case 0x0b0: case 0x0b4: return 0xffffffff; // no shared memory regions (§4.2.2: length -1)
+      case 0x0fc: return this.configGeneration;
+      default: return 0;
+    }
+  }
+
+  private readConfig(offset: number, size: number): number {
+    const c = this.device.config;
+    if (offset + size > c.length) return 0;
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + c[offset + i]!;
+    return v >>> 0;
+  }
+
+  write(offset: number, size: number, value: number): void {
+    value >>>= 0;
+    if (offset >= 0x100) {
+      this.device.writeConfig?.(offset - 0x100, size, value);
+      return;
+    }
+    const q = this.queues[this.queueSel];
+    switch (offset) {
+      case 0x014: this.deviceFeaturesSel = value; break;
+      case 0x020:
+        if (this.driverFeaturesSel < 2) {
+          // A driver may only accept what was offered (§2.2); keep the intersection.
+          this.driverFeatures[this.driverFeaturesSel] = (value & this.offeredFeatures(this.driverFeaturesSel)) >>> 0;
+        }
+        break;
+      case 0x024: this.driverFeaturesSel = value; break;
+      case 0x030: this.queueSel = value; break;
+      case 0x038: if (q && !q.ready) q.size = value; break;
+      case 0x044:
+        if (!q) break;
+        if (value & 1) this.guarded(() => q.enable());
+        else q.ready = false;
+        break;
+      case 0x050:
+        if (this.driverOk && value < this.queues.length) this.guarded(() => this.device.notify(value));
+        break;
+      case 0x064:
+        this.interruptStatus &= ~value;
+        this.irq.set(this.interruptStatus !== 0);
+        break;
+      case 0x070: this.writeStatus(value); break;
+      case 0x080: if (q && !q.ready) q.descAddr = lo(q.descAddr, value); break;
+      case 0x084: if (q && !q.ready) q.descAddr = hi(q.descAddr, value); break;
+      case 0x090: if (q && !q.ready) q.availAddr = lo(q.availAddr, value); break;
+      case 0x094: if (q && !q.ready) q.availAddr = hi(q.availAddr, value); break;
+      case 0x0a0: if (q && !q.ready) q.usedAddr = lo(q.usedAddr, value); break;
+      case 0x0a4: if (q && !q.ready) q.usedAddr = hi(q.usedAddr, value); break;
+      case 0x0c0: if (q && value & 1) q.reset(); break; // QueueReset (§4.2.2, VIRTIO_F_RING_RESET)
+    }
+  }
+
+  private writeStatus(value: number): void {
+    if (value === 0) {
+      this.reset();
+      return;
+    }
+    // FEATURES_OK only sticks for a modern driver (VERSION_1, §6.1); legacy drivers cannot use
+    // this transport version.
+    if (value & STATUS_FEATURES_OK && !this.negotiated(32)) value &= ~STATUS_FEATURES_OK;
+    const wasOk = this.driverOk;
+    this.status = (value & 0x7f) | (this.status & STATUS_NEEDS_RESET);
+    if (!wasOk && this.driverOk) {
+      for (let i = 0; i < this.queues.length; i++) this.guarded(() => this.device.notify(i));
+    }
+  }
+}
+
+/** Replace the low 32 bits of a queue address; addresses above 2^53 cannot be RAM anyway. */
+function lo(addr: number, v: number): number {
+  return Math.floor(addr / 0x1_0000_0000) * 0x1_0000_0000 + v;
+}
+
+function hi(addr: number, v: number): number {
+  return v >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : v * 0x1_0000_0000 + (addr % 0x1_0000_0000);
+}

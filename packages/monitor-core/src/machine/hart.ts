@@ -1,0 +1,123 @@
+// The host side of the wasm CPU contract (docs/cpu-core.md): creates the imported memory,
+// instantiates build/cpu.wasm with the MMIO imports, and gives typed access to the exports and
+// the architectural state block. Nothing else in the machine touches the wasm instance.
+
+import fs from 'node:fs';
+import type { HartInterrupts } from './devices/mmio-device.ts';
+
+export const EXIT_BUDGET = 0;
+export const EXIT_WFI = 1;
+export const EXIT_SBI = 2;
+export const EXIT_HALT = 3;
+
+const STATE_PC = 512;
+const STATE_MTIME = 520;
+const STATE_EXIT_VALUE = 528;
+const STATE_PRIV = 536;
+
+interface CpuExports {
+  ramBase(): number;
+  romBase(): number;
+  statePtr(): number;
+  init(ramSize: number): void;
+  run(budget: number): number;
+  setPending(mask: number): void;
+  clearPending(mask: number): void;
+  setSbiInMonitor(on: number): void;
+  setTohost(addr: number): void;
+  csrRead(csr: number): bigint;
+  csrWrite(csr: number, v: bigint): void;
+  setPc(pc: bigint): void;
+  setPriv(p: number): void;
+  flushTlb(): void;
+  instret(): bigint;
+}
+
+export interface Mmio {
+  read(addr: number, size: number): number;
+  write(addr: number, size: number, value: number): void;
+}
+
+// The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
+interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmModule { readonly __brand?: 'module' }
+interface WasmApi {
+  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): Array<{ module: string; name: string; kind: string }> };
+  Instance: new (m: WasmModule, imports: object) => { exports: object };
+  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url);
+
+const compiled = new Map<string, WasmModule>();
+
+function compile(url: URL): WasmModule {
+  let mod = compiled.get(url.href);
+  if (!mod) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(url);
+    } catch (err) {
+      throw new Error(`CPU core ${url.pathname} is missing (build it with \`pnpm --filter @colinux/monitor-core build\`): ${(err as NodeJS.ErrnoException).code}`);
+    }
+    mod = new WebAssembly.Module(bytes);
+    compiled.set(url.href, mod);
+  }
+  return mod;
+}
+
+export class Hart implements HartInterrupts {
+  readonly memory: WasmMemory;
+  readonly cpu: CpuExports;
+  readonly ramBase: number;
+  readonly romBase: number;
+  private readonly state: DataView;
+  private readonly ramSize: number;
+
+  constructor(ramSize: number, mmio: Mmio, wasm: URL = DEFAULT_CPU_WASM) {
+    const mod = compile(wasm);
+    this.ramSize = ramSize;
+    // The memory size depends on ramBase(), which is only known after instantiation; ramBase is
+    // a link-time constant, so a probe instance over a minimal memory tells us.
+    const probe = this.instantiate(mod, new WebAssembly.Memory({ initial: 64, maximum: 65536 }), mmio);
+    const pages = Math.ceil((probe.ramBase() + ramSize) / 65536);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.cpu = this.instantiate(mod, this.memory, mmio);
+    this.ramBase = this.cpu.ramBase();
+    this.romBase = this.cpu.romBase();
+    this.state = new DataView(this.memory.buffer, this.cpu.statePtr(), 544);
+    this.cpu.init(ramSize);
+  }
+
+  private instantiate(mod: WasmModule, memory: WasmMemory, mmio: Mmio): CpuExports {
+    const env: Record<string, unknown> = {
+      memory,
+      mmioRead: (addr: number, size: number) => mmio.read(addr >>> 0, size) | 0,
+      mmioWrite: (addr: number, size: number, value: number) => mmio.write(addr >>> 0, size, value),
+      abort: (_msg: number, _file: number, line: number, col: number) => {
+        throw new Error(`CPU core aborted at line ${line}:${col}`);
+      },
+    };
+    // Anything else the core imports (AssemblyScript's `seed`, `trace`) gets a harmless default.
+    for (const imp of WebAssembly.Module.imports(mod)) {
+      if (imp.module === 'env' && !(imp.name in env) && imp.kind === 'function') env[imp.name] = () => 0;
+    }
+    return new WebAssembly.Instance(mod, { env }).exports as unknown as CpuExports;
+  }
+
+  reset(): void {
+    this.cpu.init(this.ramSize);
+  }
+
+  setPending(mask: number): void { this.cpu.setPending(mask); }
+  clearPending(mask: number): void { this.cpu.clearPending(mask); }
+
+  reg(n: number): bigint { return this.state.getBigUint64(8 * n, true); }
+  setReg(n: number, v: bigint): void { this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true); }
+  get pc(): bigint { return this.state.getBigUint64(STATE_PC, true); }
+  get priv(): number { return this.state.getInt32(STATE_PRIV, true); }
+  get exitValue(): bigint { return this.state.getBigUint64(STATE_EXIT_VALUE, true); }
+  setMtime(ticks: number): void { this.state.setBigUint64(STATE_MTIME, BigInt(ticks), true); }
+  instret(): number { return Number(this.cpu.instret()); }
+}

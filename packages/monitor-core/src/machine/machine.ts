@@ -1,0 +1,363 @@
+// One RISC-V machine: hart, RAM, devices, SBI, DTB and boot. Usable directly (tests, tools) or
+// from the worker (worker.ts), which adds messages and sleeping. Time is the host monotonic
+// clock in 10 MHz ticks; `run` executes slices sized so timers fire within about 1 ms.
+
+import { Hart, EXIT_HALT, EXIT_SBI, EXIT_WFI } from './hart.ts';
+import { GuestRam } from './guest-ram.ts';
+import type { MachineConfig } from './contract.ts';
+import { Bus } from './bus.ts';
+import { Clint } from './devices/clint.ts';
+import { Plic } from './devices/plic.ts';
+import { Uart16550 } from './devices/uart16550.ts';
+import { TestFinisher } from './devices/test-finisher.ts';
+import { GoldfishRtc } from './devices/goldfish-rtc.ts';
+import { VirtioMmio } from './devices/virtio/mmio.ts';
+import { VirtioConsole } from './devices/virtio/console.ts';
+import { VirtioBlock } from './devices/virtio/block.ts';
+import { VirtioEntropy } from './devices/virtio/entropy.ts';
+import { VirtioNet } from './devices/virtio/net.ts';
+import type { VirtioDevice } from './devices/virtio/virtio-device.ts';
+import { Sbi } from './sbi/sbi.ts';
+import { KernelLog } from './sbi/kernel-log.ts';
+import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
+import { loadFirmware } from './firmware.ts';
+import { writeBootRom } from './boot-rom.ts';
+import {
+  KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
+  RAM_BASE, TERMINATE_HALT, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
+  VIRTIO_MAX_SLOTS, VIRTIO_STRIDE, uartIrq, virtioIrq,
+} from './memory-map.ts';
+
+export type MachineSpec = Omit<MachineConfig, 'wake' | 'port'>;
+
+export interface MachineEvents {
+  output(module: number, data: Uint8Array): void;
+  terminated(reason: number, text?: string): void;
+  log(message: string): void;
+}
+
+export type PowerAction = 'shutdown' | 'reboot' | 'poweroff' | 'ctrl-alt-del';
+
+/** Lines the guest's init reads from /dev/hvc1 (guest/ init). A coLinux "shutdown" is
+ *  `shutdown -h now`, which ends the VM: it becomes a clean power-off. */
+const POWER_LINES: Record<PowerAction, string> = {
+  shutdown: 'poweroff\n',
+  poweroff: 'poweroff\n',
+  reboot: 'reboot\n',
+  'ctrl-alt-del': 'ctrl-alt-del\n',
+};
+
+const CSR_MSTATUS = 0x300;
+const CSR_MEDELEG = 0x302;
+const CSR_MIDELEG = 0x303;
+const CSR_MIE = 0x304;
+const CSR_MCOUNTEREN = 0x306;
+const CSR_MENVCFG = 0x30a;
+const CSR_STIMECMP = 0x14d;
+const CSR_PMPCFG0 = 0x3a0;
+const CSR_PMPADDR0 = 0x3b0;
+const TWO_MIB = 0x20_0000;
+const MENVCFG_STCE = 1n << 63n;
+
+export type RunResult =
+  | { state: 'running' }
+  | { state: 'idle'; sleepMs: number }
+  | { state: 'terminated' };
+
+export class Machine {
+  readonly spec: MachineSpec;
+  readonly hart: Hart;
+  readonly ram: GuestRam;
+  readonly plic: Plic;
+  readonly clint: Clint;
+  readonly sbi: Sbi;
+  readonly console: VirtioConsole;
+  readonly powerConsole: VirtioConsole;
+  readonly blocks: VirtioBlock[] = [];
+  readonly nets = new Map<number, VirtioNet>();
+  readonly uarts = new Map<number, Uart16550>();
+  readonly virtio: VirtioMmio[] = [];
+  termination: { reason: number; text?: string } | null = null;
+  started = false;
+  private readonly events: MachineEvents;
+  private readonly bus: Bus;
+  private readonly rtc: GoldfishRtc;
+  private readonly kernelLog: KernelLog;
+  private readonly firmware: boolean;
+  private readonly t0 = performance.now();
+  private pendingOutput = new Map<number, Uint8Array[]>();
+  private initrd: Uint8Array | null = null;
+  private kernelEnd = KERNEL_BASE;
+  private instructionsPerMs = 20_000;
+  private hostMs = 0;
+
+  constructor(spec: MachineSpec, events: MachineEvents, wasm?: URL) {
+    this.spec = spec;
+    this.events = events;
+    this.firmware = spec.firmwarePath !== undefined;
+    const ramSize = spec.memoryMiB * 1024 * 1024;
+    this.bus = new Bus();
+    this.hart = new Hart(ramSize, this.bus, wasm);
+    this.ram = new GuestRam(this.hart.memory.buffer, this.hart.ramBase, ramSize);
+    const terminate = (reason: number, text?: string) => this.terminate(reason, text);
+    this.plic = new Plic(PLIC_SOURCES, this.hart);
+    this.clint = new Clint(this.hart, () => this.mtime());
+    this.rtc = new GoldfishRtc(this.plic.line(11));
+    this.kernelLog = new KernelLog((b) => this.emit(MODULE_PRINTK, b), terminate);
+    this.sbi = new Sbi({
+      reg: (n) => this.hart.reg(n),
+      setReg: (n, v) => this.hart.setReg(n, v),
+      setPending: (m) => this.hart.setPending(m),
+      clearPending: (m) => this.hart.clearPending(m),
+      flushTlb: () => this.hart.cpu.flushTlb(),
+      ram: this.ram,
+      consoleWrite: (b) => this.kernelLog.write(b),
+      consoleRead: () => -1,
+      terminate,
+    });
+    this.bus.add(this.plic);
+    this.bus.add(this.clint);
+    this.bus.add(this.rtc);
+    this.bus.add(new TestFinisher(terminate));
+    for (const unit of spec.serialPorts) {
+      if (unit < 0 || unit >= UART_MAX) throw new Error(`ttys${unit}: only ttys0..ttys${UART_MAX - 1} have a UART`);
+      const uart = new Uart16550(unit, UART_BASE + UART_STRIDE * unit, this.plic.line(uartIrq(unit)), (b) => this.emit(MODULE_SERIAL0 + unit, b));
+      this.uarts.set(unit, uart);
+      this.bus.add(uart);
+    }
+    // Slot order is probe order: hvc0 (console) then hvc1 (power requests), disks in index
+    // order (vda, vdb, …), network units, entropy.
+    this.console = new VirtioConsole('console', spec.console.cols, spec.console.rows, (b) => this.emit(MODULE_CONSOLE, b));
+    this.powerConsole = new VirtioConsole('power', 80, 25, () => {});
+    this.addVirtio(this.console);
+    this.addVirtio(this.powerConsole);
+    for (const disk of [...spec.blockDevices].sort((a, b) => a.index - b.index)) {
+      const blk = new VirtioBlock(disk);
+      this.blocks.push(blk);
+      this.addVirtio(blk);
+    }
+    for (const nic of spec.netDevices) {
+      const net = new VirtioNet(nic.unit, nic.mac, (f) => this.emit(MODULE_CONET0 + nic.unit, f));
+      this.nets.set(nic.unit, net);
+      this.addVirtio(net);
+    }
+    this.addVirtio(new VirtioEntropy());
+    this.powerOn();
+  }
+
+  private addVirtio(device: VirtioDevice): void {
+    const slot = this.virtio.length;
+    if (slot >= VIRTIO_MAX_SLOTS) throw new Error(`too many virtio devices (at most ${VIRTIO_MAX_SLOTS})`);
+    const t = new VirtioMmio(VIRTIO_BASE + VIRTIO_STRIDE * slot, this.ram, this.plic.line(virtioIrq(slot)), device, (m) => this.events.log(m));
+    this.virtio.push(t);
+    this.bus.add(t);
+  }
+
+  /** mtime: host monotonic time since the machine was created, in timebase ticks. */
+  mtime(): number {
+    return Math.floor((performance.now() - this.t0) * (TIMEBASE_HZ / 1000));
+  }
+
+  private powerOn(): void {
+    if (this.firmware) loadFirmware(this.ram, this.spec.firmwarePath!);
+    this.hart.cpu.setSbiInMonitor(this.firmware ? 0 : 1);
+  }
+
+  /** `reset` message: RAM cleared, devices reset, configuration kept (the REBOOT path). */
+  reset(): void {
+    this.ram.bytes.fill(0);
+    this.hart.reset();
+    this.bus.reset();
+    this.sbi.reset();
+    this.kernelLog.reset();
+    this.initrd = null;
+    this.kernelEnd = KERNEL_BASE;
+    this.termination = null;
+    this.started = false;
+    this.pendingOutput.clear();
+    this.powerOn();
+  }
+
+  loadSection(offset: number, size: number, data?: Uint8Array): void {
+    const addr = KERNEL_BASE + offset;
+    let dest: Uint8Array;
+    try {
+      dest = this.ram.slice(addr, size);
+    } catch {
+      throw new Error(`kernel section at 0x${addr.toString(16)} (+${size} bytes) does not fit in ${this.spec.memoryMiB} MiB of RAM`);
+    }
+    if (data) {
+      dest.set(data.subarray(0, size));
+      if (data.length < size) dest.fill(0, data.length);
+    } else dest.fill(0);
+    this.kernelEnd = Math.max(this.kernelEnd, addr + size);
+  }
+
+  loadInitrd(data: Uint8Array): void {
+    this.initrd = data;
+  }
+
+  /** Lay out initrd and DTB at the top of RAM and point the hart at the kernel. */
+  start(entryOffset: number): void {
+    const top = RAM_BASE + this.ram.size;
+    const seed = crypto.getRandomValues(new Uint8Array(64));
+    const layout = {
+      ramSize: this.ram.size,
+      bootargs: bootargs(this.spec.bootLine),
+      uarts: [...this.uarts.values()].map((u) => ({ base: u.base, irq: uartIrq(Number(u.name.slice(4))) })),
+      virtio: this.virtio.map((t, slot) => ({ base: t.base, irq: virtioIrq(slot) })),
+      sstc: true,
+      rngSeed: seed,
+    };
+    const dtbSize = buildDtb({ ...layout, initrd: { start: 0, end: 0 } }).length;
+    const dtbAddr = Math.floor((top - dtbSize) / 16) * 16;
+    let initrd: { start: number; end: number } | undefined;
+    if (this.initrd) {
+      const start = Math.floor((dtbAddr - this.initrd.length) / TWO_MIB) * TWO_MIB;
+      if (start < this.kernelEnd) {
+        throw new Error(`initrd (${this.initrd.length} bytes) does not fit above the kernel in ${this.spec.memoryMiB} MiB of RAM`);
+      }
+      this.ram.slice(start, this.initrd.length).set(this.initrd);
+      initrd = { start, end: start + this.initrd.length };
+    }
+    const dtb = buildDtb({ ...layout, initrd });
+    this.ram.slice(dtbAddr, dtb.length).set(dtb);
+    const entry = KERNEL_BASE + entryOffset;
+    const rom = new Uint8Array(this.hart.memory.buffer, this.hart.romBase, 0x1_0000);
+    if (this.firmware) {
+      // fw_jump runs from 0x8000_0000 in M-mode and itself jumps to 0x8020_0000; it copies
+      // the DTB from a1 to FW_JUMP_FDT_ADDR (0x8220_0000 in Debian's generic build).
+      writeBootRom(rom, RAM_BASE, dtbAddr);
+    } else {
+      writeBootRom(rom, entry, dtbAddr);
+      this.enterSupervisor(entry, dtbAddr);
+    }
+    this.started = true;
+  }
+
+  /** What firmware would have done before entering Linux (boot.rst): delegate traps and
+   *  S-mode interrupts, open counters and Sstc, allow all memory, then S-mode at the entry
+   *  with a0 = hart id, a1 = DTB, satp = 0. */
+  private enterSupervisor(entry: number, dtb: number): void {
+    const c = this.hart.cpu;
+    c.csrWrite(CSR_MEDELEG, 0xb1ffn); // all synchronous exceptions except ecall from S/M
+    c.csrWrite(CSR_MIDELEG, 0x222n); // SSIP, STIP, SEIP
+    c.csrWrite(CSR_MIE, 0n);
+    c.csrWrite(CSR_MCOUNTEREN, 7n); // cycle, time, instret readable in S/U
+    c.csrWrite(CSR_MENVCFG, MENVCFG_STCE);
+    c.csrWrite(CSR_PMPADDR0, (1n << 54n) - 1n);
+    c.csrWrite(CSR_PMPCFG0, 0x1fn); // NAPOT, RWX over everything
+    c.csrWrite(CSR_MSTATUS, 0n);
+    this.hart.setReg(10, 0n);
+    this.hart.setReg(11, BigInt(dtb));
+    c.setPc(BigInt(entry));
+    c.setPriv(1);
+  }
+
+  /** A message for the guest from a module (console keys, frames, serial bytes). */
+  deliver(module: number, data: Uint8Array): void {
+    if (module === MODULE_CONSOLE) this.console.receive(data);
+    else if (module >= MODULE_SERIAL0 && this.uarts.has(module - MODULE_SERIAL0)) this.uarts.get(module - MODULE_SERIAL0)!.receive(data);
+    else if (module >= MODULE_CONET0 && this.nets.has(module - MODULE_CONET0)) this.nets.get(module - MODULE_CONET0)!.receive(data);
+  }
+
+  power(action: PowerAction): void {
+    this.powerConsole.receive(new TextEncoder().encode(POWER_LINES[action]));
+  }
+
+  terminate(reason: number, text?: string): void {
+    if (this.termination) return;
+    this.termination = text === undefined ? { reason } : { reason, text };
+    this.flushOutput();
+    this.events.terminated(reason, text);
+  }
+
+  private emit(module: number, bytes: Uint8Array): void {
+    let list = this.pendingOutput.get(module);
+    if (!list) this.pendingOutput.set(module, (list = []));
+    list.push(bytes);
+  }
+
+  /** Post the output gathered during the slice, one message per module. */
+  flushOutput(): void {
+    if (this.pendingOutput.size === 0) return;
+    const pending = this.pendingOutput;
+    this.pendingOutput = new Map();
+    for (const [module, parts] of pending) {
+      const total = parts.reduce((n, p) => n + p.length, 0);
+      const data = new Uint8Array(total);
+      let o = 0;
+      for (const p of parts) { data.set(p, o); o += p.length; }
+      this.events.output(module, data);
+    }
+  }
+
+  droppedFrames(): number {
+    let n = 0;
+    for (const net of this.nets.values()) n += net.droppedFrames;
+    return n;
+  }
+
+  stats(): { instret: number; hostMs: number; droppedFrames: number } {
+    return { instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames() };
+  }
+
+  /** Earliest timer deadline (mtime ticks) after `now` that could wake the hart. */
+  nextDeadline(now: number): number {
+    let next = Number.MAX_SAFE_INTEGER;
+    const consider = (t: number) => { if (t > now && t < next) next = t; };
+    if (!this.firmware) consider(this.sbi.timerDeadline);
+    consider(this.clint.mtimecmp);
+    if (this.hart.cpu.csrRead(CSR_MENVCFG) & MENVCFG_STCE) {
+      const stimecmp = this.hart.cpu.csrRead(CSR_STIMECMP);
+      if (stimecmp < BigInt(Number.MAX_SAFE_INTEGER)) consider(Number(stimecmp));
+    }
+    return next;
+  }
+
+  private tickTimers(now: number): void {
+    this.hart.setMtime(now);
+    this.clint.tick(now);
+    if (!this.firmware) this.sbi.tick(now);
+  }
+
+  /** Run the guest for about `ms` of host time; stops early when idle or terminated. */
+  run(ms: number): RunResult {
+    if (!this.started || this.termination) return { state: 'terminated' };
+    const begin = performance.now();
+    const end = begin + ms;
+    let result: RunResult = { state: 'running' };
+    for (;;) {
+      const t = performance.now();
+      if (t >= end) break;
+      const now = Math.floor((t - this.t0) * (TIMEBASE_HZ / 1000));
+      this.tickTimers(now);
+      this.rtc.poll();
+      const untilDeadline = (this.nextDeadline(now) - now) / (TIMEBASE_HZ / 1000);
+      const budget = Math.max(1000, Math.min(4_000_000, Math.floor(this.instructionsPerMs * Math.min(1, untilDeadline))));
+      const before = this.hart.instret();
+      const exit = this.hart.cpu.run(budget);
+      const spent = performance.now() - t;
+      const done = this.hart.instret() - before;
+      if (spent > 0.05 && done > 1000) this.instructionsPerMs = 0.8 * this.instructionsPerMs + 0.2 * (done / spent);
+      if (exit === EXIT_SBI) this.sbi.handleEcall();
+      else if (exit === EXIT_HALT) this.terminate(TERMINATE_HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);
+      if (this.termination) { result = { state: 'terminated' }; break; }
+      if (exit === EXIT_WFI) {
+        const wakeAt = this.nextDeadline(now);
+        const nowAfter = this.mtime();
+        if (wakeAt > nowAfter) {
+          result = { state: 'idle', sleepMs: Math.min(1000, (wakeAt - nowAfter) / (TIMEBASE_HZ / 1000)) };
+          break;
+        }
+      }
+    }
+    this.hostMs += performance.now() - begin;
+    this.flushOutput();
+    return result;
+  }
+
+  close(): void {
+    for (const b of this.blocks) b.close();
+  }
+}

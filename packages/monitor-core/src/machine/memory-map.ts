@@ -1,0 +1,57 @@
+// The physical memory map and interrupt wiring of the machine. Addresses follow QEMU's `virt`
+// board (riscv-machine.md §1.3) so kernels and firmware built for it run unchanged.
+
+export const ROM_BASE = 0x0000_1000;
+export const TEST_FINISHER_BASE = 0x0010_0000;
+export const RTC_BASE = 0x0010_1000;
+export const CLINT_BASE = 0x0200_0000;
+export const CLINT_SIZE = 0x1_0000;
+export const PLIC_BASE = 0x0c00_0000;
+export const PLIC_SIZE = 0x60_0000;
+export const UART_BASE = 0x1000_0000;
+export const UART_STRIDE = 0x100;
+/** QEMU puts one UART at 0x1000_0000; further ttySn follow at 0x100 steps up to the virtio slots. */
+export const UART_MAX = 16;
+export const VIRTIO_BASE = 0x1000_1000;
+export const VIRTIO_STRIDE = 0x1000;
+/** 0x1000_1000 .. 0x1010_0000 holds 255 slots before QEMU's fw-cfg address. */
+export const VIRTIO_MAX_SLOTS = 64;
+export const RAM_BASE = 0x8000_0000;
+/** Where a Linux Image (and the `load-section` offsets) start: the second 2 MiB page of RAM. */
+export const KERNEL_BASE = 0x8020_0000;
+
+/** PLIC sources (riscv,ndev). IRQ 0 does not exist (PLIC spec §1). */
+export const PLIC_SOURCES = 127;
+/** Virtio slot n uses IRQ 1+n as on QEMU (1..8), then continues at 32+ to stay clear of 10/11. */
+export function virtioIrq(slot: number): number {
+  return slot < 8 ? 1 + slot : 32 + (slot - 8);
+}
+export const RTC_IRQ = 11;
+/** ttyS0 is IRQ 10 as on QEMU; ttyS1.. take 12..31 (documented in docs/machine.md). */
+export function uartIrq(unit: number): number {
+  return unit === 0 ? 10 : 11 + unit;
+}
+
+/** 10 MHz, like QEMU virt and TinyEMU: mtime ticks per second. */
+export const TIMEBASE_HZ = 10_000_000;
+
+// mip bits the host drives (RISC-V privileged spec §3.1.9).
+export const MIP_SSIP = 1 << 1;
+export const MIP_MSIP = 1 << 3;
+export const MIP_STIP = 1 << 5;
+export const MIP_MTIP = 1 << 7;
+export const MIP_SEIP = 1 << 9;
+export const MIP_MEIP = 1 << 11;
+
+// coLinux module ids (include/linux/cooperative.h, reference/colinux.md §3.4).
+export const MODULE_CONSOLE = 6;
+export const MODULE_PRINTK = 7;
+export const MODULE_CONET0 = 8;
+export const MODULE_SERIAL0 = 88;
+
+// coLinux termination reasons (co_termination_reason_t, reference/colinux.md §3.13).
+export const TERMINATE_REBOOT = 1;
+export const TERMINATE_POWEROFF = 2;
+export const TERMINATE_PANIC = 3;
+export const TERMINATE_HALT = 4;
+export const TERMINATE_BUG = 9;

@@ -1,0 +1,82 @@
+// The machine worker: one thread per monitor (started by the manager with the MachineConfig as
+// workerData). Loop: drain ToMachine messages synchronously (receiveMessageOnPort), run ~5 ms
+// of guest time in ~1 ms slices, post batched output, and sleep in Atomics.wait on `wake`
+// while the guest waits for interrupts, so an idle guest costs almost no host CPU.
+
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
+import { Machine } from './machine.ts';
+import { TERMINATE_POWEROFF } from './memory-map.ts';
+
+const RUN_MS = 5;
+const STATS_MS = 1000;
+/** Waiting for the manager (not started, or terminated): wake at least this often. */
+const IDLE_WAIT_MS = 1000;
+
+const config = workerData as MachineConfig;
+const port = config.port as unknown as MessagePort;
+const wake = new Int32Array(config.wake);
+
+function post(msg: FromMachine): void {
+  if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
+  else port.postMessage(msg);
+}
+
+function main(): void {
+  let machine: Machine;
+  try {
+    const { wake: _w, port: _p, ...spec } = config;
+    machine = new Machine(spec, {
+      output: (module, data) => post({ type: 'output', module, data }),
+      terminated: (reason, text) => post(text === undefined ? { type: 'terminated', reason } : { type: 'terminated', reason, text }),
+      log: (message) => process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), monitor: config.monitorId, msg: message })}\n`),
+    });
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message });
+    port.close();
+    return;
+  }
+
+  let lastStats = performance.now();
+  for (;;) {
+    const seen = Atomics.load(wake, 0);
+    let stop = false;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+      if (handle(machine, m.message as ToMachine)) { stop = true; break; }
+    }
+    if (stop) break;
+    const r = machine.run(RUN_MS);
+    const now = performance.now();
+    if (now - lastStats >= STATS_MS) {
+      post({ type: 'stats', ...machine.stats() });
+      lastStats = now;
+    }
+    if (r.state === 'idle') Atomics.wait(wake, 0, seen, r.sleepMs);
+    else if (r.state === 'terminated') Atomics.wait(wake, 0, seen, IDLE_WAIT_MS);
+  }
+  machine.close();
+  port.close();
+}
+
+/** Returns true when the worker must end. */
+function handle(machine: Machine, msg: ToMachine): boolean {
+  try {
+    switch (msg.type) {
+      case 'load-section': machine.loadSection(msg.offset, msg.size, msg.data); break;
+      case 'load-initrd': machine.loadInitrd(msg.data); break;
+      case 'start': machine.start(msg.entryOffset); break;
+      case 'reset': machine.reset(); break;
+      case 'message': machine.deliver(msg.module, msg.data); break;
+      case 'power': machine.power(msg.action); break;
+      case 'stop':
+        if (!machine.termination) machine.terminate(msg.reason ?? TERMINATE_POWEROFF);
+        return true;
+    }
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message });
+  }
+  return false;
+}
+
+main();
