@@ -336,7 +336,10 @@ export function f32_to_f64(a: u32): u64 {
 }
 
 export function f64_to_f32(a: u64, rm: i32): u32 {
-  if (isNaN(a, F64)) return <u32>nanResult(a, a, F64);
+  if (isNaN(a, F64)) {
+    if (isSNaN(a, F64)) fpuFlags |= NV;
+    return <u32>canonNaN(F32);
+  }
   if (isInf(a, F64)) return <u32>packInf(a >> 63, F32);
   if (rm == RNE) {
     const r = <f32>v64(a);
