@@ -1,0 +1,202 @@
+// SlirpStack: the user-mode network seen by one guest NIC. Frames go in through input() and
+// come out through the output callback; how they travel (manager messages, a TAP device, a
+// test pipe) is the caller's business. Every malformed or unwanted frame is dropped and
+// counted by reason; nothing a guest sends can throw out of input().
+import { pino, type Logger } from 'pino';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_FRAME, MIN_FRAME } from './ethernet.ts';
+import { parseIpv4, parseIpv6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type IpPacket } from './ip.ts';
+import { formatIp, inPrefix, sameAddress } from './address.ts';
+import { resolveConfig, type SlirpConfig, type SlirpOptions } from './config.ts';
+import { arpInput, arpRequest } from './arp.ts';
+import { icmpInput } from './icmp.ts';
+import { icmpv6Input, sendRouterAdvert } from './icmpv6.ts';
+import { UdpNat } from './udp.ts';
+import { TcpNat } from './tcp.ts';
+import { DhcpServer } from './dhcp.ts';
+import { DnsResolvers } from './dns.ts';
+import { Redirects, type RedirectResult } from './redirect-server.ts';
+import { PcapWriter } from './pcap.ts';
+import { PingForwarder } from './ping.ts';
+import { parseIpv6 as parseV6 } from './address.ts';
+
+const TICK_MS = 50;
+const RA_INTERVAL_MS = 120_000;
+const ALL_NODES = parseV6('ff02::1');
+
+export interface SlirpStackOptions extends SlirpOptions {
+  logger?: Logger;
+  pcap?: string;
+}
+
+export class SlirpStack {
+  readonly config: SlirpConfig;
+  readonly log: Logger;
+  readonly counters: Record<string, number> = Object.create(null) as Record<string, number>;
+  guestMac: Uint8Array | undefined;
+  readonly udp: UdpNat;
+  readonly tcp: TcpNat;
+  readonly dhcp: DhcpServer;
+  readonly dns: DnsResolvers;
+  readonly redirects: Redirects;
+  private readonly ping: PingForwarder;
+  private readonly output: (frame: Uint8Array) => void;
+  private readonly pcap: PcapWriter | undefined;
+  private readonly pkt: IpPacket = { version: 4, frame: new Uint8Array(0), src: new Uint8Array(0), dst: new Uint8Array(0), proto: 0, l4Off: 0, l4Len: 0, hopLimit: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private lastRa = 0;
+  framesIn = 0; framesOut = 0; bytesIn = 0; bytesOut = 0;
+
+  constructor(options: SlirpStackOptions, output: (frame: Uint8Array) => void) {
+    this.config = resolveConfig(options);
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.output = output;
+    this.udp = new UdpNat(this);
+    this.tcp = new TcpNat(this);
+    this.dhcp = new DhcpServer(this);
+    this.dns = new DnsResolvers(this.config.dnsServers, this.config.resolvConf);
+    this.redirects = new Redirects(this);
+    this.ping = new PingForwarder(this);
+    this.pcap = options.pcap ? new PcapWriter(options.pcap) : undefined;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Binds the configured redirections; failures are logged and reported, never thrown. */
+  start(): Promise<RedirectResult[]> {
+    return this.redirects.start(this.config.redirections);
+  }
+
+  /** One Ethernet frame from the guest. The stack may keep views into it (host socket writes),
+   *  so the caller must not reuse the buffer afterwards. */
+  input(frame: Uint8Array): void {
+    this.framesIn++;
+    this.bytesIn += frame.length;
+    if (frame.length < MIN_FRAME) return this.drop('frame-short');
+    if (frame.length > MAX_FRAME) return this.drop('frame-long');
+    this.pcap?.write(frame);
+    try {
+      this.dispatch(frame);
+    } catch (e) {
+      // A parser bug must cost one frame, not the guest's network.
+      this.drop('internal-error');
+      this.log.error({ err: (e as Error).stack }, 'frame handling failed');
+    }
+  }
+
+  private dispatch(frame: Uint8Array): void {
+    const type = (frame[12] << 8) | frame[13];
+    const srcMac = frame.subarray(6, 12);
+    if (type === ETHERTYPE_ARP) return arpInput(this, frame);
+    const p = this.pkt;
+    if (type === ETHERTYPE_IPV4) {
+      const bad = parseIpv4(frame, p);
+      if (bad) return this.drop(bad);
+      if (!(srcMac[0] & 1)) this.learnGuest(srcMac);
+      const proto = p.proto;
+      if (proto === PROTO_TCP) return this.tcp.input(p);
+      if (proto === PROTO_UDP) return this.udp.input(p);
+      if (proto === PROTO_ICMP) return icmpInput(this, p);
+      return this.drop('ipv4-protocol');
+    }
+    if (type === ETHERTYPE_IPV6) {
+      if (!this.config.ipv6) return this.drop('ipv6-disabled');
+      const bad = parseIpv6(frame, p);
+      if (bad) return this.drop(bad);
+      if (!(srcMac[0] & 1)) this.learnGuest(srcMac);
+      const proto = p.proto;
+      if (proto === PROTO_TCP) return this.tcp.input(p);
+      if (proto === PROTO_UDP) return this.udp.input(p);
+      if (proto === PROTO_ICMPV6) return icmpv6Input(this, p);
+      return this.drop('ipv6-next-header');
+    }
+    this.drop('ethertype');
+  }
+
+  learnGuest(mac: Uint8Array): void {
+    const g = this.guestMac;
+    if (g && g[0] === mac[0] && g[1] === mac[1] && g[2] === mac[2] && g[3] === mac[3] && g[4] === mac[4] && g[5] === mac[5]) return;
+    const first = !g;
+    this.guestMac = Uint8Array.from(mac);
+    this.log.info({ mac: Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':') }, 'guest seen');
+    if (first && this.config.ipv6) { this.lastRa = Date.now(); sendRouterAdvert(this, ALL_NODES); }
+  }
+
+  /** Counts a dropped frame by reason (see stats()). */
+  drop(reason: string): void {
+    this.counters[reason] = (this.counters[reason] ?? 0) + 1;
+  }
+
+  emit(frame: Uint8Array): void {
+    this.framesOut++;
+    this.bytesOut += frame.length;
+    this.pcap?.write(frame);
+    this.output(frame);
+  }
+
+  /** Sends to the guest at ip, fixing the destination MAC; asks ARP when it is unknown. */
+  emitTo(frame: Uint8Array, ip: Uint8Array): void {
+    const mac = this.guestMac;
+    if (!mac) {
+      if (ip.length === 4) arpRequest(this, ip);
+      return this.drop('no-guest-mac');
+    }
+    frame.set(mac, 0);
+    this.emit(frame);
+  }
+
+  /** Where a guest packet to dst:port goes on the host, or undefined when it may not leave:
+   *  the gateway is the host's loopback (unless disabled), the DNS address on port 53 is the
+   *  host's resolver, other virtual-network, broadcast, multicast and loopback destinations
+   *  stay inside, and restrict mode lets nothing out (libslirp sotranslate_out4/6). */
+  mapOutbound(dst: Uint8Array, port: number): { host: string; port: number } | undefined {
+    const c = this.config;
+    if (c.restrict) return undefined;
+    if (dst.length === 4) {
+      if (sameAddress(dst, c.gateway)) return c.disableHostLoopback ? undefined : { host: '127.0.0.1', port };
+      if (sameAddress(dst, c.dns)) return port === 53 ? this.resolver() : undefined;
+      if (inPrefix(dst, c.network, c.prefixLength) || dst[0] >= 224 || dst[0] === 0 || dst[0] === 127) return undefined;
+      return { host: formatIp(dst), port };
+    }
+    if (sameAddress(dst, c.gateway6)) return c.disableHostLoopback ? undefined : { host: '::1', port };
+    if (sameAddress(dst, c.dns6)) return port === 53 ? this.resolver() : undefined;
+    if (inPrefix(dst, c.prefix6, 64) || dst[0] === 0xff || (dst[0] === 0xfe && (dst[1] & 0xc0) === 0x80)
+      || dst.every((b, i) => b === (i === 15 ? 1 : 0)) || dst.every((b) => b === 0)) return undefined;
+    return { host: formatIp(dst), port };
+  }
+
+  private resolver(): { host: string; port: number } | undefined {
+    return this.dns.current()[0];
+  }
+
+  pingForward(p: IpPacket): void {
+    if (this.config.restrict) return this.drop('icmp-restricted');
+    this.ping.forward(p);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.tcp.tick(now);
+    this.udp.tick(now);
+    this.redirects.tick(now);
+    this.ping.tick(now);
+    if (this.config.ipv6 && this.guestMac && now - this.lastRa >= RA_INTERVAL_MS) {
+      this.lastRa = now;
+      sendRouterAdvert(this, ALL_NODES);
+    }
+  }
+
+  stats(): Record<string, unknown> {
+    return { framesIn: this.framesIn, framesOut: this.framesOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
+      tcpConnections: this.tcp.size, udpFlows: this.udp.size, dropped: { ...this.counters } };
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.redirects.close();
+    this.tcp.closeAll();
+    this.udp.closeAll();
+    this.ping.close();
+    this.pcap?.close();
+  }
+}

@@ -1,0 +1,354 @@
+// One NATed TCP connection: a real TCP endpoint toward the guest (RFC 9293) glued to a host
+// net.Socket. Window scaling (RFC 7323) lets up to RECV_BUFFER bytes be in flight, unlike
+// libslirp's 64 KiB cap (reference A.1); the advertised window is the room left in the host
+// socket's write buffer, and the host socket is paused while SEND_BUFFER bytes wait for the
+// guest, so memory stays bounded in both directions. Loss recovery is RFC 6298 retransmission
+// timing with go-back-N, plus RFC 5681 fast retransmit and slow start / congestion avoidance
+// (the path to an emulated guest can drop frames when its queue is full).
+import type net from 'node:net';
+import { ByteQueue } from './byte-queue.ts';
+import { ACK, buildSegment, FIN, PSH, RST, SYN, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
+import type { TcpNat } from './tcp.ts';
+
+export const RECV_BUFFER = 4 * 1024 * 1024;
+export const SEND_BUFFER = 4 * 1024 * 1024;
+export const OUR_WSCALE = 7; // 65535 << 7 = 8 MiB > RECV_BUFFER
+const RTO_INITIAL = 1000; const RTO_MIN = 200; const RTO_MAX = 60_000;
+const MAX_RETRIES = 12; const SYN_RETRIES = 5;
+const CONNECT_TIMEOUT = 30_000;
+
+export type TcpState = 'connecting' | 'syn-received' | 'syn-sent' | 'established' | 'closed';
+
+function seqDiff(a: number, b: number): number { return (a - b) | 0; }
+
+export class TcpConnection {
+  readonly key: string;
+  readonly nat: TcpNat;
+  readonly addrs: SegmentAddrs;
+  readonly socket: net.Socket;
+  state: TcpState;
+  readonly createdAt = Date.now();
+
+  // Toward the guest (host data): RFC 9293 3.3.1 send sequence variables.
+  private readonly iss: number;
+  private sndUna: number; private sndNxt: number; private sndMax: number;
+  private sndWnd = 0; private sndWscale = 0; private mss = 536;
+  private readonly sendQueue = new ByteQueue();
+  private hostEnded = false; private finSent = false; private finAcked = false;
+  private cwnd = 0; private ssthresh = Number.MAX_SAFE_INTEGER; private dupAcks = 0;
+  private hostPaused = false; private reading = false;
+
+  // From the guest.
+  private rcvNxt = 0; private rcvWscale = 0; private advRight = 0;
+  private guestFin = false;
+  ackPending = false;
+
+  // RFC 6298 timer state.
+  private rto = RTO_INITIAL; private srtt = 0; private rttvar = 0;
+  rtoDeadline = 0; private retries = 0; private rttSeq = -1; private rttStart = 0;
+
+  constructor(nat: TcpNat, key: string, addrs: SegmentAddrs, socket: net.Socket, state: TcpState) {
+    this.nat = nat; this.key = key; this.addrs = addrs; this.socket = socket; this.state = state;
+    this.iss = (Math.random() * 0x100000000) >>> 0;
+    this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
+    socket.on('error', () => this.abort(true));
+    socket.on('close', () => { if (this.state !== 'closed' && !(this.hostEnded && this.guestFin)) this.abort(true); });
+    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < RECV_BUFFER / 2) this.sendAck(); });
+    if (state === 'connecting') this.rtoDeadline = Date.now() + CONNECT_TIMEOUT;
+  }
+
+  private get segMax(): number { return this.nat.stack.config.mtu - (this.addrs.local.length === 16 ? 60 : 40); }
+
+  // ---- handshake -------------------------------------------------------------------------
+
+  /** Guest SYN for an outbound connection: remember its options until the host connects. */
+  acceptSyn(seg: TcpSegment): void {
+    this.rcvNxt = (seg.seq + 1) >>> 0;
+    this.negotiate(seg);
+  }
+
+  /** The host connect() succeeded: answer the guest's SYN. */
+  hostConnected(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'syn-received';
+    this.sendSyn(SYN | ACK);
+  }
+
+  /** A host client reached a redirected port: open toward the guest (we are the active side). */
+  openToGuest(): void {
+    this.socket.pause();
+    this.sendSyn(SYN);
+  }
+
+  private negotiate(seg: TcpSegment): void {
+    const theirs = seg.mss || (this.addrs.local.length === 16 ? 1220 : 536);
+    this.mss = Math.max(64, Math.min(theirs, this.segMax));
+    if (seg.wscale >= 0) { this.sndWscale = seg.wscale; this.rcvWscale = OUR_WSCALE; }
+    this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 2.2)
+    this.cwnd = 10 * this.mss; // RFC 6928 initial window
+  }
+
+  private sendSyn(flags: number): void {
+    this.sndNxt = (this.iss + 1) >>> 0; this.sndMax = this.sndNxt;
+    const wscale = flags & ACK ? (this.rcvWscale ? OUR_WSCALE : -1) : OUR_WSCALE;
+    const win = Math.min(65535, RECV_BUFFER);
+    this.emit(buildSegment(this.addrs, flags, this.iss, flags & ACK ? this.rcvNxt : 0, win,
+      { mss: this.segMax, wscale }, undefined, 0, 0));
+    this.advRight = (this.rcvNxt + win) >>> 0;
+    this.rtoDeadline = Date.now() + this.rto;
+  }
+
+  // ---- input from the guest ----------------------------------------------------------------
+
+  input(seg: TcpSegment, frame: Uint8Array): void {
+    if (seg.flags & RST) return this.guestReset(seg);
+    if (this.state === 'syn-sent') {
+      if ((seg.flags & (SYN | ACK)) === (SYN | ACK) && seg.ack === ((this.iss + 1) >>> 0)) {
+        this.rcvNxt = (seg.seq + 1) >>> 0;
+        this.negotiate(seg);
+        if (seg.wscale < 0) this.rcvWscale = 0;
+        this.sndUna = seg.ack;
+        this.established();
+        this.sendAck();
+        this.pump();
+      } else if (seg.flags & ACK) {
+        this.nat.sendReset(this.addrs, seg.ack, 0, false);
+      }
+      return;
+    }
+    if (this.state === 'connecting') return; // a retransmitted SYN while the host connects
+    if (this.state === 'syn-received') {
+      if (seg.flags & SYN) { this.sendSyn(SYN | ACK); return; }
+      if (!(seg.flags & ACK) || seg.ack !== ((this.iss + 1) >>> 0)) return;
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window << this.sndWscale;
+      this.established();
+    }
+    if (this.state !== 'established') return;
+    if (seg.flags & SYN) { this.sendAck(); return; } // RFC 5961 4.2 challenge ACK
+    if (!(seg.flags & ACK)) return;
+    this.retries = 0;
+    this.ackInput(seg);
+    if (this.state !== 'established') return;
+    this.dataInput(seg, frame);
+    this.pump();
+    this.maybeFinish();
+  }
+
+  private established(): void {
+    this.state = 'established';
+    this.rtoDeadline = 0;
+    this.rto = RTO_INITIAL;
+    this.retries = 0;
+    if (!this.reading) {
+      this.reading = true;
+      this.socket.on('data', (chunk: Buffer) => this.hostData(chunk));
+      this.socket.on('end', () => { this.hostEnded = true; this.pump(); this.maybeFinish(); });
+      this.socket.resume();
+    }
+  }
+
+  private guestReset(seg: TcpSegment): void {
+    // RFC 5961 3.2: only a reset inside the window we advertised is believed.
+    if (this.state === 'established' || this.state === 'syn-received') {
+      const d = seqDiff(seg.seq, this.rcvNxt);
+      if (d < 0 || d > Math.max(1, seqDiff(this.advRight, this.rcvNxt))) return;
+    }
+    this.nat.stack.drop('tcp-reset-by-guest');
+    this.close();
+    this.socket.resetAndDestroy();
+  }
+
+  private ackInput(seg: TcpSegment): void {
+    const acked = seqDiff(seg.ack, this.sndUna);
+    if (acked < 0) return;
+    if (acked > seqDiff(this.sndMax, this.sndUna)) { this.sendAck(); return; } // acks what we never sent
+    const now = Date.now();
+    if (acked > 0) {
+      const dataAcked = Math.min(acked, this.sendQueue.length);
+      if (acked > dataAcked) this.finAcked = true;
+      this.sendQueue.consume(dataAcked);
+      this.sndUna = seg.ack;
+      if (seqDiff(this.sndNxt, this.sndUna) < 0) this.sndNxt = this.sndUna;
+      if (this.rttSeq >= 0 && seqDiff(seg.ack, this.rttSeq) >= 0) { this.rttSample(now - this.rttStart); this.rttSeq = -1; }
+      if (this.dupAcks >= 3) this.cwnd = this.ssthresh; // leaving fast recovery (RFC 5681 3.2 step 6)
+      else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(dataAcked, 2 * this.mss); // RFC 3465 L=2
+      else this.cwnd += Math.max(1, Math.floor(this.mss * this.mss / this.cwnd));
+      this.cwnd = Math.min(this.cwnd, 2 * SEND_BUFFER);
+      this.dupAcks = 0;
+      this.rtoDeadline = this.sndMax !== this.sndUna ? now + this.rto : 0;
+      if (this.hostPaused && this.sendQueue.length < SEND_BUFFER / 2) { this.hostPaused = false; this.socket.resume(); }
+    } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna
+      && (seg.window << this.sndWscale) === this.sndWnd && this.sndWnd > 0) {
+      // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit.
+      this.dupAcks++;
+      const flight = seqDiff(this.sndMax, this.sndUna);
+      if (this.dupAcks === 3) {
+        this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
+        this.cwnd = this.ssthresh + 3 * this.mss;
+        this.retransmitFirst();
+      } else if (this.dupAcks > 3) this.cwnd += this.mss;
+    }
+    this.sndWnd = seg.window << this.sndWscale;
+  }
+
+  private dataInput(seg: TcpSegment, frame: Uint8Array): void {
+    let len = seg.dataLen; let off = seg.dataOff;
+    let fin = (seg.flags & FIN) !== 0;
+    if (len === 0 && !fin) return;
+    if (this.guestFin) { this.sendAck(); return; }
+    const d = seqDiff(this.rcvNxt, seg.seq);
+    if (d > 0) {
+      if (d >= len + (fin ? 1 : 0)) { this.sendAck(); return; } // all old: re-acknowledge
+      off += d; len -= d;
+    } else if (d < 0) {
+      // Out of order: not queued (bounded memory); the duplicate ACK makes the guest resend.
+      this.nat.stack.drop('tcp-out-of-order');
+      this.sendAck();
+      return;
+    }
+    if (len > 0) {
+      const room = Math.max(0, seqDiff(this.advRight, this.rcvNxt));
+      const take = Math.min(len, room);
+      if (take < len) { this.nat.stack.drop('tcp-beyond-window'); fin = false; }
+      if (take > 0) {
+        this.socket.write(frame.subarray(off, off + take));
+        this.rcvNxt = (this.rcvNxt + take) >>> 0;
+      }
+      this.nat.scheduleAck(this);
+    }
+    if (fin) {
+      this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+      this.guestFin = true;
+      this.socket.end(); // half-close toward the host (RFC 9293 3.6)
+      this.sendAck();
+    }
+  }
+
+  private rttSample(r: number): void {
+    // RFC 6298 2.2/2.3 with alpha 1/8, beta 1/4.
+    if (this.srtt === 0) { this.srtt = r; this.rttvar = r / 2; } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = Math.min(RTO_MAX, Math.max(RTO_MIN, this.srtt + Math.max(10, 4 * this.rttvar)));
+  }
+
+  // ---- output toward the guest ------------------------------------------------------------
+
+  private hostData(chunk: Buffer): void {
+    this.sendQueue.push(chunk);
+    if (this.sendQueue.length >= SEND_BUFFER && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
+    this.pump();
+  }
+
+  /** Window the guest may still send, in units of our scale; also fixes the right edge. */
+  private advertise(): number {
+    const room = Math.max(0, RECV_BUFFER - this.socket.writableLength);
+    const w = Math.min(65535, room >>> this.rcvWscale);
+    const right = (this.rcvNxt + (w << this.rcvWscale)) >>> 0;
+    if (seqDiff(right, this.advRight) > 0) this.advRight = right; // never shrink (RFC 9293 3.8.6.2.2)
+    return w;
+  }
+
+  sendAck(): void {
+    if (this.state !== 'established' && this.state !== 'syn-received') return;
+    this.ackPending = false;
+    this.emit(buildSegment(this.addrs, ACK, this.sndNxt, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
+  }
+
+  private emit(frame: Uint8Array): void {
+    this.nat.stack.emitTo(frame, this.addrs.remote);
+  }
+
+  pump(): void {
+    if (this.state !== 'established') return;
+    const now = Date.now();
+    let inFlight = Math.min(seqDiff(this.sndNxt, this.sndUna), this.sendQueue.length);
+    let unsent = this.sendQueue.length - inFlight;
+    const wnd = Math.min(this.sndWnd, this.cwnd);
+    while (unsent > 0 && !this.finSent) {
+      let room = wnd - inFlight;
+      if (room <= 0) {
+        if (this.sndWnd === 0 && inFlight === 0) room = 1; // zero-window probe (RFC 9293 3.8.6.1)
+        else break;
+      }
+      const len = Math.min(this.mss, unsent, room);
+      if (len < this.mss && len < unsent && inFlight > 0) break; // no silly-window segments
+      const flags = ACK | (len === unsent ? PSH : 0);
+      this.ackPending = false;
+      this.emit(buildSegment(this.addrs, flags, this.sndNxt, this.rcvNxt, this.advertise(), undefined, this.sendQueue, inFlight, len));
+      if (this.rttSeq < 0 && this.sndNxt === this.sndMax) { this.rttSeq = (this.sndNxt + len) >>> 0; this.rttStart = now; }
+      this.sndNxt = (this.sndNxt + len) >>> 0;
+      if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
+      inFlight += len; unsent -= len;
+    }
+    if (unsent === 0 && this.hostEnded && !this.finSent) {
+      this.finSent = true;
+      this.ackPending = false;
+      this.emit(buildSegment(this.addrs, FIN | ACK, this.sndNxt, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
+      this.sndNxt = (this.sndNxt + 1) >>> 0;
+      if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
+    }
+    if (this.sndMax !== this.sndUna && this.rtoDeadline === 0) this.rtoDeadline = now + this.rto;
+    if (this.ackPending) this.sendAck();
+  }
+
+  private retransmitFirst(): void {
+    const len = Math.min(this.mss, this.sendQueue.length);
+    this.rttSeq = -1; // Karn's algorithm: no RTT sample from a retransmission
+    if (len > 0) {
+      this.emit(buildSegment(this.addrs, ACK, this.sndUna, this.rcvNxt, this.advertise(), undefined, this.sendQueue, 0, len));
+    } else if (this.finSent && !this.finAcked) {
+      this.emit(buildSegment(this.addrs, FIN | ACK, this.sndUna, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
+    }
+  }
+
+  /** Called from the stack's timer when rtoDeadline has passed. */
+  timeout(now: number): void {
+    this.rtoDeadline = 0;
+    this.retries++;
+    if (this.state === 'connecting') { this.abort(true); return; }
+    const limit = this.state === 'established' ? MAX_RETRIES : SYN_RETRIES;
+    if (this.retries > limit) { this.abort(true); return; }
+    this.rto = Math.min(RTO_MAX, this.rto * 2); // RFC 6298 5.5
+    if (this.state === 'syn-sent') { this.sendSyn(SYN); return; }
+    if (this.state === 'syn-received') { this.sendSyn(SYN | ACK); return; }
+    if (this.state !== 'established') return;
+    // RFC 5681 (4): one segment after a timeout; go back to the first unacknowledged byte.
+    const flight = seqDiff(this.sndMax, this.sndUna);
+    this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
+    this.cwnd = this.mss;
+    this.dupAcks = 0;
+    this.rttSeq = -1;
+    this.sndNxt = this.sndUna;
+    if (!this.finAcked) this.finSent = false;
+    this.pump();
+    if (this.rtoDeadline === 0 && this.sndMax !== this.sndUna) this.rtoDeadline = now + this.rto;
+  }
+
+  private maybeFinish(): void {
+    if (this.guestFin && this.finAcked) this.close();
+  }
+
+  /** Ends the connection; with reset, tells the guest (RST) and drops the host socket. */
+  abort(reset: boolean): void {
+    if (this.state === 'closed') return;
+    if (reset && this.state !== 'syn-sent') this.nat.sendReset(this.addrs, this.sndNxt, this.rcvNxt, true);
+    if (reset && this.state === 'syn-sent') this.nat.sendReset(this.addrs, (this.iss + 1) >>> 0, 0, false);
+    this.close();
+    this.socket.destroy();
+  }
+
+  private close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.rtoDeadline = 0;
+    this.sendQueue.clear();
+    this.nat.remove(this);
+  }
+
+  describe(): Record<string, unknown> {
+    return { key: this.key, state: this.state, queued: this.sendQueue.length, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto };
+  }
+}

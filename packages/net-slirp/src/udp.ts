@@ -1,0 +1,120 @@
+// UDP (RFC 768) NAT: one host socket per guest source endpoint and host address family
+// (endpoint-independent mapping, RFC 4787 4.1), closed after an idle timeout; the number of
+// flows is capped and the least recently used flow is closed first. Replies are presented to
+// the guest as coming from the address the guest sent to (10.0.2.2 for the host's loopback,
+// 10.0.2.3:53 for the resolver).
+import dgram from 'node:dgram';
+import { buildIpFrame, finishL4, l4ChecksumOk, PROTO_UDP, type IpPacket } from './ip.ts';
+import { formatIp, parseIp, sameAddress } from './address.ts';
+import type { SlirpStack } from './stack.ts';
+
+interface Peer { addr: Uint8Array; port: number }
+
+class UdpFlow {
+  readonly key: string;
+  readonly guestAddr: Uint8Array;
+  readonly guestPort: number;
+  readonly socket: dgram.Socket;
+  readonly peers = new Map<string, Peer>();
+  lastUse = Date.now();
+  constructor(key: string, guestAddr: Uint8Array, guestPort: number, socket: dgram.Socket) {
+    this.key = key; this.guestAddr = guestAddr; this.guestPort = guestPort; this.socket = socket;
+  }
+}
+
+export class UdpNat {
+  private readonly stack: SlirpStack;
+  private readonly flows = new Map<string, UdpFlow>();
+
+  constructor(stack: SlirpStack) { this.stack = stack; }
+
+  get size(): number { return this.flows.size; }
+
+  input(p: IpPacket): void {
+    const f = p.frame; const o = p.l4Off;
+    if (p.l4Len < 8) return this.stack.drop('udp-short');
+    const ulen = (f[o + 4] << 8) | f[o + 5];
+    if (ulen < 8 || ulen > p.l4Len) return this.stack.drop('udp-length');
+    const hasSum = f[o + 6] !== 0 || f[o + 7] !== 0;
+    if (p.version === 6 && !hasSum) return this.stack.drop('udp-checksum'); // mandatory over IPv6 (RFC 8200 8.1)
+    if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return this.stack.drop('udp-checksum');
+    const sport = (f[o] << 8) | f[o + 1];
+    const dport = (f[o + 2] << 8) | f[o + 3];
+    const c = this.stack.config;
+    if (p.version === 4 && dport === 67) {
+      if (sameAddress(p.dst, c.gateway) || (p.dst[0] === 255 && p.dst[1] === 255 && p.dst[2] === 255 && p.dst[3] === 255)) {
+        return this.stack.dhcp.input(p, o, ulen);
+      }
+    }
+    if (this.stack.redirects.udpReply(p, sport, dport, f.subarray(o + 8, o + ulen))) return;
+    const target = this.stack.mapOutbound(p.dst, dport);
+    if (!target) return this.stack.drop('udp-refused');
+    const family = target.host.includes(':') ? 6 : 4;
+    const key = `${formatIp(p.src)}|${sport}|${family}`;
+    let flow = this.flows.get(key);
+    if (!flow) flow = this.open(key, Uint8Array.from(p.src), sport, family);
+    else { this.flows.delete(key); this.flows.set(key, flow); } // keep LRU order
+    flow.lastUse = Date.now();
+    flow.peers.set(`${target.host}|${target.port}`, { addr: Uint8Array.from(p.dst), port: dport });
+    flow.socket.send(f.subarray(o + 8, o + ulen), target.port, target.host, (err) => {
+      if (err) this.stack.drop('udp-send-error');
+    });
+  }
+
+  private open(key: string, guestAddr: Uint8Array, guestPort: number, family: 4 | 6): UdpFlow {
+    if (this.flows.size >= this.stack.config.maxUdpFlows) {
+      const oldest = this.flows.values().next().value;
+      if (oldest) this.close(oldest);
+    }
+    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    const flow = new UdpFlow(key, guestAddr, guestPort, socket);
+    socket.on('message', (msg, rinfo) => this.fromHost(flow, msg, rinfo.address, rinfo.port));
+    socket.on('error', () => this.close(flow));
+    this.flows.set(key, flow);
+    return flow;
+  }
+
+  private fromHost(flow: UdpFlow, msg: Uint8Array, address: string, port: number): void {
+    flow.lastUse = Date.now();
+    const peer = flow.peers.get(`${address}|${port}`);
+    let src: Uint8Array | undefined = peer?.addr;
+    const sport = peer?.port ?? port;
+    if (!src) {
+      const a = address.replace(/^::ffff:(?=\d+\.)/, '');
+      const bytes = parseIp(a);
+      if (bytes.length === flow.guestAddr.length) src = bytes;
+    }
+    if (!src) return this.stack.drop('udp-reply-family');
+    sendUdp(this.stack, src, sport, flow.guestAddr, flow.guestPort, msg);
+  }
+
+  private close(flow: UdpFlow): void {
+    if (this.flows.get(flow.key) === flow) this.flows.delete(flow.key);
+    flow.socket.close();
+  }
+
+  tick(now: number): void {
+    for (const flow of this.flows.values()) {
+      if (now - flow.lastUse > this.stack.config.udpIdleMs) this.close(flow);
+    }
+  }
+
+  closeAll(): void {
+    for (const flow of [...this.flows.values()]) this.close(flow);
+  }
+}
+
+/** Sends one datagram to the guest; too big for the MTU is dropped, as we never fragment. */
+export function sendUdp(stack: SlirpStack, src: Uint8Array, sport: number, dst: Uint8Array, dport: number, data: Uint8Array): void {
+  const mac = stack.guestMac;
+  if (!mac) return stack.drop('udp-no-guest');
+  const l4Len = 8 + data.length;
+  if (l4Len + (src.length === 16 ? 40 : 20) > stack.config.mtu) return stack.drop('udp-too-big');
+  const { frame, l4Off } = buildIpFrame(mac, stack.config.gatewayMac, src, dst, PROTO_UDP, l4Len);
+  frame[l4Off] = sport >>> 8; frame[l4Off + 1] = sport & 255;
+  frame[l4Off + 2] = dport >>> 8; frame[l4Off + 3] = dport & 255;
+  frame[l4Off + 4] = l4Len >>> 8; frame[l4Off + 5] = l4Len & 255;
+  frame.set(data, l4Off + 8);
+  finishL4(frame, PROTO_UDP, 6);
+  stack.emit(frame);
+}

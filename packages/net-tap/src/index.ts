@@ -1,0 +1,2 @@
+export { TapDevice, forEachFrame } from './tap-device.ts';
+export type { TapDeviceOptions } from './tap-device.ts';
