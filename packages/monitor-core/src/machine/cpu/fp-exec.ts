@@ -6,7 +6,7 @@ import {
   i64_to_f32, u64_to_f32, f64_add, f64_sub, f64_mul, f64_div, f64_sqrt, f64_fma, f64_min, f64_max,
   f64_eq, f64_lt, f64_le, f64_classify, f64_to_i32, f64_to_u32, f64_to_i64, f64_to_u64, i32_to_f64,
   u32_to_f64, i64_to_f64, u64_to_f64, f32_to_f64, f64_to_f32,
-} from './fpu-stub';
+} from './fpu';
 import { fflags, frm, markFpDirty, setFflags } from './csr';
 import { getF, getX, setF, setX } from './layout';
 

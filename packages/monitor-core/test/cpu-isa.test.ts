@@ -1,0 +1,44 @@
+// Runs every bare-metal ISA test (test/isa/*.S) through the real colinux-bare-metal process on
+// the wasm core, and the same programs on qemu-system-riscv64 as an independent check that the
+// tests themselves are right.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildIsaTests } from './isa/build.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..', '..');
+const runner = join(root, 'node_modules', '.bin', 'colinux-bare-metal');
+/** Programs that need HTIF (tohost), which QEMU's virt board does not have. */
+const OURS_ONLY = new Set(['htif']);
+
+const dir = mkdtempSync(join(tmpdir(), 'colinux-isa-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const programs = await buildIsaTests(dir);
+
+async function exitOf(cmd: string, args: string[], timeout: number): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await run(cmd, args, { timeout });
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+for (const p of programs) {
+  t.test(`${p.name} passes on the wasm core`, async (t) => {
+    const r = await exitOf(runner, [p.elf, '--max-insns', '200000000'], 120_000);
+    t.equal(r.code, 0, r.out.trim());
+    t.match(r.out, /PASS/);
+  });
+  if (OURS_ONLY.has(p.name)) continue;
+  t.test(`${p.name} passes on qemu-system-riscv64 (checks the test itself)`, async (t) => {
+    const r = await exitOf('qemu-system-riscv64', ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', p.qemuElf], 60_000);
+    t.equal(r.code, 0, r.out.trim());
+    t.match(r.out, /PASS/);
+  });
+}
