@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const packageRoot = join(here, '..', '..');
@@ -17,6 +18,18 @@ export const OPS = [
   'fmin.d', 'fmax.d', 'feq.d', 'flt.d', 'fle.d', 'fclass.d', 'fcvt.w.d', 'fcvt.wu.d', 'fcvt.l.d',
   'fcvt.lu.d', 'fcvt.d.w', 'fcvt.d.wu', 'fcvt.d.l', 'fcvt.d.lu', 'fcvt.d.s', 'fcvt.s.d',
 ];
+
+// The es2024 lib has no WebAssembly declarations; this is the slice used here.
+type HarnessExports = {
+  memory: { buffer: ArrayBuffer };
+  alloc(records: number): number;
+  run(ptr: number, records: number): void;
+  bench(ptr: number, records: number, rounds: number): bigint;
+};
+type WasmApi = {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+};
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export type Vector = { line: string; op: number; rm: number; a: bigint; b: bigint; c: bigint; r: bigint; flags: bigint };
 
@@ -53,16 +66,10 @@ export async function buildHarness(dir: string): Promise<Harness> {
   const wasmPath = join(dir, 'harness.wasm');
   execFileSync(process.execPath, [asc, join(here, 'harness.ts'), '--runtime', 'stub', '-O3',
     '--outFile', wasmPath], { stdio: 'pipe' });
-  const { readFile } = await import('node:fs/promises');
-  const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), {
+  const { instance } = await wasm.instantiate(await readFile(wasmPath), {
     env: { abort: () => { throw new Error('fpu harness aborted'); } },
   });
-  const ex = instance.exports as {
-    memory: WebAssembly.Memory;
-    alloc(records: number): number;
-    run(ptr: number, records: number): void;
-    bench(ptr: number, records: number, rounds: number): bigint;
-  };
+  const ex = instance.exports as HarnessExports;
   let capacity = 0;
   let ptr = 0;
   const load = (vectors: Vector[]): void => {

@@ -113,6 +113,27 @@ static uint64_t near64(uint64_t a) {
   }
 }
 
+/* A second operand that puts a*b (mul, fma) or a/b (div) right at the smallest normal or the
+ * largest finite value, where tininess-after-rounding and overflow rounding are decided. */
+static double d_of(uint64_t x) { union { uint64_t u; double d; } v = { x }; return v.d; }
+static uint64_t bits_d(double d) { union { double d; uint64_t u; } v = { d }; return v.u; }
+static float f_of(uint32_t x) { union { uint32_t u; float f; } v = { x }; return v.f; }
+static uint32_t bits_f(float f) { union { float f; uint32_t u; } v = { f }; return v.u; }
+
+static uint64_t aim64(uint64_t a, int divide) {
+  static const uint64_t targets[] = { 0x0010000000000000ULL, 0x000fffffffffffffULL,
+                                      0x7fefffffffffffffULL, 0x0000000000000001ULL };
+  double t = d_of(targets[below(4)] | (uint64_t)below(2) << 63);
+  double b = divide ? d_of(a) / t : t / d_of(a);
+  return bits_d(b) + below(5) - 2;
+}
+static uint32_t aim32(uint32_t a, int divide) {
+  static const uint32_t targets[] = { 0x00800000, 0x007fffff, 0x7f7fffff, 0x00000001 };
+  float t = f_of(targets[below(4)] | below(2) << 31);
+  float b = divide ? f_of(a) / t : t / f_of(a);
+  return bits_f(b) + below(5) - 2;
+}
+
 /* Integers for fcvt.{s,d}.{w,wu,l,lu}: random widths so every rounding position shows up. */
 static uint64_t genint(void) {
   uint64_t v = rnd();
@@ -268,6 +289,13 @@ int main(int argc, char **argv) {
         a = gen64();
         b = near64(a);
         c = below(3) == 0 ? near64(a) : gen64();
+      }
+      if (below(5) == 0 && (op == 2 || op == 3 || op == 25 || op == 26 || k == S3 || k == D3)) {
+        int divide = op == 3 || op == 26;
+        if (single) b = aim32((uint32_t)a, divide);
+        else b = aim64(a, divide);
+        if (k == S3) c = gen32() & 0x807fffffu;
+        if (k == D3) c = gen64() & 0x800fffffffffffffULL;
       }
       /* fma: an addend that nearly cancels the product, computed in the target precision. */
       if ((k == S3 || k == D3) && below(3) == 0) {
