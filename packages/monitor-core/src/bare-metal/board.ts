@@ -29,6 +29,8 @@ export class BareMetalBoard implements Mmio {
   msip = 0;
   finish: Finish | null = null;
   private readonly out: (byte: number) => void;
+  /** Called when msip or mtimecmp change, so the hart sees the new mip before its next insn. */
+  onInterruptChange: () => void = () => {};
 
   constructor(out: (byte: number) => void) {
     this.out = out;
@@ -58,6 +60,7 @@ export class BareMetalBoard implements Mmio {
       else if (off >= CLINT_MTIMECMP && off < CLINT_MTIMECMP + 8) {
         this.mtimecmp = setHalf(this.mtimecmp, off - CLINT_MTIMECMP, value);
       }
+      this.onInterruptChange();
     }
   }
 

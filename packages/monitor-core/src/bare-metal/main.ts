@@ -80,12 +80,16 @@ function main(): void {
   const started = process.hrtime.bigint();
   let result: number | null = null;
   let idleTicks = 0n;
-  while (result === null) {
-    board.mtime = BigInt(hart.instret()) / INSNS_PER_TICK + idleTicks;
-    hart.setMtime(Number(board.mtime));
+  const drivePending = () => {
     const mask = board.pendingMask();
     hart.clearPending(~mask & (MIP_MTIP | MIP_MSIP));
     hart.setPending(mask);
+  };
+  board.onInterruptChange = drivePending;
+  while (result === null) {
+    board.mtime = BigInt(hart.instret()) / INSNS_PER_TICK + idleTicks;
+    hart.setMtime(Number(board.mtime));
+    drivePending();
     const exit = hart.cpu.run(SLICE);
     if (board.finish) {
       result = board.finish.code;

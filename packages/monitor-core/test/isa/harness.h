@@ -150,6 +150,12 @@ m_interrupt:
 s_trap:
   csrr t6, scause
   bltz t6, s_interrupt
+  li t5, 8 // ecall from U with TO_M while U ecalls are delegated: pass it on to M
+  bne t6, t5, 1f
+  li t5, TO_M
+  bne a7, t5, 1f
+  ecall
+1:
   la t5, s_cause
   sd t6, 0(t5)
   csrr t6, stval
@@ -161,9 +167,15 @@ s_trap:
   sd zero, 24(t5)
   csrw sepc, t6
   sret
-2:
+2: // skip the trapping instruction (2 or 4 bytes; S code runs identity-mapped)
   csrr t6, sepc
-  addi t6, t6, 4 // S tests only trap on 4-byte instructions
+  lhu t5, 0(t6)
+  andi t5, t5, 3
+  addi t5, t5, -3
+  seqz t5, t5
+  slli t5, t5, 1
+  add t6, t6, t5
+  addi t6, t6, 2
   csrw sepc, t6
   sret
 s_interrupt:

@@ -11,7 +11,7 @@ import {
   setF, getF,
 } from './layout';
 import {
-  CAUSE_BREAKPOINT, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
+  CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
   excCause, excTval, fetchHalfSlow, flushTlb, loadSlow, raise, storeSlow, clearException,
 } from './mmu';
 import {
@@ -179,6 +179,7 @@ function exceptionTrap(epc: i64, npc: i64): i64 {
     exitReason = EXIT_HALT;
     return npc;
   }
+  if (cause == CAUSE_END_BLOCK) return npc;
   reservation = -1;
   return enterTrap(<i64>cause, excTval, epc);
 }

@@ -33,6 +33,8 @@ export const CAUSE_LOAD_PAGE: i32 = 13;
 export const CAUSE_STORE_PAGE: i32 = 15;
 /** Not an exception: a store to HTIF tohost ends run() with EXIT_HALT. */
 export const CAUSE_HALT: i32 = 64;
+/** Not an exception: an MMIO store may have changed mip, so the block ends and run() checks. */
+export const CAUSE_END_BLOCK: i32 = 65;
 
 /** Pending synchronous exception raised by a slow path (-1 = none), and its tval. */
 export let excCause: i32 = -1;
@@ -232,6 +234,7 @@ function storePhys(pa: i64, size: i32, v: i64, va: i64): void {
   } else {
     mmioWrite(a, size, <i32>v);
   }
+  if (excCause < 0) raise(CAUSE_END_BLOCK, 0);
 }
 
 function checkTohost(): void {
