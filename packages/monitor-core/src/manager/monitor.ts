@@ -3,7 +3,7 @@
 // says comes back as FromMachine messages and is routed here (colinux.md 3.6).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { ConsoleLog } from './console-log.ts';
 import { ShadowConsole } from './shadow-console.ts';
@@ -15,6 +15,16 @@ const POWER_ACTIONS = new Map<number, 'ctrl-alt-del' | 'shutdown' | 'poweroff' |
   [PowerAction.POWEROFF, 'poweroff'],
   [PowerAction.REBOOT, 'reboot'],
 ]);
+
+/** Byte streams (console, printk, serial) are cut into records of at most the record limit; a
+ *  network frame is one record and one larger than any Ethernet frame is dropped (3.10). */
+function splitOutput(module: number, data: Uint8Array): Uint8Array[] {
+  const isFrame = module >= Module.CONET0 && module <= Module.CONET_END;
+  if (isFrame) return data.length <= MAX_RECORD_DATA ? [data] : [];
+  const parts: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += MAX_RECORD_DATA) parts.push(data.subarray(at, at + MAX_RECORD_DATA));
+  return parts;
+}
 
 /** How long a worker gets to stop by itself after 'stop' before it is terminated. */
 const STOP_GRACE_MS = 1000;
@@ -122,9 +132,15 @@ export class Monitor {
       this.consoleLog.write(data);
     }
     const holder = this.slots.get(module);
-    if (holder && !holder.deliver(module, data)) this.stats.droppedToClients++;
     const watchers = this.watchers.get(module);
-    if (watchers) for (const w of watchers) if (!w.deliver(module, data)) this.stats.droppedToClients++;
+    if (!holder && !watchers?.size) return; // nobody attached: dropped, as in coLinux (3.6.1)
+    const parts = splitOutput(module, data);
+    if (parts.length === 0) {
+      this.stats.droppedToClients++;
+      return;
+    }
+    if (holder && !holder.deliver(module, parts)) this.stats.droppedToClients += parts.length;
+    if (watchers) for (const w of watchers) if (!w.deliver(module, parts)) this.stats.droppedToClients += parts.length;
   }
 
   /** Gives `module` to `session`; a previous holder is told it was taken over. */
@@ -250,6 +266,15 @@ export class Monitor {
   }
 
   private fromMachine(msg: FromMachine): void {
+    try {
+      this.handleMachineMessage(msg);
+    } catch (err) {
+      // Whatever the machine posts, the manager and the other monitors keep running.
+      this.log.error({ err }, 'cannot handle a machine message');
+    }
+  }
+
+  private handleMachineMessage(msg: FromMachine): void {
     switch (msg.type) {
       case 'output':
         this.route(msg.module, msg.data);

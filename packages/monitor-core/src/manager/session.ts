@@ -52,14 +52,15 @@ export class ClientSession {
     this.conn.write(encodeFrame(FrameKind.REPLY, 0, 0, rc, encodeText(text)));
   }
 
-  /** Guest output for `module`; dropped and counted when the client is not keeping up. */
-  deliver(module: number, data: Uint8Array): boolean {
+  /** Guest output for `module` (already cut to record size); dropped and counted when the
+   *  client is not keeping up. */
+  deliver(module: number, parts: Uint8Array[]): boolean {
     if (this.conn.closed) return false;
     if (this.conn.pendingBytes > MAX_PENDING_BYTES) {
-      this.droppedMessages++;
+      this.droppedMessages += parts.length;
       return false;
     }
-    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordFromLinux(module, data)])));
+    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords(parts.map((p) => recordFromLinux(module, p)))));
     return true;
   }
 
