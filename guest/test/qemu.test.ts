@@ -1,0 +1,88 @@
+// Boots the shipped guest (guest/images/) on Debian's QEMU `virt` machine with OpenSBI, the
+// independent peer of our monitor: the kernel, the initramfs init and the ext2 root must all
+// work there unchanged (guest/README.md, ARCHITECTURE.md section 5).
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { findOnPath, QemuGuest, READY_LINE } from './qemu-guest.ts';
+
+const images = join(import.meta.dirname, '..', 'images');
+const qemu = findOnPath('qemu-system-riscv64');
+/** Generous: TCG on a shared 2-core machine; an idle machine boots in a few seconds. */
+const BOOT_MS = 240_000;
+const CMD_MS = 60_000;
+
+if (qemu === undefined) {
+  t.plan(0, 'skipped: qemu-system-riscv64 is not installed (Debian qemu-system-misc; .ci/run installs it)');
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'colinux-guest-qemu-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const kernel = join(dir, 'Image');
+  writeFileSync(kernel, gunzipSync(readFileSync(join(images, 'Image.gz'))));
+  const initrd = join(images, 'initramfs.cpio.gz');
+  const common = ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '256M', '-kernel', kernel, '-initrd', initrd];
+
+  t.test('initramfs boots to the ready line on hvc0, answers uname, powers off on a hvc1 request', async (t) => {
+    const power = join(dir, 'power.sock');
+    const guest = new QemuGuest(qemu, [
+      ...common,
+      '-display', 'none', '-monitor', 'none', '-serial', 'null',
+      '-device', 'virtio-serial-device',
+      '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
+      '-chardev', `socket,id=pwr,path=${power},server=on,wait=off`, '-device', 'virtconsole,chardev=pwr',
+      '-append', 'console=hvc0 earlycon=sbi',
+    ]);
+    t.teardown(() => guest.kill());
+    await guest.waitFor(READY_LINE, BOOT_MS);
+    t.pass('ready line seen');
+    t.match(await guest.run('uname -m', CMD_MS), /^\s*riscv64\s*$/m, 'uname -m says riscv64');
+    t.match(await guest.run('tty', CMD_MS), /\/dev\/hvc0/, 'the shell runs on hvc0');
+    // The host's power request travels on the second virtio console.
+    const sock = connect(power);
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    sock.end('poweroff\n');
+    const exit = await Promise.race([
+      guest.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CMD_MS).unref()),
+    ]);
+    t.not(exit, 'timeout', 'QEMU exits after the poweroff request');
+    t.match(guest.output, /reboot: Power down/, 'the kernel powered the machine off');
+  });
+
+  t.test('root=/dev/cobd0 mounts the ext2 root from the first virtio disk and shuts down cleanly', async (t) => {
+    const disk = join(dir, 'root.ext2');
+    writeFileSync(disk, gunzipSync(readFileSync(join(images, 'root.ext2.gz'))));
+    const guest = new QemuGuest(qemu, [
+      ...common,
+      '-nographic',
+      '-drive', `file=${disk},format=raw,if=none,id=cobd0`, '-device', 'virtio-blk-device,drive=cobd0',
+      '-netdev', 'user,id=net0', '-device', 'virtio-net-device,netdev=net0',
+      '-append', 'console=ttyS0 earlycon=sbi root=/dev/cobd0',
+    ]);
+    t.teardown(() => guest.kill());
+    await guest.waitFor(READY_LINE, BOOT_MS);
+    t.match(guest.output, /switching to root=\/dev\/cobd0 \(\/dev\/vda, rw\)/, 'init mapped cobd0 to /dev/vda');
+    t.match(await guest.run('grep " / " /proc/mounts', CMD_MS), /^\/dev\/vda \/ ext2 rw/m, 'ext2 root mounted read-write');
+    t.match(await guest.run('cat /www/index.html', CMD_MS), /ext2 root, cobd0/, 'files come from the root image');
+    t.match(await guest.run('uname -m', CMD_MS), /^\s*riscv64\s*$/m, 'uname -m says riscv64');
+    // QEMU's user network hands out 10.0.2.15; udhcpc may still be in the background.
+    t.match(
+      await guest.run('for i in 1 2 3 4 5 6 7 8 9 10; do ip -4 addr show eth0 | grep -q inet && break; sleep 1; done; ip -4 addr show eth0', CMD_MS),
+      /inet 10\.0\.2\.15\//,
+      'eth0 configured by udhcpc',
+    );
+    t.match(await guest.run('wget -q -O - http://127.0.0.1/index.html', CMD_MS), /ext2 root, cobd0/, 'httpd serves /www');
+    await guest.run('echo written-by-guest > /root/marker', CMD_MS);
+    guest.write('poweroff\n');
+    const exit = await guest.exited;
+    t.equal(exit.code, 0, 'QEMU exits by itself after poweroff');
+    const state = execFileSync('/sbin/dumpe2fs', ['-h', disk], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    t.match(state, /Filesystem state:\s+clean/, 'the root file system was unmounted cleanly');
+    const marker = execFileSync('/sbin/debugfs', ['-R', 'cat /root/marker', disk], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    t.equal(marker.trim(), 'written-by-guest', 'the guest wrote to cobd0');
+  });
+}
