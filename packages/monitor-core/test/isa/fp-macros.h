@@ -6,11 +6,11 @@
 #define OF 4
 #define UF 2
 #define NX 1
-.macro LS freg, bits // single, NaN-boxed by fmv.w.x
+.macro LOAD_S freg, bits // single, NaN-boxed by fmv.w.x
   li t0, \bits
   fmv.w.x \freg, t0
 .endm
-.macro LD freg, bits
+.macro LOAD_D freg, bits
   li t0, \bits
   fmv.d.x \freg, t0
 .endm
