@@ -12,6 +12,8 @@ function harness() {
   const h = {
     mip: 0,
     flushes: 0,
+    sstc: false,
+    stimecmp: -1n,
     console: [] as number[],
     input: [...'hi'].map((c) => c.charCodeAt(0)),
     terminations: [] as Array<[number, string | undefined]>,
@@ -22,6 +24,7 @@ function harness() {
     setPending: (m) => { h.mip |= m; },
     clearPending: (m) => { h.mip &= ~m; },
     flushTlb: () => { h.flushes++; },
+    setStimecmp: (v) => { h.stimecmp = v; return h.sstc; },
     ram: new GuestRam(new ArrayBuffer(65536), 0, 65536),
     consoleWrite: (b) => h.console.push(...b),
     consoleRead: () => h.input.shift() ?? -1,
@@ -60,6 +63,10 @@ t.test('TIME: set_timer arms STIP at the deadline and clears it', async (t) => {
   t.equal(h.mip & MIP_STIP, MIP_STIP);
   call(0x00, 0, (1n << 64n) - 1n);
   t.equal(sbi.timerDeadline, Number.MAX_SAFE_INTEGER, 'legacy set_timer to "never"');
+  h.sstc = true;
+  call(0x54494d45, 0, 777n);
+  t.equal(h.stimecmp, 777n, 'with Sstc enabled the deadline goes to stimecmp');
+  t.equal(sbi.timerDeadline, Number.MAX_SAFE_INTEGER);
 });
 
 t.test('IPI, RFENCE, HSM on one hart', async (t) => {

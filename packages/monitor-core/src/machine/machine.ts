@@ -110,6 +110,11 @@ export class Machine {
       setPending: (m) => this.hart.setPending(m),
       clearPending: (m) => this.hart.clearPending(m),
       flushTlb: () => this.hart.cpu.flushTlb(),
+      setStimecmp: (deadline) => {
+        if (!(this.hart.cpu.csrRead(CSR_MENVCFG) & MENVCFG_STCE)) return false;
+        this.hart.cpu.csrWrite(CSR_STIMECMP, BigInt.asIntN(64, deadline));
+        return true;
+      },
       ram: this.ram,
       consoleWrite: (b) => this.kernelLog.write(b),
       consoleRead: () => -1,

@@ -52,7 +52,7 @@ export class GoldfishRtc implements MmioDevice {
     }
   }
 
-  read(offset: number): number {
+  read(offset: number, _size: number): number {
     switch (offset) {
       case TIME_LOW: {
         // Reading the low half latches the high half, so a 2x32-bit read is consistent.

@@ -82,7 +82,7 @@ export class Uart16550 implements MmioDevice {
     this.irq.set(this.iir() !== IIR_NONE);
   }
 
-  read(offset: number): number {
+  read(offset: number, _size: number): number {
     const dlab = this.lcr & LCR_DLAB;
     let v = 0;
     switch (offset) {

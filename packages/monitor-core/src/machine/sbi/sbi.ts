@@ -39,6 +39,9 @@ export interface SbiHost {
   setPending(mask: number): void;
   clearPending(mask: number): void;
   flushTlb(): void;
+  /** With Sstc enabled (menvcfg.STCE) STIP follows stimecmp (Sstc spec), so the timer is
+   *  programmed there, as OpenSBI does; returns false when Sstc is off. */
+  setStimecmp(deadline: bigint): boolean;
   ram: GuestRam;
   consoleWrite(bytes: Uint8Array): void;
   /** Next byte of SBI console input, or -1. */
@@ -102,6 +105,10 @@ export class Sbi {
   }
 
   private setTimer(deadline: bigint): void {
+    if (this.host.setStimecmp(deadline)) {
+      this.timerDeadline = Number.MAX_SAFE_INTEGER;
+      return;
+    }
     this.timerDeadline = deadline >= BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(deadline);
     // §6.1: programming the timer clears the pending timer interrupt.
     this.host.clearPending(MIP_STIP);
