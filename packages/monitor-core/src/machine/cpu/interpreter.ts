@@ -252,7 +252,7 @@ export function execute(startPc: i64, budget: i64): i64 {
     }
     const raw = insn;
     if ((insn & 3) != 3) {
-      insn = load<u32>(RVC_TABLE + ((insn & 0xffff) << 2));
+      insn = load<u32>(RVC_TABLE + ((insn & 0xffff) << 2)); // illegal ones expand to 0xffffffff
       npc = pc + 2;
     } else {
       npc = pc + 4;
@@ -262,28 +262,28 @@ export function execute(startPc: i64, budget: i64): i64 {
     const rs2 = (insn >> 20) & 31;
     const f3 = (insn >> 12) & 7;
     let illegal = false;
-    switch (insn & 0x7f) {
-      case 0x37: // lui
+    switch ((insn >> 2) & 31) { // the major opcode (bits 6:2; bits 1:0 are 11 here)
+      case 13: // lui
         setX(rd, <i64><i32>(insn & 0xfffff000));
         break;
-      case 0x17: // auipc
+      case 5: // auipc
         setX(rd, pc + <i64><i32>(insn & 0xfffff000));
         break;
-      case 0x6f: { // jal
+      case 27: { // jal
         const imm = ((<i32>insn >> 31) << 20) | <i32>(insn & 0xff000) | <i32>(((insn >> 20) & 1) << 11) |
           <i32>(((insn >> 21) & 0x3ff) << 1);
         setX(rd, npc);
         npc = pc + <i64>imm;
         break;
       }
-      case 0x67: { // jalr
+      case 25: { // jalr
         if (f3 != 0) { illegal = true; break; }
         const target = (getX(rs1) + <i64>(<i32>insn >> 20)) & ~1;
         setX(rd, npc);
         npc = target;
         break;
       }
-      case 0x63: { // branches
+      case 24: { // branches
         const a = getX(rs1);
         const b = getX(rs2);
         let taken: bool;
@@ -302,7 +302,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         }
         break;
       }
-      case 0x03: { // loads
+      case 0: { // loads
         const va = getX(rs1) + <i64>(<i32>insn >> 20);
         let v: i64;
         switch (f3) {
@@ -323,7 +323,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (!illegal) setX(rd, v);
         break;
       }
-      case 0x23: { // stores
+      case 8: { // stores
         const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
         const v = getX(rs2);
         switch (f3) {
@@ -339,7 +339,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         }
         break;
       }
-      case 0x13: { // OP-IMM
+      case 4: { // OP-IMM
         const a = getX(rs1);
         const imm = <i64>(<i32>insn >> 20);
         let v: i64;
@@ -362,7 +362,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (!illegal) setX(rd, v);
         break;
       }
-      case 0x1b: { // OP-IMM-32
+      case 6: { // OP-IMM-32
         const a = <i32>getX(rs1);
         const f7 = insn >> 25;
         let v: i32 = 0;
@@ -374,7 +374,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (!illegal) setX(rd, <i64>v);
         break;
       }
-      case 0x33: { // OP
+      case 12: { // OP
         const a = getX(rs1);
         const b = getX(rs2);
         const f7 = insn >> 25;
@@ -411,7 +411,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (!illegal) setX(rd, v);
         break;
       }
-      case 0x3b: { // OP-32
+      case 14: { // OP-32
         const a = <i32>getX(rs1);
         const b = <i32>getX(rs2);
         const f7 = insn >> 25;
@@ -440,10 +440,10 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (!illegal) setX(rd, <i64>v);
         break;
       }
-      case 0x0f: // fence, fence.i: no caches of decoded code, so nothing to do
+      case 3: // fence, fence.i: no caches of decoded code, so nothing to do
         if (f3 > 1) illegal = true;
         break;
-      case 0x73: { // SYSTEM
+      case 28: { // SYSTEM
         if (f3 == 0) {
           npc = system(insn, pc, npc);
           if (npc == -1) illegal = true;
@@ -468,7 +468,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         setX(rd, old);
         break;
       }
-      case 0x2f: { // AMO
+      case 11: { // AMO
         const f5 = insn >> 27;
         if (f3 != 2 && f3 != 3) { illegal = true; break; }
         const size = f3 == 2 ? 4 : 8;
@@ -506,7 +506,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         }
         break;
       }
-      case 0x07: { // flw, fld
+      case 1: { // flw, fld
         if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
         const va = getX(rs1) + <i64>(<i32>insn >> 20);
         const v = f3 == 2 ? BOX | ld32(va) : ld64(va);
@@ -515,7 +515,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         markFpDirty();
         break;
       }
-      case 0x27: { // fsw, fsd
+      case 9: { // fsw, fsd
         if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
         const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
         if (f3 == 2) st32(va, getF(rs2));
@@ -523,10 +523,10 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
         break;
       }
-      case 0x43: case 0x47: case 0x4b: case 0x4f:
+      case 16: case 17: case 18: case 19:
         if ((mstatus & MSTATUS_FS) == 0 || !executeFma(insn)) illegal = true;
         break;
-      case 0x53:
+      case 20:
         if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(insn)) illegal = true;
         break;
       default:

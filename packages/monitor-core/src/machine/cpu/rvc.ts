@@ -1,6 +1,6 @@
 // The C extension (unpriv spec ch. 16, RV64C): every 16-bit encoding is expanded once, at init,
 // into its 32-bit equivalent and kept in a 256 KiB table, so the interpreter decodes one format.
-// A 0 entry is an illegal or reserved encoding.
+// expandCompressed answers 0 for an illegal or reserved encoding.
 import { RVC_TABLE } from './layout';
 
 @inline function bits(c: u32, hi: u32, lo: u32): u32 {
@@ -153,5 +153,9 @@ export function expandCompressed(c: u32): u32 {
 }
 
 export function buildRvcTable(): void {
-  for (let c: u32 = 0; c < 65536; c++) store<u32>(RVC_TABLE + (c << 2), expandCompressed(c));
+  for (let c: u32 = 0; c < 65536; c++) {
+    const e = expandCompressed(c);
+    // 0xffffffff (major opcode 31) decodes as illegal without a separate check in the loop.
+    store<u32>(RVC_TABLE + (c << 2), e == 0 ? 0xffffffff : e);
+  }
 }
