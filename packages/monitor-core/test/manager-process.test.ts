@@ -1,0 +1,125 @@
+// The manager as a real process: side by side in separate runtime dirs, never two on one
+// endpoint, stale sockets and locks replaced, and the driver switches.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { ManagerClient, lockPath, waitForManager } from '@colinux/protocol';
+import { installDriver, removeDriver, statusDriver } from '../src/index.ts';
+import { monitorConfig, tempRuntime, type TempRuntime } from './manager-fixtures.ts';
+
+const BIN = fileURLToPath(new URL('../bin/colinux-monitor-core.js', import.meta.url));
+
+function serve(rt: TempRuntime): ChildProcess {
+  return spawn(process.execPath, [BIN, '--serve'], { env: { ...rt.env, COLINUX_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
+function stopByLock(rt: TempRuntime): void {
+  const pid = Number.parseInt(fs.existsSync(lockPath(rt.env)) ? fs.readFileSync(lockPath(rt.env), 'utf8') : '', 10);
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+t.test('two managers serve side by side; a third on a served endpoint refuses', async (t) => {
+  const a = tempRuntime();
+  const b = tempRuntime();
+  const ma = serve(a);
+  const mb = serve(b);
+  t.teardown(() => {
+    ma.kill('SIGTERM');
+    mb.kill('SIGTERM');
+    a.remove();
+    b.remove();
+  });
+  t.ok(await waitForManager(a.env, 15000), 'manager A answers');
+  t.ok(await waitForManager(b.env, 15000), 'manager B answers');
+  const ca = await ManagerClient.connect({ env: a.env });
+  const cb = await ManagerClient.connect({ env: b.env });
+  t.equal((await ca.status()).pid, ma.pid);
+  t.equal((await cb.status()).pid, mb.pid);
+  await ca.create(111, monitorConfig());
+  t.equal((await cb.list()).length, 0, 'monitors are per manager');
+  await ca.close();
+  await cb.close();
+
+  const third = serve(a);
+  const r = await exited(third);
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`a manager \\(pid ${ma.pid}\\) already serves`));
+});
+
+t.test('a killed manager leaves a stale socket and lock that the next one replaces', async (t) => {
+  const rt = tempRuntime();
+  t.teardown(() => rt.remove());
+  const first = serve(rt);
+  t.ok(await waitForManager(rt.env, 15000));
+  const gone = exited(first);
+  first.kill('SIGKILL');
+  await gone;
+  t.ok(fs.existsSync(path.join(rt.dir, 'manager.sock')), 'the socket file is left behind');
+  t.equal(fs.readFileSync(lockPath(rt.env), 'utf8').trim(), String(first.pid), 'so is the lock');
+
+  const second = serve(rt);
+  t.teardown(() => second.kill('SIGTERM'));
+  t.ok(await waitForManager(rt.env, 15000), 'the next manager serves');
+  const c = await ManagerClient.connect({ env: rt.env });
+  t.equal((await c.status()).pid, second.pid);
+  await c.close();
+  t.equal(fs.readFileSync(lockPath(rt.env), 'utf8').trim(), String(second.pid));
+});
+
+t.test('--install-driver, --status-driver, --remove-driver', async (t) => {
+  const rt = tempRuntime();
+  t.teardown(() => {
+    stopByLock(rt);
+    rt.remove();
+  });
+  t.match(await statusDriver(rt.env), /driver not installed/);
+  t.equal(await installDriver(rt.env), 'daemon: driver installed');
+  t.equal(await installDriver(rt.env), 'driver already installed');
+  const status = await statusDriver(rt.env);
+  t.match(status, /current state: 4 \(fully initialized\)/);
+  t.match(status, /current number of monitors: 0/);
+
+  const owner = await ManagerClient.connect({ env: rt.env });
+  await owner.create(222, monitorConfig());
+  t.match(await statusDriver(rt.env), /monitor 222: INITIALIZED, mem=16/);
+  await t.rejects(removeDriver(rt.env), /monitors are running, cannot remove driver/);
+  await owner.close();
+  for (let i = 0; i < 100 && (await ownerGone(rt)) === false; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await removeDriver(rt.env), 'daemon: driver removed');
+  t.match(await statusDriver(rt.env), /driver not installed/);
+  t.notOk(fs.existsSync(lockPath(rt.env)), 'the lock is released');
+});
+
+async function ownerGone(rt: TempRuntime): Promise<boolean> {
+  const c = await ManagerClient.connect({ env: rt.env });
+  try {
+    return (await c.list()).length === 0;
+  } finally {
+    await c.close();
+  }
+}
+
+t.test('the bin answers --status-driver when no manager runs', async (t) => {
+  const rt = tempRuntime();
+  t.teardown(() => rt.remove());
+  const child = spawn(process.execPath, [BIN, '--status-driver'], { env: rt.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const r = await exited(child);
+  t.equal(r.code, 0);
+  t.equal(out, 'checking if the driver is installed\ndriver not installed\n');
+});
