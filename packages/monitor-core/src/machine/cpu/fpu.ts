@@ -132,6 +132,22 @@ function directRoot(rb: u64, residual: i32, rm: i32): u64 {
   return rm == RUP ? rb + 1 : rb;
 }
 
+// Float to integer when the rounded value is certainly in range (|x| below the limit, so
+// rounding cannot reach it) and the mode has a wasm instruction: no NV possible, NX iff the
+// value had a fraction. RMM (ties away) has none; it takes the exact path.
+const TWO31_LESS1: f64 = 2147483647.0;
+const TWO32_LESS1: f64 = 4294967295.0;
+const TWO53: f64 = 9007199254740992.0;
+@inline function roundIntegral(x: f64, rm: i32): f64 {
+  let t: f64;
+  if (rm == RTZ) t = trunc<f64>(x);
+  else if (rm == RNE) t = nearest<f64>(x);
+  else if (rm == RDN) t = floor<f64>(x);
+  else t = ceil<f64>(x);
+  if (t != x) fpuFlags |= NX;
+  return t;
+}
+
 // ---- binary64 ----
 
 export function f64_add(a: u64, b: u64, rm: i32): u64 {
@@ -216,10 +232,26 @@ export function f64_le(a: u64, b: u64): i32 {
 }
 export function f64_classify(a: u64): u32 { return classify(a, F64); }
 
-export function f64_to_i32(a: u64, rm: i32): i32 { return <i32>softToInt(a, rm, F64, true, false); }
-export function f64_to_u32(a: u64, rm: i32): i32 { return <i32>softToInt(a, rm, F64, false, false); }
-export function f64_to_i64(a: u64, rm: i32): i64 { return softToInt(a, rm, F64, true, true); }
-export function f64_to_u64(a: u64, rm: i32): i64 { return softToInt(a, rm, F64, false, true); }
+export function f64_to_i32(a: u64, rm: i32): i32 {
+  const x = v64(a);
+  if (abs(x) < TWO31_LESS1 && rm != RMM) return <i32>roundIntegral(x, rm);
+  return <i32>softToInt(a, rm, F64, true, false);
+}
+export function f64_to_u32(a: u64, rm: i32): i32 {
+  const x = v64(a);
+  if (x >= 0 && x < TWO32_LESS1 && rm != RMM) return <i32><u32>roundIntegral(x, rm);
+  return <i32>softToInt(a, rm, F64, false, false);
+}
+export function f64_to_i64(a: u64, rm: i32): i64 {
+  const x = v64(a);
+  if (abs(x) < TWO53 && rm != RMM) return <i64>roundIntegral(x, rm);
+  return softToInt(a, rm, F64, true, true);
+}
+export function f64_to_u64(a: u64, rm: i32): i64 {
+  const x = v64(a);
+  if (x >= 0 && x < TWO53 && rm != RMM) return <i64>roundIntegral(x, rm);
+  return softToInt(a, rm, F64, false, true);
+}
 
 export function i32_to_f64(v: i32, rm: i32): u64 { return bits64(<f64>v); }
 export function u32_to_f64(v: u32, rm: i32): u64 { return bits64(<f64>v); }
@@ -305,10 +337,26 @@ export function f32_le(a: u32, b: u32): i32 {
 }
 export function f32_classify(a: u32): u32 { return classify(a, F32); }
 
-export function f32_to_i32(a: u32, rm: i32): i32 { return <i32>softToInt(a, rm, F32, true, false); }
-export function f32_to_u32(a: u32, rm: i32): i32 { return <i32>softToInt(a, rm, F32, false, false); }
-export function f32_to_i64(a: u32, rm: i32): i64 { return softToInt(a, rm, F32, true, true); }
-export function f32_to_u64(a: u32, rm: i32): i64 { return softToInt(a, rm, F32, false, true); }
+export function f32_to_i32(a: u32, rm: i32): i32 {
+  const x = v32(a);
+  if (abs(x) < TWO31_LESS1 && rm != RMM) return <i32>roundIntegral(x, rm);
+  return <i32>softToInt(a, rm, F32, true, false);
+}
+export function f32_to_u32(a: u32, rm: i32): i32 {
+  const x = v32(a);
+  if (x >= 0 && x < TWO32_LESS1 && rm != RMM) return <i32><u32>roundIntegral(x, rm);
+  return <i32>softToInt(a, rm, F32, false, false);
+}
+export function f32_to_i64(a: u32, rm: i32): i64 {
+  const x = v32(a);
+  if (abs(x) < TWO53 && rm != RMM) return <i64>roundIntegral(x, rm);
+  return softToInt(a, rm, F32, true, true);
+}
+export function f32_to_u64(a: u32, rm: i32): i64 {
+  const x = v32(a);
+  if (x >= 0 && x < TWO53 && rm != RMM) return <i64>roundIntegral(x, rm);
+  return softToInt(a, rm, F32, false, true);
+}
 
 export function i32_to_f32(v: i32, rm: i32): u32 {
   if (v > -0x1000000 && v < 0x1000000) return reinterpret<u32>(<f32>v);
@@ -357,19 +405,31 @@ export function f64_to_f32(a: u64, rm: i32): u32 {
 
 // -1, 0, 1 for a<b, a==b, a>b; 2 when unordered. signaling: any NaN raises NV (flt/fle),
 // otherwise only a signaling NaN does (feq).
-function compare(a: u64, b: u64, fmt: i32, signaling: bool): i32 {
-  if (isNaN(a, fmt) || isNaN(b, fmt)) {
-    if (signaling || isSNaN(a, fmt) || isSNaN(b, fmt)) fpuFlags |= NV;
-    return 2;
-  }
+@inline function compare(a: u64, b: u64, fmt: i32, signaling: bool): i32 {
   const x = fmt == F64 ? v64(a) : v32(<u32>a);
   const y = fmt == F64 ? v64(b) : v32(<u32>b);
-  return x < y ? -1 : (x == y ? 0 : 1);
+  if (x < y) return -1;
+  if (x == y) return 0;
+  if (x > y) return 1;
+  return unordered(a, b, fmt, signaling);
+}
+
+function unordered(a: u64, b: u64, fmt: i32, signaling: bool): i32 {
+  if (signaling || isSNaN(a, fmt) || isSNaN(b, fmt)) fpuFlags |= NV;
+  return 2;
 }
 
 // fmin/fmax from RISC-V 2.2 on (IEEE 754-201x minimumNumber/maximumNumber): one NaN yields the
 // other operand, -0 is below +0, a signaling NaN input raises NV.
-function minMax(a: u64, b: u64, fmt: i32, isMin: bool): u64 {
+@inline function minMax(a: u64, b: u64, fmt: i32, isMin: bool): u64 {
+  const x = fmt == F64 ? v64(a) : v32(<u32>a);
+  const y = fmt == F64 ? v64(b) : v32(<u32>b);
+  if (x < y) return isMin ? a : b;
+  if (x > y) return isMin ? b : a;
+  return minMaxSlow(a, b, fmt, isMin);
+}
+
+function minMaxSlow(a: u64, b: u64, fmt: i32, isMin: bool): u64 {
   const aN = isNaN(a, fmt), bN = isNaN(b, fmt);
   if (aN || bN) {
     if (isSNaN(a, fmt) || isSNaN(b, fmt)) fpuFlags |= NV;
