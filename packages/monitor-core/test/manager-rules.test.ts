@@ -1,7 +1,11 @@
 // coLinux's owner and state rules (colinux.md 3.3), and the routing fixes: no spoofed `from`,
 // refusal or explicit takeover of a held module, end-of-monitor for all when the owner goes.
+import net from 'node:net';
 import t from 'tap';
-import { ManagerClient, ManagerError, Module, MonitorState, PowerAction, Rc, Termination } from '@colinux/protocol';
+import {
+  FrameDecoder, FrameKind, ManagerClient, ManagerError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, PowerAction, Rc, Termination,
+  decodeStatusVersion, encodeFrame, encodeStatusRequest, endpointPath, type Frame,
+} from '@colinux/protocol';
 import { monitorConfig, printingGuest, startManager } from './manager-fixtures.ts';
 
 async function errOf(p: Promise<unknown>): Promise<ManagerError> {
@@ -200,4 +204,24 @@ t.test('RESET keeps attachments: a reboot runs the guest again for the same clie
   }
   await printk.status();
   t.equal(text, 'first\nfirst\nsecond\nsecond\n');
+});
+
+t.test('the manager refuses a client of another protocol version and says so', async (t) => {
+  const m = await startManager('net');
+  t.teardown(() => m.stop());
+  const lines: string[] = [];
+  const unsubscribe = m.server.subscribeLog((l) => lines.push(l));
+  t.teardown(unsubscribe);
+  const s = net.connect({ path: endpointPath(m.rt.env) });
+  await new Promise((resolve) => s.once('connect', resolve));
+  const reply = new Promise<Frame>((resolve) => {
+    const d = new FrameDecoder();
+    s.on('data', (chunk) => d.push(chunk).forEach(resolve));
+  });
+  s.write(encodeFrame(FrameKind.REQUEST, ManagerIoctl.STATUS, 5, 0, encodeStatusRequest(PROTOCOL_VERSION + 1)));
+  const f = await reply;
+  s.destroy();
+  t.equal(f.rc, Rc.VERSION_MISMATCHED);
+  t.equal(decodeStatusVersion(f.body), PROTOCOL_VERSION, 'the reply still says which version the manager speaks');
+  t.ok(lines.some((l) => l.includes(`client speaks protocol version ${PROTOCOL_VERSION + 1}`)), 'logged on the manager side');
 });
