@@ -9,7 +9,12 @@ import { SlirpStack, type SlirpStackOptions } from '../../src/index.ts';
 import { forEachFrame } from '../../../net-tap/src/tap-device.ts';
 
 const live = new Set<string>();
-process.on('exit', () => { for (const ns of live) try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* gone */ } });
+process.on('exit', () => {
+  for (const ns of live) {
+    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* gone */ }
+    fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+  }
+});
 
 let counter = 0;
 const TAP_PIPE = new URL('./tap-pipe.ts', import.meta.url).pathname;
@@ -45,6 +50,9 @@ export class NetnsGuest {
     live.add(ns);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'slirp-test-'));
     try {
+      // ip-netns(8): /etc/netns/<name>/resolv.conf is bind-mounted over /etc/resolv.conf.
+      fs.mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+      fs.writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 10.0.2.3\n');
       execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
       const child = spawn('ip', ['netns', 'exec', ns, process.execPath, TAP_PIPE, 'tap0'], { stdio: ['pipe', 'pipe', 'pipe'] });
       await new Promise<void>((resolve, reject) => {
@@ -60,6 +68,7 @@ export class NetnsGuest {
       execFileSync('ip', ['netns', 'del', ns]);
       live.delete(ns);
       fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
       throw e;
     }
   }
@@ -145,5 +154,6 @@ exit 0
     try { execFileSync('ip', ['netns', 'del', this.ns]); } catch { /* already gone */ }
     live.delete(this.ns);
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    fs.rmSync(`/etc/netns/${this.ns}`, { recursive: true, force: true });
   }
 }
