@@ -45,41 +45,137 @@ export function monitorConfig(overrides: Partial<MonitorConfig> = {}): MonitorCo
 }
 
 // ---- a minimal RV64 assembler for the few instructions the test guests use -----------------
-const reg = { zero: 0, s0: 8, a0: 10, a1: 11, a2: 12, a6: 16, a7: 17 } as const;
-type Reg = keyof typeof reg;
-const iType = (imm: number, rs1: number, f3: number, rd: number, op: number): number => (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
-const addi = (rd: Reg, rs1: Reg, imm: number): number => iType(imm, reg[rs1], 0, reg[rd], 0x13);
-const lui = (rd: Reg, imm20: number): number => (((imm20 & 0xfffff) << 12) | (reg[rd] << 7) | 0x37) >>> 0;
-const auipc = (rd: Reg): number => ((reg[rd] << 7) | 0x17) >>> 0;
-const ECALL = 0x00000073;
-function bne(rs1: Reg, rs2: Reg, offset: number): number {
-  const o = offset & 0x1fff;
-  return ((((o >> 12) & 1) << 31) | (((o >> 5) & 0x3f) << 25) | (reg[rs2] << 20) | (reg[rs1] << 15) | (1 << 12) | (((o >> 1) & 0xf) << 8) | (((o >> 11) & 1) << 7) | 0x63) >>> 0;
+const REGS: Record<string, number> = { zero: 0, ra: 1, t0: 5, t1: 6, t2: 7, s0: 8, s1: 9, a0: 10, a1: 11, a2: 12, a3: 13, a6: 16, a7: 17, s2: 18, s3: 19, t3: 28 };
+const r = (name: string): number => {
+  const n = REGS[name];
+  if (n === undefined) throw new Error(`unknown register ${name}`);
+  return n;
+};
+const I = (imm: number, rs1: number, f3: number, rd: number, op: number): number => (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
+const S = (imm: number, rs2: number, rs1: number, f3: number): number => ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23) >>> 0;
+const B = (o: number, rs1: number, rs2: number, f3: number): number =>
+  ((((o >> 12) & 1) << 31) | (((o >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (((o >> 1) & 0xf) << 8) | (((o >> 11) & 1) << 7) | 0x63) >>> 0;
+const J = (o: number, rd: number): number => ((((o >> 20) & 1) << 31) | (((o >> 1) & 0x3ff) << 21) | (((o >> 11) & 1) << 20) | (((o >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0;
+
+/** Two-pass assembly: items are instructions, `label:` strings, or branch/jump requests. */
+class Asm {
+  private items: Array<number | string | ((at: number, labels: Map<string, number>) => number)> = [];
+  private count = 0;
+  emit(word: number): this {
+    this.items.push(word);
+    this.count++;
+    return this;
+  }
+  label(name: string): this {
+    this.items.push(name);
+    return this;
+  }
+  private ref(fn: (o: number) => number, target: string): this {
+    this.items.push((at, labels) => fn(labels.get(target)! - at));
+    this.count++;
+    return this;
+  }
+  li(rd: string, v: number): this {
+    if (v >= -2048 && v < 2048) return this.emit(I(v, 0, 0, r(rd), 0x13));
+    const hi = (v + 0x800) >>> 12;
+    this.emit((((hi & 0xfffff) << 12) | (r(rd) << 7) | 0x37) >>> 0);
+    return this.emit(I(v - (hi << 12), r(rd), 0, r(rd), 0x13));
+  }
+  addi(rd: string, rs: string, v: number): this { return this.emit(I(v, r(rs), 0, r(rd), 0x13)); }
+  andi(rd: string, rs: string, v: number): this { return this.emit(I(v, r(rs), 7, r(rd), 0x13)); }
+  slli(rd: string, rs: string, sh: number): this { return this.emit(I(sh, r(rs), 1, r(rd), 0x13)); }
+  srli(rd: string, rs: string, sh: number): this { return this.emit(I(sh, r(rs), 5, r(rd), 0x13)); }
+  add(rd: string, a: string, b: string): this { return this.emit(((r(b) << 20) | (r(a) << 15) | (r(rd) << 7) | 0x33) >>> 0); }
+  lui(rd: string, imm20: number): this { return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x37) >>> 0); }
+  auipc(rd: string, imm20: number): this { return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x17) >>> 0); }
+  sw(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 2)); }
+  sd(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 3)); }
+  sh(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 1)); }
+  lw(rd: string, off: number, rs1: string): this { return this.emit(I(off, r(rs1), 2, r(rd), 0x03)); }
+  lhu(rd: string, off: number, rs1: string): this { return this.emit(I(off, r(rs1), 5, r(rd), 0x03)); }
+  ecall(): this { return this.emit(0x00000073); }
+  ret(): this { return this.emit(I(0, r('ra'), 0, 0, 0x67)); }
+  bne(a: string, b: string, target: string): this { return this.ref((o) => B(o, r(a), r(b), 1), target); }
+  beq(a: string, b: string, target: string): this { return this.ref((o) => B(o, r(a), r(b), 0), target); }
+  jal(rd: string, target: string): this { return this.ref((o) => J(o, r(rd)), target); }
+  /** a <- address of `target` (pc-relative). */
+  la(rd: string, target: string): this {
+    this.ref((o) => (((((o + 0x800) >> 12) & 0xfffff) << 12) | (r(rd) << 7) | 0x17) >>> 0, target);
+    // the addi sits 4 bytes after the auipc, so its offset is relative to the auipc's address
+    return this.ref((o) => I(o + 4 - (((o + 4 + 0x800) >> 12) << 12), r(rd), 0, r(rd), 0x13), target);
+  }
+  /** Words plus trailing data, with `data` labelled. */
+  assemble(data: Uint8Array, dataLabel: string): Uint8Array {
+    const labels = new Map<string, number>();
+    let at = 0;
+    for (const it of this.items) {
+      if (typeof it === 'string') labels.set(it, at);
+      else at += 4;
+    }
+    labels.set(dataLabel, at);
+    const image = new Uint8Array(at + data.length);
+    const view = new DataView(image.buffer);
+    at = 0;
+    for (const it of this.items) {
+      if (typeof it === 'string') continue;
+      view.setUint32(at, typeof it === 'number' ? it : it(at, labels), true);
+      at += 4;
+    }
+    image.set(data, at);
+    return image;
+  }
 }
-const JAL_SELF = 0x0000006f;
 
 /**
  * An S-mode program: `repeat` times, write `line` with the SBI debug console (DBCN write, which
  * this machine sends to module PRINTK), then power off with the legacy SBI shutdown.
- * `repeat` up to 2^31; `line` up to 2047 bytes.
  */
 export function printingGuest(line: string, repeat: number): { image: Uint8Array; entry: number } {
-  const text = new TextEncoder().encode(line);
-  const words: number[] = [];
-  if (repeat < 2048) words.push(addi('s0', 'zero', repeat));
-  else words.push(lui('s0', (repeat + 0x800) >>> 12), addi('s0', 's0', repeat - (((repeat + 0x800) >>> 12) << 12)));
-  const loop = words.length;
-  words.push(lui('a7', 0x44424), addi('a7', 'a7', 0x34e)); // a7 = 'DBCN'
-  const auipcAt = words.length;
-  words.push(auipc('a1'), 0 /* addi a1, a1, data - auipc: patched */);
-  words.push(addi('a0', 'zero', text.length), addi('a2', 'zero', 0), addi('a6', 'zero', 0), ECALL);
-  words.push(addi('s0', 's0', -1));
-  words.push(bne('s0', 'zero', (loop - words.length) * 4));
-  words.push(addi('a7', 'zero', 8), ECALL, JAL_SELF); // legacy SBI shutdown -> POWEROFF
-  words[auipcAt + 1] = addi('a1', 'a1', (words.length - auipcAt) * 4);
-  const image = new Uint8Array(words.length * 4 + text.length);
-  const view = new DataView(image.buffer);
-  words.forEach((w, i) => view.setUint32(i * 4, w, true));
-  image.set(text, words.length * 4);
-  return { image, entry: 0 };
+  const a = new Asm().li('s0', repeat).label('loop');
+  a.li('a7', 0x4442434e).la('a1', 'text').li('a0', new TextEncoder().encode(line).length).li('a2', 0).li('a6', 0).ecall();
+  a.addi('s0', 's0', -1).bne('s0', 'zero', 'loop');
+  a.li('a7', 8).ecall().label('hang').jal('zero', 'hang');
+  return { image: a.assemble(new TextEncoder().encode(line), 'text'), entry: 0 };
+}
+
+/** The register offsets of virtio-mmio (virtio 1.2 §4.2.2). */
+const MMIO = { FEATURES_SEL: 0x24, FEATURES: 0x20, QUEUE_SEL: 0x30, QUEUE_NUM: 0x38, QUEUE_READY: 0x44, NOTIFY: 0x50, STATUS: 0x70, DESC: 0x80, DRIVER: 0x90, DEVICE: 0xa0 };
+
+/**
+ * A console guest: a polling driver for the virtio-console in slot 0 (hvc0, 0x1000_1000) that
+ * writes `banner` `repeat` times, then echoes every byte it receives, forever. It never ends by
+ * itself, like a running system; the owner closes the monitor.
+ * Rings live 1 MiB above the image: tx at +0x000/+0x100/+0x200, rx at +0x400/+0x500/+0x600,
+ * the receive buffer at +0x800.
+ */
+export function echoConsoleGuest(banner: string, repeat: number): { image: Uint8Array; entry: number } {
+  const a = new Asm();
+  a.lui('t0', 0x10001);
+  a.sw('zero', MMIO.STATUS, 't0').li('t1', 3).sw('t1', MMIO.STATUS, 't0'); // ACKNOWLEDGE | DRIVER
+  a.li('t1', 1).sw('t1', MMIO.FEATURES_SEL, 't0').sw('t1', MMIO.FEATURES, 't0'); // VIRTIO_F_VERSION_1
+  a.li('t1', 11).sw('t1', MMIO.STATUS, 't0'); // + FEATURES_OK
+  a.auipc('s1', 0x100).srli('s1', 's1', 12).slli('s1', 's1', 12);
+  for (const [queue, base] of [[1, 0x000], [0, 0x400]] as const) {
+    a.li('t1', queue).sw('t1', MMIO.QUEUE_SEL, 't0').li('t1', 4).sw('t1', MMIO.QUEUE_NUM, 't0');
+    for (const [reg, off] of [[MMIO.DESC, 0], [MMIO.DRIVER, 0x100], [MMIO.DEVICE, 0x200]] as const) {
+      a.addi('t2', 's1', base + off).sw('t2', reg, 't0').srli('t1', 't2', 32).sw('t1', reg + 4, 't0');
+    }
+    a.li('t1', 1).sw('t1', MMIO.QUEUE_READY, 't0');
+  }
+  a.li('t1', 15).sw('t1', MMIO.STATUS, 't0'); // + DRIVER_OK
+  // rx descriptor 0: the 256-byte buffer, device-writable; offer it.
+  a.addi('t2', 's1', 0x7ff).addi('t2', 't2', 1).sd('t2', 0x400, 's1').li('t1', 256).sw('t1', 0x408, 's1').li('t1', 2).sw('t1', 0x40c, 's1');
+  a.li('s2', 1).sh('s2', 0x502, 's1').sw('zero', MMIO.NOTIFY, 't0');
+  a.li('a2', 0).li('s3', 0);
+  a.la('a1', 'text').li('a3', new TextEncoder().encode(banner).length).li('s0', repeat);
+  a.label('banner').la('a1', 'text').jal('ra', 'send').addi('s0', 's0', -1).bne('s0', 'zero', 'banner');
+  a.label('echo').lhu('t1', 0x602, 's1').beq('t1', 's3', 'echo');
+  a.addi('s3', 's3', 1).addi('t2', 's3', -1).andi('t2', 't2', 3).slli('t2', 't2', 3).add('t2', 't2', 's1').lw('a3', 0x608, 't2');
+  a.addi('a1', 's1', 0x7ff).addi('a1', 'a1', 1).jal('ra', 'send');
+  a.addi('s2', 's2', 1).sh('s2', 0x502, 's1').sw('zero', MMIO.NOTIFY, 't0').jal('zero', 'echo');
+  // send: a1 = address, a3 = length, through tx descriptor 0; waits until the device used it.
+  a.label('send').sd('a1', 0, 's1').sw('a3', 8, 's1').sw('zero', 12, 's1');
+  a.addi('a2', 'a2', 1).sh('a2', 0x102, 's1').li('t1', 1).sw('t1', MMIO.NOTIFY, 't0');
+  a.label('wait').lhu('t1', 0x202, 's1').slli('t3', 'a2', 48).srli('t3', 't3', 48).bne('t1', 't3', 'wait').ret();
+  return { image: a.assemble(new TextEncoder().encode(banner), 'text'), entry: 0 };
 }

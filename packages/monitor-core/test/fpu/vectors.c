@@ -6,11 +6,13 @@
  * as the 64-bit x register); results are the destination register's bits (singles masked to 32).
  *
  * Build: riscv64-linux-gnu-gcc -O2 -static -o vectors vectors.c
- * Usage: vectors <seed> <rounds>    (each round gives every operation fresh operands)
+ * Usage: vectors <seed> <rounds> [op]   (each round gives every operation, or only op, fresh
+ *        operands)
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static uint64_t rng_state;
 static uint64_t rnd(void) {
@@ -266,14 +268,15 @@ static void run_op(int op, uint64_t a, uint64_t b, uint64_t c, int rm) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: vectors <seed> <rounds>\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: vectors <seed> <rounds> [op]\n");
     return 2;
   }
   rng_state = strtoull(argv[1], 0, 0) * 2654435761ULL + 0x9E3779B97F4A7C15ULL;
   long rounds = strtol(argv[2], 0, 0);
   for (long i = 0; i < rounds; i++) {
     for (int op = 0; op < (int)COUNT(ops); op++) {
+      if (argc == 4 && strcmp(argv[3], ops[op].name) != 0) continue;
       uint64_t a, b, c;
       enum kind k = ops[op].kind;
       int single = k == S2 || k == S1 || k == S3 || k == SCMP || k == SCLS || k == S2X ||
