@@ -26,6 +26,9 @@ function splitOutput(module: number, data: Uint8Array): Uint8Array[] {
   return parts;
 }
 
+/** How long a guest has to act on a POWEROFF request before the machine is stopped. */
+export const POWEROFF_GRACE_MS = 3000;
+
 /** How long a worker gets to stop by itself after 'stop' before it is terminated. */
 const STOP_GRACE_MS = 1000;
 
@@ -61,6 +64,7 @@ export class Monitor {
   private readonly log: pino.Logger;
   private closed = false;
   private lastMachineError: string | undefined;
+  private powerOffTimer: NodeJS.Timeout | undefined;
 
   constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
     this.id = id;
@@ -106,7 +110,22 @@ export class Monitor {
     const name = POWER_ACTIONS.get(action);
     if (!name) return false;
     this.post({ type: 'power', action: name });
+    if (action === PowerAction.POWEROFF) this.armHardPowerOff();
     return true;
+  }
+
+  /** coLinux's POWER_OFF was immediate; ours asks the guest first (ARCHITECTURE.md section 4)
+   *  and pulls the plug if it has not powered off after POWEROFF_GRACE_MS. */
+  private armHardPowerOff(): void {
+    if (this.powerOffTimer || this.state === MonitorState.TERMINATED) return;
+    this.powerOffTimer = setTimeout(() => {
+      this.powerOffTimer = undefined;
+      if (this.closed || this.state === MonitorState.TERMINATED) return;
+      this.log.warn({ graceMs: POWEROFF_GRACE_MS }, 'guest ignored the power-off request: hard power off');
+      this.terminated(Termination.POWEROFF, `hard power off: the guest did not power off within ${POWEROFF_GRACE_MS} ms`);
+      this.stopMachine();
+    }, POWEROFF_GRACE_MS);
+    this.powerOffTimer.unref();
   }
 
   /** RESET (colinux.md 3.3): back to INITIALIZED; attachments and the shadow console are kept. */
@@ -182,6 +201,7 @@ export class Monitor {
       this.detach(s);
     }
     this.owner = undefined;
+    clearTimeout(this.powerOffTimer);
     this.stopMachine();
     this.consoleLog.close();
     this.shadow.dispose();
@@ -295,6 +315,8 @@ export class Monitor {
   }
 
   private terminated(reason: number, text: string): void {
+    clearTimeout(this.powerOffTimer);
+    this.powerOffTimer = undefined;
     this.reason = reason;
     this.text = text;
     this.log.info({ reason: terminationName(reason), text }, 'guest terminated');
