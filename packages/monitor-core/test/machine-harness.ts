@@ -3,6 +3,7 @@
 // collect what it posts.
 
 import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { FromMachine, MachineConfig, ToMachine } from '../src/machine/contract.ts';
 
 export type Spec = Omit<MachineConfig, 'wake' | 'port'>;
@@ -23,7 +24,7 @@ export class WorkerMachine {
 
   constructor(spec: Spec) {
     const { port1, port2 } = new MessageChannel();
-    this.port = port1 as unknown as MessagePort;
+    this.port = port1;
     const config: MachineConfig = { ...spec, wake: this.wake.buffer as SharedArrayBuffer, port: port2 as unknown as MachineConfig['port'] };
     this.worker = new Worker(new URL('../src/machine/worker.ts', import.meta.url), { workerData: config, transferList: [port2] });
     this.worker.on('exit', () => { this.exited = true; this.poke(); });
