@@ -148,6 +148,47 @@ const TWO53: f64 = 9007199254740992.0;
   return t;
 }
 
+// ---- fused multiply-add in binary64 arithmetic ----
+// Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using
+// rounding to odd" (IEEE Trans. Computers 57(4), 2008): with the product split exactly (Dekker)
+// and the low parts summed with rounding to odd, one final nearest-even addition is the
+// correctly rounded a*b+c. Valid while nothing overflows or underflows, which the exponent
+// window below guarantees (|a|,|b| within 2^+-450, |c| within 2^+-900).
+const VELTKAMP: f64 = 134217729.0; // 2^27 + 1 splits a binary64 into two 26-bit halves
+let fmaInexact = false;
+
+@inline function fmaOperandsModerate(a: u64, b: u64, c: u64): bool {
+  const ea = <u32>(a >> 52) & 0x7ff, eb = <u32>(b >> 52) & 0x7ff, ec = <u32>(c >> 52) & 0x7ff;
+  return ea - 573 <= 900 && eb - 573 <= 900 && ec - 123 <= 1800;
+}
+
+function fmaNearest64(x: f64, y: f64, z: f64): f64 {
+  const ph = x * y;
+  let t = VELTKAMP * x;
+  const xh = t - (t - x), xl = x - xh;
+  t = VELTKAMP * y;
+  const yh = t - (t - y), yl = y - yh;
+  const pl = ((xh * yh - ph) + xh * yl + xl * yh) + xl * yl;
+  // th + tl = z + ph exactly (TwoSum)
+  const th = z + ph;
+  let bv = th - z;
+  const tl = (z - (th - bv)) + (ph - bv);
+  // v = tl + pl rounded to odd: truncate, then set the last bit if anything was lost
+  const v0 = tl + pl;
+  bv = v0 - tl;
+  const err = (tl - (v0 - bv)) + (pl - bv);
+  let v = v0;
+  if (err != 0) {
+    let vb = bits64(v0);
+    if ((err < 0) != (v0 < 0)) vb -= 1;
+    v = v64(vb | 1);
+  }
+  const r = th + v;
+  bv = r - th;
+  fmaInexact = err != 0 || (th - (r - bv)) + (v - bv) != 0;
+  return r;
+}
+
 // ---- binary64 ----
 
 export function f64_add(a: u64, b: u64, rm: i32): u64 {
@@ -205,6 +246,15 @@ export function f64_fma(a: u64, b: u64, c: u64, rm: i32): u64 {
   if (isZero(a, F64) || isZero(b, F64)) {
     if (!isZero(c, F64)) return c;
     return zeroSum((a ^ b) >> 63, c >> 63, rm, F64);
+  }
+  if (isZero(c, F64)) return f64_mul(a, b, rm);
+  if (rm == RNE && fmaOperandsModerate(a, b, c)) {
+    const r = fmaNearest64(v64(a), v64(b), v64(c));
+    // Far from the subnormal range, so nothing underflowed and the result is not tiny.
+    if (((bits64(r) >> 52) & 0x7ff) >= 123) {
+      if (fmaInexact) fpuFlags |= NX;
+      return bits64(r);
+    }
   }
   // Exact product and exact sum need no rounding at all.
   const p = v64(a) * v64(b);
@@ -265,6 +315,17 @@ export function u64_to_f64(v: u64, rm: i32): u64 {
 }
 
 // ---- binary32 (computed in binary64) ----
+// A binary64 result rounded to odd keeps every rounding decision of binary32 intact (it has more
+// than two extra bits), so rounding it once more in any mode, with f64_to_f32's flags, is the
+// correctly rounded binary32 result (Boldo & Melquiond 2008, as above).
+
+// s rounded to nearest, err any value with the sign of (exact - s): the exact value rounded to odd.
+@inline function toOdd(s: f64, err: f64): f64 {
+  if (err == 0) return s;
+  let b = bits64(s);
+  if ((err < 0) != (s < 0)) b -= 1;
+  return v64(b | 1);
+}
 
 export function f32_add(a: u32, b: u32, rm: i32): u32 {
   if (!finite32(a) || !finite32(b)) return <u32>addSpecial(a, b, F32);
@@ -272,14 +333,9 @@ export function f32_add(a: u32, b: u32, rm: i32): u32 {
   const s = x + y;
   const big = abs(x) >= abs(y) ? x : y;
   const small = abs(x) >= abs(y) ? y : x;
-  if (small - (s - big) == 0) {
-    if (s == 0) return <u32>zeroSum(a >> 31, b >> 31, rm, F32);
-    return f64_to_f32(bits64(s), rm);
-  }
-  // Not exact in binary64: the exponents are more than 29 apart, so the smaller operand is far
-  // below half an ulp of the larger and nearest-even returns the larger one unchanged.
-  if (rm == RNE) { fpuFlags |= NX; return reinterpret<u32>(reinterpret<f32>(a) + reinterpret<f32>(b)); }
-  return <u32>softAdd(a, b, rm, F32);
+  const err = small - (s - big);
+  if (err == 0 && s == 0) return <u32>zeroSum(a >> 31, b >> 31, rm, F32);
+  return f64_to_f32(bits64(toOdd(s, err)), rm);
 }
 
 export function f32_sub(a: u32, b: u32, rm: i32): u32 { return f32_add(a, b ^ SIGN32, rm); }
@@ -292,16 +348,23 @@ export function f32_mul(a: u32, b: u32, rm: i32): u32 {
 export function f32_div(a: u32, b: u32, rm: i32): u32 {
   if (!finite32(a) || !finite32(b) || isZero(b, F32)) return <u32>divSpecial(a, b, F32);
   if (isZero(a, F32)) return (a ^ b) & SIGN32;
+  const x = v32(a), y = v32(b);
+  const q = x / y;
   if (rm == RNE) {
-    const q = <f32>(v32(a) / v32(b));
-    const qb = reinterpret<u32>(q);
-    const mag = qb & ~SIGN32;
+    const r = <f32>q;
+    const rb = reinterpret<u32>(r);
+    const mag = rb & ~SIGN32;
     if (mag > MIN_NORMAL32 && mag < INF32) {
-      if (<f64>q * v32(b) != v32(a)) fpuFlags |= NX;
-      return qb;
+      if (<f64>r * y != x) fpuFlags |= NX;
+      return rb;
     }
   }
-  return <u32>softDiv(a, b, rm, F32);
+  // The sign of x - q*y, exactly: q's high 26 bits times y is exact and within a factor
+  // 1 +- 2^-24 of x (Sterbenz), the low 27 bits times y is exact, and rounding the last
+  // difference keeps its sign.
+  const qh = v64(bits64(q) & 0xfffffffff8000000);
+  const residual = (x - qh * y) - (q - qh) * y;
+  return f64_to_f32(bits64(toOdd(q, y < 0 ? -residual : residual)), rm);
 }
 
 export function f32_sqrt(a: u32, rm: i32): u32 {
@@ -320,11 +383,9 @@ export function f32_fma(a: u32, b: u32, c: u32, rm: i32): u32 {
   const s = p + z;
   const big = abs(p) >= abs(z) ? p : z;
   const small = abs(p) >= abs(z) ? z : p;
-  if (small - (s - big) == 0) {
-    if (s == 0) return <u32>zeroSum(bits64(p) >> 63, c >> 31, rm, F32);
-    return f64_to_f32(bits64(s), rm);
-  }
-  return <u32>softFma(a, b, c, rm, F32);
+  const err = small - (s - big);
+  if (err == 0 && s == 0) return <u32>zeroSum(bits64(p) >> 63, c >> 31, rm, F32);
+  return f64_to_f32(bits64(toOdd(s, err)), rm);
 }
 
 export function f32_min(a: u32, b: u32): u32 { return <u32>minMax(a, b, F32, true); }
