@@ -327,6 +327,20 @@ export function u64_to_f64(v: u64, rm: i32): u64 {
   return v64(b | 1);
 }
 
+// A finite binary64 value (exact, or rounded to odd) to binary32; the nearest-even case inline.
+@inline function narrow(s: f64, rm: i32): u32 {
+  if (rm == RNE) {
+    const r = <f32>s;
+    const rb = reinterpret<u32>(r);
+    const mag = rb & ~SIGN32;
+    if (mag > MIN_NORMAL32 && mag < INF32) {
+      if (<f64>r != s) fpuFlags |= NX;
+      return rb;
+    }
+  }
+  return f64_to_f32(bits64(s), rm);
+}
+
 export function f32_add(a: u32, b: u32, rm: i32): u32 {
   if (!finite32(a) || !finite32(b)) return <u32>addSpecial(a, b, F32);
   const x = v32(a), y = v32(b);
@@ -335,14 +349,14 @@ export function f32_add(a: u32, b: u32, rm: i32): u32 {
   const small = abs(x) >= abs(y) ? y : x;
   const err = small - (s - big);
   if (err == 0 && s == 0) return <u32>zeroSum(a >> 31, b >> 31, rm, F32);
-  return f64_to_f32(bits64(toOdd(s, err)), rm);
+  return narrow(toOdd(s, err), rm);
 }
 
 export function f32_sub(a: u32, b: u32, rm: i32): u32 { return f32_add(a, b ^ SIGN32, rm); }
 
 export function f32_mul(a: u32, b: u32, rm: i32): u32 {
   if (!finite32(a) || !finite32(b)) return <u32>mulSpecial(a, b, F32);
-  return f64_to_f32(bits64(v32(a) * v32(b)), rm);
+  return narrow(v32(a) * v32(b), rm);
 }
 
 export function f32_div(a: u32, b: u32, rm: i32): u32 {
@@ -364,7 +378,7 @@ export function f32_div(a: u32, b: u32, rm: i32): u32 {
   // difference keeps its sign.
   const qh = v64(bits64(q) & 0xfffffffff8000000);
   const residual = (x - qh * y) - (q - qh) * y;
-  return f64_to_f32(bits64(toOdd(q, y < 0 ? -residual : residual)), rm);
+  return narrow(toOdd(q, y < 0 ? -residual : residual), rm);
 }
 
 export function f32_sqrt(a: u32, rm: i32): u32 {
@@ -385,7 +399,7 @@ export function f32_fma(a: u32, b: u32, c: u32, rm: i32): u32 {
   const small = abs(p) >= abs(z) ? z : p;
   const err = small - (s - big);
   if (err == 0 && s == 0) return <u32>zeroSum(bits64(p) >> 63, c >> 31, rm, F32);
-  return f64_to_f32(bits64(toOdd(s, err)), rm);
+  return narrow(toOdd(s, err), rm);
 }
 
 export function f32_min(a: u32, b: u32): u32 { return <u32>minMax(a, b, F32, true); }
