@@ -1,7 +1,7 @@
 // Control and status registers (RISC-V privileged spec 1.12/1.13, chapters 2, 3 and 4; Zicntr,
 // Sstc). All hart state other than x/f/pc lives here as wasm globals.
 import { PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
-import { flushTlb } from './mmu';
+import { flushTlb, selectTlbs } from './mmu';
 
 // --- mstatus bits (priv spec 3.1.6) ---
 export const MSTATUS_SIE: i64 = 1 << 1;
@@ -25,8 +25,8 @@ const MSTATUS_WRITABLE: i64 =
   MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | MSTATUS_FS |
   MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
 const SSTATUS_MASK: i64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
-/** Changing one of these changes what a cached translation allows, so the TLBs are flushed. */
-const MSTATUS_TLB_BITS: i64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
+/** These select another TLB bank (layout.ts); MXR changes what a cached translation allows. */
+const MSTATUS_BANK_BITS: i64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM;
 
 // --- interrupt bits (mip/mie, priv spec 3.1.9) ---
 export const IRQ_SSI: i64 = 1 << 1;
@@ -112,12 +112,13 @@ export function resetCsrs(): void {
   retired = 0;
   cycleOffset = 0;
   instretOffset = 0;
+  selectTlbs();
 }
 
 export function setPrivilege(p: i32): void {
   if (p != priv) {
     priv = p;
-    flushTlb();
+    selectTlbs();
   }
 }
 
@@ -131,8 +132,10 @@ function writeMstatus(v: i64): void {
   let n = (mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE);
   // MPP is WARL: the reserved value 2 (H) is not supported; treat as U.
   if (((n >> MSTATUS_MPP_SHIFT) & 3) == 2) n &= ~MSTATUS_MPP;
-  if ((n ^ mstatus) & MSTATUS_TLB_BITS) flushTlb();
+  const changed = n ^ mstatus;
   mstatus = n;
+  if (changed & MSTATUS_MXR) flushTlb();
+  if (changed & MSTATUS_BANK_BITS) selectTlbs();
 }
 
 /** Sstc (priv spec ch. "Sstc"): while menvcfg.STCE is set, STIP mirrors mtime >= stimecmp. */
@@ -320,7 +323,11 @@ export function csrWrite(csr: i32, v: i64): bool {
 
 // --- host side: setters used by the contract exports and the trap code ---
 export function setMip(v: i64): void { mip = v; }
-export function setMstatusRaw(v: i64): void { mstatus = v; }
+export function setMstatusRaw(v: i64): void {
+  const changed = v ^ mstatus;
+  mstatus = v;
+  if (changed & MSTATUS_BANK_BITS) selectTlbs();
+}
 export function setFflags(v: i32): void { fflags = v; }
 export function addRetired(n: i64): void { retired += n; }
 export function setTrapM(cause: i64, epc: i64, tval: i64): void { mcause = cause; mepc = epc; mtval = tval; }

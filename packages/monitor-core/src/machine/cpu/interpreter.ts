@@ -7,12 +7,13 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, TLB_READ, TLB_WRITE, getX, setX,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, getX, setX,
   setF, getF,
 } from './layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
-  excCause, excTval, fetchHalfSlow, flushTlb, loadSlow, raise, storeSlow, clearException,
+  excCause, excTval, fetchHalfSlow, flushTlb, loadSlow, raise, storeSlow, clearException, tlbRead,
+  tlbWrite,
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
@@ -41,42 +42,42 @@ const PAGE: i64 = 0xfff;
   return tlb + ((<u32>(va >>> 12) & 255) << 4);
 }
 @inline function ld8(va: i64): i64 {
-  const e = tlbIndex(TLB_READ, va);
+  const e = tlbIndex(tlbRead, va);
   if (load<i64>(e) == (va & ~PAGE)) return <i64>load<u8>(<u32>(va + load<i64>(e, 8)));
   return loadSlow(va, 1);
 }
 @inline function ld16(va: i64): i64 {
-  const e = tlbIndex(TLB_READ, va);
+  const e = tlbIndex(tlbRead, va);
   if (load<i64>(e) == (va & ~0xffe)) return <i64>load<u16>(<u32>(va + load<i64>(e, 8)));
   return loadSlow(va, 2);
 }
 @inline function ld32(va: i64): i64 {
-  const e = tlbIndex(TLB_READ, va);
+  const e = tlbIndex(tlbRead, va);
   if (load<i64>(e) == (va & ~0xffc)) return <i64>load<u32>(<u32>(va + load<i64>(e, 8)));
   return loadSlow(va, 4);
 }
 @inline function ld64(va: i64): i64 {
-  const e = tlbIndex(TLB_READ, va);
+  const e = tlbIndex(tlbRead, va);
   if (load<i64>(e) == (va & ~0xff8)) return load<i64>(<u32>(va + load<i64>(e, 8)));
   return loadSlow(va, 8);
 }
 @inline function st8(va: i64, v: i64): void {
-  const e = tlbIndex(TLB_WRITE, va);
+  const e = tlbIndex(tlbWrite, va);
   if (load<i64>(e) == (va & ~PAGE)) store<u8>(<u32>(va + load<i64>(e, 8)), <u8>v);
   else storeSlow(va, 1, v);
 }
 @inline function st16(va: i64, v: i64): void {
-  const e = tlbIndex(TLB_WRITE, va);
+  const e = tlbIndex(tlbWrite, va);
   if (load<i64>(e) == (va & ~0xffe)) store<u16>(<u32>(va + load<i64>(e, 8)), <u16>v);
   else storeSlow(va, 2, v);
 }
 @inline function st32(va: i64, v: i64): void {
-  const e = tlbIndex(TLB_WRITE, va);
+  const e = tlbIndex(tlbWrite, va);
   if (load<i64>(e) == (va & ~0xffc)) store<u32>(<u32>(va + load<i64>(e, 8)), <u32>v);
   else storeSlow(va, 4, v);
 }
 @inline function st64(va: i64, v: i64): void {
-  const e = tlbIndex(TLB_WRITE, va);
+  const e = tlbIndex(tlbWrite, va);
   if (load<i64>(e) == (va & ~0xff8)) store<i64>(<u32>(va + load<i64>(e, 8)), v);
   else storeSlow(va, 8, v);
 }
@@ -196,7 +197,6 @@ function doMret(): i64 {
   let n = (s & ~(MSTATUS_MIE | MSTATUS_MPP)) | MSTATUS_MPIE | ((s & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
   if (mpp != PRIV_M) n &= ~MSTATUS_MPRV;
   setMstatusRaw(n);
-  flushTlb(); // MPRV/MPP may have changed what data translation means
   setPrivilege(mpp);
   return mepc;
 }
@@ -205,7 +205,6 @@ function doSret(): i64 {
   const spp = (s & MSTATUS_SPP) ? PRIV_S : PRIV_U;
   const n = (s & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | MSTATUS_SPIE | ((s & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
   setMstatusRaw(n);
-  flushTlb();
   setPrivilege(spp);
   return sepc;
 }

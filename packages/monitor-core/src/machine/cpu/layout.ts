@@ -11,12 +11,16 @@ export const MTIME_OFF: u32 = STATE + 520;
 export const EXIT_VALUE_OFF: u32 = STATE + 528;
 export const PRIV_OFF: u32 = STATE + 536;
 
-/** Three direct-mapped TLBs (read, write, code), 256 entries of { tag: i64, addend: i64 }. */
+/**
+ * Four banks of TLBs, one per translation context (U, S, S with SUM, M), so that privilege
+ * changes and Linux's SUM toggling around user copies switch banks instead of flushing. Each
+ * bank holds three direct-mapped TLBs (read, write, code) of 256 { tag: i64, addend: i64 }.
+ */
 export const TLB_ENTRIES: u32 = 256;
-export const TLB_READ: u32 = 0x2000;
-export const TLB_WRITE: u32 = TLB_READ + TLB_ENTRIES * 16;
-export const TLB_CODE: u32 = TLB_WRITE + TLB_ENTRIES * 16;
-export const TLB_END: u32 = TLB_CODE + TLB_ENTRIES * 16;
+export const TLB_SIZE: u32 = TLB_ENTRIES * 16;
+export const TLB_BANK_SIZE: u32 = 3 * TLB_SIZE;
+export const TLB_BASE: u32 = 0x2000;
+export const TLB_END: u32 = TLB_BASE + 4 * TLB_BANK_SIZE;
 
 /** Guest physical 0x0 .. 0x10000: boot ROM (read/execute, writes ignored). */
 export const ROM_BASE: u32 = 0x10000;

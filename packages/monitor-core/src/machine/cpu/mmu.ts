@@ -3,8 +3,8 @@
 // RAM/ROM pages are cached in three direct-mapped TLBs as `host address - virtual address`, so
 // the interpreter's fast path is one compare and one wasm load/store (the TinyEMU design).
 import {
-  EXIT_VALUE_OFF, PRIV_M, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_CODE,
-  TLB_END, TLB_READ, TLB_WRITE,
+  EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_BANK_SIZE,
+  TLB_BASE, TLB_END, TLB_SIZE,
 } from './layout';
 import {
   MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, SATP_MODE_SV48,
@@ -64,8 +64,26 @@ export function raise(cause: i32, tval: i64): void {
   excTval = tval;
 }
 
+/** The TLBs of the current translation context (see layout.ts: banks U, S, S+SUM, M). */
+export let tlbRead: u32 = TLB_BASE;
+export let tlbWrite: u32 = TLB_BASE + TLB_SIZE;
+export let tlbCode: u32 = TLB_BASE + 2 * TLB_SIZE;
+
 export function flushTlb(): void {
-  memory.fill(TLB_READ, 0xff, TLB_END - TLB_READ); // tag -1 never matches an address
+  memory.fill(TLB_BASE, 0xff, TLB_END - TLB_BASE); // tag -1 never matches an address
+}
+
+function bankOf(p: i32, sum: bool): u32 {
+  const bank: u32 = p == PRIV_U ? 0 : p == PRIV_S ? (sum ? 2 : 1) : 3;
+  return TLB_BASE + bank * TLB_BANK_SIZE;
+}
+
+/** Re-point the TLBs after a change of privilege, MPRV/MPP or SUM. */
+export function selectTlbs(): void {
+  const data = bankOf(dataPriv(), (mstatus & MSTATUS_SUM) != 0);
+  tlbRead = data;
+  tlbWrite = data + TLB_SIZE;
+  tlbCode = bankOf(priv, false) + 2 * TLB_SIZE;
 }
 
 function faultCause(access: i32, pageFault: bool): i32 {
@@ -158,7 +176,7 @@ function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
 
 /** The `host - va` addend for the page of `va` (may be negative); on a fault excCause is set. */
 export function codeAddend(va: i64): i64 {
-  const e = TLB_CODE + ((<u32>(va >>> 12) & 255) << 4);
+  const e = tlbCode + ((<u32>(va >>> 12) & 255) << 4);
   if (load<i64>(e) == (va & ~PAGE_MASK)) return load<i64>(e, 8);
   const pa = translate(va, ACCESS_EXEC);
   if (pa < 0) return 0;
@@ -167,7 +185,7 @@ export function codeAddend(va: i64): i64 {
     raise(CAUSE_FETCH_ACCESS, va);
     return 0;
   }
-  tlbFill(TLB_CODE, va, pa, host);
+  tlbFill(tlbCode, va, pa, host);
   return load<i64>(e, 8);
 }
 
@@ -208,7 +226,7 @@ export function loadSlow(va: i64, size: i32): i64 {
   const pa = translate(va, ACCESS_READ);
   if (pa < 0) return 0;
   const host = hostPage(pa, ACCESS_READ);
-  if (host != 0) tlbFill(TLB_READ, va, pa, host);
+  if (host != 0) tlbFill(tlbRead, va, pa, host);
   return loadPhys(pa, size, va);
 }
 
@@ -262,7 +280,7 @@ export function storeSlow(va: i64, size: i32, v: i64): void {
   const pa = translate(va, ACCESS_WRITE);
   if (pa < 0) return;
   if (isRam(pa) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0)) {
-    tlbFill(TLB_WRITE, va, pa, ramHost(pa));
+    tlbFill(tlbWrite, va, pa, ramHost(pa));
   }
   storePhys(pa, size, v, va);
 }
