@@ -232,7 +232,9 @@ export function f64_sqrt(a: u64, rm: i32): u64 {
   if (!finite64(a) || isZero(a, F64) || (a & SIGN64) != 0) return sqrtSpecial(a, F64);
   const r = sqrt<f64>(v64(a));
   const rb = bits64(r);
-  if (rm == RNE) {
+  // For a normal a the square of a root with a short odd part is computed exactly; otherwise
+  // (and to know the direction for the other modes) compare in 128-bit integers.
+  if (rm == RNE && a >= MIN_NORMAL64) {
     const m = oddSig64(rb);
     if (bitLength(m) <= 26 && r * r == v64(a)) return rb;
     fpuFlags |= NX;
