@@ -17,6 +17,9 @@ export interface ConsoleOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Raw mode turns Ctrl-C into a byte for the guest; these only come from outside (kill, hangup). */
+const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
+
 export class ConsoleFailure extends Error {
   override name = 'ConsoleFailure';
 }
@@ -71,15 +74,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       finished = true;
       term.restore();
       if (line) term.say(line);
-      process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onSignal);
+      for (const sig of SIGNALS) process.off(sig, onSignal);
       process.off('exit', onExit);
       void client.close().then(() => resolve(code));
     };
     const onSignal = (sig: NodeJS.Signals): void => finish(0, `colinux-console: ${sig}, detached from monitor ${id}`);
     const onExit = (): void => term.restore();
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', onSignal);
+    for (const sig of SIGNALS) process.on(sig, onSignal);
     process.on('exit', onExit);
 
     client.on('end', (cause: string) => {

@@ -56,6 +56,17 @@ export class ManagerClient extends EventEmitter {
     return new ManagerClient(conn);
   }
 
+  // ---- typed events --------------------------------------------------------------------------
+  /** 'message': guest output for a module we hold or watch. 'end': our attachment ended.
+   *  'refused': the manager refused something we sent without a request (e.g. a spoofed `from`). */
+  override on(ev: 'message', fn: (m: Message) => void): this;
+  override on(ev: 'end', fn: (cause: EndCause, detail?: string) => void): this;
+  override on(ev: 'refused', fn: (err: ManagerError) => void): this;
+  override on(ev: string | symbol, fn: (...args: any[]) => void): this;
+  override on(ev: string | symbol, fn: (...args: any[]) => void): this {
+    return super.on(ev, fn);
+  }
+
   // ---- manager ioctls ---------------------------------------------------------------------
   async status(): Promise<ManagerStatus> {
     const f = await this.request(ManagerIoctl.STATUS, encodeStatusRequest(PROTOCOL_VERSION), 'STATUS', [Rc.VERSION_MISMATCHED]);

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import {
   AttachFlag, BodyError, FrameError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, Rc, decodeAttach, decodeCreate,
-  decodeLinuxMessage, decodeRecords, decodeStatusRequest, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
+  decodeLinuxMessage, decodeRecords, decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
   type Frame,
 } from '@colinux/protocol';
 import { Monitor } from './monitor.ts';
@@ -33,6 +33,10 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
         return attach(server, session, req);
       case ManagerIoctl.MONITOR:
         return await handleMonitorOp(server, session, req);
+      case ManagerIoctl.DEBUG:
+        // CO_MANAGER_IOCTL_DEBUG: a client appends a line to the manager's log.
+        server.log.info({ client: session.id, debug: decodeText(req.body) }, 'client debug line');
+        return session.reply(req, Rc.OK);
       case ManagerIoctl.DEBUG_READER:
         return debugReader(server, session, req);
       case ManagerIoctl.SHUTDOWN:
