@@ -33,16 +33,26 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export type Vector = { line: string; op: number; rm: number; a: bigint; b: bigint; c: bigint; r: bigint; flags: bigint };
 
+// Runs a host tool, turning "not installed" into one line that says which package to add.
+function tool(cmd: string, args: string[], debianPackage: string): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') {
+      throw new Error(`${cmd} not found: install the Debian package ${debianPackage} (listed in .ci/run)`);
+    }
+    throw err;
+  }
+}
+
 export function buildVectorProgram(dir: string): string {
   const out = join(dir, 'vectors');
-  execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', out, join(here, 'vectors.c')], { stdio: 'pipe' });
+  tool('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', out, join(here, 'vectors.c')], 'gcc-riscv64-linux-gnu');
   return out;
 }
 
 export function referenceVectors(program: string, seed: number, rounds: number): Vector[] {
-  const text = execFileSync('qemu-riscv64', [program, String(seed), String(rounds)], {
-    encoding: 'utf8', maxBuffer: 1 << 30,
-  });
+  const text = tool('qemu-riscv64', [program, String(seed), String(rounds)], 'qemu-user');
   const vectors: Vector[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
