@@ -129,6 +129,7 @@ export class ManagerServer {
   }
 
   private receive(session: ClientSession, chunk: Uint8Array): void {
+    if (session.rejected) return;
     let frames: Frame[];
     try {
       frames = session.decoder.push(chunk);
@@ -139,20 +140,19 @@ export class ManagerServer {
       return;
     }
     for (const f of frames) {
-      if (f.kind === FrameKind.REQUEST) {
-        void handleRequest(this, session, f);
-      } else if (f.kind === FrameKind.MESSAGES) {
-        try {
-          handleMessages(this, session, f);
-        } catch (err) {
-          if (!(err instanceof FrameError)) throw err;
-          this.log.warn({ client: session.id, err: err.message }, 'bad message records, closing connection');
-          session.notice(Rc.INVALID_PARAMETER, err.message);
-          session.conn.end();
-          return;
-        }
-      } else {
-        session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
+      try {
+        if (f.kind === FrameKind.REQUEST) void handleRequest(this, session, f);
+        else if (f.kind === FrameKind.MESSAGES) handleMessages(this, session, f);
+        else session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
+      } catch (err) {
+        // Bad records (FrameError) or a bug: either way only this connection pays for it.
+        const known = err instanceof FrameError;
+        if (known) this.log.warn({ client: session.id, err: (err as Error).message }, 'bad message records, closing connection');
+        else this.log.error({ client: session.id, err }, 'internal error on a client frame, closing connection');
+        session.notice(Rc.INVALID_PARAMETER, known ? (err as Error).message : 'internal error');
+        session.rejected = true;
+        session.conn.end();
+        return;
       }
     }
   }

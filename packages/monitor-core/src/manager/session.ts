@@ -19,6 +19,8 @@ export class ClientSession {
   readonly held = new Set<number>();
   /** Modules it watches read-only. */
   readonly watched = new Set<number>();
+  /** Set once the connection broke the protocol: the rest of its input is ignored. */
+  rejected = false;
   droppedMessages = 0;
   droppedLogLines = 0;
   private readonly closeHooks: Array<() => void> = [];
