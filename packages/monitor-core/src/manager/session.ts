@@ -5,7 +5,7 @@ import { FrameDecoder, FrameKind, encodeFrame, encodeRecords, encodeText, record
 import type { Monitor } from './monitor.ts';
 
 /** Bytes a client may have unsent before guest output to it is dropped. */
-export const MAX_PENDING_BYTES = 1024 * 1024;
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 let nextSessionId = 1;
 
