@@ -100,6 +100,23 @@ t.test('console-nt in tmux', async (t) => {
     }
   });
 
+  t.test('SIGTERM detaches and restores the terminal', async (t) => {
+    const g2 = await ManagerClient.connect({ env });
+    t.teardown(() => g2.close());
+    await g2.create(4322, monitorConfig());
+    const e = echoConsoleGuest('second guest\r\n', 1);
+    await g2.loadSection(0, e.image.length, e.image);
+    await g2.start(0);
+    const pane = openConsole('signal', env, '-a 4322');
+    await waitFor(pane, /second guest/, 'attached');
+    const shell = Number(tmux('display-message', '-p', '-t', pane, '#{pane_pid}').trim());
+    const consolePid = Number(execFileSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    process.kill(consolePid, 'SIGTERM');
+    const s = await waitFor(pane, /EXIT=0/, 'exit on SIGTERM');
+    t.match(s, /SIGTERM, detached from monitor 4322/);
+    await waitFor(pane, /TTY-COOKED/, 'terminal restored');
+  });
+
   t.test('-p reads the id from a pid file; a bad one is a clear error', async (t) => {
     const pidFile = path.join(m.rt.dir, 'colinux.pid');
     fs.writeFileSync(pidFile, 'not a pid\n');

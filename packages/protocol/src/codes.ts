@@ -205,3 +205,33 @@ export const MessageType = Object.freeze({ STRING: 0, OTHER: 1 } as const);
 
 /** Why the manager ended a client's attachment (END frame code). */
 export const EndReason = Object.freeze({ MONITOR_CLOSED: 1, TAKEN_OVER: 2 } as const);
+
+/** co_operation_console_t (colinux.md 3.7.1). Our guest console is a terminal on hvc0, so these
+ *  ops are not on the wire; they are kept for logs and for anyone porting a coLinux console. */
+export const ConsoleOp = Object.freeze({
+  STARTUP: 0,
+  INIT: 1,
+  DEINIT: 2,
+  CLEAR: 3,
+  PUTC: 4,
+  PUTCS: 5,
+  CURSOR_DRAW: 6,
+  CURSOR_ERASE: 7,
+  CURSOR_MOVE: 8,
+  SCROLL_UP: 9,
+  SCROLL_DOWN: 10,
+  BMOVE: 11,
+  SWITCH: 12,
+  BLANK: 13,
+  FONT_OP: 14,
+  SET_PALETTE: 15,
+  SCROLLDELTA: 16,
+  SET_ORIGIN: 17,
+  SAVE_SCREEN: 18,
+  INVERT_REGION: 19,
+  CONFIG: 20,
+  INIT_SCROLLBUFFER: 21,
+} as const);
+
+/** co_scan_code_t modes (colinux.md 3.8). */
+export const KeyboardMode = Object.freeze({ SCANCODE_RAW: 0, SCANCODE_ASCII: 1 } as const);
