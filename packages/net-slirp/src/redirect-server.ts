@@ -12,7 +12,7 @@ import type { SlirpStack } from './stack.ts';
 
 interface UdpClient { server: dgram.Socket; address: string; port: number; guestPort: number; lastUse: number }
 
-export interface RedirectResult { text: string; bind: string; hostPort: number; guestPort: number; error?: string }
+export interface RedirectResult { text: string; proto: 'tcp' | 'udp'; bind: string; hostPort: number; guestPort: number; error?: string }
 
 const UDP_FIRST = 40000;
 
@@ -25,23 +25,35 @@ export class Redirects {
 
   constructor(stack: SlirpStack) { this.stack = stack; }
 
-  async start(list: Redirection[]): Promise<RedirectResult[]> {
+  /** Binds every host port of every redirection; with quiet, failures are only returned. */
+  async start(list: Redirection[], opts: { quiet?: boolean } = {}): Promise<RedirectResult[]> {
     const results: RedirectResult[] = [];
     for (const r of list) {
       for (let i = 0; i < r.count; i++) {
-        const res: RedirectResult = { text: r.text, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i };
-        try {
-          if (r.proto === 'tcp') await this.listenTcp(r.bind, res.hostPort, res.guestPort);
-          else await this.listenUdp(r.bind, res.hostPort, res.guestPort);
-          this.stack.log.info({ redirection: r.text, bind: r.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
-        } catch (e) {
-          res.error = (e as Error).message;
-          this.stack.log.error(`slirp redir ${r.proto}:${r.bind}:${res.hostPort}:${res.guestPort} failed: ${res.error}`);
-        }
-        results.push(res);
+        results.push(await this.bindOne({ text: r.text, proto: r.proto, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i }, !opts.quiet));
       }
     }
     return results;
+  }
+
+  /** Tries failed entries again (a replaced helper may still hold the ports). */
+  async retry(failed: RedirectResult[], report: boolean): Promise<RedirectResult[]> {
+    const out: RedirectResult[] = [];
+    for (const r of failed) out.push(await this.bindOne({ ...r, error: undefined }, report));
+    return out;
+  }
+
+  private async bindOne(res: RedirectResult, report: boolean): Promise<RedirectResult> {
+    try {
+      if (res.proto === 'tcp') await this.listenTcp(res.bind, res.hostPort, res.guestPort);
+      else await this.listenUdp(res.bind, res.hostPort, res.guestPort);
+      this.stack.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
+      return res;
+    } catch (e) {
+      const error = (e as Error).message;
+      if (report) this.stack.log.error(`slirp redir ${res.proto}:${res.bind}:${res.hostPort}:${res.guestPort} failed: ${error}`);
+      return { ...res, error };
+    }
   }
 
   private listenTcp(bind: string, hostPort: number, guestPort: number): Promise<void> {

@@ -1,0 +1,80 @@
+// colinux-slirp-net-daemon -i <id> -u <unit> [-r <redirections>] [--force] [options]
+// Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (reference
+// colinux.md 2.5, 3.10). Exits 0 when the monitor ends or another helper takes the unit over.
+import { pino } from 'pino';
+import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
+import { parseSlirpArgs, type SlirpArgs } from './args.ts';
+import { SlirpStack } from './stack.ts';
+
+const NAME = 'conet-slirp-daemon';
+const REBIND_TRIES = 20;
+const REBIND_MS = 250;
+
+export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: SlirpArgs;
+  try {
+    const parsed = parseSlirpArgs(argv);
+    if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
+    args = parsed;
+  } catch (e) {
+    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const log = pino({ name: NAME, level: args.verbose ? 'debug' : 'info', base: { name: NAME, pid: process.pid, unit: args.unit } },
+    pino.destination({ fd: 2, sync: true }));
+  const module = Module.CONET0 + args.unit;
+
+  let client: ManagerClient | undefined;
+  try {
+    client = await ManagerClient.connect({ env });
+    await client.attach(args.id, [module], { force: args.force });
+  } catch (e) {
+    await client?.close();
+    const why = e instanceof ManagerError ? e.message : `cannot reach the manager: ${(e as Error).message}`;
+    process.stderr.write(`${NAME}: monitor ${args.id} unit ${args.unit}: ${why}\n`);
+    return 1;
+  }
+
+  let stack: SlirpStack;
+  try {
+    stack = new SlirpStack({
+      mtu: args.mtu, restrict: args.restrict, disableHostLoopback: !args.hostLoopback, ipv6: args.ipv6,
+      dnsServers: args.dns, redirections: args.redirections, pcap: args.pcap, logger: log,
+    }, (frame) => client!.send(module, frame));
+  } catch (e) {
+    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
+    await client.close();
+    return 1;
+  }
+  client.on('message', (m) => { if (m.from === Module.LINUX) stack.input(m.data); });
+
+  const done = new Promise<number>((resolve) => {
+    client.on('end', (reason, detail) => {
+      log.info({ reason, detail, stats: stack.stats() }, reason === 'taken-over' ? 'unit taken over by another helper' : 'monitor ended');
+      resolve(0);
+    });
+    const stop = (sig: string): void => { log.info({ signal: sig, stats: stack.stats() }, 'stopping'); resolve(0); };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+  // A helper restarted with --force may start before the one it replaces has let go of the
+  // redirected ports: retry those in use for a few seconds before reporting them.
+  let results = await stack.redirects.start(args.redirections, { quiet: true });
+  for (let i = 0; i < REBIND_TRIES && results.some((r) => r.error?.includes('EADDRINUSE')); i++) {
+    await new Promise((r) => setTimeout(r, REBIND_MS));
+    results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), i === REBIND_TRIES - 1)];
+  }
+  for (const r of results) if (r.error && !r.error.includes('EADDRINUSE')) log.error(`slirp redir ${r.text} (${r.bind}:${r.hostPort}->${r.guestPort}) failed: ${r.error}`);
+  log.info({ monitor: args.id, module, mtu: args.mtu, restrict: args.restrict, redirections: results.filter((r) => !r.error).length }, 'running');
+
+  const code = await done;
+  stack.close();
+  await client.close();
+  return code;
+}
+
+if (import.meta.main || process.argv[1]?.endsWith('colinux-slirp-net-daemon.js')) {
+  // Exit explicitly: host sockets of guest connections must not keep a finished helper alive.
+  process.exit(await runSlirpDaemon(process.argv.slice(2)));
+}
