@@ -179,3 +179,54 @@ export function echoConsoleGuest(banner: string, repeat: number): { image: Uint8
   a.label('wait').lhu('t1', 0x202, 's1').slli('t3', 'a2', 48).srli('t3', 't3', 48).bne('t1', 't3', 'wait').ret();
   return { image: a.assemble(new TextEncoder().encode(banner), 'text'), entry: 0 };
 }
+
+/**
+ * Wraps a test guest in a minimal RV64 ELF executable (one PT_LOAD at 0x8020_0000, sections
+ * .text and .shstrtab) so the real colinux-daemon can load it as `kernel=`.
+ */
+export function guestElf(guest: { image: Uint8Array; entry: number }): Uint8Array {
+  const LOAD = 0x8020_0000n;
+  const textAt = 0x1000;
+  const names = new TextEncoder().encode('\0.text\0.shstrtab\0');
+  const namesAt = textAt + guest.image.length;
+  const shAt = (namesAt + names.length + 7) & ~7;
+  const out = new Uint8Array(shAt + 3 * 64);
+  const v = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
+  v.setUint16(16, 2, true); // ET_EXEC
+  v.setUint16(18, 243, true); // EM_RISCV
+  v.setUint32(20, 1, true);
+  v.setBigUint64(24, LOAD + BigInt(guest.entry), true);
+  v.setBigUint64(32, 64n, true); // e_phoff
+  v.setBigUint64(40, BigInt(shAt), true); // e_shoff
+  v.setUint16(52, 64, true);
+  v.setUint16(54, 56, true);
+  v.setUint16(56, 1, true);
+  v.setUint16(58, 64, true);
+  v.setUint16(60, 3, true);
+  v.setUint16(62, 2, true); // e_shstrndx
+  // PT_LOAD, R+X
+  v.setUint32(64, 1, true);
+  v.setUint32(68, 5, true);
+  v.setBigUint64(72, BigInt(textAt), true);
+  v.setBigUint64(80, LOAD, true);
+  v.setBigUint64(88, LOAD, true);
+  v.setBigUint64(96, BigInt(guest.image.length), true);
+  v.setBigUint64(104, BigInt(guest.image.length), true);
+  v.setBigUint64(112, 0x1000n, true);
+  out.set(guest.image, textAt);
+  out.set(names, namesAt);
+  const section = (i: number, name: number, type: number, flags: bigint, addr: bigint, offset: number, size: number, align: bigint): void => {
+    const o = shAt + i * 64;
+    v.setUint32(o, name, true);
+    v.setUint32(o + 4, type, true);
+    v.setBigUint64(o + 8, flags, true);
+    v.setBigUint64(o + 16, addr, true);
+    v.setBigUint64(o + 24, BigInt(offset), true);
+    v.setBigUint64(o + 32, BigInt(size), true);
+    v.setBigUint64(o + 48, align, true);
+  };
+  section(1, 1, 1, 6n, LOAD, textAt, guest.image.length, 4n); // .text: PROGBITS, ALLOC|EXECINSTR
+  section(2, 7, 3, 0n, 0n, namesAt, names.length, 1n); // .shstrtab
+  return out;
+}
