@@ -109,6 +109,8 @@ m_trap:
   li a7, 0
   li t6, 3 << 11
   csrs mstatus, t6
+  li t6, 1 << 7 // MPIE = 0: M continues with interrupts disabled
+  csrc mstatus, t6
   csrw mepc, a0
   mret
 1:

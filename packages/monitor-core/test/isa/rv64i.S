@@ -183,8 +183,25 @@ tests:
   fence
   fence rw, rw
   fence.i
+
+  TEST 11 // code written to memory runs after fence.i (Zifencei), also after being rewritten
+  la s0, code_buffer
+  li a0, 0x00100513 // addi a0, zero, 1
+  sw a0, 0(s0)
+  li a0, 0x00008067 // ret
+  sw a0, 4(s0)
+  fence.i
+  li a0, 0
+  jalr s0
+  CHECK a0, 1
+  li a0, 0x00200513 // addi a0, zero, 2
+  sw a0, 0(s0)
+  fence.i
+  jalr s0
+  CHECK a0, 2
   j pass
 
 .section .data
 .align 4
 buffer: .space 64
+code_buffer: .space 16

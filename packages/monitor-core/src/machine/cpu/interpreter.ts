@@ -12,7 +12,7 @@ import {
 } from './layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
-  excCause, excTval, fetchHalfSlow, flushTlb, loadSlow, raise, storeSlow, clearException, tlbRead,
+  excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow, raise, storeSlow, clearException, tlbRead,
   tlbWrite,
 } from './mmu';
 import {
@@ -550,7 +550,9 @@ function system(insn: u32, pc: i64, npc: i64): i64 {
   const f7 = insn >> 25;
   if (f7 == 0x09 && ((insn >> 7) & 31) == 0) { // sfence.vma
     if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TVM))) return -1;
-    flushTlb();
+    const rs1 = (insn >> 15) & 31;
+    if (rs1 == 0) flushTlb();
+    else flushTlbPage(getX(rs1));
     return npc;
   }
   switch (insn) {

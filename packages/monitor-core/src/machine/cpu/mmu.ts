@@ -69,8 +69,32 @@ export let tlbRead: u32 = TLB_BASE;
 export let tlbWrite: u32 = TLB_BASE + TLB_SIZE;
 export let tlbCode: u32 = TLB_BASE + 2 * TLB_SIZE;
 
+/**
+ * The virtual range covered by superpage translations cached since the last full flush. The
+ * TLBs hold 4 KiB pieces of superpages under many indices, so `sfence.vma va` inside this range
+ * must flush everything; elsewhere (user pages, vmalloc) it drops just the entries for va.
+ */
+let superLo: u64 = -1;
+let superHi: u64 = 0;
+
 export function flushTlb(): void {
   memory.fill(TLB_BASE, 0xff, TLB_END - TLB_BASE); // tag -1 never matches an address
+  superLo = -1;
+  superHi = 0;
+}
+
+/** sfence.vma with rs1 != x0 (priv spec 4.2.1): only the translations of va's page. */
+export function flushTlbPage(va: i64): void {
+  if (<u64>va >= superLo && <u64>va < superHi) {
+    flushTlb();
+    return;
+  }
+  const tag = va & ~PAGE_MASK;
+  const index = (<u32>(va >>> 12) & 255) << 4;
+  for (let t: u32 = 0; t < 12; t++) {
+    const e = TLB_BASE + t * TLB_SIZE + index;
+    if (load<i64>(e) == tag) store<i64>(e, -1);
+  }
 }
 
 function bankOf(p: i32, sum: bool): u32 {
@@ -150,6 +174,12 @@ export function translate(va: i64, access: i32): i64 {
     }
     const superMask: i64 = (<i64>1 << (9 * level)) - 1;
     if (ppn & superMask) break; // misaligned superpage
+    if (level > 0) {
+      const lo = <u64>(va & ~((superMask << 12) | PAGE_MASK));
+      const hi = lo + (<u64>(superMask + 1) << 12);
+      if (lo < superLo) superLo = lo;
+      if (hi > superHi) superHi = hi;
+    }
     const need = access == ACCESS_WRITE ? PTE_A | PTE_D : PTE_A;
     if ((pte & need) != need) {
       pte |= need;
