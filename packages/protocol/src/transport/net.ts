@@ -3,6 +3,12 @@ import net from 'node:net';
 import { SocketConnection } from './socket-connection.ts';
 import type { Connection, Transport, TransportServer } from './types.ts';
 
+/** On Windows a local socket is a named pipe; name it the way node-ipc does so both meet. */
+function localPath(socketPath: string): string {
+  if (process.platform !== 'win32' || socketPath.startsWith('\\\\.\\pipe\\')) return socketPath;
+  return `\\\\.\\pipe\\${socketPath.replace(/^\//, '').replace(/\//g, '-')}`;
+}
+
 function timeoutError(socketPath: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(`connect ${socketPath}: timed out`);
   e.code = 'ETIMEDOUT';
@@ -14,7 +20,7 @@ export const netTransport: Transport = {
 
   connect(socketPath: string, timeoutMs: number): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ path: socketPath });
+      const socket = net.connect({ path: localPath(socketPath) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(timeoutError(socketPath));
@@ -40,7 +46,7 @@ export const netTransport: Transport = {
         onConnection(conn);
       });
       server.once('error', reject);
-      server.listen({ path: socketPath }, () => {
+      server.listen({ path: localPath(socketPath) }, () => {
         server.off('error', reject);
         server.on('error', () => {});
         resolve({
