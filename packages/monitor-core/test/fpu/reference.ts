@@ -74,8 +74,12 @@ export type Harness = {
 
 export async function buildHarness(dir: string): Promise<Harness> {
   const wasmPath = join(dir, 'harness.wasm');
-  execFileSync(process.execPath, [asc, join(here, 'harness.ts'), '--runtime', 'stub', '-O3',
-    '--outFile', wasmPath], { stdio: 'pipe' });
+  try {
+    execFileSync(process.execPath, [asc, join(here, 'harness.ts'), '--runtime', 'stub', '-O3',
+      '--outFile', wasmPath], { stdio: 'pipe', encoding: 'utf8' });
+  } catch (err) {
+    throw new Error(`asc could not compile fpu.ts through test/fpu/harness.ts:\n${(err as { stderr?: string }).stderr ?? err}`);
+  }
   const { instance } = await wasm.instantiate(await readFile(wasmPath), {
     env: { abort: () => { throw new Error('fpu harness aborted'); } },
   });

@@ -1,15 +1,16 @@
 // RISC-V "F" and "D" arithmetic (unpriv spec chapters 11-12) on raw IEEE 754 bits.
 //
-// Round-to-nearest-even, the mode Linux userland runs in, uses wasm's native f32/f64 ops (IEEE
+// Round-to-nearest-even, the mode Linux userland runs in, uses wasm's native f64 ops (IEEE
 // correctly rounded) and proves the flags cheaply: the Fast2Sum error term for additions, the odd
-// parts of the integer significands for products and quotients, a square-back for roots.
-// binary32 operations run in binary64, where a product is exact and one more rounding of a
-// binary64 +,-,*,/,sqrt result to binary32 is still correct (53 >= 2*24+2). Directed modes,
-// overflow and tiny results take the exact integer path in fpu-exact.ts.
+// parts of the integer significands for products and quotients, a square-back for roots, an
+// emulated fused multiply-add for fma. binary32 operations run in binary64 for every rounding
+// mode: products are exact there, and other results are made exact or rounded to odd before the
+// one rounding to binary32. binary64 results in directed modes, overflow and tiny results take
+// the exact integer path in fpu-exact.ts.
 //
 // Every NaN result is the canonical NaN (unpriv spec §11.3 "NaN Generation and Propagation").
 import {
-  NV, DZ, NX, RNE, RTZ, RDN, RUP, RMM, F32, F64, fpuFlags,
+  NV, DZ, OF, NX, RNE, RTZ, RDN, RUP, RMM, F32, F64, fpuFlags,
   isNaN, isSNaN, isInf, isZero, signOf, expFieldOf, canonNaN, packInf, packZero,
   unpack, uSign, uSig, uExp, roundPack, bitLength, hi128, lo128, mul64, shl128,
 } from './fpu-soft';
@@ -189,6 +190,44 @@ function fmaNearest64(x: f64, y: f64, z: f64): f64 {
   return r;
 }
 
+// s = x op y rounded to nearest-even, finite and normal, and err the exact error (or any value
+// with its sign and, for RMM, its exact magnitude): the result in a directed mode, with flags.
+// Stepping the bit pattern moves one ulp in magnitude; from the largest finite value it
+// reaches infinity, which is the overflowed result for that mode.
+function directFromNearest(s: f64, err: f64, rm: i32): u64 {
+  fpuFlags |= NX;
+  let b = bits64(s);
+  const away = (err < 0) == (s < 0); // the exact value lies beyond s, away from zero
+  if (rm == RTZ) {
+    if (!away) b -= 1;
+  } else if (rm == RDN) {
+    if (err < 0) b = s < 0 ? b + 1 : b - 1;
+  } else if (rm == RUP) {
+    if (err > 0) b = s < 0 ? b - 1 : b + 1;
+  } else if (rm == RMM) {
+    // Nearest, except that a tie nearest-even broke toward zero goes away from zero.
+    if (away && abs(err) == (v64((b & ~SIGN64) + 1) - abs(s)) * 0.5) b += 1;
+  }
+  if ((b & ~SIGN64) == INF64) fpuFlags |= OF;
+  return b;
+}
+
+// The exact error of a binary64 product, x*y - RN(x*y) (Dekker), for operands whose exponents
+// keep every partial product and the error itself clear of overflow and underflow.
+function productError(x: f64, y: f64, p: f64): f64 {
+  let t = VELTKAMP * x;
+  const xh = t - (t - x), xl = x - xh;
+  t = VELTKAMP * y;
+  const yh = t - (t - y), yl = y - yh;
+  return ((xh * yh - p) + xh * yl + xl * yh) + xl * yl;
+}
+
+// Product and quotient operands (and results) for which productError is exact.
+@inline function dekkerSafe(a: u64, b: u64, r: u64): bool {
+  const ea = <u32>(a >> 52) & 0x7ff, eb = <u32>(b >> 52) & 0x7ff, er = <u32>(r >> 52) & 0x7ff;
+  return ea - 100 <= 1846 && eb - 100 <= 1846 && er - 160 <= 1786;
+}
+
 // ---- binary64 ----
 
 export function f64_add(a: u64, b: u64, rm: i32): u64 {
@@ -198,8 +237,11 @@ export function f64_add(a: u64, b: u64, rm: i32): u64 {
   if (finite64(bits64(s))) {
     const big = abs(x) >= abs(y) ? x : y;
     const small = abs(x) >= abs(y) ? y : x;
-    if (small - (s - big) == 0) return s == 0 ? zeroSum(a >> 63, b >> 63, rm, F64) : bits64(s);
+    const err = small - (s - big);
+    if (err == 0) return s == 0 ? zeroSum(a >> 63, b >> 63, rm, F64) : bits64(s);
     if (rm == RNE) { fpuFlags |= NX; return bits64(s); }
+    // An inexact sum is never tiny (IEEE 754-2008 §7.5 only underflows on inexact results).
+    return directFromNearest(s, err, rm);
   }
   return softAdd(a, b, rm, F64);
 }
@@ -208,11 +250,14 @@ export function f64_sub(a: u64, b: u64, rm: i32): u64 { return f64_add(a, b ^ SI
 
 export function f64_mul(a: u64, b: u64, rm: i32): u64 {
   if (!finite64(a) || !finite64(b)) return mulSpecial(a, b, F64);
-  const rb = bits64(v64(a) * v64(b));
+  const x = v64(a), y = v64(b);
+  const p = x * y;
+  const rb = bits64(p);
   if (isZero(a, F64) || isZero(b, F64)) return rb;
   if (isNormalMagnitude64(rb & ~SIGN64)) {
     if (mulIsExact64(a, b)) return rb;
     if (rm == RNE) { fpuFlags |= NX; return rb; }
+    if (dekkerSafe(a, b, rb)) return directFromNearest(p, productError(x, y, p), rm);
   }
   return softMul(a, b, rm, F64);
 }
@@ -220,10 +265,21 @@ export function f64_mul(a: u64, b: u64, rm: i32): u64 {
 export function f64_div(a: u64, b: u64, rm: i32): u64 {
   if (!finite64(a) || !finite64(b) || isZero(b, F64)) return divSpecial(a, b, F64);
   if (isZero(a, F64)) return (a ^ b) & SIGN64;
-  const rb = bits64(v64(a) / v64(b));
+  const x = v64(a), y = v64(b);
+  const q = x / y;
+  const rb = bits64(q);
   if (isNormalMagnitude64(rb & ~SIGN64)) {
     if (divIsExact64(a, b)) return rb;
-    if (rm == RNE) { fpuFlags |= NX; return rb; }
+    // A normal quotient is never a tie (a midpoint times y would need more than 53 bits), so
+    // ties-away is nearest-even here and the other modes need only the sign of the error.
+    if (rm == RNE || rm == RMM) { fpuFlags |= NX; return rb; }
+    // x/y - q has the sign of (x - q*y)/y; x - RN(q*y) is exact (Sterbenz) and so is the
+    // product error, so their difference rounds with the right sign.
+    if (dekkerSafe(b, rb, a)) {
+      const qy = q * y;
+      const residual = (x - qy) - productError(q, y, qy);
+      return directFromNearest(q, y < 0 ? -residual : residual, rm);
+    }
   }
   return softDiv(a, b, rm, F64);
 }
