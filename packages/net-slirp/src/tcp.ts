@@ -30,6 +30,7 @@ export class TcpNat {
     const bad = parseTcp(p.frame, p.l4Off, p.l4Len, seg);
     if (bad) return this.stack.drop(bad);
     if (!l4ChecksumOk(p)) return this.stack.drop('tcp-checksum');
+    if (seg.sport === 0 || seg.dport === 0) return this.stack.drop('tcp-port-zero'); // reserved (RFC 6335 6)
     const key = `${formatIp(p.src)}|${seg.sport}|${formatIp(p.dst)}|${seg.dport}`;
     const conn = this.conns.get(key);
     if (conn) { conn.input(seg, p.frame); return; }

@@ -40,6 +40,7 @@ export class UdpNat {
     if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return this.stack.drop('udp-checksum');
     const sport = (f[o] << 8) | f[o + 1];
     const dport = (f[o + 2] << 8) | f[o + 3];
+    if (sport === 0 || dport === 0) return this.stack.drop('udp-port-zero'); // reserved (RFC 6335 6)
     const c = this.stack.config;
     if (p.version === 4 && dport === 67) {
       if (sameAddress(p.dst, c.gateway) || (p.dst[0] === 255 && p.dst[1] === 255 && p.dst[2] === 255 && p.dst[3] === 255)) {

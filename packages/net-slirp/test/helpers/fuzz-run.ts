@@ -1,0 +1,81 @@
+// Fuzz worker, run inside a throwaway network namespace (so whatever the mutated frames make
+// the stack send or connect to stays there): feeds mutated seed frames, checksums fixed after
+// mutation so they reach the parsers behind the checksum checks, into SlirpStack.input and
+// prints a JSON summary (counts, table sizes, heap growth).
+import { pino } from 'pino';
+import { SlirpStack } from '../../src/index.ts';
+import net from 'node:net';
+import { fixChecksums, GUEST4, GW4, ipv4, seeds, tcp } from './frames.ts';
+
+const iterations = Number(process.argv[2] ?? 20000);
+let seed = Number(process.argv[3] ?? 12345) >>> 0;
+function rnd(n: number): number { // xorshift32: reproducible from the seed printed by the test
+  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+  return seed % n;
+}
+const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0x40, 0x3f, 0x20, 0x11, 0x06, 0x02, 0x12];
+
+let out = 0;
+const errors: string[] = [];
+const logger = pino({ level: 'error' }, { write: (line: string) => { if (errors.length < 5) errors.push(line); } });
+const base = seeds();
+// Segments that continue connections the stack really opened (to the discard server below),
+// so mutations also reach the established-state code, not only the connection-less paths.
+const live: Uint8Array[] = [];
+function learn(f: Uint8Array): void {
+  if (f.length < 54 || f[12] !== 8 || f[13] !== 0 || f[23] !== 6) return;
+  const t = 34;
+  if ((f[t + 13] & 0x12) !== 0x12 || live.length > 64) return;
+  const sport = (f[t + 2] << 8) | f[t + 3];
+  const theirSeq = ((f[t + 4] << 24) | (f[t + 5] << 16) | (f[t + 6] << 8) | f[t + 7]) >>> 0;
+  const ourSeq = ((f[t + 8] << 24) | (f[t + 9] << 16) | (f[t + 10] << 8) | f[t + 11]) >>> 0;
+  const ack = (theirSeq + 1) >>> 0;
+  const dport = (f[t] << 8) | f[t + 1];
+  const data = Array.from({ length: 100 }, (_, i) => i);
+  live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, ourSeq, ack, 0x10, 1000)));
+  live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, ourSeq, ack, 0x18, 1000, [], data)));
+  live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, (ourSeq + 100) >>> 0, ack, 0x11, 0)));
+  live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, ourSeq, ack, 0x10, 0)));
+}
+const stack = new SlirpStack({ dnsServers: ['127.0.0.1:53'], logger }, (f) => { out++; learn(f); });
+const discard = net.createServer((s) => { s.resume(); s.on('error', () => undefined); s.write(Buffer.alloc(100000)); });
+await new Promise<void>((r) => discard.listen(9, '127.0.0.1', r));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function mutate(src: Uint8Array): Uint8Array {
+  let f: Uint8Array = Uint8Array.from(src);
+  const k = 1 + rnd(4);
+  for (let i = 0; i < k; i++) {
+    const what = rnd(10);
+    if (what < 5 && f.length > 0) f[rnd(f.length)] = rnd(256);
+    else if (what < 7 && f.length > 0) f[rnd(f.length)] = INTERESTING[rnd(INTERESTING.length)];
+    else if (what === 7) f = f.subarray(0, rnd(f.length + 1));
+    else if (what === 8) { const g = new Uint8Array(f.length + rnd(64)); g.set(f); for (let j = f.length; j < g.length; j++) g[j] = rnd(256); f = g; }
+    else if (f.length > 16) { const at = 14 + rnd(Math.min(40, f.length - 14)); f[at] ^= 1 << rnd(8); }
+  }
+  if (rnd(10) < 9) fixChecksums(f);
+  return f;
+}
+
+let heapQuarter = 0;
+const started = Date.now();
+for (let i = 0; i < iterations; i++) {
+  const pool = live.length > 0 && rnd(2) === 0 ? live : base;
+  const pick = pool[rnd(pool.length)];
+  stack.input(rnd(8) === 0 ? Uint8Array.from(pick) : mutate(pick));
+  if (i % 5000 === 4999) await new Promise((r) => setImmediate(r)); // let sockets settle
+  if (i === Math.floor(iterations / 4)) { gc?.(); heapQuarter = process.memoryUsage().heapUsed; }
+}
+stack.input(new Uint8Array(13));
+stack.input(new Uint8Array(65536));
+await new Promise((r) => setTimeout(r, 200));
+gc?.();
+const s = stack.stats();
+process.stdout.write(`${JSON.stringify({
+  iterations, ms: Date.now() - started, framesOut: out, tcp: s.tcpConnections, udp: s.udpFlows,
+  dropped: s.dropped, heapQuarter, heapEnd: process.memoryUsage().heapUsed,
+  maxTcp: stack.config.maxTcpConnections, errors, maxUdp: stack.config.maxUdpFlows,
+})}\n`);
+stack.close();
+discard.close();
+process.exit(0);
