@@ -1,6 +1,7 @@
-// Exact ("softfloat-style") IEEE 754-2008 binary32/binary64 arithmetic on integer significands.
-// fpu.ts uses wasm's native round-to-nearest-even ops whenever it can prove the result and the
-// flags; everything else (directed rounding modes, tiny results, overflow) lands here.
+// Exact ("softfloat-style") IEEE 754-2008 binary32/binary64 rounding on integer significands.
+// fpu.ts uses wasm's native ops whenever it can prove the result and the flags; what they cannot
+// decide (tiny results, overflow, fused multiply-adds outside the emulated window, conversions)
+// is rounded here.
 //
 // A finite value is carried unpacked as (sign, sig, exp) meaning (-1)^sign * sig * 2^exp with an
 // integer sig. A low "sticky" bit may be ORed into sig when nonzero bits were shifted out; every
