@@ -225,3 +225,22 @@ t.test('the manager refuses a client of another protocol version and says so', a
   t.equal(decodeStatusVersion(f.body), PROTOCOL_VERSION, 'the reply still says which version the manager speaks');
   t.ok(lines.some((l) => l.includes(`client speaks protocol version ${PROTOCOL_VERSION + 1}`)), 'logged on the manager side');
 });
+
+t.test('a machine error while loading ends the monitor with the reason', async (t) => {
+  const m = await startManager();
+  t.teardown(() => m.stop());
+  const owner = await ManagerClient.connect({ env: m.rt.env });
+  t.teardown(() => owner.close());
+  await owner.create(9101, monitorConfig({ firmwarePath: '/nonexistent/firmware.bin' }));
+  const g = printingGuest('x\n', 1);
+  await owner.loadSection(0, g.image.length, g.image);
+  await owner.start(0).catch(() => {});
+  let r = await owner.getState();
+  for (let i = 0; i < 100 && r.state !== MonitorState.TERMINATED; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r = await owner.getState();
+  }
+  t.equal(r.state, MonitorState.TERMINATED);
+  t.equal(r.reason, Termination.FORCED_END);
+  t.match(r.text ?? '', /^machine/, `says why: ${r.text}`);
+});

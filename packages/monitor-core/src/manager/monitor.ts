@@ -310,6 +310,10 @@ export class Monitor {
       case 'error':
         this.lastMachineError = msg.message;
         this.log.error({ err: msg.message }, 'machine reported an error');
+        // Before the guest runs, an error means a load or start failed (a section off RAM, a
+        // bad firmware): booting on would run a half-loaded image, so the guest counts as ended
+        // and the owner's next op or RUN says why. Later errors (a bad frame) are only logged.
+        if (this.state === MonitorState.INITIALIZED || this.state === MonitorState.STARTED) this.terminated(Termination.FORCED_END, `machine: ${msg.message}`);
         return;
     }
   }
