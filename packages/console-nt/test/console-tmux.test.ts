@@ -31,6 +31,21 @@ async function waitFor(pane: string, re: RegExp, what: string, timeoutMs = 15000
   throw new Error(`${what}: ${re} not on the screen:\n${screen}`);
 }
 
+/** The (first) child process of `pid`, from /proc: the console run by a pane's shell. */
+function childOf(pid: number): number {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  throw new Error(`no child of ${pid}`);
+}
+
 /** A shell in a new window runs the console, then reports its exit status and the tty mode. */
 function openConsole(name: string, env: NodeJS.ProcessEnv, args: string): string {
   const cmd = `printf 'daemon output before the console\\n'; COLINUX_RUNTIME_DIR='${env.COLINUX_RUNTIME_DIR}' '${process.execPath}' '${BIN}' ${args}; echo "EXIT=$?"; stty -a | grep -q -- ' icanon' && echo TTY-COOKED; sleep 600`;
@@ -110,7 +125,7 @@ t.test('console-nt in tmux', async (t) => {
     const pane = openConsole('signal', env, '-a 4322');
     await waitFor(pane, /second guest/, 'attached');
     const shell = Number(tmux('display-message', '-p', '-t', pane, '#{pane_pid}').trim());
-    const consolePid = Number(execFileSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const consolePid = childOf(shell);
     process.kill(consolePid, 'SIGTERM');
     const s = await waitFor(pane, /EXIT=0/, 'exit on SIGTERM');
     t.match(s, /SIGTERM, detached from monitor 4322/);
