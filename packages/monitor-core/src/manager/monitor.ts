@@ -172,9 +172,13 @@ export class Monitor {
     }
     this.slots.set(module, session);
     session.held.add(module);
+    // Holding includes the output a watcher gets: never deliver it twice.
+    this.watchers.get(module)?.delete(session);
+    session.watched.delete(module);
   }
 
   watch(module: number, session: ClientSession): void {
+    if (session.held.has(module)) return;
     let set = this.watchers.get(module);
     if (!set) this.watchers.set(module, (set = new Set()));
     set.add(session);
