@@ -5,7 +5,9 @@
 export class DaemonError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode = 255) {
-    super(message);
+    // Always ONE readable line: values from the command line may carry newlines, control bytes or
+    // a megabyte of text.
+    super(escapeControls(message).replace(/[^\s]{161,}/g, (run) => `${run.slice(0, 150)}...(${run.length} chars)`));
     this.name = 'DaemonError';
     this.exitCode = exitCode;
   }
@@ -19,8 +21,12 @@ export const ExitCode = {
   ERROR_ACCESSING_DRIVER: 242,
 } as const;
 
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A value as it appears in a message: quoted, control bytes escaped, long values shortened. */
 export function shown(value: string): string {
-  const escaped = value.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const escaped = escapeControls(value);
   return `'${escaped.length > 120 ? `${escaped.slice(0, 117)}...` : escaped}'`;
 }

@@ -72,7 +72,9 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
     }
     switchArgs.push(text);
     const next = tokens[i + 1];
-    if (VALUE_SWITCHES.has(text) && next !== undefined && !next.text.startsWith('-')) {
+    if (VALUE_SWITCHES.has(text) && next !== undefined) {
+      // coLinux's rule (reference 1.1): a switch value never starts with '-'.
+      if (next.text.startsWith('-')) throw new DaemonError(`colinux-daemon: error, no argument passed to command line switch '${text}' (next is '${next.text}')`);
       switchArgs.push(next.text);
       i++;
     }

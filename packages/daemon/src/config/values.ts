@@ -2,7 +2,7 @@ import { DaemonError, shown } from '../errors.ts';
 
 /** Removes the quote characters coLinux keeps in tokens (reference 1.6): `"` toggles, `""` is a literal `"`. */
 export function unquote(value: string): string {
-  return splitFields(value, Infinity)[0]!;
+  return splitFields(value, 1)[0]!;
 }
 
 /**
@@ -80,10 +80,10 @@ export interface ConsoleGeometry { cols: number; rows: number; scrollback: numbe
 
 /** `cocon=COLSxROWS[xTOTAL]` (reference 1.5): TOTAL counts screen + scrollback lines, at most 500. */
 export function parseCocon(raw: string): ConsoleGeometry {
-  const text = unquote(raw);
-  const parts = text.split(/[x,X]/);
-  const nums = parts.map(parseCount);
-  if (parts.length < 2 || parts.length > 3 || nums.some((n) => n === undefined)) {
+  // Like coLinux's strtol(…, 0) chain: a number (decimal or 0x hex), one separator (x or ,), a number…
+  const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)[xX,](0[xX][0-9a-fA-F]+|[0-9]+)(?:[xX,](0[xX][0-9a-fA-F]+|[0-9]+))?$/.exec(unquote(raw));
+  const nums = m ? [m[1]!, m[2]!, m[3]].map((n) => (n === undefined ? undefined : parseCount(n))) : [];
+  if (!m || nums[0] === undefined || nums[1] === undefined || (m[3] !== undefined && nums[2] === undefined)) {
     throw new DaemonError(`cocon=${raw}: expected <cols>x<rows>[x<total lines>]`);
   }
   const cols = nums[0]!;

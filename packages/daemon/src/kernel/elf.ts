@@ -18,8 +18,9 @@ export interface ElfImage { type: number; machine: number; entry: bigint; progra
 const MAX_HEADERS = 65536;
 
 export function parseElf64(bytes: Uint8Array): ElfImage {
+  const magic = [0x7f, 0x45, 0x4c, 0x46];
+  if (magic.some((b, i) => i < bytes.length && bytes[i] !== b) || bytes.length === 0) throw new ElfError('not an ELF file (bad magic)');
   if (bytes.length < 64) throw new ElfError(`file too short for an ELF header (${bytes.length} bytes)`);
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new ElfError('not an ELF file (bad magic)');
   if (bytes[4] !== 2) throw new ElfError(`not a 64-bit ELF file (class ${bytes[4]})`);
   if (bytes[5] !== 1) throw new ElfError('not a little-endian ELF file');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
