@@ -20,6 +20,7 @@ export const MSTATUS_TVM: i64 = 1 << 20;
 export const MSTATUS_TW: i64 = 1 << 21;
 export const MSTATUS_TSR: i64 = 1 << 22;
 const MSTATUS_UXL_SXL: i64 = (<i64>2 << 32) | (<i64>2 << 34); // XLEN 64 in U and S, read-only
+const SSTATUS_UXL: i64 = <i64>3 << 32;
 const MSTATUS_SD: i64 = <i64>1 << 63;
 const MSTATUS_WRITABLE: i64 =
   MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | MSTATUS_FS |
@@ -232,7 +233,7 @@ export function csrRead(csr: i32): i64 {
     case 0xc00: case 0xb00: return retired + cycleOffset;
     case 0xc01: return getMtime();
     case 0xc02: case 0xb02: return retired + instretOffset;
-    case 0x100: return readMstatus() & (SSTATUS_MASK | MSTATUS_UXL_SXL | MSTATUS_SD);
+    case 0x100: return readMstatus() & (SSTATUS_MASK | SSTATUS_UXL | MSTATUS_SD); // SXL is M-only
     case 0x104: return mie & mideleg;
     case 0x105: return stvec;
     case 0x106: return scounteren;

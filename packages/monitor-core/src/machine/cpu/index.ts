@@ -46,7 +46,7 @@ export function run(budget: i32): i32 {
   let pc = load<i64>(PC_OFF);
   setExitReason(-1);
   updateTimerCompare();
-  let left: i64 = budget;
+  let left: i32 = budget;
   while (true) {
     const irq = pendingInterrupt();
     if (irq >= 0) {
@@ -56,7 +56,7 @@ export function run(budget: i32): i32 {
     if (left <= 0) break;
     const before = retired;
     pc = execute(pc, left);
-    left -= retired - before;
+    left -= <i32>(retired - before);
     if (exitReason >= 0) break;
   }
   store<i64>(PC_OFF, pc);

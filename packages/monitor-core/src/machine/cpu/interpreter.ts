@@ -213,9 +213,9 @@ function doSret(): i64 {
  * Execute from `startPc` for at most `budget` instructions or until an event ends the block.
  * Returns the next pc; adds the executed count to `retired`.
  */
-export function execute(startPc: i64, budget: i64): i64 {
+export function execute(startPc: i64, budget: i32): i64 {
   let pc = startPc;
-  let n: i64 = 0;
+  let n: i32 = 0;
   let limit = budget;
   const base = retired;
   let codePage: i64 = -1;
@@ -452,7 +452,7 @@ export function execute(startPc: i64, budget: i64): i64 {
         if (f3 == 4) { illegal = true; break; }
         const csr = <i32>(insn >> 20);
         const src: i64 = (f3 & 4) ? <i64>rs1 : getX(rs1);
-        addRetired(base + n - 1 - retired);
+        addRetired(base + <i64>n - 1 - retired);
         const op = f3 & 3;
         let old: i64 = 0;
         if (op != 1 || rd != 0) {
@@ -538,7 +538,7 @@ export function execute(startPc: i64, budget: i64): i64 {
     }
     pc = npc;
   }
-  addRetired(base + n - retired);
+  addRetired(base + <i64>n - retired);
   return pc;
 }
 
