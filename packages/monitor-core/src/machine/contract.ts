@@ -3,6 +3,8 @@
 // reaches into the other. Messages go over a MessageChannel; the manager also bumps `wake` so a
 // worker sleeping in Atomics.wait (idle guest) notices them at once.
 
+import type { MessagePort } from 'node:worker_threads';
+
 /** How the machine is built. Sent as `workerData` when the worker starts. */
 export interface MachineConfig {
   monitorId: number;
