@@ -1,0 +1,84 @@
+// colinux-daemon against the real manager and machine, with the tiny test guests in fixtures/
+// (built by fixtures/build.sh): the coLinux run phase, termination messages and exit codes.
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DAEMON_BIN, FIXTURES, monitorsOf, processesUnder, commandOf, sandbox, start, until } from './helpers.ts';
+
+const guest = (name: string) => `kernel=${join(FIXTURES, `guest-${name}.elf`)}`;
+
+t.test('poweroff: PID line, kernel lines without level tags, "powered off", exit 0, pid file removed', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const pidFile = join(box.dir, 'colinux.pid');
+  const d = start(DAEMON_BIN, ['-d', '-p', pidFile, guest('poweroff'), 'mem=16', 'root=/dev/vda', 'memmap=1M$0x1000'], box.env);
+  const { code } = await d.exited;
+  t.equal(code, 0, d.stderr());
+  const out = d.stdout();
+  t.match(out, new RegExp(`^PID: ${d.child.pid}\\ncolinux: booting\\n`), 'PID is the daemon\'s own pid (coLinux monitor id)');
+  t.match(out, /^test guest: hello from the guest$/m, 'kernel line printed with <6> stripped');
+  t.match(out, /colinux: powered off, exiting\.\n$/);
+  t.notOk(existsSync(pidFile), 'pid file removed on exit');
+  t.same(await monitorsOf(box.env), [], 'monitor freed');
+  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'only the manager still runs');
+});
+
+t.test('-k: no kernel lines; pid file holds the monitor id while running', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const pidFile = join(box.dir, 'colinux.pid');
+  const d = start(DAEMON_BIN, ['-d', '-k', '-p', pidFile, '--shutdown-timeout', '1', guest('idle'), 'mem=16'], box.env);
+  await d.waitFor('colinux: booting');
+  t.equal(readFileSync(pidFile, 'utf8'), `${d.child.pid}\n`);
+  const monitors = await until(async () => {
+    const list = await monitorsOf(box.env);
+    return list?.length ? list : undefined;
+  });
+  t.equal(monitors[0]!.id, d.child.pid);
+  d.child.kill('SIGINT');
+  const { code } = await d.exited;
+  t.equal(code, 0);
+  t.notMatch(d.stdout(), /hello from the guest/, '-k hides kernel lines');
+  t.match(d.stdout(), /colinux: Linux VM goes shutdown, please wait!\ncolinux: powering off hard \(no shutdown within 1 s\)\.\n/);
+  t.same(await monitorsOf(box.env), []);
+});
+
+t.test('panic: coLinux message with the root= hint, exit 255', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const d = start(DAEMON_BIN, ['-d', guest('panic'), 'mem=16'], box.env);
+  const { code } = await d.exited;
+  t.equal(code, 255);
+  t.match(d.stdout(), /colinux: Kernel panic: VFS: Unable to mount root fs on unknown-block\(0,0\)\n/);
+  t.match(d.stdout(), /check root= on the boot line/);
+  t.same(await monitorsOf(box.env), []);
+});
+
+t.test('reboot: RESET, reload and START again; a stop request turns the next reboot into an exit', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const d = start(DAEMON_BIN, ['-d', guest('reboot'), 'mem=16'], box.env);
+  await d.waitFor(/(colinux: rebooted\.[\s\S]*){2}/);
+  const boots = (d.stdout().match(/hello from the guest/g) ?? []).length;
+  t.ok(boots >= 2, `guest ran again after reboot (${boots} boots)`);
+  d.child.kill('SIGTERM');
+  const { code } = await d.exited;
+  t.equal(code, 0);
+  t.match(d.stdout(), /colinux: Linux VM goes shutdown, please wait!\n[\s\S]*colinux: shutting down after reboot\.\n$/);
+  t.same(await monitorsOf(box.env), []);
+});
+
+t.test('execN programs start after the helpers and are killed at the end', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', 'exec0=/bin/sleep,1000', 'exec3=/bin/sleep,1001'], box.env);
+  await d.waitFor('colinux: booting');
+  const sleeps = await until(() => {
+    const found = processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep'));
+    return found.length === 2 ? found : undefined;
+  });
+  t.same(sleeps.sort(), ['/bin/sleep 1000', '/bin/sleep 1001']);
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep')), [], 'exec programs killed');
+});
