@@ -1,0 +1,98 @@
+// Generates random straight-line RV64GC programs for differential testing against QEMU: integer
+// ALU (I, M, and whatever the assembler compresses to C), loads/stores of every width at
+// aligned and misaligned offsets, AMOs, and F/D arithmetic with dynamic and static rounding
+// modes. The program ends by printing every register, fflags and a memory checksum in hex on
+// the UART, so two runs agree exactly when the two implementations agree.
+
+/** xorshift32: small, seedable, good enough to pick instructions. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+// a0-a7, t0-t4, s2-s11: gp/t5/t6 belong to the harness, s0 is the memory base, s1 the AMO base.
+const X = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 't0', 't1', 't2', 't3', 't4',
+  's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11'];
+const R_OPS = ['add', 'sub', 'sll', 'slt', 'sltu', 'xor', 'srl', 'sra', 'or', 'and', 'addw', 'subw',
+  'sllw', 'srlw', 'sraw', 'mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'mulw',
+  'divw', 'divuw', 'remw', 'remuw'];
+const I_OPS = ['addi', 'slti', 'sltiu', 'xori', 'ori', 'andi', 'addiw'];
+const SHIFT_OPS: Array<[string, number]> = [['slli', 64], ['srli', 64], ['srai', 64], ['slliw', 32], ['srliw', 32], ['sraiw', 32]];
+const LOADS = ['lb', 'lh', 'lw', 'ld', 'lbu', 'lhu', 'lwu'];
+const STORES = ['sb', 'sh', 'sw', 'sd'];
+const AMOS = ['amoswap', 'amoadd', 'amoxor', 'amoand', 'amoor', 'amomin', 'amomax', 'amominu', 'amomaxu'];
+const FP3 = ['fadd', 'fsub', 'fmul', 'fdiv'];
+const FP2 = ['fmin', 'fmax', 'fsgnj', 'fsgnjn', 'fsgnjx'];
+const FCMP = ['feq', 'flt', 'fle'];
+const FMA = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd'];
+const RM = ['rne', 'rtz', 'rdn', 'rup', 'rmm', 'dyn'];
+/** Interesting 64-bit values: edges of signed/unsigned ranges and of the FP formats. */
+const SEEDS = ['0', '1', '-1', '0x7fffffffffffffff', '0x8000000000000000', '0x80000000', '0x7fffffff',
+  '0xffffffff', '0x3ff0000000000000', '0x7ff0000000000000', '0x7ff8000000000000', '0x0000000000000001',
+  '0xffffffff3f800000', '0xffffffff7f800000', '0xffffffff00000001', '0x4340000000000000'];
+
+export function randomProgram(seed: number, length: number): string {
+  const next = prng(seed);
+  const pick = <T>(a: readonly T[]): T => a[next() % a.length]!;
+  const reg = () => pick(X);
+  const imm12 = () => (next() % 4096) - 2048;
+  const hex64 = () => `0x${next().toString(16).padStart(8, '0')}${next().toString(16).padStart(8, '0')}`;
+  const lines: string[] = ['#include "harness.h"', 'tests:', '  TEST 1', '  la s0, scratch', '  la s1, amo_area'];
+  for (const r of X) lines.push(`  li ${r}, ${next() % 3 === 0 ? pick(SEEDS) : hex64()}`);
+  for (let f = 0; f < 32; f++) lines.push(`  fmv.d.x f${f}, ${reg()}`);
+  lines.push(`  fsrm ${reg()}`, '  csrr t0, frm', '  andi t0, t0, 3', '  fsrm t0'); // frm 0..3: valid for dyn
+  for (let i = 0; i < length; i++) {
+    const k = next() % 20;
+    if (k < 6) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);
+    else if (k < 9) lines.push(`  ${pick(I_OPS)} ${reg()}, ${reg()}, ${imm12()}`);
+    else if (k < 10) {
+      const [op, w] = pick(SHIFT_OPS);
+      lines.push(`  ${op} ${reg()}, ${reg()}, ${next() % w}`);
+    } else if (k < 11) lines.push(`  lui ${reg()}, ${next() % 0x100000}`);
+    else if (k < 13) lines.push(`  ${pick(LOADS)} ${reg()}, ${next() % 248}(s0)`);
+    else if (k < 15) lines.push(`  ${pick(STORES)} ${reg()}, ${next() % 248}(s0)`);
+    else if (k < 16) {
+      const d = next() % 2 === 0;
+      lines.push(`  ${pick(AMOS)}.${d ? 'd' : 'w'} ${reg()}, ${reg()}, (s1)`);
+      lines.push(`  addi s1, s1, ${d ? 8 : 4}`, '  la t6, amo_end', '  bltu s1, t6, 1f', '  la s1, amo_area', '1:');
+    } else {
+      const fmt = next() % 2 === 0 ? 's' : 'd';
+      const f = () => `f${next() % 32}`;
+      const j = next() % 7;
+      if (j === 0) lines.push(`  ${pick(FP3)}.${fmt} ${f()}, ${f()}, ${f()}, ${pick(RM)}`);
+      else if (j === 1) lines.push(`  ${pick(FMA)}.${fmt} ${f()}, ${f()}, ${f()}, ${f()}, ${pick(RM)}`);
+      else if (j === 2) lines.push(`  ${pick(FP2)}.${fmt} ${f()}, ${f()}, ${f()}`);
+      else if (j === 3) lines.push(`  ${pick(FCMP)}.${fmt} ${reg()}, ${f()}, ${f()}`);
+      else if (j === 4) lines.push(`  fcvt.${pick(['w', 'wu', 'l', 'lu'])}.${fmt} ${reg()}, ${f()}, ${pick(RM)}`);
+      else if (j === 5) {
+        const src = pick(['w', 'wu', 'l', 'lu']);
+        const exact = fmt === 'd' && (src === 'w' || src === 'wu'); // no rounding, no rm operand
+        lines.push(`  fcvt.${fmt}.${src} ${f()}, ${reg()}${exact ? '' : `, ${pick(RM)}`}`);
+      }
+      else lines.push(`  fsqrt.${fmt} ${f()}, ${f()}, ${pick(RM)}`);
+    }
+  }
+  // Dump: integer registers, f registers, fflags, then every scratch/AMO doubleword.
+  for (const r of X) lines.push(`  mv a0, ${r}`, '  call puthex');
+  for (let f = 0; f < 32; f++) lines.push(`  fmv.x.d a0, f${f}`, '  call puthex');
+  lines.push('  frflags a0', '  call puthex');
+  lines.push('  la s2, scratch', '  la s3, amo_end', '2: ld a0, 0(s2)', '  call puthex', '  addi s2, s2, 8', '  bltu s2, s3, 2b');
+  lines.push('  j pass', '',
+    'puthex: // a0 as 16 hex digits and a newline',
+    '  li t0, UART', '  li t1, 60', '1: srl t2, a0, t1', '  andi t2, t2, 15', '  li t3, 10', '  blt t2, t3, 2f',
+    '  addi t2, t2, 39', '2: addi t2, t2, 48', '  sb t2, 0(t0)', '  addi t1, t1, -4', '  bgez t1, 1b',
+    '  li t2, 10', '  sb t2, 0(t0)', '  ret', '',
+    '.section .data', '.align 4', 'scratch:');
+  for (let i = 0; i < 32; i++) lines.push(`  .dword ${hex64()}`);
+  lines.push('amo_area:');
+  for (let i = 0; i < 8; i++) lines.push(`  .dword ${hex64()}`);
+  lines.push('amo_end:', '');
+  return lines.join('\n');
+}
