@@ -21,6 +21,8 @@ export class WorkerMachine {
   private readonly wake = new Int32Array(new SharedArrayBuffer(4));
   private waiters: Array<() => void> = [];
   exited = false;
+  /** Called for every message, before waiters are woken (e.g. to answer network frames). */
+  onMessage: ((msg: FromMachine) => void) | null = null;
 
   constructor(spec: Spec) {
     const { port1, port2 } = new MessageChannel();
@@ -30,6 +32,7 @@ export class WorkerMachine {
     this.worker.on('exit', () => { this.exited = true; this.poke(); });
     port1.on('message', (m: FromMachine) => {
       this.messages.push(m);
+      this.onMessage?.(m);
       if (m.type === 'output') this.output.set(m.module, (this.output.get(m.module) ?? '') + new TextDecoder().decode(m.data));
       this.poke();
     });

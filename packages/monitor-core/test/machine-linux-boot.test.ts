@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { WorkerMachine, baseSpec } from './machine-harness.ts';
-import { MODULE_CONSOLE, MODULE_PRINTK, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
+import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 // COLINUX_GUEST_IMAGES points at another build of the same files (guest/work/out while developing).
 const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
@@ -41,4 +41,72 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
   m.send({ type: 'power', action: 'poweroff' });
   const end = await m.until(() => m.terminated(), 60_000, 'power off');
   t.equal(end.reason, TERMINATE_POWEROFF, 'the init turned the hvc1 request into a power off');
+});
+
+/** Answers ARP requests and ICMP echo requests for one IPv4 address, like a gateway would. */
+function gatewayReply(frame: Uint8Array, ip: number[], mac: number[]): Uint8Array | null {
+  const f = Buffer.from(frame);
+  const type = f.readUInt16BE(12);
+  if (type === 0x0806 && f.readUInt16BE(20) === 1 && ip.every((b, i) => f[38 + i] === b)) {
+    const r = Buffer.alloc(42);
+    f.copy(r, 0, 6, 12); // to the asker
+    Buffer.from(mac).copy(r, 6);
+    r.writeUInt16BE(0x0806, 12);
+    f.copy(r, 14, 14, 20); // htype, ptype, hlen, plen
+    r.writeUInt16BE(2, 20); // reply
+    Buffer.from(mac).copy(r, 22);
+    Buffer.from(ip).copy(r, 28);
+    f.copy(r, 32, 22, 32); // target = the asker's MAC and IP
+    return r;
+  }
+  if (type === 0x0800 && f[23] === 1 && ip.every((b, i) => f[30 + i] === b) && f[34] === 8) {
+    const ihl = (f[14]! & 0x0f) * 4;
+    const r = Buffer.from(f);
+    f.copy(r, 0, 6, 12);
+    Buffer.from(mac).copy(r, 6);
+    f.copy(r, 26, 30, 34); // src = us
+    f.copy(r, 30, 26, 30); // dst = them
+    r[24] = r[25] = 0;
+    r.writeUInt16BE(checksum(r.subarray(14, 14 + ihl)), 24);
+    r[34] = 0; // echo reply
+    r[36] = r[37] = 0;
+    r.writeUInt16BE(checksum(r.subarray(34, 14 + f.readUInt16BE(16))), 36);
+    return r;
+  }
+  return null;
+}
+
+/** RFC 1071 Internet checksum. */
+function checksum(b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < b.length; i += 2) sum += (b[i]! << 8) | (b[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+t.test('virtio-net: the guest pings a gateway answered on module CONET0', async (t) => {
+  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
+  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, netDevices: [{ unit: 0, mac: '52:54:00:12:34:56' }] });
+  t.teardown(() => m.close());
+  const gw = { ip: [10, 0, 2, 2], mac: [0x52, 0x55, 10, 0, 2, 2] };
+  let framesFromGuest = 0;
+  m.onMessage = (msg) => {
+    if (msg.type !== 'output' || msg.module !== MODULE_CONET0) return;
+    framesFromGuest++;
+    const reply = gatewayReply(msg.data, gw.ip, gw.mac);
+    if (reply) m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(reply) });
+  };
+  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
+  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
+  m.send({ type: 'load-initrd', data: initrd });
+  m.send({ type: 'start', entryOffset: 0 });
+  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
+  const before = console().length;
+  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(
+    'ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 10.0.2.2\n') });
+  await m.until(() => /packets received|packet loss/.test(console().slice(before)), 60_000, 'ping summary');
+  t.match(console().slice(before), /2 packets transmitted, 2 packets received/, 'both echoes answered');
+  t.ok(framesFromGuest >= 3, `frames from the guest reached CONET0 (${framesFromGuest})`);
 });

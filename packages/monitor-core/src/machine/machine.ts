@@ -53,6 +53,7 @@ const CSR_MIDELEG = 0x303;
 const CSR_MIE = 0x304;
 const CSR_MCOUNTEREN = 0x306;
 const CSR_MENVCFG = 0x30a;
+const CSR_SCOUNTEREN = 0x106;
 const CSR_STIMECMP = 0x14d;
 const CSR_PMPCFG0 = 0x3a0;
 const CSR_PMPADDR0 = 0x3b0;
@@ -249,6 +250,9 @@ export class Machine {
     c.csrWrite(CSR_MIDELEG, 0x222n); // SSIP, STIP, SEIP
     c.csrWrite(CSR_MIE, 0n);
     c.csrWrite(CSR_MCOUNTEREN, 7n); // cycle, time, instret readable in S/U
+    // Linux never sets scounteren without a PMU driver, yet its vDSO reads `time` in U-mode;
+    // OpenSBI opens CY/TM/IR for it (sbi_hart.c mstatus_init), so the monitor does too.
+    c.csrWrite(CSR_SCOUNTEREN, 7n);
     c.csrWrite(CSR_MENVCFG, MENVCFG_STCE);
     c.csrWrite(CSR_PMPADDR0, (1n << 54n) - 1n);
     c.csrWrite(CSR_PMPCFG0, 0x1fn); // NAPOT, RWX over everything
