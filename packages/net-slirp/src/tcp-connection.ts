@@ -41,6 +41,7 @@ export class TcpConnection {
   // From the guest.
   private rcvNxt = 0; private rcvWscale = 0; private advRight = 0;
   private guestFin = false;
+  private corked = false;
   ackPending = false;
 
   // RFC 6298 timer state.
@@ -186,6 +187,7 @@ export class TcpConnection {
       if (this.dupAcks === 3) {
         this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
         this.cwnd = this.ssthresh + 3 * this.mss;
+        this.nat.stack.drop('tcp-fast-retransmit');
         this.retransmitFirst();
       } else if (this.dupAcks > 3) this.cwnd += this.mss;
     }
@@ -212,6 +214,9 @@ export class TcpConnection {
       const take = Math.min(len, room);
       if (take < len) { this.nat.stack.drop('tcp-beyond-window'); fin = false; }
       if (take > 0) {
+        // Corked until the batch's delayed ACK: the segments of one batch reach the host
+        // socket as one writev instead of one syscall per segment.
+        if (!this.corked) { this.corked = true; this.socket.cork(); }
         this.socket.write(frame.subarray(off, off + take));
         this.rcvNxt = (this.rcvNxt + take) >>> 0;
       }
@@ -220,6 +225,7 @@ export class TcpConnection {
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
       this.guestFin = true;
+      this.flushHost();
       this.socket.end(); // half-close toward the host (RFC 9293 3.6)
       this.sendAck();
     }
@@ -249,6 +255,11 @@ export class TcpConnection {
     const right = (this.rcvNxt + (w << this.rcvWscale)) >>> 0;
     if (seqDiff(right, this.advRight) > 0) this.advRight = right; // never shrink (RFC 9293 3.8.6.2.2)
     return w;
+  }
+
+  /** End of an input batch: release corked host writes. */
+  flushHost(): void {
+    if (this.corked) { this.corked = false; this.socket.uncork(); }
   }
 
   sendAck(): void {
@@ -315,6 +326,7 @@ export class TcpConnection {
     if (this.state === 'syn-sent') { this.sendSyn(SYN); return; }
     if (this.state === 'syn-received') { this.sendSyn(SYN | ACK); return; }
     if (this.state !== 'established') return;
+    this.nat.stack.drop('tcp-retransmit-timeout');
     // RFC 5681 (4): one segment after a timeout; go back to the first unacknowledged byte.
     const flight = seqDiff(this.sndMax, this.sndUna);
     this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);

@@ -104,7 +104,10 @@ export class TcpNat {
 
   private flushAcks(): void {
     this.ackScheduled = false;
-    for (const c of this.ackQueue) if (c.ackPending) c.sendAck();
+    for (const c of this.ackQueue) {
+      c.flushHost();
+      if (c.ackPending) c.sendAck();
+    }
     this.ackQueue.clear();
   }
 
