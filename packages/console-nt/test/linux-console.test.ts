@@ -1,0 +1,64 @@
+// The console against the real guest: colinux-daemon boots the bundled Linux (guest/images) with
+// `-t nt`; we log in on hvc0 through colinux-console-nt in tmux, detach, attach again (the
+// shell history is repainted from the manager's shadow screen) and shut down from the menu.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { removeDriver } from '../../monitor-core/src/index.ts';
+import { tempRuntime } from '../../monitor-core/test/manager-fixtures.ts';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const DAEMON = `${REPO}packages/daemon/bin/colinux-daemon.js`;
+const CONSOLE = `${REPO}packages/console-nt/bin/colinux-console-nt.js`;
+const SOCKET = `colinux-linux-test-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+}
+
+async function waitFor(pane: string, re: RegExp, what: string, timeoutMs = 30000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = tmux('capture-pane', '-p', '-t', pane);
+    if (re.test(screen)) return screen;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: ${re} not on the screen:\n${screen}`);
+}
+
+t.test('log in to the bundled Linux through colinux-console-nt', async (t) => {
+  const rt = tempRuntime();
+  const env = `COLINUX_RUNTIME_DIR='${rt.dir}'`;
+  const boot = `kernel='${REPO}guest/images/vmlinux' initrd='${REPO}guest/images/initramfs.cpio.gz' mem=64 cocon=80x25`;
+  tmux('new-session', '-d', '-s', 'main', '-x', '100', '-y', '30', `${env} '${process.execPath}' '${DAEMON}' ${boot} -t nt; echo "DAEMON-EXIT=$?"; sleep 600`);
+  t.teardown(async () => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    await removeDriver(rt.env).catch(() => {});
+    rt.remove();
+  });
+  const daemon = '=main:0';
+  await waitFor(daemon, /^colinux:\/#\s*$/m, 'a shell prompt on hvc0', 180_000);
+  tmux('send-keys', '-t', daemon, 'echo answer=$((6*7))', 'Enter');
+  await waitFor(daemon, /^answer=42$/m, 'the guest shell ran the command');
+  tmux('send-keys', '-t', daemon, 'C-]');
+  await waitFor(daemon, /d: detach/, 'menu');
+  tmux('send-keys', '-t', daemon, 'd');
+  await waitFor(daemon, /console detached/, 'back to the daemon output');
+
+  const again = tmux('new-window', '-d', '-P', '-F', '#{pane_id}', '-t', 'main', `${env} '${process.execPath}' '${CONSOLE}'; echo "CONSOLE-EXIT=$?"; sleep 600`).trim();
+  const repaint = await waitFor(again, /^answer=42$/m, 'the re-attached console shows the earlier session');
+  t.match(repaint, /echo answer=\$\(\(6\*7\)\)/);
+  tmux('send-keys', '-t', again, 'C-]');
+  await waitFor(again, /s: shutdown/, 'menu');
+  tmux('send-keys', '-t', again, 's');
+  t.match(await waitFor(again, /CONSOLE-EXIT=0/, 'the console ends with the guest', 120_000), /has ended/);
+  t.match(await waitFor(daemon, /DAEMON-EXIT=0/, 'the daemon exits', 60_000), /powered off, exiting/);
+  const log = fs.readFileSync(fs.readdirSync(rt.dir).filter((f) => f.endsWith('.console.log')).map((f) => `${rt.dir}/${f}`)[0], 'utf8');
+  t.match(log, /answer=42/, 'the console log kept the session');
+});
