@@ -173,10 +173,13 @@ t.test('a non-owner CLOSE detaches only that client; the owner leaving ends the 
   const c = await ManagerClient.connect({ env });
   await c.attach(6001, [Module.SERIAL0, Module.CONET0]);
   const ends = [b, c].map((x) => new Promise<string>((resolve) => x.on('end', (cause: string) => resolve(cause))));
+  const monitor = m.server.monitors.get(6001)!;
   await owner.close(); // the owner process goes away
   t.same(await Promise.all(ends), ['monitor-closed', 'monitor-closed']);
   t.same(await a.list(), [], 'the monitor is freed');
   t.equal(m.server.monitors.size, 0);
+  await monitor.machineExited();
+  t.pass('the machine worker thread has exited');
   for (const x of [a, b, c]) await x.close();
 });
 

@@ -65,6 +65,7 @@ export class Monitor {
   private closed = false;
   private lastMachineError: string | undefined;
   private powerOffTimer: NodeJS.Timeout | undefined;
+  private workerExit: Promise<void> = Promise.resolve();
 
   constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
     this.id = id;
@@ -212,6 +213,11 @@ export class Monitor {
     this.wakeWaiters();
   }
 
+  /** Resolves once the most recent machine worker thread has exited. */
+  machineExited(): Promise<void> {
+    return this.workerExit;
+  }
+
   // ---- the machine worker ----------------------------------------------------------------
   private machineConfig(port: MessagePort, wake: SharedArrayBuffer): MachineConfig {
     const c = this.config;
@@ -247,6 +253,7 @@ export class Monitor {
       return;
     }
     this.worker = worker;
+    this.workerExit = new Promise((resolve) => worker.once('exit', () => resolve()));
     this.port = channel.port1;
     this.wake = new Int32Array(wakeBuffer);
     channel.port1.on('message', (msg: FromMachine) => this.fromMachine(msg));
