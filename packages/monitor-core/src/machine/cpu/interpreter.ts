@@ -7,7 +7,7 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, getX, setX,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, X_BASE, getX, setX,
   setF, getF,
 } from './layout';
 import {
@@ -35,6 +35,11 @@ export function setSbiMode(on: bool): void { sbiInMonitor = on; }
 export function dropReservation(): void { reservation = -1; }
 
 const BOX: i64 = <i64>0xffffffff00000000;
+
+/** Register write without the rd != 0 test; execute() re-zeroes x0 after every instruction. */
+@inline function writeX(r: u32, v: i64): void {
+  store<i64>(X_BASE + (r << 3), v);
+}
 const PAGE: i64 = 0xfff;
 
 // --- memory fast paths (TLB tag = page address; misaligned addresses never match) ---
@@ -222,7 +227,12 @@ export function execute(startPc: i64, budget: i32): i64 {
   let codeAdd: i64 = 0;
   while (n < limit) {
     n++;
-    if ((pc & ~PAGE) != codePage) {
+    let insn: u32;
+    let npc: i64;
+    // One compare covers "same page as before" and "not the page's last halfword" (pc is even).
+    if (((pc + 2) & ~PAGE) == codePage) {
+      insn = load<u32>(<u32>(pc + codeAdd));
+    } else {
       codeAdd = codeAddend(pc);
       if (excCause >= 0) {
         pc = exceptionTrap(pc, pc);
@@ -231,23 +241,21 @@ export function execute(startPc: i64, budget: i32): i64 {
         continue;
       }
       codePage = pc & ~PAGE;
-    }
-    let insn: u32;
-    let npc: i64;
-    if ((pc & PAGE) == 0xffe) {
-      insn = <u32>load<u16>(<u32>(pc + codeAdd));
-      if ((insn & 3) == 3) {
-        const hi = fetchHalfSlow(pc + 2);
-        if (excCause >= 0) {
-          pc = exceptionTrap(pc, pc);
-          codePage = -1;
-          limit = n;
-          continue;
+      if ((pc & PAGE) == 0xffe) {
+        insn = <u32>load<u16>(<u32>(pc + codeAdd));
+        if ((insn & 3) == 3) { // a 32-bit instruction straddling two pages
+          const hi = fetchHalfSlow(pc + 2);
+          if (excCause >= 0) {
+            pc = exceptionTrap(pc, pc);
+            codePage = -1;
+            limit = n;
+            continue;
+          }
+          insn |= <u32>hi << 16;
         }
-        insn |= <u32>hi << 16;
+      } else {
+        insn = load<u32>(<u32>(pc + codeAdd));
       }
-    } else {
-      insn = load<u32>(<u32>(pc + codeAdd));
     }
     const raw = insn;
     if ((insn & 3) != 3) {
@@ -263,22 +271,22 @@ export function execute(startPc: i64, budget: i32): i64 {
     let illegal = false;
     switch ((insn >> 2) & 31) { // the major opcode (bits 6:2; bits 1:0 are 11 here)
       case 13: // lui
-        setX(rd, <i64><i32>(insn & 0xfffff000));
+        writeX(rd, <i64><i32>(insn & 0xfffff000));
         break;
       case 5: // auipc
-        setX(rd, pc + <i64><i32>(insn & 0xfffff000));
+        writeX(rd, pc + <i64><i32>(insn & 0xfffff000));
         break;
       case 27: { // jal
         const imm = ((<i32>insn >> 31) << 20) | <i32>(insn & 0xff000) | <i32>(((insn >> 20) & 1) << 11) |
           <i32>(((insn >> 21) & 0x3ff) << 1);
-        setX(rd, npc);
+        writeX(rd, npc);
         npc = pc + <i64>imm;
         break;
       }
       case 25: { // jalr
         if (f3 != 0) { illegal = true; break; }
         const target = (getX(rs1) + <i64>(<i32>insn >> 20)) & ~1;
-        setX(rd, npc);
+        writeX(rd, npc);
         npc = target;
         break;
       }
@@ -319,7 +327,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           limit = n;
           break;
         }
-        if (!illegal) setX(rd, v);
+        if (!illegal) writeX(rd, v);
         break;
       }
       case 8: { // stores
@@ -358,7 +366,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           case 6: v = a | imm; break;
           default: v = a & imm;
         }
-        if (!illegal) setX(rd, v);
+        if (!illegal) writeX(rd, v);
         break;
       }
       case 6: { // OP-IMM-32
@@ -370,7 +378,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         else if (f3 == 5 && f7 == 0) v = <i32>(<u32>a >> rs2);
         else if (f3 == 5 && f7 == 0x20) v = a >> rs2;
         else illegal = true;
-        if (!illegal) setX(rd, <i64>v);
+        if (!illegal) writeX(rd, <i64>v);
         break;
       }
       case 12: { // OP
@@ -407,7 +415,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         } else {
           illegal = true;
         }
-        if (!illegal) setX(rd, v);
+        if (!illegal) writeX(rd, v);
         break;
       }
       case 14: { // OP-32
@@ -436,7 +444,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         } else {
           illegal = true;
         }
-        if (!illegal) setX(rd, <i64>v);
+        if (!illegal) writeX(rd, <i64>v);
         break;
       }
       case 3: // fence, fence.i: no caches of decoded code, so nothing to do
@@ -464,7 +472,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (csrFault) { illegal = true; break; }
           limit = n; // may have enabled an interrupt or changed translation
         }
-        setX(rd, old);
+        writeX(rd, old);
         break;
       }
       case 11: { // AMO
@@ -476,7 +484,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (rs2 != 0) { illegal = true; break; }
           const host = atomicHost(va, size, ACCESS_READ);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-          setX(rd, size == 4 ? <i64>load<i32>(host) : load<i64>(host));
+          writeX(rd, size == 4 ? <i64>load<i32>(host) : load<i64>(host));
           reservation = <i64>host;
         } else if (f5 == 3) { // sc
           const host = atomicHost(va, size, ACCESS_WRITE);
@@ -484,9 +492,9 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (reservation == <i64>host) {
             if (size == 4) store<i32>(host, <i32>getX(rs2));
             else store<i64>(host, getX(rs2));
-            setX(rd, 0);
+            writeX(rd, 0);
           } else {
-            setX(rd, 1);
+            writeX(rd, 1);
           }
           reservation = -1;
         } else {
@@ -496,11 +504,11 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (size == 4) {
             const old = load<i32>(host);
             store<i32>(host, amo32(f5, old, <i32>getX(rs2)));
-            setX(rd, <i64>old);
+            writeX(rd, <i64>old);
           } else {
             const old = load<i64>(host);
             store<i64>(host, amo64(f5, old, getX(rs2)));
-            setX(rd, old);
+            writeX(rd, old);
           }
         }
         break;
@@ -531,6 +539,7 @@ export function execute(startPc: i64, budget: i32): i64 {
       default:
         illegal = true;
     }
+    store<i64>(X_BASE, 0); // x0: writes to it above are unconditional and undone here
     if (illegal) {
       // mtval holds the instruction bits as fetched (16 bits for a compressed one).
       npc = illegalTrap(pc, (raw & 3) == 3 ? raw : raw & 0xffff);
