@@ -163,10 +163,20 @@ function checkFits(config: DaemonConfig, kernel: KernelPlan, initrd: Uint8Array 
   }
 }
 
+/**
+ * coLinux told the guest about hdX/sdX aliases through a device request (CO_BLOCK_GET_ALIAS); the
+ * bundled guest's init reads them from `cobd_alias=name:index,...` on the boot line (guest/README.md).
+ */
+export function bootLineFor(config: DaemonConfig): string {
+  const aliases = config.blockDevices.flatMap((d) => d.aliases.map((a) => `${a}:${d.index}`));
+  if (aliases.length === 0 || /(^| )cobd_alias=/.test(config.bootLine)) return config.bootLine;
+  return [config.bootLine, `cobd_alias=${aliases.join(',')}`].filter(Boolean).join(' ');
+}
+
 function toMonitorConfig(config: DaemonConfig, host: HostChecked): MonitorConfig {
   return {
     memoryMiB: config.memoryMiB,
-    bootLine: config.bootLine,
+    bootLine: bootLineFor(config),
     console: config.console,
     blockDevices: host.blockDevices,
     netDevices: config.net.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),

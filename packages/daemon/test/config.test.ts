@@ -6,6 +6,7 @@ import { parseConfig } from '../src/config/build.ts';
 import { checkHostResources } from '../src/config/host.ts';
 import { parseCocon, parseColor, parseMac, splitFields, unquote } from '../src/config/values.ts';
 import { helperSpecs } from '../src/launch/commands.ts';
+import { bootLineFor } from '../src/daemon.ts';
 import type { Token } from '../src/cmdline/tokenize.ts';
 
 /** Tokens from "sources": each array is one source (0 = command line, then @files). */
@@ -53,6 +54,8 @@ t.test('aliases: sd before hd, lowest free slot, :cobdN references', async (t) =
   t.same(c.blockDevices.map((d) => [d.index, d.path, d.aliases]), [
     [0, 'root.img', ['hda']], [1, 'usb.img', ['sda']], [2, 'two.img', []], [3, 'data.img', ['hdb']],
   ]);
+  t.equal(bootLineFor(c), 'cobd_alias=hda:0,sda:1,hdb:3', 'the guest init learns the aliases from the boot line');
+  t.equal(bootLineFor(parse('kernel=k', 'root=/dev/hda1', 'hda=x.img')), 'root=/dev/hda1 cobd_alias=hda:0');
   t.throws(() => parse('kernel=k', 'hda=:cobd5'), { message: /hda=:cobd5: alias on unused cobd5/ });
   t.throws(() => parse('kernel=k', 'hda=:nonsense'), { message: /expected :cobd<N>/ });
 });
