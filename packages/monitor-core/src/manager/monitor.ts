@@ -90,11 +90,13 @@ export class Monitor {
   /** Resolves on the next state change or after `ms`. */
   waitForStateChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        // a RUN long-poll times out every few seconds for as long as the guest runs: unlist it
+        this.stateWaiters = this.stateWaiters.filter((w) => w !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.stateWaiters.push(done);
     });
   }
