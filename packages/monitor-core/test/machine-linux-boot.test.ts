@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { WorkerMachine, baseSpec } from './machine-harness.ts';
-import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
+import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 // COLINUX_GUEST_IMAGES points at another build of the same files (guest/work/out while developing).
 const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
@@ -109,4 +109,24 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
   await m.until(() => /packets received|packet loss/.test(console().slice(before)), 60_000, 'ping summary');
   t.match(console().slice(before), /2 packets transmitted, 2 packets received/, 'both echoes answered');
   t.ok(framesFromGuest >= 3, `frames from the guest reached CONET0 (${framesFromGuest})`);
+});
+
+t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async (t) => {
+  const firmwarePath = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
+  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
+  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, firmwarePath, serialPorts: [0] });
+  t.teardown(() => m.close());
+  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
+  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
+  m.send({ type: 'load-initrd', data: initrd });
+  m.send({ type: 'start', entryOffset: 0 });
+  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
+  t.match(m.output.get(MODULE_SERIAL0) ?? '', /OpenSBI v1\.\d+/, 'OpenSBI banner on the UART (stdout-path)');
+  t.match(m.output.get(MODULE_SERIAL0) ?? '', /Domain0 Next Address\s+: 0x0*80200000/, 'fw_jump enters the kernel at 0x8020_0000');
+  t.ok(console().includes(READY), 'ready line on hvc0');
+  m.send({ type: 'power', action: 'poweroff' });
+  const end = await m.until(() => m.terminated(), 60_000, 'power off');
+  t.equal(end.reason, TERMINATE_POWEROFF, 'OpenSBI SRST -> sifive_test 0x5555 -> POWEROFF');
 });
