@@ -115,6 +115,8 @@ tests:
   la t6, m_tval
   ld t6, 0(t6)
   bne t6, a1, fail
+  lr.d a2, (a1) // misaligned LR: load address misaligned (4)
+  CHECK_MTRAP 4
   j pass
 
 .section .data
