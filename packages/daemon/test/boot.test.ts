@@ -82,3 +82,20 @@ t.test('execN programs start after the helpers and are killed at the end', async
   t.equal((await d.exited).code, 0);
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep')), [], 'exec programs killed');
 });
+
+t.test('console (-t nt default): launched as coLinux does, kernel lines held back while it shares the terminal', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const d = start(DAEMON_BIN, [guest('reboot'), 'mem=16'], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor(/(colinux: rebooted\.[\s\S]*){2}/);
+  const consolePid = await until(() => processesUnder(box.runtimeDir).find((p) => commandOf(p).includes(`colinux-console-nt.js -a ${d.child.pid}`)));
+  t.notMatch(d.stdout(), /hello from the guest/, 'no kernel lines while the console is attached');
+  process.kill(consolePid, 'SIGTERM');
+  await d.waitFor('console detached');
+  await d.waitFor('hello from the guest');
+  t.pass('kernel lines resume after the console detached');
+  t.notOk(processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('colinux-console-nt')), 'a detached console is not restarted');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});

@@ -90,7 +90,7 @@ export class Supervisor {
         process.stderr.write(`${line}\n`);
       });
     }
-    this.opts.log.info({ helper: spec.label, pid: child.pid, cmd: [spec.program, ...spec.args].join(' ') }, `launched ${spec.label}`);
+    this.opts.log.info({ helper: spec.label, helperPid: child.pid, cmd: [spec.program, ...spec.args].join(' ') }, `launched ${spec.label}`);
     if (onTerminal) this.opts.onConsole?.(true);
     m.exited = child.then((result) => {
       if (onTerminal) this.opts.onConsole?.(false);
@@ -148,7 +148,7 @@ export class Supervisor {
     await Promise.race([Promise.all(running.map((m) => m.exited)), delay(graceMs)]);
     const left = running.filter((m) => m.exited);
     for (const m of left) {
-      this.opts.log.warn({ helper: m.spec.label, pid: m.child!.pid }, `${m.spec.label} still running after the monitor ended; terminating it`);
+      this.opts.log.warn({ helper: m.spec.label, helperPid: m.child!.pid }, `${m.spec.label} still running after the monitor ended; terminating it`);
       m.child!.kill('SIGTERM');
     }
     await Promise.race([Promise.all(left.map((m) => m.exited)), delay(2000)]);
