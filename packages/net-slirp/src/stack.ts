@@ -170,6 +170,8 @@ export class SlirpStack {
 
   pingForward(p: IpPacket): void {
     if (this.config.restrict) return this.drop('icmp-restricted');
+    const d = p.dst;
+    if (inPrefix(d, this.config.network, this.config.prefixLength) || d[0] >= 224 || d[0] === 0 || d[0] === 127) return this.drop('icmp-destination');
     this.ping.forward(p);
   }
 

@@ -361,6 +361,7 @@ export class TcpConnection {
   }
 
   describe(): Record<string, unknown> {
-    return { key: this.key, state: this.state, queued: this.sendQueue.length, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto };
+    return { key: this.key, state: this.state, toGuestQueued: this.sendQueue.length, toHostBuffered: this.socket.writableLength,
+      hostPaused: this.hostPaused, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto };
   }
 }

@@ -29,12 +29,16 @@ export class NetnsGuest {
   private outQueue: Uint8Array[] = [];
   private outBytes = 0;
   private flushing = false;
+  childStderr = '';
+  childError: string | undefined;
 
   private constructor(ns: string, child: ChildProcess, options: SlirpStackOptions, tmp: string) {
     this.ns = ns;
     this.child = child;
     this.tmp = tmp;
     this.stack = new SlirpStack(options, (frame) => this.send(frame));
+    child.stdin!.on('error', (e) => { this.childError = `${e.message}; tap-pipe stderr: ${this.childStderr}`; });
+    child.stderr!.on('data', (d: Buffer) => { this.childStderr = (this.childStderr + d.toString()).slice(-4000); });
     let pending: Uint8Array = new Uint8Array(0);
     child.stdout!.on('data', (chunk: Buffer) => {
       let buf: Uint8Array = chunk;
@@ -101,6 +105,7 @@ export class NetnsGuest {
       p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
       const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
       p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      p.stdin.on('error', () => undefined); // the command may exit before reading its input
       p.stdin.end(opts.input ?? '');
     });
   }
