@@ -16,6 +16,7 @@ import { VirtioConsole } from './devices/virtio/console.ts';
 import { VirtioBlock } from './devices/virtio/block.ts';
 import { VirtioEntropy } from './devices/virtio/entropy.ts';
 import { VirtioNet } from './devices/virtio/net.ts';
+import { VirtioNinep } from './devices/virtio/ninep.ts';
 import type { VirtioDevice } from './devices/virtio/virtio-device.ts';
 import { Sbi } from './sbi/sbi.ts';
 import { KernelLog } from './sbi/kernel-log.ts';
@@ -65,6 +66,10 @@ export type RunResult =
   | { state: 'idle'; sleepMs: number }
   | { state: 'terminated' };
 
+
+/** CO_MODULE_CONET0 … CO_MODULE_CONET_END (reference colinux.md 3.4). */
+const CONET_FIRST = 8;
+const CONET_LAST = 23;
 export class Machine {
   readonly spec: MachineSpec;
   readonly hart: Hart;
@@ -132,7 +137,7 @@ export class Machine {
       this.bus.add(uart);
     }
     // Slot order is probe order: hvc0 (console) then hvc1 (power requests), disks in index
-    // order (vda, vdb, …), network units, entropy.
+    // order (vda, vdb, …), network units, entropy, 9p shares.
     this.console = new VirtioConsole('console', spec.console.cols, spec.console.rows, (b) => this.emit(MODULE_CONSOLE, b));
     this.powerConsole = new VirtioConsole('power', 80, 25, () => {});
     this.addVirtio(this.console);
@@ -148,6 +153,7 @@ export class Machine {
       this.addVirtio(net);
     }
     this.addVirtio(new VirtioEntropy());
+    for (const share of spec.sharedDirs) this.addVirtio(new VirtioNinep(share.unit, share.path, share.readOnly));
     this.powerOn();
   }
 
@@ -287,12 +293,18 @@ export class Machine {
     list.push(bytes);
   }
 
-  /** Post the output gathered during the slice, one message per module. */
+  /** Post the output gathered during the slice: one message per module, one per frame for networks. */
   flushOutput(): void {
     if (this.pendingOutput.size === 0) return;
     const pending = this.pendingOutput;
     this.pendingOutput = new Map();
     for (const [module, parts] of pending) {
+      // Network output is a sequence of Ethernet frames whose boundaries the helpers need:
+      // one message per frame. Byte streams (console, printk, serial) are coalesced.
+      if (module >= CONET_FIRST && module <= CONET_LAST) {
+        for (const frame of parts) this.events.output(module, frame);
+        continue;
+      }
       const total = parts.reduce((n, p) => n + p.length, 0);
       const data = new Uint8Array(total);
       let o = 0;
