@@ -66,10 +66,10 @@ export type RunResult =
   | { state: 'idle'; sleepMs: number }
   | { state: 'terminated' };
 
-
 /** CO_MODULE_CONET0 … CO_MODULE_CONET_END (reference colinux.md 3.4). */
 const CONET_FIRST = 8;
 const CONET_LAST = 23;
+
 export class Machine {
   readonly spec: MachineSpec;
   readonly hart: Hart;
