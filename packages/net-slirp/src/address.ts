@@ -10,17 +10,14 @@ export function parseIpv6(text: string): Uint8Array {
   if (!net.isIPv6(text)) throw new Error(`'${text}' is not an IPv6 address`);
   let t = text;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  const tail: number[] = [];
-  if (v4) {
+  if (v4) { // RFC 4291 2.2 form 3: the last 32 bits written as an IPv4 address
     const b = parseIpv4(v4[1]);
-    tail.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
-    t = t.slice(0, -v4[1].length).replace(/:$/, ':0');
-    if (t.endsWith('::0')) t = t.slice(0, -1);
+    t = `${t.slice(0, -v4[1].length)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
   }
   const [head, rest] = t.includes('::') ? t.split('::') : [t, undefined];
   const h = head ? head.split(':').filter((s) => s !== '').map((s) => parseInt(s, 16)) : [];
   const r = rest ? rest.split(':').filter((s) => s !== '').map((s) => parseInt(s, 16)) : [];
-  const words = rest === undefined ? [...h, ...tail] : [...h, ...new Array(8 - h.length - r.length - tail.length).fill(0), ...r, ...tail];
+  const words = rest === undefined ? h : [...h, ...new Array(8 - h.length - r.length).fill(0), ...r];
   const out = new Uint8Array(16);
   words.slice(0, 8).forEach((w, i) => { out[2 * i] = w >>> 8; out[2 * i + 1] = w & 255; });
   return out;

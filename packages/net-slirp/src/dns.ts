@@ -27,9 +27,12 @@ export class DnsResolvers {
   private mtimeMs = -1;
   private checkedAt = 0;
 
-  constructor(fixed: string[] | undefined, resolvConf: string) {
+  private readonly systemdUpstream: string;
+
+  constructor(fixed: string[] | undefined, resolvConf: string, systemdUpstream = SYSTEMD_UPSTREAM) {
     this.fixed = fixed?.map((s) => parseHostPort(s, 53));
     this.path = resolvConf;
+    this.systemdUpstream = systemdUpstream;
   }
 
   /** The resolvers to use now; falls back to the host's loopback when none is configured (as
@@ -54,7 +57,7 @@ export class DnsResolvers {
     let servers = parseResolvConf(fs.readFileSync(this.path, 'utf8'));
     if (servers.some((s) => s.startsWith('127.0.0.53'))) {
       try {
-        const upstream = parseResolvConf(fs.readFileSync(SYSTEMD_UPSTREAM, 'utf8'));
+        const upstream = parseResolvConf(fs.readFileSync(this.systemdUpstream, 'utf8'));
         if (upstream.length > 0) servers = upstream;
       } catch { /* no systemd-resolved upstream file: keep the stub, it may still answer */ }
     }
