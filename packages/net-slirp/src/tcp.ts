@@ -45,7 +45,8 @@ export class TcpNat {
       this.stack.drop('tcp-refused');
       return this.sendReset(addrs, 0, (seg.seq + 1) >>> 0, true);
     }
-    if (this.conns.size >= this.stack.config.maxTcpConnections || this.halfOpen >= MAX_HALF_OPEN) {
+    if (this.halfOpen >= MAX_HALF_OPEN) return this.stack.drop('tcp-connects-pending');
+    if (this.conns.size >= this.stack.config.maxTcpConnections && !this.evictHalfOpen()) {
       return this.stack.drop('tcp-table-full');
     }
     const socket = new net.Socket({ allowHalfOpen: true });
@@ -58,6 +59,19 @@ export class TcpNat {
     socket.once('connect', () => { settle(); socket.setNoDelay(true); socket.pause(); c.hostConnected(); });
     socket.once('close', settle);
     socket.connect({ host: target.host, port: target.port });
+  }
+
+  /** SYN flood defence: a full table gives up its oldest connection that never completed the
+   *  handshake (the map iterates in insertion order), so real connections still get in. */
+  private evictHalfOpen(): boolean {
+    for (const c of this.conns.values()) {
+      if (c.state === 'syn-received') {
+        this.stack.drop('tcp-half-open-evicted');
+        c.abort(true);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A host client connected to a redirected port: connect it to the guest's port. */

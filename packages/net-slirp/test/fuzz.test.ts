@@ -31,3 +31,15 @@ t.test(`${N} mutated frames`, async (t) => {
   t.equal(r.dropped['frame-long'], 1, 'a 65536-byte frame is dropped and counted');
   t.ok(Object.keys(r.dropped).length > 10, 'mutations reach many different checks');
 });
+
+t.test('SYN flood: the table stays capped and a real connection still gets in', async (t) => {
+  const ns = `slirp-syn-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, new URL('./helpers/synflood-run.ts', import.meta.url).pathname], { timeout: 60_000 });
+  const r = JSON.parse(out.toString()) as { maxSize: number; legit?: string; dropped: Record<string, number> };
+  t.ok(r.maxSize <= 256, `table peaked at ${r.maxSize} of 256`);
+  t.ok((r.dropped['tcp-half-open-evicted'] ?? 0) > 0, 'half-open connections were evicted');
+  t.equal(r.legit, 'established', 'the real connection is established');
+});
