@@ -87,6 +87,13 @@ const PAGE: i64 = 0xfff;
   else storeSlow(va, 8, v);
 }
 
+/** Host address for LR (read TLB) or SC/AMO (write TLB); misaligned addresses miss on purpose. */
+@inline function atomicAddress(va: i64, size: i32, access: i32): u32 {
+  const e = tlbIndex(access == ACCESS_READ ? tlbRead : tlbWrite, va);
+  if (load<i64>(e) == (va & ~(PAGE & ~<i64>(size - 1)))) return <u32>(va + load<i64>(e, 8));
+  return atomicHost(va, size, access);
+}
+
 // --- M extension helpers (unpriv spec ch. 7: division by zero and overflow do not trap) ---
 function mulhu(a: u64, b: u64): u64 {
   const a0 = a & 0xffffffff;
@@ -482,12 +489,12 @@ export function execute(startPc: i64, budget: i32): i64 {
         const va = getX(rs1);
         if (f5 == 2) { // lr
           if (rs2 != 0) { illegal = true; break; }
-          const host = atomicHost(va, size, ACCESS_READ);
+          const host = atomicAddress(va, size, ACCESS_READ);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           writeX(rd, size == 4 ? <i64>load<i32>(host) : load<i64>(host));
           reservation = <i64>host;
         } else if (f5 == 3) { // sc
-          const host = atomicHost(va, size, ACCESS_WRITE);
+          const host = atomicAddress(va, size, ACCESS_WRITE);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           if (reservation == <i64>host) {
             if (size == 4) store<i32>(host, <i32>getX(rs2));
@@ -499,7 +506,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           reservation = -1;
         } else {
           if (!validAmo(f5)) { illegal = true; break; }
-          const host = atomicHost(va, size, ACCESS_WRITE);
+          const host = atomicAddress(va, size, ACCESS_WRITE);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           if (size == 4) {
             const old = load<i32>(host);

@@ -315,7 +315,7 @@ export function storeSlow(va: i64, size: i32, v: i64): void {
   storePhys(pa, size, v, va);
 }
 
-/** Host address for an LR (access READ) or SC/AMO (access WRITE): aligned RAM only. */
+/** Slow path of an LR (access READ) or SC/AMO (access WRITE): aligned RAM only; fills the TLB. */
 export function atomicHost(va: i64, size: i32, access: i32): u32 {
   const load = access == ACCESS_READ;
   if (va & (size - 1)) {
@@ -328,6 +328,8 @@ export function atomicHost(va: i64, size: i32, access: i32): u32 {
     raise(load ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS, va);
     return 0;
   }
+  if (load) tlbFill(tlbRead, va, pa, ramHost(pa));
+  else if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, ramHost(pa));
   return ramHost(pa);
 }
 
