@@ -92,10 +92,11 @@ t.test('IPv4 guest: DHCP, ping, DNS, TCP both ways, redirections', async (t) => 
   t.equal(g.stack.stats().tcpConnections as number >= 0, true);
 });
 
-t.test('IPv6 guest: SLAAC, ping6 gateway, TCP to the host ::1', async (t) => {
+t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP to the host ::1', async (t) => {
   const blob = await BlobServer.start(1024 * 1024, '::1');
-  const g = await NetnsGuest.create({});
-  t.teardown(async () => { await g.close(); blob.close(); });
+  const dns = await TestDnsServer.start({ 'six.test': '10.0.2.2' });
+  const g = await NetnsGuest.create({ dnsServers: [dns.address] });
+  t.teardown(async () => { await g.close(); blob.close(); dns.close(); });
   await g.exec(['sysctl', '-qw', 'net.ipv6.conf.tap0.accept_dad=0']);
   await g.exec(['ip', 'link', 'set', 'tap0', 'down']);
   await g.exec(['ip', 'link', 'set', 'tap0', 'up']);
@@ -107,6 +108,8 @@ t.test('IPv6 guest: SLAAC, ping6 gateway, TCP to the host ::1', async (t) => {
   t.equal(ping.code, 0, 'ping6 to the gateway is answered');
   const dl = await g.exec(['sh', '-c', `busybox wget -q -O - http://[fd00::2]:${blob.port}/x | busybox sha256sum`], { timeoutMs: 60_000 });
   t.equal(dl.stdout.split(' ')[0], blob.sha256, 'TCP over IPv6 reaches the host ::1');
+  const ns = await g.exec(['busybox', 'nslookup', 'six.test', 'fd00::3']);
+  t.match(ns.stdout, /Address:\s+10\.0\.2\.2/, 'a DNS query over IPv6 to fd00::3 is forwarded to the host resolver');
 });
 
 t.test('restrict mode: nothing goes out, redirections still work', async (t) => {
