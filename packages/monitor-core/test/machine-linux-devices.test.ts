@@ -74,3 +74,18 @@ t.test('no root at all: the kernel panic ends the machine with its text', async 
   t.equal(end.reason, TERMINATE_PANIC);
   t.match(end.text, /^VFS: Unable to mount root fs/);
 });
+
+t.test('cofs0: virtio-9p share mounted by tag, read and written from the guest', async (t) => {
+  const share = path.join(dir, 'share');
+  fs.mkdirSync(path.join(share, 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(share, 'hello.txt'), 'hello from the host\n');
+  const m = machine(t, { sharedDirs: [{ unit: 0, path: share, readOnly: false }] });
+  boot(m);
+  await m.until(() => out(m, MODULE_CONSOLE).includes(READY), 180_000, 'ready');
+  t.match(await shell(m, 'mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt; echo mounted-$?', /mounted-\d/), /mounted-0/);
+  t.match(await shell(m, 'cat /mnt/hello.txt', /hello from the host/), /hello from the host/);
+  await shell(m, 'echo guest-wrote > /mnt/sub/new.txt && mkdir /mnt/made && mv /mnt/sub/new.txt /mnt/made/ && rm /mnt/hello.txt; echo step-$?', /step-\d/);
+  t.equal(fs.readFileSync(path.join(share, 'made/new.txt'), 'utf8'), 'guest-wrote\n', 'file created, written and renamed on the host');
+  t.notOk(fs.existsSync(path.join(share, 'hello.txt')), 'file removed on the host');
+  t.match(await shell(m, 'ls /mnt/..; echo ls-$((1+1))', /ls-2/), /bin/, '".." at the share root is the guest\'s own /');
+});
