@@ -130,3 +130,16 @@ t.test('restrict mode: nothing goes out, redirections still work', async (t) => 
   const echoed = await echoThrough(redirPort, Buffer.from('hello through restrict'));
   t.equal(echoed.toString(), 'hello through restrict', 'the redirection works');
 });
+
+t.test('no host loopback, MTU 65520 announced by DHCP', async (t) => {
+  const blob = await BlobServer.start(1024, '127.0.0.1');
+  const g = await NetnsGuest.create({ disableHostLoopback: true, mtu: 65520 });
+  t.teardown(async () => { await g.close(); blob.close(); });
+  const lease = await g.dhcp();
+  t.equal(lease.mtu, '65520', 'DHCP option 26 carries the MTU');
+  const link = await g.exec(['ip', 'link', 'show', 'tap0']);
+  t.match(link.stdout, /mtu 65520/, 'the guest interface took it');
+  const out = await g.exec(['busybox', 'wget', '-q', '-O', '-', `http://10.0.2.2:${blob.port}/`], { timeoutMs: 20_000 });
+  t.not(out.code, 0, '10.0.2.2 does not reach the host loopback');
+  t.ok((g.stack.counters['tcp-refused'] ?? 0) > 0, 'the SYN was refused by the stack');
+});

@@ -1,5 +1,5 @@
-// Builders for guest frames used as fuzz seeds and in unit tests; checksums are computed here
-// independently of the stack's own output path.
+// Builders for guest frames used as fuzz seeds and in namespace-side test scripts. Checksums
+// use the stack's RFC 1071 routine; the namespace tests are where the Linux kernel checks it.
 import { checksum, fold, sum16 } from '../../src/checksum.ts';
 
 export const GUEST_MAC = [0x02, 0, 0, 0, 0, 0x15];
