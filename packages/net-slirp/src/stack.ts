@@ -20,6 +20,7 @@ import { PingForwarder } from './ping.ts';
 import { parseIpv6 as parseV6 } from './address.ts';
 
 const TICK_MS = 50;
+const MIN_ETHERNET = 60;
 const RA_INTERVAL_MS = 120_000;
 const ALL_NODES = parseV6('ff02::1');
 
@@ -117,7 +118,8 @@ export class SlirpStack {
     if (g && g[0] === mac[0] && g[1] === mac[1] && g[2] === mac[2] && g[3] === mac[3] && g[4] === mac[4] && g[5] === mac[5]) return;
     const first = !g;
     this.guestMac = Uint8Array.from(mac);
-    this.log.info({ mac: Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':') }, 'guest seen');
+    // A guest can change its MAC at will: only the first sighting is worth an info line.
+    this.log[first ? 'info' : 'debug']({ mac: Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':') }, 'guest seen');
     if (first && this.config.ipv6) { this.lastRa = Date.now(); sendRouterAdvert(this, ALL_NODES); }
   }
 
@@ -127,6 +129,11 @@ export class SlirpStack {
   }
 
   emit(frame: Uint8Array): void {
+    if (frame.length < MIN_ETHERNET) { // pad to the Ethernet minimum (libslirp 4.8 fix #34, passt)
+      const padded = new Uint8Array(MIN_ETHERNET);
+      padded.set(frame);
+      frame = padded;
+    }
     this.framesOut++;
     this.bytesOut += frame.length;
     this.pcap?.write(frame);

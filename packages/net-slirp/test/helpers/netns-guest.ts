@@ -16,6 +16,11 @@ process.on('exit', () => {
   }
 });
 
+// A killed benchmark or timed-out test still removes its namespaces (the 'exit' hook runs).
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => process.exit(sig === 'SIGTERM' ? 143 : 130));
+}
+
 let counter = 0;
 const TAP_PIPE = new URL('./tap-pipe.ts', import.meta.url).pathname;
 
