@@ -10,6 +10,10 @@ import type { SlirpStack } from './stack.ts';
 
 interface Peer { addr: Uint8Array; port: number }
 
+/** Destinations remembered per flow for rewriting reply sources; a guest scanning many
+ *  destinations from one port forgets the oldest. */
+const MAX_PEERS = 64;
+
 class UdpFlow {
   readonly key: string;
   readonly guestAddr: Uint8Array;
@@ -56,7 +60,9 @@ export class UdpNat {
     if (!flow) flow = this.open(key, Uint8Array.from(p.src), sport, family);
     else { this.flows.delete(key); this.flows.set(key, flow); } // keep LRU order
     flow.lastUse = Date.now();
-    flow.peers.set(`${target.host}|${target.port}`, { addr: Uint8Array.from(p.dst), port: dport });
+    const peerKey = `${target.host}|${target.port}`;
+    if (!flow.peers.delete(peerKey) && flow.peers.size >= MAX_PEERS) flow.peers.delete(flow.peers.keys().next().value!);
+    flow.peers.set(peerKey, { addr: Uint8Array.from(p.dst), port: dport });
     flow.socket.send(f.subarray(o + 8, o + ulen), target.port, target.host, (err) => {
       if (err) this.stack.drop('udp-send-error');
     });
