@@ -90,6 +90,8 @@ t.test('console (-t nt default): launched as coLinux does, kernel lines held bac
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor(/(colinux: rebooted\.[\s\S]*){2}/);
   const consolePid = await until(() => processesUnder(box.runtimeDir).find((p) => commandOf(p).includes(`colinux-console-nt.js -a ${d.child.pid}`)));
+  // The console clears the screen when it has attached; before that it has no SIGTERM handler yet.
+  await d.waitFor('\x1b[2J');
   t.notMatch(d.stdout(), /hello from the guest/, 'no kernel lines while the console is attached');
   process.kill(consolePid, 'SIGTERM');
   await d.waitFor('console detached');
