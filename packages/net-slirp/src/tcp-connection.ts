@@ -2,7 +2,8 @@
 // net.Socket. Window scaling (RFC 7323) lets up to RECV_BUFFER bytes be in flight, unlike
 // libslirp's 64 KiB cap (reference A.1); the advertised window is the room left in the host
 // socket's write buffer, and the host socket is paused while SEND_BUFFER bytes wait for the
-// guest, so memory stays bounded in both directions. Loss recovery is RFC 6298 retransmission
+// guest, so memory stays bounded in both directions (caps shrink when many connections are
+// open, see TcpNat.bufferCap). Loss recovery is RFC 6298 retransmission
 // timing with go-back-N, plus RFC 5681 fast retransmit and slow start / congestion avoidance
 // (the path to an emulated guest can drop frames when its queue is full).
 import type net from 'node:net';
@@ -54,7 +55,7 @@ export class TcpConnection {
     this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
     socket.on('error', () => this.abort(true));
     socket.on('close', () => { if (this.state !== 'closed' && !(this.hostEnded && this.guestFin)) this.abort(true); });
-    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < RECV_BUFFER / 2) this.sendAck(); });
+    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < this.nat.bufferCap(RECV_BUFFER) / 2) this.sendAck(); });
     if (state === 'connecting') this.rtoDeadline = Date.now() + CONNECT_TIMEOUT;
   }
 
@@ -178,7 +179,7 @@ export class TcpConnection {
       this.cwnd = Math.min(this.cwnd, 2 * SEND_BUFFER);
       this.dupAcks = 0;
       this.rtoDeadline = this.sndMax !== this.sndUna ? now + this.rto : 0;
-      if (this.hostPaused && this.sendQueue.length < SEND_BUFFER / 2) { this.hostPaused = false; this.socket.resume(); }
+      if (this.hostPaused && this.sendQueue.length < this.nat.bufferCap(SEND_BUFFER) / 2) { this.hostPaused = false; this.socket.resume(); }
     } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna
       && (seg.window << this.sndWscale) === this.sndWnd && this.sndWnd > 0) {
       // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit.
@@ -244,13 +245,13 @@ export class TcpConnection {
 
   private hostData(chunk: Buffer): void {
     this.sendQueue.push(chunk);
-    if (this.sendQueue.length >= SEND_BUFFER && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
+    if (this.sendQueue.length >= this.nat.bufferCap(SEND_BUFFER) && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
     this.pump();
   }
 
   /** Window the guest may still send, in units of our scale; also fixes the right edge. */
   private advertise(): number {
-    const room = Math.max(0, RECV_BUFFER - this.socket.writableLength);
+    const room = Math.max(0, this.nat.bufferCap(RECV_BUFFER) - this.socket.writableLength);
     const w = Math.min(65535, room >>> this.rcvWscale);
     const right = (this.rcvNxt + (w << this.rcvWscale)) >>> 0;
     if (seqDiff(right, this.advRight) > 0) this.advRight = right; // never shrink (RFC 9293 3.8.6.2.2)

@@ -10,6 +10,11 @@ import { TcpConnection } from './tcp-connection.ts';
 import type { SlirpStack } from './stack.ts';
 
 const MAX_HALF_OPEN = 128;
+/** All connections together buffer at most this much per direction (the per-connection caps
+ *  shrink as connections are added, down to a floor), so memory stays bounded with a full
+ *  table too. */
+const TOTAL_BUFFER = 256 * 1024 * 1024;
+const MIN_CONNECTION_BUFFER = 256 * 1024;
 const EPHEMERAL_FIRST = 49152;
 
 export class TcpNat {
@@ -24,6 +29,11 @@ export class TcpNat {
   constructor(stack: SlirpStack) { this.stack = stack; }
 
   get size(): number { return this.conns.size; }
+
+  /** Per-connection buffer cap in each direction right now. */
+  bufferCap(full: number): number {
+    return Math.min(full, Math.max(MIN_CONNECTION_BUFFER, Math.floor(TOTAL_BUFFER / Math.max(1, this.conns.size))));
+  }
 
   input(p: IpPacket): void {
     const seg = this.seg;
