@@ -38,6 +38,13 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
   await m.until(() => console().slice(before).includes('riscv64\r\n') || console().slice(before).match(/riscv64\s/), 30_000, 'uname output');
   t.match(console().slice(before), /riscv64/);
 
+  // The guest now idles in WFI: report what that costs (this process is otherwise idle too).
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  const cpu = process.cpuUsage(cpu0);
+  t.comment(`idle guest: ${((cpu.user + cpu.system) / 10 / (performance.now() - wall0)).toFixed(2)} % of one core`);
+
   m.send({ type: 'power', action: 'poweroff' });
   const end = await m.until(() => m.terminated(), 60_000, 'power off');
   t.equal(end.reason, TERMINATE_POWEROFF, 'the init turned the hvc1 request into a power off');

@@ -4,6 +4,7 @@
 // while the guest waits for interrupts, so an idle guest costs almost no host CPU.
 
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
 import type { MessagePort } from 'node:worker_threads';
 import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
 import { Machine } from './machine.ts';
@@ -17,6 +18,8 @@ const IDLE_WAIT_MS = 1000;
 const config = workerData as MachineConfig;
 const port = config.port as unknown as MessagePort;
 const wake = new Int32Array(config.wake);
+// Device warnings (a guest that broke a virtqueue, …) as pino JSON on stderr, like the manager.
+const log = pino({ name: 'colinux-machine', base: { monitor: config.monitorId } }, pino.destination({ fd: 2, sync: true }));
 
 function post(msg: FromMachine): void {
   if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
@@ -30,7 +33,7 @@ function main(): void {
     machine = new Machine(spec, {
       output: (module, data) => post({ type: 'output', module, data }),
       terminated: (reason, text) => post(text === undefined ? { type: 'terminated', reason } : { type: 'terminated', reason, text }),
-      log: (message) => process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), monitor: config.monitorId, msg: message })}\n`),
+      log: (message) => log.warn(message),
     });
   } catch (err) {
     post({ type: 'error', message: (err as Error).message });

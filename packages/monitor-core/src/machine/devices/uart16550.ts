@@ -24,6 +24,7 @@ const RX_LIMIT = 4096;
 
 export class Uart16550 implements MmioDevice {
   readonly name: string;
+  readonly unit: number;
   readonly base: number;
   readonly size = 0x100;
   private readonly irq: IrqLine;
@@ -42,6 +43,7 @@ export class Uart16550 implements MmioDevice {
 
   constructor(unit: number, base: number, irq: IrqLine, sink: (bytes: Uint8Array) => void) {
     this.name = `uart${unit}`;
+    this.unit = unit;
     this.base = base;
     this.irq = irq;
     this.sink = sink;
