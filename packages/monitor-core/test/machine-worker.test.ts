@@ -77,3 +77,10 @@ t.test('a section outside RAM is reported, not fatal', async (t) => {
   t.match(err, { message: /does not fit in 16 MiB of RAM/ });
   t.notOk(m.exited);
 });
+
+t.test('a memory size the machine cannot hold is one clear error', async (t) => {
+  const m = new WorkerMachine({ ...baseSpec, memoryMiB: 8192 });
+  t.teardown(() => m.close());
+  const err = await m.until(() => m.messages.find((x) => x.type === 'error'), 5000, 'error');
+  t.match(err, { message: /^mem=8192: guest RAM must be between 1 and \d+ MiB/ });
+});

@@ -50,6 +50,9 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 
 export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url);
 
+/** wasm32 memories end at 4 GiB. */
+const MAX_WASM_PAGES = 65536;
+
 const compiled = new Map<string, WasmModule>();
 
 function compile(url: URL): WasmModule {
@@ -82,7 +85,16 @@ export class Hart implements HartInterrupts {
     // a link-time constant, so a probe instance over a minimal memory tells us.
     const probe = this.instantiate(mod, new WebAssembly.Memory({ initial: 64, maximum: 65536 }), mmio);
     const pages = Math.ceil((probe.ramBase() + ramSize) / 65536);
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const mib = ramSize / (1024 * 1024);
+    if (!(ramSize > 0) || pages > MAX_WASM_PAGES) {
+      const most = Math.floor((MAX_WASM_PAGES * 65536 - probe.ramBase()) / (1024 * 1024));
+      throw new Error(`mem=${mib}: guest RAM must be between 1 and ${most} MiB (the CPU's 32-bit wasm memory)`);
+    }
+    try {
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    } catch (err) {
+      throw new Error(`mem=${mib}: cannot allocate ${mib} MiB of guest RAM: ${(err as Error).message}`);
+    }
     this.cpu = this.instantiate(mod, this.memory, mmio);
     this.ramBase = this.cpu.ramBase();
     this.romBase = this.cpu.romBase();
