@@ -7,7 +7,7 @@ const { fd, stop, sinkFd } = workerData as { fd: number; stop: Int32Array; sinkF
 const BATCH = 512 * 1024;
 const MAX_FRAME = 65536;
 
-let batch = new Uint8Array(BATCH);
+const batch = new Uint8Array(BATCH);
 let used = 0;
 
 function flush(): void {
@@ -24,9 +24,10 @@ function flush(): void {
       }
     }
   } else {
-    const out = batch.subarray(0, used);
-    parentPort!.postMessage(out, [batch.buffer]);
-    batch = new Uint8Array(BATCH);
+    // An exact-size copy is transferred, so one small frame does not cost a whole new batch
+    // buffer, and the batch buffer is reused.
+    const out = batch.slice(0, used);
+    parentPort!.postMessage(out, [out.buffer]);
   }
   used = 0;
 }
