@@ -94,6 +94,19 @@ const PAGE: i64 = 0xfff;
   return atomicHost(va, size, access);
 }
 
+/**
+ * CSR writes that can enable an interrupt or change translation end the block, so run() takes
+ * the interrupt and the code page is looked up again; sscratch, sepc and the like do not.
+ */
+function csrWriteEndsBlock(csr: i32): bool {
+  switch (csr) {
+    case 0x100: case 0x104: case 0x144: case 0x14d: case 0x180: // sstatus sie sip stimecmp satp
+    case 0x300: case 0x303: case 0x304: case 0x30a: case 0x344: // mstatus mideleg mie menvcfg mip
+      return true;
+  }
+  return false;
+}
+
 // --- M extension helpers (unpriv spec ch. 7: division by zero and overflow do not trap) ---
 function mulhu(a: u64, b: u64): u64 {
   const a0 = a & 0xffffffff;
@@ -477,7 +490,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         if (op == 1 || rs1 != 0) {
           csrWriteChecked(csr, op == 1 ? src : op == 2 ? old | src : old & ~src);
           if (csrFault) { illegal = true; break; }
-          limit = n; // may have enabled an interrupt or changed translation
+          if (csrWriteEndsBlock(csr)) limit = n;
         }
         writeX(rd, old);
         break;
