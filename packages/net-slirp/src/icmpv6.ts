@@ -20,7 +20,7 @@ export function icmpv6Input(stack: SlirpStack, p: IpPacket): void {
   const type = f[o];
   if (type === ECHO_REQUEST) {
     if (isOurs(stack, p.dst)) return reply(stack, p.dst, p.src, f.subarray(o, o + p.l4Len), ECHO_REPLY);
-    return stack.drop('icmpv6-echo-not-forwarded');
+    return stack.pingForward(p);
   }
   // RFC 4861 6.1.1/7.1.1: ND messages must arrive with hop limit 255 (not forwarded).
   if (type === ROUTER_SOLICIT) {

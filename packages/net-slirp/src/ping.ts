@@ -1,6 +1,7 @@
-// ICMP echo toward real hosts through unprivileged "ping" sockets (socket(AF_INET, SOCK_DGRAM,
-// IPPROTO_ICMP), Linux since 3.0, allowed for the groups in net.ipv4.ping_group_range), the
-// way libslirp and passt forward ping without privileges. Node has no ICMP sockets, so the
+// ICMP and ICMPv6 echo toward real hosts through unprivileged "ping" sockets
+// (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) and the AF_INET6/IPPROTO_ICMPV6 twin, Linux since
+// 3.0/3.11, allowed for the groups in net.ipv4.ping_group_range, which covers both), the way
+// libslirp and passt forward ping without privileges. Node has no ICMP sockets, so the
 // calls go through koffi. The kernel owns the echo identifier of such a socket; replies are
 // rewritten back to the guest's identifier. When the host refuses ping sockets this logs one
 // line and only the gateway and DNS addresses answer ping.
@@ -8,10 +9,11 @@ import fs from 'node:fs';
 import koffi from 'koffi';
 import { formatIp } from './address.ts';
 import { checksum } from './checksum.ts';
-import { buildIpFrame, PROTO_ICMP, type IpPacket } from './ip.ts';
+import { buildIpFrame, finishL4, PROTO_ICMP, PROTO_ICMPV6, type IpPacket } from './ip.ts';
 import type { SlirpStack } from './stack.ts';
 
-const AF_INET = 2; const SOCK_DGRAM = 2; const SOCK_NONBLOCK = 0o4000; const IPPROTO_ICMP = 1;
+const AF_INET = 2; const AF_INET6 = 10; const SOCK_DGRAM = 2; const SOCK_NONBLOCK = 0o4000;
+const IPPROTO_ICMP = 1; const IPPROTO_ICMPV6 = 58;
 const IDLE_MS = 10_000; const POLL_MS = 5; const MAX_SOCKETS = 16;
 
 interface Libc {
@@ -33,7 +35,7 @@ function load(): Libc {
   return libc;
 }
 
-interface PingSocket { fd: number; guestId: number; guest: Uint8Array; lastUse: number }
+interface PingSocket { fd: number; v6: boolean; guestId: number; guest: Uint8Array; lastUse: number }
 
 export class PingForwarder {
   private readonly stack: SlirpStack;
@@ -41,17 +43,19 @@ export class PingForwarder {
   private refused = false;
   private poller: NodeJS.Timeout | undefined;
   private readonly buf = new Uint8Array(65536);
-  private readonly addr = new Uint8Array(16);
+  private readonly addr = new Uint8Array(28); // sockaddr_in6 is the larger of the two
 
   constructor(stack: SlirpStack) { this.stack = stack; }
 
   forward(p: IpPacket): void {
-    if (p.version !== 4 || this.refused) return this.stack.drop('icmp-not-forwarded');
+    if (this.refused) return this.stack.drop('icmp-not-forwarded');
+    const v6 = p.version === 6;
     const id = (p.frame[p.l4Off + 4] << 8) | p.frame[p.l4Off + 5];
-    let s = this.sockets.get(id);
+    const key = v6 ? id + 0x10000 : id;
+    let s = this.sockets.get(key);
     if (!s) {
       if (this.sockets.size >= MAX_SOCKETS) return this.stack.drop('icmp-sockets-full');
-      const fd = load().socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP);
+      const fd = load().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
       if (fd < 0) {
         this.refused = true;
         let range = '?';
@@ -59,13 +63,14 @@ export class PingForwarder {
         this.stack.log.warn(`ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`);
         return this.stack.drop('icmp-not-forwarded');
       }
-      s = { fd, guestId: id, guest: Uint8Array.from(p.src), lastUse: 0 };
-      this.sockets.set(id, s);
+      s = { fd, v6, guestId: id, guest: Uint8Array.from(p.src), lastUse: 0 };
+      this.sockets.set(key, s);
     }
     s.lastUse = Date.now();
-    const sa = new Uint8Array(16);
-    sa[0] = AF_INET; sa.set(p.dst, 4);
-    load().sendto(s.fd, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len), p.l4Len, 0, sa, 16);
+    // sockaddr_in {family, port, addr[4]} / sockaddr_in6 {family, port, flowinfo, addr[16], scope}
+    const sa = new Uint8Array(v6 ? 28 : 16);
+    sa[0] = v6 ? AF_INET6 : AF_INET; sa.set(p.dst, v6 ? 8 : 4);
+    load().sendto(s.fd, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len), p.l4Len, 0, sa, sa.length);
     if (!this.poller) this.poller = setInterval(() => this.poll(), POLL_MS);
   }
 
@@ -73,18 +78,21 @@ export class PingForwarder {
     const c = load();
     for (const s of this.sockets.values()) {
       for (;;) {
-        const al = [16];
+        const al = [this.addr.length];
         const n = c.recvfrom(s.fd, this.buf, this.buf.length, 0, this.addr, al);
         if (n < 8) break;
         const mac = this.stack.guestMac;
         if (!mac) continue;
-        const from = this.addr.slice(4, 8);
-        const { frame, l4Off } = buildIpFrame(mac, this.stack.config.gatewayMac, from, s.guest, PROTO_ICMP, n);
+        const from = s.v6 ? this.addr.slice(8, 24) : this.addr.slice(4, 8);
+        const { frame, l4Off } = buildIpFrame(mac, this.stack.config.gatewayMac, from, s.guest, s.v6 ? PROTO_ICMPV6 : PROTO_ICMP, n);
         frame.set(this.buf.subarray(0, n), l4Off);
         frame[l4Off + 4] = s.guestId >>> 8; frame[l4Off + 5] = s.guestId & 255;
-        frame[l4Off + 2] = 0; frame[l4Off + 3] = 0;
-        const cs = checksum(frame, l4Off, n);
-        frame[l4Off + 2] = cs >>> 8; frame[l4Off + 3] = cs & 255;
+        if (s.v6) finishL4(frame, PROTO_ICMPV6, 2);
+        else {
+          frame[l4Off + 2] = 0; frame[l4Off + 3] = 0;
+          const cs = checksum(frame, l4Off, n);
+          frame[l4Off + 2] = cs >>> 8; frame[l4Off + 3] = cs & 255;
+        }
         this.stack.emit(frame);
       }
     }

@@ -177,8 +177,13 @@ export class SlirpStack {
 
   pingForward(p: IpPacket): void {
     if (this.config.restrict) return this.drop('icmp-restricted');
+    // Only real remote hosts: the same destinations mapOutbound lets out, without the mapping.
     const d = p.dst;
-    if (inPrefix(d, this.config.network, this.config.prefixLength) || d[0] >= 224 || d[0] === 0 || d[0] === 127) return this.drop('icmp-destination');
+    const c = this.config;
+    const inside = d.length === 4
+      ? inPrefix(d, c.network, c.prefixLength) || d[0] >= 224 || d[0] === 0 || d[0] === 127
+      : inPrefix(d, c.prefix6, 64) || d[0] === 0xff || (d[0] === 0xfe && (d[1] & 0xc0) === 0x80) || d.every((b, i) => b === (i === 15 ? 1 : 0));
+    if (inside) return this.drop('icmp-destination');
     this.ping.forward(p);
   }
 

@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 
 const RUNNER = new URL('./helpers/ping-run.ts', import.meta.url).pathname;
 
-function inNamespace(range: string): { replies: number[]; logs: string[]; dropped: Record<string, number> } {
+function inNamespace(range: string): { replies: number[]; replies6: number[]; logs: string[]; dropped: Record<string, number> } {
   const ns = `slirp-ping-${process.pid}-${range.replace(' ', '-')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    for (const cmd of [['link', 'set', 'lo', 'up'], ['addr', 'add', '192.0.2.1/32', 'dev', 'lo']]) {
+    for (const cmd of [['link', 'set', 'lo', 'up'], ['addr', 'add', '192.0.2.1/32', 'dev', 'lo'], ['addr', 'add', '2001:db8::1/128', 'dev', 'lo']]) {
       execFileSync('ip', ['-n', ns, ...cmd]);
     }
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.ping_group_range=${range}`]);
@@ -24,6 +24,7 @@ function inNamespace(range: string): { replies: number[]; logs: string[]; droppe
 t.test('ping sockets allowed: echo to a host is forwarded and answered', async (t) => {
   const r = inNamespace('0 2147483647');
   t.same(r.replies, [0x4242, 0x4242], 'two replies with the guest identifier');
+  t.same(r.replies6, [0x6166, 0x6166], 'ICMPv6 too, with the guest identifier and a valid checksum');
 });
 
 t.test('ping sockets refused: one log line, counted drops', async (t) => {
@@ -32,5 +33,5 @@ t.test('ping sockets refused: one log line, counted drops', async (t) => {
   const lines = r.logs.filter((l) => l.includes('ping_group_range'));
   t.equal(lines.length, 1, 'exactly one log line');
   t.match(lines[0], /only the gateway and DNS addresses answer ping/);
-  t.equal(r.dropped['icmp-not-forwarded'], 2, 'both requests counted');
+  t.equal(r.dropped['icmp-not-forwarded'], 4, 'every request (2 ICMP, 2 ICMPv6) counted');
 });
