@@ -120,3 +120,20 @@ t.test('random descriptor tables never throw into the host', async (t) => {
   }
   t.ok(broken > 0 && broken < rounds, `${broken}/${rounds} rings rejected, the rest served`);
 });
+
+t.test('EVENT_IDX: used_event decides interrupts, avail_event follows what was taken', async (t) => {
+  const d = new TestDriver(new VirtioEntropy());
+  d.init(1 << 29, 16);
+  const avail = d.descAddr(0) + 0x4000;
+  const used = d.descAddr(0) + 0x8000;
+  d.ram.write16(avail + 4 + 2 * 16, 1); // used_event: interrupt once used.idx passes 1
+  d.desc(0, 0, DATA, 8, F_WRITE);
+  d.desc(0, 1, DATA + 8, 8, F_WRITE);
+  d.offer(0, 0);
+  t.equal(d.irq.raised, 0, 'first buffer: used.idx 1 has not passed used_event 1');
+  t.equal(d.ram.read16(used + 4 + 8 * 16), 1, 'avail_event = next entry to take');
+  d.offer(0, 1);
+  t.equal(d.irq.raised, 1, 'second buffer crosses used_event: interrupt');
+  t.equal(d.ram.read16(used + 4 + 8 * 16), 2);
+  t.same(d.takeUsed(0).map((u) => u.id), [0, 1]);
+});

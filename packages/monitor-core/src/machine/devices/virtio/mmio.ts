@@ -11,6 +11,7 @@ import { Virtqueue, VirtqueueError } from './virtqueue.ts';
 const MAGIC = 0x74726976; // "virt"
 const VENDOR = 0x554d4551; // "QEMU", what Linux and QEMU users expect to see
 const F_INDIRECT_DESC = 1 << 28;
+const F_EVENT_IDX = 1 << 29;
 const F_VERSION_1_HI = 1 << 0; // bit 32
 const STATUS_FEATURES_OK = 8;
 const STATUS_DRIVER_OK = 4;
@@ -71,7 +72,7 @@ export class VirtioMmio implements MmioDevice {
   /** Used-buffer notification (§2.7.7.2); skipped when the driver suppressed it. */
   interrupt(queue: number): void {
     const q = this.queues[queue];
-    if (q && q.ready && q.suppressed()) return;
+    if (q && q.ready && !q.wantsInterrupt()) return;
     this.interruptStatus |= INT_USED_BUFFER;
     this.irq.set(true);
   }
@@ -102,7 +103,7 @@ export class VirtioMmio implements MmioDevice {
   }
 
   private offeredFeatures(sel: number): number {
-    if (sel === 0) return (this.device.features | F_INDIRECT_DESC) >>> 0;
+    if (sel === 0) return (this.device.features | F_INDIRECT_DESC | F_EVENT_IDX) >>> 0;
     if (sel === 1) return F_VERSION_1_HI;
     return 0;
   }
@@ -154,7 +155,7 @@ export class VirtioMmio implements MmioDevice {
       case 0x038: if (q && !q.ready) q.size = value; break;
       case 0x044:
         if (!q) break;
-        if (value & 1) this.guarded(() => q.enable());
+        if (value & 1) this.guarded(() => { q.eventIdx = this.negotiated(29); q.enable(); });
         else q.ready = false;
         break;
       case 0x050:

@@ -31,8 +31,12 @@ export class Virtqueue {
   descAddr = 0;
   availAddr = 0;
   usedAddr = 0;
+  /** VIRTIO_F_EVENT_IDX negotiated (§2.7.10): used_event/avail_event replace the flags. */
+  eventIdx = false;
   private lastAvail = 0;
   private usedIdx = 0;
+  /** used.idx when the driver was last interrupted, for vring_need_event (§2.7.7.2). */
+  private signalledUsed = 0;
   private readonly ram: GuestRam;
 
   constructor(ram: GuestRam, maxSize: number) {
@@ -45,7 +49,8 @@ export class Virtqueue {
     this.size = this.maxSize;
     this.ready = false;
     this.descAddr = this.availAddr = this.usedAddr = 0;
-    this.lastAvail = this.usedIdx = 0;
+    this.lastAvail = this.usedIdx = this.signalledUsed = 0;
+    this.eventIdx = false;
   }
 
   /** QueueReady=1: the three areas must lie in RAM with their required alignment (§2.7). */
@@ -58,7 +63,7 @@ export class Virtqueue {
     this.ram.check(this.usedAddr, 6 + 8 * n);
     this.ready = true;
     this.lastAvail = this.ram.read16(this.availAddr + 2);
-    this.usedIdx = this.ram.read16(this.usedAddr + 2);
+    this.usedIdx = this.signalledUsed = this.ram.read16(this.usedAddr + 2);
   }
 
   /** Chains the driver made available that we have not taken yet. */
@@ -74,6 +79,9 @@ export class Virtqueue {
     if (this.available() === 0) return null;
     const head = this.ram.read16(this.availAddr + 4 + 2 * (this.lastAvail % this.size));
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
+    // avail_event: kick us as soon as anything beyond what we have taken is added. The guest
+    // is stopped while a device runs, so this cannot race with the driver's check.
+    if (this.eventIdx) this.ram.write16(this.usedAddr + 4 + 8 * this.size, this.lastAvail);
     return this.walk(head);
   }
 
@@ -131,9 +139,14 @@ export class Virtqueue {
     this.ram.write16(this.usedAddr + 2, this.usedIdx);
   }
 
-  /** The driver asked not to be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT, §2.7.7). */
-  suppressed(): boolean {
-    return (this.ram.read16(this.availAddr) & 1) === 1;
+  /** Whether the used buffers added since the last interrupt call for one: used_event with
+   *  EVENT_IDX (vring_need_event, §2.7.7.2), otherwise VIRTQ_AVAIL_F_NO_INTERRUPT. */
+  wantsInterrupt(): boolean {
+    if (!this.eventIdx) return (this.ram.read16(this.availAddr) & 1) === 0;
+    const old = this.signalledUsed;
+    this.signalledUsed = this.usedIdx;
+    const usedEvent = this.ram.read16(this.availAddr + 4 + 2 * this.size);
+    return ((this.usedIdx - usedEvent - 1) & 0xffff) < ((this.usedIdx - old) & 0xffff);
   }
 }
 
