@@ -71,7 +71,7 @@ export class PingForwarder {
     const sa = new Uint8Array(v6 ? 28 : 16);
     sa[0] = v6 ? AF_INET6 : AF_INET; sa.set(p.dst, v6 ? 8 : 4);
     load().sendto(s.fd, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len), p.l4Len, 0, sa, sa.length);
-    if (!this.poller) this.poller = setInterval(() => this.poll(), POLL_MS);
+    if (!this.poller) { this.poller = setInterval(() => this.poll(), POLL_MS); this.poller.unref(); }
   }
 
   private poll(): void {
