@@ -97,6 +97,19 @@ export class QemuGuest {
     }
   }
 
+  /** The exit status, or an error when QEMU is still running after `timeoutMs`. */
+  async exitWithin(timeoutMs: number): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`QEMU still running after ${timeoutMs} ms; output:\n${this.tail()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   write(text: string): void {
     this.child.stdin?.write(text);
   }
