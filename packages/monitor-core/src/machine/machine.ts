@@ -342,6 +342,17 @@ export class Machine {
     if (!this.firmware) this.sbi.tick(now);
   }
 
+  /** One `run` call of `budget` instructions with mtime and timer interrupts brought up to
+   *  date first, the SBI call or halt handled after; returns the core's exit reason. */
+  step(budget: number, now = this.mtime()): number {
+    this.tickTimers(now);
+    this.rtc.poll();
+    const exit = this.hart.cpu.run(budget);
+    if (exit === EXIT_SBI) this.sbi.handleEcall();
+    else if (exit === EXIT_HALT) this.terminate(TERMINATE_HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);
+    return exit;
+  }
+
   /** Run the guest for about `ms` of host time; stops early when idle or terminated. */
   run(ms: number): RunResult {
     if (!this.started || this.termination) return { state: 'terminated' };
@@ -352,17 +363,13 @@ export class Machine {
       const t = performance.now();
       if (t >= end) break;
       const now = Math.floor((t - this.t0) * (TIMEBASE_HZ / 1000));
-      this.tickTimers(now);
-      this.rtc.poll();
       const untilDeadline = (this.nextDeadline(now) - now) / (TIMEBASE_HZ / 1000);
       const budget = Math.max(1000, Math.min(4_000_000, Math.floor(this.instructionsPerMs * Math.min(1, untilDeadline))));
       const before = this.hart.instret();
-      const exit = this.hart.cpu.run(budget);
+      const exit = this.step(budget, now);
       const spent = performance.now() - t;
       const done = this.hart.instret() - before;
       if (spent > 0.05 && done > 1000) this.instructionsPerMs = 0.8 * this.instructionsPerMs + 0.2 * (done / spent);
-      if (exit === EXIT_SBI) this.sbi.handleEcall();
-      else if (exit === EXIT_HALT) this.terminate(TERMINATE_HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);
       if (this.termination) { result = { state: 'terminated' }; break; }
       if (exit === EXIT_WFI) {
         const wakeAt = this.nextDeadline(now);
