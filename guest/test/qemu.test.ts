@@ -104,7 +104,7 @@ if (qemu === undefined) {
     t.equal(marker.trim(), 'written-by-guest', 'the guest wrote to cobd0');
   });
 
-  t.test('serials pick the disk: root=/dev/hda with cobd_alias=hda:0 finds cobd0 on the second virtio disk', async (t) => {
+  t.test('serials pick the disk (root=/dev/hda, cobd_alias=hda:0 -> second virtio disk); getty on ttyS0', async (t) => {
     const disk = join(dir, 'root-alias.ext2');
     writeFileSync(disk, gunzipSync(readFileSync(join(images, 'root.ext2.gz'))));
     const scratch = join(dir, 'scratch.img');
@@ -115,6 +115,8 @@ if (qemu === undefined) {
       // Probe order puts the scratch disk at vda; only the serial says which one is cobd0.
       '-drive', `file=${scratch},format=raw,if=none,id=d1`, '-device', 'virtio-blk-device,drive=d1,serial=cobd1',
       '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0,serial=cobd0',
+      // One virtio console and no power port: the shell goes to hvc0 (null here), ttyS0 gets a getty.
+      '-device', 'virtio-serial-device', '-chardev', 'null,id=con0', '-device', 'virtconsole,chardev=con0',
       '-append', 'console=ttyS0 root=/dev/hda cobd_alias=hda:0,hdb:1',
     ]);
     t.teardown(() => guest.kill());
@@ -123,6 +125,8 @@ if (qemu === undefined) {
     t.match(await guest.run('grep " / " /proc/mounts', CMD_MS), /^\/dev\/vdb \/ ext2 rw/m, 'ext2 root mounted from vdb');
     const links = await guest.run('for l in cobd0 cobd1 hda hdb; do readlink /dev/$l; done', CMD_MS);
     t.match(links, /^vdb\s+vda\s+vdb\s+vda\s*$/m, '/dev/cobdN and alias links follow the serials');
+    t.match(await guest.run('tty', CMD_MS), /^\/dev\/ttyS0\s*$/m, 'ttyS0 has a getty shell');
+    t.match(await guest.run('grep -c power-watch /etc/inittab', CMD_MS), /^0\s*$/m, 'no power reader without a hvc1 port');
     guest.write('poweroff\n');
     t.equal((await guest.exitWithin(CMD_MS)).code, 0, 'clean power-off');
   });
