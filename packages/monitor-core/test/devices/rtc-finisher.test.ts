@@ -1,0 +1,53 @@
+// Goldfish RTC (QEMU hw/rtc/goldfish_rtc.c layout as Linux's rtc-goldfish uses it) and the SiFive
+// test finisher's power codes.
+
+import t from 'tap';
+import { GoldfishRtc } from '../../src/machine/devices/goldfish-rtc.ts';
+import { TestFinisher } from '../../src/machine/devices/test-finisher.ts';
+import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../../src/machine/memory-map.ts';
+import { Irq } from './virtio-driver.ts';
+
+const read64 = (rtc: GoldfishRtc, low: number) => {
+  const lo = rtc.read(low, 4);
+  return BigInt(rtc.read(low + 4, 4)) * 0x1_0000_0000n + BigInt(lo);
+};
+
+t.test('RTC: reads the host wall clock in ns, a guest-set time is kept as an offset', async (t) => {
+  const rtc = new GoldfishRtc(new Irq());
+  const ns = read64(rtc, 0);
+  t.ok(Math.abs(Number(ns / 1_000_000n) - Date.now()) < 5000, 'time near the host clock');
+  const target = 1_000_000_000n * 1_000_000_000n; // 2001-09-09
+  rtc.write(4, 4, Number(target / 0x1_0000_0000n));
+  rtc.write(0, 4, Number(target % 0x1_0000_0000n));
+  const back = read64(rtc, 0);
+  t.ok(back >= target && back - target < 5_000_000_000n, 'set time read back (high half written first, low commits)');
+});
+
+t.test('RTC: an alarm in the past fires the interrupt when enabled, clear drops it', async (t) => {
+  const irq = new Irq();
+  const rtc = new GoldfishRtc(irq);
+  rtc.write(0x10, 4, 1);
+  rtc.write(0x0c, 4, 0);
+  rtc.write(0x08, 4, 1000); // 1 µs after the epoch: long past
+  t.ok(irq.level, 'alarm fired');
+  t.equal(rtc.read(0x18, 4), 0, 'no alarm pending any more');
+  rtc.write(0x1c, 4, 1);
+  t.notOk(irq.level, 'CLEAR_INTERRUPT');
+  const future = BigInt(Date.now() + 3_600_000) * 1_000_000n;
+  rtc.write(0x0c, 4, Number(future / 0x1_0000_0000n));
+  rtc.write(0x08, 4, Number(future % 0x1_0000_0000n));
+  rtc.poll();
+  t.notOk(irq.level, 'an alarm in an hour does not fire now');
+  t.equal(rtc.read(0x18, 4), 1, 'alarm armed');
+});
+
+t.test('test finisher: 0x5555 power off, 0x7777 reboot, 0x3333 fail code', async (t) => {
+  const seen: Array<[number, string | undefined]> = [];
+  const f = new TestFinisher((reason, text) => seen.push([reason, text]));
+  f.write(0, 4, 0x5555);
+  f.write(0, 4, 0x7777);
+  f.write(0, 4, (3 << 16) | 0x3333);
+  f.write(0, 4, 0x1234);
+  f.write(4, 4, 0x5555);
+  t.same(seen, [[TERMINATE_POWEROFF, undefined], [TERMINATE_REBOOT, undefined], [TERMINATE_HALT, 'test finisher: fail code 3']]);
+});
