@@ -107,6 +107,12 @@ function csrWriteEndsBlock(csr: i32): bool {
   return false;
 }
 
+// Instruction fields, extracted where used so they need not live in registers across the loop.
+@inline function RD(i: u32): u32 { return (i >> 7) & 31; }
+@inline function RS1(i: u32): u32 { return (i >> 15) & 31; }
+@inline function RS2(i: u32): u32 { return (i >> 20) & 31; }
+@inline function F3(i: u32): u32 { return (i >> 12) & 7; }
+
 // --- M extension helpers (unpriv spec ch. 7: division by zero and overflow do not trap) ---
 function mulhu(a: u64, b: u64): u64 {
   const a0 = a & 0xffffffff;
@@ -284,37 +290,33 @@ export function execute(startPc: i64, budget: i32): i64 {
     } else {
       npc = pc + 4;
     }
-    const rd = (insn >> 7) & 31;
-    const rs1 = (insn >> 15) & 31;
-    const rs2 = (insn >> 20) & 31;
-    const f3 = (insn >> 12) & 7;
     let illegal = false;
     switch ((insn >> 2) & 31) { // the major opcode (bits 6:2; bits 1:0 are 11 here)
       case 13: // lui
-        writeX(rd, <i64><i32>(insn & 0xfffff000));
+        writeX(RD(insn), <i64><i32>(insn & 0xfffff000));
         break;
       case 5: // auipc
-        writeX(rd, pc + <i64><i32>(insn & 0xfffff000));
+        writeX(RD(insn), pc + <i64><i32>(insn & 0xfffff000));
         break;
       case 27: { // jal
         const imm = ((<i32>insn >> 31) << 20) | <i32>(insn & 0xff000) | <i32>(((insn >> 20) & 1) << 11) |
           <i32>(((insn >> 21) & 0x3ff) << 1);
-        writeX(rd, npc);
+        writeX(RD(insn), npc);
         npc = pc + <i64>imm;
         break;
       }
       case 25: { // jalr
-        if (f3 != 0) { illegal = true; break; }
-        const target = (getX(rs1) + <i64>(<i32>insn >> 20)) & ~1;
-        writeX(rd, npc);
+        if (F3(insn) != 0) { illegal = true; break; }
+        const target = (getX(RS1(insn)) + <i64>(<i32>insn >> 20)) & ~1;
+        writeX(RD(insn), npc);
         npc = target;
         break;
       }
       case 24: { // branches
-        const a = getX(rs1);
-        const b = getX(rs2);
+        const a = getX(RS1(insn));
+        const b = getX(RS2(insn));
         let taken: bool;
-        switch (f3) {
+        switch (F3(insn)) {
           case 0: taken = a == b; break;
           case 1: taken = a != b; break;
           case 4: taken = a < b; break;
@@ -330,9 +332,9 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case 0: { // loads
-        const va = getX(rs1) + <i64>(<i32>insn >> 20);
+        const va = getX(RS1(insn)) + <i64>(<i32>insn >> 20);
         let v: i64;
-        switch (f3) {
+        switch (F3(insn)) {
           case 0: v = <i64><i8>ld8(va); break;
           case 1: v = <i64><i16>ld16(va); break;
           case 2: v = <i64><i32>ld32(va); break;
@@ -347,13 +349,13 @@ export function execute(startPc: i64, budget: i32): i64 {
           limit = n;
           break;
         }
-        if (!illegal) writeX(rd, v);
+        if (!illegal) writeX(RD(insn), v);
         break;
       }
       case 8: { // stores
-        const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
-        const v = getX(rs2);
-        switch (f3) {
+        const va = getX(RS1(insn)) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
+        const v = getX(RS2(insn));
+        switch (F3(insn)) {
           case 0: st8(va, v); break;
           case 1: st16(va, v); break;
           case 2: st32(va, v); break;
@@ -367,10 +369,10 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case 4: { // OP-IMM
-        const a = getX(rs1);
+        const a = getX(RS1(insn));
         const imm = <i64>(<i32>insn >> 20);
         let v: i64;
-        switch (f3) {
+        switch (F3(insn)) {
           case 0: v = a + imm; break;
           case 1: v = a << (imm & 63); if ((insn >> 26) != 0) illegal = true; break;
           case 2: v = a < imm ? 1 : 0; break;
@@ -386,28 +388,28 @@ export function execute(startPc: i64, budget: i32): i64 {
           case 6: v = a | imm; break;
           default: v = a & imm;
         }
-        if (!illegal) writeX(rd, v);
+        if (!illegal) writeX(RD(insn), v);
         break;
       }
       case 6: { // OP-IMM-32
-        const a = <i32>getX(rs1);
+        const a = <i32>getX(RS1(insn));
         const f7 = insn >> 25;
         let v: i32 = 0;
-        if (f3 == 0) v = a + (<i32>insn >> 20);
-        else if (f3 == 1 && f7 == 0) v = a << rs2;
-        else if (f3 == 5 && f7 == 0) v = <i32>(<u32>a >> rs2);
-        else if (f3 == 5 && f7 == 0x20) v = a >> rs2;
+        if (F3(insn) == 0) v = a + (<i32>insn >> 20);
+        else if (F3(insn) == 1 && f7 == 0) v = a << RS2(insn);
+        else if (F3(insn) == 5 && f7 == 0) v = <i32>(<u32>a >> RS2(insn));
+        else if (F3(insn) == 5 && f7 == 0x20) v = a >> RS2(insn);
         else illegal = true;
-        if (!illegal) writeX(rd, <i64>v);
+        if (!illegal) writeX(RD(insn), <i64>v);
         break;
       }
       case 12: { // OP
-        const a = getX(rs1);
-        const b = getX(rs2);
+        const a = getX(RS1(insn));
+        const b = getX(RS2(insn));
         const f7 = insn >> 25;
         let v: i64 = 0;
         if (f7 == 0) {
-          switch (f3) {
+          switch (F3(insn)) {
             case 0: v = a + b; break;
             case 1: v = a << (b & 63); break;
             case 2: v = a < b ? 1 : 0; break;
@@ -418,7 +420,7 @@ export function execute(startPc: i64, budget: i32): i64 {
             default: v = a & b;
           }
         } else if (f7 == 1) {
-          switch (f3) {
+          switch (F3(insn)) {
             case 0: v = a * b; break;
             case 1: v = mulh(a, b); break;
             case 2: v = mulhsu(a, b); break;
@@ -428,32 +430,32 @@ export function execute(startPc: i64, budget: i32): i64 {
             case 6: v = rem64(a, b); break;
             default: v = remu64(a, b);
           }
-        } else if (f7 == 0x20 && f3 == 0) {
+        } else if (f7 == 0x20 && F3(insn) == 0) {
           v = a - b;
-        } else if (f7 == 0x20 && f3 == 5) {
+        } else if (f7 == 0x20 && F3(insn) == 5) {
           v = a >> (b & 63);
         } else {
           illegal = true;
         }
-        if (!illegal) writeX(rd, v);
+        if (!illegal) writeX(RD(insn), v);
         break;
       }
       case 14: { // OP-32
-        const a = <i32>getX(rs1);
-        const b = <i32>getX(rs2);
+        const a = <i32>getX(RS1(insn));
+        const b = <i32>getX(RS2(insn));
         const f7 = insn >> 25;
         let v: i32 = 0;
         if (f7 == 0) {
-          if (f3 == 0) v = a + b;
-          else if (f3 == 1) v = a << (b & 31);
-          else if (f3 == 5) v = <i32>(<u32>a >> <u32>(b & 31));
+          if (F3(insn) == 0) v = a + b;
+          else if (F3(insn) == 1) v = a << (b & 31);
+          else if (F3(insn) == 5) v = <i32>(<u32>a >> <u32>(b & 31));
           else illegal = true;
         } else if (f7 == 0x20) {
-          if (f3 == 0) v = a - b;
-          else if (f3 == 5) v = a >> (b & 31);
+          if (F3(insn) == 0) v = a - b;
+          else if (F3(insn) == 5) v = a >> (b & 31);
           else illegal = true;
         } else if (f7 == 1) {
-          switch (f3) {
+          switch (F3(insn)) {
             case 0: v = a * b; break;
             case 4: v = div32(a, b); break;
             case 5: v = divu32(a, b); break;
@@ -464,57 +466,57 @@ export function execute(startPc: i64, budget: i32): i64 {
         } else {
           illegal = true;
         }
-        if (!illegal) writeX(rd, <i64>v);
+        if (!illegal) writeX(RD(insn), <i64>v);
         break;
       }
       case 3: // fence, fence.i: no caches of decoded code, so nothing to do
-        if (f3 > 1) illegal = true;
+        if (F3(insn) > 1) illegal = true;
         break;
       case 28: { // SYSTEM
-        if (f3 == 0) {
+        if (F3(insn) == 0) {
           npc = system(insn, pc, npc);
           if (npc == -1) illegal = true;
           limit = n;
           break;
         }
-        if (f3 == 4) { illegal = true; break; }
+        if (F3(insn) == 4) { illegal = true; break; }
         const csr = <i32>(insn >> 20);
-        const src: i64 = (f3 & 4) ? <i64>rs1 : getX(rs1);
+        const src: i64 = (F3(insn) & 4) ? <i64>RS1(insn) : getX(RS1(insn));
         addRetired(base + <i64>n - 1 - retired);
-        const op = f3 & 3;
+        const op = F3(insn) & 3;
         let old: i64 = 0;
-        if (op != 1 || rd != 0) {
+        if (op != 1 || RD(insn) != 0) {
           old = csrReadChecked(csr);
           if (csrFault) { illegal = true; break; }
         }
-        if (op == 1 || rs1 != 0) {
+        if (op == 1 || RS1(insn) != 0) {
           csrWriteChecked(csr, op == 1 ? src : op == 2 ? old | src : old & ~src);
           if (csrFault) { illegal = true; break; }
           if (csrWriteEndsBlock(csr)) limit = n;
         }
-        writeX(rd, old);
+        writeX(RD(insn), old);
         break;
       }
       case 11: { // AMO
         const f5 = insn >> 27;
-        if (f3 != 2 && f3 != 3) { illegal = true; break; }
-        const size = f3 == 2 ? 4 : 8;
-        const va = getX(rs1);
+        if (F3(insn) != 2 && F3(insn) != 3) { illegal = true; break; }
+        const size = F3(insn) == 2 ? 4 : 8;
+        const va = getX(RS1(insn));
         if (f5 == 2) { // lr
-          if (rs2 != 0) { illegal = true; break; }
+          if (RS2(insn) != 0) { illegal = true; break; }
           const host = atomicAddress(va, size, ACCESS_READ);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-          writeX(rd, size == 4 ? <i64>load<i32>(host) : load<i64>(host));
+          writeX(RD(insn), size == 4 ? <i64>load<i32>(host) : load<i64>(host));
           reservation = <i64>host;
         } else if (f5 == 3) { // sc
           const host = atomicAddress(va, size, ACCESS_WRITE);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           if (reservation == <i64>host) {
-            if (size == 4) store<i32>(host, <i32>getX(rs2));
-            else store<i64>(host, getX(rs2));
-            writeX(rd, 0);
+            if (size == 4) store<i32>(host, <i32>getX(RS2(insn)));
+            else store<i64>(host, getX(RS2(insn)));
+            writeX(RD(insn), 0);
           } else {
-            writeX(rd, 1);
+            writeX(RD(insn), 1);
           }
           reservation = -1;
         } else {
@@ -523,30 +525,30 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           if (size == 4) {
             const old = load<i32>(host);
-            store<i32>(host, amo32(f5, old, <i32>getX(rs2)));
-            writeX(rd, <i64>old);
+            store<i32>(host, amo32(f5, old, <i32>getX(RS2(insn))));
+            writeX(RD(insn), <i64>old);
           } else {
             const old = load<i64>(host);
-            store<i64>(host, amo64(f5, old, getX(rs2)));
-            writeX(rd, old);
+            store<i64>(host, amo64(f5, old, getX(RS2(insn))));
+            writeX(RD(insn), old);
           }
         }
         break;
       }
       case 1: { // flw, fld
-        if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
-        const va = getX(rs1) + <i64>(<i32>insn >> 20);
-        const v = f3 == 2 ? BOX | ld32(va) : ld64(va);
+        if ((mstatus & MSTATUS_FS) == 0 || (F3(insn) != 2 && F3(insn) != 3)) { illegal = true; break; }
+        const va = getX(RS1(insn)) + <i64>(<i32>insn >> 20);
+        const v = F3(insn) == 2 ? BOX | ld32(va) : ld64(va);
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-        setF(rd, v);
+        setF(RD(insn), v);
         markFpDirty();
         break;
       }
       case 9: { // fsw, fsd
-        if ((mstatus & MSTATUS_FS) == 0 || (f3 != 2 && f3 != 3)) { illegal = true; break; }
-        const va = getX(rs1) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
-        if (f3 == 2) st32(va, getF(rs2));
-        else st64(va, getF(rs2));
+        if ((mstatus & MSTATUS_FS) == 0 || (F3(insn) != 2 && F3(insn) != 3)) { illegal = true; break; }
+        const va = getX(RS1(insn)) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
+        if (F3(insn) == 2) st32(va, getF(RS2(insn)));
+        else st64(va, getF(RS2(insn)));
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
         break;
       }
