@@ -16,7 +16,7 @@ t.test('dtc reads back the machine tree', async (t) => {
     ramSize: 128 * 1024 * 1024,
     bootargs: 'console=hvc0 earlycon=sbi keep_bootcon root=/dev/vda',
     initrd: { start: 0x87000000, end: 0x87123456 },
-    uarts: [{ base: 0x1000_0000, irq: 10 }],
+    uarts: [{ unit: 0, base: 0x1000_0000, irq: 10 }, { unit: 2, base: 0x1000_0200, irq: 13 }],
     virtio: [{ base: 0x1000_1000, irq: 1 }, { base: 0x1000_2000, irq: 2 }],
     sstc: true,
     rngSeed: new Uint8Array(64).fill(7),
@@ -43,12 +43,14 @@ t.test('dtc reads back the machine tree', async (t) => {
   t.match(dts, /poweroff \{[^}]*syscon-poweroff[^}]*value = <0x5555>;/s);
   t.match(dts, /reboot \{[^}]*syscon-reboot[^}]*value = <0x7777>;/s);
   t.match(dts, /rng-seed = <0x7070707 /);
+  t.match(dts, /aliases \{[^}]*serial0 = "\/soc\/serial@10000000";[^}]*serial2 = "\/soc\/serial@10000200";/s, 'UART units keep their numbers');
 });
 
 t.test('without UARTs there is no stdout-path and no serial node', async (t) => {
   const dts = decompile(buildDtb({ ramSize: 1 << 26, bootargs: '', uarts: [], virtio: [], sstc: false, rngSeed: new Uint8Array(8) }));
   t.notMatch(dts, /stdout-path/);
   t.notMatch(dts, /serial@/);
+  t.notMatch(dts, /aliases/);
   t.notMatch(dts, /initrd/);
   t.match(dts, /riscv,isa = "rv64imafdc_zicsr_zifencei_zicntr";/);
 });

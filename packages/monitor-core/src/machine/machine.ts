@@ -216,7 +216,7 @@ export class Machine {
     const layout = {
       ramSize: this.ram.size,
       bootargs: bootargs(this.spec.bootLine),
-      uarts: [...this.uarts.values()].map((u) => ({ base: u.base, irq: uartIrq(u.unit) })),
+      uarts: [...this.uarts.values()].map((u) => ({ unit: u.unit, base: u.base, irq: uartIrq(u.unit) })),
       virtio: this.virtio.map((t, slot) => ({ base: t.base, irq: virtioIrq(slot) })),
       sstc: true,
       rngSeed: seed,

@@ -23,7 +23,7 @@ export interface DtbLayout {
   ramSize: number;
   bootargs: string;
   initrd?: { start: number; end: number };
-  uarts: Array<{ base: number; irq: number }>;
+  uarts: Array<{ unit: number; base: number; irq: number }>;
   virtio: Array<{ base: number; irq: number }>;
   /** The core implements Sstc (docs/cpu-core.md: it compares stimecmp with mtime). */
   sstc: boolean;
@@ -61,6 +61,14 @@ export function buildDtb(layout: DtbLayout): Uint8Array {
   // The kernel's console is hvc0 (bootargs); a UART only becomes stdout when one exists.
   if (layout.uarts.length) w.prop('stdout-path', str(`/soc/serial@${hex(layout.uarts[0]!.base)}`));
   w.prop('rng-seed', layout.rngSeed).endNode();
+
+  // serialN aliases give each UART its coLinux unit as the Linux line number, so ttys1 alone
+  // is still /dev/ttyS1 (of_serial uses of_alias_get_id).
+  if (layout.uarts.length) {
+    w.beginNode('aliases');
+    for (const u of layout.uarts) w.prop(`serial${u.unit}`, str(`/soc/serial@${hex(u.base)}`));
+    w.endNode();
+  }
 
   w.beginNode(`memory@${hex(RAM_BASE)}`)
     .prop('device_type', str('memory'))
