@@ -137,3 +137,11 @@ t.test('EVENT_IDX: used_event decides interrupts, avail_event follows what was t
   t.equal(d.ram.read16(used + 4 + 8 * 16), 2);
   t.same(d.takeUsed(0).map((u) => u.id), [0, 1]);
 });
+
+t.test('an oversized indirect table is refused before it is walked', async (t) => {
+  const d = rng();
+  d.desc(0, 0, DATA, 16 * 8192, F_INDIRECT);
+  d.offer(0, 0);
+  t.ok(d.needsReset);
+  t.match(d.logs[0], /indirect table of 8192 descriptors/);
+});

@@ -12,6 +12,9 @@ const DESC_F_NEXT = 1;
 const DESC_F_WRITE = 2;
 const DESC_F_INDIRECT = 4;
 const DESC_SIZE = 16;
+/** Bounds the work one kick can cause (queues are at most 256 entries): Linux drivers use far
+ *  fewer segments per request (virtio-blk seg_max 126, 9p about msize/4096). */
+const MAX_INDIRECT = 4096;
 
 /** One buffer of a chain: an offset into `ram.bytes` that has passed the bounds check. */
 export interface Segment { off: number; len: number }
@@ -104,7 +107,7 @@ export class Virtqueue {
         if (indirect) throw new VirtqueueError('nested indirect descriptor');
         if (flags & DESC_F_NEXT) throw new VirtqueueError('indirect descriptor with NEXT set');
         if (len === 0 || len % DESC_SIZE) throw new VirtqueueError(`indirect table length ${len} invalid`);
-        if (len / DESC_SIZE > 0x1_0000) throw new VirtqueueError('indirect table too long');
+        if (len / DESC_SIZE > MAX_INDIRECT) throw new VirtqueueError(`indirect table of ${len / DESC_SIZE} descriptors`);
         if (addr % 16 !== 0) throw new VirtqueueError('indirect table misaligned');
         this.ram.check(addr, len);
         indirect = true;
