@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { WorkerMachine, baseSpec, type Spec } from './machine-harness.ts';
-import { MODULE_CONSOLE, MODULE_SERIAL0, TERMINATE_PANIC, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
+import { MODULE_CONSOLE, MODULE_SERIAL0, TERMINATE_HALT, TERMINATE_PANIC, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
 
 const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 const READY = 'colinux-guest: ready';
@@ -88,4 +88,13 @@ t.test('cofs0: virtio-9p share mounted by tag, read and written from the guest',
   t.equal(fs.readFileSync(path.join(share, 'made/new.txt'), 'utf8'), 'guest-wrote\n', 'file created, written and renamed on the host');
   t.notOk(fs.existsSync(path.join(share, 'hello.txt')), 'file removed on the host');
   t.match(await shell(m, 'ls /mnt/..; echo ls-$((1+1))', /ls-2/), /bin/, '".." at the share root is the guest\'s own /');
+});
+
+t.test('halt in the guest ends the monitor as HALT, not POWEROFF', async (t) => {
+  const m = machine(t, {});
+  boot(m);
+  await m.until(() => out(m, MODULE_CONSOLE).includes(READY), 180_000, 'ready');
+  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('halt -f\n') });
+  const end = await m.until(() => m.terminated(), 60_000, 'halt');
+  t.equal(end.reason, TERMINATE_HALT);
 });

@@ -25,7 +25,7 @@ import { loadFirmware } from './firmware.ts';
 import { writeBootRom } from './boot-rom.ts';
 import {
   KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
-  RAM_BASE, TERMINATE_HALT, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
+  RAM_BASE, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
   VIRTIO_MAX_SLOTS, VIRTIO_STRIDE, uartIrq, virtioIrq,
 } from './memory-map.ts';
 
@@ -282,6 +282,7 @@ export class Machine {
 
   terminate(reason: number, text?: string): void {
     if (this.termination) return;
+    if (reason === TERMINATE_POWEROFF && this.kernelLog.systemHalted) reason = TERMINATE_HALT;
     this.termination = text === undefined ? { reason } : { reason, text };
     this.flushOutput();
     this.events.terminated(reason, text);

@@ -1,14 +1,18 @@
 // The SBI console is the kernel log (earlycon=sbi keep_bootcon): bytes go to module PRINTK,
 // and complete lines are watched for the two ways coLinux ended a guest on its own:
-// "Kernel panic - not syncing: <text>" -> PANIC, "kernel BUG at <file>:<line>!" -> BUG.
+// "Kernel panic - not syncing: <text>" -> PANIC, "kernel BUG at <file>:<line>!" -> BUG. It also
+// remembers "reboot: System halted" (kernel/reboot.c kernel_halt), because riscv's machine_halt
+// powers off through SBI like a power off does, and coLinux reported a halt as HALT.
 
 import { TERMINATE_BUG, TERMINATE_PANIC } from '../memory-map.ts';
 
 const PANIC = 'Kernel panic - not syncing: ';
 const BUG = 'kernel BUG at ';
+const HALTED = 'reboot: System halted';
 const MAX_LINE = 1024;
 
 export class KernelLog {
+  systemHalted = false;
   private line = '';
   private readonly decoder = new TextDecoder();
   private readonly output: (bytes: Uint8Array) => void;
@@ -21,6 +25,7 @@ export class KernelLog {
 
   reset(): void {
     this.line = '';
+    this.systemHalted = false;
   }
 
   write(bytes: Uint8Array): void {
@@ -37,6 +42,7 @@ export class KernelLog {
   }
 
   private check(line: string): void {
+    if (line.includes(HALTED)) this.systemHalted = true;
     const p = line.indexOf(PANIC);
     if (p >= 0) {
       this.terminate(TERMINATE_PANIC, line.slice(p + PANIC.length).trimEnd());
