@@ -7,13 +7,12 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, X_BASE, getX, setX,
-  setF, getF,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, X_BASE, getF, getX, setF,
 } from './layout';
 import {
-  CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, ACCESS_READ, ACCESS_WRITE, atomicHost, codeAddend,
-  excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow, raise, storeSlow, clearException, tlbRead,
-  tlbWrite,
+  ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
+  clearException, codeAddend, excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow,
+  storeSlow, tlbRead, tlbWrite,
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
@@ -35,12 +34,12 @@ export function setSbiMode(on: bool): void { sbiInMonitor = on; }
 export function dropReservation(): void { reservation = -1; }
 
 const BOX: i64 = <i64>0xffffffff00000000;
+const PAGE: i64 = 0xfff;
 
 /** Register write without the rd != 0 test; execute() re-zeroes x0 after every instruction. */
 @inline function writeX(r: u32, v: i64): void {
   store<i64>(X_BASE + (r << 3), v);
 }
-const PAGE: i64 = 0xfff;
 
 // --- memory fast paths (TLB tag = page address; misaligned addresses never match) ---
 @inline function tlbIndex(tlb: u32, va: i64): u32 {
