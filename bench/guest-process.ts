@@ -1,0 +1,83 @@
+// Drives a guest whose console is a child process's stdin/stdout (our machine through
+// boot-direct, or QEMU with a virtio console on stdio), so both are measured the same way.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export const READY_LINE = 'colinux-guest: ready';
+
+export class GuestProcess {
+  readonly child: ChildProcess;
+  private out = '';
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<number | null>;
+  private marker = 0;
+
+  constructor(command: string, args: string[]) {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (d: string) => {
+      this.out += d;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves with the output from `from` once `text` appears after it. */
+  async waitFor(text: string, timeoutMs: number, from = 0): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.out.indexOf(text, from);
+      if (at >= 0) return this.out.slice(from, at);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for '${text}'`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200).unref();
+      });
+    }
+  }
+
+  /** Runs a shell command in the guest and returns its output and the wall time it took. The
+   *  end marker is computed by the guest shell so the echoed command line never matches it. */
+  async run(command: string, timeoutMs: number): Promise<{ output: string; seconds: number }> {
+    const n = ++this.marker;
+    const from = this.out.length;
+    const start = process.hrtime.bigint();
+    this.child.stdin!.write(`${command}; echo __done_$((${n} + 1000))__\n`);
+    const output = await this.waitFor(`__done_${n + 1000}__`, timeoutMs, from);
+    return { output, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  }
+
+  /** User+system CPU seconds of the process (all threads) from /proc. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (proc(5))
+  }
+
+  rssBytes(): number {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+    return Number(m![1]) * 1024;
+  }
+
+  /** Resident bytes of the mapping that holds guest RAM: the largest anonymous mapping at least
+   *  `ramBytes` long (the wasm memory reservation for us, the RAM block for QEMU), from smaps. */
+  guestRamResidentBytes(ramBytes: number): number {
+    let best = { size: 0, rss: 0 };
+    let current = { size: 0, rss: 0, anonymous: false };
+    for (const line of readFileSync(`/proc/${this.child.pid}/smaps`, 'utf8').split('\n')) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+      if (range) {
+        current = { size: parseInt(range[2]!, 16) - parseInt(range[1]!, 16), rss: 0, anonymous: range[3] === '0' && !range[4] };
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss && current.anonymous && current.size >= ramBytes && current.size > best.size) {
+        best = { size: current.size, rss: Number(rss[1]) * 1024 };
+      }
+    }
+    return best.rss;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
