@@ -83,6 +83,17 @@ function gatewayReply(frame: Uint8Array, ip: number[], mac: number[]): Uint8Arra
   return null;
 }
 
+/** The length a frame should have from its own headers (ARP, IPv4, IPv6), or -1 if unknown. */
+function frameLength(f: Uint8Array): number {
+  const b = Buffer.from(f.buffer, f.byteOffset, f.length);
+  switch (b.readUInt16BE(12)) {
+    case 0x0806: return 42;
+    case 0x0800: return 14 + b.readUInt16BE(16);
+    case 0x86dd: return 54 + b.readUInt16BE(18);
+    default: return f.length;
+  }
+}
+
 /** RFC 1071 Internet checksum. */
 function checksum(b: Uint8Array): number {
   let sum = 0;
@@ -98,9 +109,11 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
   t.teardown(() => m.close());
   const gw = { ip: [10, 0, 2, 2], mac: [0x52, 0x55, 10, 0, 2, 2] };
   let framesFromGuest = 0;
+  const misframed: number[] = [];
   m.onMessage = (msg) => {
     if (msg.type !== 'output' || msg.module !== MODULE_CONET0) return;
     framesFromGuest++;
+    if (frameLength(msg.data) !== msg.data.length) misframed.push(msg.data.length);
     const reply = gatewayReply(msg.data, gw.ip, gw.mac);
     if (reply) m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(reply) });
   };
@@ -116,6 +129,7 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
   await m.until(() => /packets received|packet loss/.test(console().slice(before)), 60_000, 'ping summary');
   t.match(console().slice(before), /2 packets transmitted, 2 packets received/, 'both echoes answered');
   t.ok(framesFromGuest >= 3, `frames from the guest reached CONET0 (${framesFromGuest})`);
+  t.same(misframed, [], 'every output message on CONET0 is exactly one frame');
 });
 
 t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async (t) => {
