@@ -205,6 +205,38 @@ tests:
   CHECK_MTRAP 13
   BACK_TO_M 2f
 2: csrw satp, zero
+
+  TEST 14 // sfence.vma of one 4 KiB page inside a megapage drops the whole megapage's entries
+  li a0, 0x80400000
+  li a1, 0x1111
+  sd a1, 0(a0)
+  li a0, 0x80600000
+  li a1, 0x2222
+  sd a1, 0(a0)
+  la t0, pt_l1
+  li t1, (0x80400 << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D // VA 0x40200000, 2 MiB
+  sd t1, 8(t0)
+  la a0, pt_root
+  srli a0, a0, 12
+  li a1, 8 << 60
+  or a0, a0, a1
+  csrw satp, a0 // Sv39 again
+  sfence.vma
+  ENTER_MODE 1, 1f
+1: li s0, VBASE + 0x200000
+  ld a0, 0(s0)
+  CHECK a0, 0x1111
+  BACK_TO_M 2f
+2: la t0, pt_l1
+  li t1, (0x80600 << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+  sd t1, 8(t0)
+  ENTER_MODE 1, 3f
+3: li a1, VBASE + 0x201000
+  sfence.vma a1
+  ld a0, 0(s0)
+  CHECK a0, 0x2222
+  BACK_TO_M 4f
+4: csrw satp, zero
   j pass
 
 .align 12
