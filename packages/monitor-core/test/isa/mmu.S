@@ -120,6 +120,8 @@ tests:
   CHECK a0, 0x5a5a
   csrc sstatus, a1
   CHECK_MTRAP 0
+  ld a0, 0(s0) // the translation cached while SUM was set must not be used now
+  CHECK_MTRAP 13
 
   TEST 7 // execute-only page: runs, but loads need MXR
   li s0, VBASE + 0x3000
