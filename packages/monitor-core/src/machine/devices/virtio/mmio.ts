@@ -90,8 +90,10 @@ export class VirtioMmio implements MmioDevice {
     try {
       work();
     } catch (err) {
-      if (!(err instanceof VirtqueueError || err instanceof GuestMemoryError)) throw err;
-      this.fail(err.message);
+      // Guest mistakes are expected; anything else is a device-model bug, which still costs the
+      // guest only this device (NEEDS_RESET), never the whole machine.
+      if (err instanceof VirtqueueError || err instanceof GuestMemoryError) this.fail(err.message);
+      else this.fail(`internal error: ${(err as Error).stack ?? String(err)}`);
     }
   }
 
