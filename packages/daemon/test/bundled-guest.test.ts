@@ -1,8 +1,11 @@
 // The bundled Linux guest (guest/images) booted by colinux-daemon: PID, kernel lines, a shell on
-// ttyS0 through colinux-serial-daemon, and a graceful stop on SIGTERM that ends in "powered off".
+// ttyS0 through colinux-serial-daemon, a graceful stop on SIGTERM that ends in "powered off", and
+// the ext2 root on cobd0 with slirp networking.
 import t from 'tap';
 import net from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
 
 t.test('boot, serial shell, graceful power off', async (t) => {
@@ -44,3 +47,48 @@ t.test('boot, serial shell, graceful power off', async (t) => {
   t.same(await monitorsOf(box.env), []);
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'no helper left');
 });
+
+t.test('cobd0 root image and slirp with a port redirection: the guest web server answers on the host', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const root = join(box.dir, 'root.ext2');
+  writeFileSync(root, gunzipSync(readFileSync(join(REPO, 'guest/images/root.ext2.gz'))));
+  const port = await freePort();
+  const d = start(DAEMON_BIN, [
+    '-d', '-k', '--shutdown-timeout', '120',
+    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
+    `cobd0=${root}`, `eth0=slirp,,tcp:${port}:80`, 'root=/dev/cobd0',
+  ], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor('colinux: booting');
+  const slirp = await until(() => processesUnder(box.runtimeDir).map(commandOf).find((c) => c.includes('colinux-slirp-net-daemon')));
+  t.match(slirp, new RegExp(`colinux-slirp-net-daemon\\.js -i ${d.child.pid} -u 0 -r tcp:${port}:80$`), 'coLinux command string');
+  const page = await until(async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      return res.ok ? await res.text() : undefined;
+    } catch (err) {
+      if (process.env.COLINUX_TEST_DEBUG) console.error('fetch', (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name);
+      return undefined;
+    }
+  }, 240_000, 2000).catch((err: Error) => {
+    throw new Error(`${err.message}; daemon stderr:\n${d.stderr().slice(-3000)}`);
+  });
+  t.match(page, /coLinux guest/, 'httpd in the guest served its page through the redirection');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+  t.match(d.stdout(), /colinux: powered off, exiting\.\n$/);
+  await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('slirp')) ? undefined : true));
+  t.pass('the slirp helper exited with the monitor');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
