@@ -22,10 +22,10 @@ import { Sbi } from './sbi/sbi.ts';
 import { KernelLog } from './sbi/kernel-log.ts';
 import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
 import { loadFirmware } from './firmware.ts';
-import { writeBootRom } from './boot-rom.ts';
+import { enterSupervisor, writeBootRom } from './boot.ts';
 import {
   KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
-  RAM_BASE, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
+  RAM_BASE, RTC_IRQ, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
   VIRTIO_MAX_SLOTS, VIRTIO_STRIDE, uartIrq, virtioIrq,
 } from './memory-map.ts';
 
@@ -48,16 +48,8 @@ const POWER_LINES: Record<PowerAction, string> = {
   'ctrl-alt-del': 'ctrl-alt-del\n',
 };
 
-const CSR_MSTATUS = 0x300;
-const CSR_MEDELEG = 0x302;
-const CSR_MIDELEG = 0x303;
-const CSR_MIE = 0x304;
-const CSR_MCOUNTEREN = 0x306;
 const CSR_MENVCFG = 0x30a;
-const CSR_SCOUNTEREN = 0x106;
 const CSR_STIMECMP = 0x14d;
-const CSR_PMPCFG0 = 0x3a0;
-const CSR_PMPADDR0 = 0x3b0;
 const TWO_MIB = 0x20_0000;
 const MENVCFG_STCE = 1n << 63n;
 
@@ -108,7 +100,7 @@ export class Machine {
     const terminate = (reason: number, text?: string) => this.terminate(reason, text);
     this.plic = new Plic(PLIC_SOURCES, this.hart);
     this.clint = new Clint(this.hart, () => this.mtime());
-    this.rtc = new GoldfishRtc(this.plic.line(11));
+    this.rtc = new GoldfishRtc(this.plic.line(RTC_IRQ));
     this.kernelLog = new KernelLog((b) => this.emit(MODULE_PRINTK, b), terminate);
     this.sbi = new Sbi({
       reg: (n) => this.hart.reg(n),
@@ -242,31 +234,9 @@ export class Machine {
       writeBootRom(rom, RAM_BASE, dtbAddr);
     } else {
       writeBootRom(rom, entry, dtbAddr);
-      this.enterSupervisor(entry, dtbAddr);
+      enterSupervisor(this.hart, entry, dtbAddr);
     }
     this.started = true;
-  }
-
-  /** What firmware would have done before entering Linux (boot.rst): delegate traps and
-   *  S-mode interrupts, open counters and Sstc, allow all memory, then S-mode at the entry
-   *  with a0 = hart id, a1 = DTB, satp = 0. */
-  private enterSupervisor(entry: number, dtb: number): void {
-    const c = this.hart.cpu;
-    c.csrWrite(CSR_MEDELEG, 0xb1ffn); // all synchronous exceptions except ecall from S/M
-    c.csrWrite(CSR_MIDELEG, 0x222n); // SSIP, STIP, SEIP
-    c.csrWrite(CSR_MIE, 0n);
-    c.csrWrite(CSR_MCOUNTEREN, 7n); // cycle, time, instret readable in S/U
-    // Linux never sets scounteren without a PMU driver, yet its vDSO reads `time` in U-mode;
-    // OpenSBI opens CY/TM/IR for it (sbi_hart.c mstatus_init), so the monitor does too.
-    c.csrWrite(CSR_SCOUNTEREN, 7n);
-    c.csrWrite(CSR_MENVCFG, MENVCFG_STCE);
-    c.csrWrite(CSR_PMPADDR0, (1n << 54n) - 1n);
-    c.csrWrite(CSR_PMPCFG0, 0x1fn); // NAPOT, RWX over everything
-    c.csrWrite(CSR_MSTATUS, 0n);
-    this.hart.setReg(10, 0n);
-    this.hart.setReg(11, BigInt(dtb));
-    c.setPc(BigInt(entry));
-    c.setPriv(1);
   }
 
   /** A message for the guest from a module (console keys, frames, serial bytes). */
