@@ -8,7 +8,8 @@ import { checkHostResources, type HostChecked } from './config/host.ts';
 import { driverCommand, isAbsent } from './driver.ts';
 import { DaemonError, ExitCode } from './errors.ts';
 import { loadKernel, type KernelPlan } from './kernel/image.ts';
-import { helperSpecs } from './launch/commands.ts';
+import { resolveHelperBin } from './launch/bins.ts';
+import { helperSpecs, type HelperSpec } from './launch/commands.ts';
 import { createLogger } from './log.ts';
 import { DaemonSession } from './run/session.ts';
 
@@ -73,8 +74,11 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   const monitorConfig = toMonitorConfig(config, host);
   log.debug({ monitorConfig, sections: kernel.pieces.length, entryOffset: kernel.entryOffset }, 'configuration');
 
-  const owner = await connectOrStart(env, log);
   const id = process.pid;
+  const helpers = helperSpecs(config, id, switches.noConsole ? undefined : switches.consoleType);
+  checkHelperPrograms(helpers, env);
+
+  const owner = await connectOrStart(env, log);
   try {
     await owner.create(id, monitorConfig);
   } catch (err) {
@@ -84,7 +88,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   }
   const session = new DaemonSession({
     id, env, log, owner, kernel, initrd,
-    helpers: helperSpecs(config, id, switches.noConsole ? undefined : switches.consoleType),
+    helpers,
     pidFile: switches.pidFile,
     quietKernel: switches.quietKernel,
     shutdownTimeoutMs: switches.shutdownTimeoutS * 1000,
@@ -109,6 +113,15 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
+  }
+}
+
+/** A helper program that is not installed is bad input too: found out before anything starts. */
+function checkHelperPrograms(helpers: readonly HelperSpec[], env: NodeJS.ProcessEnv): void {
+  for (const h of helpers) {
+    if (h.kind === 'exec' || resolveHelperBin(h.program, env)) continue;
+    if (h.kind === 'console') throw new DaemonError(`-t ${h.program.slice('colinux-console-'.length)}: no console program ${h.program} (use -t nt, or -d for none)`);
+    throw new DaemonError(`${h.label}: helper program ${h.program} is not installed`);
   }
 }
 

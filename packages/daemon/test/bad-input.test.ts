@@ -29,6 +29,8 @@ t.test('each bad input: one error line, exit 255, nothing started', async (t) =>
     ['missing @file', ['@nowhere.conf'], /^colinux-daemon: error loading config file 'nowhere\.conf': no such file$/],
     ['initrd does not fit', [`kernel=${KERNEL}`, 'initrd=big.initrd', 'mem=8'], /^colinux-daemon: mem=8: too small, the kernel image and the initrd need at least 12 MiB$/],
     ['unknown switch', ['-q', `kernel=${KERNEL}`], /^colinux-daemon: unknown option '-q'$/],
+    ['console that does not exist', ['-t', 'fltk', `kernel=${KERNEL}`], /^colinux-daemon: -t fltk: no console program colinux-console-fltk \(use -t nt, or -d for none\)$/],
+    ['unreadable serial device', [`kernel=${KERNEL}`, 'ttys0=/dev/no-such-tty'], /^colinux-daemon: ttys0=\/dev\/no-such-tty: no such file$/],
   ];
   for (const [name, args, line] of cases) {
     const r = await runToEnd(DAEMON_BIN, args, box.env, box.dir);

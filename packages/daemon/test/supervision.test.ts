@@ -86,3 +86,20 @@ t.test('kill -9 of the daemon: the monitor is freed and every helper exits', asy
   await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('serial-daemon')) ? undefined : true));
   t.pass('every helper exited');
 });
+
+t.test('the manager dies: one line from the daemon, exit 255, helpers end too', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const port = join(box.dir, 'ttyS0.out');
+  writeFileSync(port, '');
+  const d = start(DAEMON_BIN, ['-d', IDLE, 'mem=16', `ttys0=${port}`], box.env);
+  await d.waitFor('colinux: booting');
+  await until(() => (serialHelpers(box.runtimeDir, 0).length === 1 ? true : undefined));
+  const manager = processesUnder(box.runtimeDir).find((p) => commandOf(p).includes('colinux-monitor-core'));
+  process.kill(manager!, 'SIGKILL');
+  const { code } = await d.exited;
+  t.equal(code, 255);
+  t.match(d.stderr(), /^colinux: lost the manager: /m);
+  await until(() => (processesUnder(box.runtimeDir).length === 0 ? true : undefined));
+  t.pass('no process left');
+});

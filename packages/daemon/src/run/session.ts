@@ -138,18 +138,23 @@ export class DaemonSession {
   }
 
   private async runLoop(): Promise<number> {
+    try {
+      return await this.runGuest();
+    } catch (err) {
+      // Closing the monitor hard makes whatever request was pending fail: that is the expected end.
+      if (this.hardOff) return ExitCode.OK;
+      if (this.lost) throw new DaemonError(`colinux: lost the manager: ${this.lost}`);
+      throw err;
+    }
+  }
+
+  private async runGuest(): Promise<number> {
     const { owner, kernel } = this.o;
     for (;;) {
       await owner.start(kernel.entryOffset);
       let result;
-      try {
-        do result = await owner.run();
-        while (result.state !== MonitorState.TERMINATED);
-      } catch (err) {
-        if (this.hardOff) return ExitCode.OK;
-        if (this.lost) throw new DaemonError(`colinux: lost the manager: ${this.lost}`);
-        throw err;
-      }
+      do result = await owner.run();
+      while (result.state !== MonitorState.TERMINATED);
       // Let the last kernel lines (the panic message) arrive before the verdict.
       await new Promise((r) => setTimeout(r, 50));
       this.say('colinux: Linux VM terminated');
