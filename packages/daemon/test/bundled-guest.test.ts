@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
 
-t.test('boot, serial shell, graceful power off', async (t) => {
+t.test('boot, serial shell, reboot from the guest, graceful power off', async (t) => {
   const box = sandbox();
   t.teardown(() => box.cleanup());
   const socketPath = join(box.dir, 'ttyS0.sock');
@@ -38,6 +38,15 @@ t.test('boot, serial shell, graceful power off', async (t) => {
     return serial.includes('serial-42') ? true : undefined;
   }, 180_000, 2000);
   t.pass('a shell answered on ttyS0 through the serial helper');
+  // A reboot from inside the guest: RESET, reload, START; the serial helper stays attached.
+  socket.write('reboot\n');
+  await d.waitFor(/colinux: rebooted\.\n[\s\S]*Run \/init as init process/, 180_000);
+  serial = '';
+  await until(() => {
+    socket.write('echo again-$((6*7))\n');
+    return serial.includes('again-42') ? true : undefined;
+  }, 180_000, 2000);
+  t.pass('after the reboot the same serial helper reaches the new shell');
   d.child.kill('SIGTERM');
   await d.waitFor('colinux: Linux VM goes shutdown, please wait!');
   const { code } = await d.exited;
