@@ -9,8 +9,6 @@ export interface KernelPlan { pieces: LoadPiece[]; entryOffset: number; spanByte
 
 const MACHINES: Record<number, string> = { 3: 'x86', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 40: 'ARM', 62: 'x86-64', 183: 'AArch64', 258: 'LoongArch' };
 const MAX_KERNEL_BYTES = 1024 * 1024 * 1024;
-/** Sections are sent in pieces no larger than this, so one request never holds a whole kernel. */
-export const PIECE_BYTES = 1024 * 1024;
 
 /**
  * What the daemon sends for a vmlinux, following coLinux (reference 3.14 step 3: every allocatable
@@ -59,16 +57,6 @@ export function planKernelLoad(elf: ElfImage): KernelPlan {
   if (!entrySeg) throw new ElfError(`entry point 0x${elf.entry.toString(16)} is outside every PT_LOAD segment`);
   const entryOffset = toOffset(entrySeg.paddr + (elf.entry - entrySeg.vaddr), 'entry point');
   return { pieces, entryOffset, spanBytes: end };
-}
-
-/** Splits pieces so no single request carries more than PIECE_BYTES. */
-export function* splitPieces(pieces: readonly LoadPiece[], max = PIECE_BYTES): Generator<LoadPiece> {
-  for (const p of pieces) {
-    for (let done = 0; done < p.size; done += max) {
-      const size = Math.min(max, p.size - done);
-      yield { name: p.name, offset: p.offset + done, size, ...(p.data ? { data: p.data.subarray(done, done + size) } : {}) };
-    }
-  }
 }
 
 /** Reads and checks `kernel=`; every problem becomes one line naming the key and the file. */

@@ -136,13 +136,18 @@ export class Supervisor {
     this.spawn(m);
   }
 
+  /** From now on exits are expected (the monitor is being closed): nothing is restarted. */
+  beginStop(): void {
+    this.stopping = true;
+    for (const m of this.managed) if (m.timer) clearTimeout(m.timer);
+  }
+
   /**
    * Final stop (reference 3.14 step 7): execN programs are terminated at once; helpers normally exit
    * by themselves on end-of-monitor, and any still running after `graceMs` is terminated, then killed.
    */
   async stopAll(graceMs: number): Promise<void> {
-    this.stopping = true;
-    for (const m of this.managed) if (m.timer) clearTimeout(m.timer);
+    this.beginStop();
     const running = this.managed.filter((m) => m.exited && m.child);
     for (const m of running) if (m.spec.kind === 'exec') m.child!.kill('SIGTERM');
     await Promise.race([Promise.all(running.map((m) => m.exited)), delay(graceMs)]);

@@ -218,6 +218,7 @@ export class DaemonSession {
    */
   async finish(): Promise<void> {
     if (this.hardOffTimer) clearTimeout(this.hardOffTimer);
+    this.supervisor?.beginStop();
     await this.printk?.close().catch(() => undefined);
     if (this.o.pidFile) {
       try {
