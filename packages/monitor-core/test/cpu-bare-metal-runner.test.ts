@@ -37,6 +37,21 @@ t.test('a failing test exits with its number and says so', async (t) => {
   t.match(r.stdout, /FAIL test 7/);
 });
 
+t.test('an HTIF failure code in tohost becomes the exit status', async (t) => {
+  const body = [
+    '  li t0, (5 << 1) | 1',
+    '  la t1, tohost',
+    '  sd t0, 0(t1)',
+    '1: j 1b',
+    '.section .tohost, "aw", @progbits',
+    '.align 6',
+    '.globl tohost',
+    'tohost: .dword 0',
+  ].join('\n');
+  const r = await exitOf([await build('htif-fail', body)]);
+  t.equal(r.code, 5);
+});
+
 t.test('--max-insns stops a program that never finishes with exit 124', async (t) => {
   const r = await exitOf([await build('spins', '1: j 1b'), '--max-insns', '50000']);
   t.equal(r.code, 124);
