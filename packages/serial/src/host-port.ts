@@ -19,6 +19,18 @@ export interface HostPort {
  * O_NOCTTY so a terminal never becomes this helper's controlling terminal.
  */
 export async function openHostPort(path: string): Promise<HostPort> {
+  const pair = fifoPair(path);
+  if (pair) {
+    const input = new net.Socket({ fd: openSync(pair.in, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+    const output = new net.Socket({ fd: openSync(pair.out, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+    return {
+      kind: 'fifo', input, output, isTerminal: false,
+      close: () => {
+        input.destroy();
+        output.destroy();
+      },
+    };
+  }
   const st = statSync(path);
   if (st.isSocket()) {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
@@ -29,7 +41,8 @@ export async function openHostPort(path: string): Promise<HostPort> {
     return { kind: 'socket', input: socket, output: socket, isTerminal: false, close: () => socket.destroy() };
   }
   if (st.isFIFO()) {
-    // O_RDWR keeps the FIFO open even while no writer is attached (Linux fifo(7)), so input EOF
+    // One FIFO carries both directions, so the other side must not read back what it wrote; the
+    // <path>.in/<path>.out pair above avoids that. O_RDWR keeps the FIFO open even while no writer is attached (Linux fifo(7)), so input EOF
     // does not end the helper when a writer goes away.
     const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
     const pipe = new net.Socket({ fd, readable: true, writable: true });
@@ -72,4 +85,24 @@ export function stdioPort(): HostPort {
       stdin.pause();
     },
   };
+}
+
+/**
+ * QEMU's `-chardev pipe` convention: when `<path>` itself does not exist but the FIFOs `<path>.in`
+ * (host -> guest) and `<path>.out` (guest -> host) do, they are the two directions.
+ */
+export function fifoPair(path: string): { in: string; out: string } | undefined {
+  const isFifo = (p: string) => {
+    try {
+      return statSync(p).isFIFO();
+    } catch {
+      return false;
+    }
+  };
+  try {
+    statSync(path);
+    return undefined;
+  } catch {
+    return isFifo(`${path}.in`) && isFifo(`${path}.out`) ? { in: `${path}.in`, out: `${path}.out` } : undefined;
+  }
 }

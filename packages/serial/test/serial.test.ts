@@ -1,9 +1,9 @@
 // colinux-serial-daemon against a running guest (fixtures/guest-echo.elf echoes UART0 upper-cased):
 // bytes both ways through a Unix socket, a pty, and the helper's own stdin/stdout.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, SERIAL_BIN, commandOf, processesUnder, sandbox, start, until } from '../../daemon/test/helpers.ts';
 
@@ -96,6 +96,26 @@ t.test('-m on something that is not a terminal: one warning line, still runs', a
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux-serial-daemon: running');
   t.equal(d.stderr().split('\n').filter((l) => l.includes("-m '9600' ignored")).length, 1);
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});
+
+t.test('a FIFO pair <path>.in / <path>.out (QEMU pipe convention)', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const base = join(box.dir, 'ttyS0');
+  execFileSync('mkfifo', [`${base}.in`, `${base}.out`]);
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${base}`], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor('colinux-serial-daemon: running');
+  // Opening read-write never blocks on a FIFO (fifo(7)), so the test needs no reader/writer dance.
+  const out = new net.Socket({ fd: openSync(`${base}.out`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+  let received = '';
+  out.on('data', (b: Buffer) => (received += b.toString()));
+  t.teardown(() => out.destroy());
+  writeFileSync(`${base}.in`, 'through fifos\n');
+  await until(() => (received.includes('THROUGH FIFOS\n') ? true : undefined));
+  t.pass('echoed through the FIFO pair');
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
 });

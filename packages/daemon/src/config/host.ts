@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.ts';
 import { describeFsError } from '../cmdline/expand.ts';
@@ -39,8 +39,13 @@ export function checkHostResources(config: DaemonConfig, cwd = process.cwd()): H
   });
   for (const port of config.serial) {
     const path = abs(port.device);
-    statOrFail(`ttys${port.unit}`, port.device, path);
-    accessOrFail(`ttys${port.unit}`, port.device, path, constants.R_OK | constants.W_OK);
+    // colinux-serial-daemon also takes a FIFO pair <path>.in/<path>.out (QEMU's pipe convention).
+    const pair = !existsSync(path) && existsSync(`${path}.in`) && existsSync(`${path}.out`);
+    for (const p of pair ? [`${path}.in`, `${path}.out`] : [path]) {
+      const shownPath = pair ? `${port.device}${p.slice(path.length)}` : port.device;
+      statOrFail(`ttys${port.unit}`, shownPath, p);
+      accessOrFail(`ttys${port.unit}`, shownPath, p, constants.R_OK | constants.W_OK);
+    }
     port.device = path;
   }
   return { blockDevices, sharedDirs };
