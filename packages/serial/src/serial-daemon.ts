@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { pino } from 'pino';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
 import { parseSerialArgs, sttyWords, UsageError, type SerialArgs } from './args.ts';
 import { openHostPort, stdioPort, type HostPort } from './host-port.ts';
+import { createLogger } from './log.ts';
 
 const NAME = 'colinux-serial-daemon';
 /** coLinux's guest driver chunks serial writes by 1000 bytes (reference 3.11); so do we towards the guest. */
@@ -28,7 +28,7 @@ export async function runSerialDaemon(argv: readonly string[], env: NodeJS.Proce
     process.stderr.write(`${NAME}: ${(err as Error).message}\n`);
     return 1;
   }
-  const log = pino({ name: NAME, base: { name: NAME, pid: process.pid, unit: args.unit } }, pino.destination({ fd: 2, sync: true }));
+  const log = createLogger(NAME, { unit: args.unit });
   const module = Module.SERIAL0 + args.unit;
 
   let port: HostPort;
