@@ -119,3 +119,47 @@ t.test('a FIFO pair <path>.in / <path>.out (QEMU pipe convention)', async (t) =>
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
 });
+
+t.test('stdin on a terminal: raw mode while running, restored on exit; Ctrl-] ends', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const sink = join(box.dir, 'ttyS0.out');
+  writeFileSync(sink, '');
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${sink}`], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor('colinux: booting');
+  // python3 runs the helper on a pty and reports the terminal's lflag before and after.
+  const harness = spawn('python3', ['-u', '-c', `
+import os, pty, sys, termios, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(sys.argv[1], sys.argv[1:], os.environ)
+slave_attrs = None
+out = b''
+def pump(secs):
+    global out
+    end = time.time() + secs
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try: out += os.read(fd, 4096)
+            except OSError: return False
+    return True
+before = termios.tcgetattr(fd)[3]
+while b'running' not in out and pump(0.2): pass
+during = termios.tcgetattr(fd)[3]
+os.write(fd, b'typed\\r')
+while b'TYPED' not in out and pump(0.2): pass
+os.write(fd, b'\\x1d')
+_, status = os.waitpid(pid, 0)
+after = termios.tcgetattr(fd)[3]
+print(before & termios.ICANON != 0, during & termios.ICANON != 0, after & termios.ICANON != 0, b'TYPED' in out, os.waitstatus_to_exitcode(status), flush=True)
+`, process.execPath, SERIAL_BIN, '-i', String(d.child.pid), '-u', '0', '--force'], { env: box.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => harness.kill('SIGKILL'));
+  let report = '';
+  harness.stdout.on('data', (b: Buffer) => (report += b.toString()));
+  await new Promise((r) => harness.on('close', r));
+  t.equal(report.trim(), 'True False True True 0', 'canonical before, raw while running, restored after, bytes echoed, exit 0 on Ctrl-]');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});
