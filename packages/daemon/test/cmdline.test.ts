@@ -50,7 +50,8 @@ t.test('@file expansion in place, nested files, missing files, cycles', async (t
   t.throws(() => expandAtFiles([`@${join(dir, 'none.conf')}`]), { message: /error loading config file '.*none\.conf': no such file/ });
   t.throws(() => expandAtFiles([`@${loop}`]), { message: /includes itself/ });
   t.throws(() => expandAtFiles(['@']), DaemonError);
-  t.throws(() => expandAtFiles([`@${dir}`]), { message: /is a directory/ });
+  t.throws(() => expandAtFiles([`@${dir}`]), { message: /not a regular file/ });
+  t.throws(() => expandAtFiles(['@/dev/zero']), { message: /error loading config file '\/dev\/zero': not a regular file/ }, 'no endless read');
 });
 
 t.test('switches: commander owns them, value switches take the next token', async (t) => {

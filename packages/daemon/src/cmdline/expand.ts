@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { DaemonError, shown } from '../errors.ts';
 import { tokenizeConfigText, type Token } from './tokenize.ts';
 
 export type ReadText = (path: string) => string;
 
 const MAX_DEPTH = 8;
+const MAX_FILE_BYTES = 1 << 20;
 
 /**
  * Replaces every `@file` token, at its position, by the file's tokens (reference 1.3). Paths are
@@ -38,7 +39,11 @@ export function expandAtFiles(argv: readonly string[], readText: ReadText = defa
   return out;
 }
 
+/** Only regular files of sane size: `@/dev/zero` or a FIFO must not hang the daemon. */
 function defaultRead(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+  if (st.size > MAX_FILE_BYTES) throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'ETOOBIG' });
   return readFileSync(path, 'utf8');
 }
 
