@@ -4,11 +4,12 @@
 // socket's write buffer, and the host socket is paused while SEND_BUFFER bytes wait for the
 // guest, so memory stays bounded in both directions (caps shrink when many connections are
 // open, see TcpNat.bufferCap). Loss recovery is RFC 6298 retransmission
-// timing with go-back-N, plus RFC 5681 fast retransmit and slow start / congestion avoidance
-// (the path to an emulated guest can drop frames when its queue is full).
+// timing with go-back-N, plus RFC 5681/6582 (NewReno) fast retransmit and recovery and slow
+// start / congestion avoidance (the path to an emulated guest can drop frames when its queue
+// is full).
 import type net from 'node:net';
 import { ByteQueue } from './byte-queue.ts';
-import { ACK, buildSegment, FIN, PSH, RST, SYN, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
+import { ACK, buildSegment, FIN, PSH, RST, sackOption, SYN, synOptions, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
 import type { TcpNat } from './tcp.ts';
 
 export const RECV_BUFFER = 4 * 1024 * 1024;
@@ -17,6 +18,9 @@ export const OUR_WSCALE = 7; // 65535 << 7 = 8 MiB > RECV_BUFFER
 const RTO_INITIAL = 1000; const RTO_MIN = 200; const RTO_MAX = 60_000;
 const MAX_RETRIES = 12; const SYN_RETRIES = 5;
 const CONNECT_TIMEOUT = 30_000;
+const OOO_BUFFER = 1024 * 1024;
+const PROBE_MIN = 10;
+const OOO_SEGMENTS = 512;
 
 export type TcpState = 'connecting' | 'syn-received' | 'syn-sent' | 'established' | 'closed';
 
@@ -37,17 +41,27 @@ export class TcpConnection {
   private readonly sendQueue = new ByteQueue();
   private hostEnded = false; private finSent = false; private finAcked = false;
   private cwnd = 0; private ssthresh = Number.MAX_SAFE_INTEGER; private dupAcks = 0;
+  private inRecovery = false; private recover = 0;
+  // SACK scoreboard (RFC 6675, simplified): ranges above sndUna the guest holds, merged and
+  // sorted, and the next sequence to consider for a hole retransmission in this recovery.
+  private sacked: Array<[number, number]> = []; private holeNext = 0;
+  private limitedTransmit = 0; private dupSinceHole = 0;
   private hostPaused = false; private reading = false;
 
   // From the guest.
   private rcvNxt = 0; private rcvWscale = 0; private advRight = 0;
   private guestFin = false;
   private corked = false;
+  private ooo: Array<{ seq: number; data: Uint8Array; fin: boolean }> = [];
+  private oooBytes = 0;
+  private lastOutOfOrder = 0;
+  private sack = false;
   ackPending = false;
 
   // RFC 6298 timer state.
   private rto = RTO_INITIAL; private srtt = 0; private rttvar = 0;
   rtoDeadline = 0; private retries = 0; private rttSeq = -1; private rttStart = 0;
+  probeDeadline = 0;
 
   constructor(nat: TcpNat, key: string, addrs: SegmentAddrs, socket: net.Socket, state: TcpState) {
     this.nat = nat; this.key = key; this.addrs = addrs; this.socket = socket; this.state = state;
@@ -86,16 +100,18 @@ export class TcpConnection {
     const theirs = seg.mss || (this.addrs.local.length === 16 ? 1220 : 536);
     this.mss = Math.max(64, Math.min(theirs, this.segMax));
     if (seg.wscale >= 0) { this.sndWscale = seg.wscale; this.rcvWscale = OUR_WSCALE; }
+    this.sack = seg.sackOk;
     this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 2.2)
     this.cwnd = 10 * this.mss; // RFC 6928 initial window
   }
 
   private sendSyn(flags: number): void {
     this.sndNxt = (this.iss + 1) >>> 0; this.sndMax = this.sndNxt;
-    const wscale = flags & ACK ? (this.rcvWscale ? OUR_WSCALE : -1) : OUR_WSCALE;
+    const answer = (flags & ACK) !== 0; // SYN-ACK: only what the guest offered (RFC 7323 1.3, RFC 2018 2)
+    const wscale = answer ? (this.rcvWscale ? OUR_WSCALE : -1) : OUR_WSCALE;
     const win = Math.min(65535, RECV_BUFFER);
-    this.emit(buildSegment(this.addrs, flags, this.iss, flags & ACK ? this.rcvNxt : 0, win,
-      { mss: this.segMax, wscale }, undefined, 0, 0));
+    this.emit(buildSegment(this.addrs, flags, this.iss, answer ? this.rcvNxt : 0, win,
+      synOptions(this.segMax, wscale, answer ? this.sack : true), undefined, 0, 0));
     this.advRight = (this.rcvNxt + win) >>> 0;
     this.rtoDeadline = Date.now() + this.rto;
   }
@@ -166,59 +182,127 @@ export class TcpConnection {
     if (acked < 0) return;
     if (acked > seqDiff(this.sndMax, this.sndUna)) { this.sendAck(); return; } // acks what we never sent
     const now = Date.now();
+    if (this.sack && seg.sackCount > 0) this.updateSacked(seg);
     if (acked > 0) {
       const dataAcked = Math.min(acked, this.sendQueue.length);
       if (acked > dataAcked) this.finAcked = true;
       this.sendQueue.consume(dataAcked);
       this.sndUna = seg.ack;
       if (seqDiff(this.sndNxt, this.sndUna) < 0) this.sndNxt = this.sndUna;
+      while (this.sacked.length > 0 && seqDiff(this.sacked[0][1], this.sndUna) <= 0) this.sacked.shift();
+      if (this.sacked.length > 0 && seqDiff(this.sacked[0][0], this.sndUna) < 0) this.sacked[0][0] = this.sndUna;
       if (this.rttSeq >= 0 && seqDiff(seg.ack, this.rttSeq) >= 0) { this.rttSample(now - this.rttStart); this.rttSeq = -1; }
-      if (this.dupAcks >= 3) this.cwnd = this.ssthresh; // leaving fast recovery (RFC 5681 3.2 step 6)
-      else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(dataAcked, 2 * this.mss); // RFC 3465 L=2
-      else this.cwnd += Math.max(1, Math.floor(this.mss * this.mss / this.cwnd));
+      if (this.inRecovery && seqDiff(seg.ack, this.recover) < 0) {
+        // NewReno partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now
+        // instead of waiting for three more duplicates or the timer.
+        if (!this.retransmitHole()) this.retransmitFirst();
+        this.cwnd = Math.max(this.mss, this.cwnd - dataAcked + this.mss);
+      } else {
+        if (this.inRecovery) { this.inRecovery = false; this.cwnd = this.ssthresh; } // full ACK (step 6)
+        else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(dataAcked, 2 * this.mss); // RFC 3465 L=2
+        else this.cwnd += Math.max(1, Math.floor(this.mss * this.mss / this.cwnd));
+        this.dupAcks = 0;
+      }
       this.cwnd = Math.min(this.cwnd, 2 * SEND_BUFFER);
-      this.dupAcks = 0;
+      this.limitedTransmit = 0;
+      this.probeDeadline = 0;
+      this.armProbe(now);
       this.rtoDeadline = this.sndMax !== this.sndUna ? now + this.rto : 0;
       if (this.hostPaused && this.sendQueue.length < this.nat.bufferCap(SEND_BUFFER) / 2) { this.hostPaused = false; this.socket.resume(); }
-    } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna
-      && (seg.window << this.sndWscale) === this.sndWnd && this.sndWnd > 0) {
-      // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit.
+    } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna && this.sndWnd > 0
+      && (seg.sackCount > 0 || (seg.window << this.sndWscale) === this.sndWnd)) {
+      // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit. A duplicate carrying
+      // SACK blocks counts even when the window moved (Linux autotunes its receive window),
+      // and SACKed data three segments past a hole means loss too (RFC 6675 5 IsLost).
       this.dupAcks++;
       const flight = seqDiff(this.sndMax, this.sndUna);
-      if (this.dupAcks === 3) {
+      const sackedBytes = this.sacked.reduce((n, [l, r]) => n + seqDiff(r, l), 0);
+      // Early retransmit (RFC 5827): with fewer than four segments out and nothing new to
+      // send, fewer duplicates can ever come, so fewer are enough.
+      const segs = Math.ceil(flight / this.mss);
+      const unsentData = this.sendQueue.length - Math.min(flight, this.sendQueue.length);
+      const threshold = unsentData === 0 && segs < 4 ? Math.max(1, segs - 1) : 3;
+      if (!this.inRecovery && this.dupAcks < threshold) this.limitedTransmit = Math.min(this.dupAcks, 2);
+      if ((this.dupAcks >= threshold || sackedBytes >= 3 * this.mss) && !this.inRecovery) {
+        this.dupAcks = Math.max(this.dupAcks, 3);
+        this.limitedTransmit = 0;
+        this.inRecovery = true;
+        this.probeDeadline = 0;
+        this.recover = this.sndMax;
+        this.holeNext = this.sndUna;
+        this.dupSinceHole = 0;
         this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
         this.cwnd = this.ssthresh + 3 * this.mss;
         this.nat.stack.drop('tcp-fast-retransmit');
-        this.retransmitFirst();
-      } else if (this.dupAcks > 3) this.cwnd += this.mss;
+        if (!this.retransmitHole()) this.retransmitFirst();
+      } else if (this.inRecovery) {
+        this.cwnd += this.mss; // window inflation (RFC 6582 3.2 step 4)
+        // Each duplicate ACK clocks out one more hole (RFC 6675 5). When every hole has been
+        // resent and duplicates keep coming, a retransmission was lost: start over (the
+        // RACK idea, RFC 8985, without timestamps) rather than wait for the timer.
+        if (this.retransmitHole()) this.dupSinceHole = 0;
+        else if (++this.dupSinceHole >= 8) { this.dupSinceHole = 0; this.holeNext = this.sndUna; }
+      }
     }
     this.sndWnd = seg.window << this.sndWscale;
   }
 
   private dataInput(seg: TcpSegment, frame: Uint8Array): void {
     let len = seg.dataLen; let off = seg.dataOff;
-    let fin = (seg.flags & FIN) !== 0;
+    const fin = (seg.flags & FIN) !== 0;
     if (len === 0 && !fin) return;
     if (this.guestFin) { this.sendAck(); return; }
     const d = seqDiff(this.rcvNxt, seg.seq);
+    if (d < 0) {
+      this.queueOutOfOrder(seg.seq, frame.subarray(off, off + len), fin);
+      this.sendAck(); // duplicate ACK: the guest fast-retransmits the missing segment
+      return;
+    }
     if (d > 0) {
       if (d >= len + (fin ? 1 : 0)) { this.sendAck(); return; } // all old: re-acknowledge
       off += d; len -= d;
-    } else if (d < 0) {
-      // Out of order: not queued (bounded memory); the duplicate ACK makes the guest resend.
-      this.nat.stack.drop('tcp-out-of-order');
-      this.sendAck();
-      return;
     }
-    if (len > 0) {
+    this.deliver(frame.subarray(off, off + len), fin);
+    let filled = false;
+    while (!this.guestFin && this.ooo.length > 0 && seqDiff(this.ooo[0].seq, this.rcvNxt) <= 0) {
+      const q = this.ooo.shift()!;
+      this.oooBytes -= q.data.length;
+      const skip = seqDiff(this.rcvNxt, q.seq);
+      if (skip > q.data.length || (skip === q.data.length && !q.fin)) continue;
+      this.deliver(q.data.subarray(skip), q.fin);
+      filled = true;
+    }
+    if (filled) this.sendAck(); // RFC 5681 4.2: acknowledge at once when a gap is filled
+  }
+
+  /** Keeps a segment that arrived ahead of a gap, within the advertised window and a small
+   *  per-connection budget (RFC 9293 3.10.7.4 allows either keeping or dropping it); frames
+   *  dropped on the way to an emulated guest would otherwise cost a whole window each. */
+  private queueOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
+    this.nat.stack.drop('tcp-out-of-order');
+    const gap = seqDiff(seq, this.rcvNxt);
+    const budget = Math.min(OOO_BUFFER, this.nat.bufferCap(RECV_BUFFER) / 4);
+    if (gap + data.length > seqDiff(this.advRight, this.rcvNxt) || this.oooBytes + data.length > budget || this.ooo.length >= OOO_SEGMENTS) return;
+    let i = this.ooo.length;
+    while (i > 0 && seqDiff(this.ooo[i - 1].seq, seq) > 0) i--;
+    if (i > 0 && this.ooo[i - 1].seq === seq && this.ooo[i - 1].data.length >= data.length) return; // duplicate
+    this.ooo.splice(i, 0, { seq, data, fin });
+    this.oooBytes += data.length;
+    this.lastOutOfOrder = seq;
+  }
+
+  /** Passes in-order guest data to the host, within the window; then the FIN if it came. */
+  private deliver(data: Uint8Array, finIn: boolean): void {
+    let fin = finIn;
+    if (data.length > 0) {
       const room = Math.max(0, seqDiff(this.advRight, this.rcvNxt));
-      const take = Math.min(len, room);
-      if (take < len) { this.nat.stack.drop('tcp-beyond-window'); fin = false; }
+      const take = Math.min(data.length, room);
+      if (take < data.length) { this.nat.stack.drop('tcp-beyond-window'); fin = false; }
       if (take > 0) {
         // Corked until the batch's delayed ACK: the segments of one batch reach the host
         // socket as one writev instead of one syscall per segment.
         if (!this.corked) { this.corked = true; this.socket.cork(); }
-        this.socket.write(frame.subarray(off, off + take));
+        this.socket.write(take === data.length ? data : data.subarray(0, take));
         this.rcvNxt = (this.rcvNxt + take) >>> 0;
       }
       this.nat.scheduleAck(this);
@@ -226,6 +310,7 @@ export class TcpConnection {
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
       this.guestFin = true;
+      this.ooo = []; this.oooBytes = 0;
       this.flushHost();
       this.socket.end(); // half-close toward the host (RFC 9293 3.6)
       this.sendAck();
@@ -266,7 +351,22 @@ export class TcpConnection {
   sendAck(): void {
     if (this.state !== 'established' && this.state !== 'syn-received') return;
     this.ackPending = false;
-    this.emit(buildSegment(this.addrs, ACK, this.sndNxt, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
+    this.emit(buildSegment(this.addrs, ACK, this.sndNxt, this.rcvNxt, this.advertise(),
+      this.sack && this.ooo.length > 0 ? sackOption(this.sackBlocks()) : undefined, undefined, 0, 0));
+  }
+
+  /** Up to 4 blocks of data held after a gap, the block with the latest arrival first
+   *  (RFC 2018 4). */
+  private sackBlocks(): Array<[number, number]> {
+    const blocks: Array<[number, number]> = [];
+    for (const q of this.ooo) {
+      const end = (q.seq + q.data.length) >>> 0;
+      const last = blocks[blocks.length - 1];
+      if (last && seqDiff(q.seq, last[1]) <= 0) { if (seqDiff(end, last[1]) > 0) last[1] = end; } else blocks.push([q.seq, end]);
+    }
+    const latest = blocks.findIndex(([l, r]) => seqDiff(this.lastOutOfOrder, l) >= 0 && seqDiff(this.lastOutOfOrder, r) < 0);
+    if (latest > 0) blocks.unshift(...blocks.splice(latest, 1));
+    return blocks.slice(0, 4);
   }
 
   private emit(frame: Uint8Array): void {
@@ -278,14 +378,28 @@ export class TcpConnection {
     const now = Date.now();
     let inFlight = Math.min(seqDiff(this.sndNxt, this.sndUna), this.sendQueue.length);
     let unsent = this.sendQueue.length - inFlight;
-    const wnd = Math.min(this.sndWnd, this.cwnd);
+    // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out.
+    const wnd = Math.min(this.sndWnd, this.cwnd + this.limitedTransmit * this.mss);
     while (unsent > 0 && !this.finSent) {
+      if (this.sacked.length > 0) {
+        // After a timeout, go back but skip what the guest reported holding.
+        const held = this.sackedEnd(this.sndNxt);
+        if (held !== undefined) {
+          const skip = Math.min(seqDiff(held, this.sndNxt), unsent);
+          this.sndNxt = (this.sndNxt + skip) >>> 0; inFlight += skip; unsent -= skip;
+          continue;
+        }
+      }
       let room = wnd - inFlight;
       if (room <= 0) {
         if (this.sndWnd === 0 && inFlight === 0) room = 1; // zero-window probe (RFC 9293 3.8.6.1)
         else break;
       }
-      const len = Math.min(this.mss, unsent, room);
+      let len = Math.min(this.mss, unsent, room);
+      if (this.sacked.length > 0) {
+        const next = this.nextSackedStart(this.sndNxt);
+        if (next !== undefined) len = Math.min(len, seqDiff(next, this.sndNxt));
+      }
       if (len < this.mss && len < unsent && inFlight > 0) break; // no silly-window segments
       const flags = ACK | (len === unsent ? PSH : 0);
       this.ackPending = false;
@@ -303,7 +417,83 @@ export class TcpConnection {
       if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
     }
     if (this.sndMax !== this.sndUna && this.rtoDeadline === 0) this.rtoDeadline = now + this.rto;
+    this.armProbe(now);
     if (this.ackPending) this.sendAck();
+  }
+
+  /** Tail loss probe (RFC 8985 7): if nothing is acknowledged for about two round trips, the
+   *  last segment is sent again so the guest answers with a duplicate ACK or SACK and fast
+   *  recovery starts, instead of waiting for the retransmission timer. */
+  private armProbe(now: number): void {
+    if (this.probeDeadline === 0 && !this.inRecovery && this.sndMax !== this.sndUna) {
+      this.probeDeadline = now + Math.max(PROBE_MIN, 2 * this.srtt);
+    }
+  }
+
+  probe(): void {
+    this.probeDeadline = 0;
+    if (this.state !== 'established' || this.inRecovery || this.sndMax === this.sndUna) return;
+    this.nat.stack.drop('tcp-loss-probe');
+    const dataOut = Math.min(seqDiff(this.sndMax, this.sndUna), this.sendQueue.length);
+    if (this.finSent && seqDiff(this.sndMax, this.sndUna) > dataOut) {
+      this.emit(buildSegment(this.addrs, FIN | ACK, (this.sndMax - 1) >>> 0, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
+      return;
+    }
+    const len = Math.min(this.mss, dataOut);
+    if (len <= 0) return;
+    this.rttSeq = -1;
+    this.emit(buildSegment(this.addrs, ACK, (this.sndUna + dataOut - len) >>> 0, this.rcvNxt, this.advertise(), undefined, this.sendQueue, dataOut - len, len));
+  }
+
+  private sackedEnd(seq: number): number | undefined {
+    for (const [l, r] of this.sacked) {
+      if (seqDiff(seq, l) < 0) return undefined;
+      if (seqDiff(seq, r) < 0) return r;
+    }
+    return undefined;
+  }
+
+  private nextSackedStart(seq: number): number | undefined {
+    for (const [l] of this.sacked) if (seqDiff(l, seq) > 0) return l;
+    return undefined;
+  }
+
+  private updateSacked(seg: TcpSegment): void {
+    for (let b = 0; b < seg.sackCount; b++) {
+      let l = seg.sack[2 * b]; const r = seg.sack[2 * b + 1];
+      if (seqDiff(r, l) <= 0 || seqDiff(r, this.sndMax) > 0 || seqDiff(r, this.sndUna) <= 0) continue; // bogus or old
+      if (seqDiff(l, this.sndUna) < 0) l = this.sndUna;
+      let i = 0;
+      while (i < this.sacked.length && seqDiff(this.sacked[i][1], l) < 0) i++;
+      let nl = l; let nr = r; let j = i;
+      while (j < this.sacked.length && seqDiff(this.sacked[j][0], nr) <= 0) {
+        if (seqDiff(this.sacked[j][0], nl) < 0) nl = this.sacked[j][0];
+        if (seqDiff(this.sacked[j][1], nr) > 0) nr = this.sacked[j][1];
+        j++;
+      }
+      this.sacked.splice(i, j - i, [nl, nr]);
+      if (this.sacked.length > 64) this.sacked.pop(); // bounded: forget the highest ranges
+    }
+  }
+
+  /** Retransmits one segment of the next hole below the highest SACKed byte; false when the
+   *  guest reported nothing (or no hole is left). */
+  private retransmitHole(): boolean {
+    if (this.sacked.length === 0) return false;
+    let seq = seqDiff(this.holeNext, this.sndUna) > 0 ? this.holeNext : this.sndUna;
+    for (const [l, r] of this.sacked) {
+      if (seqDiff(seq, l) < 0) {
+        const off = seqDiff(seq, this.sndUna);
+        const len = Math.min(this.mss, seqDiff(l, seq), this.sendQueue.length - off);
+        if (len <= 0) return false;
+        this.rttSeq = -1;
+        this.emit(buildSegment(this.addrs, ACK, seq, this.rcvNxt, this.advertise(), undefined, this.sendQueue, off, len));
+        this.holeNext = (seq + len) >>> 0;
+        return true;
+      }
+      if (seqDiff(seq, r) < 0) seq = r;
+    }
+    return false;
   }
 
   private retransmitFirst(): void {
@@ -319,6 +509,7 @@ export class TcpConnection {
   /** Called from the stack's timer when rtoDeadline has passed. */
   timeout(now: number): void {
     this.rtoDeadline = 0;
+    this.probeDeadline = 0;
     this.retries++;
     if (this.state === 'connecting') { this.abort(true); return; }
     const limit = this.state === 'established' ? MAX_RETRIES : SYN_RETRIES;
@@ -333,6 +524,11 @@ export class TcpConnection {
     this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
     this.cwnd = this.mss;
     this.dupAcks = 0;
+    this.inRecovery = false;
+    this.limitedTransmit = 0;
+    // RFC 2018 8: a receiver may renege on SACKed data; trust the scoreboard for one timeout
+    // (skipping what the guest holds), forget it if the timeout repeats.
+    if (this.retries >= 2) this.sacked = [];
     this.rttSeq = -1;
     this.sndNxt = this.sndUna;
     if (!this.finAcked) this.finSent = false;
@@ -358,11 +554,14 @@ export class TcpConnection {
     this.state = 'closed';
     this.rtoDeadline = 0;
     this.sendQueue.clear();
+    this.ooo = []; this.oooBytes = 0;
     this.nat.remove(this);
   }
 
   describe(): Record<string, unknown> {
     return { key: this.key, state: this.state, toGuestQueued: this.sendQueue.length, toHostBuffered: this.socket.writableLength,
-      hostPaused: this.hostPaused, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto };
+      hostPaused: this.hostPaused, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto,
+      rcvNxt: this.rcvNxt, advRight: this.advRight, outOfOrder: this.ooo.length, firstOutOfOrder: this.ooo[0]?.seq,
+      sndUna: this.sndUna, sndNxt: this.sndNxt, sndMax: this.sndMax, guestFin: this.guestFin, hostEnded: this.hostEnded, finSent: this.finSent };
   }
 }

@@ -1,6 +1,7 @@
 // TCP header (RFC 9293 3.1) parsing and segment building. Options understood: MSS (RFC 9293
-// 3.7.1) and window scale (RFC 7323 2); SACK and timestamps are not offered, so the guest
-// never sends them on our connections.
+// 3.7.1), window scale (RFC 7323 2), SACK-permitted and SACK (RFC 2018). We send SACK blocks
+// as a receiver and use the guest's as a sender, so either side recovers several losses per
+// window without timeouts. Timestamps are not offered.
 import { buildIpFrame, finishL4, PROTO_TCP } from './ip.ts';
 import type { ByteQueue } from './byte-queue.ts';
 
@@ -12,6 +13,9 @@ export interface TcpSegment {
   dataOff: number; dataLen: number;
   mss: number;     // 0 when absent
   wscale: number;  // -1 when absent
+  sackOk: boolean; // SACK-permitted in a SYN
+  sackCount: number;  // SACK blocks in this segment
+  sack: number[];     // left, right pairs (reused between segments)
 }
 
 /** Parses the header at off (segment length len); returns a reason string when malformed. */
@@ -29,7 +33,9 @@ export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegmen
   out.dataLen = len - hl;
   out.mss = 0;
   out.wscale = -1;
-  if (hl > 20 && (out.flags & SYN)) {
+  out.sackOk = false;
+  out.sackCount = 0;
+  if (hl > 20) {
     for (let i = off + 20; i < off + hl;) {
       const kind = f[i];
       if (kind === 0) break;
@@ -39,6 +45,15 @@ export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegmen
       if (l < 2 || i + l > off + hl) return 'tcp-option';
       if (kind === 2 && l === 4) out.mss = (f[i + 2] << 8) | f[i + 3];
       if (kind === 3 && l === 3) out.wscale = Math.min(f[i + 2], 14); // RFC 7323 2.3: cap at 14
+      if (kind === 4 && l === 2) out.sackOk = true;
+      if (kind === 5 && l >= 10 && (l - 2) % 8 === 0) {
+        out.sackCount = Math.min(4, (l - 2) / 8);
+        for (let b = 0; b < out.sackCount; b++) {
+          const at = i + 2 + 8 * b;
+          out.sack[2 * b] = ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
+          out.sack[2 * b + 1] = ((f[at + 4] << 24) | (f[at + 5] << 16) | (f[at + 6] << 8) | f[at + 7]) >>> 0;
+        }
+      }
       i += l;
     }
   }
@@ -51,10 +66,26 @@ export interface SegmentAddrs {
   remote: Uint8Array; remotePort: number; // the guest
 }
 
-/** Builds and returns one frame. Data, when len > 0, is copied from queue at offset. */
+/** SYN options: MSS, then window scale and SACK-permitted when wanted, NOP-padded to 32 bits. */
+export function synOptions(mss: number, wscale: number, sack: boolean): number[] {
+  const o = [2, 4, mss >>> 8, mss & 255];
+  if (wscale >= 0) o.push(1, 3, 3, wscale);
+  if (sack) o.push(1, 1, 4, 2);
+  return o;
+}
+
+/** SACK option (RFC 2018 3) for up to 4 blocks [left, right), NOP-padded to 32 bits. */
+export function sackOption(blocks: Array<[number, number]>): number[] {
+  const o = [1, 1, 5, 2 + 8 * blocks.length];
+  for (const [l, r] of blocks) o.push(l >>> 24, (l >>> 16) & 255, (l >>> 8) & 255, l & 255, r >>> 24, (r >>> 16) & 255, (r >>> 8) & 255, r & 255);
+  return o;
+}
+
+/** Builds and returns one frame. Options are raw bytes (a multiple of 4); data, when len > 0,
+ *  is copied from queue at offset. */
 export function buildSegment(a: SegmentAddrs, flags: number, seq: number, ack: number, window: number,
-  synOpts: { mss: number; wscale: number } | undefined, queue: ByteQueue | undefined, offset: number, len: number): Uint8Array {
-  const optLen = synOpts ? (synOpts.wscale >= 0 ? 8 : 4) : 0;
+  options: number[] | undefined, queue: ByteQueue | undefined, offset: number, len: number): Uint8Array {
+  const optLen = options ? options.length : 0;
   const hl = 20 + optLen;
   const { frame, l4Off: o } = buildIpFrame(a.mac, a.ourMac, a.local, a.remote, PROTO_TCP, hl + len);
   frame[o] = a.localPort >>> 8; frame[o + 1] = a.localPort & 255;
@@ -64,10 +95,7 @@ export function buildSegment(a: SegmentAddrs, flags: number, seq: number, ack: n
   frame[o + 12] = (hl / 4) << 4; frame[o + 13] = flags;
   frame[o + 14] = window >>> 8; frame[o + 15] = window & 255;
   frame[o + 16] = 0; frame[o + 17] = 0; frame[o + 18] = 0; frame[o + 19] = 0;
-  if (synOpts) {
-    frame[o + 20] = 2; frame[o + 21] = 4; frame[o + 22] = synOpts.mss >>> 8; frame[o + 23] = synOpts.mss & 255;
-    if (synOpts.wscale >= 0) { frame[o + 24] = 1; frame[o + 25] = 3; frame[o + 26] = 3; frame[o + 27] = synOpts.wscale; }
-  }
+  if (options) frame.set(options, o + 20);
   if (len > 0 && queue) queue.copyOut(offset, len, frame, o + hl);
   finishL4(frame, PROTO_TCP, 16);
   return frame;

@@ -24,7 +24,7 @@ export class TcpNat {
   private ackScheduled = false;
   private halfOpen = 0;
   private nextPort = EPHEMERAL_FIRST;
-  private readonly seg: TcpSegment = { sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, dataOff: 0, dataLen: 0, mss: 0, wscale: -1 };
+  private readonly seg: TcpSegment = { sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, dataOff: 0, dataLen: 0, mss: 0, wscale: -1, sackOk: false, sackCount: 0, sack: [0, 0, 0, 0, 0, 0, 0, 0] };
 
   constructor(stack: SlirpStack) { this.stack = stack; }
 
@@ -141,7 +141,10 @@ export class TcpNat {
   }
 
   tick(now: number): void {
-    for (const c of this.conns.values()) if (c.rtoDeadline !== 0 && now >= c.rtoDeadline) c.timeout(now);
+    for (const c of this.conns.values()) {
+      if (c.rtoDeadline !== 0 && now >= c.rtoDeadline) c.timeout(now);
+      else if (c.probeDeadline !== 0 && now >= c.probeDeadline) c.probe();
+    }
   }
 
   closeAll(): void {

@@ -110,3 +110,34 @@ t.test('flow control, refusal, reset, UDP, pcap', async (t) => {
     t.ok(off <= b.length, 'records are whole');
   });
 });
+
+t.test('2% frame loss both ways: transfers still arrive intact', async (t) => {
+  const { BlobServer } = await import('./helpers/blob-server.ts');
+  const crypto = await import('node:crypto');
+  const blob = await BlobServer.start(8 * 1024 * 1024, '127.0.0.1');
+  const seed = (Date.now() % 0x7fffffff) || 1;
+  const g = await NetnsGuest.create({ loss: 0.02, seed });
+  t.teardown(async () => { await g.close(); blob.close(); });
+  t.comment(`loss seed ${seed}`);
+  const t1 = Date.now();
+  let lease = await g.dhcp();
+  for (let i = 0; i < 3 && lease.ip !== '10.0.2.15'; i++) lease = await g.dhcp(); // DHCP itself may lose a frame
+  t.equal(lease.ip, '10.0.2.15');
+  t.comment(`dhcp ${Date.now() - t1} ms`);
+  let t0 = Date.now();
+  const dl = await g.exec(['sh', '-c', `busybox wget -q -O - http://10.0.2.2:${blob.port}/b | busybox sha256sum`], { timeoutMs: 180_000 });
+  t.comment(`download ${Date.now() - t0} ms`);
+  t.equal(dl.stdout.split(' ')[0], blob.sha256, 'host->guest 8 MiB intact');
+  const upload = path.join(g.tmp, 'up.txt');
+  fs.writeFileSync(upload, crypto.randomBytes(3 * 1024 * 1024).toString('base64'));
+  const want = crypto.createHash('sha256').update(fs.readFileSync(upload)).digest('hex');
+  t0 = Date.now();
+  const up = await g.exec(['busybox', 'wget', '-q', '-O', '-', '--post-file', upload, `http://10.0.2.2:${blob.port}/up`], { timeoutMs: 180_000 });
+  t.comment(`upload ${Date.now() - t0} ms`);
+  t.equal(up.stdout.split(' ')[0], want, 'guest->host 4 MiB intact');
+  const c = g.stack.counters;
+  t.ok(g.lostFrames > 100, `${g.lostFrames} frames were lost on purpose`);
+  t.ok((c['tcp-fast-retransmit'] ?? 0) + (c['tcp-retransmit-timeout'] ?? 0) > 0, `the stack retransmitted (fast ${c['tcp-fast-retransmit'] ?? 0}, timeout ${c['tcp-retransmit-timeout'] ?? 0})`);
+  t.comment(JSON.stringify(c));
+  t.ok((c['tcp-out-of-order'] ?? 0) > 0, `segments after a gap were kept (${c['tcp-out-of-order'] ?? 0})`);
+});

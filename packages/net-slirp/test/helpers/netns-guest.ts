@@ -24,6 +24,8 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 let counter = 0;
 const TAP_PIPE = new URL('./tap-pipe.ts', import.meta.url).pathname;
 
+export interface GuestOptions extends SlirpStackOptions { loss?: number; seed?: number }
+
 export interface ExecResult { code: number | null; stdout: string; stderr: string }
 
 export class NetnsGuest {
@@ -37,23 +39,39 @@ export class NetnsGuest {
   childStderr = '';
   childError: string | undefined;
 
-  private constructor(ns: string, child: ChildProcess, options: SlirpStackOptions, tmp: string) {
+  /** Frames lost on purpose in each direction (a congested link, or a manager dropping frames
+   *  for a slow guest); reproducible from the seed. */
+  private readonly loss: number;
+  private seed: number;
+  lostFrames = 0;
+
+  private constructor(ns: string, child: ChildProcess, options: GuestOptions, tmp: string) {
     this.ns = ns;
     this.child = child;
     this.tmp = tmp;
-    this.stack = new SlirpStack(options, (frame) => this.send(frame));
+    this.loss = options.loss ?? 0;
+    this.seed = options.seed ?? 1;
+    this.stack = new SlirpStack(options, (frame) => { if (!this.lose()) this.send(frame); });
     child.stdin!.on('error', (e) => { this.childError = `${e.message}; tap-pipe stderr: ${this.childStderr}`; });
     child.stderr!.on('data', (d: Buffer) => { this.childStderr = (this.childStderr + d.toString()).slice(-4000); });
     let pending: Uint8Array = new Uint8Array(0);
     child.stdout!.on('data', (chunk: Buffer) => {
       let buf: Uint8Array = chunk;
       if (pending.length > 0) buf = Buffer.concat([pending, chunk]);
-      const used = forEachFrame(buf, (f) => this.stack.input(f));
+      const used = forEachFrame(buf, (f) => { if (!this.lose()) this.stack.input(f); });
       pending = buf.subarray(used);
     });
   }
 
-  static async create(options: SlirpStackOptions = {}): Promise<NetnsGuest> {
+  private lose(): boolean {
+    if (this.loss === 0) return false;
+    this.seed ^= this.seed << 13; this.seed >>>= 0; this.seed ^= this.seed >>> 17; this.seed ^= this.seed << 5; this.seed >>>= 0;
+    const lost = this.seed / 0x100000000 < this.loss;
+    if (lost) this.lostFrames++;
+    return lost;
+  }
+
+  static async create(options: GuestOptions = {}): Promise<NetnsGuest> {
     const ns = `slirp-test-${process.pid}-${counter++}`;
     execFileSync('ip', ['netns', 'add', ns]);
     live.add(ns);
