@@ -70,6 +70,10 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
       config.push(tokens[i]!);
       continue;
     }
+    const ntOnly = /^--(install-service|remove-service|run-service)/.exec(text);
+    if (ntOnly) {
+      throw new DaemonError(`colinux-daemon: --${ntOnly[1]} is not available on this host (a Windows service switch); run colinux-daemon from a service manager such as systemd instead`);
+    }
     switchArgs.push(text);
     const next = tokens[i + 1];
     if (VALUE_SWITCHES.has(text) && next !== undefined) {
