@@ -1,7 +1,7 @@
 // colinux-daemon against the real manager and machine, with the tiny test guests in fixtures/
 // (built by fixtures/build.sh): the coLinux run phase, termination messages and exit codes.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, monitorsOf, processesUnder, commandOf, sandbox, start, until } from './helpers.ts';
 
@@ -21,6 +21,19 @@ t.test('poweroff: PID line, kernel lines without level tags, "powered off", exit
   t.notOk(existsSync(pidFile), 'pid file removed on exit');
   t.same(await monitorsOf(box.env), [], 'monitor freed');
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'only the manager still runs');
+});
+
+t.test('the net transport (COLINUX_TRANSPORT=net) reaches the helpers too', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const env = { ...box.env, COLINUX_TRANSPORT: 'net' };
+  const port = join(box.dir, 'ttyS0.out');
+  writeFileSync(port, '');
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', `ttys0=${port}`], env);
+  await d.waitFor('colinux-serial-daemon: running');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+  t.match(d.stdout(), /hello from the guest/);
 });
 
 t.test('-k: no kernel lines; pid file holds the monitor id while running', async (t) => {

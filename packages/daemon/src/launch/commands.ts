@@ -1,3 +1,4 @@
+import { Module } from '@colinux/protocol';
 import type { DaemonConfig } from '../config/build.ts';
 
 /** A process the daemon starts: a coLinux helper (by bin name) or an execN program. */
@@ -12,10 +13,6 @@ export interface HelperSpec {
   module?: number;
 }
 
-const CONET0 = 8;
-const SERIAL0 = 88;
-const CONSOLE = 6;
-
 /**
  * The coLinux command strings (reference 2.1), in coLinux's launch order: console, eth0..15,
  * ttys0..31, exec0..7. Arguments are separate argv entries, so a name with spaces needs no quoting.
@@ -24,11 +21,11 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
   const specs: HelperSpec[] = [];
   const base = ['-i', String(id)];
   if (consoleType !== undefined) {
-    specs.push({ label: 'console', kind: 'console', program: `colinux-console-${consoleType}`, args: ['-a', String(id)], module: CONSOLE });
+    specs.push({ label: 'console', kind: 'console', program: `colinux-console-${consoleType}`, args: ['-a', String(id)], module: Module.CONSOLE });
   }
   for (const n of config.net) {
     const unit = ['-u', String(n.unit)];
-    const module = CONET0 + n.unit;
+    const module = Module.CONET0 + n.unit;
     const label = `eth${n.unit}`;
     if (n.type === 'slirp') {
       specs.push({ label, kind: 'net', module, program: 'colinux-slirp-net-daemon', args: [...base, ...unit, ...(n.redirections ? ['-r', n.redirections] : [])] });
@@ -43,7 +40,7 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
   }
   for (const s of config.serial) {
     specs.push({
-      label: `ttys${s.unit}`, kind: 'serial', module: SERIAL0 + s.unit, program: 'colinux-serial-daemon',
+      label: `ttys${s.unit}`, kind: 'serial', module: Module.SERIAL0 + s.unit, program: 'colinux-serial-daemon',
       args: [...base, '-u', String(s.unit), '-f', s.device, ...(s.mode ? ['-m', s.mode] : [])],
     });
   }
