@@ -91,6 +91,21 @@ t.test('cobd0 root image and slirp with a port redirection: the guest web server
   t.pass('the slirp helper exited with the monitor');
 });
 
+t.test('SIGTERM while the kernel is still booting: the request is repeated until init takes it', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const d = start(DAEMON_BIN, [
+    '-d', '--shutdown-timeout', '120',
+    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
+  ], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor('Linux version');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+  t.match(d.stdout(), /colinux: powered off, exiting\.\n$/);
+  t.notMatch(d.stdout(), /powering off hard/, 'graceful, not the 120 s hard power off');
+});
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

@@ -24,6 +24,7 @@ export interface SessionOptions {
 }
 
 const HELPER_GRACE_MS = 5000;
+const RESEND_SHUTDOWN_MS = 3000;
 
 /**
  * coLinux's run phase (reference 2.1 and 3.14): PID line, PRINTK connection, pid file, helpers,
@@ -37,6 +38,7 @@ export class DaemonSession {
   private shutdownRequested = false;
   private hardOff = false;
   private hardOffTimer?: NodeJS.Timeout;
+  private resendTimer?: NodeJS.Timeout;
   private lost?: string;
   private readonly printkFilter = new PrintkFilter();
 
@@ -117,18 +119,27 @@ export class DaemonSession {
     this.shutdownRequested = true;
     this.o.log.info({ signal, timeoutMs: this.o.shutdownTimeoutMs }, 'shutdown requested');
     this.say('colinux: Linux VM goes shutdown, please wait!');
+    this.sendShutdown();
+    // A guest still booting has nobody listening for power requests yet (the bundled guest's init
+    // reads them from hvc1), so the request is repeated until the guest ends or the timeout hits.
+    this.resendTimer = setInterval(() => this.sendShutdown(), RESEND_SHUTDOWN_MS);
+    this.resendTimer.unref();
+    this.hardOffTimer = setTimeout(() => this.powerOffHard(`no shutdown within ${this.o.shutdownTimeoutMs / 1000} s`), this.o.shutdownTimeoutMs);
+    this.hardOffTimer.unref();
+  }
+
+  private sendShutdown(): void {
     try {
       this.o.owner.power(PowerAction.SHUTDOWN);
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'could not send the shutdown request');
     }
-    this.hardOffTimer = setTimeout(() => this.powerOffHard(`no shutdown within ${this.o.shutdownTimeoutMs / 1000} s`), this.o.shutdownTimeoutMs);
-    this.hardOffTimer.unref();
   }
 
   private powerOffHard(why: string): void {
     if (this.hardOff) return;
     this.hardOff = true;
+    if (this.resendTimer) clearInterval(this.resendTimer);
     this.say(`colinux: powering off hard (${why}).`);
     this.o.owner.closeMonitor().catch(() => undefined);
   }
@@ -218,6 +229,7 @@ export class DaemonSession {
    */
   async finish(): Promise<void> {
     if (this.hardOffTimer) clearTimeout(this.hardOffTimer);
+    if (this.resendTimer) clearInterval(this.resendTimer);
     this.supervisor?.beginStop();
     await this.printk?.close().catch(() => undefined);
     if (this.o.pidFile) {
