@@ -43,9 +43,11 @@ async function once(mtu: number, direction: 'up' | 'down'): Promise<{ gbit: numb
     stack.input(ipv4(6, GUEST4, GW4, tcp(GUEST_PORT, port, theirSeq, ourNext, 0x10, 65535)));
   };
   let port = 0;
+  let right = 0; // the stack's advertised right edge: the synthetic guest respects it
   const stack = new SlirpStack({ mtu }, (f) => {
     if (f[23] !== 6) return;
     const flags = f[47];
+    if (flags & 0x10) right = (u32(f, 42) + (((f[48] << 8) | f[49]) << ((flags & 0x02) ? 0 : 7))) >>> 0;
     if ((flags & 0x12) === 0x12) { ourNext = (u32(f, 38) + 1) >>> 0; queueMicrotask(() => { sendAck(); readyResolve(); }); return; }
     const dataLen = ((f[16] << 8) | f[17]) - 20 - ((f[46] >>> 4) * 4);
     if (dataLen > 0) {
@@ -66,7 +68,7 @@ async function once(mtu: number, direction: 'up' | 'down'): Promise<{ gbit: numb
     const frame = ipv4(6, GUEST4, GW4, tcp(GUEST_PORT, port, theirSeq, ourNext, 0x10, 65535, [], Array.from({ length: mss }, (_, i) => i & 255)));
     let sent = 0;
     while (sent < BYTES) {
-      for (let i = 0; i < 32 && sent < BYTES; i++) {
+      for (let i = 0; i < 32 && sent < BYTES && ((right - ((theirSeq + mss) >>> 0)) | 0) >= 0; i++) {
         const f = Uint8Array.from(frame); // the stack may keep views into what it is given
         put32(f, 38, theirSeq); put32(f, 42, ourNext);
         fixChecksums(f);
