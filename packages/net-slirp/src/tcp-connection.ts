@@ -11,6 +11,9 @@ import type net from 'node:net';
 import { ByteQueue } from './byte-queue.ts';
 import { ACK, buildSegment, FIN, PSH, RST, sackOption, SYN, synOptions, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
 import type { TcpNat } from './tcp.ts';
+import { seqDiff } from './tcp-sequence.ts';
+import { ReassemblyQueue } from './tcp-reassembly.ts';
+import { SackScoreboard } from './tcp-scoreboard.ts';
 
 export const RECV_BUFFER = 4 * 1024 * 1024;
 export const SEND_BUFFER = 4 * 1024 * 1024;
@@ -20,11 +23,9 @@ const MAX_RETRIES = 12; const SYN_RETRIES = 5;
 const CONNECT_TIMEOUT = 30_000;
 const OOO_BUFFER = 1024 * 1024;
 const PROBE_MIN = 10;
-const OOO_SEGMENTS = 512;
 
 export type TcpState = 'connecting' | 'syn-received' | 'syn-sent' | 'established' | 'closed';
 
-function seqDiff(a: number, b: number): number { return (a - b) | 0; }
 
 export class TcpConnection {
   readonly key: string;
@@ -44,7 +45,7 @@ export class TcpConnection {
   private inRecovery = false; private recover = 0;
   // SACK scoreboard (RFC 6675, simplified): ranges above sndUna the guest holds, merged and
   // sorted, and the next sequence to consider for a hole retransmission in this recovery.
-  private sacked: Array<[number, number]> = []; private holeNext = 0;
+  private readonly sacked = new SackScoreboard(); private holeNext = 0;
   private limitedTransmit = 0; private dupSinceHole = 0;
   private hostPaused = false; private reading = false;
 
@@ -52,9 +53,7 @@ export class TcpConnection {
   private rcvNxt = 0; private rcvWscale = 0; private advRight = 0;
   private guestFin = false;
   private corked = false;
-  private ooo: Array<{ seq: number; data: Uint8Array; fin: boolean }> = [];
-  private oooBytes = 0;
-  private lastOutOfOrder = 0;
+  private readonly ooo = new ReassemblyQueue();
   private sack = false;
   ackPending = false;
 
@@ -182,15 +181,14 @@ export class TcpConnection {
     if (acked < 0) return;
     if (acked > seqDiff(this.sndMax, this.sndUna)) { this.sendAck(); return; } // acks what we never sent
     const now = Date.now();
-    if (this.sack && seg.sackCount > 0) this.updateSacked(seg);
+    if (this.sack && seg.sackCount > 0) this.sacked.update(seg.sack, seg.sackCount, this.sndUna, this.sndMax);
     if (acked > 0) {
       const dataAcked = Math.min(acked, this.sendQueue.length);
       if (acked > dataAcked) this.finAcked = true;
       this.sendQueue.consume(dataAcked);
       this.sndUna = seg.ack;
       if (seqDiff(this.sndNxt, this.sndUna) < 0) this.sndNxt = this.sndUna;
-      while (this.sacked.length > 0 && seqDiff(this.sacked[0][1], this.sndUna) <= 0) this.sacked.shift();
-      if (this.sacked.length > 0 && seqDiff(this.sacked[0][0], this.sndUna) < 0) this.sacked[0][0] = this.sndUna;
+      this.sacked.trim(this.sndUna);
       if (this.rttSeq >= 0 && seqDiff(seg.ack, this.rttSeq) >= 0) { this.rttSample(now - this.rttStart); this.rttSeq = -1; }
       if (this.inRecovery && seqDiff(seg.ack, this.recover) < 0) {
         // NewReno partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now
@@ -216,7 +214,7 @@ export class TcpConnection {
       // and SACKed data three segments past a hole means loss too (RFC 6675 5 IsLost).
       this.dupAcks++;
       const flight = seqDiff(this.sndMax, this.sndUna);
-      const sackedBytes = this.sacked.reduce((n, [l, r]) => n + seqDiff(r, l), 0);
+      const sackedBytes = this.sacked.sackedBytes();
       // Early retransmit (RFC 5827): with fewer than four segments out and nothing new to
       // send, fewer duplicates can ever come, so fewer are enough.
       const segs = Math.ceil(flight / this.mss);
@@ -264,9 +262,7 @@ export class TcpConnection {
     }
     this.deliver(frame.subarray(off, off + len), fin);
     let filled = false;
-    while (!this.guestFin && this.ooo.length > 0 && seqDiff(this.ooo[0].seq, this.rcvNxt) <= 0) {
-      const q = this.ooo.shift()!;
-      this.oooBytes -= q.data.length;
+    for (let q = this.ooo.takeReady(this.rcvNxt); q && !this.guestFin; q = this.ooo.takeReady(this.rcvNxt)) {
       const skip = seqDiff(this.rcvNxt, q.seq);
       if (skip > q.data.length || (skip === q.data.length && !q.fin)) continue;
       this.deliver(q.data.subarray(skip), q.fin);
@@ -275,20 +271,11 @@ export class TcpConnection {
     if (filled) this.sendAck(); // RFC 5681 4.2: acknowledge at once when a gap is filled
   }
 
-  /** Keeps a segment that arrived ahead of a gap, within the advertised window and a small
-   *  per-connection budget (RFC 9293 3.10.7.4 allows either keeping or dropping it); frames
-   *  dropped on the way to an emulated guest would otherwise cost a whole window each. */
+  /** Keeps a segment that arrived ahead of a gap when it lies inside the advertised window. */
   private queueOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
     this.nat.stack.drop('tcp-out-of-order');
-    const gap = seqDiff(seq, this.rcvNxt);
-    const budget = Math.min(OOO_BUFFER, this.nat.bufferCap(RECV_BUFFER) / 4);
-    if (gap + data.length > seqDiff(this.advRight, this.rcvNxt) || this.oooBytes + data.length > budget || this.ooo.length >= OOO_SEGMENTS) return;
-    let i = this.ooo.length;
-    while (i > 0 && seqDiff(this.ooo[i - 1].seq, seq) > 0) i--;
-    if (i > 0 && this.ooo[i - 1].seq === seq && this.ooo[i - 1].data.length >= data.length) return; // duplicate
-    this.ooo.splice(i, 0, { seq, data, fin });
-    this.oooBytes += data.length;
-    this.lastOutOfOrder = seq;
+    if (seqDiff(seq, this.rcvNxt) + data.length > seqDiff(this.advRight, this.rcvNxt)) return;
+    this.ooo.add({ seq, data, fin }, Math.min(OOO_BUFFER, this.nat.bufferCap(RECV_BUFFER) / 4));
   }
 
   /** Passes in-order guest data to the host, within the window; then the FIN if it came. */
@@ -310,7 +297,7 @@ export class TcpConnection {
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
       this.guestFin = true;
-      this.ooo = []; this.oooBytes = 0;
+      this.ooo.clear();
       this.flushHost();
       this.socket.end(); // half-close toward the host (RFC 9293 3.6)
       this.sendAck();
@@ -352,21 +339,7 @@ export class TcpConnection {
     if (this.state !== 'established' && this.state !== 'syn-received') return;
     this.ackPending = false;
     this.emit(buildSegment(this.addrs, ACK, this.sndNxt, this.rcvNxt, this.advertise(),
-      this.sack && this.ooo.length > 0 ? sackOption(this.sackBlocks()) : undefined, undefined, 0, 0));
-  }
-
-  /** Up to 4 blocks of data held after a gap, the block with the latest arrival first
-   *  (RFC 2018 4). */
-  private sackBlocks(): Array<[number, number]> {
-    const blocks: Array<[number, number]> = [];
-    for (const q of this.ooo) {
-      const end = (q.seq + q.data.length) >>> 0;
-      const last = blocks[blocks.length - 1];
-      if (last && seqDiff(q.seq, last[1]) <= 0) { if (seqDiff(end, last[1]) > 0) last[1] = end; } else blocks.push([q.seq, end]);
-    }
-    const latest = blocks.findIndex(([l, r]) => seqDiff(this.lastOutOfOrder, l) >= 0 && seqDiff(this.lastOutOfOrder, r) < 0);
-    if (latest > 0) blocks.unshift(...blocks.splice(latest, 1));
-    return blocks.slice(0, 4);
+      this.sack && this.ooo.length > 0 ? sackOption(this.ooo.sackBlocks()) : undefined, undefined, 0, 0));
   }
 
   private emit(frame: Uint8Array): void {
@@ -381,9 +354,9 @@ export class TcpConnection {
     // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out.
     const wnd = Math.min(this.sndWnd, this.cwnd + this.limitedTransmit * this.mss);
     while (unsent > 0 && !this.finSent) {
-      if (this.sacked.length > 0) {
+      if (!this.sacked.empty) {
         // After a timeout, go back but skip what the guest reported holding.
-        const held = this.sackedEnd(this.sndNxt);
+        const held = this.sacked.heldUntil(this.sndNxt);
         if (held !== undefined) {
           const skip = Math.min(seqDiff(held, this.sndNxt), unsent);
           this.sndNxt = (this.sndNxt + skip) >>> 0; inFlight += skip; unsent -= skip;
@@ -396,8 +369,8 @@ export class TcpConnection {
         else break;
       }
       let len = Math.min(this.mss, unsent, room);
-      if (this.sacked.length > 0) {
-        const next = this.nextSackedStart(this.sndNxt);
+      if (!this.sacked.empty) {
+        const next = this.sacked.nextHeld(this.sndNxt);
         if (next !== undefined) len = Math.min(len, seqDiff(next, this.sndNxt));
       }
       if (len < this.mss && len < unsent && inFlight > 0) break; // no silly-window segments
@@ -445,55 +418,20 @@ export class TcpConnection {
     this.emit(buildSegment(this.addrs, ACK, (this.sndUna + dataOut - len) >>> 0, this.rcvNxt, this.advertise(), undefined, this.sendQueue, dataOut - len, len));
   }
 
-  private sackedEnd(seq: number): number | undefined {
-    for (const [l, r] of this.sacked) {
-      if (seqDiff(seq, l) < 0) return undefined;
-      if (seqDiff(seq, r) < 0) return r;
-    }
-    return undefined;
-  }
-
-  private nextSackedStart(seq: number): number | undefined {
-    for (const [l] of this.sacked) if (seqDiff(l, seq) > 0) return l;
-    return undefined;
-  }
-
-  private updateSacked(seg: TcpSegment): void {
-    for (let b = 0; b < seg.sackCount; b++) {
-      let l = seg.sack[2 * b]; const r = seg.sack[2 * b + 1];
-      if (seqDiff(r, l) <= 0 || seqDiff(r, this.sndMax) > 0 || seqDiff(r, this.sndUna) <= 0) continue; // bogus or old
-      if (seqDiff(l, this.sndUna) < 0) l = this.sndUna;
-      let i = 0;
-      while (i < this.sacked.length && seqDiff(this.sacked[i][1], l) < 0) i++;
-      let nl = l; let nr = r; let j = i;
-      while (j < this.sacked.length && seqDiff(this.sacked[j][0], nr) <= 0) {
-        if (seqDiff(this.sacked[j][0], nl) < 0) nl = this.sacked[j][0];
-        if (seqDiff(this.sacked[j][1], nr) > 0) nr = this.sacked[j][1];
-        j++;
-      }
-      this.sacked.splice(i, j - i, [nl, nr]);
-      if (this.sacked.length > 64) this.sacked.pop(); // bounded: forget the highest ranges
-    }
-  }
-
   /** Retransmits one segment of the next hole below the highest SACKed byte; false when the
    *  guest reported nothing (or no hole is left). */
   private retransmitHole(): boolean {
-    if (this.sacked.length === 0) return false;
-    let seq = seqDiff(this.holeNext, this.sndUna) > 0 ? this.holeNext : this.sndUna;
-    for (const [l, r] of this.sacked) {
-      if (seqDiff(seq, l) < 0) {
-        const off = seqDiff(seq, this.sndUna);
-        const len = Math.min(this.mss, seqDiff(l, seq), this.sendQueue.length - off);
-        if (len <= 0) return false;
-        this.rttSeq = -1;
-        this.emit(buildSegment(this.addrs, ACK, seq, this.rcvNxt, this.advertise(), undefined, this.sendQueue, off, len));
-        this.holeNext = (seq + len) >>> 0;
-        return true;
-      }
-      if (seqDiff(seq, r) < 0) seq = r;
-    }
-    return false;
+    if (this.sacked.empty) return false;
+    const hole = this.sacked.nextHole(seqDiff(this.holeNext, this.sndUna) > 0 ? this.holeNext : this.sndUna);
+    if (!hole) return false;
+    const [seq, end] = hole;
+    const off = seqDiff(seq, this.sndUna);
+    const len = Math.min(this.mss, seqDiff(end, seq), this.sendQueue.length - off);
+    if (len <= 0) return false;
+    this.rttSeq = -1;
+    this.emit(buildSegment(this.addrs, ACK, seq, this.rcvNxt, this.advertise(), undefined, this.sendQueue, off, len));
+    this.holeNext = (seq + len) >>> 0;
+    return true;
   }
 
   private retransmitFirst(): void {
@@ -528,7 +466,7 @@ export class TcpConnection {
     this.limitedTransmit = 0;
     // RFC 2018 8: a receiver may renege on SACKed data; trust the scoreboard for one timeout
     // (skipping what the guest holds), forget it if the timeout repeats.
-    if (this.retries >= 2) this.sacked = [];
+    if (this.retries >= 2) this.sacked.clear();
     this.rttSeq = -1;
     this.sndNxt = this.sndUna;
     if (!this.finAcked) this.finSent = false;
@@ -554,14 +492,15 @@ export class TcpConnection {
     this.state = 'closed';
     this.rtoDeadline = 0;
     this.sendQueue.clear();
-    this.ooo = []; this.oooBytes = 0;
+    this.ooo.clear();
+    this.sacked.clear();
     this.nat.remove(this);
   }
 
   describe(): Record<string, unknown> {
     return { key: this.key, state: this.state, toGuestQueued: this.sendQueue.length, toHostBuffered: this.socket.writableLength,
       hostPaused: this.hostPaused, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto,
-      rcvNxt: this.rcvNxt, advRight: this.advRight, outOfOrder: this.ooo.length, firstOutOfOrder: this.ooo[0]?.seq,
+      rcvNxt: this.rcvNxt, advRight: this.advRight, outOfOrder: this.ooo.length, firstOutOfOrder: this.ooo.firstSeq,
       sndUna: this.sndUna, sndNxt: this.sndNxt, sndMax: this.sndMax, guestFin: this.guestFin, hostEnded: this.hostEnded, finSent: this.finSent };
   }
 }
