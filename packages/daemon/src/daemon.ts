@@ -12,6 +12,7 @@ import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
 import { createLogger } from './log.ts';
 import { DaemonSession } from './run/session.ts';
+import { TerminalGate } from './run/terminal-gate.ts';
 
 /** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
 const KERNEL_RAM_OFFSET = 2 * 1024 * 1024;
@@ -63,7 +64,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     io.out(helpText());
     return ExitCode.OK;
   }
-  const log = createLogger('colinux-daemon', switches.verbose, env);
+  const gate = new TerminalGate();
+  const log = createLogger('colinux-daemon', switches.verbose, env, (t) => gate.out(t));
 
   // Every host file is checked before anything starts, so bad input leaves nothing running.
   const host = checkHostResources(config);
@@ -93,6 +95,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     quietKernel: switches.quietKernel,
     shutdownTimeoutMs: switches.shutdownTimeoutS * 1000,
     out: io.out,
+    gate,
   });
   let running = false;
   let aborted: string | undefined;

@@ -14,6 +14,8 @@ export interface SupervisorOptions {
   /** Called when the console sharing the daemon's terminal starts (true) and exits (false). */
   onConsole?: (attached: boolean) => void;
   backoffCapMs?: number;
+  /** Where helper stderr lines go (default: the daemon's stderr). */
+  forward?: (line: string) => void;
 }
 
 interface Managed {
@@ -87,7 +89,7 @@ export class Supervisor {
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => {
         m.lastLine = line;
-        process.stderr.write(`${line}\n`);
+        (this.opts.forward ?? ((l: string) => void process.stderr.write(`${l}\n`)))(line);
       });
     }
     this.opts.log.info({ helper: spec.label, helperPid: child.pid, cmd: [spec.program, ...spec.args].join(' ') }, `launched ${spec.label}`);

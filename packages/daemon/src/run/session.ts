@@ -7,7 +7,9 @@ import { DaemonError, ExitCode } from '../errors.ts';
 import type { KernelPlan } from '../kernel/image.ts';
 import type { HelperSpec } from '../launch/commands.ts';
 import { Supervisor } from '../launch/supervisor.ts';
+import { readableLogLine } from '../log.ts';
 import { PrintkFilter } from './printk.ts';
+import type { TerminalGate } from './terminal-gate.ts';
 
 export interface SessionOptions {
   id: number;
@@ -21,6 +23,8 @@ export interface SessionOptions {
   quietKernel: boolean;
   shutdownTimeoutMs: number;
   out: (text: string) => void;
+  /** The daemon's stderr, held back while the console owns the terminal. */
+  gate: TerminalGate;
 }
 
 const HELPER_GRACE_MS = 5000;
@@ -72,7 +76,9 @@ export class DaemonSession {
       probe: (module) => this.probe(module),
       onConsole: (attached) => {
         this.consoleOnTerminal = attached;
+        this.o.gate.hold(attached);
       },
+      forward: (line) => this.o.gate.out(process.stderr.isTTY ? (readableLogLine(line) ?? `${line}\n`) : `${line}\n`),
     });
     for (const spec of this.o.helpers) {
       const ok = this.supervisor.launch(spec);
@@ -242,5 +248,6 @@ export class DaemonSession {
     if (this.o.owner.monitorId !== undefined) await this.o.owner.closeMonitor().catch(() => undefined);
     await this.o.owner.close().catch(() => undefined);
     await this.supervisor?.stopAll(HELPER_GRACE_MS);
+    this.o.gate.hold(false);
   }
 }
