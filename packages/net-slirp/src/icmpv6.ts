@@ -71,18 +71,21 @@ export function sendRouterAdvert(stack: SlirpStack, to: Uint8Array): void {
   const mac = stack.guestMac;
   if (!mac) return;
   const c = stack.config;
-  const len = 16 + 8 + 8 + 32 + 24;
+  const len = 16 + 8 + 8 + 32 + (c.restrict ? 0 : 24);
   const { frame, l4Off: o } = buildIpFrame(mac, c.gatewayMac, c.linkLocal6, to, PROTO_ICMPV6, len, 255);
   frame.fill(0, o);
   frame[o] = ROUTER_ADVERT;
   frame[o + 4] = 64; // current hop limit
-  frame[o + 6] = ROUTER_LIFETIME >>> 8; frame[o + 7] = ROUTER_LIFETIME & 255;
+  // In restrict mode we are no default router and name no DNS server (as DHCP leaves out
+  // router and DNS there), but the prefix still gives the guest its address.
+  const lifetime = c.restrict ? 0 : ROUTER_LIFETIME;
+  frame[o + 6] = lifetime >>> 8; frame[o + 7] = lifetime & 255;
   let i = o + 16;
   frame[i] = 1; frame[i + 1] = 1; frame.set(c.gatewayMac, i + 2); i += 8;           // source link-layer
   frame[i] = 5; frame[i + 1] = 1; put32(frame, i + 4, c.mtu); i += 8;              // MTU
   frame[i] = 3; frame[i + 1] = 4; frame[i + 2] = 64; frame[i + 3] = 0xc0;           // prefix: on-link, autonomous
   put32(frame, i + 4, 86400); put32(frame, i + 8, 14400); frame.set(c.prefix6.subarray(0, 8), i + 16); i += 32;
-  frame[i] = 25; frame[i + 1] = 3; put32(frame, i + 4, ROUTER_LIFETIME); frame.set(c.dns6, i + 8); // RDNSS
+  if (!c.restrict) { frame[i] = 25; frame[i + 1] = 3; put32(frame, i + 4, ROUTER_LIFETIME); frame.set(c.dns6, i + 8); } // RDNSS (RFC 8106)
   finishL4(frame, PROTO_ICMPV6, 2);
   stack.emit(frame);
 }

@@ -5,7 +5,7 @@
 import { pino, type Logger } from 'pino';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_FRAME, MIN_FRAME } from './ethernet.ts';
 import { parseIpv4, parseIpv6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type IpPacket } from './ip.ts';
-import { formatIp, inPrefix, sameAddress } from './address.ts';
+import { formatIp, inPrefix, parseIpv6 as parseIpv6Address, sameAddress } from './address.ts';
 import { resolveConfig, type SlirpConfig, type SlirpOptions } from './config.ts';
 import { arpInput, arpRequest } from './arp.ts';
 import { icmpInput } from './icmp.ts';
@@ -17,12 +17,11 @@ import { DnsResolvers } from './dns.ts';
 import { Redirects, type RedirectResult } from './redirect-server.ts';
 import { PcapWriter } from './pcap.ts';
 import { PingForwarder } from './ping.ts';
-import { parseIpv6 as parseV6 } from './address.ts';
 
 const TICK_MS = 50;
 const MIN_ETHERNET = 60;
 const RA_INTERVAL_MS = 120_000;
-const ALL_NODES = parseV6('ff02::1');
+const ALL_NODES = parseIpv6Address('ff02::1');
 
 export interface SlirpStackOptions extends SlirpOptions {
   logger?: Logger;

@@ -129,6 +129,12 @@ t.test('restrict mode: nothing goes out, redirections still work', async (t) => 
   t.teardown(stop);
   const echoed = await echoThrough(redirPort, Buffer.from('hello through restrict'));
   t.equal(echoed.toString(), 'hello through restrict', 'the redirection works');
+  await g.exec(['sysctl', '-qw', 'net.ipv6.conf.tap0.accept_dad=0']);
+  await g.exec(['ip', 'link', 'set', 'tap0', 'down']);
+  await g.exec(['ip', 'link', 'set', 'tap0', 'up']);
+  t.match(await g.slaac(), /^fd00::/, 'IPv6 SLAAC still gives an address');
+  const route = await g.exec(['ip', '-6', 'route', 'show', 'default']);
+  t.equal(route.stdout.trim(), '', 'but the router advertisement offers no default route');
 });
 
 t.test('no host loopback, MTU 65520 announced by DHCP', async (t) => {
