@@ -1,6 +1,6 @@
 // The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
 import {
-  EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, TLB_END,
+  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, TLB_END,
 } from './layout';
 import {
   csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, priv, resetCsrs, retired,
@@ -10,6 +10,7 @@ import { clearException, flushTlb as dropTranslations, setRamSize, setTohostAddr
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import { dropReservation, execute, exitReason, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
+import { clearDecodeCache } from './decode';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -25,9 +26,10 @@ let rvcReady = false;
 
 export function init(ramSize: u32): void {
   // AssemblyScript's static data must end below the TLBs' neighbour, guest RAM.
-  if (<u32>__heap_base > RAM_BASE) unreachable();
+  if (<u32>__heap_base > DECODE_BASE) unreachable();
   if (!rvcReady) {
     buildRvcTable();
+    clearDecodeCache();
     rvcReady = true;
   }
   setRamSize(<u64>ramSize);

@@ -7,8 +7,17 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RVC_TABLE, X_BASE, getF, getX, setF,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, PRIV_M, PRIV_S, PRIV_U, X_BASE, getX,
 } from './layout';
+import {
+  OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AMO, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
+  OP_BLTU, OP_BNE, OP_CSR, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_FENCE, OP_FLD, OP_FLW, OP_FMA, OP_FSD,
+  OP_FSW, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW, OP_LWU, OP_MUL, OP_MULH,
+  OP_MULHSU, OP_MULHU, OP_MULW, OP_OPFP, OP_OR, OP_ORI, OP_REM, OP_REMU, OP_REMUW, OP_REMW, OP_SB, OP_SD,
+  OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW, OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW,
+  OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW, OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_SYSTEM, OP_XOR, OP_XORI,
+  decodeInto, decodeSlot,
+} from './decode';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
   clearException, codeAddend, excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow,
@@ -105,6 +114,12 @@ function csrWriteEndsBlock(csr: i32): bool {
   }
   return false;
 }
+
+// Operands of a decoded instruction (decode.ts): register byte offsets and the immediate.
+@inline function S1(d: u32): i64 { return load<i64>(<u32>load<u8>(d, 10), X_BASE); }
+@inline function S2(d: u32): i64 { return load<i64>(<u32>load<u8>(d, 11), X_BASE); }
+@inline function IMM(d: u32): i64 { return <i64>load<i32>(d, 4); }
+@inline function W(d: u32, v: i64): void { store<i64>(<u32>load<u8>(d, 9), v, X_BASE); }
 
 // Instruction fields, extracted where used so they need not live in registers across the loop.
 @inline function RD(i: u32): u32 { return (i >> 7) & 31; }
@@ -252,11 +267,10 @@ export function execute(startPc: i64, budget: i32): i64 {
   let codeAdd: i64 = 0;
   while (n < limit) {
     n++;
-    let insn: u32;
-    let npc: i64;
+    let raw: u32;
     // One compare covers "same page as before" and "not the page's last halfword" (pc is even).
     if (((pc + 2) & ~PAGE) == codePage) {
-      insn = load<u32>(<u32>(pc + codeAdd));
+      raw = load<u32>(<u32>(pc + codeAdd));
     } else {
       codeAdd = codeAddend(pc);
       if (excCause >= 0) {
@@ -267,8 +281,8 @@ export function execute(startPc: i64, budget: i32): i64 {
       }
       codePage = pc & ~PAGE;
       if ((pc & PAGE) == 0xffe) {
-        insn = <u32>load<u16>(<u32>(pc + codeAdd));
-        if ((insn & 3) == 3) { // a 32-bit instruction straddling two pages
+        raw = <u32>load<u16>(<u32>(pc + codeAdd));
+        if ((raw & 3) == 3) { // a 32-bit instruction straddling two pages
           const hi = fetchHalfSlow(pc + 2);
           if (excCause >= 0) {
             pc = exceptionTrap(pc, pc);
@@ -276,209 +290,141 @@ export function execute(startPc: i64, budget: i32): i64 {
             limit = n;
             continue;
           }
-          insn |= <u32>hi << 16;
+          raw |= <u32>hi << 16;
         }
       } else {
-        insn = load<u32>(<u32>(pc + codeAdd));
+        raw = load<u32>(<u32>(pc + codeAdd));
       }
     }
-    const raw = insn;
-    if ((insn & 3) != 3) {
-      insn = load<u32>(RVC_TABLE + ((insn & 0xffff) << 2)); // illegal ones expand to 0xffffffff
-      npc = pc + 2;
-    } else {
-      npc = pc + 4;
-    }
+    const d = decodeSlot(pc);
+    if ((raw & load<u32>(d, 12)) != load<u32>(d)) decodeInto(d, raw);
+    // The mask is 0xffffffff for a 32-bit instruction and 0xffff for a compressed one.
+    let npc = pc + 2 + <i64>((load<u32>(d, 12) >> 30) & 2);
     let illegal = false;
-    switch ((insn >> 2) & 31) { // the major opcode (bits 6:2; bits 1:0 are 11 here)
-      case 13: // lui
-        writeX(RD(insn), <i64><i32>(insn & 0xfffff000));
-        break;
-      case 5: // auipc
-        writeX(RD(insn), pc + <i64><i32>(insn & 0xfffff000));
-        break;
-      case 27: { // jal
-        const imm = ((<i32>insn >> 31) << 20) | <i32>(insn & 0xff000) | <i32>(((insn >> 20) & 1) << 11) |
-          <i32>(((insn >> 21) & 0x3ff) << 1);
-        writeX(RD(insn), npc);
-        npc = pc + <i64>imm;
-        break;
-      }
-      case 25: { // jalr
-        if (F3(insn) != 0) { illegal = true; break; }
-        const target = (getX(RS1(insn)) + <i64>(<i32>insn >> 20)) & ~1;
-        writeX(RD(insn), npc);
+    switch (load<u8>(d, 8)) {
+      case OP_LUI: W(d, IMM(d)); break;
+      case OP_AUIPC: W(d, pc + IMM(d)); break;
+      case OP_JAL: W(d, npc); npc = pc + IMM(d); break;
+      case OP_JALR: {
+        const target = (S1(d) + IMM(d)) & ~1;
+        W(d, npc);
         npc = target;
         break;
       }
-      case 24: { // branches
-        const a = getX(RS1(insn));
-        const b = getX(RS2(insn));
-        let taken: bool;
-        switch (F3(insn)) {
-          case 0: taken = a == b; break;
-          case 1: taken = a != b; break;
-          case 4: taken = a < b; break;
-          case 5: taken = a >= b; break;
-          case 6: taken = <u64>a < <u64>b; break;
-          case 7: taken = <u64>a >= <u64>b; break;
-          default: taken = false; illegal = true;
-        }
-        if (taken) {
-          npc = pc + <i64>(((<i32>insn >> 31) << 12) | <i32>(((insn >> 7) & 1) << 11) |
-            <i32>(((insn >> 25) & 0x3f) << 5) | <i32>(((insn >> 8) & 15) << 1));
-        }
+      case OP_BEQ: if (S1(d) == S2(d)) npc = pc + IMM(d); break;
+      case OP_BNE: if (S1(d) != S2(d)) npc = pc + IMM(d); break;
+      case OP_BLT: if (S1(d) < S2(d)) npc = pc + IMM(d); break;
+      case OP_BGE: if (S1(d) >= S2(d)) npc = pc + IMM(d); break;
+      case OP_BLTU: if (<u64>S1(d) < <u64>S2(d)) npc = pc + IMM(d); break;
+      case OP_BGEU: if (<u64>S1(d) >= <u64>S2(d)) npc = pc + IMM(d); break;
+      case OP_LB: {
+        const v = <i64><i8>ld8(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 0: { // loads
-        const va = getX(RS1(insn)) + <i64>(<i32>insn >> 20);
-        let v: i64;
-        switch (F3(insn)) {
-          case 0: v = <i64><i8>ld8(va); break;
-          case 1: v = <i64><i16>ld16(va); break;
-          case 2: v = <i64><i32>ld32(va); break;
-          case 3: v = ld64(va); break;
-          case 4: v = ld8(va); break;
-          case 5: v = ld16(va); break;
-          case 6: v = ld32(va); break;
-          default: v = 0; illegal = true;
-        }
-        if (excCause >= 0) {
-          npc = exceptionTrap(pc, npc);
-          limit = n;
-          break;
-        }
-        if (!illegal) writeX(RD(insn), v);
+      case OP_LH: {
+        const v = <i64><i16>ld16(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 8: { // stores
-        const va = getX(RS1(insn)) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
-        const v = getX(RS2(insn));
-        switch (F3(insn)) {
-          case 0: st8(va, v); break;
-          case 1: st16(va, v); break;
-          case 2: st32(va, v); break;
-          case 3: st64(va, v); break;
-          default: illegal = true;
-        }
-        if (excCause >= 0) {
-          npc = exceptionTrap(pc, npc);
-          limit = n;
-        }
+      case OP_LW: {
+        const v = <i64><i32>ld32(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 4: { // OP-IMM
-        const a = getX(RS1(insn));
-        const imm = <i64>(<i32>insn >> 20);
-        let v: i64;
-        switch (F3(insn)) {
-          case 0: v = a + imm; break;
-          case 1: v = a << (imm & 63); if ((insn >> 26) != 0) illegal = true; break;
-          case 2: v = a < imm ? 1 : 0; break;
-          case 3: v = <u64>a < <u64>imm ? 1 : 0; break;
-          case 4: v = a ^ imm; break;
-          case 5: {
-            const top = insn >> 26;
-            if (top == 0) v = <i64>(<u64>a >> <u64>(imm & 63));
-            else if (top == 0x10) v = a >> (imm & 63);
-            else { v = 0; illegal = true; }
-            break;
-          }
-          case 6: v = a | imm; break;
-          default: v = a & imm;
-        }
-        if (!illegal) writeX(RD(insn), v);
+      case OP_LD: {
+        const v = ld64(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 6: { // OP-IMM-32
-        const a = <i32>getX(RS1(insn));
-        const f7 = insn >> 25;
-        let v: i32 = 0;
-        if (F3(insn) == 0) v = a + (<i32>insn >> 20);
-        else if (F3(insn) == 1 && f7 == 0) v = a << RS2(insn);
-        else if (F3(insn) == 5 && f7 == 0) v = <i32>(<u32>a >> RS2(insn));
-        else if (F3(insn) == 5 && f7 == 0x20) v = a >> RS2(insn);
-        else illegal = true;
-        if (!illegal) writeX(RD(insn), <i64>v);
+      case OP_LBU: {
+        const v = ld8(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 12: { // OP
-        const a = getX(RS1(insn));
-        const b = getX(RS2(insn));
-        const f7 = insn >> 25;
-        let v: i64 = 0;
-        if (f7 == 0) {
-          switch (F3(insn)) {
-            case 0: v = a + b; break;
-            case 1: v = a << (b & 63); break;
-            case 2: v = a < b ? 1 : 0; break;
-            case 3: v = <u64>a < <u64>b ? 1 : 0; break;
-            case 4: v = a ^ b; break;
-            case 5: v = <i64>(<u64>a >> <u64>(b & 63)); break;
-            case 6: v = a | b; break;
-            default: v = a & b;
-          }
-        } else if (f7 == 1) {
-          switch (F3(insn)) {
-            case 0: v = a * b; break;
-            case 1: v = mulh(a, b); break;
-            case 2: v = mulhsu(a, b); break;
-            case 3: v = <i64>mulhu(<u64>a, <u64>b); break;
-            case 4: v = div64(a, b); break;
-            case 5: v = divu64(a, b); break;
-            case 6: v = rem64(a, b); break;
-            default: v = remu64(a, b);
-          }
-        } else if (f7 == 0x20 && F3(insn) == 0) {
-          v = a - b;
-        } else if (f7 == 0x20 && F3(insn) == 5) {
-          v = a >> (b & 63);
-        } else {
-          illegal = true;
-        }
-        if (!illegal) writeX(RD(insn), v);
+      case OP_LHU: {
+        const v = ld16(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 14: { // OP-32
-        const a = <i32>getX(RS1(insn));
-        const b = <i32>getX(RS2(insn));
-        const f7 = insn >> 25;
-        let v: i32 = 0;
-        if (f7 == 0) {
-          if (F3(insn) == 0) v = a + b;
-          else if (F3(insn) == 1) v = a << (b & 31);
-          else if (F3(insn) == 5) v = <i32>(<u32>a >> <u32>(b & 31));
-          else illegal = true;
-        } else if (f7 == 0x20) {
-          if (F3(insn) == 0) v = a - b;
-          else if (F3(insn) == 5) v = a >> (b & 31);
-          else illegal = true;
-        } else if (f7 == 1) {
-          switch (F3(insn)) {
-            case 0: v = a * b; break;
-            case 4: v = div32(a, b); break;
-            case 5: v = divu32(a, b); break;
-            case 6: v = rem32(a, b); break;
-            case 7: v = remu32(a, b); break;
-            default: illegal = true;
-          }
-        } else {
-          illegal = true;
-        }
-        if (!illegal) writeX(RD(insn), <i64>v);
+      case OP_LWU: {
+        const v = ld32(S1(d) + IMM(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        W(d, v);
         break;
       }
-      case 3: // fence, fence.i: no caches of decoded code, so nothing to do
-        if (F3(insn) > 1) illegal = true;
+      case OP_SB:
+        st8(S1(d) + IMM(d), S2(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
         break;
-      case 28: { // SYSTEM
-        if (F3(insn) == 0) {
-          npc = system(insn, pc, npc);
-          if (npc == -1) illegal = true;
-          limit = n;
-          break;
-        }
-        if (F3(insn) == 4) { illegal = true; break; }
+      case OP_SH:
+        st16(S1(d) + IMM(d), S2(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        break;
+      case OP_SW:
+        st32(S1(d) + IMM(d), S2(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        break;
+      case OP_SD:
+        st64(S1(d) + IMM(d), S2(d));
+        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        break;
+      case OP_ADDI: W(d, S1(d) + IMM(d)); break;
+      case OP_SLLI: W(d, S1(d) << IMM(d)); break;
+      case OP_SLTI: W(d, S1(d) < IMM(d) ? 1 : 0); break;
+      case OP_SLTIU: W(d, <u64>S1(d) < <u64>IMM(d) ? 1 : 0); break;
+      case OP_XORI: W(d, S1(d) ^ IMM(d)); break;
+      case OP_SRLI: W(d, <i64>(<u64>S1(d) >> <u64>IMM(d))); break;
+      case OP_SRAI: W(d, S1(d) >> IMM(d)); break;
+      case OP_ORI: W(d, S1(d) | IMM(d)); break;
+      case OP_ANDI: W(d, S1(d) & IMM(d)); break;
+      case OP_ADDIW: W(d, <i64>(<i32>S1(d) + load<i32>(d, 4))); break;
+      case OP_SLLIW: W(d, <i64>(<i32>S1(d) << load<i32>(d, 4))); break;
+      case OP_SRLIW: W(d, <i64><i32>(<u32>S1(d) >> load<u32>(d, 4))); break;
+      case OP_SRAIW: W(d, <i64>(<i32>S1(d) >> load<i32>(d, 4))); break;
+      case OP_ADD: W(d, S1(d) + S2(d)); break;
+      case OP_SUB: W(d, S1(d) - S2(d)); break;
+      case OP_SLL: W(d, S1(d) << (S2(d) & 63)); break;
+      case OP_SLT: W(d, S1(d) < S2(d) ? 1 : 0); break;
+      case OP_SLTU: W(d, <u64>S1(d) < <u64>S2(d) ? 1 : 0); break;
+      case OP_XOR: W(d, S1(d) ^ S2(d)); break;
+      case OP_SRL: W(d, <i64>(<u64>S1(d) >> <u64>(S2(d) & 63))); break;
+      case OP_SRA: W(d, S1(d) >> (S2(d) & 63)); break;
+      case OP_OR: W(d, S1(d) | S2(d)); break;
+      case OP_AND: W(d, S1(d) & S2(d)); break;
+      case OP_MUL: W(d, S1(d) * S2(d)); break;
+      case OP_MULH: W(d, mulh(S1(d), S2(d))); break;
+      case OP_MULHSU: W(d, mulhsu(S1(d), S2(d))); break;
+      case OP_MULHU: W(d, <i64>mulhu(<u64>S1(d), <u64>S2(d))); break;
+      case OP_DIV: W(d, div64(S1(d), S2(d))); break;
+      case OP_DIVU: W(d, divu64(S1(d), S2(d))); break;
+      case OP_REM: W(d, rem64(S1(d), S2(d))); break;
+      case OP_REMU: W(d, remu64(S1(d), S2(d))); break;
+      case OP_ADDW: W(d, <i64>(<i32>S1(d) + <i32>S2(d))); break;
+      case OP_SUBW: W(d, <i64>(<i32>S1(d) - <i32>S2(d))); break;
+      case OP_SLLW: W(d, <i64>(<i32>S1(d) << (<i32>S2(d) & 31))); break;
+      case OP_SRLW: W(d, <i64><i32>(<u32>S1(d) >> (<u32>S2(d) & 31))); break;
+      case OP_SRAW: W(d, <i64>(<i32>S1(d) >> (<i32>S2(d) & 31))); break;
+      case OP_MULW: W(d, <i64>(<i32>S1(d) * <i32>S2(d))); break;
+      case OP_DIVW: W(d, <i64>div32(<i32>S1(d), <i32>S2(d))); break;
+      case OP_DIVUW: W(d, <i64>divu32(<i32>S1(d), <i32>S2(d))); break;
+      case OP_REMW: W(d, <i64>rem32(<i32>S1(d), <i32>S2(d))); break;
+      case OP_REMUW: W(d, <i64>remu32(<i32>S1(d), <i32>S2(d))); break;
+      case OP_FENCE: break;
+      case OP_SYSTEM: {
+        npc = system(load<u32>(d, 4), pc, npc);
+        if (npc == -1) illegal = true;
+        limit = n;
+        break;
+      }
+      case OP_CSR: {
+        const insn = load<u32>(d, 4);
         const csr = <i32>(insn >> 20);
         const src: i64 = (F3(insn) & 4) ? <i64>RS1(insn) : getX(RS1(insn));
         addRetired(base + <i64>n - 1 - retired);
@@ -496,7 +442,8 @@ export function execute(startPc: i64, budget: i32): i64 {
         writeX(RD(insn), old);
         break;
       }
-      case 11: { // AMO
+      case OP_AMO: {
+        const insn = load<u32>(d, 4);
         const f5 = insn >> 27;
         if (F3(insn) != 2 && F3(insn) != 3) { illegal = true; break; }
         const size = F3(insn) == 2 ? 4 : 8;
@@ -534,28 +481,29 @@ export function execute(startPc: i64, budget: i32): i64 {
         }
         break;
       }
-      case 1: { // flw, fld
-        if ((mstatus & MSTATUS_FS) == 0 || (F3(insn) != 2 && F3(insn) != 3)) { illegal = true; break; }
-        const va = getX(RS1(insn)) + <i64>(<i32>insn >> 20);
-        const v = F3(insn) == 2 ? BOX | ld32(va) : ld64(va);
+      case OP_FLW: case OP_FLD: {
+        if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
+        const va = S1(d) + IMM(d);
+        const v = load<u8>(d, 8) == OP_FLW ? BOX | ld32(va) : ld64(va);
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-        setF(RD(insn), v);
+        store<i64>(<u32>load<u8>(d, 9), v, F_BASE);
         markFpDirty();
         break;
       }
-      case 9: { // fsw, fsd
-        if ((mstatus & MSTATUS_FS) == 0 || (F3(insn) != 2 && F3(insn) != 3)) { illegal = true; break; }
-        const va = getX(RS1(insn)) + <i64>(((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31));
-        if (F3(insn) == 2) st32(va, getF(RS2(insn)));
-        else st64(va, getF(RS2(insn)));
+      case OP_FSW: case OP_FSD: {
+        if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
+        const va = S1(d) + IMM(d);
+        const v = load<i64>(<u32>load<u8>(d, 11), F_BASE);
+        if (load<u8>(d, 8) == OP_FSW) st32(va, v);
+        else st64(va, v);
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
         break;
       }
-      case 16: case 17: case 18: case 19:
-        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(insn)) illegal = true;
+      case OP_FMA:
+        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(load<u32>(d, 4))) illegal = true;
         break;
-      case 20:
-        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(insn)) illegal = true;
+      case OP_OPFP:
+        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(load<u32>(d, 4))) illegal = true;
         break;
       default:
         illegal = true;
@@ -563,7 +511,7 @@ export function execute(startPc: i64, budget: i32): i64 {
     store<i64>(X_BASE, 0); // x0: writes to it above are unconditional and undone here
     if (illegal) {
       // mtval holds the instruction bits as fetched (16 bits for a compressed one).
-      npc = illegalTrap(pc, (raw & 3) == 3 ? raw : raw & 0xffff);
+      npc = illegalTrap(pc, load<u32>(d));
       limit = n;
     }
     pc = npc;

@@ -29,8 +29,12 @@ export const ROM_SIZE: u32 = 0x10000;
 /** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
 export const RVC_TABLE: u32 = 0x20000;
 
+/** The decoded-instruction cache (decode.ts): 65536 entries of 16 bytes, below guest RAM. */
+export const DECODE_BASE: u32 = 0x100000;
+export const DECODE_ENTRIES: u32 = 65536;
+
 /** Guest physical 0x8000_0000 (the contract's ramBase()). */
-export const RAM_BASE: u32 = 0x100000;
+export const RAM_BASE: u32 = 0x200000;
 export const RAM_PHYS: u64 = 0x80000000;
 
 // Privilege levels.
