@@ -1,4 +1,6 @@
-// IPv4 (RFC 791) and IPv6 (RFC 8200) header parsing and building, shared by every upper layer.
+// What IPv4 and IPv6 share for the upper layers: the parsed-packet record, upper-layer
+// checksums over the pseudo-header, and building a frame with Ethernet and IP headers
+// (RFC 791 3.1, RFC 8200 3). The parsers are in ipv4.ts and ipv6.ts.
 import { ETH_HLEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernet } from './ethernet.ts';
 import { checksum, fold, pseudoSum, sum16 } from './checksum.ts';
 
@@ -17,50 +19,6 @@ export interface IpPacket {
   l4Off: number;
   l4Len: number;
   hopLimit: number;
-}
-
-/** Why an IPv4 packet is refused; undefined when accepted. Fragments are refused rather than
- *  reassembled: a guest with PMTU discovery never fragments TCP, and refusing them removes the
- *  overlapping-fragment and reassembly-memory attacks (libslirp's ip_reass CVE history). */
-export function parseIpv4(frame: Uint8Array, out: IpPacket): string | undefined {
-  const o = ETH_HLEN;
-  if (frame.length < o + 20) return 'ipv4-short';
-  const vihl = frame[o];
-  if (vihl >>> 4 !== 4) return 'ipv4-version';
-  const ihl = (vihl & 15) * 4;
-  const total = (frame[o + 2] << 8) | frame[o + 3];
-  if (ihl < 20 || total < ihl || o + total > frame.length) return 'ipv4-length';
-  if (checksum(frame, o, ihl) !== 0) return 'ipv4-checksum';
-  const frag = ((frame[o + 6] << 8) | frame[o + 7]) & 0x3fff;
-  if (frag !== 0) return 'ipv4-fragment';
-  out.version = 4;
-  out.frame = frame;
-  out.src = frame.subarray(o + 12, o + 16);
-  out.dst = frame.subarray(o + 16, o + 20);
-  out.proto = frame[o + 9];
-  out.l4Off = o + ihl;
-  out.l4Len = total - ihl;
-  out.hopLimit = frame[o + 8];
-  return undefined;
-}
-
-/** Extension headers are not followed: the guest sends none for TCP/UDP/ICMPv6 traffic we
- *  serve (MLD reports carry hop-by-hop options and are ignored on purpose). */
-export function parseIpv6(frame: Uint8Array, out: IpPacket): string | undefined {
-  const o = ETH_HLEN;
-  if (frame.length < o + 40) return 'ipv6-short';
-  if (frame[o] >>> 4 !== 6) return 'ipv6-version';
-  const plen = (frame[o + 4] << 8) | frame[o + 5];
-  if (o + 40 + plen > frame.length) return 'ipv6-length';
-  out.version = 6;
-  out.frame = frame;
-  out.src = frame.subarray(o + 8, o + 24);
-  out.dst = frame.subarray(o + 24, o + 40);
-  out.proto = frame[o + 6];
-  out.l4Off = o + 40;
-  out.l4Len = plen;
-  out.hopLimit = frame[o + 7];
-  return undefined;
 }
 
 /** True when the upper-layer checksum (at any offset: it is part of the sum) verifies. */

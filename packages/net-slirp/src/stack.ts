@@ -4,12 +4,16 @@
 // counted by reason; nothing a guest sends can throw out of input().
 import { pino, type Logger } from 'pino';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_FRAME, MIN_FRAME } from './ethernet.ts';
-import { parseIpv4, parseIpv6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type IpPacket } from './ip.ts';
-import { formatIp, inPrefix, parseIpv6 as parseIpv6Address, sameAddress } from './address.ts';
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type IpPacket } from './ip.ts';
+import { parseIpv4 } from './ipv4.ts';
+import { parseIpv6 } from './ipv6.ts';
+import { parseIpv6 as parseIpv6Address } from './address.ts';
+import { mapOutbound, staysInside, type HostTarget } from './nat.ts';
 import { resolveConfig, type SlirpConfig, type SlirpOptions } from './config.ts';
 import { arpInput, arpRequest } from './arp.ts';
 import { icmpInput } from './icmp.ts';
-import { icmpv6Input, sendRouterAdvert } from './icmpv6.ts';
+import { icmpv6Input } from './icmpv6.ts';
+import { sendRouterAdvert } from './ndp.ts';
 import { UdpNat } from './udp.ts';
 import { TcpNat } from './tcp.ts';
 import { DhcpServer } from './dhcp.ts';
@@ -150,24 +154,9 @@ export class SlirpStack {
     this.emit(frame);
   }
 
-  /** Where a guest packet to dst:port goes on the host, or undefined when it may not leave:
-   *  the gateway is the host's loopback (unless disabled), the DNS address on port 53 is the
-   *  host's resolver, other virtual-network, broadcast, multicast and loopback destinations
-   *  stay inside, and restrict mode lets nothing out (libslirp sotranslate_out4/6). */
-  mapOutbound(dst: Uint8Array, port: number): { host: string; port: number } | undefined {
-    const c = this.config;
-    if (c.restrict) return undefined;
-    if (dst.length === 4) {
-      if (sameAddress(dst, c.gateway)) return c.disableHostLoopback ? undefined : { host: '127.0.0.1', port };
-      if (sameAddress(dst, c.dns)) return port === 53 ? this.resolver() : undefined;
-      if (inPrefix(dst, c.network, c.prefixLength) || dst[0] >= 224 || dst[0] === 0 || dst[0] === 127) return undefined;
-      return { host: formatIp(dst), port };
-    }
-    if (sameAddress(dst, c.gateway6)) return c.disableHostLoopback ? undefined : { host: '::1', port };
-    if (sameAddress(dst, c.dns6)) return port === 53 ? this.resolver() : undefined;
-    if (inPrefix(dst, c.prefix6, 64) || dst[0] === 0xff || (dst[0] === 0xfe && (dst[1] & 0xc0) === 0x80)
-      || dst.every((b, i) => b === (i === 15 ? 1 : 0)) || dst.every((b) => b === 0)) return undefined;
-    return { host: formatIp(dst), port };
+  /** Where a guest packet to dst:port goes on the host (see nat.ts). */
+  mapOutbound(dst: Uint8Array, port: number): HostTarget | undefined {
+    return mapOutbound(this.config, dst, port, () => this.resolver());
   }
 
   private resolver(): { host: string; port: number } | undefined {
@@ -176,13 +165,7 @@ export class SlirpStack {
 
   pingForward(p: IpPacket): void {
     if (this.config.restrict) return this.drop('icmp-restricted');
-    // Only real remote hosts: the same destinations mapOutbound lets out, without the mapping.
-    const d = p.dst;
-    const c = this.config;
-    const inside = d.length === 4
-      ? inPrefix(d, c.network, c.prefixLength) || d[0] >= 224 || d[0] === 0 || d[0] === 127
-      : inPrefix(d, c.prefix6, 64) || d[0] === 0xff || (d[0] === 0xfe && (d[1] & 0xc0) === 0x80) || d.every((b, i) => b === (i === 15 ? 1 : 0));
-    if (inside) return this.drop('icmp-destination');
+    if (staysInside(this.config, p.dst)) return this.drop('icmp-destination');
     this.ping.forward(p);
   }
 

@@ -3,7 +3,8 @@
 // echo replies that came back, plus the stack's log lines and counters.
 import { pino } from 'pino';
 import { SlirpStack } from '../../src/index.ts';
-import { l4ChecksumOk, parseIpv6, type IpPacket } from '../../src/ip.ts';
+import { l4ChecksumOk, type IpPacket } from '../../src/ip.ts';
+import { parseIpv6 } from '../../src/ipv6.ts';
 import { arpRequest, GUEST4, GUEST6, GW4, ipv4, ipv6 } from './frames.ts';
 
 const TARGET6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]; // 2001:db8::1
