@@ -47,6 +47,8 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
     return 1;
   }
   client.on('message', (m) => { if (m.from === Module.LINUX) stack.input(m.data); });
+  // Like QEMU's "info usernet": kill -USR1 <pid> logs counters and the connection table.
+  process.on('SIGUSR1', () => log.info({ stats: stack.stats(), tcp: stack.tcp.describe() }, 'state'));
 
   const done = new Promise<number>((resolve) => {
     client.on('end', (reason, detail) => {

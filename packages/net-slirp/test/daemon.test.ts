@@ -82,6 +82,10 @@ t.test('attach, redirections, takeover with --force, exit on monitor close', asy
   t.match(second.stderr(), /"redirections":1/, 'its redirection came back');
   t.ok(await connects(port), 'the redirected port listens again');
 
+  second.p.kill('SIGUSR1');
+  await until(() => second.stderr().includes('"msg":"state"'), 'state dump');
+  t.match(second.stderr(), /"stats":\{"framesIn":\d+.*"tcp":\[.*"msg":"state"/, 'SIGUSR1 logs the counters and connection table');
+
   await owner.closeMonitor();
   t.equal(await second.exit, 0, 'the daemon exits 0 when the monitor closes');
   await owner.close();
