@@ -3,8 +3,7 @@
 // busybox httpd, and the host downloads the file (guest->host through virtio-net, the manager
 // and the slirp daemon). Measures what a user sees; the emulated CPU is expected to be the limit.
 // Usage: node bench/slirp-guest.ts [megabytes=16]   (COLINUX_TRANSPORT=net|node-ipc picks the
-// manager transport; on 2026-11-21 the node-ipc path dropped the slirp daemon's connection
-// under load: "detached ArrayBuffer" in decodeRecords, see the net-slirp report)
+// manager transport)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
