@@ -71,7 +71,7 @@ for (const mtu of MTUS) {
     // were free.
     const perCpu = (r: { what: number; cpuUs: number }): string => (r.what * 8 / (r.cpuUs * 1000)).toFixed(2);
     rows.push(`| ${mtu} | ${gbit(down.what, down.ns)} | ${gbit(up.what, up.ns)} | ${perCpu(down)} | ${perCpu(up)} | ${(rr.ns / rr.what / 1000).toFixed(0)} |`);
-    process.stderr.write(`${rows[rows.length - 1]}  stats ${JSON.stringify(g.stack.stats().dropped)}\n`);
+    process.stderr.write(`${rows[rows.length - 1]}  stats ${JSON.stringify(g.stack.stats().counters)}\n`);
   } finally { await g.close(); }
 }
 process.stdout.write(`slirp TCP through a namespace kernel, ${MB} MiB per direction, ${RR} request/response round trips\n`);

@@ -11,10 +11,10 @@ const OP_REPLY = 2;
 
 export function arpInput(stack: SlirpStack, frame: Uint8Array): void {
   const o = ETH_HLEN;
-  if (frame.length < o + ARP_LEN) return stack.drop('arp-short');
+  if (frame.length < o + ARP_LEN) return stack.count('arp-short');
   // htype 1 (Ethernet), ptype 0x0800, hlen 6, plen 4
   if (frame[o] !== 0 || frame[o + 1] !== 1 || frame[o + 2] !== 8 || frame[o + 3] !== 0
-    || frame[o + 4] !== 6 || frame[o + 5] !== 4) return stack.drop('arp-format');
+    || frame[o + 4] !== 6 || frame[o + 5] !== 4) return stack.count('arp-format');
   const op = (frame[o + 6] << 8) | frame[o + 7];
   const senderMac = frame.subarray(o + 8, o + 14);
   const senderIp = frame.subarray(o + 14, o + 18);

@@ -20,9 +20,9 @@ export class DhcpServer {
     const f = p.frame;
     const b = udpOff + 8;
     const n = len - 8;
-    if (n < BOOTP_FIXED + 4 || f[b] !== 1 || f[b + 1] !== 1 || f[b + 2] !== 6) return this.stack.drop('dhcp-format');
+    if (n < BOOTP_FIXED + 4 || f[b] !== 1 || f[b + 1] !== 1 || f[b + 2] !== 6) return this.stack.count('dhcp-format');
     const magic = ((f[b + 236] << 24) | (f[b + 237] << 16) | (f[b + 238] << 8) | f[b + 239]) >>> 0;
-    if (magic !== MAGIC) return this.stack.drop('dhcp-format');
+    if (magic !== MAGIC) return this.stack.count('dhcp-format');
     let type = 0;
     let requested: Uint8Array | undefined;
     for (let i = b + 240; i < b + n;) {
@@ -31,7 +31,7 @@ export class DhcpServer {
       if (code === 0) { i++; continue; }
       if (i + 1 >= b + n) break;
       const l = f[i + 1];
-      if (i + 2 + l > b + n) return this.stack.drop('dhcp-option');
+      if (i + 2 + l > b + n) return this.stack.count('dhcp-option');
       if (code === 53 && l === 1) type = f[i + 2];
       if (code === 50 && l === 4) requested = f.subarray(i + 2, i + 6);
       i += 2 + l;

@@ -10,9 +10,9 @@ const ECHO_REPLY = 0;
 const ECHO_REQUEST = 8;
 
 export function icmpInput(stack: SlirpStack, p: IpPacket): void {
-  if (p.l4Len < 8) return stack.drop('icmp-short');
-  if (checksum(p.frame, p.l4Off, p.l4Len) !== 0) return stack.drop('icmp-checksum');
-  if (p.frame[p.l4Off] !== ECHO_REQUEST) return stack.drop('icmp-type');
+  if (p.l4Len < 8) return stack.count('icmp-short');
+  if (checksum(p.frame, p.l4Off, p.l4Len) !== 0) return stack.count('icmp-checksum');
+  if (p.frame[p.l4Off] !== ECHO_REQUEST) return stack.count('icmp-type');
   const c = stack.config;
   if (sameAddress(p.dst, c.gateway) || sameAddress(p.dst, c.dns)) {
     return echoReply(stack, p.dst, p.src, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len));

@@ -8,8 +8,8 @@ import type { SlirpStack } from './stack.ts';
 const ECHO_REQUEST = 128; const ECHO_REPLY = 129;
 
 export function icmpv6Input(stack: SlirpStack, p: IpPacket): void {
-  if (p.l4Len < 8) return stack.drop('icmpv6-short');
-  if (!l4ChecksumOk(p)) return stack.drop('icmpv6-checksum');
+  if (p.l4Len < 8) return stack.count('icmpv6-short');
+  if (!l4ChecksumOk(p)) return stack.count('icmpv6-checksum');
   const f = p.frame; const o = p.l4Off;
   const type = f[o];
   if (type === ECHO_REQUEST) {
@@ -17,7 +17,7 @@ export function icmpv6Input(stack: SlirpStack, p: IpPacket): void {
     return stack.pingForward(p);
   }
   if (NDP_TYPES.has(type)) return ndpInput(stack, p);
-  stack.drop('icmpv6-type');
+  stack.count('icmpv6-type');
 }
 
 function reply(stack: SlirpStack, from: Uint8Array, to: Uint8Array, request: Uint8Array, type: number): void {

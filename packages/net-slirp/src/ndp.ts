@@ -18,12 +18,12 @@ export function ndpInput(stack: SlirpStack, p: IpPacket): void {
   const f = p.frame; const o = p.l4Off;
   const type = f[o];
   // RFC 4861 6.1.1/7.1.1: ND messages must arrive with hop limit 255 (never forwarded).
-  if (p.hopLimit !== 255) return stack.drop('ndp-hop-limit');
+  if (p.hopLimit !== 255) return stack.count('ndp-hop-limit');
   if (type === ROUTER_SOLICIT) {
     return sendRouterAdvert(stack, p.src.every((b) => b === 0) ? ALL_NODES : Uint8Array.from(p.src));
   }
   if (type === NEIGHBOR_SOLICIT) {
-    if (p.l4Len < 24) return stack.drop('ndp-format');
+    if (p.l4Len < 24) return stack.count('ndp-format');
     const target = f.subarray(o + 8, o + 24);
     if (!isOurAddress6(stack.config, target)) return;
     const unspecified = p.src.every((b) => b === 0);

@@ -48,20 +48,20 @@ export class PingForwarder {
   constructor(stack: SlirpStack) { this.stack = stack; }
 
   forward(p: IpPacket): void {
-    if (this.refused) return this.stack.drop('icmp-not-forwarded');
+    if (this.refused) return this.stack.count('icmp-not-forwarded');
     const v6 = p.version === 6;
     const id = (p.frame[p.l4Off + 4] << 8) | p.frame[p.l4Off + 5];
     const key = v6 ? id + 0x10000 : id;
     let s = this.sockets.get(key);
     if (!s) {
-      if (this.sockets.size >= MAX_SOCKETS) return this.stack.drop('icmp-sockets-full');
+      if (this.sockets.size >= MAX_SOCKETS) return this.stack.count('icmp-sockets-full');
       const fd = load().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
       if (fd < 0) {
         this.refused = true;
         let range = '?';
         try { range = fs.readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' '); } catch { /* not Linux */ }
         this.stack.log.warn(`ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`);
-        return this.stack.drop('icmp-not-forwarded');
+        return this.stack.count('icmp-not-forwarded');
       }
       s = { fd, v6, guestId: id, guest: Uint8Array.from(p.src), lastUse: 0 };
       this.sockets.set(key, s);

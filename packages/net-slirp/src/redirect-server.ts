@@ -88,7 +88,7 @@ export class Redirects {
     const ck = `${address}|${port}|${guestPort}`;
     let gwPort = this.udpByClient.get(ck);
     if (gwPort === undefined) {
-      if (this.udpByPort.size >= this.stack.config.maxUdpFlows) return this.stack.drop('udp-redirect-full');
+      if (this.udpByPort.size >= this.stack.config.maxUdpFlows) return this.stack.count('udp-redirect-full');
       do { gwPort = this.nextUdpPort; this.nextUdpPort = this.nextUdpPort >= 48999 ? UDP_FIRST : this.nextUdpPort + 1; }
       while (this.udpByPort.has(gwPort));
       this.udpByClient.set(ck, gwPort);

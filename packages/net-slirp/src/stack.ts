@@ -75,14 +75,14 @@ export class SlirpStack {
   input(frame: Uint8Array): void {
     this.framesIn++;
     this.bytesIn += frame.length;
-    if (frame.length < MIN_FRAME) return this.drop('frame-short');
-    if (frame.length > MAX_FRAME) return this.drop('frame-long');
+    if (frame.length < MIN_FRAME) return this.count('frame-short');
+    if (frame.length > MAX_FRAME) return this.count('frame-long');
     this.pcap?.write(frame);
     try {
       this.dispatch(frame);
     } catch (e) {
       // A parser bug must cost one frame, not the guest's network.
-      this.drop('internal-error');
+      this.count('internal-error');
       this.log.error({ err: (e as Error).stack }, 'frame handling failed');
     }
   }
@@ -94,26 +94,26 @@ export class SlirpStack {
     const p = this.pkt;
     if (type === ETHERTYPE_IPV4) {
       const bad = parseIpv4(frame, p);
-      if (bad) return this.drop(bad);
+      if (bad) return this.count(bad);
       if (!(srcMac[0] & 1)) this.learnGuest(srcMac);
       const proto = p.proto;
       if (proto === PROTO_TCP) return this.tcp.input(p);
       if (proto === PROTO_UDP) return this.udp.input(p);
       if (proto === PROTO_ICMP) return icmpInput(this, p);
-      return this.drop('ipv4-protocol');
+      return this.count('ipv4-protocol');
     }
     if (type === ETHERTYPE_IPV6) {
-      if (!this.config.ipv6) return this.drop('ipv6-disabled');
+      if (!this.config.ipv6) return this.count('ipv6-disabled');
       const bad = parseIpv6(frame, p);
-      if (bad) return this.drop(bad);
+      if (bad) return this.count(bad);
       if (!(srcMac[0] & 1)) this.learnGuest(srcMac);
       const proto = p.proto;
       if (proto === PROTO_TCP) return this.tcp.input(p);
       if (proto === PROTO_UDP) return this.udp.input(p);
       if (proto === PROTO_ICMPV6) return icmpv6Input(this, p);
-      return this.drop('ipv6-next-header');
+      return this.count('ipv6-next-header');
     }
-    this.drop('ethertype');
+    this.count('ethertype');
   }
 
   learnGuest(mac: Uint8Array): void {
@@ -126,8 +126,9 @@ export class SlirpStack {
     if (first && this.config.ipv6) { this.lastRa = Date.now(); sendRouterAdvert(this, ALL_NODES); }
   }
 
-  /** Counts a dropped frame by reason (see stats()). */
-  drop(reason: string): void {
+  /** Counts an event by name: every dropped frame by its reason, and TCP recovery events
+   *  (retransmissions, loss probes, out-of-order arrivals); see stats(). */
+  count(reason: string): void {
     this.counters[reason] = (this.counters[reason] ?? 0) + 1;
   }
 
@@ -148,7 +149,7 @@ export class SlirpStack {
     const mac = this.guestMac;
     if (!mac) {
       if (ip.length === 4) arpRequest(this, ip);
-      return this.drop('no-guest-mac');
+      return this.count('no-guest-mac');
     }
     frame.set(mac, 0);
     this.emit(frame);
@@ -164,8 +165,8 @@ export class SlirpStack {
   }
 
   pingForward(p: IpPacket): void {
-    if (this.config.restrict) return this.drop('icmp-restricted');
-    if (staysInside(this.config, p.dst)) return this.drop('icmp-destination');
+    if (this.config.restrict) return this.count('icmp-restricted');
+    if (staysInside(this.config, p.dst)) return this.count('icmp-destination');
     this.ping.forward(p);
   }
 
@@ -183,7 +184,7 @@ export class SlirpStack {
 
   stats(): Record<string, unknown> {
     return { framesIn: this.framesIn, framesOut: this.framesOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
-      tcpConnections: this.tcp.size, udpFlows: this.udp.size, dropped: { ...this.counters } };
+      tcpConnections: this.tcp.size, udpFlows: this.udp.size, counters: { ...this.counters } };
   }
 
   close(): void {

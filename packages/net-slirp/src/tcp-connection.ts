@@ -171,7 +171,7 @@ export class TcpConnection {
       const d = seqDiff(seg.seq, this.rcvNxt);
       if (d < 0 || d > Math.max(1, seqDiff(this.advRight, this.rcvNxt))) return;
     }
-    this.nat.stack.drop('tcp-reset-by-guest');
+    this.nat.stack.count('tcp-reset-by-guest');
     this.close();
     this.socket.resetAndDestroy();
   }
@@ -231,7 +231,7 @@ export class TcpConnection {
         this.dupSinceHole = 0;
         this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
         this.cwnd = this.ssthresh + 3 * this.mss;
-        this.nat.stack.drop('tcp-fast-retransmit');
+        this.nat.stack.count('tcp-fast-retransmit');
         if (!this.retransmitHole()) this.retransmitFirst();
       } else if (this.inRecovery) {
         this.cwnd += this.mss; // window inflation (RFC 6582 3.2 step 4)
@@ -273,7 +273,7 @@ export class TcpConnection {
 
   /** Keeps a segment that arrived ahead of a gap when it lies inside the advertised window. */
   private queueOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
-    this.nat.stack.drop('tcp-out-of-order');
+    this.nat.stack.count('tcp-out-of-order');
     if (seqDiff(seq, this.rcvNxt) + data.length > seqDiff(this.advRight, this.rcvNxt)) return;
     this.ooo.add({ seq, data, fin }, Math.min(OOO_BUFFER, this.nat.bufferCap(RECV_BUFFER) / 4));
   }
@@ -284,7 +284,7 @@ export class TcpConnection {
     if (data.length > 0) {
       const room = Math.max(0, seqDiff(this.advRight, this.rcvNxt));
       const take = Math.min(data.length, room);
-      if (take < data.length) { this.nat.stack.drop('tcp-beyond-window'); fin = false; }
+      if (take < data.length) { this.nat.stack.count('tcp-beyond-window'); fin = false; }
       if (take > 0) {
         // Corked until the batch's delayed ACK: the segments of one batch reach the host
         // socket as one writev instead of one syscall per segment.
@@ -406,7 +406,7 @@ export class TcpConnection {
   probe(): void {
     this.probeDeadline = 0;
     if (this.state !== 'established' || this.inRecovery || this.sndMax === this.sndUna) return;
-    this.nat.stack.drop('tcp-loss-probe');
+    this.nat.stack.count('tcp-loss-probe');
     const dataOut = Math.min(seqDiff(this.sndMax, this.sndUna), this.sendQueue.length);
     if (this.finSent && seqDiff(this.sndMax, this.sndUna) > dataOut) {
       this.emit(buildSegment(this.addrs, FIN | ACK, (this.sndMax - 1) >>> 0, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
@@ -456,7 +456,7 @@ export class TcpConnection {
     if (this.state === 'syn-sent') { this.sendSyn(SYN); return; }
     if (this.state === 'syn-received') { this.sendSyn(SYN | ACK); return; }
     if (this.state !== 'established') return;
-    this.nat.stack.drop('tcp-retransmit-timeout');
+    this.nat.stack.count('tcp-retransmit-timeout');
     // RFC 5681 (4): one segment after a timeout; go back to the first unacknowledged byte.
     const flight = seqDiff(this.sndMax, this.sndUna);
     this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);

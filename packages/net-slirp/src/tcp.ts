@@ -38,26 +38,26 @@ export class TcpNat {
   input(p: IpPacket): void {
     const seg = this.seg;
     const bad = parseTcp(p.frame, p.l4Off, p.l4Len, seg);
-    if (bad) return this.stack.drop(bad);
-    if (!l4ChecksumOk(p)) return this.stack.drop('tcp-checksum');
-    if (seg.sport === 0 || seg.dport === 0) return this.stack.drop('tcp-port-zero'); // reserved (RFC 6335 6)
+    if (bad) return this.stack.count(bad);
+    if (!l4ChecksumOk(p)) return this.stack.count('tcp-checksum');
+    if (seg.sport === 0 || seg.dport === 0) return this.stack.count('tcp-port-zero'); // reserved (RFC 6335 6)
     const key = `${formatIp(p.src)}|${seg.sport}|${formatIp(p.dst)}|${seg.dport}`;
     const conn = this.conns.get(key);
     if (conn) { conn.input(seg, p.frame); return; }
     const addrs = this.addrsFor(p, seg);
     if (seg.flags & RST) return;
     if ((seg.flags & (SYN | ACK)) !== SYN) {
-      this.stack.drop('tcp-no-connection');
+      this.stack.count('tcp-no-connection');
       return this.sendReset(addrs, seg.flags & ACK ? seg.ack : 0, (seg.seq + seg.dataLen + ((seg.flags & SYN) ? 1 : 0) + (seg.flags & 1)) >>> 0, !(seg.flags & ACK));
     }
     const target = this.stack.mapOutbound(p.dst, seg.dport);
     if (!target) {
-      this.stack.drop('tcp-refused');
+      this.stack.count('tcp-refused');
       return this.sendReset(addrs, 0, (seg.seq + 1) >>> 0, true);
     }
-    if (this.halfOpen >= MAX_HALF_OPEN) return this.stack.drop('tcp-connects-pending');
+    if (this.halfOpen >= MAX_HALF_OPEN) return this.stack.count('tcp-connects-pending');
     if (this.conns.size >= this.stack.config.maxTcpConnections && !this.evictHalfOpen()) {
-      return this.stack.drop('tcp-table-full');
+      return this.stack.count('tcp-table-full');
     }
     const socket = new net.Socket({ allowHalfOpen: true });
     const c = new TcpConnection(this, key, addrs, socket, 'connecting');
@@ -76,7 +76,7 @@ export class TcpNat {
   private evictHalfOpen(): boolean {
     for (const c of this.conns.values()) {
       if (c.state === 'syn-received') {
-        this.stack.drop('tcp-half-open-evicted');
+        this.stack.count('tcp-half-open-evicted');
         c.abort(true);
         return true;
       }

@@ -36,15 +36,15 @@ export class UdpNat {
 
   input(p: IpPacket): void {
     const f = p.frame; const o = p.l4Off;
-    if (p.l4Len < 8) return this.stack.drop('udp-short');
+    if (p.l4Len < 8) return this.stack.count('udp-short');
     const ulen = (f[o + 4] << 8) | f[o + 5];
-    if (ulen < 8 || ulen > p.l4Len) return this.stack.drop('udp-length');
+    if (ulen < 8 || ulen > p.l4Len) return this.stack.count('udp-length');
     const hasSum = f[o + 6] !== 0 || f[o + 7] !== 0;
-    if (p.version === 6 && !hasSum) return this.stack.drop('udp-checksum'); // mandatory over IPv6 (RFC 8200 8.1)
-    if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return this.stack.drop('udp-checksum');
+    if (p.version === 6 && !hasSum) return this.stack.count('udp-checksum'); // mandatory over IPv6 (RFC 8200 8.1)
+    if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return this.stack.count('udp-checksum');
     const sport = (f[o] << 8) | f[o + 1];
     const dport = (f[o + 2] << 8) | f[o + 3];
-    if (sport === 0 || dport === 0) return this.stack.drop('udp-port-zero'); // reserved (RFC 6335 6)
+    if (sport === 0 || dport === 0) return this.stack.count('udp-port-zero'); // reserved (RFC 6335 6)
     const c = this.stack.config;
     if (p.version === 4 && dport === 67) {
       if (sameAddress(p.dst, c.gateway) || (p.dst[0] === 255 && p.dst[1] === 255 && p.dst[2] === 255 && p.dst[3] === 255)) {
@@ -53,7 +53,7 @@ export class UdpNat {
     }
     if (this.stack.redirects.udpReply(p, sport, dport, f.subarray(o + 8, o + ulen))) return;
     const target = this.stack.mapOutbound(p.dst, dport);
-    if (!target) return this.stack.drop('udp-refused');
+    if (!target) return this.stack.count('udp-refused');
     const family = target.host.includes(':') ? 6 : 4;
     const key = `${formatIp(p.src)}|${sport}|${family}`;
     let flow = this.flows.get(key);
@@ -64,7 +64,7 @@ export class UdpNat {
     if (!flow.peers.delete(peerKey) && flow.peers.size >= MAX_PEERS) flow.peers.delete(flow.peers.keys().next().value!);
     flow.peers.set(peerKey, { addr: Uint8Array.from(p.dst), port: dport });
     flow.socket.send(f.subarray(o + 8, o + ulen), target.port, target.host, (err) => {
-      if (err) this.stack.drop('udp-send-error');
+      if (err) this.stack.count('udp-send-error');
     });
   }
 
@@ -91,7 +91,7 @@ export class UdpNat {
       const bytes = parseIp(a);
       if (bytes.length === flow.guestAddr.length) src = bytes;
     }
-    if (!src) return this.stack.drop('udp-reply-family');
+    if (!src) return this.stack.count('udp-reply-family');
     sendUdp(this.stack, src, sport, flow.guestAddr, flow.guestPort, msg);
   }
 
@@ -114,9 +114,9 @@ export class UdpNat {
 /** Sends one datagram to the guest; too big for the MTU is dropped, as we never fragment. */
 export function sendUdp(stack: SlirpStack, src: Uint8Array, sport: number, dst: Uint8Array, dport: number, data: Uint8Array): void {
   const mac = stack.guestMac;
-  if (!mac) return stack.drop('udp-no-guest');
+  if (!mac) return stack.count('udp-no-guest');
   const l4Len = 8 + data.length;
-  if (l4Len + (src.length === 16 ? 40 : 20) > stack.config.mtu) return stack.drop('udp-too-big');
+  if (l4Len + (src.length === 16 ? 40 : 20) > stack.config.mtu) return stack.count('udp-too-big');
   const { frame, l4Off } = buildIpFrame(mac, stack.config.gatewayMac, src, dst, PROTO_UDP, l4Len);
   frame[l4Off] = sport >>> 8; frame[l4Off + 1] = sport & 255;
   frame[l4Off + 2] = dport >>> 8; frame[l4Off + 3] = dport & 255;

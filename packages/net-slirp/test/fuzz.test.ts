@@ -22,14 +22,14 @@ t.test(`${N} mutated frames`, async (t) => {
   p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const code = await new Promise((r) => p.once('exit', r));
   t.equal(code, 0, 'the fuzz run completes', { stderr: err.slice(-2000), seed });
-  const r = JSON.parse(out) as { tcp: number; udp: number; maxTcp: number; maxUdp: number; dropped: Record<string, number>; heapQuarter: number; heapEnd: number; errors: string[]; framesOut: number; ms: number };
+  const r = JSON.parse(out) as { tcp: number; udp: number; maxTcp: number; maxUdp: number; counters: Record<string, number>; heapQuarter: number; heapEnd: number; errors: string[]; framesOut: number; ms: number };
   t.comment(`${N} frames in ${r.ms} ms, ${r.framesOut} frames out, heap ${(r.heapQuarter / 1e6).toFixed(1)} -> ${(r.heapEnd / 1e6).toFixed(1)} MB`);
-  t.notOk(r.dropped['internal-error'], 'no parser threw', { errors: r.errors });
+  t.notOk(r.counters['internal-error'], 'no parser threw', { errors: r.errors });
   t.ok(r.tcp <= r.maxTcp && r.udp <= r.maxUdp, 'connection tables stay within their caps');
   t.ok(r.heapEnd - r.heapQuarter < 64 * 1024 * 1024, 'heap growth stays bounded');
-  t.ok(r.dropped['frame-short'] >= 1, 'frames under 14 bytes are dropped and counted');
-  t.equal(r.dropped['frame-long'], 1, 'a 65536-byte frame is dropped and counted');
-  t.ok(Object.keys(r.dropped).length > 10, 'mutations reach many different checks');
+  t.ok(r.counters['frame-short'] >= 1, 'frames under 14 bytes are dropped and counted');
+  t.equal(r.counters['frame-long'], 1, 'a 65536-byte frame is dropped and counted');
+  t.ok(Object.keys(r.counters).length > 10, 'mutations reach many different checks');
 });
 
 t.test('SYN flood: the table stays capped and a real connection still gets in', async (t) => {
@@ -38,8 +38,8 @@ t.test('SYN flood: the table stays capped and a real connection still gets in', 
   t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, new URL('./helpers/synflood-run.ts', import.meta.url).pathname], { timeout: 60_000 });
-  const r = JSON.parse(out.toString()) as { maxSize: number; legit?: string; dropped: Record<string, number> };
+  const r = JSON.parse(out.toString()) as { maxSize: number; legit?: string; counters: Record<string, number> };
   t.ok(r.maxSize <= 256, `table peaked at ${r.maxSize} of 256`);
-  t.ok((r.dropped['tcp-half-open-evicted'] ?? 0) > 0, 'half-open connections were evicted');
+  t.ok((r.counters['tcp-half-open-evicted'] ?? 0) > 0, 'half-open connections were evicted');
   t.equal(r.legit, 'established', 'the real connection is established');
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 
 const RUNNER = new URL('./helpers/ping-run.ts', import.meta.url).pathname;
 
-function inNamespace(range: string): { replies: number[]; replies6: number[]; logs: string[]; dropped: Record<string, number> } {
+function inNamespace(range: string): { replies: number[]; replies6: number[]; logs: string[]; counters: Record<string, number> } {
   const ns = `slirp-ping-${process.pid}-${range.replace(' ', '-')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
@@ -33,5 +33,5 @@ t.test('ping sockets refused: one log line, counted drops', async (t) => {
   const lines = r.logs.filter((l) => l.includes('ping_group_range'));
   t.equal(lines.length, 1, 'exactly one log line');
   t.match(lines[0], /only the gateway and DNS addresses answer ping/);
-  t.equal(r.dropped['icmp-not-forwarded'], 4, 'every request (2 ICMP, 2 ICMPv6) counted');
+  t.equal(r.counters['icmp-not-forwarded'], 4, 'every request (2 ICMP, 2 ICMPv6) counted');
 });

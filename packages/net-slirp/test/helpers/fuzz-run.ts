@@ -73,7 +73,7 @@ gc?.();
 const s = stack.stats();
 process.stdout.write(`${JSON.stringify({
   iterations, ms: Date.now() - started, framesOut: out, tcp: s.tcpConnections, udp: s.udpFlows,
-  dropped: s.dropped, heapQuarter, heapEnd: process.memoryUsage().heapUsed,
+  counters: s.counters, heapQuarter, heapEnd: process.memoryUsage().heapUsed,
   maxTcp: stack.config.maxTcpConnections, errors, maxUdp: stack.config.maxUdpFlows,
 })}\n`);
 stack.close();

@@ -27,6 +27,6 @@ for (let seq = 1; seq <= 2; seq++) {
   stack.input(ipv6(58, GUEST6, TARGET6, [128, 0, 0, 0, 0x61, 0x66, 0, seq, 9, 8, 7, 6]));
   await new Promise((r) => setTimeout(r, 300));
 }
-process.stdout.write(`${JSON.stringify({ replies, replies6, logs, dropped: stack.stats().dropped })}\n`);
+process.stdout.write(`${JSON.stringify({ replies, replies6, logs, counters: stack.stats().counters })}\n`);
 stack.close();
 process.exit(0);

@@ -26,7 +26,7 @@ stack.input(ipv4(6, GUEST4, GW4, tcp(20000, 9, 5000, 0, 0x02, 64240, mss)));
 for (let i = 0; i < 100 && synAckFor !== 20000; i++) await new Promise((r) => setTimeout(r, 10));
 stack.input(ipv4(6, GUEST4, GW4, tcp(20000, 9, 5001, (ourSeq + 1) >>> 0, 0x10, 1000)));
 const legit = stack.tcp.describe().find((c) => String(c.key).includes('|20000|'));
-process.stdout.write(`${JSON.stringify({ maxSize, legit: legit?.state, dropped: stack.stats().dropped, heap: process.memoryUsage().heapUsed })}\n`);
+process.stdout.write(`${JSON.stringify({ maxSize, legit: legit?.state, counters: stack.stats().counters, heap: process.memoryUsage().heapUsed })}\n`);
 stack.close();
 server.close();
 process.exit(0);
