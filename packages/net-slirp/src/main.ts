@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
 import { parseSlirpArgs, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
+import type { RedirectResult } from './redirect-server.ts';
 
 const NAME = 'conet-slirp-daemon';
 const REBIND_TRIES = 20;
@@ -61,13 +62,14 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
   });
 
   // A helper restarted with --force may start before the one it replaces has let go of the
-  // redirected ports: retry those in use for a few seconds before reporting them.
+  // redirected ports: then ports in use are retried for a few seconds before being reported.
+  const inUse = (r: RedirectResult): boolean => r.error?.includes('EADDRINUSE') ?? false;
   let results = await stack.redirects.start(args.redirections, { quiet: true });
-  for (let i = 0; i < REBIND_TRIES && results.some((r) => r.error?.includes('EADDRINUSE')); i++) {
+  for (let i = 0; args.force && i < REBIND_TRIES && results.some(inUse); i++) {
     await new Promise((r) => setTimeout(r, REBIND_MS));
-    results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), i === REBIND_TRIES - 1)];
+    results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), false)];
   }
-  for (const r of results) if (r.error && !r.error.includes('EADDRINUSE')) log.error(`slirp redir ${r.text} (${r.bind}:${r.hostPort}->${r.guestPort}) failed: ${r.error}`);
+  for (const r of results) if (r.error) log.error(`slirp redir ${r.proto}:${r.bind}:${r.hostPort}:${r.guestPort} failed: ${r.error}`);
   log.info({ monitor: args.id, module, mtu: args.mtu, restrict: args.restrict, redirections: results.filter((r) => !r.error).length }, 'running');
 
   const code = await done;

@@ -90,3 +90,27 @@ t.test('attach, redirections, takeover with --force, exit on monitor close', asy
   t.equal(await second.exit, 0, 'the daemon exits 0 when the monitor closes');
   await owner.close();
 });
+
+t.test('a redirected port in use is one error line; the daemon still runs', async (t) => {
+  const mgr = await startManager('net');
+  t.teardown(() => mgr.stop());
+  const owner = await ManagerClient.connect({ env: mgr.rt.env });
+  const id = 71000 + (process.pid % 1000);
+  await owner.create(id, monitorConfig({ netDevices: [{ unit: 2, mac: '02:00:00:00:00:03', type: 'slirp' }] }));
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.teardown(() => busy.close());
+  const busyPort = (busy.address() as net.AddressInfo).port;
+  const freeP = await freePort();
+  const d = run(['-i', String(id), '-u', '2', '-r', `tcp:${busyPort}:22/tcp:${freeP}:80`], mgr.rt.env);
+  t.teardown(() => { d.p.kill('SIGKILL'); });
+  await until(() => d.stderr().includes('"running"'), 'daemon running');
+  const lines = d.stderr().split('\n').filter((l) => l.includes('failed'));
+  t.equal(lines.length, 1, 'one line for the port in use');
+  t.match(lines[0], new RegExp(`slirp redir tcp:127\\.0\\.0\\.1:${busyPort}:22 failed: .*EADDRINUSE`));
+  t.match(d.stderr(), /"redirections":1/, 'the other redirection is bound');
+  t.ok(await connects(freeP), 'and listens');
+  await owner.closeMonitor();
+  t.equal(await d.exit, 0);
+  await owner.close();
+});
