@@ -92,7 +92,7 @@ t.test('IPv4 guest: DHCP, ping, DNS, TCP both ways, redirections', async (t) => 
   t.equal(g.stack.stats().tcpConnections as number >= 0, true);
 });
 
-t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP to the host ::1', async (t) => {
+t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP and UDP to the host ::1', async (t) => {
   const blob = await BlobServer.start(1024 * 1024, '::1');
   const dns = await TestDnsServer.start({ 'six.test': '10.0.2.2' });
   const g = await NetnsGuest.create({ dnsServers: [dns.address] });
@@ -108,6 +108,14 @@ t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP to the host ::1',
   t.equal(ping.code, 0, 'ping6 to the gateway is answered');
   const dl = await g.exec(['sh', '-c', `busybox wget -q -O - http://[fd00::2]:${blob.port}/x | busybox sha256sum`], { timeoutMs: 60_000 });
   t.equal(dl.stdout.split(' ')[0], blob.sha256, 'TCP over IPv6 reaches the host ::1');
+  const dgram = await import('node:dgram');
+  const echo = dgram.createSocket('udp6');
+  echo.on('message', (m, ri) => echo.send(Buffer.concat([Buffer.from('v6:'), m]), ri.port, ri.address));
+  await new Promise<void>((r) => echo.bind(0, '::1', r));
+  t.teardown(() => echo.close());
+  const u = await g.exec([process.execPath, '-e',
+    `const s=require('dgram').createSocket('udp6');s.on('message',m=>{console.log(m.toString());process.exit(0)});s.send('hi',${echo.address().port},'fd00::2')`], { timeoutMs: 10_000 });
+  t.equal(u.stdout.trim(), 'v6:hi', 'UDP over IPv6 to fd00::2 reaches the host ::1 and back');
   const ns = await g.exec(['busybox', 'nslookup', 'six.test', 'fd00::3']);
   t.match(ns.stdout, /Address:\s+10\.0\.2\.2/, 'a DNS query over IPv6 to fd00::3 is forwarded to the host resolver');
 });
