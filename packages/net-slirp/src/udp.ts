@@ -13,6 +13,7 @@ interface Peer { addr: Uint8Array; port: number }
 /** Destinations remembered per flow for rewriting reply sources; a guest scanning many
  *  destinations from one port forgets the oldest. */
 const MAX_PEERS = 64;
+const DNS_IDLE_MS = 10_000;
 
 class UdpFlow {
   readonly key: string;
@@ -21,6 +22,8 @@ class UdpFlow {
   readonly socket: dgram.Socket;
   readonly peers = new Map<string, Peer>();
   lastUse = Date.now();
+  /** Only DNS so far: a resolver's source port is used once, so the flow can go sooner. */
+  dnsOnly = true;
   constructor(key: string, guestAddr: Uint8Array, guestPort: number, socket: dgram.Socket) {
     this.key = key; this.guestAddr = guestAddr; this.guestPort = guestPort; this.socket = socket;
   }
@@ -60,6 +63,7 @@ export class UdpNat {
     if (!flow) flow = this.open(key, Uint8Array.from(p.src), sport, family);
     else { this.flows.delete(key); this.flows.set(key, flow); } // keep LRU order
     flow.lastUse = Date.now();
+    if (target.port !== 53) flow.dnsOnly = false;
     const peerKey = `${target.host}|${target.port}`;
     if (!flow.peers.delete(peerKey) && flow.peers.size >= MAX_PEERS) flow.peers.delete(flow.peers.keys().next().value!);
     flow.peers.set(peerKey, { addr: Uint8Array.from(p.dst), port: dport });
@@ -102,7 +106,8 @@ export class UdpNat {
 
   tick(now: number): void {
     for (const flow of this.flows.values()) {
-      if (now - flow.lastUse > this.stack.config.udpIdleMs) this.close(flow);
+      const idle = flow.dnsOnly ? Math.min(DNS_IDLE_MS, this.stack.config.udpIdleMs) : this.stack.config.udpIdleMs;
+      if (now - flow.lastUse > idle) this.close(flow);
     }
   }
 
