@@ -8,11 +8,12 @@ import path from 'node:path';
 import { SlirpStack, type SlirpStackOptions } from '../../src/index.ts';
 import { forEachFrame } from '../../../net-tap/src/tap-device.ts';
 
-const live = new Set<string>();
+const live = new Map<string, string>(); // namespace -> its temp dir
 process.on('exit', () => {
-  for (const ns of live) {
+  for (const [ns, tmp] of live) {
     try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* gone */ }
     fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 
@@ -74,8 +75,8 @@ export class NetnsGuest {
   static async create(options: GuestOptions = {}): Promise<NetnsGuest> {
     const ns = `slirp-test-${process.pid}-${counter++}`;
     execFileSync('ip', ['netns', 'add', ns]);
-    live.add(ns);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'slirp-test-'));
+    live.set(ns, tmp);
     try {
       // ip-netns(8): /etc/netns/<name>/resolv.conf is bind-mounted over /etc/resolv.conf.
       fs.mkdirSync(`/etc/netns/${ns}`, { recursive: true });
