@@ -3,10 +3,11 @@
 // libslirp's 64 KiB cap (reference A.1); the advertised window is the room left in the host
 // socket's write buffer, and the host socket is paused while SEND_BUFFER bytes wait for the
 // guest, so memory stays bounded in both directions (caps shrink when many connections are
-// open, see TcpNat.bufferCap). Loss recovery is RFC 6298 retransmission
-// timing with go-back-N, plus RFC 5681/6582 (NewReno) fast retransmit and recovery and slow
-// start / congestion avoidance (the path to an emulated guest can drop frames when its queue
-// is full).
+// open, see TcpNat.bufferCap). The path to an emulated guest can drop frames when its queue
+// is full, so loss recovery is complete: SACK both ways (RFC 2018), NewReno fast retransmit
+// and recovery driven by SACK (RFC 5681, 6582, 6675), limited and early retransmit
+// (RFC 3042, 5827), a tail loss probe (RFC 8985 7), and the RFC 6298 timer as a last resort.
+// The file is longer than most because the send and receive halves share all their state.
 import type net from 'node:net';
 import { ByteQueue } from './byte-queue.ts';
 import { ACK, buildSegment, FIN, PSH, RST, sackOption, SYN, synOptions, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
@@ -25,7 +26,6 @@ const OOO_BUFFER = 1024 * 1024;
 const PROBE_MIN = 10;
 
 export type TcpState = 'connecting' | 'syn-received' | 'syn-sent' | 'established' | 'closed';
-
 
 export class TcpConnection {
   readonly key: string;
