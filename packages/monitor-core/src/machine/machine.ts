@@ -223,6 +223,7 @@ export class Machine {
       }
       this.ram.slice(start, this.initrd.length).set(this.initrd);
       initrd = { start, end: start + this.initrd.length };
+      this.initrd = null; // it lives in guest RAM now; a reboot loads it again (reset, then load-initrd)
     }
     const dtb = buildDtb({ ...layout, initrd });
     this.ram.slice(dtbAddr, dtb.length).set(dtb);

@@ -3,7 +3,8 @@
 // of guest time in ~1 ms slices, post batched output, and sleep in Atomics.wait on `wake`
 // while the guest waits for interrupts, so an idle guest costs almost no host CPU.
 
-import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { flushCompileCache } from 'node:module';
+import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { MessagePort } from 'node:worker_threads';
 import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
@@ -15,18 +16,18 @@ const STATS_MS = 1000;
 /** Waiting for the manager (not started, or terminated): wake at least this often. */
 const IDLE_WAIT_MS = 1000;
 
-const config = workerData as MachineConfig;
-const port = config.port as unknown as MessagePort;
-const wake = new Int32Array(config.wake);
-// Device warnings (a guest that broke a virtqueue, …) as pino JSON on stderr, like the manager.
-const log = pino({ name: 'colinux-machine', base: { monitor: config.monitorId } }, pino.destination({ fd: 2, sync: true }));
-
-function post(msg: FromMachine): void {
-  if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
-  else port.postMessage(msg);
-}
-
-function main(): void {
+function main(config: MachineConfig): void {
+  // Every module is loaded by now: write the compile cache (manager/compile-cache.ts) at once,
+  // not when this worker ends, so that the next monitor's worker starts from it.
+  flushCompileCache();
+  const port = config.port as unknown as MessagePort;
+  const wake = new Int32Array(config.wake);
+  // Device warnings (a guest that broke a virtqueue, …) as pino JSON on stderr, like the manager.
+  const log = pino({ name: 'colinux-machine', base: { monitor: config.monitorId } }, pino.destination({ fd: 2, sync: true }));
+  const post = (msg: FromMachine): void => {
+    if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
+    else port.postMessage(msg);
+  };
   let machine: Machine;
   try {
     const { wake: _w, port: _p, ...spec } = config;
@@ -46,7 +47,7 @@ function main(): void {
     const seen = Atomics.load(wake, 0);
     let stop = false;
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-      if (handle(machine, m.message as ToMachine)) { stop = true; break; }
+      if (handle(machine, m.message as ToMachine, post)) { stop = true; break; }
     }
     if (stop) break;
     const r = machine.run(RUN_MS);
@@ -63,7 +64,7 @@ function main(): void {
 }
 
 /** Returns true when the worker must end. */
-function handle(machine: Machine, msg: ToMachine): boolean {
+function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => void): boolean {
   try {
     switch (msg.type) {
       case 'load-section': machine.loadSection(msg.offset, msg.size, msg.data); break;
@@ -82,4 +83,5 @@ function handle(machine: Machine, msg: ToMachine): boolean {
   return false;
 }
 
-main();
+// Outside a worker thread this module is only being loaded into the compile cache.
+if (!isMainThread && workerData) main(workerData as MachineConfig);

@@ -68,7 +68,12 @@ function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail:
   if (KERNEL_OFFSET_IN_RAM + s.offset + s.size > ramBytes(monitor)) {
     return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`);
   }
-  monitor.post(s.data ? { type: 'load-section', offset: s.offset, size: s.size, data: s.data } : { type: 'load-section', offset: s.offset, size: s.size });
+  if (s.data) {
+    // The body may be a view into a stream chunk (a Buffer) shared with other frames: copy it
+    // into a buffer of its own and move that to the worker, rather than clone it (two copies).
+    const data = new Uint8Array(s.data);
+    monitor.post({ type: 'load-section', offset: s.offset, size: s.size, data }, [data.buffer]);
+  } else monitor.post({ type: 'load-section', offset: s.offset, size: s.size });
   session.reply(req, Rc.OK);
 }
 
@@ -84,7 +89,7 @@ function loadInitrd(session: ClientSession, monitor: Monitor, req: Frame, tail: 
   monitor.initrd.data.set(c.data, c.offset);
   monitor.initrd.received += c.data.length;
   if (monitor.initrd.received >= c.total) {
-    monitor.post({ type: 'load-initrd', data: monitor.initrd.data });
+    monitor.post({ type: 'load-initrd', data: monitor.initrd.data }, [monitor.initrd.data.buffer as ArrayBuffer]);
     monitor.initrd = undefined;
   }
   session.reply(req, Rc.OK);

@@ -5,6 +5,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
+import { machineWorkerEnv } from './compile-cache.ts';
 import { ConsoleLog } from './console-log.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
@@ -66,10 +67,12 @@ export class Monitor {
   private lastMachineError: string | undefined;
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
+  private readonly workerEnv: NodeJS.ProcessEnv;
 
   constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
     this.id = id;
     this.config = config;
+    this.workerEnv = machineWorkerEnv(runtimeDir);
     this.log = log.child({ monitor: id });
     this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
     this.consoleLog = new ConsoleLog(runtimeDir, id);
@@ -101,9 +104,11 @@ export class Monitor {
     });
   }
 
-  post(msg: ToMachine): void {
+  /** `transfer`: buffers handed to the worker instead of copied (structured clone copies twice,
+   *  into a serialization buffer and out of it, and the freed copies stay in the allocator). */
+  post(msg: ToMachine, transfer: ArrayBuffer[] = []): void {
     if (!this.port || !this.wake) return;
-    this.port.postMessage(msg);
+    this.port.postMessage(msg, transfer);
     // The worker may sleep in Atomics.wait while the guest idles (WFI): wake it (contract.ts).
     Atomics.add(this.wake, 0, 1);
     Atomics.notify(this.wake, 0);
@@ -248,6 +253,7 @@ export class Monitor {
       worker = new Worker(new URL('../machine/worker.ts', import.meta.url), {
         workerData: { ...this.machineConfig(workerPort, wakeBuffer) },
         transferList: [workerPort],
+        env: this.workerEnv,
       });
     } catch (err) {
       channel.port1.close();

@@ -158,7 +158,10 @@ export function handleMessages(server: ManagerServer, session: ClientSession, fr
       continue;
     }
     if (monitor.state === MonitorState.TERMINATED) continue;
-    monitor.post({ type: 'message', module: r.from, data: payload.data.slice() });
+    // A copy in a buffer of its own (payload.data may view a shared stream chunk, and Buffer's
+    // slice() does not copy), moved to the worker rather than cloned.
+    const data = new Uint8Array(payload.data);
+    monitor.post({ type: 'message', module: r.from, data }, [data.buffer]);
   }
 }
 

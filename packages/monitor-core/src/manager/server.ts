@@ -2,6 +2,7 @@
 // played. One per user (per runtime dir), guarded by lock.ts.
 import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, runtimeDir, selectTransport, type Connection, type Frame, type ManagerStatus, type MonitorInfo, type TransportName, type TransportServer } from '@colinux/protocol';
 import type pino from 'pino';
+import { prepareMachineCache } from './compile-cache.ts';
 import { acquireEndpoint, type EndpointLock } from './lock.ts';
 import { createManagerLog, type LogListener, type ManagerLog } from './log.ts';
 import type { Monitor } from './monitor.ts';
@@ -46,6 +47,8 @@ export class ManagerServer {
     const transport = selectTransport(opts.transport, m.env);
     m.lock = await acquireEndpoint(m.env, m.log);
     try {
+      // Before serving: the first CREATE follows the first STATUS at once.
+      await prepareMachineCache(m.runtimeDir, m.log);
       m.server = await transport.listen(m.lock.socketPath, m.runtimeDir, (conn) => m.accept(conn));
     } catch (err) {
       m.lock.release();
