@@ -107,7 +107,7 @@ export interface Running {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the output once `pattern` appears on stdout or stderr. */
+  /** Resolves with the output once `pattern` appears on stdout or stderr (generous default: the machine shares 2 cores with everything else). */
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -131,7 +131,7 @@ export function start(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd =
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(pattern, timeoutMs = 60_000) {
+    waitFor(pattern, timeoutMs = 180_000) {
       const test = () => (typeof pattern === 'string' ? (out + err).includes(pattern) : pattern.test(out + err));
       return new Promise((resolvePromise, reject) => {
         const check = () => {
@@ -169,7 +169,7 @@ export async function runToEnd(bin: string, args: string[], env: NodeJS.ProcessE
 }
 
 /** Polls `fn` until it returns a value other than undefined. */
-export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, stepMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
