@@ -5,6 +5,7 @@ import {
   MonitorOp, MonitorState, Rc, decodeInitrdChunk, decodeLoadSection, decodeMonitorOp, decodeStart, encodeConsoleScreen, encodeRunResult,
   monitorStateName, type Frame,
 } from '@colinux/protocol';
+import { collectGarbage } from './collect-garbage.ts';
 import type { Monitor } from './monitor.ts';
 import type { ClientSession } from './session.ts';
 import type { ManagerServer } from './server.ts';
@@ -99,6 +100,7 @@ function start(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8
   const entry = decodeStart(tail);
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'START')) return;
   monitor.post({ type: 'start', entryOffset: entry });
+  collectGarbage(); // the image's frames are dead now: tens of MB of buffers per boot
   monitor.setState(MonitorState.STARTED);
   session.reply(req, Rc.OK);
 }
