@@ -26,6 +26,7 @@ t.test('ttys0 on a Unix socket: host -> guest -> host', async (t) => {
   t.teardown(() => d.child.kill('SIGKILL'));
   const socket = await connected;
   await d.waitFor('colinux-serial-daemon: running');
+  await d.waitFor('hello from the guest');
   socket.write('hello, guest\n');
   await until(() => (received.includes('HELLO, GUEST\n') ? true : undefined));
   t.pass('echoed upper-cased by the guest');
@@ -43,6 +44,7 @@ t.test('stdin/stdout (run by hand with --force) and exit on end of monitor', asy
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys2=${sink}`, 'ttys0=' + sink], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux: booting');
+  await d.waitFor('hello from the guest');
   const s = start(SERIAL_BIN, ['-i', String(d.child.pid), '-u', '0', '--force'], box.env);
   await s.waitFor('colinux-serial-daemon: running');
   s.child.stdin!.write('abc xyz\n');
@@ -79,6 +81,7 @@ while True:
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${ptyName},"BAUD=38400 PARITY=n DATA=8 STOP=1"`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux-serial-daemon: running');
+  await d.waitFor('hello from the guest');
   t.notMatch(d.stderr(), /mode|stty/, 'no warning: the mode applied');
   relay.stdin.write('pty works\n');
   await until(() => (out.includes('PTY WORKS\n') ? true : undefined));
@@ -95,6 +98,7 @@ t.test('-m on something that is not a terminal: one warning line, still runs', a
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${sink},9600`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux-serial-daemon: running');
+  await d.waitFor('hello from the guest');
   t.equal(d.stderr().split('\n').filter((l) => l.includes("-m '9600' ignored")).length, 1);
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
@@ -108,6 +112,7 @@ t.test('a FIFO pair <path>.in / <path>.out (QEMU pipe convention)', async (t) =>
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${base}`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux-serial-daemon: running');
+  await d.waitFor('hello from the guest');
   // Opening read-write never blocks on a FIFO (fifo(7)), so the test needs no reader/writer dance.
   const out = new net.Socket({ fd: openSync(`${base}.out`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
   let received = '';
@@ -128,6 +133,7 @@ t.test('stdin on a terminal: raw mode while running, restored on exit; Ctrl-] en
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', ECHO, 'mem=16', `ttys0=${sink}`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux: booting');
+  await d.waitFor('hello from the guest');
   // python3 runs the helper on a pty and reports the terminal's lflag before and after.
   const harness = spawn('python3', ['-u', '-c', `
 import os, pty, sys, termios, time, select
