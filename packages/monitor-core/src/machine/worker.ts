@@ -7,9 +7,9 @@ import { flushCompileCache } from 'node:module';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
 import type { MessagePort } from 'node:worker_threads';
 import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
+import { deviceLog } from './device-log.ts';
 import { Machine } from './machine.ts';
 import { TERMINATE_POWEROFF } from './memory-map.ts';
 
@@ -24,8 +24,7 @@ function main(config: MachineConfig): void {
   flushCompileCache();
   const port = config.port as unknown as MessagePort;
   const wake = new Int32Array(config.wake);
-  // Device warnings (a guest that broke a virtqueue, …) as pino JSON on stderr, like the manager.
-  const log = pino({ name: 'colinux-machine', base: { monitor: config.monitorId } }, pino.destination({ fd: 2, sync: true }));
+  const log = deviceLog(config.monitorId);
   const post = (msg: FromMachine): void => {
     if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
     else port.postMessage(msg);
@@ -36,7 +35,7 @@ function main(config: MachineConfig): void {
     machine = new Machine(spec, {
       output: (module, data) => post({ type: 'output', module, data }),
       terminated: (reason, text) => post(text === undefined ? { type: 'terminated', reason } : { type: 'terminated', reason, text }),
-      log: (message) => log.warn(message),
+      log,
     });
   } catch (err) {
     post({ type: 'error', message: (err as Error).message });

@@ -2,7 +2,7 @@
 // starting are the owner's and only while INITIALIZED; any bound connection may GET_CONSOLE;
 // CLOSE by the owner ends the monitor, by anyone else only detaches that connection.
 import {
-  MonitorOp, MonitorState, Rc, decodeInitrdChunk, decodeLoadSection, decodeMonitorOp, decodeStart, encodeConsoleScreen, encodeRunResult,
+  FRAME_HEADER_SIZE, MonitorOp, MonitorState, Rc, decodeInitrdChunk, decodeLoadSection, decodeMonitorOp, decodeStart, encodeConsoleScreen, encodeRunResult,
   monitorStateName, type Frame,
 } from '@colinux/protocol';
 import { collectGarbage } from './collect-garbage.ts';
@@ -14,6 +14,9 @@ import type { ManagerServer } from './server.ts';
 export const RUN_POLL_MS = 2000;
 /** The kernel image is placed at RAM start + 2 MiB (0x8020_0000, riscv-machine.md). */
 const KERNEL_OFFSET_IN_RAM = 2 * 1024 * 1024;
+
+/** Below Buffer.poolSize (8 KiB) a chunk may be a slice of Node's shared pool; keep well clear. */
+const MIN_MOVED_SECTION = 64 * 1024;
 
 const OWNER_ONLY = new Set<number>([MonitorOp.LOAD_SECTION, MonitorOp.LOAD_INITRD, MonitorOp.START, MonitorOp.RUN, MonitorOp.GET_STATE, MonitorOp.RESET]);
 
@@ -63,6 +66,16 @@ function ramBytes(monitor: Monitor): number {
   return monitor.config.memoryMiB * 1024 * 1024;
 }
 
+/** Sections are moved to the worker, not cloned (a clone copies twice). What is moved must be a
+ *  buffer holding this frame and nothing else: a frame reassembled from several stream chunks
+ *  is (the decoder copies it out), one inside a larger chunk is a view shared with other frames,
+ *  and a small one may sit in Node's shared Buffer pool: those are copied first. */
+function ownBuffer(req: Frame, data: Uint8Array): Uint8Array {
+  const b = data.buffer;
+  const wholeFrame = b === req.body.buffer && req.body.byteOffset === FRAME_HEADER_SIZE && b.byteLength === FRAME_HEADER_SIZE + req.body.byteLength;
+  return wholeFrame && data.byteLength >= MIN_MOVED_SECTION && b instanceof ArrayBuffer ? data : new Uint8Array(data);
+}
+
 function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_SECTION')) return;
   const s = decodeLoadSection(tail);
@@ -70,10 +83,8 @@ function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail:
     return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`);
   }
   if (s.data) {
-    // The body may be a view into a stream chunk (a Buffer) shared with other frames: copy it
-    // into a buffer of its own and move that to the worker, rather than clone it (two copies).
-    const data = new Uint8Array(s.data);
-    monitor.post({ type: 'load-section', offset: s.offset, size: s.size, data }, [data.buffer]);
+    const data = ownBuffer(req, s.data);
+    monitor.post({ type: 'load-section', offset: s.offset, size: s.size, data }, [data.buffer as ArrayBuffer]);
   } else monitor.post({ type: 'load-section', offset: s.offset, size: s.size });
   session.reply(req, Rc.OK);
 }
