@@ -73,6 +73,7 @@ t.test('cobd0 root image and slirp with a port redirection: the guest web server
   const slirp = await until(() => processesUnder(box.runtimeDir).map(commandOf).find((c) => c.includes('colinux-slirp-net-daemon')));
   t.match(slirp, new RegExp(`colinux-slirp-net-daemon\\.js -i ${d.child.pid} -u 0 -r tcp:${port}:80$`), 'coLinux command string');
   const page = await until(async () => {
+    if (d.child.exitCode !== null) throw new Error(`the daemon ended early (${d.child.exitCode}): ${d.stdout().slice(-2000)}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
       return res.ok ? await res.text() : undefined;
@@ -81,7 +82,7 @@ t.test('cobd0 root image and slirp with a port redirection: the guest web server
       return undefined;
     }
   }, 240_000, 2000).catch((err: Error) => {
-    throw new Error(`${err.message}; daemon stderr:\n${d.stderr().slice(-3000)}`);
+    throw new Error(`${err.message}; daemon stdout:\n${d.stdout().slice(-2000)}\ndaemon stderr:\n${d.stderr().slice(-3000)}`);
   });
   t.match(page, /coLinux guest/, 'httpd in the guest served its page through the redirection');
   d.child.kill('SIGTERM');
