@@ -36,6 +36,7 @@ function boot() {
     mmioRead: (addr: number, size: number) => { log.push({ kind: 'r', addr: addr >>> 0, size }); return 0x12345678; },
     mmioWrite: (addr: number, size: number, value: number) => { log.push({ kind: 'w', addr: addr >>> 0, size, value }); },
     abort: () => { throw new Error('abort'); },
+    jitCompile: () => 0, // no translator: the core interprets only
   };
   const probe = new WebAssembly.Instance(module, { env }).exports as unknown as Core;
   const pages = Math.ceil((probe.ramBase() + RAM_SIZE) / 65536);

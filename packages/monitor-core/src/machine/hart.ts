@@ -31,6 +31,8 @@ interface CpuExports {
   setPriv(p: number): void;
   flushTlb(): void;
   instret(): bigint;
+  setJit(on: number): void;
+  readonly table: WasmTable;
 }
 
 export interface Mmio {
@@ -41,6 +43,7 @@ export interface Mmio {
 // The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
 interface WasmMemory { readonly buffer: ArrayBuffer }
 interface WasmModule { readonly __brand?: 'module' }
+interface WasmTable { readonly length: number; grow(n: number): number; set(i: number, f: unknown): void }
 interface WasmApi {
   Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): Array<{ module: string; name: string; kind: string }> };
   Instance: new (m: WasmModule, imports: object) => { exports: object };
@@ -49,6 +52,11 @@ interface WasmApi {
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url);
+
+/** Table size limit (the core reuses indices, so it holds about its 16384 block entries). */
+const MAX_BLOCKS = 40000;
+/** Where jitCompile writes the table indices (cpu/jit.ts JIT_SLOTS). */
+const JIT_SLOTS = 0x2c1000;
 
 /** wasm32 memories end at 4 GiB. */
 const MAX_WASM_PAGES = 65536;
@@ -103,8 +111,25 @@ export class Hart implements HartInterrupts {
   }
 
   private instantiate(mod: WasmModule, memory: WasmMemory, mmio: Mmio): CpuExports {
+    let cpu: CpuExports | undefined;
     const env: Record<string, unknown> = {
       memory,
+      // The core's translator (cpu/jit.ts) hands over a module of n functions exported as
+      // "aa", "ab", …; function i goes into the core's function table at JIT_SLOTS[i], or
+      // at a new index written back there when that is 0.
+      jitCompile: (ptr: number, len: number, n: number) => {
+        if (!cpu) return 0;
+        const table = cpu.table;
+        if (table.length + n > MAX_BLOCKS) return 0;
+        const bytes = new Uint8Array(memory.buffer, ptr, len).slice();
+        const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<string, unknown>;
+        const slots = new Uint32Array(memory.buffer, JIT_SLOTS, n);
+        for (let i = 0; i < n; i++) {
+          if (slots[i] === 0) slots[i] = table.grow(1);
+          table.set(slots[i]!, fns[String.fromCharCode(97 + (i >> 4), 97 + (i & 15))]);
+        }
+        return n;
+      },
       mmioRead: (addr: number, size: number) => mmio.read(addr >>> 0, size) | 0,
       mmioWrite: (addr: number, size: number, value: number) => mmio.write(addr >>> 0, size, value),
       abort: (_msg: number, _file: number, line: number, col: number) => {
@@ -115,7 +140,8 @@ export class Hart implements HartInterrupts {
     for (const imp of WebAssembly.Module.imports(mod)) {
       if (imp.module === 'env' && !(imp.name in env) && imp.kind === 'function') env[imp.name] = () => 0;
     }
-    return new WebAssembly.Instance(mod, { env }).exports as unknown as CpuExports;
+    cpu = new WebAssembly.Instance(mod, { env }).exports as unknown as CpuExports;
+    return cpu;
   }
 
   reset(): void {

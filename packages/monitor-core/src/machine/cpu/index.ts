@@ -11,6 +11,7 @@ import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import { dropReservation, execute, exitReason, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
+import { clearJit, flushJit, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -23,6 +24,7 @@ export function statePtr(): u32 {
 }
 
 let rvcReady = false;
+let runsSinceFlush = 0;
 
 export function init(ramSize: u32): void {
   // AssemblyScript's static data must end below the TLBs' neighbour, guest RAM.
@@ -32,6 +34,7 @@ export function init(ramSize: u32): void {
     clearDecodeCache();
     rvcReady = true;
   }
+  clearJit();
   setRamSize(<u64>ramSize);
   memory.fill(STATE, 0, TLB_END - STATE);
   resetCsrs();
@@ -63,6 +66,11 @@ export function run(budget: i32): i32 {
   }
   store<i64>(PC_OFF, pc);
   store<i32>(PRIV_OFF, priv);
+  // Blocks waiting for a full batch are compiled after a while anyway.
+  if (++runsSinceFlush >= 64) {
+    runsSinceFlush = 0;
+    flushJit();
+  }
   return exitReason >= 0 ? exitReason : EXIT_BUDGET;
 }
 
@@ -93,6 +101,10 @@ export function setPriv(p: i32): void {
 }
 export function flushTlb(): void {
   dropTranslations();
+}
+/** 0 turns the translator off (tests compare both tiers); on by default. */
+export function setJit(on: i32): void {
+  setJitEnabled(on != 0);
 }
 export function instret(): i64 {
   return retired;

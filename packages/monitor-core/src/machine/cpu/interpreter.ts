@@ -19,6 +19,10 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
+  JIT_NPC, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
+  releaseBlock,
+} from './jit';
+import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
   clearException, codeAddend, excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow,
   storeSlow, tlbRead, tlbWrite,
@@ -263,13 +267,19 @@ export function execute(startPc: i64, budget: i32): i64 {
   let n: i32 = 0;
   let limit = budget;
   const base = retired;
-  let codePage: i64 = -1;
+  let codePage: i64 = startPc + 2; // never matches startPc below, so the first fetch translates
   let codeAdd: i64 = 0;
+  let jumped = true; // at a block start: look for a translated block
+  store<u32>(JIT_TLB_PTRS, tlbRead);
+  store<u32>(JIT_TLB_PTRS + 4, tlbWrite);
   while (n < limit) {
     n++;
     let raw: u32;
-    // One compare covers "same page as before" and "not the page's last halfword" (pc is even).
-    if (((pc + 2) & ~PAGE) == codePage) {
+    // One unsigned compare: pc lies in codePage and is not its last halfword (pc is even; an
+    // instruction there may straddle into the next page). Testing `(pc + 2) & ~PAGE` instead
+    // also accepted a jump back to the previous page's last halfword, fetched through
+    // codePage's addend. (codePage is reset only where the loop then ends.)
+    if (<u64>(pc - codePage) < 0xffe) {
       raw = load<u32>(<u32>(pc + codeAdd));
     } else {
       codeAdd = codeAddend(pc);
@@ -296,6 +306,34 @@ export function execute(startPc: i64, budget: i32): i64 {
         raw = load<u32>(<u32>(pc + codeAdd));
       }
     }
+    if (jumped) {
+      jumped = false;
+      const b = jitSlot(pc);
+      if (load<i64>(b) == pc) {
+        const state = <i32>load<i16>(b, 12);
+        if (state == STATE_COMPILED) {
+          if (n - 1 + <i32>load<u16>(b, 14) <= limit) {
+            const r = call_indirect<i32>(load<u32>(b, 8), <u32>(pc + codeAdd));
+            if (r > 0) {
+              n += r - 1;
+              pc = load<i64>(JIT_NPC);
+              jumped = true;
+              continue;
+            }
+            if (r < 0) releaseBlock(b); // the guest bytes changed: count again
+          }
+        } else if (state >= 0) {
+          if (state + 1 >= JIT_THRESHOLD) compileBlock(b, pc, <u32>(pc + codeAdd));
+          else store<i16>(b, <i16>(state + 1), 12);
+        } else if (state == STATE_PENDING) {
+          pendingHit(); // a hot block waits for its batch: compile the batch soon
+        }
+      } else {
+        releaseBlock(b);
+        store<i64>(b, pc);
+        store<i16>(b, 1, 12);
+      }
+    }
     const d = decodeSlot(pc);
     if ((raw & load<u32>(d, 12)) != load<u32>(d)) decodeInto(d, raw);
     // The mask is 0xffffffff for a 32-bit instruction and 0xffff for a compressed one.
@@ -304,19 +342,20 @@ export function execute(startPc: i64, budget: i32): i64 {
     switch (load<u8>(d, 8)) {
       case OP_LUI: W(d, IMM(d)); break;
       case OP_AUIPC: W(d, pc + IMM(d)); break;
-      case OP_JAL: W(d, npc); npc = pc + IMM(d); break;
+      case OP_JAL: W(d, npc); npc = pc + IMM(d); jumped = true; break;
       case OP_JALR: {
         const target = (S1(d) + IMM(d)) & ~1;
         W(d, npc);
         npc = target;
+        jumped = true;
         break;
       }
-      case OP_BEQ: if (S1(d) == S2(d)) npc = pc + IMM(d); break;
-      case OP_BNE: if (S1(d) != S2(d)) npc = pc + IMM(d); break;
-      case OP_BLT: if (S1(d) < S2(d)) npc = pc + IMM(d); break;
-      case OP_BGE: if (S1(d) >= S2(d)) npc = pc + IMM(d); break;
-      case OP_BLTU: if (<u64>S1(d) < <u64>S2(d)) npc = pc + IMM(d); break;
-      case OP_BGEU: if (<u64>S1(d) >= <u64>S2(d)) npc = pc + IMM(d); break;
+      case OP_BEQ: if (S1(d) == S2(d)) npc = pc + IMM(d); jumped = true; break;
+      case OP_BNE: if (S1(d) != S2(d)) npc = pc + IMM(d); jumped = true; break;
+      case OP_BLT: if (S1(d) < S2(d)) npc = pc + IMM(d); jumped = true; break;
+      case OP_BGE: if (S1(d) >= S2(d)) npc = pc + IMM(d); jumped = true; break;
+      case OP_BLTU: if (<u64>S1(d) < <u64>S2(d)) npc = pc + IMM(d); jumped = true; break;
+      case OP_BGEU: if (<u64>S1(d) >= <u64>S2(d)) npc = pc + IMM(d); jumped = true; break;
       case OP_LB: {
         const v = <i64><i8>ld8(S1(d) + IMM(d));
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
@@ -399,23 +438,23 @@ export function execute(startPc: i64, budget: i32): i64 {
       case OP_OR: W(d, S1(d) | S2(d)); break;
       case OP_AND: W(d, S1(d) & S2(d)); break;
       case OP_MUL: W(d, S1(d) * S2(d)); break;
-      case OP_MULH: W(d, mulh(S1(d), S2(d))); break;
-      case OP_MULHSU: W(d, mulhsu(S1(d), S2(d))); break;
-      case OP_MULHU: W(d, <i64>mulhu(<u64>S1(d), <u64>S2(d))); break;
-      case OP_DIV: W(d, div64(S1(d), S2(d))); break;
-      case OP_DIVU: W(d, divu64(S1(d), S2(d))); break;
-      case OP_REM: W(d, rem64(S1(d), S2(d))); break;
-      case OP_REMU: W(d, remu64(S1(d), S2(d))); break;
+      case OP_MULH: W(d, mulh(S1(d), S2(d))); jumped = true; break;
+      case OP_MULHSU: W(d, mulhsu(S1(d), S2(d))); jumped = true; break;
+      case OP_MULHU: W(d, <i64>mulhu(<u64>S1(d), <u64>S2(d))); jumped = true; break;
+      case OP_DIV: W(d, div64(S1(d), S2(d))); jumped = true; break;
+      case OP_DIVU: W(d, divu64(S1(d), S2(d))); jumped = true; break;
+      case OP_REM: W(d, rem64(S1(d), S2(d))); jumped = true; break;
+      case OP_REMU: W(d, remu64(S1(d), S2(d))); jumped = true; break;
       case OP_ADDW: W(d, <i64>(<i32>S1(d) + <i32>S2(d))); break;
       case OP_SUBW: W(d, <i64>(<i32>S1(d) - <i32>S2(d))); break;
       case OP_SLLW: W(d, <i64>(<i32>S1(d) << (<i32>S2(d) & 31))); break;
       case OP_SRLW: W(d, <i64><i32>(<u32>S1(d) >> (<u32>S2(d) & 31))); break;
       case OP_SRAW: W(d, <i64>(<i32>S1(d) >> (<i32>S2(d) & 31))); break;
       case OP_MULW: W(d, <i64>(<i32>S1(d) * <i32>S2(d))); break;
-      case OP_DIVW: W(d, <i64>div32(<i32>S1(d), <i32>S2(d))); break;
-      case OP_DIVUW: W(d, <i64>divu32(<i32>S1(d), <i32>S2(d))); break;
-      case OP_REMW: W(d, <i64>rem32(<i32>S1(d), <i32>S2(d))); break;
-      case OP_REMUW: W(d, <i64>remu32(<i32>S1(d), <i32>S2(d))); break;
+      case OP_DIVW: W(d, <i64>div32(<i32>S1(d), <i32>S2(d))); jumped = true; break;
+      case OP_DIVUW: W(d, <i64>divu32(<i32>S1(d), <i32>S2(d))); jumped = true; break;
+      case OP_REMW: W(d, <i64>rem32(<i32>S1(d), <i32>S2(d))); jumped = true; break;
+      case OP_REMUW: W(d, <i64>remu32(<i32>S1(d), <i32>S2(d))); jumped = true; break;
       case OP_FENCE: break;
       case OP_SYSTEM: {
         npc = system(load<u32>(d, 4), pc, npc);
@@ -424,6 +463,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case OP_CSR: {
+        jumped = true; // the interpreter ran an instruction blocks leave out: a block may start next
         const insn = load<u32>(d, 4);
         const csr = <i32>(insn >> 20);
         const src: i64 = (F3(insn) & 4) ? <i64>RS1(insn) : getX(RS1(insn));
@@ -443,6 +483,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case OP_AMO: {
+        jumped = true;
         const insn = load<u32>(d, 4);
         const f5 = insn >> 27;
         if (F3(insn) != 2 && F3(insn) != 3) { illegal = true; break; }
@@ -482,6 +523,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case OP_FLW: case OP_FLD: {
+        jumped = true;
         if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
         const va = S1(d) + IMM(d);
         const v = load<u8>(d, 8) == OP_FLW ? BOX | ld32(va) : ld64(va);
@@ -491,6 +533,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case OP_FSW: case OP_FSD: {
+        jumped = true;
         if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
         const va = S1(d) + IMM(d);
         const v = load<i64>(<u32>load<u8>(d, 11), F_BASE);
@@ -500,9 +543,11 @@ export function execute(startPc: i64, budget: i32): i64 {
         break;
       }
       case OP_FMA:
+        jumped = true;
         if ((mstatus & MSTATUS_FS) == 0 || !executeFma(load<u32>(d, 4))) illegal = true;
         break;
       case OP_OPFP:
+        jumped = true;
         if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(load<u32>(d, 4))) illegal = true;
         break;
       default:

@@ -1,0 +1,496 @@
+// A small translator of hot straight-line guest code to WebAssembly (the QEMU TCG idea at its
+// simplest). A block starts at a jump target, stays inside one page, and holds only integer ALU
+// operations, loads, stores and at most one final branch/jump; anything else (CSRs, AMOs, FP,
+// traps, division) is left to the interpreter. The host compiles the emitted module
+// (`jitCompile` import) into the exported function table.
+//
+// Correctness rests on three rules:
+// - A block checks at entry that the guest bytes it was made from are still the ones at pc
+//   (a few i64 compares), so page reuse and self-modifying code need no invalidation.
+// - Loads and stores use only the TLB fast path; on a miss (or a misaligned address, MMIO, the
+//   tohost page) the block returns before that instruction, which the interpreter then runs
+//   with full semantics: traps stay precise and nothing is done twice.
+// - A block's semantics depend only on its bytes and pc (pc is baked in) and on the current
+//   TLBs, whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
+import { X_BASE } from './layout';
+import {
+  OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
+  OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
+  OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
+  OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
+  OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, decodeInto,
+} from './decode';
+
+/**
+ * Host: compile the module at ptr (n functions exported as "aa", "ab", …) and put function i
+ * into the core's function table at index JIT_SLOTS[i] (u32), or at a new index written back
+ * there where it is 0; returns 0 on failure.
+ */
+@external("env", "jitCompile") declare function jitCompile(ptr: u32, len: u32, n: i32): i32;
+
+/** Block cache: 16384 entries of { pc i64, table index i32, state i16, length u16 }. */
+export const JIT_BASE: u32 = 0x200000;
+export const JIT_ENTRIES: u32 = 16384;
+/** Where a block leaves the next pc (i64). */
+export const JIT_NPC: u32 = 0x1900;
+/** tlbRead and tlbWrite (u32 each), published for the blocks. */
+export const JIT_TLB_PTRS: u32 = 0x1908;
+/** Scratch decode slot (16 bytes) and the emission buffers. */
+const SCRATCH: u32 = 0x1910;
+const DRY_RUN: u32 = 0x23c000;
+const BODY: u32 = 0x240000;
+const BODY_END: u32 = 0x280000;
+const MODULE: u32 = 0x280000;
+const BATCH: u32 = 0x2c0000;
+export const JIT_SLOTS: u32 = 0x2c1000;
+/** Table indices of blocks that were dropped, for reuse (u32 × JIT_ENTRIES). */
+const FREE_SLOTS: u32 = 0x2c2000;
+let freeCount: u32 = 0;
+const BATCH_MAX: u32 = 64;
+let batchSize: u32 = 0;
+let bodyEnd: u32 = BODY;
+/** Executions of a block start before it is translated. */
+export const JIT_THRESHOLD: i32 = 500;
+const MAX_INSNS: i32 = 64;
+
+export const STATE_COMPILED: i16 = -1;
+export const STATE_NEVER: i16 = -2;
+export const STATE_PENDING: i16 = -3;
+
+let enabled = true;
+export function setJitEnabled(on: bool): void { enabled = on; }
+
+@inline export function jitSlot(pc: i64): u32 {
+  return JIT_BASE + ((<u32>pc << 3) & ((JIT_ENTRIES - 1) << 4));
+}
+
+export function clearJit(): void {
+  batchSize = 0;
+  pendingHits = 0;
+  bodyEnd = BODY;
+  for (let i: u32 = 0; i < JIT_ENTRIES; i++) {
+    const b = JIT_BASE + (i << 4);
+    store<i64>(b, -1);
+    store<i16>(b, 0, 12);
+    store<u16>(b, 0, 14);
+  }
+}
+
+// --- byte emission ---
+let p: u32 = 0;
+@inline function byte(v: u32): void { store<u8>(p, <u8>v); p++; }
+function uleb(v: u32): void {
+  do {
+    let b = v & 0x7f;
+    v >>= 7;
+    if (v != 0) b |= 0x80;
+    byte(b);
+  } while (v != 0);
+}
+function sleb(v: i64): void {
+  while (true) {
+    const b = <u32>(v & 0x7f);
+    v >>= 7;
+    if ((v == 0 && (b & 0x40) == 0) || (v == -1 && (b & 0x40) != 0)) { byte(b); return; }
+    byte(b | 0x80);
+  }
+}
+function i64c(v: i64): void { byte(0x42); sleb(v); }
+function i32c(v: i32): void { byte(0x41); sleb(<i64>v); }
+/** memarg: alignment hint 0 (any), constant offset. */
+function mem(opcode: u32, offset: u32): void { byte(opcode); byte(0); uleb(offset); }
+/** Push x[r] (r as a byte offset into x[]). */
+function getReg(off: u32): void {
+  if (off == 0) { i64c(0); return; }
+  i32c(0);
+  mem(0x29, X_BASE + off);
+}
+/** Leave: next pc = npc, `count` instructions done. */
+function exitWith(npc: i64, count: i32): void {
+  i32c(0);
+  i64c(npc);
+  mem(0x37, JIT_NPC);
+  i32c(count);
+  byte(0x0f);
+}
+
+const L_VA: u32 = 1; // local i64: address or jump target
+const L_E: u32 = 2; // local i32: TLB entry
+
+/** va = x[rs1] + imm into L_VA; L_E = the TLB entry; leave unless the tag matches. */
+function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32): void {
+  getReg(rs1);
+  i64c(imm);
+  byte(0x7c);
+  byte(0x21); uleb(L_VA);
+  i32c(0);
+  mem(0x28, tlbPtr); // tlb base
+  byte(0x20); uleb(L_VA);
+  i64c(12);
+  byte(0x88); // i64.shr_u
+  byte(0xa7); // i32.wrap_i64
+  i32c(255);
+  byte(0x71);
+  i32c(4);
+  byte(0x74);
+  byte(0x6a);
+  byte(0x22); uleb(L_E); // local.tee
+  mem(0x29, 0); // tag
+  byte(0x20); uleb(L_VA);
+  i64c(~(<i64>0xfff & ~<i64>(size - 1)));
+  byte(0x83); // i64.and
+  byte(0x52); // i64.ne
+  byte(0x04); byte(0x40); // if
+  exitWith(pc, count);
+  byte(0x0b);
+}
+/** Push the host address of L_VA: wrap(va + addend). */
+function hostAddr(): void {
+  byte(0x20); uleb(L_VA);
+  byte(0x20); uleb(L_E);
+  mem(0x29, 8);
+  byte(0x7c);
+  byte(0xa7);
+}
+
+function binop64(d: u32, opcode: u32): void {
+  i32c(0);
+  getReg(load<u8>(d, 10));
+  getReg(load<u8>(d, 11));
+  byte(opcode);
+  mem(0x37, X_BASE + load<u8>(d, 9));
+}
+function immop64(d: u32, opcode: u32): void {
+  i32c(0);
+  getReg(load<u8>(d, 10));
+  i64c(<i64>load<i32>(d, 4));
+  byte(opcode);
+  mem(0x37, X_BASE + load<u8>(d, 9));
+}
+function cmpop(d: u32, opcode: u32, imm: bool): void {
+  i32c(0);
+  getReg(load<u8>(d, 10));
+  if (imm) i64c(<i64>load<i32>(d, 4));
+  else getReg(load<u8>(d, 11));
+  byte(opcode);
+  byte(0xad); // i64.extend_i32_u
+  mem(0x37, X_BASE + load<u8>(d, 9));
+}
+/** 32-bit op on the low words (rs2 or the immediate), result sign-extended. */
+function op32(d: u32, opcode: u32, imm: bool): void {
+  i32c(0);
+  getReg(load<u8>(d, 10));
+  byte(0xa7);
+  if (imm) i32c(load<i32>(d, 4));
+  else { getReg(load<u8>(d, 11)); byte(0xa7); }
+  byte(opcode);
+  byte(0xac); // i64.extend_i32_s
+  mem(0x37, X_BASE + load<u8>(d, 9));
+}
+
+/** Emit the code of one instruction; returns false if it cannot be translated. */
+function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
+  const op = load<u8>(d, 8);
+  const rd = <u32>load<u8>(d, 9);
+  const imm = <i64>load<i32>(d, 4);
+  // Ops without effects but a register write: nothing to do for rd = x0 (loads still check).
+  switch (op) {
+    case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR: case OP_SRL:
+    case OP_SRA: case OP_OR: case OP_AND: case OP_MUL: case OP_ADDW: case OP_SUBW: case OP_SLLW:
+    case OP_SRLW: case OP_SRAW: case OP_MULW: case OP_ADDI: case OP_SLTI: case OP_SLTIU:
+    case OP_XORI: case OP_ORI: case OP_ANDI: case OP_SLLI: case OP_SRLI: case OP_SRAI:
+    case OP_ADDIW: case OP_SLLIW: case OP_SRLIW: case OP_SRAIW: case OP_LUI: case OP_AUIPC:
+    case OP_FENCE:
+      if (rd == 0) return true;
+  }
+  switch (op) {
+    case OP_ADD: binop64(d, 0x7c); break;
+    case OP_SUB: binop64(d, 0x7d); break;
+    case OP_SLL: binop64(d, 0x86); break;
+    case OP_SRL: binop64(d, 0x88); break;
+    case OP_SRA: binop64(d, 0x87); break;
+    case OP_XOR: binop64(d, 0x85); break;
+    case OP_OR: binop64(d, 0x84); break;
+    case OP_AND: binop64(d, 0x83); break;
+    case OP_MUL: binop64(d, 0x7e); break;
+    case OP_SLT: cmpop(d, 0x53, false); break;
+    case OP_SLTU: cmpop(d, 0x54, false); break;
+    case OP_SLTI: cmpop(d, 0x53, true); break;
+    case OP_SLTIU: cmpop(d, 0x54, true); break;
+    case OP_ADDI: immop64(d, 0x7c); break;
+    case OP_XORI: immop64(d, 0x85); break;
+    case OP_ORI: immop64(d, 0x84); break;
+    case OP_ANDI: immop64(d, 0x83); break;
+    case OP_SLLI: immop64(d, 0x86); break;
+    case OP_SRLI: immop64(d, 0x88); break;
+    case OP_SRAI: immop64(d, 0x87); break;
+    case OP_ADDW: op32(d, 0x6a, false); break;
+    case OP_SUBW: op32(d, 0x6b, false); break;
+    case OP_SLLW: op32(d, 0x74, false); break;
+    case OP_SRLW: op32(d, 0x76, false); break;
+    case OP_SRAW: op32(d, 0x75, false); break;
+    case OP_MULW: op32(d, 0x6c, false); break;
+    case OP_ADDIW: op32(d, 0x6a, true); break;
+    case OP_SLLIW: op32(d, 0x74, true); break;
+    case OP_SRLIW: op32(d, 0x76, true); break;
+    case OP_SRAIW: op32(d, 0x75, true); break;
+    case OP_LUI: i32c(0); i64c(imm); mem(0x37, X_BASE + rd); break;
+    case OP_AUIPC: i32c(0); i64c(pc + imm); mem(0x37, X_BASE + rd); break;
+    case OP_FENCE: break;
+    case OP_LB: case OP_LH: case OP_LW: case OP_LD: case OP_LBU: case OP_LHU: case OP_LWU: {
+      let size: i32 = 8;
+      let opcode: u32 = 0x29;
+      switch (op) {
+        case OP_LB: size = 1; opcode = 0x30; break;
+        case OP_LBU: size = 1; opcode = 0x31; break;
+        case OP_LH: size = 2; opcode = 0x32; break;
+        case OP_LHU: size = 2; opcode = 0x33; break;
+        case OP_LW: size = 4; opcode = 0x34; break;
+        case OP_LWU: size = 4; opcode = 0x35; break;
+      }
+      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS, size, pc, count);
+      if (rd != 0) {
+        i32c(0);
+        hostAddr();
+        mem(opcode, 0);
+        mem(0x37, X_BASE + rd);
+      }
+      break;
+    }
+    case OP_SB: case OP_SH: case OP_SW: case OP_SD: {
+      let size: i32 = 8;
+      let opcode: u32 = 0x37;
+      if (op == OP_SB) { size = 1; opcode = 0x3c; }
+      else if (op == OP_SH) { size = 2; opcode = 0x3d; }
+      else if (op == OP_SW) { size = 4; opcode = 0x3e; }
+      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS + 4, size, pc, count);
+      hostAddr();
+      getReg(load<u8>(d, 11));
+      mem(opcode, 0);
+      break;
+    }
+    case OP_JAL:
+      if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
+      exitWith(pc + imm, count + 1);
+      break;
+    case OP_JALR:
+      // The target is computed before rd is written (rd may be rs1).
+      getReg(load<u8>(d, 10));
+      i64c(imm);
+      byte(0x7c);
+      i64c(-2);
+      byte(0x83);
+      byte(0x21); uleb(L_VA);
+      if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
+      i32c(0);
+      byte(0x20); uleb(L_VA);
+      mem(0x37, JIT_NPC);
+      i32c(count + 1);
+      byte(0x0f);
+      break;
+    case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE: case OP_BLTU: case OP_BGEU: {
+      // A side exit when taken; the block goes on along the fall-through path.
+      let cmp: u32 = 0x51;
+      switch (op) {
+        case OP_BNE: cmp = 0x52; break;
+        case OP_BLT: cmp = 0x53; break;
+        case OP_BGE: cmp = 0x59; break;
+        case OP_BLTU: cmp = 0x54; break;
+        case OP_BGEU: cmp = 0x5a; break;
+      }
+      getReg(load<u8>(d, 10));
+      getReg(load<u8>(d, 11));
+      byte(cmp);
+      byte(0x04); byte(0x40); // if
+      exitWith(pc + imm, count + 1);
+      byte(0x0b);
+      break;
+    }
+    default:
+      return false;
+  }
+  return true;
+}
+
+/** Unconditional jumps end a block; conditional branches are side exits inside it. */
+@inline function isJump(op: u8): bool {
+  return op == OP_JAL || op == OP_JALR;
+}
+
+/**
+ * Translate the block at `pc` (host bytes at `host`) for cache entry `b` into the pending batch;
+ * the entry becomes STATE_PENDING (or STATE_NEVER when its first instruction is not
+ * translatable). Blocks are compiled in batches: one module per block would cost a module's
+ * fixed overhead each and scatter the code over thousands of code spaces.
+ */
+export function compileBlock(b: u32, pc: i64, host: u32): void {
+  if (!enabled || bodyEnd + 0x2000 > BODY_END) { store<i16>(b, STATE_NEVER, 12); return; }
+  // First pass: how far the block goes.
+  let off: u32 = 0;
+  let count: i32 = 0;
+  const pageLeft: u32 = 0x1000 - (<u32>pc & 0xfff);
+  while (count < MAX_INSNS) {
+    if (off + 2 > pageLeft) break;
+    let raw = <u32>load<u16>(host + off);
+    if ((raw & 3) == 3) {
+      if (off + 4 > pageLeft) break;
+      raw = load<u32>(host + off);
+    }
+    decodeInto(SCRATCH, raw);
+    const op = load<u8>(SCRATCH, 8);
+    p = DRY_RUN;
+    if (!emitInsn(SCRATCH, pc + <i64>off, 0, count)) break;
+    off += (raw & 3) == 3 ? 4 : 2;
+    count++;
+    if (isJump(op)) break;
+  }
+  if (count == 0) { store<i16>(b, STATE_NEVER, 12); return; }
+  const bytes = off;
+
+  // Body: locals, the byte check, the instructions.
+  const start = bodyEnd;
+  p = start;
+  byte(2); byte(1); byte(0x7e); byte(1); byte(0x7f);
+  let c: u32 = 0;
+  while (c + 8 <= bytes) {
+    byte(0x20); byte(0); mem(0x29, c);
+    i64c(load<i64>(host + c));
+    byte(0x52);
+    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+    c += 8;
+  }
+  if (c + 4 <= bytes) {
+    byte(0x20); byte(0); mem(0x28, c);
+    i32c(load<i32>(host + c));
+    byte(0x47);
+    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+    c += 4;
+  }
+  if (c + 2 <= bytes) {
+    byte(0x20); byte(0); mem(0x2f, c);
+    i32c(<i32>load<u16>(host + c));
+    byte(0x47);
+    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+  }
+  off = 0;
+  let ended = false;
+  for (let i = 0; i < count; i++) {
+    let raw = <u32>load<u16>(host + off);
+    if ((raw & 3) == 3) raw = load<u32>(host + off);
+    const len: i64 = (raw & 3) == 3 ? 4 : 2;
+    decodeInto(SCRATCH, raw);
+    emitInsn(SCRATCH, pc + <i64>off, len, i);
+    if (isJump(load<u8>(SCRATCH, 8))) ended = true;
+    off += <u32>len;
+  }
+  if (!ended) exitWith(pc + <i64>off, count);
+  else byte(0x00); // unreachable: every path returned
+  byte(0x0b);
+  bodyEnd = p;
+
+  const rec = BATCH + batchSize * 24;
+  store<u32>(rec, b);
+  store<u32>(rec, start, 4);
+  store<u32>(rec, p - start, 8);
+  store<i64>(rec, pc, 16);
+  batchSize++;
+  store<i16>(b, STATE_PENDING, 12);
+  store<u16>(b, <u16>count, 14);
+  if (batchSize >= BATCH_MAX) flushJit();
+}
+
+/** Give up the translation held by entry `b` (taken over by another pc, or stale). */
+export function releaseBlock(b: u32): void {
+  if (load<i16>(b, 12) == STATE_COMPILED && freeCount < JIT_ENTRIES) {
+    store<u32>(FREE_SLOTS + (freeCount << 2), load<u32>(b, 8));
+    freeCount++;
+  }
+  store<i16>(b, 0, 12);
+}
+
+let pendingHits: i32 = 0;
+/** Executions of blocks that wait for their batch, since the last compile. */
+const PENDING_HITS_MAX: i32 = 1000;
+
+export function pendingHit(): void {
+  if (++pendingHits >= PENDING_HITS_MAX) flushJit();
+}
+
+/** Export name of function i in a batch: two letters (the host derives the same names). */
+@inline function nameByte(i: u32, k: u32): u32 {
+  return 0x61 + (k == 0 ? i >> 4 : i & 15);
+}
+
+/** Compile the pending batch (host `jitCompile`) and mark its blocks compiled. */
+export function flushJit(): void {
+  if (batchSize == 0) return;
+  const n = batchSize;
+  p = MODULE;
+  byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(1); byte(0); byte(0); byte(0);
+  byte(1); byte(6); byte(1); byte(0x60); byte(1); byte(0x7f); byte(1); byte(0x7f);
+  byte(2); byte(15); byte(1);
+  byte(3); byte(0x65); byte(0x6e); byte(0x76);
+  byte(6); byte(0x6d); byte(0x65); byte(0x6d); byte(0x6f); byte(0x72); byte(0x79);
+  byte(2); byte(0); byte(0);
+  // function section: n functions of type 0
+  byte(3); uleb(ulebLen(n) + n); uleb(n);
+  for (let i: u32 = 0; i < n; i++) byte(0);
+  // export section: n × (name len 2, 2 letters, kind func, index)
+  let exportLen = ulebLen(n);
+  for (let i: u32 = 0; i < n; i++) exportLen += 4 + ulebLen(i);
+  byte(7); uleb(exportLen); uleb(n);
+  for (let i: u32 = 0; i < n; i++) {
+    byte(2); byte(nameByte(i, 0)); byte(nameByte(i, 1)); byte(0); uleb(i);
+  }
+  // code section
+  let codeLen = ulebLen(n);
+  for (let i: u32 = 0; i < n; i++) {
+    const len = load<u32>(BATCH + i * 24, 8);
+    codeLen += ulebLen(len) + len;
+  }
+  byte(10); uleb(codeLen); uleb(n);
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = BATCH + i * 24;
+    const len = load<u32>(rec, 8);
+    uleb(len);
+    memory.copy(p, load<u32>(rec, 4), len);
+    p += len;
+  }
+  // Reuse the table indices of dropped blocks; 0 asks the host for a new one.
+  for (let i: u32 = 0; i < n; i++) {
+    let slot: u32 = 0;
+    if (freeCount > 0) {
+      freeCount--;
+      slot = load<u32>(FREE_SLOTS + (freeCount << 2));
+    }
+    store<u32>(JIT_SLOTS + (i << 2), slot);
+  }
+  const ok = jitCompile(MODULE, p - MODULE, <i32>n);
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = BATCH + i * 24;
+    const b = load<u32>(rec);
+    // The entry may have been taken over by another pc while its block waited.
+    if (load<i64>(b) != load<i64>(rec, 16) || load<i16>(b, 12) != STATE_PENDING) {
+      if (ok > 0 && freeCount < JIT_ENTRIES) {
+        store<u32>(FREE_SLOTS + (freeCount << 2), load<u32>(JIT_SLOTS + (i << 2)));
+        freeCount++;
+      }
+      continue;
+    }
+    if (ok > 0) {
+      store<u32>(b, load<u32>(JIT_SLOTS + (i << 2)), 8);
+      store<i16>(b, STATE_COMPILED, 12);
+    } else {
+      store<i16>(b, STATE_NEVER, 12);
+    }
+  }
+  batchSize = 0;
+  bodyEnd = BODY;
+  pendingHits = 0;
+}
+
+function ulebLen(v: u32): u32 {
+  let n: u32 = 1;
+  while (v >= 0x80) { v >>= 7; n++; }
+  return n;
+}
