@@ -3,6 +3,8 @@
 // manager, started on demand) with a fresh runtime dir, waits for each guest's shell, and prints
 // the manager's RSS, Anonymous, guest-RAM-resident and "beyond guest RAM" figures per step.
 //   node bench/memory.ts [--monitors 3] [--mem 64] [--idle-seconds 10]
+// The manager inherits this environment: NODE_COMPILE_CACHE=<dir> (run twice) shows a manager
+// whose own thread starts from a warm compile cache (docs/manager.md "Memory").
 // Only processes this script started are signalled, by pid; the runtime dir is removed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,8 +47,8 @@ function kb(line: string | undefined): number {
 }
 
 /** smaps_rollup totals, plus the resident pages of every guest RAM mapping: a read-write
- *  anonymous mapping between mem= and mem= + 4 MiB long (the wasm memory: RAM above the core's
- *  own data), which nothing else in the process comes near in size. */
+ *  anonymous mapping between mem= and mem= + 16 MiB long (the wasm memory: RAM above the core's
+ *  own tables), which nothing else in the process comes near in size. */
 function figures(pid: number): Figures {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n');
   const field = (name: string) => kb(rollup.find((l) => l.startsWith(`${name}:`)));
@@ -61,7 +63,7 @@ function figures(pid: number): Figures {
       const anonymous = range[4] === '0' && !range[5];
       if (range[5] === '[heap]') kind = 'brk';
       else if (!anonymous) kind = 'file';
-      else if (perms.startsWith('rw') && size >= MEM_MIB * MiB && size <= (MEM_MIB + 4) * MiB) kind = 'guest';
+      else if (perms.startsWith('rw') && size >= MEM_MIB * MiB && size <= (MEM_MIB + 16) * MiB) kind = 'guest';
       else if (perms.includes('x')) kind = 'code';
       else if (start % (64 * MiB) === 0) kind = 'arenas';
       else kind = 'other';
