@@ -37,11 +37,14 @@ export const JIT_NPC: u32 = 0x1900;
 export const JIT_TLB_PTRS: u32 = 0x1908;
 /** Scratch decode slot (16 bytes) and the emission buffers. */
 const SCRATCH: u32 = 0x1910;
-const DRY_RUN: u32 = 0x23c000;
+// Wasm memory after the block cache (0x200000 .. 0x240000): function bodies of the pending
+// batch, the module around them (bodies plus under 32 KiB of headers), the batch records
+// (64 × 24 bytes), the first pass's scratch output (one instruction), and the slot lists.
 const BODY: u32 = 0x240000;
-const BODY_END: u32 = 0x280000;
+const BODY_END: u32 = 0x278000;
 const MODULE: u32 = 0x280000;
 const BATCH: u32 = 0x2c0000;
+const DRY_RUN: u32 = 0x2c0800;
 export const JIT_SLOTS: u32 = 0x2c1000;
 /** Table indices of blocks that were dropped, for reuse (u32 × JIT_ENTRIES). */
 const FREE_SLOTS: u32 = 0x2c2000;

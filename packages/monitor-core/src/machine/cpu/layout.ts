@@ -33,7 +33,7 @@ export const RVC_TABLE: u32 = 0x20000;
 export const DECODE_BASE: u32 = 0x100000;
 export const DECODE_ENTRIES: u32 = 65536;
 
-// 0x200000 .. 0x2c2000: the translator's block cache, emission buffers and batch (jit.ts).
+// 0x200000 .. 0x2d2000: the translator's block cache, emission buffers and slot lists (jit.ts).
 
 /** Guest physical 0x8000_0000 (the contract's ramBase()). */
 export const RAM_BASE: u32 = 0x300000;
