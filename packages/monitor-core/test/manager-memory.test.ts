@@ -1,21 +1,14 @@
-// The memory measures of docs/manager.md "Memory": machine workers start from a compile cache the
-// manager prepared in its runtime dir, and worker.ts is inert outside a worker thread.
-import { spawnSync } from 'node:child_process';
+// The memory measures of docs/manager.md "Memory": the manager program and its machine workers
+// start from a private compile cache it prepared, and worker.ts is inert outside a worker thread.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { machineWorkerEnv } from '../src/manager/compile-cache.ts';
-import { startManager } from './manager-fixtures.ts';
+import { ManagerClient } from '@colinux/protocol';
+import { startManager, tempRuntime } from './manager-fixtures.ts';
 
 const WORKER = new URL('../src/machine/worker.ts', import.meta.url);
-
-t.test('the worker environment names a cache in the runtime dir unless the user chose one', async (t) => {
-  const env = machineWorkerEnv('/run/user/1000/colinux', { PATH: '/bin' });
-  t.equal(env.NODE_COMPILE_CACHE, path.join('/run/user/1000/colinux', 'compile-cache'));
-  t.equal(env.PATH, '/bin');
-  t.equal(machineWorkerEnv('/rt', { NODE_COMPILE_CACHE: '/mine' }).NODE_COMPILE_CACHE, '/mine');
-  t.equal(machineWorkerEnv('/rt', { NODE_DISABLE_COMPILE_CACHE: '1' }).NODE_COMPILE_CACHE, undefined);
-});
+const BIN = new URL('../bin/colinux-monitor-core.js', import.meta.url).pathname;
 
 t.test('worker.ts loaded outside a worker thread does nothing', async (t) => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(WORKER.href)});`], { encoding: 'utf8', timeout: 30_000 });
@@ -24,14 +17,42 @@ t.test('worker.ts loaded outside a worker thread does nothing', async (t) => {
   t.equal(r.stderr, '');
 });
 
-t.test('a starting manager fills the machine compile cache before it serves', async (t) => {
-  const m = await startManager();
-  t.teardown(() => m.stop());
-  const cache = path.join(m.rt.dir, 'compile-cache');
+t.test('the manager program fills a private compile cache before it serves', async (t) => {
+  // The real bin, as colinux-daemon starts it: with COLINUX_RUNTIME_DIR set (tests) the cache sits
+  // in the runtime dir; the machine workers inherit NODE_COMPILE_CACHE from the manager.
+  const rt = tempRuntime();
+  t.teardown(() => rt.remove());
+  const manager = spawn(process.execPath, [BIN, '--serve'], { env: rt.env, stdio: 'ignore' });
+  const exited = new Promise((resolve) => manager.once('exit', resolve));
+  t.teardown(async () => {
+    manager.kill('SIGTERM');
+    await exited;
+  });
+  const client = await connectWhenReady(rt.env);
+  await client.close();
+  const cache = path.join(rt.dir, 'compile-cache');
   const versions = fs.readdirSync(cache);
   t.equal(versions.length, 1, 'one cache for this Node version');
-  // worker.ts, machine.ts, the devices, virtio, SBI, DTB, and pino: dozens of modules.
+  // worker.ts, machine.ts, the devices, virtio, SBI, DTB: dozens of modules.
   const entries = fs.readdirSync(path.join(cache, versions[0]!));
   t.ok(entries.length >= 30, `${entries.length} cached modules`);
-  t.equal((fs.statSync(m.rt.dir).mode & 0o077), 0, 'the cache sits in a private dir');
+  t.equal(fs.statSync(cache).mode & 0o077, 0, 'the cache dir is private');
 });
+
+t.test('a manager running inside another program gives its workers no cache', async (t) => {
+  const m = await startManager();
+  t.teardown(() => m.stop());
+  t.notOk(fs.existsSync(path.join(m.rt.dir, 'compile-cache')));
+});
+
+async function connectWhenReady(env: NodeJS.ProcessEnv): Promise<ManagerClient> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await ManagerClient.connect({ env });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

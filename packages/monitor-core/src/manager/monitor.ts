@@ -5,7 +5,6 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
-import { machineWorkerEnv } from './compile-cache.ts';
 import { ConsoleLog } from './console-log.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
@@ -67,12 +66,10 @@ export class Monitor {
   private lastMachineError: string | undefined;
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
-  private readonly workerEnv: NodeJS.ProcessEnv;
 
   constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
     this.id = id;
     this.config = config;
-    this.workerEnv = machineWorkerEnv(runtimeDir);
     this.log = log.child({ monitor: id });
     this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
     this.consoleLog = new ConsoleLog(runtimeDir, id);
@@ -253,7 +250,6 @@ export class Monitor {
       worker = new Worker(new URL('../machine/worker.ts', import.meta.url), {
         workerData: { ...this.machineConfig(workerPort, wakeBuffer) },
         transferList: [workerPort],
-        env: this.workerEnv,
       });
     } catch (err) {
       channel.port1.close();

@@ -48,7 +48,7 @@ export class ManagerServer {
     m.lock = await acquireEndpoint(m.env, m.log);
     try {
       // Before serving: the first CREATE follows the first STATUS at once.
-      await prepareMachineCache(m.runtimeDir, m.log);
+      await prepareMachineCache(m.log);
       m.server = await transport.listen(m.lock.socketPath, m.runtimeDir, (conn) => m.accept(conn));
     } catch (err) {
       m.lock.release();
@@ -104,7 +104,11 @@ export class ManagerServer {
   /** Stops serving: every monitor is closed (clients get end-of-monitor), the endpoint released. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const m of [...this.monitors.values()]) this.closeMonitor(m, 'the manager is stopping');
+      const monitors = [...this.monitors.values()];
+      for (const m of monitors) this.closeMonitor(m, 'the manager is stopping');
+      // A worker flushes Node's compile cache into the runtime dir as it exits: wait for them, so
+      // that whoever removes the runtime dir after close() does not see it written again.
+      await Promise.all(monitors.map((m) => m.machineExited()));
       for (const s of this.sessions) s.conn.end();
       const server = this.server;
       this.server = undefined;
