@@ -21,7 +21,20 @@ function exited(child: ChildProcess): Promise<{ code: number | null; stderr: str
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 
-function stopByLock(rt: TempRuntime): void {
+/** SIGTERM and wait for the exit: a manager still exiting would write into a removed runtime dir. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+async function waitForPidExit(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (fs.existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+function stopByLock(rt: TempRuntime): number {
   const pid = Number.parseInt(fs.existsSync(lockPath(rt.env)) ? fs.readFileSync(lockPath(rt.env), 'utf8') : '', 10);
   if (pid > 0) {
     try {
@@ -30,6 +43,7 @@ function stopByLock(rt: TempRuntime): void {
       // already gone
     }
   }
+  return pid;
 }
 
 t.test('two managers serve side by side; a third on a served endpoint refuses', async (t) => {
@@ -37,9 +51,8 @@ t.test('two managers serve side by side; a third on a served endpoint refuses', 
   const b = tempRuntime();
   const ma = serve(a);
   const mb = serve(b);
-  t.teardown(() => {
-    ma.kill('SIGTERM');
-    mb.kill('SIGTERM');
+  t.teardown(async () => {
+    await Promise.all([stopChild(ma), stopChild(mb)]);
     a.remove();
     b.remove();
   });
@@ -62,7 +75,11 @@ t.test('two managers serve side by side; a third on a served endpoint refuses', 
 
 t.test('a killed manager leaves a stale socket and lock that the next one replaces', async (t) => {
   const rt = tempRuntime();
-  t.teardown(() => rt.remove());
+  let second: ChildProcess | undefined;
+  t.teardown(async () => {
+    if (second) await stopChild(second);
+    rt.remove();
+  });
   const first = serve(rt);
   t.ok(await waitForManager(rt.env, 15000));
   const gone = exited(first);
@@ -71,8 +88,7 @@ t.test('a killed manager leaves a stale socket and lock that the next one replac
   t.ok(fs.existsSync(path.join(rt.dir, 'manager.sock')), 'the socket file is left behind');
   t.equal(fs.readFileSync(lockPath(rt.env), 'utf8').trim(), String(first.pid), 'so is the lock');
 
-  const second = serve(rt);
-  t.teardown(() => second.kill('SIGTERM'));
+  second = serve(rt);
   t.ok(await waitForManager(rt.env, 15000), 'the next manager serves');
   const c = await ManagerClient.connect({ env: rt.env });
   t.equal((await c.status()).pid, second.pid);
@@ -82,8 +98,9 @@ t.test('a killed manager leaves a stale socket and lock that the next one replac
 
 t.test('--install-driver, --status-driver, --remove-driver', async (t) => {
   const rt = tempRuntime();
-  t.teardown(() => {
-    stopByLock(rt);
+  t.teardown(async () => {
+    const pid = stopByLock(rt);
+    if (pid > 0) await waitForPidExit(pid);
     rt.remove();
   });
   t.match(await statusDriver(rt.env), /driver not installed/);
