@@ -1,35 +1,18 @@
 // colinux-console-nt for real, in tmux panes: repaint on attach, live output, keystrokes to the
 // guest (echoed back by a real RV64 guest driving virtio-console), the escape menu, takeover,
 // read-only, monitor end, and the terminal restored on every way out.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { privateTmux } from './tmux.ts';
 import { ManagerClient } from '@colinux/protocol';
 import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/colinux-console-nt.js', import.meta.url));
 const SOCKET = `colinux-test-${process.pid}`;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-}
-
-function capture(pane: string): string {
-  return tmux('capture-pane', '-p', '-t', pane);
-}
-
-async function waitFor(pane: string, re: RegExp, what: string, timeoutMs = 15000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = capture(pane);
-    if (re.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: ${re} not on the screen:\n${screen}`);
-}
+const { tmux, capture, waitFor } = privateTmux(SOCKET, 15000);
 
 /** The (first) child process of `pid`, from /proc: the console run by a pane's shell. */
 function childOf(pid: number): number {

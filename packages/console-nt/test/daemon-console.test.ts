@@ -2,11 +2,11 @@
 // boots a real guest ELF and launches colinux-console-nt in its own terminal (-t nt); detaching
 // hands the terminal back to the daemon's output; a second console attaches by pid file and powers
 // the guest off from its menu; the daemon exits as coLinux's did.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { privateTmux } from './tmux.ts';
 import { removeDriver } from '../../monitor-core/src/index.ts';
 import { echoConsoleGuest, guestElf, tempRuntime } from '../../monitor-core/test/manager-fixtures.ts';
 
@@ -14,20 +14,7 @@ const DAEMON = fileURLToPath(new URL('../../daemon/bin/colinux-daemon.js', impor
 const CONSOLE = fileURLToPath(new URL('../bin/colinux-console-nt.js', import.meta.url));
 const SOCKET = `colinux-daemon-test-${process.pid}`;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-}
-
-async function waitFor(pane: string, re: RegExp, what: string, timeoutMs = 20000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-t', pane);
-    if (re.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: ${re} not on the screen:\n${screen}`);
-}
+const { tmux, waitFor } = privateTmux(SOCKET, 20000);
 
 t.test('colinux-daemon -t nt with colinux-console-nt', async (t) => {
   const rt = tempRuntime();

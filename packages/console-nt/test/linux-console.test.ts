@@ -1,10 +1,10 @@
 // The console against the real guest: colinux-daemon boots the bundled Linux (guest/images) with
 // `-t nt`; we log in on hvc0 through colinux-console-nt in tmux, detach, attach again (the
 // shell history is repainted from the manager's shadow screen) and shut down from the menu.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { privateTmux } from './tmux.ts';
 import { removeDriver } from '../../monitor-core/src/index.ts';
 import { tempRuntime } from '../../monitor-core/test/manager-fixtures.ts';
 
@@ -13,20 +13,7 @@ const DAEMON = `${REPO}packages/daemon/bin/colinux-daemon.js`;
 const CONSOLE = `${REPO}packages/console-nt/bin/colinux-console-nt.js`;
 const SOCKET = `colinux-linux-test-${process.pid}`;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-}
-
-async function waitFor(pane: string, re: RegExp, what: string, timeoutMs = 30000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-t', pane);
-    if (re.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: ${re} not on the screen:\n${screen}`);
-}
+const { tmux, waitFor } = privateTmux(SOCKET, 30000, 250);
 
 t.test('log in to the bundled Linux through colinux-console-nt', async (t) => {
   const rt = tempRuntime();
