@@ -2,11 +2,36 @@
 // MachineConfig with a transferred port, a shared `wake` word bumped after each post) and
 // collect what it posts.
 
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { FromMachine, MachineConfig, ToMachine } from '../src/machine/contract.ts';
 
 export type Spec = Omit<MachineConfig, 'wake' | 'port'>;
+
+/** The bundled guest's files; COLINUX_GUEST_IMAGES points at another build of the same files
+ *  (guest/work/out while developing). */
+export const GUEST_IMAGES = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
+
+export interface BundledGuest { image: Uint8Array; imageSize: number; initrd: Uint8Array }
+
+/** The raw kernel Image and the initramfs. `imageSize` is the Image header's image_size field
+ *  (Documentation/arch/riscv/boot-image-header.rst, offset 16): the load size including .bss. */
+export function bundledGuest(): BundledGuest {
+  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(GUEST_IMAGES, 'Image.gz'))));
+  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
+  const initrd = new Uint8Array(fs.readFileSync(path.join(GUEST_IMAGES, 'initramfs.cpio.gz')));
+  return { image, imageSize, initrd };
+}
+
+/** Loads the kernel (and the initramfs) and starts it, as the manager does for the daemon. */
+export function startGuest(m: WorkerMachine, guest: BundledGuest, withInitrd = true): void {
+  m.send({ type: 'load-section', offset: 0, size: guest.imageSize, data: guest.image });
+  if (withInitrd) m.send({ type: 'load-initrd', data: guest.initrd });
+  m.send({ type: 'start', entryOffset: 0 });
+}
 
 export const baseSpec: Spec = {
   monitorId: 0, memoryMiB: 16, bootLine: '', console: { cols: 80, rows: 25 },

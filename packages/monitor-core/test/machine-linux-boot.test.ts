@@ -3,26 +3,17 @@
 // manager's power request arrives on hvc1. Boot-to-ready time is reported as a comment.
 
 import t from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { WorkerMachine, baseSpec } from './machine-harness.ts';
+import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
 import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
-// COLINUX_GUEST_IMAGES points at another build of the same files (guest/work/out while developing).
-const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 const READY = 'colinux-guest: ready';
 
 t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via hvc1', async (t) => {
-  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128 });
   t.teardown(() => m.close());
-  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
   const started = performance.now();
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest);
   const console = () => m.output.get(MODULE_CONSOLE) ?? '';
   try {
     await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
@@ -103,8 +94,7 @@ function checksum(b: Uint8Array): number {
 }
 
 t.test('virtio-net: the guest pings a gateway answered on module CONET0', async (t) => {
-  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, netDevices: [{ unit: 0, mac: '52:54:00:12:34:56' }] });
   t.teardown(() => m.close());
   const gw = { ip: [10, 0, 2, 2], mac: [0x52, 0x55, 10, 0, 2, 2] };
@@ -117,10 +107,7 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
     const reply = gatewayReply(msg.data, gw.ip, gw.mac);
     if (reply) m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(reply) });
   };
-  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest);
   const console = () => m.output.get(MODULE_CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
@@ -134,14 +121,10 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
 
 t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async (t) => {
   const firmwarePath = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
-  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, firmwarePath, serialPorts: [0] });
   t.teardown(() => m.close());
-  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest);
   const console = () => m.output.get(MODULE_CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   t.match(m.output.get(MODULE_SERIAL0) ?? '', /OpenSBI v1\.\d+/, 'OpenSBI banner on the UART (stdout-path)');

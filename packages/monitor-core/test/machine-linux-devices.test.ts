@@ -6,22 +6,16 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { WorkerMachine, baseSpec, type Spec } from './machine-harness.ts';
+import { WorkerMachine, baseSpec, bundledGuest, startGuest, type Spec } from './machine-harness.ts';
 import { MODULE_CONSOLE, MODULE_SERIAL0, TERMINATE_HALT, TERMINATE_PANIC, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
 
-const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 const READY = 'colinux-guest: ready';
-const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
-const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+const guest = bundledGuest();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlinux-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function boot(m: WorkerMachine, withInitrd = true): void {
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  if (withInitrd) m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest, withInitrd);
 }
 
 function machine(t: { teardown(f: () => unknown): void }, spec: Partial<Spec>): WorkerMachine {

@@ -7,18 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { WorkerMachine, baseSpec } from './machine-harness.ts';
+import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
 import { MODULE_CONSOLE, TERMINATE_PANIC, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
-const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 const READY = 'colinux-guest: ready';
-const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
-const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+const guest = bundledGuest();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpersist-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const disk = path.join(dir, 'root.ext2');
-fs.writeFileSync(disk, zlib.gunzipSync(fs.readFileSync(path.join(images, 'root.ext2.gz'))));
+fs.writeFileSync(disk, zlib.gunzipSync(fs.readFileSync(path.join(GUEST_IMAGES, 'root.ext2.gz'))));
 
 const out = (m: WorkerMachine) => m.output.get(MODULE_CONSOLE) ?? '';
 
@@ -30,9 +27,7 @@ async function bootFromDisk(t: { teardown(f: () => unknown): void }): Promise<Wo
     blockDevices: [{ index: 0, path: disk, readOnly: false, aliases: [] }],
   });
   t.teardown(() => m.close());
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest);
   await m.until(() => out(m).includes(READY) || m.terminated() !== undefined, 180_000, 'ready');
   return m;
 }

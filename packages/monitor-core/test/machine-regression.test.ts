@@ -2,14 +2,10 @@
 // doing what once went wrong.
 
 import t from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { WorkerMachine, baseSpec } from './machine-harness.ts';
+import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
 import { MODULE_CONET0, MODULE_CONSOLE } from '../src/machine/memory-map.ts';
 import { SlirpStack } from '../../net-slirp/src/index.ts';
 
-const images = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 const READY = 'colinux-guest: ready';
 const ROUNDS = process.env.COLINUX_LONG_TESTS === '1' ? 30 : 6;
 
@@ -20,8 +16,7 @@ const ROUNDS = process.env.COLINUX_LONG_TESTS === '1' ? 30 : 6;
 // "stack smashing detected". Each round runs a fresh copy of busybox, whose page-cache frames
 // land wherever the allocator puts them, so a few rounds nearly always hit that layout.
 t.test('udhcpc -S from fresh busybox copies against the slirp stack: every round gets a lease', async (t) => {
-  const image = new Uint8Array(zlib.gunzipSync(fs.readFileSync(path.join(images, 'Image.gz'))));
-  const initrd = new Uint8Array(fs.readFileSync(path.join(images, 'initramfs.cpio.gz')));
+  const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, netDevices: [{ unit: 0, mac: '52:54:00:12:34:56' }] });
   const slirp = new SlirpStack({ ipv6: false, restrict: true, dnsServers: [] }, (frame) => {
     m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(frame) });
@@ -30,10 +25,7 @@ t.test('udhcpc -S from fresh busybox copies against the slirp stack: every round
   m.onMessage = (msg) => {
     if (msg.type === 'output' && msg.module === MODULE_CONET0) slirp.input(msg.data);
   };
-  const imageSize = Math.max(image.length, Number(Buffer.from(image.buffer).readBigUInt64LE(16)));
-  m.send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-  m.send({ type: 'load-initrd', data: initrd });
-  m.send({ type: 'start', entryOffset: 0 });
+  startGuest(m, guest);
   const console = () => m.output.get(MODULE_CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
