@@ -27,7 +27,7 @@ interface Core {
 
 interface Access { kind: 'r' | 'w'; addr: number; size: number; value?: number }
 
-function boot() {
+function boot(clock: () => number = () => 0) {
   const module = new WebAssembly.Module(readFileSync(wasmPath));
   const log: Access[] = [];
   let memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
@@ -37,6 +37,7 @@ function boot() {
     mmioWrite: (addr: number, size: number, value: number) => { log.push({ kind: 'w', addr: addr >>> 0, size, value }); },
     abort: () => { throw new Error('abort'); },
     jitCompile: () => 0, // no translator: the core interprets only
+    clock: () => clock(),
   };
   const probe = new WebAssembly.Instance(module, { env }).exports as unknown as Core;
   const pages = Math.ceil((probe.ramBase() + RAM_SIZE) / 65536);
@@ -175,6 +176,26 @@ t.test('Sstc: STIP follows mtime >= stimecmp while menvcfg.STCE is set', async (
   h.core.csrWrite(0x14d, 5000n);
   t.equal(h.csr(0x344) & 0x20n, 0n, 'a new stimecmp clears STIP at once');
   t.equal(h.csr(0xc01), 1000n, 'time CSR reads mtime');
+});
+
+t.test('time CSR: the host clock at each read, never below mtime, strictly increasing', async (t) => {
+  let host = 0;
+  const h = boot(() => host);
+  h.state.setBigUint64(520, 1000n, true); // mtime written before the run slice
+  t.equal(h.csr(0xc01), 1000n, 'no finer host clock: mtime');
+  t.equal(h.csr(0xc01), 1001n, 'a second read in the same tick: one more');
+  host = 5000.7;
+  t.equal(h.csr(0xc01), 5000n, 'the host clock at the read (whole ticks)');
+  host = 4000;
+  t.equal(h.csr(0xc01), 5001n, 'a clock behind the last read does not go back');
+  // In the guest: rdtime twice in a row (csrrs rd, time, x0).
+  const rdtime = (rd: number) => I(0xc01, 0, 2, rd, 0x73);
+  host = 9000;
+  h.code([rdtime(10), rdtime(11), LOOP]);
+  h.startAt(3);
+  h.core.run(3);
+  t.equal(h.x(10), 9000n, 'first rdtime reads the host clock');
+  t.equal(h.x(11), 9001n, 'the next one is strictly later');
 });
 
 t.test('a store to tohost halts with the value', async (t) => {

@@ -62,7 +62,9 @@ function main(): void {
     output.push(b);
     if (b === 10 || output.length > 4096) flush();
   });
-  const hart = new Hart(ramSize, board);
+  // The timebase follows retired instructions (and skipped idle time), also between slices.
+  let idleTicks = 0n;
+  const hart: Hart = new Hart(ramSize, board, undefined, () => Number(hart.instret()) / Number(INSNS_PER_TICK) + Number(idleTicks));
   const ram = new Uint8Array(hart.memory.buffer, hart.ramBase, ramSize);
   for (const seg of elf.segments) {
     const off = seg.paddr - RAM_BASE;
@@ -80,7 +82,6 @@ function main(): void {
   const started = process.hrtime.bigint();
   const cpuStarted = process.cpuUsage();
   let result: number | null = null;
-  let idleTicks = 0n;
   const drivePending = () => {
     const mask = board.pendingMask();
     hart.clearPending(~mask & (MIP_MTIP | MIP_MSIP));

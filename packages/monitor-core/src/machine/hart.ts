@@ -85,8 +85,12 @@ export class Hart implements HartInterrupts {
   readonly romBase: number;
   private readonly state: DataView;
   private readonly ramSize: number;
+  private readonly clock: () => number;
 
-  constructor(ramSize: number, mmio: Mmio, wasm: URL = DEFAULT_CPU_WASM) {
+  /** `clock`: the current time in timebase ticks, read by the `time` CSR at every read (the
+   *  default, 0, leaves it to the mtime written before each run slice). */
+  constructor(ramSize: number, mmio: Mmio, wasm: URL = DEFAULT_CPU_WASM, clock: () => number = () => 0) {
+    this.clock = clock;
     const mod = compile(wasm);
     this.ramSize = ramSize;
     // The memory size depends on ramBase(), which is only known after instantiation; ramBase is
@@ -130,6 +134,7 @@ export class Hart implements HartInterrupts {
         }
         return n;
       },
+      clock: () => this.clock(),
       mmioRead: (addr: number, size: number) => mmio.read(addr >>> 0, size) | 0,
       mmioWrite: (addr: number, size: number, value: number) => mmio.write(addr >>> 0, size, value),
       abort: (_msg: number, _file: number, line: number, col: number) => {

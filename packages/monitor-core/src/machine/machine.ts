@@ -95,7 +95,7 @@ export class Machine {
     this.firmware = spec.firmwarePath !== undefined;
     const ramSize = spec.memoryMiB * 1024 * 1024;
     this.bus = new Bus();
-    this.hart = new Hart(ramSize, this.bus, wasm);
+    this.hart = new Hart(ramSize, this.bus, wasm, () => this.mtime());
     this.ram = new GuestRam(this.hart.memory.buffer, this.hart.ramBase, ramSize);
     const terminate = (reason: number, text?: string) => this.terminate(reason, text);
     this.plic = new Plic(PLIC_SOURCES, this.hart);

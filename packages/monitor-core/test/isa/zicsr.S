@@ -125,4 +125,29 @@ tests:
   TEST 9 // pmp CSRs are accepted
   csrw pmpaddr1, zero
   csrr a0, pmpcfg0
+
+#ifndef QEMU_PEER // QEMU 7.2 counts host ticks in mcycle/minstret, not retired instructions
+  TEST 10 // a write to minstret/mcycle replaces that instruction's own increment (Zicsr)
+  csrwi minstret, 0
+  csrr a0, minstret
+  CHECK a0, 0
+  csrwi mcycle, 5
+  csrr a0, mcycle
+  CHECK a0, 5
+  csrwi minstret, 0
+  nop
+  csrr a0, minstret // the nop retired; this read sees the count before itself
+  CHECK a0, 1
+  li a1, 1000
+  csrw minstret, a1
+  csrrs a0, minstret, zero
+  CHECK a0, 1000
+
+  TEST 11 // time advances between any two reads (our clock; QEMU's ticks at 10 MHz)
+  rdtime a0
+  rdtime a1
+  bleu a1, a0, fail
+  csrr a2, time
+  bleu a2, a1, fail
+#endif
   j pass

@@ -80,6 +80,30 @@ export let retired: i64 = 0;
 /** Offsets so mcycle/minstret can be written. */
 let cycleOffset: i64 = 0;
 let instretOffset: i64 = 0;
+/** The last value the `time` CSR returned (readTime keeps it strictly increasing). */
+let lastTime: i64 = 0;
+
+/**
+ * Host: the current time in timebase ticks (a double, so the call stays cheap), or anything not
+ * above the state block's mtime when the host has no finer clock than the one it writes there.
+ */
+@external("env", "clock") declare function hostClock(): f64;
+
+/**
+ * The `time` CSR (Zicntr): the host clock at the read, at least the mtime the host wrote before
+ * this run slice, and strictly above the previous read, so any two reads differ (the kernel
+ * measures short intervals with it: `rdtime lacks granularity`, jitterentropy). Reads closer
+ * together than one tick (100 ns at 10 MHz) run ahead of the host by one tick per read until the
+ * host clock passes them.
+ */
+export function readTime(): i64 {
+  let t = getMtime();
+  const host = <i64>hostClock();
+  if (host > t) t = host;
+  if (t <= lastTime) t = lastTime + 1;
+  lastTime = t;
+  return t;
+}
 
 /** Set by csrReadChecked/csrWriteChecked when the access is illegal (illegal instruction). */
 export let csrFault: bool = false;
@@ -113,6 +137,7 @@ export function resetCsrs(): void {
   retired = 0;
   cycleOffset = 0;
   instretOffset = 0;
+  lastTime = 0;
   selectTlbs();
 }
 
@@ -221,6 +246,10 @@ export function csrWriteChecked(csr: i32, v: i64): void {
       return;
     }
   }
+  // An instruction writing mcycle/minstret does not also count itself: the written value is
+  // what the next instruction sees (priv spec, Zicsr "CSR side effects" / "Machine counters").
+  // The caller adds this instruction to `retired` after the write, so the offset absorbs it.
+  if (csr == 0xb00 || csr == 0xb02) v -= 1;
   if (!csrWrite(csr, v)) csrFault = true;
 }
 
@@ -231,7 +260,7 @@ export function csrRead(csr: i32): i64 {
     case 0x002: return frm;
     case 0x003: return (frm << 5) | fflags;
     case 0xc00: case 0xb00: return retired + cycleOffset;
-    case 0xc01: return getMtime();
+    case 0xc01: return readTime();
     case 0xc02: case 0xb02: return retired + instretOffset;
     case 0x100: return readMstatus() & (SSTATUS_MASK | SSTATUS_UXL | MSTATUS_SD); // SXL is M-only
     case 0x104: return mie & mideleg;
