@@ -14,8 +14,10 @@ export interface MachineConfig {
   bootLine: string;
   /** `cocon=` geometry; the guest console is virtio-console port hvc0. */
   console: { cols: number; rows: number };
-  /** cobdN / hdX / sdX, each a virtio-blk device whose serial id is `cobd<index>`. */
-  blockDevices: Array<{ index: number; path: string; readOnly: boolean; aliases: string[] }>;
+  /** cobdN / hdX / sdX, each a virtio-blk device whose serial id is `cobd<index>`. `fd`: the
+   *  image opened and locked by the manager, which closes it once this worker has exited
+   *  (manager/disk-images.ts); without it the device opens and locks `path` itself. */
+  blockDevices: Array<{ index: number; path: string; readOnly: boolean; aliases: string[]; fd?: number }>;
   /** ethN: a virtio-net device whose frames go to and from module CONET0+unit. */
   netDevices: Array<{ unit: number; mac: string }>;
   /** ttysN: 16550A UART N, bytes to and from module SERIAL0+unit. */

@@ -46,8 +46,14 @@ export async function handleMonitorOp(server: ManagerServer, session: ClientSess
       server.log.info({ monitor: monitor.id }, 'monitor reset');
       return session.reply(req, Rc.OK);
     case MonitorOp.CLOSE:
-      if (session.isOwner) server.closeMonitor(monitor, 'closed by its owner');
-      else monitor.detach(session);
+      if (!session.isOwner) {
+        monitor.detach(session);
+        return session.reply(req, Rc.OK);
+      }
+      server.closeMonitor(monitor, 'closed by its owner');
+      // Answered once the disk images are released: a VM started next on the same image is not
+      // refused because this one has not quite let go.
+      await monitor.machineExited();
       return session.reply(req, Rc.OK);
     default:
       // STATUS (4) was never implemented in coLinux either; video and NDIS ops do not apply here.

@@ -6,6 +6,7 @@ import type pino from 'pino';
 import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { ConsoleLog } from './console-log.ts';
+import type { DiskImages } from './disk-images.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
 
@@ -66,10 +67,15 @@ export class Monitor {
   private lastMachineError: string | undefined;
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
+  private readonly disks: DiskImages;
+  /** Set by close(): resolves once the last worker has exited and the disk images are closed. */
+  private released: Promise<void> | undefined;
 
-  constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger) {
+  /** `disks`: the images, already opened and locked (CREATE); the monitor closes them. */
+  constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger, disks: DiskImages) {
     this.id = id;
     this.config = config;
+    this.disks = disks;
     this.log = log.child({ monitor: id });
     this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
     this.consoleLog = new ConsoleLog(runtimeDir, id);
@@ -212,14 +218,16 @@ export class Monitor {
     this.owner = undefined;
     clearTimeout(this.powerOffTimer);
     this.stopMachine();
+    this.released = this.workerExit.then(() => this.disks.close());
     this.consoleLog.close();
     this.shadow.dispose();
     this.wakeWaiters();
   }
 
-  /** Resolves once the most recent machine worker thread has exited. */
+  /** Resolves once the machine worker has exited and, after close(), the disk images (and their
+   *  locks) are released. */
   machineExited(): Promise<void> {
-    return this.workerExit;
+    return this.released ?? this.workerExit;
   }
 
   // ---- the machine worker ----------------------------------------------------------------
@@ -230,7 +238,7 @@ export class Monitor {
       memoryMiB: c.memoryMiB,
       bootLine: c.bootLine,
       console: { cols: c.console.cols, rows: c.console.rows },
-      blockDevices: c.blockDevices,
+      blockDevices: this.disks.devices,
       netDevices: c.netDevices.map((n) => ({ unit: n.unit, mac: n.mac })),
       serialPorts: c.serialPorts,
       sharedDirs: c.sharedDirs,

@@ -6,6 +6,7 @@ import {
   decodeLinuxMessage, decodeRecords, decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
   type Frame,
 } from '@colinux/protocol';
+import { DiskImages } from './disk-images.ts';
 import { Monitor } from './monitor.ts';
 import { handleMonitorOp } from './monitor-ops.ts';
 import type { ClientSession } from './session.ts';
@@ -28,7 +29,7 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
       case ManagerIoctl.MONITOR_LIST:
         return session.reply(req, Rc.OK, encodeMonitorList(server.monitorList()));
       case ManagerIoctl.CREATE:
-        return create(server, session, req);
+        return await create(server, session, req);
       case ManagerIoctl.ATTACH:
         return attach(server, session, req);
       case ManagerIoctl.MONITOR:
@@ -61,8 +62,9 @@ function status(server: ManagerServer, session: ClientSession, req: Frame): void
   session.reply(req, Rc.OK, body);
 }
 
-function create(server: ManagerServer, session: ClientSession, req: Frame): void {
+async function create(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
   const { id, config } = decodeCreate(req.body);
+  if (config.blockDevices.length > 0) await server.imagesReleased();
   if (session.monitor) return session.replyError(req, Rc.ERROR, `this connection already belongs to monitor ${session.monitor.id}`);
   if (server.monitors.has(id)) return session.replyError(req, Rc.ERROR, `monitor ${id} already exists`);
   if (server.monitors.size >= MAX_MONITORS) return session.replyError(req, Rc.ERROR, `${MAX_MONITORS} monitors already run`);
@@ -71,7 +73,14 @@ function create(server: ManagerServer, session: ClientSession, req: Frame): void
   if (server.hostmemUsed() + want > limit) {
     return session.replyError(req, Rc.HOSTMEM_USE_LIMIT_REACHED, `mem=${config.memoryMiB} would exceed the host memory limit of ${Math.floor(limit / 1048576)} MiB (${Math.floor(server.hostmemUsed() / 1048576)} MiB in use)`);
   }
-  const monitor = new Monitor(id, config, server.runtimeDir, server.log);
+  let disks: DiskImages;
+  try {
+    disks = DiskImages.open(id, config.blockDevices);
+  } catch (err) {
+    server.log.warn({ monitor: id, client: session.id, err: (err as Error).message }, 'monitor refused');
+    return session.replyError(req, Rc.ERROR, (err as Error).message);
+  }
+  const monitor = new Monitor(id, config, server.runtimeDir, server.log, disks);
   monitor.owner = session;
   monitor.bound.add(session);
   session.monitor = monitor;

@@ -27,6 +27,8 @@ export class ManagerServer {
   readonly monitors = new Map<number, Monitor>();
   private order: Monitor[] = [];
   private readonly sessions = new Set<ClientSession>();
+  /** Monitors closed whose workers have not exited yet, so their disk images are still held. */
+  private readonly releasing = new Set<Promise<void>>();
   private readonly logHub: ManagerLog;
   private server: TransportServer | undefined;
   private lock: EndpointLock | undefined;
@@ -99,6 +101,15 @@ export class ManagerServer {
     this.monitors.delete(m.id);
     this.order = this.order.filter((x) => x !== m);
     m.close(why);
+    const released = m.machineExited();
+    this.releasing.add(released);
+    void released.finally(() => this.releasing.delete(released));
+  }
+
+  /** Resolves once every closed monitor has released its disk images (at most the worker's stop
+   *  grace): a VM created right after another ended on the same image is then not refused. */
+  async imagesReleased(): Promise<void> {
+    await Promise.all(this.releasing);
   }
 
   /** Stops serving: every monitor is closed (clients get end-of-monitor), the endpoint released. */

@@ -8,6 +8,7 @@ import type { VirtioMmio } from './mmio.ts';
 import type { Chain } from './virtqueue.ts';
 import { readChain, writeChain } from './virtqueue.ts';
 import { VIRTIO_ID_BLOCK, type VirtioDevice } from './virtio-device.ts';
+import { lockImage } from './image-lock.ts';
 
 const F_SEG_MAX = 1 << 2;
 const F_RO = 1 << 5;
@@ -24,7 +25,59 @@ const SECTOR = 512;
 const SEG_MAX = 126;
 const ID_BYTES = 20;
 
-export interface BlockImage { index: number; path: string; readOnly: boolean }
+export interface BlockImage {
+  index: number;
+  path: string;
+  readOnly: boolean;
+  /** An image the manager already opened and locked (manager/disk-images.ts); it stays the
+   *  manager's to close, after this worker has exited. Absent: the device opens `path` itself. */
+  fd?: number;
+}
+
+/** The image is locked by another VM (ours or QEMU): image-lock.ts. */
+export class ImageInUseError extends Error {
+  override name = 'ImageInUseError';
+  readonly index: number;
+  readonly path: string;
+  readonly fd: number;
+  constructor(image: BlockImage, fd: number) {
+    super(`cobd${image.index}: image ${image.path} is in use by another VM`);
+    this.index = image.index;
+    this.path = image.path;
+    this.fd = fd;
+  }
+}
+
+/**
+ * Opens and locks an image: read-write unless asked for read-only or the file is not writable
+ * (then read-only, as coLinux did). Throws one clear line (unit and path) when it is missing or
+ * unreadable, and ImageInUseError (with the descriptor still open, for the caller to find the
+ * holder and then close it) when another VM holds it in a conflicting way.
+ */
+export function openImage(image: BlockImage): { fd: number; readOnly: boolean } {
+  let readOnly = image.readOnly;
+  let fd: number;
+  try {
+    fd = fs.openSync(image.path, readOnly ? 'r' : 'r+');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!readOnly && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) {
+      fd = openOrThrow(image);
+      readOnly = true;
+    } else {
+      throw new Error(`cobd${image.index}: cannot open image ${image.path}: ${code ?? String(err)}`);
+    }
+  }
+  let locked: boolean;
+  try {
+    locked = lockImage(fd, readOnly);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw new Error(`cobd${image.index}: ${image.path}: ${(err as Error).message}`);
+  }
+  if (!locked) throw new ImageInUseError(image, fd);
+  return { fd, readOnly };
+}
 
 export class VirtioBlock implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_BLOCK;
@@ -34,31 +87,33 @@ export class VirtioBlock implements VirtioDevice {
   readonly config = new Uint8Array(24);
   readonly readOnly: boolean;
   private readonly fd: number;
+  /** Whether close() closes fd (an image this device opened itself). */
+  private readonly ownsFd: boolean;
   private readonly sectors: number;
   private readonly serial: Uint8Array;
   private transport!: VirtioMmio;
 
-  /** Opens the image; throws one clear line (unit and path) when it is missing or unreadable. */
   constructor(image: BlockImage) {
     this.name = `blk${image.index}`;
-    let readOnly = image.readOnly;
-    let fd: number;
-    try {
-      fd = fs.openSync(image.path, readOnly ? 'r' : 'r+');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!readOnly && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) {
-        fd = openOrThrow(image);
-        readOnly = true;
-      } else {
-        throw new Error(`cobd${image.index}: cannot open image ${image.path}: ${code ?? String(err)}`);
+    if (image.fd !== undefined) {
+      this.fd = image.fd;
+      this.readOnly = image.readOnly;
+      this.ownsFd = false;
+    } else {
+      let opened;
+      try {
+        opened = openImage(image);
+      } catch (err) {
+        if (err instanceof ImageInUseError) fs.closeSync(err.fd);
+        throw err;
       }
+      this.fd = opened.fd;
+      this.readOnly = opened.readOnly;
+      this.ownsFd = true;
     }
-    this.fd = fd;
-    this.readOnly = readOnly;
-    const size = fs.fstatSync(fd).size;
+    const size = fs.fstatSync(this.fd).size;
     this.sectors = Math.floor(size / SECTOR);
-    this.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (readOnly ? F_RO : 0);
+    this.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (this.readOnly ? F_RO : 0);
     const v = new DataView(this.config.buffer);
     v.setUint32(0, this.sectors % 0x1_0000_0000, true);
     v.setUint32(4, Math.floor(this.sectors / 0x1_0000_0000), true);
@@ -74,7 +129,7 @@ export class VirtioBlock implements VirtioDevice {
   reset(): void {}
 
   close(): void {
-    fs.closeSync(this.fd);
+    if (this.ownsFd) fs.closeSync(this.fd);
   }
 
   notify(): void {

@@ -1,0 +1,117 @@
+// The disk images of one monitor, opened and locked by the manager (the process that owns the
+// VM) before its machine worker starts, and closed only after that worker has exited: a worker
+// shares the process's descriptor table, so a descriptor closed while it may still write could
+// be reused by another file. The locks (machine/devices/virtio/image-lock.ts) are released with
+// the descriptors: monitor closed (power off, daemon gone or killed, manager stopping), or the
+// manager process ending in any way. RESET (reboot) keeps them: the VM still owns its disks.
+import fs from 'node:fs';
+import { ImageInUseError, openImage, type BlockImage } from '../machine/devices/virtio/block.ts';
+
+interface Holder { monitor: number; readOnly: boolean }
+type MonitorImage = BlockImage & { aliases: string[] };
+
+/** Images open in this process, by device and inode: which monitors hold each, for the refusal. */
+const holders = new Map<string, Holder[]>();
+
+function fileKey(st: fs.Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/** Who else has the file open, from /proc (a QEMU, or another manager): "pid N (comm)". */
+function otherProcessesWith(st: fs.Stats): string[] {
+  const found: string[] = [];
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    const hit = fds.some((fd) => {
+      try {
+        const s = fs.statSync(`/proc/${pid}/fd/${fd}`);
+        return s.dev === st.dev && s.ino === st.ino;
+      } catch {
+        return false;
+      }
+    });
+    if (hit) {
+      let comm = '';
+      try {
+        comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        // it just ended
+      }
+      found.push(comm ? `pid ${pid} (${comm})` : `pid ${pid}`);
+    }
+  }
+  return found;
+}
+
+function refusal(err: ImageInUseError): string {
+  const st = fs.fstatSync(err.fd);
+  const mine = holders.get(fileKey(st))?.[0];
+  const head = `cobd${err.index}: image ${err.path} is in use`;
+  if (mine) return `${head} by monitor ${mine.monitor} (${mine.readOnly ? 'read-only' : 'read-write'}); two VMs must not share a writable disk`;
+  const others = otherProcessesWith(st);
+  return `${head} by ${others.length ? others.join(', ') : 'another process'}; two VMs must not share a writable disk`;
+}
+
+export class DiskImages {
+  /** The block devices as the machine worker gets them: with the descriptor and effective mode. */
+  readonly devices: MonitorImage[];
+  private readonly monitor: number;
+  private readonly keys: string[];
+  private closed = false;
+
+  private constructor(monitor: number) {
+    this.monitor = monitor;
+    this.devices = [];
+    this.keys = [];
+  }
+
+  /** Opens and locks every image of `monitor`, or none: throws one line naming the image and
+   *  its holder when one is taken. */
+  static open(monitor: number, images: readonly MonitorImage[]): DiskImages {
+    const opened = new DiskImages(monitor);
+    try {
+      for (const image of images) {
+        let r;
+        try {
+          r = openImage(image);
+        } catch (err) {
+          if (!(err instanceof ImageInUseError)) throw err;
+          const line = refusal(err);
+          fs.closeSync(err.fd);
+          throw new Error(line);
+        }
+        const key = fileKey(fs.fstatSync(r.fd));
+        opened.devices.push({ ...image, fd: r.fd, readOnly: r.readOnly });
+        opened.keys.push(key);
+        holders.set(key, [...(holders.get(key) ?? []), { monitor, readOnly: r.readOnly }]);
+      }
+    } catch (err) {
+      opened.close();
+      throw err;
+    }
+    return opened;
+  }
+
+  /** Closes the descriptors, releasing the locks; only once no worker may still use them. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const key of this.keys) {
+      const left = (holders.get(key) ?? []).filter((h) => h.monitor !== this.monitor);
+      if (left.length) holders.set(key, left);
+      else holders.delete(key);
+    }
+    for (const d of this.devices) if (d.fd !== undefined) fs.closeSync(d.fd);
+  }
+}
