@@ -1,24 +1,8 @@
 // Drives one qemu-system-riscv64 run of the bundled guest: collects what the guest prints,
 // waits for patterns, types commands, and ends QEMU by its pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 export const READY_LINE = 'colinux-guest: ready';
-
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 export interface Exit {
   code: number | null;

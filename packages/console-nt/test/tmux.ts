@@ -1,6 +1,9 @@
 // A private tmux server for the console tests: its own socket (-L), so tests never touch a user's
 // tmux or each other's, and a poll that waits until a pane shows what a person would see.
 import { execFileSync } from 'node:child_process';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('tmux');
 
 export interface PrivateTmux {
   tmux(...args: string[]): string;

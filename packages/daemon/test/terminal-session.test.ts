@@ -5,6 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, commandOf, processesUnder, sandbox, until } from './helpers.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('tmux');
 
 t.test('console in the daemon terminal, detach, Ctrl-C', async (t) => {
   const box = sandbox();

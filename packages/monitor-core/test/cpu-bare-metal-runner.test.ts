@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CROSS_GCC, ISA_DIR } from './isa/build.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('riscv64-unknown-elf-gcc');
 
 const run = promisify(execFile);
 const runner = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'colinux-bare-metal');

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildIsaTests } from './isa/build.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('qemu-system-riscv64');
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..', '..');

@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CROSS_GCC, ISA_DIR } from './isa/build.ts';
 import { loopedProgram } from './isa/looped-program.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('qemu-system-riscv64');
+requireTool('riscv64-unknown-elf-gcc');
 
 const run = promisify(execFile);
 const runner = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'colinux-bare-metal');

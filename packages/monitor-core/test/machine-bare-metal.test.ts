@@ -9,6 +9,10 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Machine, type MachineSpec } from '../src/machine/machine.ts';
 import { MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('riscv64-unknown-elf-gcc');
+requireTool('riscv64-unknown-elf-objcopy');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bare-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -4,6 +4,9 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { buildDtb, bootargs } from '../src/machine/dtb/machine-dtb.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('dtc');
 
 function decompile(dtb: Uint8Array): string {
   const dts = execFileSync('dtc', ['-I', 'dtb', '-O', 'dts', '-q', '-'], { input: dtb, encoding: 'utf8' });

@@ -4,6 +4,7 @@
 
 import t from 'tap';
 import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
+import { requireTool } from '../../../test/tools.ts';
 import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 const READY = 'colinux-guest: ready';
@@ -120,7 +121,7 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
 });
 
 t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async (t) => {
-  const firmwarePath = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
+  const firmwarePath = requireTool('/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf');
   const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, firmwarePath, serialPorts: [0] });
   t.teardown(() => m.close());

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { WorkerMachine, baseSpec } from './machine-harness.ts';
 import { MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('riscv64-unknown-elf-gcc');
+requireTool('riscv64-unknown-elf-objcopy');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mworker-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

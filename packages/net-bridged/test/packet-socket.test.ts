@@ -4,6 +4,9 @@ import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isForGuest, parseMac } from '../src/frame-filter.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('ip');
 
 const tag = `cbr${process.pid}`;
 const nsA = `${tag}-a`;

@@ -4,6 +4,9 @@
 // network namespace so mutated destinations never leave the machine.
 import t from 'tap';
 import { spawn, execFileSync } from 'node:child_process';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('ip');
 
 const LONG = process.env.COLINUX_LONG_TESTS === '1';
 const N = LONG ? 1_000_000 : 20_000;

@@ -10,6 +10,10 @@ import path from 'node:path';
 import { NetnsGuest } from './helpers/netns-guest.ts';
 import { parseRedirections } from '../src/index.ts';
 import { RECV_BUFFER, SEND_BUFFER } from '../src/tcp-connection.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('busybox');
+requireTool('sh');
 
 const BYTES = 48 * 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -8,6 +8,12 @@ import crypto from 'node:crypto';
 import { NetnsGuest } from './helpers/netns-guest.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
 import { BlobServer } from './helpers/blob-server.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('busybox');
+requireTool('ip');
+requireTool('sh');
+requireTool('sysctl');
 
 const LONG = process.env.COLINUX_LONG_TESTS === '1';
 const BLOB = LONG ? 1024 * 1024 * 1024 : 10 * 1024 * 1024;

@@ -4,6 +4,10 @@
 // whose loopback interface also holds the pinged address.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('ip');
+requireTool('sysctl');
 
 const RUNNER = new URL('./helpers/ping-run.ts', import.meta.url).pathname;
 

@@ -5,6 +5,9 @@ import t from 'tap';
 import { spawn, execFileSync } from 'node:child_process';
 import { ManagerClient } from '@colinux/protocol';
 import { startManager, monitorConfig } from '../../monitor-core/test/manager-fixtures.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('ip');
 
 const BIN = new URL('../bin/colinux-net-daemon.js', import.meta.url).pathname;
 

@@ -3,6 +3,9 @@
 // kernel (its ARP reply fills the neighbour table).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('ip');
 
 t.test('read the kernel ARP request, write the reply', async (t) => {
   const ns = `tapdev-test-${process.pid}`;

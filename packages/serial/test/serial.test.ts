@@ -6,6 +6,10 @@ import net from 'node:net';
 import { constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, SERIAL_BIN, commandOf, processesUnder, sandbox, start, until } from '../../daemon/test/helpers.ts';
+import { requireTool } from '../../../test/tools.ts';
+
+requireTool('mkfifo');
+requireTool('python3');
 
 const ECHO = `kernel=${join(FIXTURES, 'guest-echo.elf')}`;
 

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { requireTool } from '../../../../test/tools.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const packageRoot = join(here, '..', '..');
@@ -33,26 +34,19 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export type Vector = { line: string; op: number; rm: number; a: bigint; b: bigint; c: bigint; r: bigint; flags: bigint };
 
-// Runs a host tool, turning "not installed" into one line that says which package to add.
-function tool(cmd: string, args: string[], debianPackage: string): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') {
-      throw new Error(`${cmd} not found: install the Debian package ${debianPackage} (listed in .ci/run)`);
-    }
-    throw err;
-  }
-}
+// Host tools: requireTool() turns "not installed" into one line that says which package to add.
+const run = (tool: string, args: string[]): string =>
+  execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
 
 export function buildVectorProgram(dir: string): string {
   const out = join(dir, 'vectors');
-  tool('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', out, join(here, 'vectors.c')], 'gcc-riscv64-linux-gnu');
+  requireTool('/usr/riscv64-linux-gnu/lib/libc.a'); // -static links the cross libc
+  run(requireTool('riscv64-linux-gnu-gcc'), ['-O2', '-static', '-o', out, join(here, 'vectors.c')]);
   return out;
 }
 
 export function referenceVectors(program: string, seed: number, rounds: number): Vector[] {
-  const text = tool('qemu-riscv64', [program, String(seed), String(rounds)], 'qemu-user');
+  const text = run(requireTool('qemu-riscv64'), [program, String(seed), String(rounds)]);
   const vectors: Vector[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;

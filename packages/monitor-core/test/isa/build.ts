@@ -5,6 +5,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireTool } from '../../../../test/tools.ts';
+
+requireTool('riscv64-unknown-elf-gcc');
 
 const run = promisify(execFile);
 export const ISA_DIR = import.meta.dirname;

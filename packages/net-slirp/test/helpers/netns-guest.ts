@@ -7,6 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { SlirpStack, type SlirpStackOptions } from '../../src/index.ts';
 import { forEachFrame } from '../../../net-tap/src/tap-device.ts';
+import { requireTool } from '../../../../test/tools.ts';
+
+requireTool('busybox');
+requireTool('ip');
 
 const live = new Map<string, string>(); // namespace -> its temp dir
 process.on('exit', () => {

@@ -3,6 +3,9 @@
 // ARP reply frame to the TAP, and prints what was read and the kernel's neighbour entry.
 import { execFileSync, spawn } from 'node:child_process';
 import { TapDevice, forEachFrame } from '../../src/tap-device.ts';
+import { requireTool } from '../../../../test/tools.ts';
+
+requireTool('ip');
 
 const tap = TapDevice.open('tap0');
 execFileSync('ip', ['addr', 'add', '10.9.0.1/24', 'dev', 'tap0']);
