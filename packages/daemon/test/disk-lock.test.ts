@@ -8,9 +8,11 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.ts';
 import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
+import { requireTool } from '../../../test/tools.ts';
 
 const QEMU = 'qemu-system-riscv64';
-if (spawnSync(QEMU, ['--version']).error) throw new Error(`${QEMU} is missing: apt-get install qemu-system-misc`);
+requireTool(QEMU);
+requireTool('ls');
 
 const guestArgs = (image: string): string[] => [
   '-d', '--shutdown-timeout', '1',

@@ -4,20 +4,21 @@
 // short intervals with rdtime do not complain.
 
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
 import { MODULE_CONSOLE } from '../src/machine/memory-map.ts';
+import { requireTool } from '../../../test/tools.ts';
 
 const READY = 'colinux-guest: ready';
 const READS = 200000;
 
-for (const [tool, pkg] of [['riscv64-linux-gnu-gcc', 'gcc-riscv64-linux-gnu and libc6-dev-riscv64-cross'], ['debugfs', 'e2fsprogs']] as const) {
-  if (spawnSync(tool, ['-V'], { stdio: 'ignore' }).error) throw new Error(`${tool} is missing: install the Debian package ${pkg}`);
-}
+requireTool('riscv64-linux-gnu-gcc');
+requireTool('/usr/riscv64-linux-gnu/lib/libc.a'); // -static links the cross libc
+requireTool('debugfs');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtime-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -2,14 +2,15 @@
 // excludes everyone, in both directions, between two of our opens in one process (two monitors
 // of one manager) and against QEMU (Debian's qemu-system-riscv64), whose scheme we follow.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ImageInUseError, openImage } from '../../src/machine/devices/virtio/block.ts';
+import { requireTool } from '../../../../test/tools.ts';
 
 const QEMU = 'qemu-system-riscv64';
-if (spawnSync(QEMU, ['--version']).error) throw new Error(`${QEMU} is missing: apt-get install qemu-system-misc`);
+requireTool(QEMU);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'colinux-image-lock-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
