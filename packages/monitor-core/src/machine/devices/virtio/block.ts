@@ -92,6 +92,8 @@ export class VirtioBlock implements VirtioDevice {
   private readonly sectors: number;
   private readonly serial: Uint8Array;
   private transport!: VirtioMmio;
+  /** The host error last logged; cleared by the next request that succeeds. */
+  private hostError: string | undefined;
 
   constructor(image: BlockImage) {
     this.name = `blk${image.index}`;
@@ -181,9 +183,17 @@ export class VirtioBlock implements VirtioDevice {
           status = S_UNSUPP;
       }
     } catch (err) {
-      this.transport.fail(`${this.name}: host I/O error: ${(err as Error).message}`);
-      status = S_IOERR;
+      // A host error (ENOSPC on a full disk, EIO) fails this request only: the guest sees an I/O
+      // error (§5.2.6, VIRTIO_BLK_S_IOERR) and the device keeps serving, so the next request
+      // succeeds once the host has room again (QEMU's werror=report). Logged once per error
+      // until a request succeeds, as a guest may retry thousands of times.
+      const message = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      if (message !== this.hostError) this.transport.log(`${this.name}: host I/O error at sector ${sector}: ${message}; request failed with IOERR`);
+      this.hostError = message;
+      ram.bytes[statusOff] = S_IOERR;
+      return 1;
     }
+    if (status === S_OK) this.hostError = undefined;
     ram.bytes[statusOff] = status;
     return written + 1;
   }
@@ -201,7 +211,7 @@ export class VirtioBlock implements VirtioDevice {
       let remaining = chain.writableLength - 1;
       for (const s of chain.writable) {
         const n = Math.min(s.len, remaining);
-        if (n > 0) fs.readSync(this.fd, bytes, s.off, n, pos);
+        if (n > 0) readAll(this.fd, bytes, s.off, n, pos);
         pos += n; moved += n; remaining -= n;
       }
     } else {
@@ -210,12 +220,32 @@ export class VirtioBlock implements VirtioDevice {
         const from = Math.min(skip, s.len);
         skip -= from;
         const n = s.len - from;
-        if (n > 0) fs.writeSync(this.fd, bytes, s.off + from, n, pos);
+        if (n > 0) writeAll(this.fd, bytes, s.off + from, n, pos);
         pos += n; moved += n;
       }
     }
     return moved;
   }
+}
+
+/** pread until `n` bytes; past the end of a file that shrank under us, zeros. */
+function readAll(fd: number, into: Uint8Array, off: number, n: number, pos: number): void {
+  let done = 0;
+  while (done < n) {
+    const got = fs.readSync(fd, into, off + done, n - done, pos + done);
+    if (got === 0) {
+      into.fill(0, off + done, off + n);
+      return;
+    }
+    done += got;
+  }
+}
+
+/** pwrite until `n` bytes: a write that fills the host disk can be short, and the next call
+ *  then reports why (ENOSPC), which fails the request. */
+function writeAll(fd: number, from: Uint8Array, off: number, n: number, pos: number): void {
+  let done = 0;
+  while (done < n) done += fs.writeSync(fd, from, off + done, n - done, pos + done);
 }
 
 function openOrThrow(image: BlockImage): number {

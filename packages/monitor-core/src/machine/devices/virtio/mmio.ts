@@ -27,7 +27,8 @@ export class VirtioMmio implements MmioDevice {
   readonly queues: Virtqueue[];
   readonly ram: GuestRam;
   private readonly irq: IrqLine;
-  private readonly log: (msg: string) => void;
+  /** The machine's device log (device-log.ts). */
+  readonly log: (msg: string) => void;
   private deviceFeaturesSel = 0;
   private driverFeaturesSel = 0;
   private driverFeatures = [0, 0];
