@@ -58,5 +58,5 @@ export type FromMachine =
   /** The guest ended; `reason` is a coLinux termination reason (POWEROFF, REBOOT, HALT, PANIC…). */
   | { type: 'terminated'; reason: number; text?: string }
   /** Counters for INFO / --status-driver. */
-  | { type: 'stats'; instret: number; hostMs: number; droppedFrames: number }
+  | { type: 'stats'; instret: number; hostMs: number; droppedFrames: number; jitEntries: number; jitInsns: number }
   | { type: 'error'; message: string };

@@ -32,6 +32,7 @@ interface CpuExports {
   flushTlb(): void;
   instret(): bigint;
   setJit(on: number): void;
+  jitStats(which: number): bigint;
   readonly table: WasmTable;
 }
 
@@ -126,7 +127,7 @@ export class Hart implements HartInterrupts {
         const table = cpu.table;
         if (table.length + n > MAX_BLOCKS) return 0;
         const bytes = new Uint8Array(memory.buffer, ptr, len).slice();
-        const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<string, unknown>;
+        const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, table } }).exports as Record<string, unknown>;
         const slots = new Uint32Array(memory.buffer, JIT_SLOTS, n);
         for (let i = 0; i < n; i++) {
           if (slots[i] === 0) slots[i] = table.grow(1);

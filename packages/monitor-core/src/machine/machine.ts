@@ -291,8 +291,11 @@ export class Machine {
     return n;
   }
 
-  stats(): { instret: number; hostMs: number; droppedFrames: number } {
-    return { instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames() };
+  /** jitEntries/jitInsns: calls from the interpreter into translated code, and the
+   *  instructions run there (docs/cpu-core.md, `jitStats`). */
+  stats(): { instret: number; hostMs: number; droppedFrames: number; jitEntries: number; jitInsns: number } {
+    const jit = (which: number) => Number(this.hart.cpu.jitStats(which));
+    return { instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(), jitEntries: jit(0), jitInsns: jit(1) };
   }
 
   /** Earliest timer deadline (mtime ticks) after `now` that could wake the hart. */

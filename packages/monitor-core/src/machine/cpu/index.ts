@@ -8,7 +8,7 @@ import {
 } from './csr';
 import { clearException, flushTlb as dropTranslations, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
-import { dropReservation, execute, exitReason, setExitReason, setSbiMode } from './interpreter';
+import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
 import { clearJit, flushJit, setJitEnabled } from './jit';
@@ -108,4 +108,11 @@ export function setJit(on: i32): void {
 }
 export function instret(): i64 {
   return retired;
+}
+/**
+ * Translator statistics: 0 = calls from the interpreter into translated code, 1 = instructions
+ * run in translated code (including blocks chained from those calls).
+ */
+export function jitStats(which: i32): i64 {
+  return which == 0 ? jitEntries : jitInsns;
 }

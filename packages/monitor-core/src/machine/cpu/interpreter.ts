@@ -19,13 +19,13 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
-  JIT_NPC, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
+  JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
   releaseBlock,
 } from './jit';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
   clearException, codeAddend, excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow,
-  storeSlow, tlbRead, tlbWrite,
+  storeSlow, tlbCode, tlbRead, tlbWrite,
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
@@ -35,6 +35,10 @@ import {
 } from './csr';
 import { enterTrap } from './trap';
 import { executeFma, executeOpFp } from './fp-exec';
+
+/** Translator statistics (jitStats export): calls into translated code, instructions run there. */
+export let jitEntries: i64 = 0;
+export let jitInsns: i64 = 0;
 
 /** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
 export let exitReason: i32 = -1;
@@ -272,6 +276,7 @@ export function execute(startPc: i64, budget: i32): i64 {
   let jumped = true; // at a block start: look for a translated block
   store<u32>(JIT_TLB_PTRS, tlbRead);
   store<u32>(JIT_TLB_PTRS + 4, tlbWrite);
+  store<u32>(JIT_TLB_PTRS + 8, tlbCode);
   while (n < limit) {
     n++;
     let raw: u32;
@@ -312,15 +317,26 @@ export function execute(startPc: i64, budget: i32): i64 {
       if (load<i64>(b) == pc) {
         const state = <i32>load<i16>(b, 12);
         if (state == STATE_COMPILED) {
-          if (n - 1 + <i32>load<u16>(b, 14) <= limit) {
+          const rem = limit - n + 1;
+          if (<i32>load<u16>(b, 14) <= rem) {
+            store<i32>(JIT_REM, rem);
             const r = call_indirect<i32>(load<u32>(b, 8), <u32>(pc + codeAdd));
-            if (r > 0) {
-              n += r - 1;
-              pc = load<i64>(JIT_NPC);
+            // Blocks may have continued in others (jit.ts chaining), each taking its count from
+            // JIT_REM; the last one returns its own count, or -1 when its guest bytes changed.
+            const done = rem - load<i32>(JIT_REM) + (r > 0 ? r : 0);
+            jitEntries++;
+            jitInsns += <i64>done;
+            const npc = load<i64>(JIT_NPC);
+            if (r < 0) {
+              const stale = jitSlot(npc);
+              if (load<i64>(stale) == npc) releaseBlock(stale); // count again
+            }
+            if (done > 0) {
+              n += done - 1;
+              pc = npc;
               jumped = true;
               continue;
             }
-            if (r < 0) releaseBlock(b); // the guest bytes changed: count again
           }
         } else if (state >= 0) {
           if (state + 1 >= JIT_THRESHOLD) compileBlock(b, pc, <u32>(pc + codeAdd));

@@ -33,10 +33,16 @@ export const JIT_BASE: u32 = 0x200000;
 export const JIT_ENTRIES: u32 = 16384;
 /** Where a block leaves the next pc (i64). */
 export const JIT_NPC: u32 = 0x1900;
-/** tlbRead and tlbWrite (u32 each), published for the blocks. */
+/** tlbRead, tlbWrite and tlbCode (u32 each), published for the blocks. */
 export const JIT_TLB_PTRS: u32 = 0x1908;
+/**
+ * Instructions a chain of blocks may still run (i32): the interpreter writes what is left of its
+ * budget before it calls a block; a block that continues directly in another one subtracts what
+ * it ran.
+ */
+export const JIT_REM: u32 = 0x1914;
 /** Scratch decode slot (16 bytes) and the emission buffers. */
-const SCRATCH: u32 = 0x1910;
+const SCRATCH: u32 = 0x1920;
 // Wasm memory after the block cache (0x200000 .. 0x240000): function bodies of the pending
 // batch, the module around them (bodies plus under 32 KiB of headers), the batch records
 // (64 × 24 bytes), the first pass's scratch output (one instruction), and the slot lists.
@@ -55,6 +61,8 @@ let bodyEnd: u32 = BODY;
 /** Executions of a block start before it is translated. */
 export const JIT_THRESHOLD: i32 = 500;
 const MAX_INSNS: i32 = 64;
+/** Most wasm bytes one block can take (64 instructions, each a chained branch at worst). */
+const BLOCK_BYTES_MAX: u32 = 0x4000;
 
 export const STATE_COMPILED: i16 = -1;
 export const STATE_NEVER: i16 = -2;
@@ -118,7 +126,131 @@ function exitWith(npc: i64, count: i32): void {
 }
 
 const L_VA: u32 = 1; // local i64: address or jump target
-const L_E: u32 = 2; // local i32: TLB entry
+const L_E: u32 = 2; // local i32: TLB entry, then a host address
+const L_REM: u32 = 3; // local i32: JIT_REM after this block
+const L_B: u32 = 4; // local i32: block-cache entry of a computed jump target
+/** Guest pc of the block being emitted (its function's parameter is the host address of it). */
+let blockPc: i64 = 0;
+
+// Chaining (the QEMU TCG "goto_tb" idea): a block that ends with a known next pc continues
+// directly in that pc's translation, by a tail call through the core's function table, when the
+// block cache holds a compiled block for it that fits in the remaining budget and the code TLB
+// maps its page; otherwise it returns to the interpreter as before. The callee still checks its
+// guest bytes, so nothing about correctness changes: only the trip through the interpreter loop
+// is saved. Interrupts need no check here: inside blocks nothing can make one pending (MMIO and
+// CSR accesses are left to the interpreter).
+
+/**
+ * Stack: nothing. Inside `block`: br_if 0 unless the cache entry at `b` (an i32 on the stack
+ * when `b` is 0, else the constant b) holds `pc` (local L_VA when dynamic), compiled, with a
+ * length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
+ */
+function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
+  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
+  mem(0x29, b); // entry pc
+  if (dynamic) { byte(0x20); uleb(L_VA); } else i64c(pc);
+  byte(0x52); // i64.ne
+  byte(0x0d); byte(0); // br_if 0
+  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
+  mem(0x2e, b + 12); // i32.load16_s state
+  i32c(STATE_COMPILED);
+  byte(0x47); // i32.ne
+  byte(0x0d); byte(0);
+  i32c(0);
+  mem(0x28, JIT_REM);
+  i32c(count);
+  byte(0x6b); // i32.sub
+  byte(0x22); uleb(L_REM); // local.tee
+  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
+  mem(0x2f, b + 14); // i32.load16_u length
+  byte(0x48); // i32.lt_s
+  byte(0x0d); byte(0);
+}
+
+/** Inside `block`: L_E = host address of the guest pc pushed by `pushPc` through the code TLB,
+ *  br_if 0 on a miss. */
+function codeHost(dynamic: bool, pc: i64): void {
+  i32c(0);
+  mem(0x28, JIT_TLB_PTRS + 8); // tlbCode
+  if (dynamic) {
+    byte(0x20); uleb(L_VA);
+    i64c(12);
+    byte(0x88); // i64.shr_u
+    byte(0xa7); // i32.wrap_i64
+    i32c(255);
+    byte(0x71); // i32.and
+    i32c(4);
+    byte(0x74); // i32.shl
+  } else {
+    i32c(<i32>(((<u32>(pc >>> 12)) & 255) << 4));
+  }
+  byte(0x6a); // i32.add
+  byte(0x22); uleb(L_E);
+  mem(0x29, 0); // tag
+  if (dynamic) { byte(0x20); uleb(L_VA); i64c(~<i64>0xfff); byte(0x83); } else i64c(pc & ~<i64>0xfff);
+  byte(0x52);
+  byte(0x0d); byte(0);
+  if (dynamic) { byte(0x20); uleb(L_VA); } else i64c(pc);
+  byte(0x20); uleb(L_E);
+  mem(0x29, 8); // addend
+  byte(0x7c); // i64.add
+  byte(0xa7);
+  byte(0x21); uleb(L_E);
+}
+
+/** JIT_REM = L_REM; tail call: table index from the entry, argument L_E. */
+function chainCall(b: u32, dynamic: bool): void {
+  i32c(0);
+  byte(0x20); uleb(L_REM);
+  mem(0x36, JIT_REM); // i32.store
+  byte(0x20); uleb(L_E);
+  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
+  mem(0x28, b + 8); // table index
+  byte(0x13); byte(0); byte(0); // return_call_indirect type 0, table 0
+}
+
+/** Leave for the known next pc `npc` after `count` instructions, through its block if possible. */
+function chainTo(npc: i64, count: i32): void {
+  const b = jitSlot(npc);
+  byte(0x02); byte(0x40); // block
+  chainCheck(b, false, npc, count);
+  if (((npc ^ blockPc) & ~<i64>0xfff) == 0) {
+    // Same page: the same mapping as this block's own bytes.
+    byte(0x20); byte(0);
+    i32c(<i32>(npc - blockPc));
+    byte(0x6a);
+    byte(0x21); uleb(L_E);
+  } else {
+    codeHost(false, npc);
+  }
+  chainCall(b, false);
+  byte(0x0b);
+  exitWith(npc, count);
+}
+
+/** Leave for the computed next pc in L_VA after `count` instructions (jalr). */
+function chainToComputed(count: i32): void {
+  byte(0x02); byte(0x40);
+  // b = jitSlot(L_VA)
+  byte(0x20); uleb(L_VA);
+  byte(0xa7);
+  i32c(3);
+  byte(0x74);
+  i32c(<i32>((JIT_ENTRIES - 1) << 4));
+  byte(0x71);
+  i32c(<i32>JIT_BASE);
+  byte(0x6a);
+  byte(0x21); uleb(L_B);
+  chainCheck(0, true, 0, count);
+  codeHost(true, 0);
+  chainCall(0, true);
+  byte(0x0b);
+  i32c(0);
+  byte(0x20); uleb(L_VA);
+  mem(0x37, JIT_NPC);
+  i32c(count);
+  byte(0x0f);
+}
 
 /** va = x[rs1] + imm into L_VA; L_E = the TLB entry; leave unless the tag matches. */
 function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32): void {
@@ -274,7 +406,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     }
     case OP_JAL:
       if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
-      exitWith(pc + imm, count + 1);
+      chainTo(pc + imm, count + 1);
       break;
     case OP_JALR:
       // The target is computed before rd is written (rd may be rs1).
@@ -285,11 +417,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       byte(0x83);
       byte(0x21); uleb(L_VA);
       if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
-      i32c(0);
-      byte(0x20); uleb(L_VA);
-      mem(0x37, JIT_NPC);
-      i32c(count + 1);
-      byte(0x0f);
+      chainToComputed(count + 1);
       break;
     case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE: case OP_BLTU: case OP_BGEU: {
       // A side exit when taken; the block goes on along the fall-through path.
@@ -305,7 +433,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       getReg(load<u8>(d, 11));
       byte(cmp);
       byte(0x04); byte(0x40); // if
-      exitWith(pc + imm, count + 1);
+      chainTo(pc + imm, count + 1);
       byte(0x0b);
       break;
     }
@@ -327,7 +455,8 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
  * fixed overhead each and scatter the code over thousands of code spaces.
  */
 export function compileBlock(b: u32, pc: i64, host: u32): void {
-  if (!enabled || bodyEnd + 0x2000 > BODY_END) { store<i16>(b, STATE_NEVER, 12); return; }
+  if (!enabled || bodyEnd + BLOCK_BYTES_MAX > BODY_END) { store<i16>(b, STATE_NEVER, 12); return; }
+  blockPc = pc;
   // First pass: how far the block goes.
   let off: u32 = 0;
   let count: i32 = 0;
@@ -352,28 +481,29 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
 
   // Body: locals, the byte check, the instructions.
   const start = bodyEnd;
+  blockPc = pc;
   p = start;
-  byte(2); byte(1); byte(0x7e); byte(1); byte(0x7f);
+  byte(2); byte(1); byte(0x7e); byte(3); byte(0x7f);
   let c: u32 = 0;
   while (c + 8 <= bytes) {
     byte(0x20); byte(0); mem(0x29, c);
     i64c(load<i64>(host + c));
     byte(0x52);
-    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
     c += 8;
   }
   if (c + 4 <= bytes) {
     byte(0x20); byte(0); mem(0x28, c);
     i32c(load<i32>(host + c));
     byte(0x47);
-    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
     c += 4;
   }
   if (c + 2 <= bytes) {
     byte(0x20); byte(0); mem(0x2f, c);
     i32c(<i32>load<u16>(host + c));
     byte(0x47);
-    byte(0x04); byte(0x40); i32c(-1); byte(0x0f); byte(0x0b);
+    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
   }
   off = 0;
   let ended = false;
@@ -386,7 +516,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     if (isJump(load<u8>(SCRATCH, 8))) ended = true;
     off += <u32>len;
   }
-  if (!ended) exitWith(pc + <i64>off, count);
+  if (!ended) chainTo(pc + <i64>off, count);
   else byte(0x00); // unreachable: every path returned
   byte(0x0b);
   bodyEnd = p;
@@ -431,10 +561,14 @@ export function flushJit(): void {
   p = MODULE;
   byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(1); byte(0); byte(0); byte(0);
   byte(1); byte(6); byte(1); byte(0x60); byte(1); byte(0x7f); byte(1); byte(0x7f);
-  byte(2); byte(15); byte(1);
+  // imports: env.memory and env.table (the core's function table, for chaining)
+  byte(2); byte(29); byte(2);
   byte(3); byte(0x65); byte(0x6e); byte(0x76);
   byte(6); byte(0x6d); byte(0x65); byte(0x6d); byte(0x6f); byte(0x72); byte(0x79);
   byte(2); byte(0); byte(0);
+  byte(3); byte(0x65); byte(0x6e); byte(0x76);
+  byte(5); byte(0x74); byte(0x61); byte(0x62); byte(0x6c); byte(0x65);
+  byte(1); byte(0x70); byte(0); byte(0);
   // function section: n functions of type 0
   byte(3); uleb(ulebLen(n) + n); uleb(n);
   for (let i: u32 = 0; i < n; i++) byte(0);
