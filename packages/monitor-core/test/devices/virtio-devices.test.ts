@@ -91,7 +91,10 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
   t.equal(request(99, 0, 0, false).status, 2, 'unknown type: UNSUPP');
   t.notOk(d.needsReset);
 
-  const ro = new VirtioBlock({ index: 0, path: file, readOnly: true });
+  // Another image: this one is locked read-write by `blk` (image-lock.test.ts).
+  const roFile = `${file}.ro`;
+  fs.copyFileSync(file, roFile);
+  const ro = new VirtioBlock({ index: 0, path: roFile, readOnly: true });
   t.teardown(() => ro.close());
   t.ok(ro.features & (1 << 5), 'readOnly: VIRTIO_BLK_F_RO');
 });
