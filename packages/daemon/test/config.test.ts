@@ -82,9 +82,21 @@ t.test('eth variants and their helper command strings (reference 2.1)', async (t
   t.throws(() => parse('kernel=k', 'eth0=slirp,,tcp:0:22'), { message: /error in redirection 'tcp:0:22'/ });
   t.throws(() => parse('kernel=k', 'eth0=slirp,,tcp:65535:22:2'), { message: /error in redirection/ });
   t.throws(() => parse('kernel=k', 'eth0=pcap-bridge,eth0,,maybe'), { message: /'promisc' or 'nopromisc'/ });
+  t.throws(() => parse('kernel=k', 'eth0=slirp,,,mtu=9000000'), { message: /^eth0=slirp,,,mtu=9000000: slirp option 'mtu=9000000': the MTU must be 1280\.\.65520$/ });
+  t.throws(() => parse('kernel=k', 'eth0=slirp,,,mtu=576'), { message: /the MTU must be 1280\.\.65520/ });
+  t.throws(() => parse('kernel=k', 'eth0=slirp,,,restricted'), { message: /^eth0=slirp,,,restricted: unknown slirp option 'restricted'; expected restrict, no-host-loopback or mtu=<bytes>$/ });
   t.throws(() => parse('kernel=k', 'eth0=tuntap,a-name-longer-than-15'), { message: /bad host interface name/ });
   t.throws(() => parse('kernel=k', 'ttys0=,9600'), { message: /missing host serial device name/ });
   t.throws(() => parse('kernel=k', 'exec1=,args'), { message: /missing program path/ });
+});
+
+t.test('eth=slirp carries the helper options after the redirections', async (t) => {
+  const c = parse('kernel=k', 'eth0=slirp,,tcp:2222:22,restrict,no-host-loopback,mtu=9000', 'eth1=slirp,02:11:22:33:44:55,,mtu=1280');
+  t.same(c.net[0], { unit: 0, type: 'slirp', mac: '02:80:80:80:80:80', redirections: 'tcp:2222:22', options: { restrict: true, noHostLoopback: true, mtu: 9000 } });
+  t.same(helperSpecs(c, 7, undefined).map((s) => [s.program, ...s.args].join(' ')), [
+    'colinux-slirp-net-daemon -i 7 -u 0 -r tcp:2222:22 --restrict --no-host-loopback --mtu 9000',
+    'colinux-slirp-net-daemon -i 7 -u 1 --mtu 1280',
+  ]);
 });
 
 t.test('value parsers', async (t) => {

@@ -14,7 +14,7 @@ const fragments = [
   'kernel=', 'initrd=', 'mem=', 'firmware=', 'cocon=', 'cursor=', 'color=', 'setcobd=', 'cobd', 'eth', 'ttys', 'exec', 'cofs',
   'scsi', 'pci', 'hda', 'sdb1', '=', ',', '"', '""', '#', ' ', '\t', '\n', '\r\n', '@', '@a', '@b', '-', '-d', '-k', '-p', '-t',
   '-v', '-c', '-h', '--status-driver', '--shutdown-timeout', 'slirp', 'tuntap', 'pcap-bridge', 'ndis-bridge', 'promisc',
-  'nopromisc', 'tcp:2222:22', '/', ':', ':cobd0', '02:00:00:00:00:01', '0', '1', '15', '16', '31', '32', '99999999999', 'x',
+  'nopromisc', 'restrict', 'no-host-loopback', 'mtu=', '1500', 'tcp:2222:22', '/', ':', ':cobd0', '02:00:00:00:00:01', '0', '1', '15', '16', '31', '32', '99999999999', 'x',
   '0x', '80x25', 'vmlinux', 'root=/dev/vda', 'memmap=', 'async', 'white,blue', '\u00e9', '\x00', '\x7f', '\ufffd',
 ];
 const text = fc.oneof(

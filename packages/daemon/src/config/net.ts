@@ -1,8 +1,11 @@
 import { DaemonError, shown } from '../errors.ts';
 import { parseMac, randomMac, splitFields } from './values.ts';
 
+/** Options of the slirp helper that an `ethN=slirp,...` line may carry after the redirections. */
+export interface SlirpOptions { restrict?: true; noHostLoopback?: true; mtu?: number }
+
 export type NetDevice =
-  | { unit: number; type: 'slirp'; mac: string; redirections?: string }
+  | { unit: number; type: 'slirp'; mac: string; redirections?: string; options?: SlirpOptions }
   | { unit: number; type: 'tuntap'; mac: string; name?: string }
   | { unit: number; type: 'pcap-bridge'; mac: string; name?: string; promisc: boolean };
 
@@ -16,10 +19,10 @@ export function parseEth(unit: number, raw: string, random?: () => number): NetD
   const macField = (i: number): string => (fields[i] ? parseMac(key, fields[i]!) : randomMac(random));
   switch (type) {
     case 'slirp': {
-      tooMany(key, raw, fields, 3);
       const redirections = fields[2] || undefined;
       if (redirections !== undefined) checkRedirections(key, redirections);
-      return { unit, type, mac: macField(1), ...(redirections ? { redirections } : {}) };
+      const options = slirpOptions(key, raw, fields.slice(3));
+      return { unit, type, mac: macField(1), ...(redirections ? { redirections } : {}), ...(options ? { options } : {}) };
     }
     case 'tuntap': {
       tooMany(key, raw, fields, 4);
@@ -44,6 +47,28 @@ export function parseEth(unit: number, raw: string, random?: () => number): NetD
       }
       throw new DaemonError(`${key}=${raw}: unsupported network transport type ${shown(type)}; supported types are: slirp, tuntap, pcap-bridge`);
   }
+}
+
+/** MTU bounds of the slirp helper (net-slirp args.ts): IPv6's minimum link MTU up to 65520. */
+const MTU_MIN = 1280;
+const MTU_MAX = 65520;
+
+/**
+ * Fields after the redirections, one keyword each, as pcap-bridge's `promisc`: `restrict` (no
+ * outbound connections, only redirections), `no-host-loopback` (the gateway address does not
+ * reach the host's loopback), `mtu=<bytes>`. The libslirp/QEMU option names.
+ */
+function slirpOptions(key: string, raw: string, words: string[]): SlirpOptions | undefined {
+  const o: SlirpOptions = {};
+  for (const w of words) {
+    const mtu = /^mtu=(\d{1,5})$/.exec(w);
+    if (w === 'restrict') o.restrict = true;
+    else if (w === 'no-host-loopback') o.noHostLoopback = true;
+    else if (mtu && Number(mtu[1]) >= MTU_MIN && Number(mtu[1]) <= MTU_MAX) o.mtu = Number(mtu[1]);
+    else if (w.startsWith('mtu=')) throw new DaemonError(`${key}=${raw}: slirp option ${shown(w)}: the MTU must be ${MTU_MIN}..${MTU_MAX}`);
+    else throw new DaemonError(`${key}=${raw}: unknown slirp option ${shown(w)}; expected restrict, no-host-loopback or mtu=<bytes>`);
+  }
+  return Object.keys(o).length ? o : undefined;
 }
 
 function tooMany(key: string, raw: string, fields: string[], max: number): void {

@@ -28,7 +28,9 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
     const module = Module.CONET0 + n.unit;
     const label = `eth${n.unit}`;
     if (n.type === 'slirp') {
-      specs.push({ label, kind: 'net', module, program: 'colinux-slirp-net-daemon', args: [...base, ...unit, ...(n.redirections ? ['-r', n.redirections] : [])] });
+      const o = n.options;
+      const options = [...(o?.restrict ? ['--restrict'] : []), ...(o?.noHostLoopback ? ['--no-host-loopback'] : []), ...(o?.mtu ? ['--mtu', String(o.mtu)] : [])];
+      specs.push({ label, kind: 'net', module, program: 'colinux-slirp-net-daemon', args: [...base, ...unit, ...(n.redirections ? ['-r', n.redirections] : []), ...options] });
     } else if (n.type === 'tuntap') {
       specs.push({ label, kind: 'net', module, program: 'colinux-net-daemon', args: [...base, ...unit, ...(n.name ? ['-n', n.name] : [])] });
     } else {
