@@ -35,3 +35,19 @@ export function readableLogLine(line: string): string | undefined {
   const text = typeof msg === 'string' && typeof name === 'string' && msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : String(msg ?? '');
   return `${String(name ?? '?')}: ${tag}${text}${extra ? ` (${extra})` : ''}\n`;
 }
+
+/** pino's level for `error` (and above: `fatal`). */
+const LEVEL_ERROR = 50;
+
+/** The message of a pino JSON line at error level or above; undefined for anything else. */
+export function errorLogMessage(line: string): string | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { level, msg } = record as { level?: unknown; msg?: unknown };
+  return typeof level === 'number' && level >= LEVEL_ERROR && typeof msg === 'string' ? msg : undefined;
+}

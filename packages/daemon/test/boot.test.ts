@@ -2,6 +2,7 @@
 // (built by fixtures/build.sh): the coLinux run phase, termination messages and exit codes.
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, monitorsOf, processesUnder, commandOf, sandbox, start, until } from './helpers.ts';
 
@@ -95,6 +96,23 @@ t.test('execN programs start after the helpers and are killed at the end', async
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep')), [], 'exec programs killed');
+});
+
+t.test('a redirection port in use and an execN program that does not exist: error lines on the daemon terminal, the boot goes on', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as net.AddressInfo).port;
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', `eth0=slirp,,tcp:${port}:80`, 'exec0=/nonexistent/program,arg'], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  await d.waitFor(new RegExp(`^colinux: eth0: error: slirp redir tcp:127\\.0\\.0\\.1:${port}:80 failed: .*EADDRINUSE.*$`, 'm'), 60_000);
+  await d.waitFor(/^colinux: exec0: error: cannot run \/nonexistent\/program: ENOENT$/m, 60_000);
+  t.pass('both problems are error lines on stdout, not only in a helper\'s JSON log');
+  t.equal(d.child.exitCode, null, 'the guest keeps running');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
 });
 
 t.test('console (-t nt default): launched as coLinux does, kernel lines held back while it shares the terminal', async (t) => {

@@ -31,6 +31,7 @@ async function listen(server: net.Server): Promise<number> {
 t.test('flow control, refusal, reset, UDP, pcap', async (t) => {
   const pcap = path.join(fs.mkdtempSync('/tmp/slirp-pcap-'), 'guest.pcap');
   const udpRedir = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+  fs.writeFileSync(pcap, 'an older world-readable capture', { mode: 0o644 });
   const g = await NetnsGuest.create({ pcap, redirections: parseRedirections(`udp:${udpRedir}:7001`) });
   t.teardown(async () => { await g.close(); fs.rmSync(path.dirname(pcap), { recursive: true, force: true }); });
   await g.stack.start();
@@ -107,6 +108,7 @@ t.test('flow control, refusal, reset, UDP, pcap', async (t) => {
   await t.test('--pcap writes a libpcap file of the guest side', async (t) => {
     const b = fs.readFileSync(pcap);
     t.equal(b.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
+    t.equal(fs.statSync(pcap).mode & 0o777, 0o600, 'the capture is readable by its owner only, even over an older 0644 file');
     t.equal(b.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
     let off = 24; let n = 0;
     while (off + 16 <= b.length) { const len = b.readUInt32LE(off + 8); off += 16 + len; n++; }

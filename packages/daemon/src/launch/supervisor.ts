@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { resolveHelperBin } from './bins.ts';
 import type { HelperSpec } from './commands.ts';
+import { errorLogMessage } from '../log.ts';
 
 /** Whether another connection holds a module of the monitor (a helper run by hand with --force). */
 export type ModuleProbe = (module: number) => Promise<'held' | 'free' | 'gone'>;
@@ -16,6 +17,9 @@ export interface SupervisorOptions {
   backoffCapMs?: number;
   /** Where helper stderr lines go (default: the daemon's stderr). */
   forward?: (line: string) => void;
+  /** A problem the user must not miss (a helper's error-level log line, a program that could not
+   *  be started): the daemon prints it as an error line instead of forwarding it. */
+  onError?: (label: string, text: string) => void;
 }
 
 interface Managed {
@@ -89,7 +93,9 @@ export class Supervisor {
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => {
         m.lastLine = line;
-        (this.opts.forward ?? ((l: string) => void process.stderr.write(`${l}\n`)))(line);
+        const error = this.opts.onError && errorLogMessage(line);
+        if (error) this.opts.onError!(spec.label, error);
+        else (this.opts.forward ?? ((l: string) => void process.stderr.write(`${l}\n`)))(line);
       });
     }
     this.opts.log.info({ helper: spec.label, helperPid: child.pid, cmd: [spec.program, ...spec.args].join(' ') }, `launched ${spec.label}`);
@@ -97,6 +103,9 @@ export class Supervisor {
     m.exited = child.then((result) => {
       if (onTerminal) this.opts.onConsole?.(false);
       m.exited = undefined;
+      if (result.failed && result.exitCode === undefined && !result.signal) {
+        this.opts.onError?.(spec.label, `cannot run ${spec.program}: ${result.code ?? result.originalMessage}`);
+      }
       const reason = result.signal ? `signal ${result.signal}` : result.exitCode !== undefined ? `exit code ${result.exitCode}` : (result.shortMessage ?? 'failed to start');
       if (this.stopping) return;
       this.afterExit(m, reason, result.exitCode);

@@ -79,6 +79,9 @@ export class DaemonSession {
         this.o.gate.hold(attached);
       },
       forward: (line) => this.o.gate.out(process.stderr.isTTY ? (readableLogLine(line) ?? `${line}\n`) : `${line}\n`),
+      // A redirection port in use, an execN program that does not exist: the boot goes on, so
+      // the line goes where the user looks, next to "colinux: booting", not into a log.
+      onError: (label, text) => this.say(`colinux: ${label}: error: ${text}`),
     });
     for (const spec of this.o.helpers) {
       const ok = this.supervisor.launch(spec);
