@@ -75,16 +75,17 @@ export class Writer {
     return p;
   }
 
-  u8(v: number): this { this.view.setUint8(this.grow(1), v); return this; }
-  u16(v: number): this { this.view.setUint16(this.grow(2), v, true); return this; }
-  u32(v: number): this { this.view.setUint32(this.grow(4), v >>> 0, true); return this; }
-  u64(v: bigint | number): this { this.view.setBigUint64(this.grow(8), BigInt.asUintN(64, BigInt(v)), true); return this; }
+  // grow() may replace buf and view, so each method reserves first and only then reads them.
+  u8(v: number): this { const p = this.grow(1); this.view.setUint8(p, v); return this; }
+  u16(v: number): this { const p = this.grow(2); this.view.setUint16(p, v, true); return this; }
+  u32(v: number): this { const p = this.grow(4); this.view.setUint32(p, v >>> 0, true); return this; }
+  u64(v: bigint | number): this { const p = this.grow(8); this.view.setBigUint64(p, BigInt.asUintN(64, BigInt(v)), true); return this; }
   str(s: string): this {
     const b = new TextEncoder().encode(s);
     this.u16(b.length);
     return this.data(b);
   }
-  data(b: Uint8Array): this { this.buf.set(b, this.grow(b.length)); return this; }
+  data(b: Uint8Array): this { const p = this.grow(b.length); this.buf.set(b, p); return this; }
   qid(q: Qid): this { return this.u8(q.type).u32(q.version).u64(q.path); }
   bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
 }
