@@ -52,7 +52,7 @@ async function sh(command: string, ms = 60_000): Promise<{ out: string; status: 
   const before = text().length;
   m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(`${command}; echo "END-$((${n}*1))-$?"\n`) });
   const done = new RegExp(`END-${n}-(\\d+)`);
-  const found = await m.until(() => done.exec(text().slice(before)), ms, `"${command}"`);
+  const found = await m.until(() => done.exec(text().slice(before)) ?? undefined, ms, `"${command}"`);
   const all = text().slice(before);
   const start = all.indexOf('\n');
   return { out: all.slice(start + 1, found.index).replace(/\r/g, ''), status: Number(found[1]) };
@@ -71,7 +71,7 @@ t.afterEach(async () => {
 
 t.test('the issue\'s sequence: rename a directory under a working directory, symlink the old name to /', async (t) => {
   await sh('mkdir -p /mnt/a/tmp; cd /mnt/a/tmp; mv /mnt/a /mnt/b; ln -s / /mnt/a');
-  t.match((await sh('pwd')).out, /^\/mnt\/b\/tmp$/m);
+  t.match((await sh('realpath .')).out, /^\/mnt\/b\/tmp$/m);
   t.notMatch((await sh('ls')).out, path.basename(dir), 'the working directory does not list the host\'s /tmp');
   const marker = `cofs-escape-${process.pid}`;
   t.teardown(() => fs.rmSync(path.join('/tmp', marker), { force: true }));
@@ -91,9 +91,9 @@ t.test('the same from a working directory named etc: the host\'s /etc/hostname i
 
 t.test('the same with a symlink to the sentinel tree beside the share', async (t) => {
   await sh(`mkdir -p /mnt/a/tmp; cd /mnt/a/tmp; mv /mnt/a /mnt/b; ln -s ${outside} /mnt/a`);
-  const read = await sh('cat secret.txt; ls; cat /mnt/b/tmp/secret.txt');
+  const read = await sh('cat secret.txt; cat /mnt/b/tmp/secret.txt');
   t.notMatch(read.out, SECRET, 'the sentinel file was not read');
-  t.notMatch(read.out, 'secret.txt', 'nor listed');
+  t.notMatch((await sh('ls')).out, 'secret.txt', 'nor listed');
   await sh('echo x > created; mkdir made; ln -s /etc link; echo x > /mnt/b/tmp/created2');
   t.same(snapshot(outside), outsideBefore, 'nothing outside the share changed');
   await sh('cd /; rm -rf /mnt/a /mnt/b');

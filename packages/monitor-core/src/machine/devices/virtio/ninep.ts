@@ -24,7 +24,7 @@ export class VirtioNinep implements VirtioDevice {
     try {
       this.server = new NinepServer(dir, readOnly);
     } catch (err) {
-      throw new Error(`cofs${unit}: cannot share directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`cofs${unit}: cannot share directory ${dir}: ${(err as Error).message}`);
     }
     const tag = new TextEncoder().encode(`cofs${unit}`);
     this.config = new Uint8Array(2 + tag.length);

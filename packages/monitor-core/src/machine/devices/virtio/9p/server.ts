@@ -1,47 +1,73 @@
 // A 9P2000.L file server over one host directory (the `cofsN=` share), enough for the Linux
 // v9fs client (fs/9p, net/9p/client.c): attach, walk, getattr/setattr, lopen/lcreate, read,
-// write, readdir, mkdir, symlink, link, rename(at), unlinkat, readlink, statfs, fsync, locks.
-// Confinement: names never contain '/', '..' stops at the share root, walks only descend
-// through real directories (the client resolves symlinks itself via readlink), and the last
-// component is never followed (lstat, O_NOFOLLOW, lutimes, lchown).
+// write, readdir, mkdir, symlink, link, renameat, unlinkat, readlink, statfs, fsync, locks.
+// Confinement (docs/ninep.md): every fid holds a descriptor of its file (O_PATH), never a path
+// string, so renames in the guest or on the host cannot make it point elsewhere; every name the
+// guest sends is one component resolved under a held directory with openat2(RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS) or an *at() call that does not follow it (host-fs.ts); '..' stops at the
+// share root. The client resolves symlinks itself (Treadlink); the server never follows one.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import {
   Reader, Writer, NinepError, type Qid,
-  EBADF, EINVAL, EIO, ENODATA, ENOTDIR, EOPNOTSUPP, EPERM, EROFS,
+  EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENODATA, ENXIO, EOPNOTSUPP, EPERM, EROFS, ELOOP,
 } from './wire.ts';
+import * as host from './host-fs.ts';
 
 const MAX_MSIZE = 512 * 1024;
+/** Fids one guest may hold (each holds a host descriptor): bounds what a guest can take from the
+ *  host process's descriptor table. The Linux client holds about one per cached dentry. */
+const MAX_FIDS = 8192;
 const QID_DIR = 0x80;
 const QID_SYMLINK = 0x02;
 const GETATTR_BASIC = 0x7ffn;
-const AT_REMOVEDIR = 0x200;
-const O_ACCMODE = 3;
-const C = fs.constants;
-/** The Linux open flags a guest may pass through; O_NOFOLLOW is always added. */
-const OPEN_FLAGS = O_ACCMODE | C.O_TRUNC | C.O_APPEND | C.O_CREAT | C.O_EXCL;
+/** Tsetattr valid bits (include/net/9p/9p.h P9_ATTR_*). */
+const ATTR_MODE = 0x1;
+const ATTR_UID = 0x2;
+const ATTR_GID = 0x4;
+const ATTR_SIZE = 0x8;
+const ATTR_ATIME = 0x10;
+const ATTR_MTIME = 0x20;
+const ATTR_ATIME_SET = 0x80;
+const ATTR_MTIME_SET = 0x100;
+/** The Linux open flags a guest may pass through. */
+const OPEN_FLAGS = host.O_ACCMODE | host.O_TRUNC | host.O_APPEND | host.O_CREAT | host.O_EXCL;
+/** d_type values (dirent.h DT_*). */
+const DT_UNKNOWN = 0;
+const DT_DIR = 4;
+const DT_LNK = 10;
 
 interface Fid {
-  path: string;
-  fd: number | null;
+  /** The file itself: O_PATH (a symlink is held as the link, O_NOFOLLOW). */
+  fd: number;
+  /** Open for reading/writing after Tlopen/Tlcreate of a regular file. */
+  io: number | null;
   entries: Array<{ name: string; qid: Qid; type: number }> | null;
 }
 
 export class NinepServer {
-  readonly root: string;
   readonly readOnly: boolean;
+  private readonly rootFd: number;
+  private readonly rootId: string;
+  /** /proc/self/fd, for reopening held O_PATH descriptors (host-fs.ts reopen). */
+  private readonly procFd: number;
   private msize = 8192;
   private fids = new Map<number, Fid>();
 
   constructor(root: string, readOnly: boolean) {
-    this.root = fs.realpathSync(root);
-    if (!fs.statSync(this.root).isDirectory()) throw new Error(`${root} is not a directory`);
+    this.rootFd = host.openRoot(root);
+    try {
+      this.rootId = identity(host.statAt(this.rootFd));
+      this.procFd = host.openRoot('/proc/self/fd');
+    } catch (err) {
+      host.close(this.rootFd);
+      throw err;
+    }
     this.readOnly = readOnly;
   }
 
   reset(): void {
-    for (const f of this.fids.values()) if (f.fd !== null) fs.closeSync(f.fd);
+    for (const f of this.fids.values()) release(f);
     this.fids.clear();
   }
 
@@ -72,18 +98,23 @@ export class NinepServer {
     return f;
   }
 
+  /** Installs a new fid (replacing and releasing whatever had that number). */
+  private setFid(id: number, fd: number): void {
+    const old = this.fids.get(id);
+    if (!old && this.fids.size >= MAX_FIDS) {
+      host.close(fd);
+      throw new NinepError(EMFILE, 'too many fids');
+    }
+    if (old) release(old);
+    this.fids.set(id, { fd, io: null, entries: null });
+  }
+
   private writable(): void {
     if (this.readOnly) throw new NinepError(EROFS);
   }
 
-  private child(dir: Fid, name: string): string {
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new NinepError(EINVAL, `bad name "${name}"`);
-    return path.join(dir.path, name);
-  }
-
-  private qid(p: string): Qid {
-    const st = fs.lstatSync(p, { bigint: true });
-    return qidOf(st);
+  private isRoot(fd: number): boolean {
+    return identity(host.statAt(fd)) === this.rootId;
   }
 
   private dispatch(type: number, r: Reader, w: Writer, room: number): void {
@@ -98,56 +129,67 @@ export class NinepServer {
       }
       case 104: { // Tattach
         const id = r.u32();
-        this.fids.set(id, { path: this.root, fd: null, entries: null });
-        w.qid(this.qid(this.root));
+        this.setFid(id, host.dup(this.rootFd));
+        w.qid(qidOf(host.statAt(this.rootFd)));
         return;
       }
       case 110: return this.walk(r, w);
       case 24: { // Tgetattr
-        const f = this.fid(r);
-        const st = fs.lstatSync(f.path, { bigint: true });
-        w.u64(GETATTR_BASIC).qid(qidOf(st)).u32(Number(st.mode)).u32(Number(st.uid)).u32(Number(st.gid))
-          .u64(st.nlink).u64(st.rdev).u64(st.size).u64(st.blksize).u64(st.blocks)
-          .u64(st.atimeNs / 1_000_000_000n).u64(st.atimeNs % 1_000_000_000n)
-          .u64(st.mtimeNs / 1_000_000_000n).u64(st.mtimeNs % 1_000_000_000n)
-          .u64(st.ctimeNs / 1_000_000_000n).u64(st.ctimeNs % 1_000_000_000n)
-          .u64(0).u64(0).u64(0).u64(0);
+        const st = host.statAt(this.fid(r).fd);
+        const time = (t: [bigint, number]) => w.u64(t[0]).u64(t[1]);
+        w.u64(GETATTR_BASIC).qid(qidOf(st)).u32(st.mode).u32(st.uid).u32(st.gid)
+          .u64(st.nlink).u64(st.rdev).u64(st.size).u64(st.blksize).u64(st.blocks);
+        time(st.atime);
+        time(st.mtime);
+        time(st.ctime);
+        w.u64(0).u64(0).u64(0).u64(0);
         return;
       }
       case 26: return this.setattr(r);
       case 12: { // Tlopen
         const f = this.fid(r);
         const flags = r.u32();
-        if ((flags & O_ACCMODE) !== C.O_RDONLY || flags & (C.O_TRUNC | C.O_APPEND)) this.writable();
-        const st = fs.lstatSync(f.path);
-        if (!st.isDirectory()) {
-          if (f.fd !== null) fs.closeSync(f.fd);
-          f.fd = fs.openSync(f.path, (flags & OPEN_FLAGS & ~(C.O_CREAT | C.O_EXCL)) | C.O_NOFOLLOW);
-        }
-        f.entries = null;
-        w.qid(this.qid(f.path)).u32(0);
+        if ((flags & host.O_ACCMODE) !== host.O_RDONLY || flags & (host.O_TRUNC | host.O_APPEND)) this.writable();
+        const st = host.statAt(f.fd);
+        closeIo(f);
+        if (kind(st) === host.S_IFREG) f.io = host.reopen(this.procFd, f.fd, flags & OPEN_FLAGS & ~(host.O_CREAT | host.O_EXCL));
+        else if (kind(st) === host.S_IFLNK) throw new NinepError(ELOOP);
+        // Only regular files and directories: opening a FIFO or device would block or reach
+        // a host device.
+        else if (kind(st) !== host.S_IFDIR) throw new NinepError(ENXIO);
+        w.qid(qidOf(st)).u32(0);
         return;
       }
-      case 14: { // Tlcreate
+      case 14: { // Tlcreate: the fid becomes the new file, open
         this.writable();
         const f = this.fid(r);
-        const p = this.child(f, r.str());
+        const name = checkName(r.str());
         const flags = r.u32();
         const mode = r.u32();
         r.u32();
-        const fd = fs.openSync(p, (flags & OPEN_FLAGS) | C.O_CREAT | C.O_NOFOLLOW, mode & 0o7777);
-        if (f.fd !== null) fs.closeSync(f.fd);
-        Object.assign(f, { path: p, fd, entries: null });
-        w.qid(this.qid(p)).u32(0);
+        // O_NONBLOCK: an existing FIFO of that name must not block the machine.
+        const io = host.openBeneath(f.fd, name, (flags & OPEN_FLAGS) | host.O_CREAT | host.O_NOFOLLOW | host.O_NONBLOCK, mode & 0o7777);
+        let fd: number;
+        try {
+          const st = host.statAt(io);
+          if (kind(st) !== host.S_IFREG) throw new NinepError(ENXIO);
+          fd = host.dup(io);
+          w.qid(qidOf(st)).u32(0);
+        } catch (err) {
+          host.close(io);
+          throw err;
+        }
+        release(f);
+        Object.assign(f, { fd, io, entries: null });
         return;
       }
       case 116: { // Tread
         const f = this.fid(r);
         const offset = r.u64();
         const count = Math.min(r.u32(), room - 11);
-        if (f.fd === null) throw new NinepError(EBADF);
+        if (f.io === null) throw new NinepError(EBADF);
         const buf = new Uint8Array(Math.max(0, count));
-        const n = fs.readSync(f.fd, buf, 0, buf.length, Number(offset));
+        const n = fs.readSync(f.io, buf, 0, buf.length, Number(offset));
         w.u32(n).data(buf.subarray(0, n));
         return;
       }
@@ -156,81 +198,71 @@ export class NinepServer {
         const f = this.fid(r);
         const offset = r.u64();
         const data = r.data(r.u32());
-        if (f.fd === null) throw new NinepError(EBADF);
-        w.u32(fs.writeSync(f.fd, data, 0, data.length, Number(offset)));
+        if (f.io === null) throw new NinepError(EBADF);
+        w.u32(fs.writeSync(f.io, data, 0, data.length, Number(offset)));
         return;
       }
       case 40: return this.readdir(r, w, room);
       case 72: { // Tmkdir
         this.writable();
-        const dir = this.fid(r);
-        const p = this.child(dir, r.str());
-        const mode = r.u32();
-        fs.mkdirSync(p, mode & 0o7777);
-        w.qid(this.qid(p));
+        const dir = this.fid(r).fd;
+        const name = checkName(r.str());
+        host.mkdirAt(dir, name, r.u32() & 0o7777);
+        w.qid(qidOf(host.statAt(dir, name)));
         return;
       }
-      case 16: { // Tsymlink
+      case 16: { // Tsymlink: the target is stored as text and never followed here
         this.writable();
-        const dir = this.fid(r);
-        const p = this.child(dir, r.str());
-        fs.symlinkSync(r.str(), p);
-        w.qid(this.qid(p));
+        const dir = this.fid(r).fd;
+        const name = checkName(r.str());
+        host.symlinkAt(r.str(), dir, name);
+        w.qid(qidOf(host.statAt(dir, name)));
         return;
       }
       case 70: { // Tlink
         this.writable();
-        const dir = this.fid(r);
-        const target = this.fid(r);
-        fs.linkSync(target.path, this.child(dir, r.str()));
-        return;
-      }
-      case 20: { // Trename
-        this.writable();
-        const f = this.fid(r);
-        const dir = this.fid(r);
-        const to = this.child(dir, r.str());
-        if (f.path === this.root) throw new NinepError(EPERM);
-        fs.renameSync(f.path, to);
-        f.path = to;
+        const dir = this.fid(r).fd;
+        const target = this.fid(r).fd;
+        const name = checkName(r.str());
+        const st = host.statAt(target);
+        if (kind(st) === host.S_IFDIR) throw new NinepError(EPERM);
+        host.linkAt(this.procFd, target, kind(st) === host.S_IFLNK, dir, name);
         return;
       }
       case 74: { // Trenameat
         this.writable();
-        const from = this.child(this.fid(r), r.str());
-        const to = this.child(this.fid(r), r.str());
-        fs.renameSync(from, to);
+        const from = this.fid(r).fd;
+        const oldName = checkName(r.str());
+        const to = this.fid(r).fd;
+        host.renameAt(from, oldName, to, checkName(r.str()));
         return;
       }
       case 76: { // Tunlinkat
         this.writable();
-        const p = this.child(this.fid(r), r.str());
-        if (r.u32() & AT_REMOVEDIR) fs.rmdirSync(p);
-        else fs.unlinkSync(p);
+        const dir = this.fid(r).fd;
+        const name = checkName(r.str());
+        host.unlinkAt(dir, name, r.u32() & host.AT_REMOVEDIR);
         return;
       }
-      case 122: { // Tremove: remove the file, then clunk the fid whatever happened
-        const id = r.u32();
-        const f = this.fids.get(id);
-        if (!f) throw new NinepError(EBADF);
-        this.clunk(id);
-        this.writable();
-        if (f.path === this.root) throw new NinepError(EPERM);
-        if (fs.lstatSync(f.path).isDirectory()) fs.rmdirSync(f.path);
-        else fs.unlinkSync(f.path);
-        return;
+      // Trename and Tremove name a file by its fid alone, which would need the path it was
+      // reached by; the Linux client uses Trenameat/Tunlinkat and falls back to these only on
+      // EOPNOTSUPP (fs/9p/vfs_inode.c v9fs_vfs_rename, v9fs_remove).
+      case 20: throw new NinepError(EOPNOTSUPP); // Trename
+      case 122: { // Tremove: the fid is clunked whatever happens (remove(5))
+        this.clunk(r.u32());
+        throw new NinepError(EOPNOTSUPP);
       }
-      case 22: w.str(fs.readlinkSync(this.fid(r).path)); return; // Treadlink
+      case 22: w.str(host.readlink(this.fid(r).fd)); return; // Treadlink
       case 8: { // Tstatfs
         this.fid(r);
-        const s = fs.statfsSync(this.root, { bigint: true });
+        const s = fs.statfsSync(`/proc/self/fd/${this.rootFd}`, { bigint: true });
         w.u32(Number(s.type & 0xffffffffn)).u32(Number(s.bsize)).u64(s.blocks).u64(s.bfree).u64(s.bavail)
           .u64(s.files).u64(s.ffree).u64(0).u32(255);
         return;
       }
       case 50: { // Tfsync
         const f = this.fid(r);
-        if (f.fd !== null && !this.readOnly) fs.fsyncSync(f.fd);
+        if (f.io !== null && !this.readOnly) fs.fsyncSync(f.io);
         return;
       }
       case 52: this.fid(r); w.u8(0); return; // Tlock: advisory locks always granted (one client)
@@ -256,45 +288,49 @@ export class NinepServer {
   private clunk(id: number): void {
     const f = this.fids.get(id);
     if (!f) throw new NinepError(EBADF);
-    if (f.fd !== null) fs.closeSync(f.fd);
+    release(f);
     this.fids.delete(id);
   }
 
+  /** Twalk: each element is one step from a held directory descriptor to the next. */
   private walk(r: Reader, w: Writer): void {
     const f = this.fid(r);
     const newId = r.u32();
     const n = r.u16();
     if (n > 16) throw new NinepError(EINVAL); // MAXWELEM (9P2000 walk(5))
     const qids: Qid[] = [];
-    let p = f.path;
-    for (let i = 0; i < n; i++) {
-      const name = r.str();
-      let next: string;
-      if (name === '..') next = p === this.root ? p : path.dirname(p);
-      else if (name === '.') next = p;
-      else {
-        if (!fs.lstatSync(p).isDirectory()) { if (i === 0) throw new NinepError(ENOTDIR); break; }
-        if (name === '' || name.includes('/') || name.includes('\0')) throw new NinepError(EINVAL);
-        next = path.join(p, name);
+    let cur = host.dup(f.fd);
+    try {
+      for (let i = 0; i < n; i++) {
+        const name = r.str();
+        let next: number;
+        try {
+          next = this.step(cur, name);
+        } catch (err) {
+          if (i === 0) throw err;
+          break;
+        }
+        host.close(cur);
+        cur = next;
+        qids.push(qidOf(host.statAt(cur)));
       }
-      let q: Qid;
-      try {
-        q = this.qid(next);
-      } catch (err) {
-        if (i === 0) throw err;
-        break;
-      }
-      qids.push(q);
-      p = next;
+    } catch (err) {
+      host.close(cur);
+      throw err;
     }
     // The new fid exists only if every element was walked (walk(5)).
-    if (qids.length === n) {
-      const old = this.fids.get(newId);
-      if (old && old !== f && old.fd !== null) fs.closeSync(old.fd);
-      this.fids.set(newId, { path: p, fd: null, entries: null });
-    }
+    if (qids.length === n) this.setFid(newId, cur);
+    else host.close(cur);
     w.u16(qids.length);
     for (const q of qids) w.qid(q);
+  }
+
+  /** One walk element from the directory `dir` (a new descriptor; `dir` stays open). */
+  private step(dir: number, name: string): number {
+    if (name === '.') return host.dup(dir);
+    if (kind(host.statAt(dir)) !== host.S_IFDIR) throw new NinepError(ENOTDIR);
+    if (name === '..') return this.isRoot(dir) ? host.dup(dir) : host.openParent(dir);
+    return host.openBeneath(dir, checkName(name), host.O_PATH | host.O_NOFOLLOW);
   }
 
   private setattr(r: Reader): void {
@@ -304,23 +340,25 @@ export class NinepServer {
     const uid = r.u32();
     const gid = r.u32();
     const size = r.u64();
-    const atime = [r.u64(), r.u64()] as const;
-    const mtime = [r.u64(), r.u64()] as const;
+    const atime: [bigint, number] = [r.u64(), Number(r.u64() % 1_000_000_000n)];
+    const mtime: [bigint, number] = [r.u64(), Number(r.u64() % 1_000_000_000n)];
     if (valid) this.writable();
-    const st = fs.lstatSync(f.path);
-    if (valid & 1 && !st.isSymbolicLink()) fs.chmodSync(f.path, mode & 0o7777);
-    if (valid & 6) fs.lchownSync(f.path, valid & 2 ? uid : -1, valid & 4 ? gid : -1);
-    if (valid & 8) {
-      if (!st.isFile()) throw new NinepError(EINVAL);
-      fs.truncateSync(f.path, Number(size));
+    const type = kind(host.statAt(f.fd));
+    if (valid & ATTR_MODE && type !== host.S_IFLNK) host.chmod(this.procFd, f.fd, mode & 0o7777);
+    if (valid & (ATTR_UID | ATTR_GID)) host.chown(f.fd, valid & ATTR_UID ? uid : -1, valid & ATTR_GID ? gid : -1);
+    if (valid & ATTR_SIZE) {
+      if (type !== host.S_IFREG) throw new NinepError(EINVAL);
+      const io = host.reopen(this.procFd, f.fd, host.O_WRONLY);
+      try {
+        fs.ftruncateSync(io, Number(size));
+      } finally {
+        host.close(io);
+      }
     }
-    if (valid & 0x30) {
-      const now = Date.now() / 1000;
-      const secs = (set: boolean, t: readonly [bigint, bigint], old: number) =>
-        set ? Number(t[0]) + Number(t[1]) / 1e9 : old;
-      const a = valid & 0x10 ? secs((valid & 0x80) !== 0, atime, now) : st.atimeMs / 1000;
-      const m = valid & 0x20 ? secs((valid & 0x100) !== 0, mtime, now) : st.mtimeMs / 1000;
-      fs.lutimesSync(f.path, a, m);
+    if (valid & (ATTR_ATIME | ATTR_MTIME)) {
+      const time = (set: number, given: number, t: [bigint, number]): [bigint, number] =>
+        !(valid & set) ? [0n, host.UTIME_OMIT] : valid & given ? t : [0n, host.UTIME_NOW];
+      host.utimes(f.fd, time(ATTR_ATIME, ATTR_ATIME_SET, atime), time(ATTR_MTIME, ATTR_MTIME_SET, mtime));
     }
   }
 
@@ -329,14 +367,22 @@ export class NinepServer {
     const offset = Number(r.u64());
     const count = Math.min(r.u32(), room - 11);
     if (f.entries === null || offset === 0) {
-      const list = [{ name: '.', p: f.path }, { name: '..', p: f.path === this.root ? f.path : path.dirname(f.path) }];
-      for (const name of fs.readdirSync(f.path)) list.push({ name, p: path.join(f.path, name) });
+      const dir = host.reopen(this.procFd, f.fd, host.O_RDONLY | host.O_DIRECTORY);
+      let list: host.Dirent[];
+      try {
+        list = host.readDirectory(dir);
+      } finally {
+        host.close(dir);
+      }
       f.entries = [];
       for (const e of list) {
-        try {
-          const st = fs.lstatSync(e.p, { bigint: true });
-          f.entries.push({ name: e.name, qid: qidOf(st), type: direntType(st) });
-        } catch { /* vanished between readdir and lstat */ }
+        let type = e.type;
+        if (type === DT_UNKNOWN) {
+          try {
+            type = direntType(host.statAt(f.fd, e.name).mode);
+          } catch { continue; } // vanished between getdents and statx
+        }
+        f.entries.push({ name: e.name, type, qid: { type: type === DT_DIR ? QID_DIR : type === DT_LNK ? QID_SYMLINK : 0, version: 0, path: e.ino } });
       }
     }
     const body = new Writer();
@@ -350,20 +396,39 @@ export class NinepServer {
   }
 }
 
-function qidOf(st: fs.BigIntStats): Qid {
-  const type = st.isDirectory() ? QID_DIR : st.isSymbolicLink() ? QID_SYMLINK : 0;
-  return { type, version: Number(st.mtimeNs & 0xffffffffn), path: st.ino };
+/** A name in a directory: one component, not '.' or '..' (operations that take a name). */
+function checkName(name: string): string {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new NinepError(EINVAL, `bad name "${name}"`);
+  return name;
 }
 
-function direntType(st: fs.BigIntStats): number {
-  if (st.isDirectory()) return 4;
-  if (st.isFile()) return 8;
-  if (st.isSymbolicLink()) return 10;
-  if (st.isCharacterDevice()) return 2;
-  if (st.isBlockDevice()) return 6;
-  if (st.isFIFO()) return 1;
-  if (st.isSocket()) return 12;
-  return 0;
+function closeIo(f: Fid): void {
+  if (f.io !== null) host.close(f.io);
+  f.io = null;
+  f.entries = null;
+}
+
+function release(f: Fid): void {
+  closeIo(f);
+  host.close(f.fd);
+}
+
+function kind(st: host.Stat): number {
+  return st.mode & host.S_IFMT;
+}
+
+function identity(st: host.Stat): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+function qidOf(st: host.Stat): Qid {
+  const type = kind(st) === host.S_IFDIR ? QID_DIR : kind(st) === host.S_IFLNK ? QID_SYMLINK : 0;
+  return { type, version: Number((st.mtime[0] * 1_000_000_000n + BigInt(st.mtime[1])) & 0xffffffffn), path: st.ino };
+}
+
+/** d_type of a file mode (the S_IF* type bits shifted down, as dirent.h IFTODT). */
+function direntType(mode: number): number {
+  return (mode & host.S_IFMT) >> 12;
 }
 
 function hostErrno(err: unknown): number {
@@ -371,4 +436,3 @@ function hostErrno(err: unknown): number {
   if (typeof e?.errno === 'number') return Math.abs(e.errno);
   return err instanceof RangeError ? EINVAL : EIO;
 }
-

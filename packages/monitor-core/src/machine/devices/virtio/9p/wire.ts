@@ -12,14 +12,18 @@ export class NinepError extends Error {
 /** Linux errno values the server answers with (Rlerror). */
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ENXIO = 6;
 export const EIO = 5;
 export const EBADF = 9;
 export const EEXIST = 17;
+export const EXDEV = 18;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
+export const EMFILE = 24;
 export const EROFS = 30;
 export const ERANGE = 34;
 export const ENOSYS = 38;
+export const ELOOP = 40;
 export const ENODATA = 61;
 export const EPROTO = 71;
 export const EOPNOTSUPP = 95;
