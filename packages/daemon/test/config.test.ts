@@ -131,6 +131,11 @@ t.test('host checks: absolute paths, missing and wrong kinds of files', async (t
   t.throws(() => checkHostResources(parse('kernel=k', 'hdb=empty.img'), dir), { message: /^hdb=empty\.img: image file is empty$/ });
   t.throws(() => checkHostResources(parse('kernel=k', 'cobd3=share'), dir), { message: /not a regular file or block device/ });
   t.throws(() => checkHostResources(parse('kernel=k', 'cofs0=disk.img'), dir), { message: /^cofs0=disk\.img: not a directory$/ });
+  t.same(checkHostResources(parse('kernel=k', 'cofs2=share,ro', 'cofs3=share,rw'), dir).sharedDirs, [
+    { unit: 2, path: join(dir, 'share'), readOnly: true }, { unit: 3, path: join(dir, 'share'), readOnly: false },
+  ], 'cofs<N>=<dir>,ro is a read-only share');
+  t.throws(() => checkHostResources(parse('kernel=k', 'cofs0=nodir,ro'), dir), { message: /^cofs0=nodir: no such file$/ });
+  t.throws(() => parse('kernel=k', 'cofs0=,ro'), { message: /cofs0/ });
   t.throws(() => checkHostResources(parse('kernel=k', 'ttys0=/dev/nonexistent-tty'), dir), { message: /^ttys0=\/dev\/nonexistent-tty: no such file$/ });
   t.throws(() => checkHostResources(parse('kernel=k', 'firmware=nofw.bin'), dir), { message: /^firmware=nofw\.bin: no such file$/ });
 });

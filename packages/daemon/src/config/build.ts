@@ -9,7 +9,7 @@ import {
 /** `key` is the token that defined the device (`cobd3`, `hda`), for error lines. */
 export interface BlockDevice { index: number; path: string; aliases: string[]; key: string }
 export interface SerialPort { unit: number; device: string; mode?: string }
-export interface SharedDir { unit: number; path: string }
+export interface SharedDir { unit: number; path: string; readOnly: boolean }
 export interface ExecProgram { index: number; program: string; args: string[] }
 
 /** The parsed configuration, before any host file is looked at (see host.ts). */
@@ -104,7 +104,7 @@ export function parseConfig(tokens: readonly Token[], opts: ParseOptions = {}): 
     if (device === '') throw new DaemonError(`ttys${e.index}=${e.value}: missing host serial device name`);
     return { unit: e.index, device, ...(mode ? { mode } : {}) };
   });
-  const sharedDirs = byKey('cofs').map((e) => ({ unit: e.index, path: nonEmpty(`cofs${e.index}`, e.value) }));
+  const sharedDirs = byKey('cofs').map((e) => parseShare(e.index, e.value));
   const execs = byKey('exec').map((e): ExecProgram => {
     const [program = '', args = ''] = splitFields(e.value, 2);
     if (program === '') throw new DaemonError(`exec${e.index}=${e.value}: missing program path`);
@@ -131,6 +131,14 @@ export function parseConfig(tokens: readonly Token[], opts: ParseOptions = {}): 
     ...(color !== undefined ? { color: parseColor(color) } : {}),
     blockDevices, net, serial, sharedDirs, execs, bootLine,
   };
+}
+
+/** `cofs<N>=<dir>[,ro|,rw]`: the option is recognised only as the last field, so a directory
+ *  name may contain commas (one that itself ends in `,ro` is written `<dir>,ro,rw`). */
+function parseShare(unit: number, value: string): SharedDir {
+  const option = /,(ro|rw)$/.exec(value);
+  const dir = option ? value.slice(0, option.index) : value;
+  return { unit, path: nonEmpty(`cofs${unit}`, dir), readOnly: option?.[1] === 'ro' };
 }
 
 function nonEmpty(key: string, raw: string): string {

@@ -35,7 +35,7 @@ export function checkHostResources(config: DaemonConfig, cwd = process.cwd()): H
     const st = statOrFail(`cofs${s.unit}`, s.path, path);
     if (!st.isDirectory()) throw new DaemonError(`cofs${s.unit}=${s.path}: not a directory`);
     accessOrFail(`cofs${s.unit}`, s.path, path, constants.R_OK | constants.X_OK);
-    return { unit: s.unit, path, readOnly: false };
+    return { unit: s.unit, path, readOnly: s.readOnly };
   });
   for (const port of config.serial) {
     const path = abs(port.device);
