@@ -3,7 +3,7 @@
 // the ext2 root on cobd0 with slirp networking.
 import t from 'tap';
 import net from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
@@ -12,6 +12,9 @@ t.test('boot, serial shell, reboot from the guest, graceful power off', async (t
   const box = sandbox();
   t.teardown(() => box.cleanup());
   const socketPath = join(box.dir, 'ttyS0.sock');
+  const share = join(box.dir, 'share');
+  mkdirSync(share);
+  writeFileSync(join(share, 'note'), 'from-the-host\n');
   let serial = '';
   const connected = new Promise<net.Socket>((resolve) => {
     const server = net.createServer((s) => {
@@ -24,7 +27,7 @@ t.test('boot, serial shell, reboot from the guest, graceful power off', async (t
   const d = start(DAEMON_BIN, [
     '-d', '--shutdown-timeout', '120',
     `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
-    `ttys0=${socketPath}`,
+    `ttys0=${socketPath}`, `cofs0=${share},ro`,
   ], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor(/^PID: \d+\ncolinux: booting\n/m);
@@ -38,6 +41,12 @@ t.test('boot, serial shell, reboot from the guest, graceful power off', async (t
     return serial.includes('serial-42') ? true : undefined;
   }, 180_000, 2000);
   t.pass('a shell answered on ttyS0 through the serial helper');
+  // cofs0=<dir>,ro: the guest reads the share and every write answers EROFS.
+  socket.write('mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt && cat /mnt/note && echo x > /mnt/new; echo ro-$((6*7))\n');
+  await until(() => (/ro-42/.test(serial) ? true : undefined), 60_000, 500);
+  t.match(serial, /from-the-host/, 'the read-only share is mounted and read');
+  t.match(serial, /Read-only file system/, 'a write answers EROFS');
+  t.same(readdirSync(share), ['note']);
   // A reboot from inside the guest: RESET, reload, START; the serial helper stays attached.
   socket.write('reboot\n');
   await d.waitFor(/colinux: rebooted\.\n[\s\S]*Run \/init as init process/, 180_000);
