@@ -1,6 +1,8 @@
 // The 9P2000.L server on its own: the share root confines every walk ('..' stops at the root,
-// names with '/' are refused, symlinked directories are not walked through), a read-only share
-// answers EROFS, and malformed messages get Rlerror instead of a host exception.
+// names with '/' are refused, symlinked directories are not walked through, a held fid keeps its
+// file when a path above it is swapped for a symlink), every name-taking operation refuses '.',
+// '..' and '/', a read-only share answers EROFS, replies over 256 bytes arrive whole, and
+// malformed messages get Rlerror instead of a host exception.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -91,4 +93,109 @@ t.test('bad fids and truncated messages are errors, not exceptions', async (t) =
   short.u32();
   t.equal(short.u8(), 7, 'truncated Twalk -> Rlerror');
   t.equal(call(250).type, 7, 'unknown type -> Rlerror');
+});
+
+t.test('replies over 256 bytes: a 60 KiB read and a 300-entry readdir arrive whole', async (t) => {
+  const big = Buffer.alloc(100 * 1024, 'x');
+  fs.writeFileSync(path.join(share, 'big.bin'), big);
+  fs.mkdirSync(path.join(share, 'many'));
+  for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(share, 'many', `entry-${i}`), '');
+  t.teardown(() => { fs.rmSync(path.join(share, 'big.bin')); fs.rmSync(path.join(share, 'many'), { recursive: true }); });
+  const { call, walk } = session();
+  walk(0, 1, 'big.bin');
+  call(12, (w) => w.u32(1).u32(0));
+  const rd = call(116, (w) => w.u32(1).u64(1000).u32(60 * 1024));
+  t.equal(rd.type, 117);
+  t.same(Buffer.from(rd.r.data(rd.r.u32())), big.subarray(1000, 1000 + 60 * 1024));
+  walk(0, 2, 'many');
+  call(12, (w) => w.u32(2).u32(0));
+  const names: string[] = [];
+  for (let offset = 0n; ;) {
+    const rr = call(40, (w) => w.u32(2).u64(offset).u32(8192));
+    t.equal(rr.type, 41);
+    const body = new Reader(rr.r.data(rr.r.u32()));
+    let n = 0;
+    for (; ; n++) {
+      try { body.data(13); } catch { break; }
+      offset = body.u64();
+      body.u8();
+      names.push(body.str());
+    }
+    if (n === 0) break;
+  }
+  t.equal(names.filter((n) => n.startsWith('entry-')).length, 300);
+});
+
+t.test("'.', '..', '' and names with '/' or NUL are refused by every operation that takes a name", async (t) => {
+  const { call, walk } = session();
+  walk(0, 1, 'sub');
+  walk(0, 2, 'sub', 'file.txt');
+  const before = fs.readdirSync(dir, { recursive: true }).sort();
+  for (const bad of ['.', '..', '', '../secret.txt', 'a/b', 'x\0y']) {
+    const ops: Array<[string, number, (w: Writer) => void]> = [
+      ['lcreate', 14, (w) => w.u32(1).str(bad).u32(0o102).u32(0o644).u32(0)],
+      ['mkdir', 72, (w) => w.u32(1).str(bad).u32(0o755).u32(0)],
+      ['symlink', 16, (w) => w.u32(1).str(bad).str('/').u32(0)],
+      ['link', 70, (w) => w.u32(1).u32(2).str(bad)],
+      ['renameat from', 74, (w) => w.u32(1).str(bad).u32(1).str('renamed')],
+      ['renameat to', 74, (w) => w.u32(1).str('file.txt').u32(0).str(bad)],
+      ['unlinkat', 76, (w) => w.u32(1).str(bad).u32(0)],
+      ['unlinkat dir', 76, (w) => w.u32(1).str(bad).u32(0x200)],
+    ];
+    for (const [what, type, body] of ops) {
+      const r = call(type, body);
+      t.equal(r.type, 7, `${what} ${JSON.stringify(bad)}: Rlerror`);
+      t.equal(r.r.u32(), 22, `${what} ${JSON.stringify(bad)}: EINVAL`);
+    }
+    if (bad.includes('/') || bad === '' || bad.includes('\0')) t.equal(walk(1, 3, bad).type, 7, `walk ${JSON.stringify(bad)} refused`);
+  }
+  t.same(fs.readdirSync(dir, { recursive: true }).sort(), before, 'nothing created, renamed or removed');
+  const root = call(24, (w) => w.u32(0).u64(0x7ff)).r;
+  root.u64();
+  const rootQid = root.data(13);
+  const up = walk(0, 4, '..', '..', '..');
+  t.equal(up.r.u16(), 3);
+  up.r.data(26);
+  t.same(up.r.data(13), rootQid, "'..' from the root is the root");
+  const upFromSub = walk(1, 5, '..', '..');
+  upFromSub.r.u16();
+  upFromSub.r.data(13);
+  t.same(upFromSub.r.data(13), rootQid, "'..' from sub reaches the root, then stays");
+});
+
+t.test('a symlink to outside swapped in at each level between walk and open (on the host)', async (t) => {
+  const outside = path.join(dir, 'outside');
+  for (const level of ['d1', 'd1/d2', 'd1/d2/d3']) {
+    fs.mkdirSync(path.join(share, 'd1/d2/d3'), { recursive: true });
+    fs.writeFileSync(path.join(share, 'd1/d2/d3/f'), 'inside');
+    // The same layout outside, so a server that re-walked a path would find a file there.
+    fs.mkdirSync(path.join(outside, 'd2/d3'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'd2/d3/f'), 'OUTSIDE');
+    fs.writeFileSync(path.join(outside, 'f'), 'OUTSIDE');
+    const { call, walk, read } = session();
+    t.equal(walk(0, 1, 'd1', 'd2', 'd3', 'f').type, 111);
+    t.equal(walk(0, 2, 'd1', 'd2', 'd3').type, 111);
+    fs.renameSync(path.join(share, level), path.join(share, `${level}.moved`));
+    fs.symlinkSync(level === 'd1' ? outside : path.join(outside, level.slice(3)), path.join(share, level));
+    t.same(read(1), { data: 'inside' }, `${level}: the walked file is opened, not what its old path now names`);
+    t.equal(walk(2, 3, 'f').type, 111);
+    t.same(read(3), { data: 'inside' }, `${level}: a walk from the held directory stays in it`);
+    const create = call(14, (w) => w.u32(2).str('new').u32(0o102).u32(0o644).u32(0));
+    t.equal(create.type, 15);
+    t.notOk(fs.existsSync(path.join(outside, 'd2/d3/new')) || fs.existsSync(path.join(outside, 'new')), `${level}: nothing created outside`);
+    t.equal(walk(0, 4, 'd1', 'd2', 'd3', 'f').r.u16() < 4 || level !== 'd1', true, 'a new walk does not pass the symlink');
+    fs.rmSync(path.join(share, 'd1'), { recursive: true, force: true });
+    fs.rmSync(path.join(share, 'd1.moved'), { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true });
+  }
+});
+
+t.test('Trename and Tremove answer EOPNOTSUPP (the client uses Trenameat/Tunlinkat); Tremove still clunks', async (t) => {
+  const { call, walk } = session();
+  walk(0, 1, 'sub', 'file.txt');
+  walk(0, 2, 'sub');
+  t.equal(call(20, (w) => w.u32(1).u32(2).str('moved')).r.u32(), 95);
+  t.equal(call(122, (w) => w.u32(1)).r.u32(), 95);
+  t.equal(call(24, (w) => w.u32(1).u64(0x7ff)).r.u32(), 9, 'the fid is gone');
+  t.ok(fs.existsSync(path.join(share, 'sub/file.txt')));
 });
