@@ -54,7 +54,7 @@ Configuration (key=value tokens, on the command line or in @files; later ones ov
   hd<X>=<image>|:cobd<N>      alias (also sd<X>)
   eth<N>=slirp[,<mac>[,<redirs>]] | tuntap[,<name>[,<mac>]] | pcap-bridge[,<name>[,<mac>[,promisc|nopromisc]]]
   ttys<N>=<host device>[,<mode>]   serial port N (0..31)
-  cofs<N>=<host directory>    shared directory N (0..31), mount -t 9p cofs<N>
+  cofs<N>=<host dir>[,ro]     shared directory N (0..31), mount -t 9p cofs<N>; ,ro: read-only
   exec<N>=<program>[,<args>]  program started after the helpers, killed at the end (N 0..7)
   cocon=<cols>x<rows>[x<lines>]  console geometry
   anything else               appended to the kernel boot line (root=, init=, memmap=, ...)
