@@ -140,3 +140,37 @@ t.test('the bin answers --status-driver when no manager runs', async (t) => {
   t.equal(r.code, 0);
   t.equal(out, 'checking if the driver is installed\ndriver not installed\n');
 });
+
+t.test('the runtime dir removed under a running manager: it stops when idle, makes its endpoint again for running monitors', async (t) => {
+  const idle = tempRuntime();
+  const m1 = serve(idle);
+  const m1Exit = exited(m1);
+  t.teardown(async () => {
+    await stopChild(m1);
+    idle.remove();
+  });
+  t.ok(await waitForManager(idle.env, 15000), 'manager answers');
+  idle.remove();
+  const { code } = await m1Exit;
+  t.equal(code, 0, 'with no monitor it stops cleanly once its endpoint is gone');
+
+  const busy = tempRuntime();
+  const m2 = serve(busy);
+  t.teardown(async () => {
+    await stopChild(m2);
+    busy.remove();
+  });
+  t.ok(await waitForManager(busy.env, 15000));
+  const owner = await ManagerClient.connect({ env: busy.env });
+  t.teardown(() => owner.close());
+  await owner.create(333, monitorConfig());
+  busy.remove();
+  t.ok(await waitForManager(busy.env, 15000), 'a new client reaches the manager again');
+  t.equal((fs.statSync(busy.dir).mode & 0o777), 0o700, 'the runtime dir is made again 0700');
+  const other = await ManagerClient.connect({ env: busy.env });
+  t.same((await other.list()).map((m) => m.id), [333], 'the same manager, with its monitor');
+  await other.close();
+  t.same((await owner.list()).map((m) => m.id), [333], 'the owner\'s connection survived');
+  t.equal(Number(fs.readFileSync(lockPath(busy.env), 'utf8').trim()), m2.pid, 'the lock names this manager again');
+  await owner.closeMonitor();
+});

@@ -41,7 +41,13 @@ export class ConsoleLog {
         // a missing older generation is normal right after start
       }
     }
-    this.fd = fs.openSync(this.file, 'w', 0o600);
+    try {
+      this.fd = fs.openSync(this.file, 'w', 0o600);
+    } catch {
+      // The runtime dir was removed under the manager (server.ts makes it again): no log until
+      // the monitor's next start rather than an error for every guest write.
+      this.fd = undefined;
+    }
     this.size = 0;
   }
 }

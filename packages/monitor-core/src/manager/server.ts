@@ -1,9 +1,10 @@
 // The manager: serves the endpoint and owns every monitor, the role coLinux's linux.sys driver
 // played. One per user (per runtime dir), guarded by lock.ts.
-import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, runtimeDir, selectTransport, type Connection, type Frame, type ManagerStatus, type MonitorInfo, type TransportName, type TransportServer } from '@colinux/protocol';
+import fs from 'node:fs';
+import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, runtimeDir, selectTransport, type Connection, type Frame, type ManagerStatus, type MonitorInfo, type Transport, type TransportName, type TransportServer } from '@colinux/protocol';
 import type pino from 'pino';
 import { prepareMachineCache } from './compile-cache.ts';
-import { acquireEndpoint, type EndpointLock } from './lock.ts';
+import { EndpointBusyError, acquireEndpoint, type EndpointLock } from './lock.ts';
 import { createManagerLog, type LogListener, type ManagerLog } from './log.ts';
 import type { Monitor } from './monitor.ts';
 import { handleMessages, handleRequest } from './requests.ts';
@@ -18,6 +19,9 @@ export interface ManagerOptions {
   onShutdown?: () => void;
 }
 
+/** How often the manager checks that its socket is still where clients look for it. */
+export const ENDPOINT_CHECK_MS = 2000;
+
 export class ManagerServer {
   readonly env: NodeJS.ProcessEnv;
   readonly runtimeDir: string;
@@ -30,13 +34,23 @@ export class ManagerServer {
   /** Monitors closed whose workers have not exited yet, so their disk images are still held. */
   private readonly releasing = new Set<Promise<void>>();
   private readonly logHub: ManagerLog;
-  private server: TransportServer | undefined;
+  private readonly transport: Transport;
+  /** Listening servers: the current endpoint's last; earlier ones serve only connections they
+   *  accepted before their socket file vanished (node-ipc's stop() would drop those). */
+  private servers: TransportServer[] = [];
   private lock: EndpointLock | undefined;
+  /** The socket file we listen on (device and inode), to notice it vanishing or being replaced. */
+  private endpointId = '';
+  private endpointTimer: NodeJS.Timeout | undefined;
+  private recreating = false;
+  /** Another manager serves our endpoint now: never touch its socket or lock. */
+  private orphaned = false;
   private readonly onShutdown: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(opts: ManagerOptions) {
     this.env = opts.env ?? process.env;
+    this.transport = selectTransport(opts.transport, this.env);
     this.runtimeDir = runtimeDir(this.env);
     this.logHub = createManagerLog({ toStderr: opts.logToStderr });
     this.log = this.logHub.log;
@@ -46,18 +60,56 @@ export class ManagerServer {
   /** Takes the endpoint (refusing if another manager serves it, replacing a stale socket) and listens. */
   static async start(opts: ManagerOptions = {}): Promise<ManagerServer> {
     const m = new ManagerServer(opts);
-    const transport = selectTransport(opts.transport, m.env);
     m.lock = await acquireEndpoint(m.env, m.log);
     try {
       // Before serving: the first CREATE follows the first STATUS at once.
       await prepareMachineCache(m.log);
-      m.server = await transport.listen(m.lock.socketPath, m.runtimeDir, (conn) => m.accept(conn));
+      await m.listen();
     } catch (err) {
       m.lock.release();
       throw err;
     }
-    m.log.info({ endpoint: m.lock.socketPath, transport: transport.name, protocolVersion: PROTOCOL_VERSION }, 'manager serving');
+    m.endpointTimer = setInterval(() => void m.checkEndpoint(), ENDPOINT_CHECK_MS);
+    m.endpointTimer.unref();
+    m.log.info({ endpoint: m.lock.socketPath, transport: m.transport.name, protocolVersion: PROTOCOL_VERSION }, 'manager serving');
     return m;
+  }
+
+  private async listen(): Promise<void> {
+    const socketPath = this.lock!.socketPath;
+    this.servers.push(await this.transport.listen(socketPath, runtimeDir(this.env), (conn) => this.accept(conn)));
+    this.endpointId = fileId(socketPath);
+  }
+
+  /**
+   * The runtime dir or the socket file was removed (a cleanup of /tmp, `rm -rf` by hand): nobody
+   * can connect any more, and the next daemon would start a second manager. Without monitors the
+   * manager stops, as after --remove-driver; with monitors it makes the dir, lock and socket
+   * again so their consoles and helpers can still reach them.
+   */
+  private async checkEndpoint(): Promise<void> {
+    if (this.closing || this.recreating) return;
+    if (!this.orphaned && fileId(this.endpoint) === this.endpointId) return;
+    if (this.monitors.size === 0) {
+      this.log.warn({ endpoint: this.endpoint }, 'the endpoint vanished and no monitor runs: stopping');
+      await this.requestShutdown();
+      return;
+    }
+    if (this.orphaned) return;
+    this.recreating = true;
+    try {
+      this.lock = await acquireEndpoint(this.env, this.log);
+      await this.listen();
+      this.log.warn({ endpoint: this.endpoint, monitors: this.monitors.size }, 'the endpoint vanished: made it again');
+    } catch (err) {
+      // Another manager took the endpoint meanwhile: keep serving our connected clients; once
+      // our last monitor ends, the next check stops this manager.
+      const busy = err instanceof EndpointBusyError;
+      this.orphaned = busy;
+      this.log.error({ endpoint: this.endpoint, err: (err as Error).message }, busy ? 'the endpoint vanished and another manager serves it now' : 'cannot make the endpoint again');
+    } finally {
+      this.recreating = false;
+    }
   }
 
   get endpoint(): string {
@@ -120,14 +172,15 @@ export class ManagerServer {
       // A worker flushes Node's compile cache into the runtime dir as it exits: wait for them, so
       // that whoever removes the runtime dir after close() does not see it written again.
       await Promise.all(monitors.map((m) => m.machineExited()));
+      clearInterval(this.endpointTimer);
       for (const s of this.sessions) s.conn.end();
-      const server = this.server;
-      this.server = undefined;
+      const servers = this.servers;
+      this.servers = [];
       setTimeout(() => {
         for (const s of this.sessions) s.conn.destroy();
       }, 200).unref();
-      if (server) await server.close();
-      this.lock?.release();
+      await Promise.all(servers.map((server) => server.close()));
+      if (!this.orphaned) this.lock?.release();
       this.log.info('manager stopped');
     })();
     return this.closing;
@@ -187,5 +240,15 @@ export class ManagerServer {
       this.log.info({ client: session.id, droppedMessages: session.droppedMessages, droppedLogLines: session.droppedLogLines }, 'client left with drops');
     }
     this.log.debug({ client: session.id }, 'client disconnected');
+  }
+}
+
+/** "dev:ino" of a file, '' when it is gone. */
+function fileId(file: string): string {
+  try {
+    const st = fs.lstatSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return '';
   }
 }
