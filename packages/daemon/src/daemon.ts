@@ -10,8 +10,7 @@ import { DaemonError, ExitCode } from './errors.ts';
 import { loadKernel, type KernelPlan } from './kernel/image.ts';
 import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
-import { createLogger } from './log.ts';
-import { DaemonSession } from './run/session.ts';
+import type { createLogger } from './log.ts';
 import { TerminalGate } from './run/terminal-gate.ts';
 
 /** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
@@ -64,6 +63,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     io.out(helpText());
     return ExitCode.OK;
   }
+  // Loaded only to boot: help, bad input and the driver switches need neither pino nor execa.
+  const [{ createLogger }, { DaemonSession }] = await Promise.all([import('./log.ts'), import('./run/session.ts')]);
   const gate = new TerminalGate();
   const log = createLogger('colinux-daemon', switches.verbose, env, (t) => gate.out(t));
 

@@ -7,7 +7,7 @@ import { DaemonError, ExitCode } from './errors.ts';
  * does not load the manager's code into the daemon.
  */
 export async function driverCommand(which: 'install' | 'remove' | 'status', env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
-  const core = await import('@colinux/monitor-core');
+  const core = await import('@colinux/monitor-core/driver');
   try {
     if (which === 'status') {
       const text = await core.statusDriver(env);

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { requireModernNode } from '@colinux/protocol/node-guard';
-requireModernNode('colinux-bare-metal');
-await import('../src/bare-metal/main.ts');
+// Node version check, private compile cache, --version: packages/protocol/src/program.js.
+import { startProgram } from '@colinux/protocol/program';
+await startProgram('colinux-bare-metal', import.meta.url, '../src/bare-metal/main.ts');

@@ -1,22 +1,24 @@
 // colinux-monitor-core: serve the manager endpoint, or install/remove/query it like coLinux's
 // driver (colinux.md 1.9).
 import { Command } from 'commander';
-import { EndpointBusyError, ManagerServer, installDriver, removeDriver, statusDriver } from './index.ts';
 import type { TransportName } from '@colinux/protocol';
+import type { ManagerServer } from './index.ts';
+import { usageErrorsOneLine } from '@colinux/protocol/cli';
 
-const program = new Command('colinux-monitor-core')
+const program = usageErrorsOneLine(new Command('colinux-monitor-core')
   .description('the coLinux manager: owns every monitor (VM) of this user and serves its endpoint')
   .option('--serve', 'serve the endpoint in the foreground')
   .option('--install-driver', 'start the manager detached unless it already runs')
   .option('--remove-driver', 'stop the manager (refused while monitors run)')
   .option('--status-driver', 'print the manager state, version, monitors and memory')
-  .option('--transport <name>', "'node-ipc' (default) or 'net'")
-  .showHelpAfterError();
+  .option('--transport <name>', "'node-ipc' (default) or 'net'"), 'colinux-monitor-core');
 
 program.parse();
 const opts = program.opts<{ serve?: boolean; installDriver?: boolean; removeDriver?: boolean; statusDriver?: boolean; transport?: TransportName }>();
 
 async function main(): Promise<number> {
+  // Loaded after the command line is parsed: -h and --help need none of the manager's code.
+  const { EndpointBusyError, ManagerServer, installDriver, removeDriver, statusDriver } = await import('./index.ts');
   if (opts.installDriver) {
     console.log(await installDriver());
     return 0;

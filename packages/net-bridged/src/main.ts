@@ -5,13 +5,14 @@ import { networkInterfaces } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { ManagerClient, Module } from '@colinux/protocol';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
 import { PacketSocket } from './packet-socket.ts';
 import { isForGuest, parseMac } from './frame-filter.ts';
 
 const log = pino({ name: 'conet-bridged-daemon' }, pino.destination(2));
-const fail = (msg: string): never => {
+const fail = (msg: string, status: number = ExitStatus.FAILURE): never => {
   process.stderr.write(`colinux-bridged-net-daemon: ${msg}\n`);
-  process.exit(1);
+  process.exit(status);
 };
 const int = (name: string, max: number) => (v: string) => {
   const n = Number(v);
@@ -21,7 +22,7 @@ const int = (name: string, max: number) => (v: string) => {
 
 // coLinux spells the MAC switch `-mac`; commander only knows single-letter short options.
 const argv = process.argv.map((a) => (a === '-mac' ? '--mac' : a));
-const opts = new Command('colinux-bridged-net-daemon')
+const opts = usageErrorsOneLine(new Command('colinux-bridged-net-daemon'), 'colinux-bridged-net-daemon')
   .description('bridge a coLinux network unit onto a host Ethernet interface')
   .requiredOption('-i, --id <id>', 'monitor id (the daemon\'s PID)', int('id', 2 ** 31))
   .requiredOption('-u, --unit <unit>', 'network unit (ethN)', int('unit', 15))
@@ -32,7 +33,7 @@ const opts = new Command('colinux-bridged-net-daemon')
   .parse(argv)
   .opts<{ id: number; unit: number; name?: string; mac: string; promisc: number; force?: boolean }>();
 
-const mac = parseMac(opts.mac) ?? fail(`error parsing MAC address: ${opts.mac}`);
+const mac = parseMac(opts.mac) ?? fail(`error parsing MAC address: ${opts.mac}`, ExitStatus.USAGE);
 
 function defaultInterface(): string {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {

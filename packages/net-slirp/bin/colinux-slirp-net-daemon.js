@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { requireModernNode } from '@colinux/protocol/node-guard';
-requireModernNode('colinux-slirp-net-daemon');
-await import('../src/main.ts');
+// Node version check, private compile cache, --version: packages/protocol/src/program.js.
+import { startProgram } from '@colinux/protocol/program';
+await startProgram('colinux-slirp-net-daemon', import.meta.url, '../src/main.ts');

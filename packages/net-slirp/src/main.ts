@@ -3,6 +3,7 @@
 // colinux.md 2.5, 3.10). Exits 0 when the monitor ends or another helper takes the unit over.
 import { pino } from 'pino';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
+import { ExitStatus } from '@colinux/protocol/cli';
 import { parseSlirpArgs, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
 import type { RedirectResult } from './redirect-server.ts';
@@ -19,7 +20,7 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
     args = parsed;
   } catch (e) {
     process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
+    return ExitStatus.USAGE;
   }
   const log = pino({ name: NAME, level: args.verbose ? 'debug' : 'info', base: { name: NAME, pid: process.pid, unit: args.unit } },
     pino.destination({ fd: 2, sync: true }));

@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-t.test('usage errors are one line and exit 1', async (t) => {
+t.test('usage errors are one line and exit 2', async (t) => {
   const env = { ...process.env };
   for (const [args, text] of [
     [['-i', '5'], /device index not specified/],
@@ -51,7 +51,7 @@ t.test('usage errors are one line and exit 1', async (t) => {
     [['-i', '5', '-u', '0', '-r', 'tcp:2222:22/xyz:1:2'], /Error in redirection 'xyz:1:2'/],
   ] as const) {
     const r = run([...args], env);
-    t.equal(await r.exit, 1, `${args.join(' ')} exits 1`);
+    t.equal(await r.exit, 2, `${args.join(' ')} exits 2`);
     t.match(r.stderr(), text);
     t.equal(r.stderr().trim().split('\n').length, 1, 'one line');
   }

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
+import { ExitStatus } from '@colinux/protocol/cli';
 import { TapDevice, forEachFrame } from './tap-device.ts';
 
 const NAME = 'conet-tap-daemon';
@@ -45,7 +46,7 @@ export async function runTapDaemon(argv: readonly string[], env: NodeJS.ProcessE
     args = parsed;
   } catch (e) {
     process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return 1;
+    return ExitStatus.USAGE;
   }
   const log = pino({ name: NAME, base: { name: NAME, pid: process.pid, unit: args.unit } }, pino.destination({ fd: 2, sync: true }));
   const module = Module.CONET0 + args.unit;

@@ -11,13 +11,13 @@ requireTool('ip');
 
 const BIN = new URL('../bin/colinux-net-daemon.js', import.meta.url).pathname;
 
-t.test('usage errors are one line and exit 1', async (t) => {
+t.test('usage errors are one line and exit 2', async (t) => {
   for (const [args, text] of [[['-u', '0'], /coLinux instance not specified/], [['-i', '1', '-u', '99'], /invalid unit index/]] as const) {
     const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const code = await new Promise((r) => p.once('exit', r));
-    t.equal(code, 1);
+    t.equal(code, 2);
     t.match(err, text);
   }
 });

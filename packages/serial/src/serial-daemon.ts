@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
+import { ExitStatus } from '@colinux/protocol/cli';
 import { parseSerialArgs, sttyWords, UsageError, type SerialArgs } from './args.ts';
 import { openHostPort, stdioPort, type HostPort } from './host-port.ts';
 import { createLogger } from './log.ts';
@@ -26,7 +27,7 @@ export async function runSerialDaemon(argv: readonly string[], env: NodeJS.Proce
     args = parsed;
   } catch (err) {
     process.stderr.write(`${NAME}: ${(err as Error).message}\n`);
-    return 1;
+    return ExitStatus.USAGE;
   }
   const log = createLogger(NAME, { unit: args.unit });
   const module = Module.SERIAL0 + args.unit;

@@ -36,7 +36,7 @@ function buildProgram(): Command {
     .option('--remove-driver', 'stop the manager when no monitor runs')
     .option('--status-driver', 'print the manager status and its monitors')
     .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, power off hard after this many seconds', '30')
-    .helpOption('-h', 'print this help')
+    .helpOption('-h, --help', 'print this help')
     .addHelpText('after', CONFIG_HELP)
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })

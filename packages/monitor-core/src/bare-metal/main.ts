@@ -4,6 +4,7 @@
 // 0x3333 | code << 16 fail).
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { usageErrorsOneLine } from '@colinux/protocol/cli';
 import { EXIT_HALT, EXIT_WFI, Hart } from '../machine/hart.ts';
 import { BareMetalBoard, MIP_MSIP, MIP_MTIP } from './board.ts';
 import { parseElf } from './elf.ts';
@@ -26,7 +27,7 @@ function fail(message: string): never {
 }
 
 function main(): void {
-  const program = new Command('colinux-bare-metal')
+  const program = usageErrorsOneLine(new Command('colinux-bare-metal'), 'colinux-bare-metal')
     .description('Run a bare-metal RISC-V ELF on the colinux CPU core')
     .argument('<elf>', 'RV64 ELF linked at 0x80000000')
     .option('--ram <MiB>', 'guest RAM in MiB', '64')
