@@ -20,6 +20,14 @@ import {
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, decodeInto,
 } from './decode';
+import {
+  I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
+  I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
+  I64_SHR_U, I64_SUB, I64_XOR, I32, I64, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
+  i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
+  i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
+  memAccess, numeric, return_, returnCallIndirect, uleb, ulebLen, unreachable_,
+} from './wasm-emit';
 
 /**
  * Host: compile the module at ptr (n functions exported as "aa", "ab", …) and put function i
@@ -61,8 +69,8 @@ let bodyEnd: u32 = BODY;
 /** Executions of a block start before it is translated. */
 export const JIT_THRESHOLD: i32 = 500;
 const MAX_INSNS: i32 = 64;
-/** Most wasm bytes one block can take (64 instructions, each a chained branch at worst). */
-const BLOCK_BYTES_MAX: u32 = 0x4000;
+/** Most wasm bytes one block can take (64 instructions, each a chained branch storing every register, at worst). */
+const BLOCK_BYTES_MAX: u32 = 0x8000;
 
 export const STATE_COMPILED: i16 = -1;
 export const STATE_NEVER: i16 = -2;
@@ -87,240 +95,267 @@ export function clearJit(): void {
   }
 }
 
-// --- byte emission ---
-let p: u32 = 0;
-@inline function byte(v: u32): void { store<u8>(p, <u8>v); p++; }
-function uleb(v: u32): void {
-  do {
-    let b = v & 0x7f;
-    v >>= 7;
-    if (v != 0) b |= 0x80;
-    byte(b);
-  } while (v != 0);
-}
-function sleb(v: i64): void {
-  while (true) {
-    const b = <u32>(v & 0x7f);
-    v >>= 7;
-    if ((v == 0 && (b & 0x40) == 0) || (v == -1 && (b & 0x40) != 0)) { byte(b); return; }
-    byte(b | 0x80);
-  }
-}
-function i64c(v: i64): void { byte(0x42); sleb(v); }
-function i32c(v: i32): void { byte(0x41); sleb(<i64>v); }
-/** memarg: alignment hint 0 (any), constant offset. */
-function mem(opcode: u32, offset: u32): void { byte(opcode); byte(0); uleb(offset); }
-/** Push x[r] (r as a byte offset into x[]). */
-function getReg(off: u32): void {
-  if (off == 0) { i64c(0); return; }
-  i32c(0);
-  mem(0x29, X_BASE + off);
-}
-/** Leave: next pc = npc, `count` instructions done. */
-function exitWith(npc: i64, count: i32): void {
-  i32c(0);
-  i64c(npc);
-  mem(0x37, JIT_NPC);
-  i32c(count);
-  byte(0x0f);
-}
+// --- the code of one block ---
+//
+// A block is one function (param: the host address of its first instruction) -> i32: the number
+// of instructions it ran, after storing the next pc at JIT_NPC (or -1 when its guest bytes
+// changed). Guest registers live in wasm locals inside it: those read before being written are
+// loaded once after the byte check, written ones are stored back (flushDirty) on every path that
+// leaves the block, so the interpreter and the next block see them in the state block.
 
+const L_HOST: u32 = 0; // param i32: host address of the block's first instruction
 const L_VA: u32 = 1; // local i64: address or jump target
 const L_E: u32 = 2; // local i32: TLB entry, then a host address
 const L_REM: u32 = 3; // local i32: JIT_REM after this block
 const L_B: u32 = 4; // local i32: block-cache entry of a computed jump target
+/** x1..x31 are locals 5..35 (x0 reads as the constant 0 and is never written). */
+@inline function regLocal(r: u32): u32 { return L_B + r; }
+
 /** Guest pc of the block being emitted (its function's parameter is the host address of it). */
 let blockPc: i64 = 0;
+/** Registers (bit r) written so far on the current path: what an exit must store back. */
+let dirty: u32 = 0;
+/** Registers read before any write in the block: loaded at its start. */
+let readFirst: u32 = 0;
+
+/** Push x[r]; `off` is r as a byte offset into x[] (the decoder's form). */
+function getReg(off: u32): void {
+  const r = off >> 3;
+  if (r == 0) { i64Const(0); return; }
+  if ((dirty & (1 << r)) == 0) readFirst |= 1 << r;
+  localGet(regLocal(r));
+}
+/** Pop into x[r] (r != 0). */
+function setReg(off: u32): void {
+  const r = off >> 3;
+  localSet(regLocal(r));
+  dirty |= 1 << r;
+}
+/** Store every register written so far back to the state block. */
+function flushDirty(): void {
+  for (let r: u32 = 1; r < 32; r++) {
+    if ((dirty & (1 << r)) == 0) continue;
+    i32Const(0);
+    localGet(regLocal(r));
+    i64Store(X_BASE + (r << 3));
+  }
+}
+/** Load the registers the block reads before writing them. */
+function loadReadFirst(): void {
+  for (let r: u32 = 1; r < 32; r++) {
+    if ((readFirst & (1 << r)) == 0) continue;
+    i32Const(0);
+    i64Load(X_BASE + (r << 3));
+    localSet(regLocal(r));
+  }
+}
+
+/** Return to the interpreter: next pc = npc, `count` instructions done (registers stored). */
+function leave(npc: i64, count: i32): void {
+  i32Const(0);
+  i64Const(npc);
+  i64Store(JIT_NPC);
+  i32Const(count);
+  return_();
+}
+function exitWith(npc: i64, count: i32): void {
+  flushDirty();
+  leave(npc, count);
+}
+
+/**
+ * va = x[rs1] + imm into L_VA; L_E = its TLB entry; leave before this instruction unless the
+ * tag matches (the tag's low bits also reject misaligned addresses).
+ *   va = rs1 + imm; e = tlb[(va >> 12) & 255]; if (e.tag != va & ~(0xfff & ~(size-1))) exit
+ */
+function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32): void {
+  getReg(rs1);
+  i64Const(imm);
+  i64Add();
+  localSet(L_VA);
+  i32Const(0);
+  i32Load(tlbPtr);
+  localGet(L_VA);
+  i64Const(12);
+  i64ShrU();
+  i32WrapI64();
+  i32Const(255);
+  i32And();
+  i32Const(4);
+  i32Shl();
+  i32Add();
+  localTee(L_E);
+  i64Load(0); // tag
+  localGet(L_VA);
+  i64Const(~(<i64>0xfff & ~<i64>(size - 1)));
+  i64And();
+  i64Ne();
+  ifVoid();
+  exitWith(pc, count);
+  end();
+}
+/** Push the host address of L_VA: wrap(va + addend). */
+function hostAddr(): void {
+  localGet(L_VA);
+  localGet(L_E);
+  i64Load(8);
+  i64Add();
+  i32WrapI64();
+}
 
 // Chaining (the QEMU TCG "goto_tb" idea): a block that ends with a known next pc continues
 // directly in that pc's translation, by a tail call through the core's function table, when the
 // block cache holds a compiled block for it that fits in the remaining budget and the code TLB
-// maps its page; otherwise it returns to the interpreter as before. The callee still checks its
-// guest bytes, so nothing about correctness changes: only the trip through the interpreter loop
-// is saved. Interrupts need no check here: inside blocks nothing can make one pending (MMIO and
-// CSR accesses are left to the interpreter).
+// maps its page; otherwise it returns to the interpreter. The callee still checks its guest
+// bytes, so nothing about correctness changes: only the trip through the interpreter loop is
+// saved. Interrupts need no check here: inside blocks nothing can make one pending (MMIO and CSR
+// accesses are left to the interpreter).
 
 /**
- * Stack: nothing. Inside `block`: br_if 0 unless the cache entry at `b` (an i32 on the stack
- * when `b` is 0, else the constant b) holds `pc` (local L_VA when dynamic), compiled, with a
- * length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
+ * Inside `block`: br_if 0 unless the cache entry (the constant `b`, or local L_B when dynamic)
+ * holds the target pc (constant `pc`, or local L_VA), compiled, with a length that fits in
+ * JIT_REM - count; leaves L_REM = JIT_REM - count.
  */
 function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
-  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
-  mem(0x29, b); // entry pc
-  if (dynamic) { byte(0x20); uleb(L_VA); } else i64c(pc);
-  byte(0x52); // i64.ne
-  byte(0x0d); byte(0); // br_if 0
-  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
-  mem(0x2e, b + 12); // i32.load16_s state
-  i32c(STATE_COMPILED);
-  byte(0x47); // i32.ne
-  byte(0x0d); byte(0);
-  i32c(0);
-  mem(0x28, JIT_REM);
-  i32c(count);
-  byte(0x6b); // i32.sub
-  byte(0x22); uleb(L_REM); // local.tee
-  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
-  mem(0x2f, b + 14); // i32.load16_u length
-  byte(0x48); // i32.lt_s
-  byte(0x0d); byte(0);
+  if (dynamic) localGet(L_B); else i32Const(0);
+  i64Load(b); // entry pc
+  if (dynamic) localGet(L_VA); else i64Const(pc);
+  i64Ne();
+  brIf(0);
+  if (dynamic) localGet(L_B); else i32Const(0);
+  i32Load16S(b + 12); // state
+  i32Const(STATE_COMPILED);
+  i32Ne();
+  brIf(0);
+  i32Const(0);
+  i32Load(JIT_REM);
+  i32Const(count);
+  i32Sub();
+  localTee(L_REM);
+  if (dynamic) localGet(L_B); else i32Const(0);
+  i32Load16U(b + 14); // length
+  i32LtS();
+  brIf(0);
 }
 
-/** Inside `block`: L_E = host address of the guest pc pushed by `pushPc` through the code TLB,
- *  br_if 0 on a miss. */
+/** Inside `block`: L_E = host address of the target pc through the code TLB; br_if 0 on a miss. */
 function codeHost(dynamic: bool, pc: i64): void {
-  i32c(0);
-  mem(0x28, JIT_TLB_PTRS + 8); // tlbCode
+  i32Const(0);
+  i32Load(JIT_TLB_PTRS + 8); // tlbCode
   if (dynamic) {
-    byte(0x20); uleb(L_VA);
-    i64c(12);
-    byte(0x88); // i64.shr_u
-    byte(0xa7); // i32.wrap_i64
-    i32c(255);
-    byte(0x71); // i32.and
-    i32c(4);
-    byte(0x74); // i32.shl
+    localGet(L_VA);
+    i64Const(12);
+    i64ShrU();
+    i32WrapI64();
+    i32Const(255);
+    i32And();
+    i32Const(4);
+    i32Shl();
   } else {
-    i32c(<i32>(((<u32>(pc >>> 12)) & 255) << 4));
+    i32Const(<i32>(((<u32>(pc >>> 12)) & 255) << 4));
   }
-  byte(0x6a); // i32.add
-  byte(0x22); uleb(L_E);
-  mem(0x29, 0); // tag
-  if (dynamic) { byte(0x20); uleb(L_VA); i64c(~<i64>0xfff); byte(0x83); } else i64c(pc & ~<i64>0xfff);
-  byte(0x52);
-  byte(0x0d); byte(0);
-  if (dynamic) { byte(0x20); uleb(L_VA); } else i64c(pc);
-  byte(0x20); uleb(L_E);
-  mem(0x29, 8); // addend
-  byte(0x7c); // i64.add
-  byte(0xa7);
-  byte(0x21); uleb(L_E);
+  i32Add();
+  localTee(L_E);
+  i64Load(0); // tag
+  if (dynamic) { localGet(L_VA); i64Const(~<i64>0xfff); i64And(); } else i64Const(pc & ~<i64>0xfff);
+  i64Ne();
+  brIf(0);
+  if (dynamic) localGet(L_VA); else i64Const(pc);
+  localGet(L_E);
+  i64Load(8); // addend
+  i64Add();
+  i32WrapI64();
+  localSet(L_E);
 }
 
 /** JIT_REM = L_REM; tail call: table index from the entry, argument L_E. */
 function chainCall(b: u32, dynamic: bool): void {
-  i32c(0);
-  byte(0x20); uleb(L_REM);
-  mem(0x36, JIT_REM); // i32.store
-  byte(0x20); uleb(L_E);
-  if (dynamic) { byte(0x20); uleb(L_B); } else i32c(0);
-  mem(0x28, b + 8); // table index
-  byte(0x13); byte(0); byte(0); // return_call_indirect type 0, table 0
+  i32Const(0);
+  localGet(L_REM);
+  i32Store(JIT_REM);
+  localGet(L_E);
+  if (dynamic) localGet(L_B); else i32Const(0);
+  i32Load(b + 8); // table index
+  returnCallIndirect(0, 0);
 }
 
 /** Leave for the known next pc `npc` after `count` instructions, through its block if possible. */
 function chainTo(npc: i64, count: i32): void {
+  flushDirty();
   const b = jitSlot(npc);
-  byte(0x02); byte(0x40); // block
+  blockVoid();
   chainCheck(b, false, npc, count);
   if (((npc ^ blockPc) & ~<i64>0xfff) == 0) {
     // Same page: the same mapping as this block's own bytes.
-    byte(0x20); byte(0);
-    i32c(<i32>(npc - blockPc));
-    byte(0x6a);
-    byte(0x21); uleb(L_E);
+    localGet(L_HOST);
+    i32Const(<i32>(npc - blockPc));
+    i32Add();
+    localSet(L_E);
   } else {
     codeHost(false, npc);
   }
   chainCall(b, false);
-  byte(0x0b);
-  exitWith(npc, count);
+  end();
+  leave(npc, count);
 }
 
 /** Leave for the computed next pc in L_VA after `count` instructions (jalr). */
 function chainToComputed(count: i32): void {
-  byte(0x02); byte(0x40);
-  // b = jitSlot(L_VA)
-  byte(0x20); uleb(L_VA);
-  byte(0xa7);
-  i32c(3);
-  byte(0x74);
-  i32c(<i32>((JIT_ENTRIES - 1) << 4));
-  byte(0x71);
-  i32c(<i32>JIT_BASE);
-  byte(0x6a);
-  byte(0x21); uleb(L_B);
+  flushDirty();
+  blockVoid();
+  // L_B = jitSlot(L_VA)
+  localGet(L_VA);
+  i32WrapI64();
+  i32Const(3);
+  i32Shl();
+  i32Const(<i32>((JIT_ENTRIES - 1) << 4));
+  i32And();
+  i32Const(<i32>JIT_BASE);
+  i32Add();
+  localSet(L_B);
   chainCheck(0, true, 0, count);
   codeHost(true, 0);
   chainCall(0, true);
-  byte(0x0b);
-  i32c(0);
-  byte(0x20); uleb(L_VA);
-  mem(0x37, JIT_NPC);
-  i32c(count);
-  byte(0x0f);
+  end();
+  i32Const(0);
+  localGet(L_VA);
+  i64Store(JIT_NPC);
+  i32Const(count);
+  return_();
 }
 
-/** va = x[rs1] + imm into L_VA; L_E = the TLB entry; leave unless the tag matches. */
-function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32): void {
-  getReg(rs1);
-  i64c(imm);
-  byte(0x7c);
-  byte(0x21); uleb(L_VA);
-  i32c(0);
-  mem(0x28, tlbPtr); // tlb base
-  byte(0x20); uleb(L_VA);
-  i64c(12);
-  byte(0x88); // i64.shr_u
-  byte(0xa7); // i32.wrap_i64
-  i32c(255);
-  byte(0x71);
-  i32c(4);
-  byte(0x74);
-  byte(0x6a);
-  byte(0x22); uleb(L_E); // local.tee
-  mem(0x29, 0); // tag
-  byte(0x20); uleb(L_VA);
-  i64c(~(<i64>0xfff & ~<i64>(size - 1)));
-  byte(0x83); // i64.and
-  byte(0x52); // i64.ne
-  byte(0x04); byte(0x40); // if
-  exitWith(pc, count);
-  byte(0x0b);
-}
-/** Push the host address of L_VA: wrap(va + addend). */
-function hostAddr(): void {
-  byte(0x20); uleb(L_VA);
-  byte(0x20); uleb(L_E);
-  mem(0x29, 8);
-  byte(0x7c);
-  byte(0xa7);
-}
-
+/** rd = rs1 op rs2 */
 function binop64(d: u32, opcode: u32): void {
-  i32c(0);
   getReg(load<u8>(d, 10));
   getReg(load<u8>(d, 11));
-  byte(opcode);
-  mem(0x37, X_BASE + load<u8>(d, 9));
+  numeric(opcode);
+  setReg(load<u8>(d, 9));
 }
+/** rd = rs1 op imm */
 function immop64(d: u32, opcode: u32): void {
-  i32c(0);
   getReg(load<u8>(d, 10));
-  i64c(<i64>load<i32>(d, 4));
-  byte(opcode);
-  mem(0x37, X_BASE + load<u8>(d, 9));
+  i64Const(<i64>load<i32>(d, 4));
+  numeric(opcode);
+  setReg(load<u8>(d, 9));
 }
+/** rd = (rs1 cmp rs2/imm) ? 1 : 0 */
 function cmpop(d: u32, opcode: u32, imm: bool): void {
-  i32c(0);
   getReg(load<u8>(d, 10));
-  if (imm) i64c(<i64>load<i32>(d, 4));
+  if (imm) i64Const(<i64>load<i32>(d, 4));
   else getReg(load<u8>(d, 11));
-  byte(opcode);
-  byte(0xad); // i64.extend_i32_u
-  mem(0x37, X_BASE + load<u8>(d, 9));
+  numeric(opcode);
+  numeric(I64_EXTEND_I32_U);
+  setReg(load<u8>(d, 9));
 }
-/** 32-bit op on the low words (rs2 or the immediate), result sign-extended. */
+/** rd = sext32(low32(rs1) op low32(rs2 or imm)) */
 function op32(d: u32, opcode: u32, imm: bool): void {
-  i32c(0);
   getReg(load<u8>(d, 10));
-  byte(0xa7);
-  if (imm) i32c(load<i32>(d, 4));
-  else { getReg(load<u8>(d, 11)); byte(0xa7); }
-  byte(opcode);
-  byte(0xac); // i64.extend_i32_s
-  mem(0x37, X_BASE + load<u8>(d, 9));
+  i32WrapI64();
+  if (imm) i32Const(load<i32>(d, 4));
+  else { getReg(load<u8>(d, 11)); i32WrapI64(); }
+  numeric(opcode);
+  numeric(I64_EXTEND_I32_S);
+  setReg(load<u8>(d, 9));
 }
 
 /** Emit the code of one instruction; returns false if it cannot be translated. */
@@ -339,44 +374,45 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       if (rd == 0) return true;
   }
   switch (op) {
-    case OP_ADD: binop64(d, 0x7c); break;
-    case OP_SUB: binop64(d, 0x7d); break;
-    case OP_SLL: binop64(d, 0x86); break;
-    case OP_SRL: binop64(d, 0x88); break;
-    case OP_SRA: binop64(d, 0x87); break;
-    case OP_XOR: binop64(d, 0x85); break;
-    case OP_OR: binop64(d, 0x84); break;
-    case OP_AND: binop64(d, 0x83); break;
-    case OP_MUL: binop64(d, 0x7e); break;
-    case OP_SLT: cmpop(d, 0x53, false); break;
-    case OP_SLTU: cmpop(d, 0x54, false); break;
-    case OP_SLTI: cmpop(d, 0x53, true); break;
-    case OP_SLTIU: cmpop(d, 0x54, true); break;
-    case OP_ADDI: immop64(d, 0x7c); break;
-    case OP_XORI: immop64(d, 0x85); break;
-    case OP_ORI: immop64(d, 0x84); break;
-    case OP_ANDI: immop64(d, 0x83); break;
-    case OP_SLLI: immop64(d, 0x86); break;
-    case OP_SRLI: immop64(d, 0x88); break;
-    case OP_SRAI: immop64(d, 0x87); break;
-    case OP_ADDW: op32(d, 0x6a, false); break;
-    case OP_SUBW: op32(d, 0x6b, false); break;
-    case OP_SLLW: op32(d, 0x74, false); break;
-    case OP_SRLW: op32(d, 0x76, false); break;
-    case OP_SRAW: op32(d, 0x75, false); break;
-    case OP_MULW: op32(d, 0x6c, false); break;
-    case OP_ADDIW: op32(d, 0x6a, true); break;
-    case OP_SLLIW: op32(d, 0x74, true); break;
-    case OP_SRLIW: op32(d, 0x76, true); break;
-    case OP_SRAIW: op32(d, 0x75, true); break;
-    case OP_LUI: i32c(0); i64c(imm); mem(0x37, X_BASE + rd); break;
-    case OP_AUIPC: i32c(0); i64c(pc + imm); mem(0x37, X_BASE + rd); break;
+    // wasm shifts take the count modulo the width, as RISC-V's do (unpriv spec 2.4.1).
+    case OP_ADD: binop64(d, I64_ADD); break;
+    case OP_SUB: binop64(d, I64_SUB); break;
+    case OP_SLL: binop64(d, I64_SHL); break;
+    case OP_SRL: binop64(d, I64_SHR_U); break;
+    case OP_SRA: binop64(d, I64_SHR_S); break;
+    case OP_XOR: binop64(d, I64_XOR); break;
+    case OP_OR: binop64(d, I64_OR); break;
+    case OP_AND: binop64(d, I64_AND); break;
+    case OP_MUL: binop64(d, I64_MUL); break;
+    case OP_SLT: cmpop(d, I64_LT_S, false); break;
+    case OP_SLTU: cmpop(d, I64_LT_U, false); break;
+    case OP_SLTI: cmpop(d, I64_LT_S, true); break;
+    case OP_SLTIU: cmpop(d, I64_LT_U, true); break;
+    case OP_ADDI: immop64(d, I64_ADD); break;
+    case OP_XORI: immop64(d, I64_XOR); break;
+    case OP_ORI: immop64(d, I64_OR); break;
+    case OP_ANDI: immop64(d, I64_AND); break;
+    case OP_SLLI: immop64(d, I64_SHL); break;
+    case OP_SRLI: immop64(d, I64_SHR_U); break;
+    case OP_SRAI: immop64(d, I64_SHR_S); break;
+    case OP_ADDW: op32(d, I32_ADD, false); break;
+    case OP_SUBW: op32(d, I32_SUB, false); break;
+    case OP_SLLW: op32(d, I32_SHL, false); break;
+    case OP_SRLW: op32(d, I32_SHR_U, false); break;
+    case OP_SRAW: op32(d, I32_SHR_S, false); break;
+    case OP_MULW: op32(d, I32_MUL, false); break;
+    case OP_ADDIW: op32(d, I32_ADD, true); break;
+    case OP_SLLIW: op32(d, I32_SHL, true); break;
+    case OP_SRLIW: op32(d, I32_SHR_U, true); break;
+    case OP_SRAIW: op32(d, I32_SHR_S, true); break;
+    case OP_LUI: i64Const(imm); setReg(rd); break;
+    case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;
     case OP_FENCE: break;
     case OP_LB: case OP_LH: case OP_LW: case OP_LD: case OP_LBU: case OP_LHU: case OP_LWU: {
       let size: i32 = 8;
-      let opcode: u32 = 0x29;
+      let opcode: u32 = 0x29; // i64.load
       switch (op) {
-        case OP_LB: size = 1; opcode = 0x30; break;
+        case OP_LB: size = 1; opcode = 0x30; break; // i64.load8_s
         case OP_LBU: size = 1; opcode = 0x31; break;
         case OP_LH: size = 2; opcode = 0x32; break;
         case OP_LHU: size = 2; opcode = 0x33; break;
@@ -385,56 +421,55 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       }
       tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS, size, pc, count);
       if (rd != 0) {
-        i32c(0);
         hostAddr();
-        mem(opcode, 0);
-        mem(0x37, X_BASE + rd);
+        memAccess(opcode, 0);
+        setReg(rd);
       }
       break;
     }
     case OP_SB: case OP_SH: case OP_SW: case OP_SD: {
       let size: i32 = 8;
-      let opcode: u32 = 0x37;
+      let opcode: u32 = 0x37; // i64.store
       if (op == OP_SB) { size = 1; opcode = 0x3c; }
       else if (op == OP_SH) { size = 2; opcode = 0x3d; }
       else if (op == OP_SW) { size = 4; opcode = 0x3e; }
       tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS + 4, size, pc, count);
       hostAddr();
       getReg(load<u8>(d, 11));
-      mem(opcode, 0);
+      memAccess(opcode, 0);
       break;
     }
     case OP_JAL:
-      if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
+      if (rd != 0) { i64Const(pc + len); setReg(rd); }
       chainTo(pc + imm, count + 1);
       break;
     case OP_JALR:
       // The target is computed before rd is written (rd may be rs1).
       getReg(load<u8>(d, 10));
-      i64c(imm);
-      byte(0x7c);
-      i64c(-2);
-      byte(0x83);
-      byte(0x21); uleb(L_VA);
-      if (rd != 0) { i32c(0); i64c(pc + len); mem(0x37, X_BASE + rd); }
+      i64Const(imm);
+      i64Add();
+      i64Const(-2);
+      i64And();
+      localSet(L_VA);
+      if (rd != 0) { i64Const(pc + len); setReg(rd); }
       chainToComputed(count + 1);
       break;
     case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE: case OP_BLTU: case OP_BGEU: {
       // A side exit when taken; the block goes on along the fall-through path.
-      let cmp: u32 = 0x51;
+      let cmp: u32 = I64_EQ;
       switch (op) {
-        case OP_BNE: cmp = 0x52; break;
-        case OP_BLT: cmp = 0x53; break;
-        case OP_BGE: cmp = 0x59; break;
-        case OP_BLTU: cmp = 0x54; break;
-        case OP_BGEU: cmp = 0x5a; break;
+        case OP_BNE: cmp = I64_NE; break;
+        case OP_BLT: cmp = I64_LT_S; break;
+        case OP_BGE: cmp = I64_GE_S; break;
+        case OP_BLTU: cmp = I64_LT_U; break;
+        case OP_BGEU: cmp = I64_GE_U; break;
       }
       getReg(load<u8>(d, 10));
       getReg(load<u8>(d, 11));
-      byte(cmp);
-      byte(0x04); byte(0x40); // if
+      numeric(cmp);
+      ifVoid();
       chainTo(pc + imm, count + 1);
-      byte(0x0b);
+      end();
       break;
     }
     default:
@@ -455,9 +490,12 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
  * fixed overhead each and scatter the code over thousands of code spaces.
  */
 export function compileBlock(b: u32, pc: i64, host: u32): void {
-  if (!enabled || bodyEnd + BLOCK_BYTES_MAX > BODY_END) { store<i16>(b, STATE_NEVER, 12); return; }
+  if (!enabled) { store<i16>(b, STATE_NEVER, 12); return; }
+  if (bodyEnd + BLOCK_BYTES_MAX > BODY_END) flushJit();
   blockPc = pc;
-  // First pass: how far the block goes.
+  dirty = 0;
+  readFirst = 0;
+  // First pass: how far the block goes, and which registers it reads before writing.
   let off: u32 = 0;
   let count: i32 = 0;
   const pageLeft: u32 = 0x1000 - (<u32>pc & 0xfff);
@@ -470,7 +508,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     }
     decodeInto(SCRATCH, raw);
     const op = load<u8>(SCRATCH, 8);
-    p = DRY_RUN;
+    emitAt(DRY_RUN);
     if (!emitInsn(SCRATCH, pc + <i64>off, 0, count)) break;
     off += (raw & 3) == 3 ? 4 : 2;
     count++;
@@ -479,32 +517,27 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   if (count == 0) { store<i16>(b, STATE_NEVER, 12); return; }
   const bytes = off;
 
-  // Body: locals, the byte check, the instructions.
+  // Body: locals, the byte check, the registers read first, the instructions.
   const start = bodyEnd;
-  blockPc = pc;
-  p = start;
-  byte(2); byte(1); byte(0x7e); byte(3); byte(0x7f);
+  emitAt(start);
+  dirty = 0;
+  uleb(3); // local groups: L_VA; L_E, L_REM, L_B; x1..x31
+  uleb(1); byte(I64);
+  uleb(3); byte(I32);
+  uleb(31); byte(I64);
+  // if (guest bytes at host != the bytes translated) leave with -1, 8, 4 and 2 bytes at a time
   let c: u32 = 0;
-  while (c + 8 <= bytes) {
-    byte(0x20); byte(0); mem(0x29, c);
-    i64c(load<i64>(host + c));
-    byte(0x52);
-    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
-    c += 8;
+  while (c < bytes) {
+    const left = bytes - c;
+    localGet(L_HOST);
+    if (left >= 8) { i64Load(c); i64Const(load<i64>(host + c)); i64Ne(); c += 8; }
+    else if (left >= 4) { i32Load(c); i32Const(load<i32>(host + c)); i32Ne(); c += 4; }
+    else { i32Load16U(c); i32Const(<i32>load<u16>(host + c)); i32Ne(); c += 2; }
+    ifVoid();
+    leave(pc, -1);
+    end();
   }
-  if (c + 4 <= bytes) {
-    byte(0x20); byte(0); mem(0x28, c);
-    i32c(load<i32>(host + c));
-    byte(0x47);
-    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
-    c += 4;
-  }
-  if (c + 2 <= bytes) {
-    byte(0x20); byte(0); mem(0x2f, c);
-    i32c(<i32>load<u16>(host + c));
-    byte(0x47);
-    byte(0x04); byte(0x40); exitWith(pc, -1); byte(0x0b);
-  }
+  loadReadFirst();
   off = 0;
   let ended = false;
   for (let i = 0; i < count; i++) {
@@ -517,8 +550,9 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     off += <u32>len;
   }
   if (!ended) chainTo(pc + <i64>off, count);
-  else byte(0x00); // unreachable: every path returned
-  byte(0x0b);
+  else unreachable_(); // every path returned
+  end();
+  const p = emitPos();
   bodyEnd = p;
 
   const rec = BATCH + batchSize * 24;
@@ -558,7 +592,7 @@ export function pendingHit(): void {
 export function flushJit(): void {
   if (batchSize == 0) return;
   const n = batchSize;
-  p = MODULE;
+  emitAt(MODULE);
   byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(1); byte(0); byte(0); byte(0);
   byte(1); byte(6); byte(1); byte(0x60); byte(1); byte(0x7f); byte(1); byte(0x7f);
   // imports: env.memory and env.table (the core's function table, for chaining)
@@ -590,8 +624,8 @@ export function flushJit(): void {
     const rec = BATCH + i * 24;
     const len = load<u32>(rec, 8);
     uleb(len);
-    memory.copy(p, load<u32>(rec, 4), len);
-    p += len;
+    memory.copy(emitPos(), load<u32>(rec, 4), len);
+    emitAt(emitPos() + len);
   }
   // Reuse the table indices of dropped blocks; 0 asks the host for a new one.
   for (let i: u32 = 0; i < n; i++) {
@@ -602,7 +636,7 @@ export function flushJit(): void {
     }
     store<u32>(JIT_SLOTS + (i << 2), slot);
   }
-  const ok = jitCompile(MODULE, p - MODULE, <i32>n);
+  const ok = jitCompile(MODULE, emitPos() - MODULE, <i32>n);
   for (let i: u32 = 0; i < n; i++) {
     const rec = BATCH + i * 24;
     const b = load<u32>(rec);
@@ -626,8 +660,3 @@ export function flushJit(): void {
   pendingHits = 0;
 }
 
-function ulebLen(v: u32): u32 {
-  let n: u32 = 1;
-  while (v >= 0x80) { v >>= 7; n++; }
-  return n;
-}
