@@ -66,7 +66,7 @@ t.before(async () => {
 });
 
 t.afterEach(async () => {
-  await sh('cd /');
+  if (!m.exited) await sh('cd /');
 });
 
 t.test('the issue\'s sequence: rename a directory under a working directory, symlink the old name to /', async (t) => {
@@ -184,4 +184,14 @@ t.test('a binary on the share is executed', async (t) => {
   t.match(r.out, /ran-from-the-share-42/);
   t.equal(fs.readFileSync(path.join(share, 'busybox')).subarray(0, 4).toString('latin1'), '\x7fELF', 'the guest\'s busybox, on the host');
   await sh('rm /mnt/busybox');
+});
+
+t.test('stopping the machine closes every descriptor it held in the shares', async (t) => {
+  const intoShares = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try { return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir); } catch { return false; }
+  });
+  await sh('cd /mnt && exec 4</ro/kept.txt');
+  t.ok(intoShares().length >= 3, 'while running: the share roots, the working directory, the open file');
+  await m.close();
+  t.same(intoShares(), [], 'none left after the worker ended (it shares this process\'s descriptor table)');
 });

@@ -72,6 +72,7 @@ export class Machine {
   readonly console: VirtioConsole;
   readonly powerConsole: VirtioConsole;
   readonly blocks: VirtioBlock[] = [];
+  private readonly shares: VirtioNinep[] = [];
   readonly nets = new Map<number, VirtioNet>();
   readonly uarts = new Map<number, Uart16550>();
   readonly virtio: VirtioMmio[] = [];
@@ -145,7 +146,11 @@ export class Machine {
       this.addVirtio(net);
     }
     this.addVirtio(new VirtioEntropy());
-    for (const share of spec.sharedDirs) this.addVirtio(new VirtioNinep(share.unit, share.path, share.readOnly));
+    for (const share of spec.sharedDirs) {
+      const ninep = new VirtioNinep(share.unit, share.path, share.readOnly);
+      this.shares.push(ninep);
+      this.addVirtio(ninep);
+    }
     this.powerOn();
   }
 
@@ -362,5 +367,6 @@ export class Machine {
 
   close(): void {
     for (const b of this.blocks) b.close();
+    for (const s of this.shares) s.close();
   }
 }

@@ -40,6 +40,10 @@ export class VirtioNinep implements VirtioDevice {
     this.server.reset();
   }
 
+  close(): void {
+    this.server.close();
+  }
+
   notify(): void {
     const q = this.transport.queues[0]!;
     let used = false;

@@ -71,6 +71,14 @@ export class NinepServer {
     this.fids.clear();
   }
 
+  /** Releases every host descriptor (the machine's worker shares the manager's descriptor
+   *  table, so they would outlive the VM). The server is unusable afterwards. */
+  close(): void {
+    this.reset();
+    host.close(this.rootFd);
+    host.close(this.procFd);
+  }
+
   /** Serve one T-message; the reply is at most `room` bytes (the guest's buffer). */
   handle(request: Uint8Array, room: number): Uint8Array {
     const r = new Reader(request);
@@ -375,7 +383,10 @@ export class NinepServer {
         host.close(dir);
       }
       f.entries = [];
+      // '..' of the share root is the root itself, as for Twalk: the parent stays unseen.
+      const rootIno = this.isRoot(f.fd) ? host.statAt(f.fd).ino : null;
       for (const e of list) {
+        if (e.name === '..' && rootIno !== null) e.ino = rootIno;
         let type = e.type;
         if (type === DT_UNKNOWN) {
           try {
