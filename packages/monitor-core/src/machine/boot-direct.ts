@@ -1,6 +1,6 @@
 // Developer tool: boot a raw kernel Image on the machine worker without the manager.
 //   node boot-direct.ts --image Image [--initrd f] [--append "..."] [--mem 128] [--disk f]...
-//        [--firmware fw_jump.elf] [--serial] [--net-mac 52:54:00:12:34:56]
+//        [--firmware fw_jump.elf] [--serial] [--net-mac 52:54:00:12:34:56] [--share dir[,ro]]...
 // The console (hvc0) is wired to stdin/stdout, PRINTK lines to stderr; the exit status is the
 // termination reason. Stdin in raw mode when it is a TTY; Ctrl-] stops the machine.
 
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     firmware: { type: 'string' },
     serial: { type: 'boolean', default: false },
     'net-mac': { type: 'string' },
+    share: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -52,7 +53,8 @@ const config: MachineConfig = {
   blockDevices: values.disk.map((path, index) => ({ index, path, readOnly: false, aliases: [] })),
   netDevices: values['net-mac'] ? [{ unit: 0, mac: values['net-mac'] }] : [],
   serialPorts: values.serial ? [0] : [],
-  sharedDirs: [],
+  // --share dir[,ro]: cofs0, cofs1, ... in order.
+  sharedDirs: values.share.map((s, unit) => ({ unit, path: s.replace(/,ro$/, ''), readOnly: s.endsWith(',ro') })),
   ...(values.firmware ? { firmwarePath: values.firmware } : {}),
   wake,
   port: port2,
