@@ -51,6 +51,20 @@ export type ToMachine =
   | { type: 'stop'; reason: number };
 
 /** Machine → manager. */
+/** Counters the worker posts every second (`stats`); jit* are the translator's (docs/cpu-core.md,
+ *  `jitStats`): calls from the interpreter into translated code, instructions run there, blocks
+ *  translated, compiled blocks given up, batches compiled. */
+export interface MachineStats {
+  instret: number;
+  hostMs: number;
+  droppedFrames: number;
+  jitEntries: number;
+  jitInsns: number;
+  jitTranslated: number;
+  jitDropped: number;
+  jitBatches: number;
+}
+
 export type FromMachine =
   /** Guest output for a module: CONSOLE bytes (hvc0), PRINTK (kernel log lines via the SBI
    *  console), CONET0+n frames, SERIAL0+n bytes. */
@@ -58,5 +72,5 @@ export type FromMachine =
   /** The guest ended; `reason` is a coLinux termination reason (POWEROFF, REBOOT, HALT, PANIC…). */
   | { type: 'terminated'; reason: number; text?: string }
   /** Counters for INFO / --status-driver. */
-  | { type: 'stats'; instret: number; hostMs: number; droppedFrames: number; jitEntries: number; jitInsns: number }
+  | ({ type: 'stats' } & MachineStats)
   | { type: 'error'; message: string };

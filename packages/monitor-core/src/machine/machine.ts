@@ -4,7 +4,7 @@
 
 import { Hart, EXIT_HALT, EXIT_SBI, EXIT_WFI } from './hart.ts';
 import { GuestRam } from './guest-ram.ts';
-import type { MachineConfig } from './contract.ts';
+import type { MachineConfig, MachineStats } from './contract.ts';
 import { Bus } from './bus.ts';
 import { Clint } from './devices/clint.ts';
 import { Plic } from './devices/plic.ts';
@@ -296,11 +296,13 @@ export class Machine {
     return n;
   }
 
-  /** jitEntries/jitInsns: calls from the interpreter into translated code, and the
-   *  instructions run there (docs/cpu-core.md, `jitStats`). */
-  stats(): { instret: number; hostMs: number; droppedFrames: number; jitEntries: number; jitInsns: number } {
+  /** The jit* fields are the translator's statistics (docs/cpu-core.md, `jitStats`). */
+  stats(): MachineStats {
     const jit = (which: number) => Number(this.hart.cpu.jitStats(which));
-    return { instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(), jitEntries: jit(0), jitInsns: jit(1) };
+    return {
+      instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
+      jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
+    };
   }
 
   /** Earliest timer deadline (mtime ticks) after `now` that could wake the hart. */

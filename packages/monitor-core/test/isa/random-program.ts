@@ -65,7 +65,7 @@ export function randomProgram(seed: number, length: number): string {
     } else {
       const fmt = next() % 2 === 0 ? 's' : 'd';
       const f = () => `f${next() % 32}`;
-      const j = next() % 7;
+      const j = next() % 9;
       if (j === 0) lines.push(`  ${pick(FP3)}.${fmt} ${f()}, ${f()}, ${f()}, ${pick(RM)}`);
       else if (j === 1) lines.push(`  ${pick(FMA)}.${fmt} ${f()}, ${f()}, ${f()}, ${f()}, ${pick(RM)}`);
       else if (j === 2) lines.push(`  ${pick(FP2)}.${fmt} ${f()}, ${f()}, ${f()}`);
@@ -76,7 +76,8 @@ export function randomProgram(seed: number, length: number): string {
         const exact = fmt === 'd' && (src === 'w' || src === 'wu'); // no rounding, no rm operand
         lines.push(`  fcvt.${fmt}.${src} ${f()}, ${reg()}${exact ? '' : `, ${pick(RM)}`}`);
       }
-      else lines.push(`  fsqrt.${fmt} ${f()}, ${f()}, ${pick(RM)}`);
+      else if (j === 6) lines.push(`  fsqrt.${fmt} ${f()}, ${f()}, ${pick(RM)}`);
+      else lines.push(`  ${j === 7 ? 'fl' : 'fs'}${fmt === 's' ? 'w' : 'd'} ${f()}, ${next() % 248}(s0)`);
     }
   }
   // Dump: integer registers, f registers, fflags, then every scratch/AMO doubleword.

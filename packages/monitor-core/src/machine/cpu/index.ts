@@ -11,7 +11,7 @@ import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
-import { clearJit, flushJit, setJitEnabled } from './jit';
+import { clearJit, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -111,8 +111,17 @@ export function instret(): i64 {
 }
 /**
  * Translator statistics: 0 = calls from the interpreter into translated code, 1 = instructions
- * run in translated code (including blocks chained from those calls).
+ * run in translated code (including blocks chained from those calls), 2 = blocks translated,
+ * 3 = compiled blocks given up (stale bytes, or their cache entry taken by another pc),
+ * 4 = batches compiled.
  */
 export function jitStats(which: i32): i64 {
-  return which == 0 ? jitEntries : jitInsns;
+  switch (which) {
+    case 0: return jitEntries;
+    case 1: return jitInsns;
+    case 2: return jitTranslated;
+    case 3: return jitDropped;
+    case 4: return jitBatches;
+  }
+  return 0;
 }

@@ -19,7 +19,7 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
-  JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
+  JIT_FS, JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
   releaseBlock,
 } from './jit';
 import {
@@ -320,6 +320,7 @@ export function execute(startPc: i64, budget: i32): i64 {
           const rem = limit - n + 1;
           if (<i32>load<u16>(b, 14) <= rem) {
             store<i32>(JIT_REM, rem);
+            store<i32>(JIT_FS, <i32>((mstatus & MSTATUS_FS) >> 13));
             const r = call_indirect<i32>(load<u32>(b, 8), <u32>(pc + codeAdd));
             // Blocks may have continued in others (jit.ts chaining), each taking its count from
             // JIT_REM; the last one returns its own count, or -1 when its guest bytes changed.

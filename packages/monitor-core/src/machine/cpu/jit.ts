@@ -12,18 +12,20 @@
 //   with full semantics: traps stay precise and nothing is done twice.
 // - A block's semantics depend only on its bytes and pc (pc is baked in) and on the current
 //   TLBs, whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
-import { X_BASE } from './layout';
+import { BLOCK_CACHE_BASE, F_BASE, X_BASE } from './layout';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
   OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
-  OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, decodeInto,
+  OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, decodeInto,
 } from './decode';
 import {
-  I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
+  I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I32_XOR, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
   I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
-  I64_SHR_U, I64_SUB, I64_XOR, I32, I64, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
+  I64_SHR_U, I64_SUB, I64_XOR, I32, I64, I32_EQ, I32_EQZ, I32_DIV_S, I32_DIV_U, I32_REM_S, I32_REM_U,
+  I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
   i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
   memAccess, numeric, return_, returnCallIndirect, uleb, ulebLen, unreachable_,
@@ -36,9 +38,14 @@ import {
  */
 @external("env", "jitCompile") declare function jitCompile(ptr: u32, len: u32, n: i32): i32;
 
-/** Block cache: 16384 entries of { pc i64, table index i32, state i16, length u16 }. */
-export const JIT_BASE: u32 = 0x200000;
-export const JIT_ENTRIES: u32 = 16384;
+/**
+ * Block cache: 65536 direct-mapped entries of { pc i64, table index i32, state i16, length u16 }
+ * (1 MiB, layout.ts). A hot shell loop in the bundled guest touches code spread over more than
+ * the 32 KiB of pcs that 16384 entries cover without collisions; there the colliding blocks
+ * evicted each other and were translated again about 250 times a second.
+ */
+export const JIT_BASE: u32 = BLOCK_CACHE_BASE;
+export const JIT_ENTRIES: u32 = 65536;
 /** Where a block leaves the next pc (i64). */
 export const JIT_NPC: u32 = 0x1900;
 /** tlbRead, tlbWrite and tlbCode (u32 each), published for the blocks. */
@@ -49,11 +56,14 @@ export const JIT_TLB_PTRS: u32 = 0x1908;
  * it ran.
  */
 export const JIT_REM: u32 = 0x1914;
+/** mstatus.FS (i32, 0 Off .. 3 Dirty), written by the interpreter before it calls a block: FP
+ *  loads and stores are translated, and run only while it allows them without a state change. */
+export const JIT_FS: u32 = 0x1918;
 /** Scratch decode slot (16 bytes) and the emission buffers. */
 const SCRATCH: u32 = 0x1920;
-// Wasm memory after the block cache (0x200000 .. 0x240000): function bodies of the pending
-// batch, the module around them (bodies plus under 32 KiB of headers), the batch records
-// (64 × 24 bytes), the first pass's scratch output (one instruction), and the slot lists.
+// Wasm memory 0x200000 .. 0x300000: the table indices of dropped blocks, function bodies of the
+// pending batch, the module around them (bodies plus under 32 KiB of headers), the batch records
+// (64 × 24 bytes), the first pass's scratch output (one instruction), and the slot list.
 const BODY: u32 = 0x240000;
 const BODY_END: u32 = 0x278000;
 const MODULE: u32 = 0x280000;
@@ -61,7 +71,7 @@ const BATCH: u32 = 0x2c0000;
 const DRY_RUN: u32 = 0x2c0800;
 export const JIT_SLOTS: u32 = 0x2c1000;
 /** Table indices of blocks that were dropped, for reuse (u32 × JIT_ENTRIES). */
-const FREE_SLOTS: u32 = 0x2c2000;
+const FREE_SLOTS: u32 = 0x200000;
 let freeCount: u32 = 0;
 const BATCH_MAX: u32 = 64;
 let batchSize: u32 = 0;
@@ -77,10 +87,18 @@ export const STATE_NEVER: i16 = -2;
 export const STATE_PENDING: i16 = -3;
 
 let enabled = true;
+/** Statistics (the jitStats export): blocks translated, compiled blocks given up (stale bytes or
+ *  their cache entry taken by another pc), batches compiled. */
+export let jitTranslated: i64 = 0;
+export let jitDropped: i64 = 0;
+export let jitBatches: i64 = 0;
 export function setJitEnabled(on: bool): void { enabled = on; }
 
+/** The cache entry of `pc`: halfword index, with bits 17 and up folded in so that kernel and
+ *  user code at the same low address bits do not always collide. */
 @inline export function jitSlot(pc: i64): u32 {
-  return JIT_BASE + ((<u32>pc << 3) & ((JIT_ENTRIES - 1) << 4));
+  const lo = <u32>pc;
+  return JIT_BASE + (((lo ^ (lo >> 16)) << 3) & ((JIT_ENTRIES - 1) << 4));
 }
 
 export function clearJit(): void {
@@ -306,6 +324,11 @@ function chainToComputed(count: i32): void {
   // L_B = jitSlot(L_VA)
   localGet(L_VA);
   i32WrapI64();
+  localTee(L_B);
+  localGet(L_B);
+  i32Const(16);
+  numeric(I32_SHR_U);
+  numeric(I32_XOR);
   i32Const(3);
   i32Shl();
   i32Const(<i32>((JIT_ENTRIES - 1) << 4));
@@ -358,6 +381,54 @@ function op32(d: u32, opcode: u32, imm: bool): void {
   setReg(load<u8>(d, 9));
 }
 
+/**
+ * M-extension division (unpriv spec 13.2: never traps): x / 0 = -1 (all ones), x % 0 = x, and
+ * the signed overflow MIN / -1 = MIN, MIN % -1 = 0. wasm traps on a zero divisor and on signed
+ * division overflow (not on rem_s), so those cases are decided first:
+ *   rd = rs2 == 0 ? (rem ? rs1 : -1) : (signed div && rs2 == -1) ? -rs1 : rs1 op rs2
+ * The W forms do the same on the low words and sign-extend the result.
+ */
+function divide(d: u32, opcode: u32, word: bool, signedDiv: bool, rem: bool): void {
+  const rs1 = <u32>load<u8>(d, 10);
+  const rs2 = <u32>load<u8>(d, 11);
+  getReg(rs2);
+  if (word) { i32WrapI64(); numeric(I32_EQZ); } else numeric(I64_EQZ);
+  ifI64();
+  if (rem) { getReg(rs1); if (word) { i32WrapI64(); numeric(I64_EXTEND_I32_S); } } else i64Const(-1);
+  else_();
+  if (signedDiv) {
+    getReg(rs2);
+    if (word) { i32WrapI64(); i32Const(-1); numeric(I32_EQ); } else { i64Const(-1); numeric(I64_EQ); }
+    ifI64();
+    i64Const(0);
+    getReg(rs1);
+    if (word) { i32WrapI64(); numeric(I64_EXTEND_I32_S); }
+    numeric(I64_SUB);
+    if (word) { i32WrapI64(); numeric(I64_EXTEND_I32_S); }
+    else_();
+  }
+  getReg(rs1);
+  if (word) i32WrapI64();
+  getReg(rs2);
+  if (word) i32WrapI64();
+  numeric(opcode);
+  if (word) numeric(I64_EXTEND_I32_S);
+  if (signedDiv) end();
+  end();
+  setReg(load<u8>(d, 9));
+}
+
+/** Leave before this instruction unless mstatus.FS (JIT_FS) is `Dirty` (a load, which would
+ *  have to set it) or not `Off` (a store). */
+function fsCheck(load_: bool, pc: i64, count: i32): void {
+  i32Const(0);
+  i32Load(JIT_FS);
+  if (load_) { i32Const(3); i32Ne(); } else numeric(I32_EQZ);
+  ifVoid();
+  exitWith(pc, count);
+  end();
+}
+
 /** Emit the code of one instruction; returns false if it cannot be translated. */
 function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
   const op = load<u8>(d, 8);
@@ -370,7 +441,8 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_SRLW: case OP_SRAW: case OP_MULW: case OP_ADDI: case OP_SLTI: case OP_SLTIU:
     case OP_XORI: case OP_ORI: case OP_ANDI: case OP_SLLI: case OP_SRLI: case OP_SRAI:
     case OP_ADDIW: case OP_SLLIW: case OP_SRLIW: case OP_SRAIW: case OP_LUI: case OP_AUIPC:
-    case OP_FENCE:
+    case OP_FENCE: case OP_DIV: case OP_DIVU: case OP_REM: case OP_REMU: case OP_DIVW: case OP_DIVUW:
+    case OP_REMW: case OP_REMUW:
       if (rd == 0) return true;
   }
   switch (op) {
@@ -405,6 +477,35 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_SLLIW: op32(d, I32_SHL, true); break;
     case OP_SRLIW: op32(d, I32_SHR_U, true); break;
     case OP_SRAIW: op32(d, I32_SHR_S, true); break;
+    case OP_DIV: divide(d, I64_DIV_S, false, true, false); break;
+    case OP_DIVU: divide(d, I64_DIV_U, false, false, false); break;
+    case OP_REM: divide(d, I64_REM_S, false, false, true); break;
+    case OP_REMU: divide(d, I64_REM_U, false, false, true); break;
+    case OP_DIVW: divide(d, I32_DIV_S, true, true, false); break;
+    case OP_DIVUW: divide(d, I32_DIV_U, true, false, false); break;
+    case OP_REMW: divide(d, I32_REM_S, true, false, true); break;
+    case OP_REMUW: divide(d, I32_REM_U, true, false, true); break;
+    case OP_FLW: case OP_FLD: {
+      // f[rd] = the loaded bits, a single NaN-boxed (unpriv spec 20.2)
+      const single = op == OP_FLW;
+      fsCheck(true, pc, count);
+      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count);
+      i32Const(0);
+      hostAddr();
+      if (single) { i64Load32U(0); i64Const(<i64>0xffffffff00000000); numeric(I64_OR); } else i64Load(0);
+      i64Store(F_BASE + rd);
+      break;
+    }
+    case OP_FSW: case OP_FSD: {
+      const single = op == OP_FSW;
+      fsCheck(false, pc, count);
+      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count);
+      hostAddr();
+      i32Const(0);
+      i64Load(F_BASE + <u32>load<u8>(d, 11));
+      if (single) i64Store32(0); else i64Store(0);
+      break;
+    }
     case OP_LUI: i64Const(imm); setReg(rd); break;
     case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;
     case OP_FENCE: break;
@@ -563,11 +664,13 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   batchSize++;
   store<i16>(b, STATE_PENDING, 12);
   store<u16>(b, <u16>count, 14);
+  jitTranslated++;
   if (batchSize >= BATCH_MAX) flushJit();
 }
 
 /** Give up the translation held by entry `b` (taken over by another pc, or stale). */
 export function releaseBlock(b: u32): void {
+  if (load<i16>(b, 12) == STATE_COMPILED) jitDropped++;
   if (load<i16>(b, 12) == STATE_COMPILED && freeCount < JIT_ENTRIES) {
     store<u32>(FREE_SLOTS + (freeCount << 2), load<u32>(b, 8));
     freeCount++;
@@ -637,6 +740,7 @@ export function flushJit(): void {
     store<u32>(JIT_SLOTS + (i << 2), slot);
   }
   const ok = jitCompile(MODULE, emitPos() - MODULE, <i32>n);
+  jitBatches++;
   for (let i: u32 = 0; i < n; i++) {
     const rec = BATCH + i * 24;
     const b = load<u32>(rec);

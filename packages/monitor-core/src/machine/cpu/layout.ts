@@ -33,10 +33,13 @@ export const RVC_TABLE: u32 = 0x20000;
 export const DECODE_BASE: u32 = 0x100000;
 export const DECODE_ENTRIES: u32 = 65536;
 
-// 0x200000 .. 0x2d2000: the translator's block cache, emission buffers and slot lists (jit.ts).
+// 0x200000 .. 0x2d2000: the translator's emission buffers and slot lists (jit.ts).
+
+/** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
+export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
 /** Guest physical 0x8000_0000 (the contract's ramBase()). */
-export const RAM_BASE: u32 = 0x300000;
+export const RAM_BASE: u32 = 0x400000;
 export const RAM_PHYS: u64 = 0x80000000;
 
 // Privilege levels.

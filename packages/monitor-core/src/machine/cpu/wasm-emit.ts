@@ -42,6 +42,9 @@ export function unreachable_(): void { byte(0x00); }
 export function blockVoid(): void { byte(0x02); byte(BLOCK_VOID); }
 export function loopVoid(): void { byte(0x03); byte(BLOCK_VOID); }
 export function ifVoid(): void { byte(0x04); byte(BLOCK_VOID); }
+/** `if` whose arms leave an i64. */
+export function ifI64(): void { byte(0x04); byte(I64); }
+export function else_(): void { byte(0x05); }
 export function end(): void { byte(0x0b); }
 export function br(depth: u32): void { byte(0x0c); uleb(depth); }
 export function brIf(depth: u32): void { byte(0x0d); uleb(depth); }
@@ -89,10 +92,20 @@ export const I64_LT_S: u32 = 0x53;
 export const I64_LT_U: u32 = 0x54;
 export const I64_GE_S: u32 = 0x59;
 export const I64_GE_U: u32 = 0x5a;
+export const I64_EQZ: u32 = 0x50;
+export const I32_DIV_S: u32 = 0x6d;
+export const I32_DIV_U: u32 = 0x6e;
+export const I32_REM_S: u32 = 0x6f;
+export const I32_REM_U: u32 = 0x70;
+export const I64_DIV_S: u32 = 0x7f;
+export const I64_DIV_U: u32 = 0x80;
+export const I64_REM_S: u32 = 0x81;
+export const I64_REM_U: u32 = 0x82;
 export const I32_ADD: u32 = 0x6a;
 export const I32_SUB: u32 = 0x6b;
 export const I32_MUL: u32 = 0x6c;
 export const I32_AND: u32 = 0x71;
+export const I32_XOR: u32 = 0x73;
 export const I32_SHL: u32 = 0x74;
 export const I32_SHR_S: u32 = 0x75;
 export const I32_SHR_U: u32 = 0x76;
