@@ -199,3 +199,31 @@ t.test('Trename and Tremove answer EOPNOTSUPP (the client uses Trenameat/Tunlink
   t.equal(call(24, (w) => w.u32(1).u64(0x7ff)).r.u32(), 9, 'the fid is gone');
   t.ok(fs.existsSync(path.join(share, 'sub/file.txt')));
 });
+
+t.test('setattr on a held file: mode, owner, size, times; a symlink keeps its target', async (t) => {
+  const f = path.join(share, 'attrs.txt');
+  fs.writeFileSync(f, '0123456789');
+  fs.symlinkSync('attrs.txt', path.join(share, 'attrs-link'));
+  t.teardown(() => { fs.rmSync(f, { force: true }); fs.rmSync(path.join(share, 'attrs-link'), { force: true }); });
+  const { call, walk } = session();
+  walk(0, 1, 'attrs.txt');
+  const set = (fid: number, valid: number, mode: number, size: number, atime: number, mtime: number) =>
+    call(26, (w) => w.u32(fid).u32(valid).u32(mode).u32(process.getuid!()).u32(process.getgid!())
+      .u64(size).u64(atime).u64(5).u64(mtime).u64(7));
+  t.equal(set(1, 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100, 0o600, 4, 1_000_000, 2_000_000).type, 27);
+  const st = fs.statSync(f, { bigint: true });
+  t.equal(Number(st.mode & 0o7777n), 0o600);
+  t.equal(st.size, 4n);
+  t.equal(st.atimeNs, 1_000_000n * 1_000_000_000n + 5n);
+  t.equal(st.mtimeNs, 2_000_000n * 1_000_000_000n + 7n);
+  t.equal(set(1, 0x20, 0, 0, 0, 0).type, 27, 'mtime = now');
+  t.ok(fs.statSync(f).mtimeMs > Date.now() - 60_000);
+  t.equal(fs.statSync(f, { bigint: true }).atimeNs, 1_000_000n * 1_000_000_000n + 5n, 'atime untouched (UTIME_OMIT)');
+  walk(0, 2, 'attrs-link');
+  t.equal(set(2, 0x10 | 0x20 | 0x80 | 0x100, 0, 0, 3_000_000, 3_000_000).type, 27);
+  t.equal(fs.lstatSync(path.join(share, 'attrs-link'), { bigint: true }).mtimeNs, 3_000_000n * 1_000_000_000n + 7n, 'the link itself');
+  t.equal(fs.statSync(f).mtimeMs > 3_000_000_000, true, 'not its target');
+  t.equal(set(2, 0x8, 0, 0, 0, 0).r.u32(), 22, 'a symlink has no size to set');
+  const rl = call(22, (w) => w.u32(2));
+  t.equal(rl.r.str(), 'attrs.txt');
+});
