@@ -227,3 +227,15 @@ t.test('setattr on a held file: mode, owner, size, times; a symlink keeps its ta
   const rl = call(22, (w) => w.u32(2));
   t.equal(rl.r.str(), 'attrs.txt');
 });
+
+t.test('a guest holds at most 8,192 fids (each holds a host descriptor): EMFILE beyond, room again after a clunk', async (t) => {
+  const { s, call, walk } = session();
+  for (let id = 1; id < 8192; id++) if (walk(0, id).type !== 111) { t.fail(`walk to fid ${id}`); return; }
+  const over = walk(0, 8192);
+  t.equal(over.type, 7);
+  t.equal(over.r.u32(), 24, 'EMFILE');
+  t.equal(walk(0, 5).type, 111, 'replacing an existing fid is allowed');
+  call(120, (w) => w.u32(1));
+  t.equal(walk(0, 8192).type, 111);
+  s.close();
+});
