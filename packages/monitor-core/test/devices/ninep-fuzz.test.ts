@@ -8,7 +8,8 @@
 //  - inotify on the sentinel tree and the share's parent sees no access, open, change or create;
 //  - the sentinel tree (names, contents, modes, link counts, times) is unchanged;
 //  - every descriptor the server opened is closed again by close().
-// The seed is printed; COLINUX_LONG_TESTS=1 runs many more and longer sessions.
+// The seed is printed; COLINUX_LONG_TESTS=1 runs many more and longer sessions; NINEP_FUZZ_STATS=1
+// prints how often each message type succeeded.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -119,8 +120,10 @@ t.comment(`seed ${seed} (NINEP_FUZZ_SEED=${seed} repeats this run)`);
 const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
 const pick = <T>(a: readonly T[]): T => a[rand(a.length)]!;
 
-const NAMES = ['d0', 'd1', 'f0', 'f1', 'f2', 'up', 'abs', 'root', 'dotdot', 'secret-link', 'new', 'n2', 'secret.txt',
-  'outside', 'share', '..', '.', '', 'd0/d1', '../outside', 'a\0b', `${outside}`, 'd0.moved'];
+const GOOD_NAMES = ['d0', 'd1', 'f0', 'f1', 'f2', 'up', 'abs', 'root', 'dotdot', 'secret-link', 'new', 'n2', 'secret.txt',
+  'outside', 'share', 'd0.moved'];
+const BAD_NAMES = ['..', '.', '', 'd0/d1', '../outside', 'a\0b', outside, '../../etc'];
+const name = () => (rand(4) ? pick(GOOD_NAMES) : pick(BAD_NAMES));
 const TARGETS = ['/', '..', '../outside', '../..', outside, path.join(outside, 'secret.txt'), '/etc', 'd0', 'f0'];
 const FLAGS = [0, 1, 2, 0o1001, 0o2001, 0o102, 0o302, 0o100000, 0o400002, 0xffffffff];
 const FIDS = 12;
@@ -136,33 +139,38 @@ function message(type: number, body: (w: Writer) => void): Uint8Array {
 const walkNames = (w: Writer) => {
   const n = rand(5);
   w.u16(n);
-  for (let i = 0; i < n; i++) w.str(pick(NAMES));
+  for (let i = 0; i < n; i++) w.str(rand(5) ? name() : '..');
 };
 
 /** One random T-message. */
+/** Fids the server has answered for (most requests use one of them, the rest any number). */
+const live = new Set<number>();
+const typeStats = new Map<string, number>();
+
 function randomRequest(): Uint8Array {
-  const fid = () => rand(FIDS + 1);
+  const fid = () => (live.size > 0 && rand(4) ? pick([...live]) : rand(FIDS + 1));
   switch (rand(24)) {
     case 0: case 1: case 2: case 3: return message(110, (w) => { w.u32(fid()).u32(fid()); walkNames(w); });
     case 4: return message(12, (w) => w.u32(fid()).u32(pick(FLAGS)));
-    case 5: return message(14, (w) => w.u32(fid()).str(pick(NAMES)).u32(pick(FLAGS)).u32(0o644).u32(0));
+    case 5: return message(14, (w) => w.u32(fid()).str(name()).u32(pick(FLAGS)).u32(0o644).u32(0));
     case 6: return message(116, (w) => w.u32(fid()).u64(rand(3) ? 0 : rand(1 << 20)).u32(rand(8192)));
     case 7: return message(118, (w) => w.u32(fid()).u64(rand(64)).u32(5).data(new TextEncoder().encode('fuzz!')));
     case 8: return message(40, (w) => w.u32(fid()).u64(rand(3) ? 0 : rand(8)).u32(rand(8192)));
     case 9: return message(24, (w) => w.u32(fid()).u64(0x7ff));
     case 10: return message(26, (w) => w.u32(fid()).u32(rand(0x200)).u32(rand(0o10000)).u32(0xffffffff).u32(0xffffffff)
       .u64(rand(100)).u64(rand(1 << 30)).u64(rand(1e9)).u64(rand(1 << 30)).u64(rand(1e9)));
-    case 11: return message(72, (w) => w.u32(fid()).str(pick(NAMES)).u32(0o755).u32(0));
-    case 12: return message(16, (w) => w.u32(fid()).str(pick(NAMES)).str(pick(TARGETS)).u32(0));
-    case 13: return message(70, (w) => w.u32(fid()).u32(fid()).str(pick(NAMES)));
-    case 14: return message(74, (w) => w.u32(fid()).str(pick(NAMES)).u32(fid()).str(pick(NAMES)));
-    case 15: return message(76, (w) => w.u32(fid()).str(pick(NAMES)).u32(rand(2) ? 0 : 0x200));
+    case 11: return message(72, (w) => w.u32(fid()).str(name()).u32(0o755).u32(0));
+    case 12: return message(16, (w) => w.u32(fid()).str(name()).str(pick(TARGETS)).u32(0));
+    case 13: return message(70, (w) => w.u32(fid()).u32(fid()).str(name()));
+    case 14: return message(74, (w) => w.u32(fid()).str(name()).u32(fid()).str(name()));
+    case 15: return message(76, (w) => w.u32(fid()).str(name()).u32(rand(2) ? 0 : 0x200));
     case 16: return message(22, (w) => w.u32(fid()));
     case 17: return message(120, (w) => w.u32(fid()));
-    case 18: return message(pick([20, 122]), (w) => w.u32(fid()).u32(fid()).str(pick(NAMES)));
+    case 18: return message(pick([20, 122]), (w) => w.u32(fid()).u32(fid()).str(name()));
     case 19: return message(pick([8, 50, 30, 52, 54]), (w) => w.u32(fid()).u32(fid()).u64(0).u64(0).u32(0).str('x'));
     case 20: return message(104, (w) => w.u32(fid()).u32(0xffffffff).str('root').str('').u32(0));
-    case 21: return message(100, (w) => w.u32(4096 + rand(1 << 20)).str(pick(['9P2000.L', '9P2000', 'x'])));
+    case 21: return rand(10) ? message(12, (w) => w.u32(fid()).u32(pick([0, 2]))) // Tlopen again; rarely Tversion (drops every fid)
+      : message(100, (w) => w.u32(4096 + rand(1 << 20)).str(pick(['9P2000.L', '9P2000', 'x'])));
     case 22: { // raw garbage with a plausible header
       const b = new Uint8Array(7 + rand(40));
       for (let i = 0; i < b.length; i++) b[i] = rand(256);
@@ -219,6 +227,21 @@ function hostSwap(): void {
   fs.symlinkSync(pick([outside, path.join(outside, 'd0'), '/', '..']), victim);
 }
 
+/** Keeps `live` in step with the server: fids made by a full walk or an attach, dropped by a
+ *  clunk or remove, all gone after a version. */
+function track(request: Uint8Array, reply: Uint8Array): void {
+  if (request.length < 11) return;
+  const v = new DataView(request.buffer, request.byteOffset, request.byteLength);
+  const type = request[4]!;
+  const ok = reply[4] === type + 1;
+  if (type === 100) live.clear();
+  else if (type === 120 || type === 122) live.delete(v.getUint32(7, true));
+  else if (type === 104 && ok) live.add(v.getUint32(7, true));
+  else if (type === 110 && ok && request.length >= 17 && new DataView(reply.buffer, reply.byteOffset).getUint16(7, true) === v.getUint16(15, true)) {
+    live.add(v.getUint32(11, true));
+  }
+}
+
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
 t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, async (t) => {
@@ -233,9 +256,14 @@ t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, a
     const server = new NinepServer(share, rand(8) === 0);
     server.handle(message(100, (w) => w.u32(65536).str('9P2000.L')), 65536);
     server.handle(message(104, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0)), 65536);
+    live.clear();
+    live.add(0);
     for (let i = 0; i < OPS; i++) {
       if (rand(40) === 0) hostSwap();
-      const reply = server.handle(randomRequest(), 64 + rand(65536));
+      const request = randomRequest();
+      const reply = server.handle(request, 64 + rand(65536));
+      track(request, reply);
+      if (process.env.NINEP_FUZZ_STATS) { const k = `${request[4]}:${reply[4] === 7 ? "err" : "ok"}`; typeStats.set(k, (typeStats.get(k) ?? 0) + 1); }
       replies++;
       if (reply[4] === 7) { errors++; continue; }
       const { qids, data } = inspect(reply);
@@ -256,6 +284,7 @@ t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, a
       return;
     }
   }
+  if (process.env.NINEP_FUZZ_STATS) t.comment(JSON.stringify([...typeStats].sort()));
   t.same(snapshot(base, share), before, 'the sentinel tree and the share\'s parent are unchanged');
   t.ok(replies - errors > replies / 20, `some requests succeeded (${replies - errors} of ${replies})`);
 });
