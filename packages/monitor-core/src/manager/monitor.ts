@@ -196,6 +196,13 @@ export class Monitor {
     session.watched.add(module);
   }
 
+  /** Bound connections that only watch: neither the owner nor holding any module. */
+  watcherCount(): number {
+    let n = 0;
+    for (const s of this.bound) if (s !== this.owner && s.held.size === 0) n++;
+    return n;
+  }
+
   /** A non-owner connection leaves (CLOSE op or disconnect): coLinux 3.6.4. */
   detach(session: ClientSession): void {
     for (const m of session.held) if (this.slots.get(m) === session) this.slots.delete(m);

@@ -96,6 +96,9 @@ function attach(server: ManagerServer, session: ClientSession, req: Frame): void
   if (session.monitor && session.monitor !== monitor) return session.replyError(req, Rc.ERROR, `this connection is bound to monitor ${session.monitor.id}`);
   const watch = (a.flags & AttachFlag.WATCH) !== 0;
   const force = (a.flags & AttachFlag.FORCE) !== 0;
+  if (watch && !monitor.bound.has(session) && monitor.watcherCount() >= server.limits.watchers) {
+    return session.replyError(req, Rc.ACCESS_DENIED, `monitor ${a.id} already has ${server.limits.watchers} watching clients`);
+  }
   if (!watch && !force) {
     // coLinux let the last attacher win silently (3.6.3); we refuse unless asked to take over.
     for (const m of a.modules) {
@@ -116,6 +119,7 @@ function attach(server: ManagerServer, session: ClientSession, req: Frame): void
 }
 
 function debugReader(server: ManagerServer, session: ClientSession, req: Frame): void {
+  session.logReader = true;
   session.reply(req, Rc.OK);
   const unsubscribe = server.subscribeLog((line) => session.logLine(req.seq, line));
   session.onClose(unsubscribe);

@@ -8,7 +8,7 @@ import { EndpointBusyError, acquireEndpoint, type EndpointLock } from './lock.ts
 import { createManagerLog, type LogListener, type ManagerLog } from './log.ts';
 import type { Monitor } from './monitor.ts';
 import { handleMessages, handleRequest } from './requests.ts';
-import { ClientSession } from './session.ts';
+import { CLIENT_LIMITS, ClientSession, type ClientLimits } from './session.ts';
 
 export interface ManagerOptions {
   env?: NodeJS.ProcessEnv;
@@ -17,7 +17,12 @@ export interface ManagerOptions {
   logToStderr?: boolean;
   /** Called after a SHUTDOWN request has closed the server (main.ts exits the process). */
   onShutdown?: () => void;
+  /** Per-connection limits (session.ts CLIENT_LIMITS); tests shorten the timeouts. */
+  limits?: Partial<ClientLimits>;
 }
+
+/** How often connections are checked for half-sent frames and idleness. */
+const SWEEP_MS = 1000;
 
 /** How often the manager checks that its socket is still where clients look for it. */
 export const ENDPOINT_CHECK_MS = 2000;
@@ -43,6 +48,8 @@ export class ManagerServer {
   private endpointId = '';
   private endpointTimer: NodeJS.Timeout | undefined;
   private recreating = false;
+  readonly limits: ClientLimits;
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** Another manager serves our endpoint now: never touch its socket or lock. */
   private orphaned = false;
   private readonly onShutdown: (() => void) | undefined;
@@ -51,6 +58,7 @@ export class ManagerServer {
   private constructor(opts: ManagerOptions) {
     this.env = opts.env ?? process.env;
     this.transport = selectTransport(opts.transport, this.env);
+    this.limits = { ...CLIENT_LIMITS, ...opts.limits };
     this.runtimeDir = runtimeDir(this.env);
     this.logHub = createManagerLog({ toStderr: opts.logToStderr });
     this.log = this.logHub.log;
@@ -71,6 +79,8 @@ export class ManagerServer {
     }
     m.endpointTimer = setInterval(() => void m.checkEndpoint(), ENDPOINT_CHECK_MS);
     m.endpointTimer.unref();
+    m.sweepTimer = setInterval(() => m.sweep(), Math.min(SWEEP_MS, m.limits.frameMs, m.limits.idleMs));
+    m.sweepTimer.unref();
     m.log.info({ endpoint: m.lock.socketPath, transport: m.transport.name, protocolVersion: PROTOCOL_VERSION }, 'manager serving');
     return m;
   }
@@ -173,6 +183,7 @@ export class ManagerServer {
       // that whoever removes the runtime dir after close() does not see it written again.
       await Promise.all(monitors.map((m) => m.machineExited()));
       clearInterval(this.endpointTimer);
+      clearInterval(this.sweepTimer);
       for (const s of this.sessions) s.conn.end();
       const servers = this.servers;
       this.servers = [];
@@ -192,15 +203,41 @@ export class ManagerServer {
   }
 
   private accept(conn: Connection): void {
-    const session = new ClientSession(conn);
+    const session = new ClientSession(conn, this.limits);
+    this.makeRoomForUnbound();
     this.sessions.add(session);
     this.log.debug({ client: session.id }, 'client connected');
     conn.onData((chunk) => this.receive(session, chunk));
+    conn.onDrain(() => this.serveBacklog(session));
     conn.onClose(() => this.disconnected(session));
+  }
+
+  /** At most `limits.unbound` connections tied to no monitor: the longest idle one goes. */
+  private makeRoomForUnbound(): void {
+    const unbound = [...this.sessions].filter((s) => s.unbound);
+    if (unbound.length < this.limits.unbound) return;
+    const idlest = unbound.reduce((a, b) => (b.lastActivity < a.lastActivity ? b : a));
+    this.log.warn({ client: idlest.id, unbound: unbound.length }, 'too many connections bound to no monitor: closing the longest idle');
+    idlest.conn.destroy();
+  }
+
+  /** Half-sent frames and idle connections bound to nothing are closed. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (s.partialSince && !s.paused && now - s.partialSince > this.limits.frameMs) {
+        this.log.warn({ client: s.id, buffered: s.decoder.buffered }, `a frame was not completed within ${this.limits.frameMs} ms: closing the connection`);
+        s.conn.destroy();
+      } else if (s.unbound && s.inFlight === 0 && now - s.lastActivity > this.limits.idleMs) {
+        this.log.info({ client: s.id }, `connection bound to no monitor idle for ${this.limits.idleMs} ms: closing it`);
+        s.conn.destroy();
+      }
+    }
   }
 
   private receive(session: ClientSession, chunk: Uint8Array): void {
     if (session.rejected) return;
+    session.lastActivity = Date.now();
     let frames: Frame[];
     try {
       frames = session.decoder.push(chunk);
@@ -210,21 +247,51 @@ export class ManagerServer {
       session.conn.destroy();
       return;
     }
-    for (const f of frames) {
-      try {
-        if (f.kind === FrameKind.REQUEST) void handleRequest(this, session, f);
-        else if (f.kind === FrameKind.MESSAGES) handleMessages(this, session, f);
-        else session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
-      } catch (err) {
-        // Bad records (FrameError) or a bug: either way only this connection pays for it.
-        const known = err instanceof FrameError;
-        if (known) this.log.warn({ client: session.id, err: (err as Error).message }, 'bad message records, closing connection');
-        else this.log.error({ client: session.id, err }, 'internal error on a client frame, closing connection');
-        session.notice(Rc.INVALID_PARAMETER, known ? (err as Error).message : 'internal error');
-        session.rejected = true;
-        session.conn.end();
+    if (session.decoder.buffered === 0) session.partialSince = 0;
+    else if (frames.length > 0 || session.partialSince === 0) session.partialSince = session.lastActivity;
+    session.backlog.push(...frames);
+    this.serveBacklog(session);
+  }
+
+  /**
+   * Serves decoded frames in order while the client keeps up: one that does not read its replies
+   * (or has many requests being served) is not read from until it drains, so what the manager
+   * holds for it stays bounded (the client's further writes wait in the OS).
+   */
+  private serveBacklog(session: ClientSession): void {
+    while (session.backlog.length > 0 && !session.rejected) {
+      if (session.saturated) {
+        session.paused = true;
+        session.conn.pause();
         return;
       }
+      this.serveFrame(session, session.backlog.shift()!);
+    }
+    if (!session.paused) return;
+    session.paused = false;
+    if (session.partialSince) session.partialSince = Date.now();
+    session.conn.resume();
+  }
+
+  private serveFrame(session: ClientSession, f: Frame): void {
+    try {
+      if (f.kind === FrameKind.REQUEST) {
+        session.inFlight++;
+        void handleRequest(this, session, f).finally(() => {
+          session.inFlight--;
+          this.serveBacklog(session);
+        });
+      } else if (f.kind === FrameKind.MESSAGES) handleMessages(this, session, f);
+      else session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
+    } catch (err) {
+      // Bad records (FrameError) or a bug: either way only this connection pays for it.
+      const known = err instanceof FrameError;
+      if (known) this.log.warn({ client: session.id, err: (err as Error).message }, 'bad message records, closing connection');
+      else this.log.error({ client: session.id, err }, 'internal error on a client frame, closing connection');
+      session.notice(Rc.INVALID_PARAMETER, known ? (err as Error).message : 'internal error');
+      session.rejected = true;
+      session.backlog.length = 0;
+      session.conn.end();
     }
   }
 

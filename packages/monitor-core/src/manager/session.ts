@@ -4,8 +4,38 @@
 import { FrameDecoder, FrameKind, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Connection, type Frame } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 
-/** Bytes a client may have unsent before guest output to it is dropped. */
+/** Bytes a client may have unsent before guest output to it is dropped and its further
+ *  requests wait (it is not reading its replies). */
 export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/** What one connection may cost the manager; ManagerOptions.limits overrides (tests). */
+export interface ClientLimits {
+  /** Unsent bytes beyond which guest output is dropped and requests are not read. */
+  pendingBytes: number;
+  /** Requests being served at once (GET_CONSOLE, RUN, CLOSE wait); more wait unread. */
+  requestsInFlight: number;
+  /** A frame must be complete this long after its first byte arrived (a half-sent frame parks
+   *  up to the frame limit of memory). */
+  frameMs: number;
+  /** A connection bound to no monitor (not owner, attacher or log reader) that sends nothing for
+   *  this long is closed. */
+  idleMs: number;
+  /** Connections bound to no monitor at once; a new one closes the longest idle of them, so idle
+   *  connections never lock out consoles and helper restarts. */
+  unbound: number;
+  /** Watch-only connections per monitor (console-nt --read-only); the owner and module holders
+   *  (its helpers) are never counted, so they always find room. */
+  watchers: number;
+}
+
+export const CLIENT_LIMITS: ClientLimits = {
+  pendingBytes: MAX_PENDING_BYTES,
+  requestsInFlight: 8,
+  frameMs: 10_000,
+  idleMs: 30_000,
+  unbound: 128,
+  watchers: 16,
+};
 
 let nextSessionId = 1;
 
@@ -23,10 +53,35 @@ export class ClientSession {
   rejected = false;
   droppedMessages = 0;
   droppedLogLines = 0;
+  /** Decoded frames not served yet: waiting while the client does not read its replies. */
+  readonly backlog: Frame[] = [];
+  /** Requests whose reply has not been written yet. */
+  inFlight = 0;
+  /** A DEBUG_READER: bound to the log, not to a monitor. */
+  logReader = false;
+  /** When the last byte arrived (or the connection was made). */
+  lastActivity = Date.now();
+  /** When the first byte of the frame being received arrived; 0 between frames. */
+  partialSince = 0;
+  /** Not read from (saturated): its half-received frame cannot progress, so it is not timed. */
+  paused = false;
   private readonly closeHooks: Array<() => void> = [];
 
-  constructor(conn: Connection) {
+  readonly limits: ClientLimits;
+
+  constructor(conn: Connection, limits: ClientLimits = CLIENT_LIMITS) {
     this.conn = conn;
+    this.limits = limits;
+  }
+
+  /** Too much unsent, or enough requests being served: read no more requests for now. */
+  get saturated(): boolean {
+    return this.conn.pendingBytes > this.limits.pendingBytes || this.inFlight >= this.limits.requestsInFlight;
+  }
+
+  /** Not tied to a monitor or the log: what the idle timeout and the unbound cap apply to. */
+  get unbound(): boolean {
+    return !this.monitor && !this.logReader;
   }
 
   get isOwner(): boolean {
@@ -58,7 +113,7 @@ export class ClientSession {
    *  client is not keeping up. */
   deliver(module: number, parts: Uint8Array[]): boolean {
     if (this.conn.closed) return false;
-    if (this.conn.pendingBytes > MAX_PENDING_BYTES) {
+    if (this.conn.pendingBytes > this.limits.pendingBytes) {
       this.droppedMessages += parts.length;
       return false;
     }
@@ -68,7 +123,7 @@ export class ClientSession {
 
   logLine(seq: number, line: string): void {
     if (this.conn.closed) return;
-    if (this.conn.pendingBytes > MAX_PENDING_BYTES) {
+    if (this.conn.pendingBytes > this.limits.pendingBytes) {
       this.droppedLogLines++;
       return;
     }

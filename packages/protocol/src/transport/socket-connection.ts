@@ -44,6 +44,18 @@ export class SocketConnection implements Connection {
     else this.closeHandlers.push(fn);
   }
 
+  onDrain(fn: () => void): void {
+    this.socket.on('drain', fn);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   end(): void {
     if (!this.socket.destroyed) this.socket.end();
   }

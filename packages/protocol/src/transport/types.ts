@@ -10,6 +10,11 @@ export interface Connection {
   readonly pendingBytes: number;
   onData(fn: (chunk: Uint8Array) => void): void;
   onClose(fn: () => void): void;
+  /** Called when the pending bytes have been handed to the OS. */
+  onDrain(fn: () => void): void;
+  /** Stop reading (the peer's writes then wait in the OS), and start again. */
+  pause(): void;
+  resume(): void;
   /** Flush then close. */
   end(): void;
   /** Close now, dropping anything unsent. */
