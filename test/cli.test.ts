@@ -29,6 +29,7 @@ const PROGRAMS: Program[] = [
   { name: 'colinux-net-daemon', pkg: 'net-tap', prefix: 'conet-tap-daemon', required: ['-i', '1', '-u', '0'], usageStatus: 2 },
   { name: 'colinux-bridged-net-daemon', pkg: 'net-bridged', prefix: 'colinux-bridged-net-daemon', required: ['-i', '1', '-u', '0', '-mac', '52:54:00:12:34:56'], usageStatus: 2 },
   { name: 'colinux-serial-daemon', pkg: 'serial', prefix: 'colinux-serial-daemon', required: ['-i', '1'], usageStatus: 2 },
+  { name: 'colinux-ctl', pkg: 'ctl', prefix: 'colinux-ctl', required: [], usageStatus: 2 },
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'colinux-cli-'));

@@ -9,6 +9,7 @@ import {
   AttachFlag, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeRunResult, decodeStatusReply, decodeStatusVersion,
   decodeText, encodeAttach, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
 } from './bodies.ts';
+import { ControlIoctl, decodeMonitorStatus, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
 import { MAX_RECORD_DATA, LINUX_MESSAGE_HEADER_SIZE, decodeRecords, encodeRecords, recordToLinux, toMessage } from './records.ts';
 import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
 import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
@@ -134,6 +135,21 @@ export class ManagerClient extends EventEmitter {
         }
       },
     };
+  }
+
+  // ---- control requests (control.ts): by monitor id, no attachment needed ------------------
+  async monitorStatus(id: number): Promise<MonitorStatus> {
+    return decodeMonitorStatus((await this.request(ControlIoctl.MONITOR_STATUS, encodeMonitorId(id), 'MONITOR_STATUS')).body);
+  }
+
+  /** The graceful power request of `action` (PowerAction) to monitor `id`. */
+  async powerMonitor(id: number, action: number): Promise<void> {
+    await this.request(ControlIoctl.POWER, encodeMonitorValue(id, action), 'POWER');
+  }
+
+  /** Magic SysRq `key` (one ASCII character) in monitor `id`'s guest. */
+  async sysrq(id: number, key: string): Promise<void> {
+    await this.request(ControlIoctl.SYSRQ, encodeMonitorValue(id, key.length === 1 ? key.charCodeAt(0) : 0), 'SYSRQ');
   }
 
   // ---- monitor ops ------------------------------------------------------------------------

@@ -44,3 +44,8 @@ export function endpointPath(env: NodeJS.ProcessEnv = process.env): string {
 export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(runtimeDir(env), LOCK_NAME);
 }
+
+/** The console log the manager keeps of monitor `id` (rotated to `.1`, `.2`), in the runtime dir. */
+export function consoleLogName(id: number): string {
+  return `monitor-${id}.console.log`;
+}

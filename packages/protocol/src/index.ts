@@ -8,5 +8,6 @@ export * from './config.ts';
 export * from './wire.ts';
 export * from './endpoint.ts';
 export * from './client.ts';
+export * from './control.ts';
 export * from './start-manager.ts';
 export * from './transport/index.ts';

@@ -3,6 +3,7 @@
 // fill the disk and a crash can still be read after the monitor is gone.
 import fs from 'node:fs';
 import path from 'node:path';
+import { consoleLogName } from '@colinux/protocol';
 
 export const ROTATE_BYTES = 4 * 1024 * 1024;
 export const KEEP = 2;
@@ -14,7 +15,7 @@ export class ConsoleLog {
   private readonly rotateBytes: number;
 
   constructor(dir: string, monitorId: number, rotateBytes = ROTATE_BYTES) {
-    this.file = path.join(dir, `monitor-${monitorId}.console.log`);
+    this.file = path.join(dir, consoleLogName(monitorId));
     this.rotateBytes = rotateBytes;
     this.fd = fs.openSync(this.file, 'w', 0o600);
   }

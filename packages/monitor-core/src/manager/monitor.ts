@@ -3,7 +3,7 @@
 // says comes back as FromMachine messages and is routed here (colinux.md 3.6).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type MonitorConfig, type MonitorInfo, type RunResult } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { ConsoleLog } from './console-log.ts';
 import type { DiskImages } from './disk-images.ts';
@@ -86,6 +86,36 @@ export class Monitor {
     const m: MonitorInfo = { id: this.id, state: this.state, memoryMiB: this.config.memoryMiB, createdAt: this.createdAt };
     if (this.owner) m.ownerPid = this.id;
     return m;
+  }
+
+  /** The control request MONITOR_STATUS (manager/control.ts). */
+  status(): MonitorStatus {
+    const modules = new Map<number, ModuleStatus>();
+    const entry = (module: number): ModuleStatus => {
+      let m = modules.get(module);
+      if (!m) modules.set(module, (m = { module, held: false, watchers: 0 }));
+      return m;
+    };
+    for (const module of this.slots.keys()) entry(module).held = true;
+    for (const [module, set] of this.watchers) if (set.size) entry(module).watchers = set.size;
+    const s: MonitorStatus = {
+      id: this.id,
+      state: this.state,
+      text: this.text,
+      memoryMiB: this.config.memoryMiB,
+      createdAt: this.createdAt,
+      bootLine: this.config.bootLine,
+      instructions: this.stats.instret,
+      hostMs: this.stats.hostMs,
+      droppedFrames: this.stats.droppedFrames,
+      droppedToClients: this.stats.droppedToClients,
+      modules: [...modules.values()].sort((a, b) => a.module - b.module),
+      disks: this.disks.devices.map((d) => ({ unit: d.index, path: d.path, readOnly: d.readOnly, format: 'raw' })),
+      nets: this.config.netDevices.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),
+    };
+    if (this.state === MonitorState.TERMINATED) s.reason = this.reason;
+    if (this.owner) s.ownerPid = this.id;
+    return s;
   }
 
   runResult(): RunResult {

@@ -2,10 +2,11 @@
 // coLinux left out: `from` must be a module this connection holds, ATTACH bounds and takeover.
 import os from 'node:os';
 import {
-  AttachFlag, BodyError, FrameError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, Rc, decodeAttach, decodeCreate,
+  AttachFlag, BodyError, ControlIoctl, FrameError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, Rc, decodeAttach, decodeCreate,
   decodeLinuxMessage, decodeRecords, decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
   type Frame,
 } from '@colinux/protocol';
+import { handleControl } from './control.ts';
 import { DiskImages } from './disk-images.ts';
 import { Monitor } from './monitor.ts';
 import { handleMonitorOp } from './monitor-ops.ts';
@@ -42,6 +43,10 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
         return debugReader(server, session, req);
       case ManagerIoctl.SHUTDOWN:
         return shutdown(server, session, req);
+      case ControlIoctl.MONITOR_STATUS:
+      case ControlIoctl.POWER:
+      case ControlIoctl.SYSRQ:
+        return handleControl(server, session, req);
       default:
         return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
     }

@@ -1,0 +1,239 @@
+// The commands of colinux-ctl over the manager protocol (control requests, docs/protocol.md).
+// JSON field names are part of the interface (docs/ctl.md): add fields, never rename them.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ManagerClient, ManagerError, PowerAction, Rc, consoleLogName, moduleName, monitorStateName, rcName, runtimeDirPath, terminationName,
+  type MonitorInfo, type MonitorStatus, type TransportName,
+} from '@colinux/protocol';
+import { table } from './table.ts';
+
+export interface Output {
+  json: boolean;
+  transport: TransportName | undefined;
+  write(text: string): void;
+}
+
+/** A request the manager (or the situation) refused: exit status 1 with coLinux's co_rc_t name. */
+export class Refused extends Error {
+  readonly rc: number;
+  readonly detail: string;
+  constructor(rc: number, detail: string) {
+    super(detail);
+    this.rc = rc;
+    this.detail = detail;
+  }
+  get rcName(): string {
+    return `CO_RC_${rcName(this.rc)}`;
+  }
+}
+
+/** How often console-log --follow looks for new output, and whether the monitor still runs. */
+const FOLLOW_POLL_MS = 200;
+const FOLLOW_ALIVE_CHECK_MS = 1000;
+
+const POWER = { 'ctrl-alt-del': PowerAction.CTRL_ALT_DEL, shutdown: PowerAction.SHUTDOWN, reboot: PowerAction.REBOOT, poweroff: PowerAction.POWEROFF } as const;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Connects without starting a manager: with none running there is nothing to control. */
+async function connect(out: Output): Promise<ManagerClient | undefined> {
+  try {
+    return await ManagerClient.connect({ transport: out.transport, timeoutMs: 2000 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
+    throw new Refused(Rc.ERROR_ACCESSING_DRIVER, `cannot reach the manager: ${(err as Error).message}`);
+  }
+}
+
+async function withManager<T>(out: Output, fn: (c: ManagerClient) => Promise<T>): Promise<T> {
+  const c = await connect(out);
+  if (!c) throw new Refused(Rc.ERROR_ACCESSING_DRIVER, `no manager is running (runtime dir ${runtimeDirPath()})`);
+  try {
+    await c.status(); // protocol version check: a mismatch is one clear refusal
+    return await fn(c);
+  } catch (err) {
+    if (err instanceof ManagerError) throw new Refused(err.rc, err.message.replace(/ \([A-Z_0-9]+\)$/, ''));
+    throw err;
+  } finally {
+    await c.close();
+  }
+}
+
+function monitorJson(m: MonitorInfo) {
+  return { id: m.id, state: monitorStateName(m.state), memoryMiB: m.memoryMiB, ownerPid: m.ownerPid ?? null, createdAt: iso(m.createdAt) };
+}
+
+function statusJson(s: MonitorStatus) {
+  return {
+    id: s.id,
+    state: monitorStateName(s.state),
+    reason: s.reason === undefined ? null : terminationName(s.reason),
+    text: s.text,
+    memoryMiB: s.memoryMiB,
+    ownerPid: s.ownerPid ?? null,
+    createdAt: iso(s.createdAt),
+    bootLine: s.bootLine,
+    instructions: s.instructions,
+    hostMs: s.hostMs,
+    droppedFrames: s.droppedFrames,
+    droppedToClients: s.droppedToClients,
+    modules: s.modules.map((m) => ({ module: moduleName(m.module), held: m.held, watchers: m.watchers })),
+    disks: s.disks.map((d) => ({ unit: d.unit, name: `cobd${d.unit}`, path: d.path, format: d.format, readOnly: d.readOnly })),
+    nets: s.nets.map((n) => ({ unit: n.unit, name: `eth${n.unit}`, mac: n.mac, type: n.type })),
+  };
+}
+
+async function list(out: Output): Promise<void> {
+  const c = await connect(out);
+  let monitors: MonitorInfo[] = [];
+  if (c) {
+    try {
+      await c.status();
+      monitors = await c.list();
+    } catch (err) {
+      if (err instanceof ManagerError) throw new Refused(err.rc, err.message.replace(/ \([A-Z_0-9]+\)$/, ''));
+      throw err;
+    } finally {
+      await c.close();
+    }
+  }
+  if (out.json) return out.write(`${JSON.stringify({ monitors: monitors.map(monitorJson) })}\n`);
+  if (monitors.length === 0) return out.write('no monitors\n');
+  out.write(table(['ID', 'STATE', 'MEMORY', 'OWNER', 'CREATED'], monitors.map((m) => [
+    String(m.id), monitorStateName(m.state), `${m.memoryMiB} MiB`, m.ownerPid ? String(m.ownerPid) : '-', iso(m.createdAt),
+  ])));
+}
+
+async function status(out: Output, id: number): Promise<void> {
+  const s = await withManager(out, (c) => c.monitorStatus(id));
+  const j = statusJson(s);
+  if (out.json) return out.write(`${JSON.stringify(j)}\n`);
+  const rows: string[][] = [
+    ['id', String(j.id)],
+    ['state', j.reason ? `${j.state} (${j.reason}${j.text ? `: ${j.text}` : ''})` : j.state],
+    ['owner', j.ownerPid === null ? '-' : String(j.ownerPid)],
+    ['memory', `${j.memoryMiB} MiB`],
+    ['created', j.createdAt],
+    ['boot line', j.bootLine],
+    ['instructions', String(j.instructions)],
+    ['dropped', `${j.droppedFrames} frames, ${j.droppedToClients} to clients`],
+    ['modules', j.modules.map((m) => `${m.module}${m.held ? '' : ' (unheld)'}${m.watchers ? ` +${m.watchers} watching` : ''}`).join(', ') || '-'],
+  ];
+  for (const d of j.disks) rows.push([d.name, `${d.path} (${d.format}, ${d.readOnly ? 'read-only' : 'read-write'})`]);
+  for (const n of j.nets) rows.push([n.name, `${n.type} ${n.mac}`]);
+  out.write(table(undefined, rows));
+}
+
+async function power(out: Output, id: number, action: keyof typeof POWER): Promise<void> {
+  await withManager(out, (c) => c.powerMonitor(id, POWER[action]));
+  out.write(out.json ? `${JSON.stringify({ id, action, requested: true })}\n` : `monitor ${id}: ${action} requested\n`);
+}
+
+async function sysrq(out: Output, id: number, key: string): Promise<void> {
+  await withManager(out, (c) => c.sysrq(id, key));
+  out.write(out.json ? `${JSON.stringify({ id, key, sent: true })}\n` : `monitor ${id}: SysRq ${key} sent\n`);
+}
+
+/** The log files of monitor `id`, oldest first: `.N` … `.1`, then the current one. */
+function logFiles(id: number): string[] {
+  const dir = runtimeDirPath();
+  const base = consoleLogName(id);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    // no runtime dir: no logs
+  }
+  const older = names.filter((n) => n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1)))
+    .sort((a, b) => Number(b.slice(base.length + 1)) - Number(a.slice(base.length + 1)));
+  return [...older, ...(names.includes(base) ? [base] : [])].map((n) => path.join(dir, n));
+}
+
+async function monitorAlive(out: Output, id: number): Promise<boolean> {
+  const c = await connect(out);
+  if (!c) return false;
+  try {
+    return (await c.list()).some((m) => m.id === id);
+  } catch {
+    return false;
+  } finally {
+    await c.close();
+  }
+}
+
+async function consoleLog(out: Output, id: number, follow: boolean): Promise<void> {
+  const files = logFiles(id);
+  if (files.length === 0) throw new Refused(Rc.NOT_FOUND, `no console log of monitor ${id} in ${runtimeDirPath()}`);
+  const emit = (data: Buffer): void => {
+    if (data.length === 0) return;
+    out.write(out.json && follow ? `${JSON.stringify({ id, data: data.toString('utf8') })}\n` : data.toString(out.json ? 'utf8' : 'latin1'));
+  };
+  const current = path.join(runtimeDirPath(), consoleLogName(id));
+  const history = Buffer.concat(files.map((f) => fs.readFileSync(f)));
+  if (!follow) {
+    if (out.json) return out.write(`${JSON.stringify({ id, file: current, text: history.toString('utf8') })}\n`);
+    return emit(history);
+  }
+  emit(history);
+  await followLog(out, id, current, files.includes(current) ? fs.statSync(current).size : 0, emit);
+}
+
+/** tail -F of the current log until the monitor is gone; a rotation (the file renamed to .1 and
+ *  a new one started, console-log.ts) is read to its end before the new file. */
+async function followLog(out: Output, id: number, file: string, from: number, emit: (b: Buffer) => void): Promise<void> {
+  let fd: number | undefined;
+  let ino = -1;
+  let at = from;
+  const open = (): void => {
+    try {
+      fd = fs.openSync(file, 'r');
+      ino = fs.fstatSync(fd).ino;
+    } catch {
+      fd = undefined;
+    }
+  };
+  const drain = (): void => {
+    if (fd === undefined) return;
+    for (;;) {
+      const buf = Buffer.alloc(64 * 1024);
+      const n = fs.readSync(fd, buf, 0, buf.length, at);
+      if (n <= 0) return;
+      at += n;
+      emit(buf.subarray(0, n));
+    }
+  };
+  open();
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  let lastCheck = Date.now();
+  let alive = true;
+  while (!stop) {
+    drain();
+    let replaced = false;
+    try {
+      replaced = fs.statSync(file).ino !== ino;
+    } catch {
+      // renamed and not yet made again
+    }
+    if (replaced || fd === undefined) {
+      drain();
+      if (fd !== undefined) fs.closeSync(fd);
+      open();
+      at = 0;
+      if (fd !== undefined) continue;
+    }
+    if (!alive) break;
+    await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+    if (Date.now() - lastCheck >= FOLLOW_ALIVE_CHECK_MS) {
+      lastCheck = Date.now();
+      alive = await monitorAlive(out, id); // one more drain after the monitor is gone
+    }
+  }
+  if (fd !== undefined) fs.closeSync(fd);
+}
+
+export const commands = { list, status, power, sysrq, consoleLog };

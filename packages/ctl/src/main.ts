@@ -1,0 +1,75 @@
+// colinux-ctl: control running monitors from scripts (docs/ctl.md). Every command answers with a
+// human table, or with --json one JSON document on stdout; exit 0 done, 1 refused (the co_rc_t
+// name on stderr and in the JSON), 2 bad command line.
+import { Command } from 'commander';
+import type { TransportName } from '@colinux/protocol';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
+import { Refused, commands, type Output } from './commands.ts';
+
+const NAME = 'colinux-ctl';
+
+const program = usageErrorsOneLine(new Command(NAME), NAME)
+  .description('control running coLinux monitors: list, status, console log, power requests, SysRq')
+  .option('--json', 'answer with one JSON document on stdout (field names: docs/ctl.md)')
+  .option('--transport <name>', "'node-ipc' (default) or 'net'")
+  .showHelpAfterError(false);
+
+function usage(line: string): never {
+  process.stderr.write(`${NAME}: ${line}\n`);
+  process.exit(ExitStatus.USAGE);
+}
+
+function monitorId(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) === 0 || Number(text) > 0xffffffff) usage(`monitor id '${text}' must be a process id (a number, as colinux-ctl list shows)`);
+  return Number(text);
+}
+
+function output(): Output {
+  const o = program.opts<{ json?: boolean; transport?: TransportName }>();
+  return { json: Boolean(o.json), transport: o.transport, write: (s) => process.stdout.write(s) };
+}
+
+/** Runs a command; a refusal is one stderr line (and the JSON error document) with status 1. */
+async function run(what: string, fn: (out: Output) => Promise<void>): Promise<void> {
+  const out = output();
+  try {
+    await fn(out);
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    if (out.json) out.write(`${JSON.stringify({ error: { rc: err.rcName, code: err.rc, message: err.detail } })}\n`);
+    process.stderr.write(`${NAME}: ${what}: ${err.detail} (${err.rcName})\n`);
+    process.exitCode = ExitStatus.FAILURE;
+  }
+}
+
+program.command('list').description('the monitors the manager runs, most recent first')
+  .action(() => run('list', (out) => commands.list(out)));
+
+program.command('status').argument('<id>', 'monitor id').description('state, owner, memory, modules, disks and network of one monitor')
+  .action((id: string) => run(`status ${id}`, (out) => commands.status(out, monitorId(id))));
+
+program.command('console-log').argument('<id>', 'monitor id').option('-f, --follow', 'keep printing new output until the monitor ends')
+  .description('the guest console from the first byte of boot (the manager\'s console log)')
+  .action((id: string, o: { follow?: boolean }) => run(`console-log ${id}`, (out) => commands.consoleLog(out, monitorId(id), Boolean(o.follow))));
+
+program.command('sysrq').argument('<id>', 'monitor id').argument('<key>', 'one SysRq key, e.g. h (help), s (sync), b (reboot)')
+  .description('magic SysRq <key> in the guest kernel')
+  .action((id: string, key: string) => {
+    if (!/^[\x21-\x7e]$/.test(key)) usage(`sysrq key '${key}' must be one printable character (Documentation/admin-guide/sysrq.rst)`);
+    return run(`sysrq ${id}`, (out) => commands.sysrq(out, monitorId(id), key));
+  });
+
+for (const [action, what] of [
+  ['ctrl-alt-del', 'send Ctrl-Alt-Del to the guest (its init decides: the bundled guest reboots)'],
+  ['shutdown', 'ask the guest to shut down (sync, unmount, power off)'],
+  ['reboot', 'ask the guest to reboot'],
+  ['poweroff', 'ask the guest to power off; the machine is stopped if it has not after 3 s'],
+] as const) {
+  program.command(action).argument('<id>', 'monitor id').description(what)
+    .action((id: string) => run(`${action} ${id}`, (out) => commands.power(out, monitorId(id), action)));
+}
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`${NAME}: unexpected error: ${err.stack ?? err.message}\n`);
+  process.exit(ExitStatus.FAILURE);
+});

@@ -1,0 +1,58 @@
+// Control requests (protocol control.ts, docs/protocol.md "Control requests"): colinux-ctl's
+// status, power and SysRq by monitor id. Any client of the runtime dir may send them (the dir is
+// 0700, so it is the same user); none of them closes a monitor, which stays the owner's.
+import {
+  ControlIoctl, Module, MonitorState, PowerAction, Rc, decodeMonitorId, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
+} from '@colinux/protocol';
+import type { Monitor } from './monitor.ts';
+import type { ClientSession } from './session.ts';
+import type { ManagerServer } from './server.ts';
+
+/** hvc_console's SysRq hack: ^O, then the key, on the kernel's console (console=hvc0). */
+const HVC_SYSRQ_PREFIX = 0x0f;
+
+const POWER_ACTIONS = new Set<number>(Object.values(PowerAction));
+
+function monitorOf(server: ManagerServer, session: ClientSession, req: Frame, id: number): Monitor | undefined {
+  const monitor = server.monitors.get(id);
+  if (!monitor) session.replyError(req, Rc.NOT_FOUND, `no monitor ${id}`);
+  return monitor;
+}
+
+/** Power and SysRq reach a running guest only. */
+function running(session: ClientSession, req: Frame, monitor: Monitor): boolean {
+  if (monitor.state === MonitorState.RUNNING || monitor.state === MonitorState.STARTED) return true;
+  session.replyError(req, Rc.ERROR, `monitor ${monitor.id} is ${monitorStateName(monitor.state)}, not running`);
+  return false;
+}
+
+export function handleControl(server: ManagerServer, session: ClientSession, req: Frame): void {
+  switch (req.code) {
+    case ControlIoctl.MONITOR_STATUS: {
+      const monitor = monitorOf(server, session, req, decodeMonitorId(req.body, 'MONITOR_STATUS'));
+      if (monitor) session.reply(req, Rc.OK, encodeMonitorStatus(monitor.status()));
+      return;
+    }
+    case ControlIoctl.POWER: {
+      const { id, value } = decodeMonitorValue(req.body, 'POWER');
+      if (!POWER_ACTIONS.has(value)) return session.replyError(req, Rc.INVALID_PARAMETER, `unknown power action ${value}`);
+      const monitor = monitorOf(server, session, req, id);
+      if (!monitor || !running(session, req, monitor)) return;
+      monitor.power(value);
+      server.log.info({ monitor: id, client: session.id, action: value }, 'power request');
+      return session.reply(req, Rc.OK);
+    }
+    case ControlIoctl.SYSRQ: {
+      const { id, value } = decodeMonitorValue(req.body, 'SYSRQ');
+      if (!isSysrqKey(value)) return session.replyError(req, Rc.INVALID_PARAMETER, `SysRq key ${value} is not one printable ASCII character`);
+      const monitor = monitorOf(server, session, req, id);
+      if (!monitor || !running(session, req, monitor)) return;
+      const data = new Uint8Array([HVC_SYSRQ_PREFIX, value]);
+      monitor.post({ type: 'message', module: Module.CONSOLE, data }, [data.buffer]);
+      server.log.info({ monitor: id, client: session.id, key: String.fromCharCode(value) }, 'sysrq');
+      return session.reply(req, Rc.OK);
+    }
+    default:
+      return session.replyError(req, Rc.ERROR, `unknown control request 0x${req.code.toString(16)}`);
+  }
+}

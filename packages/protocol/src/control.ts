@@ -1,0 +1,130 @@
+// Control requests (ours, for colinux-ctl): read a monitor's status and ask things of it without
+// attaching. coLinux's manager ioctls stop at 0x19 (co_manager_ioctl_t, colinux.md 3.2) and our
+// SHUTDOWN is 0x1f; the control range starts at 0x20 so no coLinux number is ever reused.
+// Every request names its monitor by id; any client of the runtime dir (0700: the same user) may
+// send them. Closing stays the owner's (MONITOR CLOSE); these never end a monitor themselves.
+import { BodyError, BodyReader, BodyWriter } from './wire.ts';
+import { MAX_TEXT } from './bodies.ts';
+
+export const ControlIoctl = Object.freeze({
+  /** u32 id -> MonitorStatus. */
+  MONITOR_STATUS: 0x20,
+  /** u32 id, u32 PowerAction: the same graceful request the daemon's power message makes. */
+  POWER: 0x21,
+  /** u32 id, u32 key: the guest's magic SysRq <key> (hvc's ^O hack, drivers/tty/hvc/hvc_console.c). */
+  SYSRQ: 0x22,
+} as const);
+
+const NO_REASON = 0xffffffff;
+const MAX_LIST = 64;
+
+export interface ModuleStatus {
+  module: number;
+  /** 1 when a connection holds it. */
+  held: boolean;
+  watchers: number;
+}
+
+export interface DiskStatus {
+  unit: number;
+  path: string;
+  readOnly: boolean;
+  /** 'raw' or 'qcow2'. */
+  format: string;
+}
+
+export interface NetStatus {
+  unit: number;
+  mac: string;
+  type: string;
+}
+
+export interface MonitorStatus {
+  id: number;
+  state: number;
+  /** co_termination_reason_t once TERMINATED. */
+  reason?: number;
+  text: string;
+  memoryMiB: number;
+  ownerPid?: number;
+  createdAt: number;
+  bootLine: string;
+  instructions: number;
+  hostMs: number;
+  droppedFrames: number;
+  droppedToClients: number;
+  modules: ModuleStatus[];
+  disks: DiskStatus[];
+  nets: NetStatus[];
+}
+
+export function encodeMonitorId(id: number): Uint8Array {
+  return new BodyWriter().u32(id).finish();
+}
+export function decodeMonitorId(body: Uint8Array, what: string): number {
+  const r = new BodyReader(body, what);
+  const id = r.u32('monitor id');
+  r.end();
+  return id;
+}
+
+/** POWER and SYSRQ: u32 id, u32 value. */
+export function encodeMonitorValue(id: number, value: number): Uint8Array {
+  return new BodyWriter().u32(id).u32(value).finish();
+}
+export function decodeMonitorValue(body: Uint8Array, what: string): { id: number; value: number } {
+  const r = new BodyReader(body, what);
+  const id = r.u32('monitor id');
+  const value = r.u32('value');
+  r.end();
+  return { id, value };
+}
+
+/** SysRq keys the kernel knows (Documentation/admin-guide/sysrq.rst): one printable ASCII byte. */
+export function isSysrqKey(key: number): boolean {
+  return key > 0x20 && key < 0x7f;
+}
+
+function count(r: BodyReader, field: string): number {
+  const n = r.u32(field);
+  if (n > MAX_LIST) throw new BodyError(`MONITOR_STATUS reply: ${field} ${n} exceeds ${MAX_LIST}`);
+  return n;
+}
+
+export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
+  const w = new BodyWriter().u32(s.id).u32(s.state).u32(s.reason ?? NO_REASON).u32(s.memoryMiB).u32(s.ownerPid ?? 0).f64(s.createdAt);
+  w.f64(s.instructions).f64(s.hostMs).f64(s.droppedFrames).f64(s.droppedToClients).text(s.text).text(s.bootLine);
+  w.u32(s.modules.length);
+  for (const m of s.modules) w.u32(m.module).u32(m.held ? 1 : 0).u32(m.watchers);
+  w.u32(s.disks.length);
+  for (const d of s.disks) w.u32(d.unit).u32(d.readOnly ? 1 : 0).text(d.path).text(d.format);
+  w.u32(s.nets.length);
+  for (const n of s.nets) w.u32(n.unit).text(n.mac).text(n.type);
+  return w.finish();
+}
+
+export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
+  const r = new BodyReader(body, 'MONITOR_STATUS reply');
+  const id = r.u32('monitor id');
+  const state = r.u32('state');
+  const reason = r.u32('reason');
+  const memoryMiB = r.u32('memory');
+  const ownerPid = r.u32('owner pid');
+  const s: MonitorStatus = {
+    id, state, memoryMiB, createdAt: r.f64('created at'),
+    instructions: r.f64('instructions'), hostMs: r.f64('host ms'), droppedFrames: r.f64('dropped frames'), droppedToClients: r.f64('dropped to clients'),
+    text: r.text('text', MAX_TEXT), bootLine: r.text('boot line', MAX_TEXT),
+    modules: [], disks: [], nets: [],
+  };
+  if (reason !== NO_REASON) s.reason = reason;
+  if (ownerPid) s.ownerPid = ownerPid;
+  for (let i = count(r, 'module count'); i > 0; i--) s.modules.push({ module: r.u32('module'), held: r.u32('held') === 1, watchers: r.u32('watchers') });
+  for (let i = count(r, 'disk count'); i > 0; i--) {
+    const unit = r.u32('disk unit');
+    const readOnly = r.u32('read-only') === 1;
+    s.disks.push({ unit, readOnly, path: r.text('disk path', MAX_TEXT), format: r.text('disk format', 16) });
+  }
+  for (let i = count(r, 'net count'); i > 0; i--) s.nets.push({ unit: r.u32('net unit'), mac: r.text('mac', 32), type: r.text('net type', 32) });
+  r.end();
+  return s;
+}
