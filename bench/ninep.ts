@@ -20,6 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'colinux-bench-9p-'));
 const kernel = join(work, 'Image');
 writeFileSync(kernel, gunzipSync(readFileSync(join(images, 'Image.gz'))));
 const initrd = join(images, 'initramfs.cpio.gz');
+process.on('exit', () => rmSync(work, { recursive: true, force: true })); // also when a step fails
 const data = randomBytes(mib << 20);
 const dataSha = createHash('sha256').update(data).digest('hex');
 
@@ -94,4 +95,3 @@ console.log(row(`write ${mib} MiB, CPU`, 'write', 'cpu'));
 console.log(row(`${FILES} files created, ls -l, rm -r, wall`, 'files', 'wall'));
 console.log(row(`${FILES} files, CPU`, 'files', 'cpu'));
 console.log(`read: ours ${rate(o?.read)}, QEMU ${rate(q?.read)}; write: ours ${rate(o?.write)}, QEMU ${rate(q?.write)}`);
-rmSync(work, { recursive: true, force: true });
