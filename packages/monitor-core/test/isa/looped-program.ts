@@ -4,7 +4,7 @@
 import { randomProgram } from './random-program.ts';
 
 /** Body instructions the translator leaves to the interpreter (they end blocks). */
-const UNTRANSLATED = /^\s+(f(?!ld\s|sd\s|lw\s|sw\s)[a-z.]+|amo[a-z.]+|mulh[a-z]*)\s/;
+const UNTRANSLATED = /^\s+(f(?!ld\s|sd\s|lw\s|sw\s|ence)[a-z.]+|amo[a-z.]+|mulh[a-z]*)\s/;
 
 /**
  * The random program with its body repeated; `integerOnly` drops the F/D arithmetic, AMO and

@@ -1,7 +1,9 @@
-// Generates random straight-line RV64GC programs for differential testing against QEMU: integer
-// ALU (I, M, and whatever the assembler compresses to C), loads/stores of every width at
-// aligned and misaligned offsets, AMOs, and F/D arithmetic with dynamic and static rounding
-// modes. The program ends by printing every register, fflags and a memory checksum in hex on
+// Generates random RV64GC programs for differential testing against QEMU: integer ALU (I, M,
+// and whatever the assembler compresses to C), loads/stores of every width at aligned and
+// misaligned offsets, AMOs, F/D arithmetic with dynamic and static rounding modes and F/D
+// loads/stores; and control flow for the translator: short counted loops (a block that
+// branches back to its own start), calls and returns through jal/jalr to small functions,
+// and self-modifying code (an instruction rewritten from a register, then fence.i). The program ends by printing every register, fflags and a memory checksum in hex on
 // the UART, so two runs agree exactly when the two implementations agree.
 
 /** xorshift32: small, seedable, good enough to pick instructions. */
@@ -20,6 +22,8 @@ export function prng(seed: number): () => number {
 // a0-a7, t0-t4, s2-s11: gp/t5/t6 belong to the harness, s0 is the memory base, s1 the AMO base.
 const X = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 't0', 't1', 't2', 't3', 't4',
   's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11'];
+/** The register numbers of X (unpriv spec table 25.1, ABI names). */
+const X_NUMBER = [10, 11, 12, 13, 14, 15, 16, 17, 5, 6, 7, 28, 29, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
 const R_OPS = ['add', 'sub', 'sll', 'slt', 'sltu', 'xor', 'srl', 'sra', 'or', 'and', 'addw', 'subw',
   'sllw', 'srlw', 'sraw', 'mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'mulw',
   'divw', 'divuw', 'remw', 'remuw'];
@@ -48,9 +52,45 @@ export function randomProgram(seed: number, length: number): string {
   for (const r of X) lines.push(`  li ${r}, ${next() % 3 === 0 ? pick(SEEDS) : hex64()}`);
   for (let f = 0; f < 32; f++) lines.push(`  fmv.d.x f${f}, ${reg()}`);
   lines.push(`  fsrm ${reg()}`, '  csrr t0, frm', '  andi t0, t0, 3', '  fsrm t0'); // frm 0..3: valid for dyn
+  /** One ALU, load or store instruction (no AMO: their wrap-around code uses t6). */
+  const simple = (): string => {
+    const k = next() % 6;
+    if (k < 3) return `  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`;
+    if (k < 4) return `  ${pick(I_OPS)} ${reg()}, ${reg()}, ${imm12()}`;
+    if (k < 5) return `  ${pick(LOADS)} ${reg()}, ${next() % 248}(s0)`;
+    return `  ${pick(STORES)} ${reg()}, ${next() % 248}(s0)`;
+  };
+  const functions: string[] = [];
+  let labels = 0;
   for (let i = 0; i < length; i++) {
-    const k = next() % 20;
-    if (k < 6) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);
+    const k = next() % 23;
+    if (k === 20) { // a counted loop (t6 counts: not one of the program's registers)
+      const l = `loop_${labels++}`;
+      lines.push(`  li t6, ${1 + (next() % 40)}`, `${l}:`);
+      for (let n = 1 + (next() % 5); n > 0; n--) {
+        lines.push(simple());
+        // An access at s0 + t6 * 2 or * 4: misaligned in some rounds only, so the translated
+        // loop leaves in the middle of a later round.
+        if (next() % 3 === 0) {
+          const r = reg();
+          lines.push(`  slli ${r}, t6, ${1 + (next() % 2)}`, `  add ${r}, ${r}, s0`,
+            next() % 2 === 0 ? `  ${pick(LOADS)} ${reg()}, 0(${r})` : `  ${pick(STORES)} ${reg()}, 0(${r})`);
+        }
+      }
+      lines.push('  addi t6, t6, -1', `  bnez t6, ${l}`);
+    } else if (k === 21) { // a call, direct or through a register, to a function that returns by ret
+      const f = `func_${labels++}`;
+      if (next() % 2 === 0) lines.push(`  jal ra, ${f}`);
+      else lines.push(`  la t6, ${f}`, '  jalr ra, 0(t6)');
+      functions.push(`${f}:`);
+      for (let n = 1 + (next() % 4); n > 0; n--) functions.push(simple());
+      functions.push('  ret');
+    } else if (k === 22) { // self-modifying code: the next instruction becomes addi rd, rd, (rs & 0x7ff)
+      const l = `smc_${labels++}`;
+      const [v, w, rd] = [reg(), reg(), X_NUMBER[next() % X.length]!];
+      lines.push(`  andi ${v}, ${reg()}, 0x7ff`, `  slli ${v}, ${v}, 20`, `  li ${w}, ${0x13 | (rd << 7) | (rd << 15)}`,
+        `  or ${v}, ${v}, ${w}`, `  la t6, ${l}`, `  sw ${v}, 0(t6)`, '  fence.i', `${l}:`, '  .4byte 0x00000013');
+    } else if (k < 6) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);
     else if (k < 9) lines.push(`  ${pick(I_OPS)} ${reg()}, ${reg()}, ${imm12()}`);
     else if (k < 10) {
       const [op, w] = pick(SHIFT_OPS);
@@ -85,7 +125,7 @@ export function randomProgram(seed: number, length: number): string {
   for (let f = 0; f < 32; f++) lines.push(`  fmv.x.d a0, f${f}`, '  call puthex');
   lines.push('  frflags a0', '  call puthex');
   lines.push('  la s2, scratch', '  la s3, amo_end', '2: ld a0, 0(s2)', '  call puthex', '  addi s2, s2, 8', '  bltu s2, s3, 2b');
-  lines.push('  j pass', '',
+  lines.push('  j pass', '', ...functions, '',
     'puthex: // a0 as 16 hex digits and a newline',
     '  li t0, UART', '  li t1, 60', '1: srl t2, a0, t1', '  andi t2, t2, 15', '  li t3, 10', '  blt t2, t3, 2f',
     '  addi t2, t2, 39', '2: addi t2, t2, 48', '  sb t2, 0(t0)', '  addi t1, t1, -4', '  bgez t1, 1b',

@@ -25,7 +25,8 @@ import {
   I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I32_XOR, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
   I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
   I64_SHR_U, I64_SUB, I64_XOR, I32, I64, I32_EQ, I32_EQZ, I32_DIV_S, I32_DIV_U, I32_REM_S, I32_REM_U,
-  I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
+  I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, I32_GE_S,
+  loopVoid, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
   i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
   memAccess, numeric, return_, returnCallIndirect, uleb, ulebLen, unreachable_,
@@ -135,6 +136,11 @@ let blockPc: i64 = 0;
 let dirty: u32 = 0;
 /** Registers read before any write in the block: loaded at its start. */
 let readFirst: u32 = 0;
+/** The block branches back to its own first instruction (a loop): that branch stays inside the
+ *  function (`br` to a wasm `loop`), see backEdge. */
+let selfLoop = false;
+/** Instructions in the block being emitted (known in the second pass). */
+let blockLen: i32 = 0;
 
 /** Push x[r]; `off` is r as a byte offset into x[] (the decoder's form). */
 function getReg(off: u32): void {
@@ -158,10 +164,10 @@ function flushDirty(): void {
     i64Store(X_BASE + (r << 3));
   }
 }
-/** Load the registers the block reads before writing them. */
-function loadReadFirst(): void {
+/** Load the registers in `set` (those the block reads before writing them). */
+function loadRegs(set: u32): void {
   for (let r: u32 = 1; r < 32; r++) {
-    if ((readFirst & (1 << r)) == 0) continue;
+    if ((set & (1 << r)) == 0) continue;
     i32Const(0);
     i64Load(X_BASE + (r << 3));
     localSet(regLocal(r));
@@ -295,6 +301,31 @@ function chainCall(b: u32, dynamic: bool): void {
   if (dynamic) localGet(L_B); else i32Const(0);
   i32Load(b + 8); // table index
   returnCallIndirect(0, 0);
+}
+
+/**
+ * The branch back to the block's own start, `depth` structured blocks inside the loop body:
+ * another round in the same function while the budget (JIT_REM) holds a whole one, the
+ * registers staying in locals; else leave as any other exit.
+ *   rem = JIT_REM - count; if (rem >= blockLen) { JIT_REM = rem; continue } else chainTo(start)
+ * The guest bytes are not checked again: without a fence.i in between, a hart need not see its
+ * own stores to instruction memory (unpriv spec, "Zifencei"), and fence.i ends every block.
+ */
+function backEdge(count: i32, depth: u32): void {
+  i32Const(0);
+  i32Load(JIT_REM);
+  i32Const(count);
+  i32Sub();
+  localTee(L_REM);
+  i32Const(blockLen);
+  numeric(I32_GE_S);
+  ifVoid();
+  i32Const(0);
+  localGet(L_REM);
+  i32Store(JIT_REM);
+  br(depth + 1);
+  end();
+  chainTo(blockPc, count);
 }
 
 /** Leave for the known next pc `npc` after `count` instructions, through its block if possible. */
@@ -542,7 +573,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     }
     case OP_JAL:
       if (rd != 0) { i64Const(pc + len); setReg(rd); }
-      chainTo(pc + imm, count + 1);
+      if (pc + imm == blockPc) selfLoop = true;
+      if (pc + imm == blockPc && len != 0) backEdge(count + 1, 0);
+      else chainTo(pc + imm, count + 1);
       break;
     case OP_JALR:
       // The target is computed before rd is written (rd may be rs1).
@@ -569,7 +602,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       getReg(load<u8>(d, 11));
       numeric(cmp);
       ifVoid();
-      chainTo(pc + imm, count + 1);
+      if (pc + imm == blockPc) selfLoop = true;
+      if (pc + imm == blockPc && len != 0) backEdge(count + 1, 1);
+      else chainTo(pc + imm, count + 1);
       end();
       break;
     }
@@ -596,7 +631,9 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   blockPc = pc;
   dirty = 0;
   readFirst = 0;
-  // First pass: how far the block goes, and which registers it reads before writing.
+  selfLoop = false;
+  // First pass (len 0): how far the block goes, which registers it reads before writing, which
+  // it writes, whether it loops back to its start.
   let off: u32 = 0;
   let count: i32 = 0;
   const pageLeft: u32 = 0x1000 - (<u32>pc & 0xfff);
@@ -617,6 +654,8 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   }
   if (count == 0) { store<i16>(b, STATE_NEVER, 12); return; }
   const bytes = off;
+  const written = dirty;
+  blockLen = count;
 
   // Body: locals, the byte check, the registers read first, the instructions.
   const start = bodyEnd;
@@ -638,7 +677,16 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     leave(pc, -1);
     end();
   }
-  loadReadFirst();
+  // In a loop, every exit stores all the registers the body writes (an earlier round may have
+  // written them), so those are loaded too.
+  const looping = selfLoop;
+  if (looping) {
+    loadRegs(readFirst | written);
+    dirty = written;
+    loopVoid();
+  } else {
+    loadRegs(readFirst);
+  }
   off = 0;
   let ended = false;
   for (let i = 0; i < count; i++) {
@@ -652,6 +700,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   }
   if (!ended) chainTo(pc + <i64>off, count);
   else unreachable_(); // every path returned
+  if (looping) { end(); unreachable_(); }
   end();
   const p = emitPos();
   bodyEnd = p;

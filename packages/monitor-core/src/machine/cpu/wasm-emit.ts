@@ -86,6 +86,7 @@ export const I32_EQZ: u32 = 0x45;
 export const I32_EQ: u32 = 0x46;
 export const I32_NE: u32 = 0x47;
 export const I32_LT_S: u32 = 0x48;
+export const I32_GE_S: u32 = 0x4e;
 export const I64_EQ: u32 = 0x51;
 export const I64_NE: u32 = 0x52;
 export const I64_LT_S: u32 = 0x53;
