@@ -1,20 +1,20 @@
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ManagerClient, ManagerError, Rc, startManager, type MonitorConfig } from '@colinux/protocol';
-import { expandAtFiles, describeFsError } from './cmdline/expand.ts';
+import { expandAtFiles } from './cmdline/expand.ts';
 import { parseSwitches } from './cmdline/switches.ts';
 import { parseConfig, type DaemonConfig } from './config/build.ts';
 import { checkHostResources, type HostChecked } from './config/host.ts';
 import { driverCommand, isAbsent } from './driver.ts';
 import { DaemonError, ExitCode } from './errors.ts';
-import { loadKernel, type KernelPlan } from './kernel/image.ts';
+import { loadKernel, type RamFit } from './kernel/image.ts';
+import { KERNEL_RAM_OFFSET } from './kernel/plan.ts';
+import { checkInitrd, type InitrdFile } from './kernel/initrd.ts';
 import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
 import type { createLogger } from './log.ts';
 import { TerminalGate } from './run/terminal-gate.ts';
 
 /** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
-const KERNEL_RAM_OFFSET = 2 * 1024 * 1024;
 
 export interface DaemonIo {
   out: (text: string) => void;
@@ -71,9 +71,10 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   // Every host file is checked before anything starts, so bad input leaves nothing running.
   const host = checkHostResources(config);
   const kernelPath = resolve(config.kernel);
-  const kernel = loadKernel(kernelPath, config.kernel);
-  const initrd = config.initrd === undefined ? undefined : readInitrd(config.initrd);
-  checkFits(config, kernel, initrd);
+  // Sizes are checked against mem= before any large file is read (the initrd is streamed later).
+  const initrd = config.initrd === undefined ? undefined : checkInitrd(resolve(config.initrd), config.initrd);
+  const kernel = loadKernel(kernelPath, config.kernel, ramFit(config, initrd));
+  checkInitrdHalf(config, initrd);
   const monitorConfig = toMonitorConfig(config, host);
   log.debug({ monitorConfig, sections: kernel.pieces.length, entryOffset: kernel.entryOffset }, 'configuration');
 
@@ -158,25 +159,26 @@ async function connectOrStart(env: NodeJS.ProcessEnv, log: ReturnType<typeof cre
   return client;
 }
 
-function readInitrd(value: string): Uint8Array {
-  const path = resolve(value);
-  try {
-    if (!statSync(path).isFile()) throw new DaemonError(`initrd=${value}: not a regular file`);
-    return readFileSync(path);
-  } catch (err) {
-    if (err instanceof DaemonError) throw err;
-    throw new DaemonError(`initrd=${value}: error loading initrd file: ${describeFsError(err)}`);
-  }
+/** The kernel (KERNEL_RAM_OFFSET above the start of RAM) and the initrd (at the top of RAM) must both fit in mem=. */
+function ramFit(config: DaemonConfig, initrd: InitrdFile | undefined): RamFit {
+  const ram = config.memoryMiB * MIB;
+  const initrdBytes = initrd?.size ?? 0;
+  const what = initrd ? 'the kernel image and the initrd need' : 'the kernel image needs';
+  const room = ram - KERNEL_RAM_OFFSET - initrdBytes;
+  return {
+    room,
+    tooSmall: (span) => new DaemonError(span === undefined
+      ? `mem=${config.memoryMiB}: too small, kernel=${config.kernel} decompresses to more than the ${Math.floor(Math.max(0, room) / MIB)} MiB left for it`
+      : `mem=${config.memoryMiB}: too small, ${what} at least ${Math.ceil((KERNEL_RAM_OFFSET + span + initrdBytes) / MIB)} MiB`),
+  };
 }
 
-/** The kernel image and the initrd (placed at the top of RAM) must both fit in mem=. */
-function checkFits(config: DaemonConfig, kernel: KernelPlan, initrd: Uint8Array | undefined): void {
-  const ram = config.memoryMiB * 1024 * 1024;
-  const need = KERNEL_RAM_OFFSET + kernel.spanBytes + (initrd?.length ?? 0);
-  if (need > ram) {
-    const mib = Math.ceil(need / (1024 * 1024));
-    const what = initrd ? 'the kernel image and the initrd need' : 'the kernel image needs';
-    throw new DaemonError(`mem=${config.memoryMiB}: too small, ${what} at least ${mib} MiB`);
+const MIB = 1024 * 1024;
+
+/** The manager refuses an initrd larger than half of RAM (monitor-core manager/monitor-ops.ts): say so first. */
+function checkInitrdHalf(config: DaemonConfig, initrd: InitrdFile | undefined): void {
+  if (initrd && initrd.size > (config.memoryMiB * MIB) / 2) {
+    throw new DaemonError(`mem=${config.memoryMiB}: too small, initrd=${initrd.shown} (${Math.ceil(initrd.size / MIB)} MiB) may take at most half of RAM`);
   }
 }
 

@@ -18,7 +18,7 @@ t.test('each bad input: one error line, exit 255, nothing started', async (t) =>
   writeFileSync(join(box.dir, 'dup.conf'), `kernel=${KERNEL}\ncobd0=disk.img\ncobd0=disk.img\n`);
   const cases: Array<[string, string[], RegExp]> = [
     ['missing kernel', ['kernel=none.elf'], /^colinux-daemon: kernel=none\.elf: error loading vmlinux file: no such file$/],
-    ['non-ELF kernel', ['kernel=notes.txt'], /^colinux-daemon: kernel=notes\.txt: not an ELF file \(bad magic\)$/],
+    ['not a kernel', ['kernel=notes.txt'], /^colinux-daemon: kernel=notes\.txt: not a kernel \(accepted: ELF vmlinux, RISC-V Image, either compressed with gzip or zstd, EFI zboot vmlinuz\)$/],
     ['non-RISC-V kernel', [`kernel=${process.execPath}`], /^colinux-daemon: kernel=.*node: not a RISC-V kernel \(ELF for (x86-64|AArch64)/],
     ['bad MAC', [`kernel=${KERNEL}`, 'eth0=slirp,00:11:22:33:44'], /^colinux-daemon: eth0: bad MAC address '00:11:22:33:44': expected xx:xx:xx:xx:xx:xx in hex$/],
     ['out-of-range index', [`kernel=${KERNEL}`, 'ttys32=/dev/null'], /^colinux-daemon: ttys32=\/dev\/null: invalid ttys index 32 \(allowed 0\.\.31\)$/],

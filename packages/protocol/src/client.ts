@@ -32,6 +32,9 @@ interface Pending {
 const ioctlNames = new Map<number, string>(Object.entries(ManagerIoctl).map(([n, v]) => [v, n]));
 const opNames = new Map<number, string>(Object.entries(MonitorOp).map(([n, v]) => [v, n]));
 
+/** LOAD_INITRD frames sent before waiting for a reply (a streamed initrd holds this many chunks). */
+const INITRD_FRAMES_IN_FLIGHT = 4;
+
 export class ManagerClient extends EventEmitter {
   private readonly conn: Connection;
   private readonly decoder = new FrameDecoder();
@@ -170,12 +173,24 @@ export class ManagerClient extends EventEmitter {
   }
 
   async loadInitrd(data: Uint8Array): Promise<void> {
-    const parts: Array<Promise<Frame>> = [];
-    for (let at = 0; at < data.length || (data.length === 0 && at === 0); at += LOAD_CHUNK) {
-      parts.push(this.monitorOp(MonitorOp.LOAD_INITRD, encodeInitrdChunk({ total: data.length, offset: at, data: data.subarray(at, at + LOAD_CHUNK) })));
-      if (data.length === 0) break;
+    await this.loadInitrdFrom(data.length, (offset, length) => data.subarray(offset, offset + length));
+  }
+
+  /**
+   * Sends an initrd of `total` bytes in LOAD_CHUNK pieces asked from `read`, a few frames in flight
+   * at a time, so a caller streaming from a file never holds the whole initrd.
+   */
+  async loadInitrdFrom(total: number, read: (offset: number, length: number) => Uint8Array): Promise<void> {
+    const inFlight = new Set<Promise<Frame>>();
+    for (let at = 0; at < total || (total === 0 && at === 0); at += LOAD_CHUNK) {
+      const data = read(at, Math.min(LOAD_CHUNK, total - at));
+      const p = this.monitorOp(MonitorOp.LOAD_INITRD, encodeInitrdChunk({ total, offset: at, data }));
+      inFlight.add(p);
+      void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+      if (inFlight.size >= INITRD_FRAMES_IN_FLIGHT) await Promise.race(inFlight);
+      if (total === 0) break;
     }
-    await Promise.all(parts);
+    await Promise.all(inFlight);
   }
 
   async start(entryOffset: number): Promise<void> {

@@ -1,11 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { DaemonError } from '../errors.ts';
 import { describeFsError } from '../cmdline/expand.ts';
 import { EM_RISCV, ElfError, PT_LOAD, SHF_ALLOC, SHF_TLS, SHT_NOBITS, parseElf64, type ElfImage, type ProgramHeader } from './elf.ts';
+import { ACCEPTED_FORMATS, KernelFormatError, type KernelPlan, type LoadPiece } from './plan.ts';
+import { IMAGE_HEADER_SIZE, imageSpan, isRiscvImage, parseImageHeader, planImageLoad } from './riscv-image.ts';
+import { DecompressedTooLarge, compressionOf, decompress, isZboot, zbootPayload } from './compressed.ts';
 
-/** One LOAD_SECTION request: `offset` from the image's lowest load address; no `data` = zero-fill. */
-export interface LoadPiece { name: string; offset: number; size: number; data?: Uint8Array }
-export interface KernelPlan { pieces: LoadPiece[]; entryOffset: number; spanBytes: number }
+export type { KernelPlan, LoadPiece } from './plan.ts';
 
 const MACHINES: Record<number, string> = { 3: 'x86', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 40: 'ARM', 62: 'x86-64', 183: 'AArch64', 258: 'LoongArch' };
 const MAX_KERNEL_BYTES = 1024 * 1024 * 1024;
@@ -56,25 +57,80 @@ export function planKernelLoad(elf: ElfImage): KernelPlan {
   const entrySeg = loads.find((p) => elf.entry >= p.vaddr && elf.entry < p.vaddr + p.memsz);
   if (!entrySeg) throw new ElfError(`entry point 0x${elf.entry.toString(16)} is outside every PT_LOAD segment`);
   const entryOffset = toOffset(entrySeg.paddr + (elf.entry - entrySeg.vaddr), 'entry point');
-  return { pieces, entryOffset, spanBytes: end };
+  return { format: 'ELF vmlinux', pieces, entryOffset, spanBytes: end };
 }
 
-/** Reads and checks `kernel=`; every problem becomes one line naming the key and the file. */
-export function loadKernel(path: string, shownValue: string): KernelPlan {
-  let bytes: Uint8Array;
+/** How much RAM the kernel may take: `room` bytes above its load address, else `tooSmall`. */
+export interface RamFit { room: number; tooSmall(spanBytes?: number): DaemonError }
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const isElf = (head: Uint8Array) => ELF_MAGIC.every((b, i) => head[i] === b);
+
+/**
+ * Reads and checks `kernel=`, detected by content: ELF vmlinux, RISC-V Image, or either of them
+ * compressed (gzip, zstd, EFI zboot). The RAM it needs is checked against `fit` before the file
+ * is read whole (from the Image header) or decompressed (bounded by the room). Every problem
+ * becomes one line naming the key and the file.
+ */
+export function loadKernel(path: string, shownValue: string, fit: RamFit): KernelPlan {
+  const fail = (msg: string) => new DaemonError(`kernel=${shownValue}: ${msg}`);
+  let fd: number | undefined;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new DaemonError(`kernel=${shownValue}: not a regular file`);
-    if (st.size > MAX_KERNEL_BYTES) throw new DaemonError(`kernel=${shownValue}: larger than 1 GiB, not a kernel`);
-    bytes = readFileSync(path);
+    if (!st.isFile()) throw fail('not a regular file');
+    if (st.size === 0) throw fail(`empty file (${ACCEPTED_FORMATS})`);
+    if (st.size > MAX_KERNEL_BYTES) throw fail('larger than 1 GiB, not a kernel');
+    fd = openSync(path, 'r');
+    const head = readExactly(fd, Math.min(st.size, IMAGE_HEADER_SIZE), 0);
+    if (isRiscvImage(head)) {
+      // The header says how much RAM the image takes: check it before reading the rest.
+      const span = imageSpan(parseImageHeader(head), st.size);
+      if (span > fit.room) throw fit.tooSmall(span);
+    } else if (!isElf(head) && !compressionOf(head) && !isZboot(head)) {
+      throw fail(`not a kernel (${ACCEPTED_FORMATS})`);
+    } else if (!isElf(head) && st.size > fit.room) {
+      throw fit.tooSmall(st.size); // compressed data larger than the room cannot fit decompressed
+    }
+    const plan = planBytes(readExactly(fd, st.size, 0), fit);
+    if (plan.spanBytes > fit.room) throw fit.tooSmall(plan.spanBytes);
+    return plan;
   } catch (err) {
     if (err instanceof DaemonError) throw err;
-    throw new DaemonError(`kernel=${shownValue}: error loading vmlinux file: ${describeFsError(err)}`);
+    if (err instanceof ElfError || err instanceof KernelFormatError) throw fail(err.message);
+    throw fail(`error loading vmlinux file: ${describeFsError(err)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Plans a whole file's bytes; compressed data is unpacked once, into an ELF or an Image. */
+export function planBytes(bytes: Uint8Array, fit: RamFit): KernelPlan {
+  if (isElf(bytes)) return planKernelLoad(parseElf64(bytes));
+  if (isRiscvImage(bytes)) return planImageLoad(bytes);
+  const packed = isZboot(bytes) ? zbootPayload(bytes) : { compression: compressionOf(bytes), data: bytes };
+  if (!packed.compression) throw new KernelFormatError(`not a kernel (${ACCEPTED_FORMATS})`);
+  let inner: Uint8Array;
   try {
-    return planKernelLoad(parseElf64(bytes));
+    inner = decompress(packed.data, packed.compression, fit.room);
   } catch (err) {
-    if (err instanceof ElfError) throw new DaemonError(`kernel=${shownValue}: ${err.message}`);
+    if (err instanceof DecompressedTooLarge) throw fit.tooSmall();
     throw err;
   }
+  const what = `${isZboot(bytes) ? 'EFI zboot' : packed.compression}-compressed`;
+  if (isElf(inner)) return withFormat(planKernelLoad(parseElf64(inner)), what);
+  if (isRiscvImage(inner)) return withFormat(planImageLoad(inner), what);
+  throw new KernelFormatError(`${what} data is not a kernel (${ACCEPTED_FORMATS})`);
+}
+
+const withFormat = (plan: KernelPlan, compressed: string): KernelPlan => ({ ...plan, format: `${compressed} ${plan.format}` });
+
+function readExactly(fd: number, length: number, position: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) throw new KernelFormatError(`file shrank while being read (${got} of ${length} bytes)`);
+    got += n;
+  }
+  return buf;
 }

@@ -5,6 +5,7 @@ import {
 } from '@colinux/protocol';
 import { DaemonError, ExitCode } from '../errors.ts';
 import type { KernelPlan } from '../kernel/image.ts';
+import { streamInitrd, type InitrdFile } from '../kernel/initrd.ts';
 import type { HelperSpec } from '../launch/commands.ts';
 import { Supervisor } from '../launch/supervisor.ts';
 import { readableLogLine } from '../log.ts';
@@ -17,7 +18,7 @@ export interface SessionOptions {
   log: Logger;
   owner: ManagerClient;
   kernel: KernelPlan;
-  initrd?: Uint8Array;
+  initrd?: InitrdFile;
   helpers: HelperSpec[];
   pidFile?: string;
   quietKernel: boolean;
@@ -53,7 +54,7 @@ export class DaemonSession {
   async loadImage(): Promise<void> {
     const { owner, kernel, initrd } = this.o;
     await Promise.all(kernel.pieces.map((p) => owner.loadSection(p.offset, p.size, p.data)));
-    if (initrd) await owner.loadInitrd(initrd);
+    if (initrd) await streamInitrd(owner, initrd);
   }
 
   /** Everything after the image is loaded; resolves with the process exit status. */
