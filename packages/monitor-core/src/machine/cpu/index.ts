@@ -11,7 +11,7 @@ import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
-import { clearJit, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
+import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -124,4 +124,8 @@ export function jitStats(which: i32): i64 {
     case 4: return jitBatches;
   }
   return 0;
+}
+/** The translator's code for one block, not compiled (golden tests): address << 32 | length. */
+export function jitEmit(pc: i64, host: u32): u64 {
+  return emitForTest(pc, host);
 }

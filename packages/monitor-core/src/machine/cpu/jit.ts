@@ -717,6 +717,20 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   if (batchSize >= BATCH_MAX) flushJit();
 }
 
+/**
+ * For the golden tests of emitted code: translate the block at `pc` (guest bytes at wasm address
+ * `host`) into a fresh batch without compiling it; returns the body's wasm address << 32 | its
+ * length (0 if nothing was translatable).
+ */
+export function emitForTest(pc: i64, host: u32): u64 {
+  clearJit();
+  const b = jitSlot(pc);
+  store<i64>(b, pc);
+  compileBlock(b, pc, host);
+  if (batchSize == 0) return 0;
+  return (<u64>load<u32>(BATCH, 4) << 32) | <u64>load<u32>(BATCH, 8);
+}
+
 /** Give up the translation held by entry `b` (taken over by another pc, or stale). */
 export function releaseBlock(b: u32): void {
   if (load<i16>(b, 12) == STATE_COMPILED) jitDropped++;

@@ -1,0 +1,385 @@
+// Golden tests of the translator's output (cpu/jit.ts through cpu/wasm-emit.ts): fixed RISC-V
+// snippets and the WebAssembly function body they must become, as text, so that a wrong opcode
+// or operand fails next to its cause instead of as a register mismatch against QEMU. The body
+// comes from the core's `jitEmit` export (translated, not compiled) and is disassembled here
+// with the instruction names of the WebAssembly spec (§5.4, binary format).
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const wasmPath = join(import.meta.dirname, '..', 'build', 'cpu.wasm');
+const RAM_SIZE = 1 << 20;
+
+interface Core { ramBase(): number; init(ramSize: number): void; jitEmit(pc: bigint, host: number): bigint }
+
+function core() {
+  const module = new WebAssembly.Module(readFileSync(wasmPath));
+  let memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
+  const env = {
+    get memory() { return memory; },
+    mmioRead: () => 0, mmioWrite: () => {}, abort: () => { throw new Error('abort'); },
+    jitCompile: () => 0, clock: () => 0,
+  };
+  const probe = new WebAssembly.Instance(module, { env }).exports as unknown as Core;
+  memory = new WebAssembly.Memory({ initial: Math.ceil((probe.ramBase() + RAM_SIZE) / 65536), maximum: 65536 });
+  const cpu = new WebAssembly.Instance(module, { env }).exports as unknown as Core;
+  cpu.init(RAM_SIZE);
+  return { cpu, memory };
+}
+
+// name, immediates: b = block type, u = uleb, s = sleb, m = memarg (align, offset), t = type+table
+const OPS: Record<number, [string, string]> = {
+  0x00: ['unreachable', ''], 0x02: ['block', 'b'], 0x03: ['loop', 'b'], 0x04: ['if', 'b'], 0x05: ['else', ''],
+  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0f: ['return', ''], 0x13: ['return_call_indirect', 't'],
+  0x20: ['local.get', 'u'], 0x21: ['local.set', 'u'], 0x22: ['local.tee', 'u'],
+  0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
+  0x30: ['i64.load8_s', 'm'], 0x31: ['i64.load8_u', 'm'], 0x32: ['i64.load16_s', 'm'], 0x33: ['i64.load16_u', 'm'],
+  0x34: ['i64.load32_s', 'm'], 0x35: ['i64.load32_u', 'm'], 0x36: ['i32.store', 'm'], 0x37: ['i64.store', 'm'],
+  0x3c: ['i64.store8', 'm'], 0x3d: ['i64.store16', 'm'], 0x3e: ['i64.store32', 'm'],
+  0x41: ['i32.const', 's'], 0x42: ['i64.const', 's'], 0x45: ['i32.eqz', ''], 0x46: ['i32.eq', ''], 0x47: ['i32.ne', ''],
+  0x48: ['i32.lt_s', ''], 0x4e: ['i32.ge_s', ''], 0x50: ['i64.eqz', ''], 0x51: ['i64.eq', ''], 0x52: ['i64.ne', ''],
+  0x53: ['i64.lt_s', ''], 0x54: ['i64.lt_u', ''], 0x59: ['i64.ge_s', ''], 0x5a: ['i64.ge_u', ''],
+  0x6a: ['i32.add', ''], 0x6b: ['i32.sub', ''], 0x6c: ['i32.mul', ''], 0x6d: ['i32.div_s', ''], 0x6e: ['i32.div_u', ''],
+  0x6f: ['i32.rem_s', ''], 0x70: ['i32.rem_u', ''], 0x71: ['i32.and', ''], 0x73: ['i32.xor', ''], 0x74: ['i32.shl', ''],
+  0x75: ['i32.shr_s', ''], 0x76: ['i32.shr_u', ''], 0x7c: ['i64.add', ''], 0x7d: ['i64.sub', ''], 0x7e: ['i64.mul', ''],
+  0x7f: ['i64.div_s', ''], 0x80: ['i64.div_u', ''], 0x81: ['i64.rem_s', ''], 0x82: ['i64.rem_u', ''], 0x83: ['i64.and', ''],
+  0x84: ['i64.or', ''], 0x85: ['i64.xor', ''], 0x86: ['i64.shl', ''], 0x87: ['i64.shr_s', ''], 0x88: ['i64.shr_u', ''],
+  0xa7: ['i32.wrap_i64', ''], 0xac: ['i64.extend_i32_s', ''], 0xad: ['i64.extend_i32_u', ''],
+};
+
+/** The body as one instruction per line, nested blocks indented; locals first. */
+function disassemble(bytes: Uint8Array): string {
+  let i = 0;
+  const uleb = () => { let v = 0, shift = 0, b; do { b = bytes[i++]!; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return v; };
+  const sleb = () => {
+    let v = 0n, shift = 0n, b;
+    do { b = bytes[i++]!; v |= BigInt(b & 0x7f) << shift; shift += 7n; } while (b & 0x80);
+    return b & 0x40 ? v - (1n << shift) : v;
+  };
+  const out: string[] = [];
+  const groups = uleb();
+  const locals: string[] = [];
+  for (let g = 0; g < groups; g++) { const n = uleb(); locals.push(`${n} ${bytes[i++] === 0x7e ? 'i64' : 'i32'}`); }
+  out.push(`locals ${locals.join(', ')}`);
+  let depth = 0;
+  while (i < bytes.length) {
+    const op = bytes[i++]!;
+    const [name, imm] = OPS[op] ?? [`<0x${op.toString(16)}>`, ''];
+    if (name === 'end' || name === 'else') depth--;
+    let text = name;
+    if (imm === 'b') { const bt = bytes[i++]!; if (bt !== 0x40) text += bt === 0x7e ? ' (result i64)' : ` (type ${bt})`; }
+    else if (imm === 'u') text += ` ${uleb()}`;
+    else if (imm === 's') { const v = sleb(); text += ` ${v < -4096n || v > 4096n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v}`; }
+    else if (imm === 'm') { uleb(); text += ` offset=0x${uleb().toString(16)}`; }
+    else if (imm === 't') text += ` type=${uleb()} table=${uleb()}`;
+    out.push(`${'  '.repeat(Math.max(0, depth))}${text}`);
+    if (imm === 'b' || name === 'else') depth++;
+  }
+  return out.join('\n');
+}
+
+/** Translate `words` (32-bit instructions) placed at guest pc 0x80001000. */
+function emit(words: number[]): string {
+  const { cpu, memory } = core();
+  const at = cpu.ramBase() + 0x1000;
+  const view = new DataView(memory.buffer);
+  words.forEach((w, k) => view.setUint32(at + 4 * k, w >>> 0, true));
+  const r = cpu.jitEmit(0x80001000n, at);
+  t.not(r, 0n, 'the snippet was translated');
+  const start = Number(r >> 32n);
+  return disassemble(new Uint8Array(memory.buffer, start, Number(r & 0xffffffffn)));
+}
+
+// The state block is at 0x1000: x[r] at 0x1000 + 8r. JIT_NPC = 0x1900, JIT_TLB_PTRS = 0x1908
+// (read, write, code), JIT_REM = 0x1914. Locals: 0 host address of the block, 1 va, 2 TLB
+// entry / host address, 3 remaining budget, 4 cache entry, 4 + r = x[r].
+
+t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through the block cache', async (t) => {
+  // add a0, a1, a2 / ld a3, 8(a0) / jalr x0, 0(ra)
+  const text = emit([0x00c58533, 0x00853683, 0x00008067]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+local.get 0
+i64.load offset=0x0
+i64.const 0x85368300c58533
+i64.ne
+if
+  i32.const 0
+  i64.const 0x80001000
+  i64.store offset=0x1900
+  i32.const -1
+  return
+end
+local.get 0
+i32.load offset=0x8
+i32.const 0x8067
+i32.ne
+if
+  i32.const 0
+  i64.const 0x80001000
+  i64.store offset=0x1900
+  i32.const -1
+  return
+end
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+local.get 15
+local.get 16
+i64.add
+local.set 14
+local.get 14
+i64.const 8
+i64.add
+local.set 1
+i32.const 0
+i32.load offset=0x1908
+local.get 1
+i64.const 12
+i64.shr_u
+i32.wrap_i64
+i32.const 255
+i32.and
+i32.const 4
+i32.shl
+i32.add
+local.tee 2
+i64.load offset=0x0
+local.get 1
+i64.const -4089
+i64.and
+i64.ne
+if
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  i32.const 0
+  i64.const 0x80001004
+  i64.store offset=0x1900
+  i32.const 1
+  return
+end
+local.get 1
+local.get 2
+i64.load offset=0x8
+i64.add
+i32.wrap_i64
+i64.load offset=0x0
+local.set 17
+local.get 5
+i64.const 0
+i64.add
+i64.const -2
+i64.and
+local.set 1
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 17
+i64.store offset=0x1068
+block
+  local.get 1
+  i32.wrap_i64
+  local.tee 4
+  local.get 4
+  i32.const 16
+  i32.shr_u
+  i32.xor
+  i32.const 3
+  i32.shl
+  i32.const 0xffff0
+  i32.and
+  i32.const 0x300000
+  i32.add
+  local.set 4
+  local.get 4
+  i64.load offset=0x0
+  local.get 1
+  i64.ne
+  br_if 0
+  local.get 4
+  i32.load16_s offset=0xc
+  i32.const -1
+  i32.ne
+  br_if 0
+  i32.const 0
+  i32.load offset=0x1914
+  i32.const 3
+  i32.sub
+  local.tee 3
+  local.get 4
+  i32.load16_u offset=0xe
+  i32.lt_s
+  br_if 0
+  i32.const 0
+  i32.load offset=0x1910
+  local.get 1
+  i64.const 12
+  i64.shr_u
+  i32.wrap_i64
+  i32.const 255
+  i32.and
+  i32.const 4
+  i32.shl
+  i32.add
+  local.tee 2
+  i64.load offset=0x0
+  local.get 1
+  i64.const -4096
+  i64.and
+  i64.ne
+  br_if 0
+  local.get 1
+  local.get 2
+  i64.load offset=0x8
+  i64.add
+  i32.wrap_i64
+  local.set 2
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  local.get 2
+  local.get 4
+  i32.load offset=0x8
+  return_call_indirect type=0 table=0
+end
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 3
+return
+unreachable
+end`);
+});
+
+t.test('a loop back to the block start stays in the function: wasm loop, budget check, br', async (t) => {
+  // loop: addi a0, a0, -1 / bne a0, x0, loop
+  const text = emit([0xfff50513, 0xfe051ee3]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+local.get 0
+i64.load offset=0x0
+i64.const 0xfe051ee3fff50513
+i64.ne
+if
+  i32.const 0
+  i64.const 0x80001000
+  i64.store offset=0x1900
+  i32.const -1
+  return
+end
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+loop
+  local.get 14
+  i64.const -1
+  i64.add
+  local.set 14
+  local.get 14
+  i64.const 0
+  i64.ne
+  if
+    i32.const 0
+    i32.load offset=0x1914
+    i32.const 2
+    i32.sub
+    local.tee 3
+    i32.const 2
+    i32.ge_s
+    if
+      i32.const 0
+      local.get 3
+      i32.store offset=0x1914
+      br 2
+    end
+    i32.const 0
+    local.get 14
+    i64.store offset=0x1050
+    block
+      i32.const 0
+      i64.load offset=0x348000
+      i64.const 0x80001000
+      i64.ne
+      br_if 0
+      i32.const 0
+      i32.load16_s offset=0x34800c
+      i32.const -1
+      i32.ne
+      br_if 0
+      i32.const 0
+      i32.load offset=0x1914
+      i32.const 2
+      i32.sub
+      local.tee 3
+      i32.const 0
+      i32.load16_u offset=0x34800e
+      i32.lt_s
+      br_if 0
+      local.get 0
+      i32.const 0
+      i32.add
+      local.set 2
+      i32.const 0
+      local.get 3
+      i32.store offset=0x1914
+      local.get 2
+      i32.const 0
+      i32.load offset=0x348008
+      return_call_indirect type=0 table=0
+    end
+    i32.const 0
+    i64.const 0x80001000
+    i64.store offset=0x1900
+    i32.const 2
+    return
+  end
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  block
+    i32.const 0
+    i64.load offset=0x348040
+    i64.const 0x80001008
+    i64.ne
+    br_if 0
+    i32.const 0
+    i32.load16_s offset=0x34804c
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    i32.load offset=0x1914
+    i32.const 2
+    i32.sub
+    local.tee 3
+    i32.const 0
+    i32.load16_u offset=0x34804e
+    i32.lt_s
+    br_if 0
+    local.get 0
+    i32.const 8
+    i32.add
+    local.set 2
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 2
+    i32.const 0
+    i32.load offset=0x348048
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  i64.const 0x80001008
+  i64.store offset=0x1900
+  i32.const 2
+  return
+end
+unreachable
+end`);
+});
