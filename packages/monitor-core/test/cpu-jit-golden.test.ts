@@ -7,6 +7,15 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
+interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: object };
+  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 const wasmPath = join(import.meta.dirname, '..', 'build', 'cpu.wasm');
 const RAM_SIZE = 1 << 20;
 
