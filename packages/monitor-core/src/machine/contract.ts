@@ -29,9 +29,19 @@ export interface MachineConfig {
   firmwarePath?: string;
   /** Int32Array over this: [0] is bumped and notified by the manager after each post. */
   wake: SharedArrayBuffer;
+  /** Output flow control (optional): Int32Array over this, [0] = bytes of `output` posted and
+   *  not yet handled. The worker adds each message's size as it posts it, the manager subtracts
+   *  it after routing and notifies [0]; beyond OUTPUT_BACKLOG_MAX the worker runs no guest code
+   *  until the manager catches up, so a guest flooding its console (`yes`) waits, as on a slow
+   *  terminal, instead of queueing messages without bound (coLinux slept the VM likewise when a
+   *  client fell > 1024 messages behind). Without it, output is never held back. */
+  backlog?: SharedArrayBuffer;
   /** The port the worker receives `ToMachine` on and posts `FromMachine` to. */
   port: MessagePort;
 }
+
+/** Output bytes the manager may have unhandled before the worker pauses the guest (`backlog`). */
+export const OUTPUT_BACKLOG_MAX = 4 * 1024 * 1024;
 
 /** Manager → machine. */
 export type ToMachine =

@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
+import { OUTPUT_BACKLOG_MAX, type FromMachine, type MachineConfig, type ToMachine } from './contract.ts';
 import { deviceLog } from './device-log.ts';
 import { Machine } from './machine.ts';
 import { TERMINATE_POWEROFF } from './memory-map.ts';
@@ -17,6 +17,8 @@ const RUN_MS = 5;
 const STATS_MS = 1000;
 /** Waiting for the manager (not started, or terminated): wake at least this often. */
 const IDLE_WAIT_MS = 1000;
+/** Waiting for the manager to handle posted output (contract.ts `backlog`): re-check this often. */
+const BACKLOG_WAIT_MS = 50;
 
 function main(config: MachineConfig): void {
   // Every module is loaded by now: write the compile cache (manager/compile-cache.ts) at once,
@@ -24,10 +26,13 @@ function main(config: MachineConfig): void {
   flushCompileCache();
   const port = config.port as unknown as MessagePort;
   const wake = new Int32Array(config.wake);
+  const backlog = config.backlog ? new Int32Array(config.backlog) : undefined;
   const log = deviceLog(config.monitorId);
   const post = (msg: FromMachine): void => {
-    if (msg.type === 'output') port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
-    else port.postMessage(msg);
+    if (msg.type === 'output') {
+      if (backlog) Atomics.add(backlog, 0, msg.data.length);
+      port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
+    } else port.postMessage(msg);
   };
   let machine: Machine;
   try {
@@ -51,6 +56,11 @@ function main(config: MachineConfig): void {
       if (handle(machine, m.message as ToMachine, post)) { stop = true; break; }
     }
     if (stop) break;
+    const behind = backlog ? Atomics.load(backlog, 0) : 0;
+    if (behind > OUTPUT_BACKLOG_MAX) {
+      Atomics.wait(backlog!, 0, behind, BACKLOG_WAIT_MS);
+      continue;
+    }
     const r = machine.run(RUN_MS);
     const now = performance.now();
     if (now - lastStats >= STATS_MS) {

@@ -268,7 +268,7 @@ export class Monitor {
   }
 
   // ---- the machine worker ----------------------------------------------------------------
-  private machineConfig(port: MessagePort, wake: SharedArrayBuffer): MachineConfig {
+  private machineConfig(port: MessagePort, wake: SharedArrayBuffer, backlog: SharedArrayBuffer): MachineConfig {
     const c = this.config;
     const mc: MachineConfig = {
       monitorId: this.id,
@@ -280,6 +280,7 @@ export class Monitor {
       serialPorts: c.serialPorts,
       sharedDirs: c.sharedDirs,
       wake,
+      backlog,
       port,
     };
     if (c.firmwarePath !== undefined) mc.firmwarePath = c.firmwarePath;
@@ -289,11 +290,13 @@ export class Monitor {
   private startMachine(): void {
     const channel = new MessageChannel();
     const wakeBuffer = new SharedArrayBuffer(4);
+    const backlogBuffer = new SharedArrayBuffer(4);
+    const backlog = new Int32Array(backlogBuffer);
     const workerPort = channel.port2;
     let worker: Worker;
     try {
       worker = new Worker(new URL('../machine/worker.ts', import.meta.url), {
-        workerData: { ...this.machineConfig(workerPort, wakeBuffer) },
+        workerData: { ...this.machineConfig(workerPort, wakeBuffer, backlogBuffer) },
         transferList: [workerPort],
       });
     } catch (err) {
@@ -305,7 +308,14 @@ export class Monitor {
     this.workerExit = new Promise((resolve) => worker.once('exit', () => resolve()));
     this.port = channel.port1;
     this.wake = new Int32Array(wakeBuffer);
-    channel.port1.on('message', (msg: FromMachine) => this.fromMachine(msg));
+    channel.port1.on('message', (msg: FromMachine) => {
+      this.fromMachine(msg);
+      if (msg.type === 'output') {
+        // Handled: the worker may run the guest again (contract.ts `backlog`).
+        Atomics.sub(backlog, 0, msg.data.length);
+        Atomics.notify(backlog, 0);
+      }
+    });
     worker.on('error', (err) => {
       if (this.worker === worker) this.machineFailed(worker, `machine failed: ${err.message}`);
     });

@@ -1,0 +1,74 @@
+// The bundled Linux guest running `yes` on its console (issue: the manager grew from 208 to
+// 422 MB over 6 minutes and stayed there): after a warm-up the manager's RSS stays within
+// ±10 % of where it was, and the console log with its rotated files stays bounded. Long mode
+// (COLINUX_LONG_TESTS=1) floods for 10 minutes; the normal suite for 20 seconds.
+import t from 'tap';
+import net from 'node:net';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagerClient } from '@colinux/protocol';
+import { DAEMON_BIN, REPO, sandbox, start, until } from './helpers.ts';
+
+const LONG = process.env.COLINUX_LONG_TESTS === '1';
+const WARMUP_S = LONG ? 60 : 20;
+const FLOOD_S = LONG ? 600 : 20;
+const SAMPLE_S = LONG ? 10 : 2;
+/** console-log.ts: the current file and two rotated ones of at most 4 MiB, plus one write. */
+const LOG_BOUND = 3 * 4 * 1024 * 1024 + 1024 * 1024;
+
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+t.test(`yes on the console for ${FLOOD_S} s: the manager's memory stays flat`, { timeout: (WARMUP_S + FLOOD_S + 300) * 1000 }, async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const socketPath = join(box.dir, 'ttyS0.sock');
+  let serial = '';
+  const connected = new Promise<net.Socket>((resolve) => {
+    const server = net.createServer((s) => {
+      s.on('data', (b) => (serial = (serial + b.toString('latin1')).slice(-4096)));
+      resolve(s);
+    });
+    server.listen(socketPath);
+    t.teardown(() => server.close());
+  });
+  const d = start(DAEMON_BIN, [
+    '-d', '-k', '--shutdown-timeout', '60',
+    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
+    `ttys0=${socketPath}`,
+  ], box.env);
+  t.teardown(() => d.child.kill('SIGKILL'));
+  const socket = await connected;
+  await until(() => {
+    socket.write('echo up-$((6*7))\n');
+    return serial.includes('up-42') ? true : undefined;
+  }, 240_000, 2000);
+  const c = await ManagerClient.connect({ env: box.env });
+  t.teardown(() => c.close());
+  const manager = (await c.status()).pid;
+  const logSize = (): number => readdirSync(box.runtimeDir)
+    .filter((f) => f.startsWith(`monitor-${d.child.pid}.console.log`))
+    .reduce((n, f) => n + statSync(join(box.runtimeDir, f)).size, 0);
+
+  socket.write('yes > /dev/hvc0 &\n');
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+  const base = rssMiB(manager);
+  const logAtBase = logSize();
+  let low = base;
+  let high = base;
+  for (let s = 0; s < FLOOD_S; s += SAMPLE_S) {
+    await new Promise((r) => setTimeout(r, SAMPLE_S * 1000));
+    const rss = rssMiB(manager);
+    low = Math.min(low, rss);
+    high = Math.max(high, rss);
+    t.ok(logSize() <= LOG_BOUND, 'the console log and its rotated files stay bounded');
+  }
+  t.ok(logSize() !== logAtBase, 'the guest kept writing to its console');
+  t.ok(high <= base * 1.1 && low >= base * 0.9,
+    `manager RSS ${Math.round(low)}..${Math.round(high)} MiB over ${FLOOD_S} s, within ±10 % of ${Math.round(base)} MiB after ${WARMUP_S} s of warm-up`);
+
+  socket.write('kill %1; poweroff\n');
+  t.equal((await d.exited).code, 0);
+  t.match(d.stdout(), /colinux: powered off, exiting\.\n$/);
+});
