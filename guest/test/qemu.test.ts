@@ -1,6 +1,6 @@
 // Boots the shipped guest (guest/images/) on Debian's QEMU `virt` machine with OpenSBI, the
 // independent peer of our monitor: the kernel, the initramfs init and the ext2 root must all
-// work there unchanged (guest/README.md, ARCHITECTURE.md section 5).
+// work there unchanged (guest/README.md).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

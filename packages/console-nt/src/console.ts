@@ -1,4 +1,4 @@
-// colinux-console-nt's attach loop (colinux.md 2.3, 3.7.3, 4.1): ATTACH [CONSOLE], GET_CONSOLE
+// colinux-console-nt's attach loop (docs/colinux.md#console): ATTACH [CONSOLE], GET_CONSOLE
 // for a full repaint from the manager's shadow screen, then live output to the terminal and
 // keystrokes to the guest until the user detaches or the monitor ends.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// colinux-console-nt: the text console (colinux.md 2.3): -a <id>, -p <pidfile>, or the most
+// colinux-console-nt: the text console (docs/colinux.md#console): -a <id>, -p <pidfile>, or the most
 // recent monitor; Ctrl-] (or -e) opens the menu; detaching ends the program with status 0.
 import { Command } from 'commander';
 import type { TransportName } from '@colinux/protocol';

@@ -1,5 +1,5 @@
 // The escape menu (default Ctrl-]): what coLinux's consoles offered in their menus (File ->
-// Detach, Reboot - Ctrl-Alt-Del, Shutdown, Power off; colinux.md 2.3, 4.5) on one key each.
+// Detach, Reboot - Ctrl-Alt-Del, Shutdown, Power off; docs/colinux.md#console) on one key each.
 import { PowerAction } from '@colinux/protocol';
 import { describeEscapeKey } from './escape-key.ts';
 

@@ -2,7 +2,7 @@ import { ManagerError, Rc } from '@colinux/protocol';
 import { DaemonError, ExitCode } from './errors.ts';
 
 /**
- * `--install-driver`, `--remove-driver`, `--status-driver` (reference 1.9), forwarded to
+ * `--install-driver`, `--remove-driver`, `--status-driver` (docs/colinux.md#driver-switches), forwarded to
  * monitor-core's functions: the manager plays coLinux's driver. Loaded on demand so a normal start
  * does not load the manager's code into the daemon.
  */

@@ -1,6 +1,6 @@
 /**
  * A problem the user can fix: printed as ONE line on stderr, then the daemon exits with `exitCode`.
- * coLinux exits with -1 for every failure (reference 1.10); as a process status that is 255.
+ * coLinux exits with -1 for every failure (docs/colinux.md#exit-statuses); as a process status that is 255.
  */
 export class DaemonError extends Error {
   readonly exitCode: number;
@@ -13,7 +13,7 @@ export class DaemonError extends Error {
   }
 }
 
-/** coLinux's process statuses (reference 1.10): -1 generic, -3 VERSION_MISMATCHED, -14 ERROR_ACCESSING_DRIVER. */
+/** coLinux's process statuses (docs/colinux.md#exit-statuses): -1 generic, -3 VERSION_MISMATCHED, -14 ERROR_ACCESSING_DRIVER. */
 export const ExitCode = {
   OK: 0,
   ERROR: 255,

@@ -60,7 +60,7 @@ t.test('aliases: sd before hd, lowest free slot, :cobdN references', async (t) =
   t.throws(() => parse('kernel=k', 'hda=:nonsense'), { message: /expected :cobd<N>/ });
 });
 
-t.test('eth variants and their helper command strings (reference 2.1)', async (t) => {
+t.test('eth variants and their helper command strings (docs/colinux.md#launching)', async (t) => {
   const c = parse('kernel=k', 'eth0=slirp,,tcp:2222:22/udp:5353:53:2', 'eth1=tuntap,tap7,02:11:22:33:44:55,10.0.0.1',
     'eth2=pcap-bridge,veth0,02:aa:bb:cc:dd:ee,nopromisc', 'ttys1=/dev/pts/9,"BAUD=9600 DATA=8"', 'exec0=/bin/echo,hello  world');
   t.same(c.net[0], { unit: 0, type: 'slirp', mac: '02:80:80:80:80:80', redirections: 'tcp:2222:22/udp:5353:53:2' });

@@ -1,5 +1,5 @@
 // colinux-monitor-core: serve the manager endpoint, or install/remove/query it like coLinux's
-// driver (colinux.md 1.9).
+// driver (docs/colinux.md#driver-switches).
 import { Command } from 'commander';
 import type { TransportName } from '@colinux/protocol';
 import type { ManagerServer } from './index.ts';

@@ -1,4 +1,4 @@
-// coLinux's owner and state rules (colinux.md 3.3), and the routing fixes: no spoofed `from`,
+// coLinux's owner and state rules (docs/colinux.md#monitor-operations), and the routing fixes: no spoofed `from`,
 // refusal or explicit takeover of a held module, end-of-monitor for all when the owner goes.
 import net from 'node:net';
 import t from 'tap';

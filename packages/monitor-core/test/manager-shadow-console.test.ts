@@ -1,4 +1,4 @@
-// The shadow screen and the console log file (colinux.md 3.6.1, 3.7.3).
+// The shadow screen and the console log file (docs/colinux.md#console-channel).
 import fs from 'node:fs';
 import t from 'tap';
 import xtermHeadless from '@xterm/headless';

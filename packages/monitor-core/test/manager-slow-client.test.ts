@@ -1,4 +1,4 @@
-// A client that stops reading never stalls the guest (coLinux slept the VM, colinux.md 3.6.5):
+// A client that stops reading never stalls the guest (coLinux slept the VM, docs/colinux.md#routing):
 // its messages are dropped and counted once MAX_PENDING_BYTES are unsent.
 import net from 'node:net';
 import t from 'tap';

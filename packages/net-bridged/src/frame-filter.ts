@@ -1,5 +1,5 @@
 // Which host frames belong to the guest. coLinux's bridged daemon installed the BPF filter
-// `(ether dst <MAC>) or (multicast and not ether src <MAC>)` (reference colinux.md 2.6); the same
+// `(ether dst <MAC>) or (multicast and not ether src <MAC>)` (docs/colinux.md#network-helpers); the same
 // rule here, in code, keeps the guest from seeing its own frames echoed back and from seeing unicast
 // traffic meant for other hosts when the NIC is promiscuous.
 export function parseMac(text: string): Uint8Array | undefined {

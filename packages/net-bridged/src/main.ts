@@ -1,5 +1,5 @@
 // colinux-bridged-net-daemon: bridges guest unit CONET0+u onto a host interface through an
-// AF_PACKET socket. Command line as coLinux's (reference colinux.md 2.6):
+// AF_PACKET socket. Command line as coLinux's (docs/colinux.md#network-helpers):
 //   colinux-bridged-net-daemon -i <id> -u <unit> [-n <ifname>] -mac <mac> [-p 0|1] [--force]
 import { networkInterfaces } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';

@@ -1,6 +1,6 @@
 // A Linux AF_PACKET raw socket bound to one host interface: the modern equivalent of coLinux's
-// WinPcap adapter (reference colinux.md 2.6). Opened through koffi so no native addon is built
-// (DEPENDENCIES.md). Frames are read with an fs stream over the socket's fd: each read() on a packet
+// WinPcap adapter (docs/colinux.md#network-helpers). Opened through koffi so no native addon is built
+// (pnpm-workspace.yaml). Frames are read with an fs stream over the socket's fd: each read() on a packet
 // socket returns exactly one frame (packet(7)).
 import { createReadStream, type ReadStream } from 'node:fs';
 import { writeSync, closeSync } from 'node:fs';

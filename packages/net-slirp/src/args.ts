@@ -1,4 +1,4 @@
-// Command line of colinux-slirp-net-daemon (reference colinux.md 2.5), with the coLinux error
+// Command line of colinux-slirp-net-daemon (docs/colinux.md#network-helpers), with the coLinux error
 // texts for a missing or bad -i/-u, plus this implementation's options.
 import { Command, CommanderError } from 'commander';
 import { parseRedirections, type Redirection } from './redirect.ts';

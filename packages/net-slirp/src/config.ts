@@ -1,4 +1,4 @@
-// Stack configuration with the de-facto slirp addressing (reference netstack-and-helpers.md A.2):
+// Stack configuration with the de-facto slirp addressing (QEMU -netdev user, libslirp):
 // 10.0.2.0/24, gateway 10.0.2.2 standing for the host's loopback, DNS 10.0.2.3, guest 10.0.2.15;
 // IPv6 uses the slirp4netns/VDE style fd00::/64 with ::2 and ::3.
 import { parseIpv4, parseIpv6, inPrefix } from './address.ts';

@@ -1,7 +1,7 @@
 // Where DNS queries to the virtual DNS address go: the host's resolvers from resolv.conf,
 // re-read when the file changes (as libslirp's get_dns_addr_cached does). A systemd-resolved
 // stub (127.0.0.53) is replaced by the upstream list in /run/systemd/resolve/resolv.conf
-// (the Podman/buildah approach, reference D.5), because the stub only answers on the host's
+// (as Podman and buildah do), because the stub only answers on the host's
 // loopback and loops if the guest's own 127.0.0.53 is meant.
 import fs from 'node:fs';
 import { parseHostPort } from './address.ts';

@@ -3,7 +3,7 @@ export const ETH_HLEN = 14;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
-/** Frames must be 14..65535 bytes (the bound passt enforces on its stream, reference A.3). */
+/** Frames must be 14..65535 bytes (the bound passt enforces on its stream, passt tap.c). */
 export const MIN_FRAME = 14;
 export const MAX_FRAME = 65535;
 export const BROADCAST_MAC = new Uint8Array([255, 255, 255, 255, 255, 255]);

@@ -1,6 +1,6 @@
 // colinux-slirp-net-daemon -i <id> -u <unit> [-r <redirections>] [--force] [options]
-// Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (reference
-// colinux.md 2.5, 3.10). Exits 0 when the monitor ends or another helper takes the unit over.
+// Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (docs/
+// colinux.md#network-helpers). Exits 0 when the monitor ends or another helper takes the unit over.
 import { pino } from 'pino';
 import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
 import { ExitStatus } from '@colinux/protocol/cli';

@@ -1,8 +1,8 @@
-// Port redirections in coLinux syntax (reference colinux.md 1.5.1, parse_redir_param):
+// Port redirections in coLinux syntax (coLinux slirp/co_main.c parse_redir_param):
 // "/"-separated "proto:hostport:guestport[:count]", proto tcp|udp (case-insensitive), extended
 // here with an optional bind address after the protocol ("tcp:0.0.0.0:2222:22",
 // "tcp:[::1]:2222:22"). The default bind address is 127.0.0.1, not coLinux's INADDR_ANY
-// (reference D.5: exposing a guest service to the LAN should be explicit).
+// (exposing a guest service to the LAN should be explicit).
 import net from 'node:net';
 
 export interface Redirection {

@@ -1,6 +1,6 @@
 // One NATed TCP connection: a real TCP endpoint toward the guest (RFC 9293) glued to a host
 // net.Socket. Window scaling (RFC 7323) lets up to RECV_BUFFER bytes be in flight, unlike
-// libslirp's 64 KiB cap (reference A.1); the advertised window is the room left in the host
+// libslirp's 64 KiB cap (libslirp tcp_subr.c); the advertised window is the room left in the host
 // socket's write buffer, and the host socket is paused while SEND_BUFFER bytes wait for the
 // guest, so memory stays bounded in both directions (caps shrink when many connections are
 // open, see TcpNat.bufferCap). The path to an emulated guest can drop frames when its queue

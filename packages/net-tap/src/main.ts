@@ -1,4 +1,4 @@
-// colinux-net-daemon -i <id> -u <unit> [-n <ifname>] [--force] (reference colinux.md 2.4,
+// colinux-net-daemon -i <id> -u <unit> [-n <ifname>] [--force] (docs/colinux.md#network-helpers,
 // Linux host): creates TAP interface <ifname> (default conet-host-<id>-<unit>) with
 // IFF_TAP|IFF_NO_PI, attaches CONET0+unit and shuttles frames both ways. Exits 0 when the
 // monitor ends or another helper takes the unit over.

@@ -2,7 +2,7 @@
 // IFF_TAP|IFF_NO_PI so every read/write is exactly one Ethernet frame. libuv cannot poll a
 // character device, so frames are read by a worker thread that blocks in poll(2) and batches
 // every frame already queued into one buffer of [u32 big-endian length][frame] records (the
-// QEMU stream framing, reference netstack-and-helpers.md A.3).
+// QEMU stream framing, QEMU net/stream.c).
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import * as libc from './libc.ts';

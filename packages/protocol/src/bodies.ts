@@ -119,7 +119,7 @@ export function decodeAttach(body: Uint8Array): AttachRequest {
   const flags = r.u32('flags');
   if (flags & ~(AttachFlag.FORCE | AttachFlag.WATCH)) throw new BodyError(`ATTACH: unknown flags 0x${flags.toString(16)}`);
   const n = r.u32('module count');
-  // coLinux never bounds-checked num_modules or the ids (colinux.md 3.2); we do.
+  // coLinux never bounds-checked num_modules or the ids (docs/colinux.md#manager-ioctls); we do.
   if (n < 1 || n > ATTACH_MAX_MODULES) throw new BodyError(`ATTACH: module count ${n} outside 1..${ATTACH_MAX_MODULES}`);
   const modules: number[] = [];
   for (let i = 0; i < n; i++) {

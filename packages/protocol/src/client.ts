@@ -230,7 +230,7 @@ export class ManagerClient extends EventEmitter {
     this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordToLinux(from, data)])));
   }
 
-  /** Graceful power request (colinux.md 3.9), from = DAEMON. */
+  /** Graceful power request (docs/colinux.md#power), from = DAEMON. */
   power(action: number): void {
     const payload = new Uint8Array(4);
     new DataView(payload.buffer).setUint32(0, action, true);

@@ -1,4 +1,4 @@
-// Numeric ids and codes of the coLinux 0.7.9 manager protocol (reference/colinux.md section 3).
+// Numeric ids and codes of the coLinux 0.7.9 manager protocol (docs/colinux.md#manager-protocol).
 // The values are coLinux's own so that logs, docs and the original source read the same way.
 
 /** Version of OUR wire protocol (frames, bodies); carried by STATUS in both directions. */
@@ -8,7 +8,7 @@ export const PERIPHERY_API_VERSION = 22;
 /** coLinux's CO_LINUX_API_VERSION. */
 export const LINUX_API_VERSION = 14;
 
-/** co_module_t (colinux.md 3.4): implicit C enum numbering of include/linux/cooperative.h. */
+/** co_module_t (docs/colinux.md#module-ids): implicit C enum numbering of include/linux/cooperative.h. */
 export const Module = Object.freeze({
   LINUX: 0,
   MONITOR: 1,
@@ -64,7 +64,7 @@ export function isAttachableModule(id: number): boolean {
   );
 }
 
-/** co_rc_t codes (colinux.md 3.13): CO_RC_<NAME> = -n. */
+/** co_rc_t codes (docs/colinux.md#codes-and-states): CO_RC_<NAME> = -n. */
 export const Rc = Object.freeze({
   OK: 0,
   ERROR: -1,
@@ -173,7 +173,7 @@ export const MonitorOp = Object.freeze({
   CONET_UNBIND_ADAPTER: 12,
 } as const);
 
-/** co_linux_message_power_type_t (colinux.md 3.9). REBOOT (3) is our addition: a graceful reboot. */
+/** co_linux_message_power_type_t (docs/colinux.md#power). REBOOT (3) is our addition: a graceful reboot. */
 export const PowerAction = Object.freeze({
   CTRL_ALT_DEL: 0,
   SHUTDOWN: 1,
@@ -206,7 +206,7 @@ export const MessageType = Object.freeze({ STRING: 0, OTHER: 1 } as const);
 /** Why the manager ended a client's attachment (END frame code). */
 export const EndReason = Object.freeze({ MONITOR_CLOSED: 1, TAKEN_OVER: 2 } as const);
 
-/** co_operation_console_t (colinux.md 3.7.1). Our guest console is a terminal on hvc0, so these
+/** co_operation_console_t (docs/colinux.md#console-channel). Our guest console is a terminal on hvc0, so these
  *  ops are not on the wire; they are kept for logs and for anyone porting a coLinux console. */
 export const ConsoleOp = Object.freeze({
   STARTUP: 0,
@@ -233,5 +233,5 @@ export const ConsoleOp = Object.freeze({
   INIT_SCROLLBUFFER: 21,
 } as const);
 
-/** co_scan_code_t modes (colinux.md 3.8). */
+/** co_scan_code_t modes (docs/colinux.md#console-channel). */
 export const KeyboardMode = Object.freeze({ SCANCODE_RAW: 0, SCANCODE_ASCII: 1 } as const);

@@ -1,5 +1,5 @@
 // Control requests (ours, for colinux-ctl): read a monitor's status and ask things of it without
-// attaching. coLinux's manager ioctls stop at 0x19 (co_manager_ioctl_t, colinux.md 3.2) and our
+// attaching. coLinux's manager ioctls stop at 0x19 (co_manager_ioctl_t, coLinux src/colinux/common/ioctl.h) and our
 // SHUTDOWN is 0x1f; the control range starts at 0x20 so no coLinux number is ever reused.
 // Every request names its monitor by id; any client of the runtime dir (0700: the same user) may
 // send them. Closing stays the owner's (MONITOR CLOSE); these never end a monitor themselves.

@@ -1,4 +1,4 @@
-// Where the manager endpoint lives (ARCHITECTURE.md section 3): a per-user runtime directory of
+// Where the manager endpoint lives (docs/protocol.md#endpoint): a per-user runtime directory of
 // mode 0700 so no other user can reach the socket, as coLinux's driver device was per machine but
 // guarded by the OS.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// co_message_t records (colinux.md 3.5) carried in MESSAGES frames, and the co_linux_message_t
+// co_message_t records (docs/colinux.md#messages) carried in MESSAGES frames, and the co_linux_message_t
 // header that every record addressed to LINUX carries (3.6.2, 3.8-3.11).
 import { Device, MessageType, Module, Priority } from './codes.ts';
 import { FrameError } from './frame.ts';
@@ -7,7 +7,7 @@ import type { Message } from './types.ts';
 export const MESSAGE_HEADER_SIZE = 20;
 export const LINUX_MESSAGE_HEADER_SIZE = 12;
 /** Largest record payload: a 64 KiB network frame plus the co_linux_message_t header
- *  (the guest drops frames > 64 KiB, colinux.md 3.10). */
+ *  (the guest drops frames > 64 KiB, docs/colinux.md#network-frames). */
 export const MAX_RECORD_DATA = 65536 + LINUX_MESSAGE_HEADER_SIZE;
 
 export interface MessageRecord {

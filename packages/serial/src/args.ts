@@ -4,7 +4,7 @@ export interface SerialArgs { id: number; unit: number; device?: string; mode?: 
 
 export class UsageError extends Error {}
 
-/** `-i <id> -u <unit> [-f <device>] [-m <mode>] [--force]` (reference 2.8): -i non-zero, -u 0..31. */
+/** `-i <id> -u <unit> [-f <device>] [-m <mode>] [--force]` (docs/colinux.md#serial-helper): -i non-zero, -u 0..31. */
 export function parseSerialArgs(argv: readonly string[]): SerialArgs | { help: string } {
   const program = new Command('colinux-serial-daemon')
     .description('Connects guest serial port /dev/ttyS<unit> to a host terminal, pty, FIFO, socket or this program\'s stdin/stdout')
@@ -36,7 +36,7 @@ const PARITY: Record<string, string[]> = { n: ['-parenb'], e: ['parenb', '-parod
 
 /**
  * The stty words for a mode string. coLinux took Windows MODE syntax (`BAUD=115200 PARITY=n DATA=8
- * STOP=1 dtr=on rts=on`, reference 1.5.2); words without `=` are passed to stty as they are.
+ * STOP=1 dtr=on rts=on`, docs/colinux.md#keys); words without `=` are passed to stty as they are.
  */
 export function sttyWords(mode: string): string[] {
   const words: string[] = [];

@@ -13,7 +13,7 @@ export interface HostPort {
 }
 
 /**
- * Opens `-f <device>`. coLinux opened a Windows COM port (reference 2.8); here the device is a
+ * Opens `-f <device>`. coLinux opened a Windows COM port (docs/colinux.md#serial-helper); here the device is a
  * terminal or pty (/dev/pts/N), a FIFO, a Unix socket, or a plain file that receives the guest's
  * output. A tty and a FIFO are opened O_NONBLOCK so opening never waits for the other side, and
  * O_NOCTTY so a terminal never becomes this helper's controlling terminal.

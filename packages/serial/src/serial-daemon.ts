@@ -6,13 +6,13 @@ import { openHostPort, stdioPort, type HostPort } from './host-port.ts';
 import { createLogger } from './log.ts';
 
 const NAME = 'colinux-serial-daemon';
-/** coLinux's guest driver chunks serial writes by 1000 bytes (reference 3.11); so do we towards the guest. */
+/** coLinux's guest driver chunks serial writes by 1000 bytes (docs/colinux.md#serial-bytes); so do we towards the guest. */
 const CHUNK = 1000;
 /** Ctrl-] ends an interactive (stdio) session, the same detach key as colinux-console-nt. */
 const DETACH_KEY = 0x1d;
 
 /**
- * colinux-serial-daemon (reference 2.8): attaches SERIAL0+unit of monitor `-i` and shuttles bytes
+ * colinux-serial-daemon (docs/colinux.md#serial-helper): attaches SERIAL0+unit of monitor `-i` and shuttles bytes
  * between the guest's /dev/ttyS<unit> and a host port. Exits 0 when the monitor ends or the unit is
  * taken over by a copy started with --force; 1 on errors.
  */

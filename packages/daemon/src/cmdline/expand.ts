@@ -8,7 +8,7 @@ const MAX_DEPTH = 8;
 const MAX_FILE_BYTES = 1 << 20;
 
 /**
- * Replaces every `@file` token, at its position, by the file's tokens (reference 1.3). Paths are
+ * Replaces every `@file` token, at its position, by the file's tokens (docs/colinux.md#config-files). Paths are
  * taken literally, relative to the current directory, as coLinux does. Unlike coLinux an `@file`
  * inside a file is expanded too (with a depth limit and a cycle check), so a file can include a
  * shared base configuration.

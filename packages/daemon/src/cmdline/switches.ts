@@ -19,7 +19,7 @@ export type SwitchResult =
   | { kind: 'help'; text: string }
   | { kind: 'run'; switches: Switches; config: Token[] };
 
-/** Switches that take the next token as their value (reference 1.1). */
+/** Switches that take the next token as their value (docs/colinux.md#switches). */
 const VALUE_SWITCHES = new Set(['-p', '-t', '-v', '-c', '--shutdown-timeout']);
 
 function buildProgram(): Command {
@@ -77,7 +77,7 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
     switchArgs.push(text);
     const next = tokens[i + 1];
     if (VALUE_SWITCHES.has(text) && next !== undefined) {
-      // coLinux's rule (reference 1.1): a switch value never starts with '-'.
+      // coLinux's rule (docs/colinux.md#switches): a switch value never starts with '-'.
       if (next.text.startsWith('-')) throw new DaemonError(`colinux-daemon: error, no argument passed to command line switch '${text}' (next is '${next.text}')`);
       switchArgs.push(next.text);
       i++;

@@ -1,14 +1,14 @@
 import { DaemonError, shown } from '../errors.ts';
 
 /**
- * Tokenizer for `@file` contents (reference 1.3), with coLinux's documented bugs fixed:
+ * Tokenizer for `@file` contents (docs/colinux.md#config-files), with coLinux's documented bugs fixed:
  * - a token may start with any printable byte, so switches (`-k`, `-t nt`) work inside files;
  * - `#` starts a comment only at the start of a token or outside quotes (coLinux also cut quoted
  *   text at `#`);
  * - an unterminated quote or a stray control byte is an error naming file and line, not a silently
  *   shortened token.
- * As in coLinux, quote characters stay in the token; each value parser strips them (reference 1.6),
- * and the kernel boot line receives them unchanged (reference 1.7).
+ * As in coLinux, quote characters stay in the token; each value parser strips them (docs/colinux.md#keys),
+ * and the kernel boot line receives them unchanged (docs/colinux.md#keys).
  */
 export interface Token {
   text: string;

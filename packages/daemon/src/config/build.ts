@@ -37,7 +37,7 @@ interface Seen { token: Token; value: string }
 export interface ParseOptions { random?: () => number }
 
 /**
- * Builds the configuration from the tokens left after switches (reference 1.4/1.5), fixing coLinux's
+ * Builds the configuration from the tokens left after switches (docs/colinux.md#keys), fixing coLinux's
  * precedence bug: the LAST occurrence of a single-valued key wins (earlier ones are dropped, not
  * leaked into the boot line), an indexed key given again in a later @file (or on the command line
  * after it) replaces the earlier one, and the same indexed key twice in one file is an error.
@@ -149,7 +149,7 @@ function nonEmpty(key: string, raw: string): string {
 }
 
 /**
- * `sd<X>=`/`hd<X>=` aliases (reference 1.5): after all cobdN, sd before hd. `:cobd<M>` names an existing
+ * `sd<X>=`/`hd<X>=` aliases (docs/colinux.md#keys): after all cobdN, sd before hd. `:cobd<M>` names an existing
  * device; a path takes the lowest unused cobd slot.
  */
 function applyAliases(devices: BlockDevice[], aliases: Array<Seen & { bus: 'hd' | 'sd' }>): void {

@@ -1,12 +1,12 @@
 /**
- * Which tokens are configuration keys (reference 1.4). coLinux matched keys by raw prefix, so boot
+ * Which tokens are configuration keys (docs/colinux.md#keys). coLinux matched keys by raw prefix, so boot
  * parameters such as `memmap=` or `pci=` were swallowed or rejected; here the key (the text before
  * the first `=`) must match exactly, and everything else goes to the kernel boot line.
  */
 export const SINGLE_KEYS = ['kernel', 'initrd', 'firmware', 'mem', 'cocon', 'cursor', 'color', 'setcobd'] as const;
 export type SingleKey = (typeof SINGLE_KEYS)[number];
 
-/** Indexed keys and their unit limits (reference 1.8). */
+/** Indexed keys and their unit limits (docs/colinux.md#limits). */
 export const INDEXED_LIMITS = { cobd: 32, eth: 16, ttys: 32, exec: 8, cofs: 32, scsi: 32, pci: 32 } as const;
 export type IndexedKey = keyof typeof INDEXED_LIMITS;
 
@@ -17,7 +17,7 @@ export type KeyMatch =
 
 const SINGLE = new Set<string>(SINGLE_KEYS);
 const INDEXED = /^(cobd|eth|ttys|exec|cofs|scsi|pci)([0-9]+)$/;
-/** `hd<X>`/`sd<X>` with X up to 4 characters (reference 1.5), e.g. `hda`, `hdb1`, `sdb15`. */
+/** `hd<X>`/`sd<X>` with X up to 4 characters (docs/colinux.md#keys), e.g. `hda`, `hdb1`, `sdb15`. */
 const ALIAS = /^(hd|sd)([a-z][a-z0-9]{0,3})$/;
 
 export function matchKey(token: string): KeyMatch | undefined {

@@ -11,7 +11,7 @@ export type NetDevice =
 
 const HOST_ONLY = new Set(['ndis-bridge']);
 
-/** `eth<N>=` (reference 1.5.1). The first comma field must be exactly one of the transport words. */
+/** `eth<N>=` (docs/colinux.md#keys). The first comma field must be exactly one of the transport words. */
 export function parseEth(unit: number, raw: string, random?: () => number): NetDevice {
   const key = `eth${unit}`;
   const fields = splitFields(raw);
@@ -83,7 +83,7 @@ function checkInterfaceName(key: string, name: string): void {
 }
 
 /**
- * Slirp redirections, `proto:hostport:guestport[:count]` joined by `/` (reference 1.5.1). coLinux left
+ * Slirp redirections, `proto:hostport:guestport[:count]` joined by `/` (docs/colinux.md#keys). coLinux left
  * the check to the helper, which aborted after the guest had started; checking here fails early.
  */
 export function checkRedirections(key: string, list: string): void {

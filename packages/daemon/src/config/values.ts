@@ -1,12 +1,12 @@
 import { DaemonError, shown } from '../errors.ts';
 
-/** Removes the quote characters coLinux keeps in tokens (reference 1.6): `"` toggles, `""` is a literal `"`. */
+/** Removes the quote characters coLinux keeps in tokens (docs/colinux.md#keys): `"` toggles, `""` is a literal `"`. */
 export function unquote(value: string): string {
   return splitFields(value, 1)[0]!;
 }
 
 /**
- * Splits a value at commas outside quotes (reference 1.6, `split_comma_separated`). Unlike coLinux an
+ * Splits a value at commas outside quotes (`split_comma_separated`, docs/colinux.md#keys). Unlike coLinux an
  * over-long field is an error at its parser, never spilled into the next field.
  */
 export function splitFields(value: string, maxFields = 16): string[] {
@@ -35,7 +35,7 @@ export function splitFields(value: string, maxFields = 16): string[] {
   return fields;
 }
 
-/** `xx:xx:xx:xx:xx:xx` (reference 1.5.1, exactly 17 characters); multicast addresses cannot name a NIC. */
+/** `xx:xx:xx:xx:xx:xx` (exactly 17 characters, docs/colinux.md#keys); multicast addresses cannot name a NIC. */
 export function parseMac(key: string, raw: string): string {
   if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(raw)) {
     throw new DaemonError(`${key}: bad MAC address ${shown(raw)}: expected xx:xx:xx:xx:xx:xx in hex`);
@@ -48,7 +48,7 @@ export function parseMac(key: string, raw: string): string {
   return mac;
 }
 
-/** A locally administered unicast address, new on every start like coLinux on a Linux host (reference 1.5.1). */
+/** A locally administered unicast address, new on every start like coLinux on a Linux host (docs/colinux.md#keys). */
 export function randomMac(random: () => number = Math.random): string {
   const bytes = [0x02, ...Array.from({ length: 5 }, () => Math.floor(random() * 256) & 0xff)];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
@@ -78,7 +78,7 @@ export function parseMem(raw: string): number {
 
 export interface ConsoleGeometry { cols: number; rows: number; scrollback: number }
 
-/** `cocon=COLSxROWS[xTOTAL]` (reference 1.5): TOTAL counts screen + scrollback lines, at most 500. */
+/** `cocon=COLSxROWS[xTOTAL]` (docs/colinux.md#keys): TOTAL counts screen + scrollback lines, at most 500. */
 export function parseCocon(raw: string): ConsoleGeometry {
   // Like coLinux's strtol(…, 0) chain: a number (decimal or 0x hex), one separator (x or ,), a number…
   const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)[xX,](0[xX][0-9a-fA-F]+|[0-9]+)(?:[xX,](0[xX][0-9a-fA-F]+|[0-9]+))?$/.exec(unquote(raw));
@@ -100,7 +100,7 @@ export function parseCocon(raw: string): ConsoleGeometry {
 const COLORS = ['black', 'blue', 'green', 'cyan', 'red', 'magenta', 'brown', 'gray', 'darkgray', 'brightblue',
   'brightgreen', 'brightcyan', 'brightred', 'brightmagenta', 'yellow', 'white'];
 
-/** `color=<fg>,<bg>` (reference 1.5): VGA attribute bg<<4 | fg. */
+/** `color=<fg>,<bg>` (docs/colinux.md#keys): VGA attribute bg<<4 | fg. */
 export function parseColor(raw: string): number {
   const [fg = '', bg = '', extra] = splitFields(raw);
   const f = COLORS.indexOf(fg.toLowerCase());
@@ -110,7 +110,7 @@ export function parseColor(raw: string): number {
   return (b << 4) | f;
 }
 
-/** `cursor=<0..100>` percent (reference 1.5). */
+/** `cursor=<0..100>` percent (docs/colinux.md#keys). */
 export function parseCursor(raw: string): number {
   const n = parseCount(unquote(raw));
   if (n === undefined || n > 100) throw new DaemonError(`cursor=${raw}: expected a percentage 0..100`);

@@ -12,7 +12,7 @@ const MACHINES: Record<number, string> = { 3: 'x86', 8: 'MIPS', 20: 'PowerPC', 2
 const MAX_KERNEL_BYTES = 1024 * 1024 * 1024;
 
 /**
- * What the daemon sends for a vmlinux, following coLinux (reference 3.14 step 3: every allocatable
+ * What the daemon sends for a vmlinux, following coLinux (docs/colinux.md#run-loop: every allocatable
  * section): each SHF_ALLOC section with a size, placed at its load address (the section's virtual
  * address mapped through its PT_LOAD program header to the segment's physical address) minus the
  * lowest PT_LOAD physical address. SHT_NOBITS sections (.bss) are zero-fill requests without bytes.

@@ -18,7 +18,7 @@ const PACKAGE_OF: Record<string, string> = {
 /**
  * The JavaScript file behind a sibling bin in the repo's node_modules/.bin. Helpers are spawned as
  * `process.execPath <file>` so they run on the same Node as the daemon, never on whatever `node` is in
- * PATH (shared/design/DEPENDENCIES.md). COLINUX_BIN_DIR overrides the .bin folder.
+ * PATH. COLINUX_BIN_DIR overrides the .bin folder.
  */
 export function resolveHelperBin(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const binDir = env.COLINUX_BIN_DIR ?? join(REPO_ROOT, 'node_modules', '.bin');

@@ -14,7 +14,7 @@ export interface HelperSpec {
 }
 
 /**
- * The coLinux command strings (reference 2.1), in coLinux's launch order: console, eth0..15,
+ * The coLinux command strings (docs/colinux.md#launching), in coLinux's launch order: console, eth0..15,
  * ttys0..31, exec0..7. Arguments are separate argv entries, so a name with spaces needs no quoting.
  */
 export function helperSpecs(config: DaemonConfig, id: number, consoleType: string | undefined): HelperSpec[] {

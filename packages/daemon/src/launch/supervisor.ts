@@ -39,9 +39,9 @@ const STABLE_MS = 60_000;
 
 /**
  * Starts the helpers and execN programs and keeps the helpers alive. coLinux launched them once and
- * forgot them (reference 2.1); here a helper that dies is restarted with exponential backoff and its
+ * forgot them (docs/colinux.md#launching); here a helper that dies is restarted with exponential backoff and its
  * exit reason is logged, unless another process now holds its module (a copy run by hand with
- * --force took it over, reference 2.2): then it is restarted only once the module is free again.
+ * --force took it over, docs/colinux.md#shared-conventions): then it is restarted only once the module is free again.
  */
 export class Supervisor {
   private readonly managed: Managed[] = [];
@@ -154,7 +154,7 @@ export class Supervisor {
   }
 
   /**
-   * Final stop (reference 3.14 step 7): execN programs are terminated at once; helpers normally exit
+   * Final stop (docs/colinux.md#run-loop): execN programs are terminated at once; helpers normally exit
    * by themselves on end-of-monitor, and any still running after `graceMs` is terminated, then killed.
    */
   async stopAll(graceMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Kernel log output for the daemon's terminal (reference 3.12): coLinux stripped a leading `<0>`..`<7>`,
+ * Kernel log output for the daemon's terminal (docs/colinux.md#kernel-log): coLinux stripped a leading `<0>`..`<7>`,
  * `<c>` or `<d>` level tag from each line. The guest's log arrives here either as whole NUL-terminated
  * lines (coLinux's co_printk) or as a byte stream (this machine's SBI console), so tags are stripped at
  * every line start and NULs dropped.

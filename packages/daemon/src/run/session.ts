@@ -32,7 +32,7 @@ const HELPER_GRACE_MS = 5000;
 const RESEND_SHUTDOWN_MS = 3000;
 
 /**
- * coLinux's run phase (reference 2.1 and 3.14): PID line, PRINTK connection, pid file, helpers,
+ * coLinux's run phase (docs/colinux.md#launching, #run-loop): PID line, PRINTK connection, pid file, helpers,
  * then START and the RUN loop; REBOOT resets and reloads with every helper still attached.
  */
 export class DaemonSession {
@@ -120,7 +120,7 @@ export class DaemonSession {
     }
   }
 
-  /** SIGINT/SIGTERM: a graceful request first (reference 3.9), a hard power off after the timeout. */
+  /** SIGINT/SIGTERM: a graceful request first (docs/colinux.md#power), a hard power off after the timeout. */
   requestShutdown(signal: string): void {
     if (this.shutdownRequested) {
       this.powerOffHard(`second ${signal}`);
@@ -233,7 +233,7 @@ export class DaemonSession {
   }
 
   /**
-   * Final exit (reference 3.14 step 7): execN programs are terminated, the PRINTK connection closed,
+   * Final exit (docs/colinux.md#run-loop): execN programs are terminated, the PRINTK connection closed,
    * the pid file removed, then the monitor closed, which ends every helper's attachment; helpers that
    * do not exit by themselves are terminated after a grace period.
    */

@@ -58,7 +58,7 @@ export type RunResult =
   | { state: 'idle'; sleepMs: number }
   | { state: 'terminated' };
 
-/** CO_MODULE_CONET0 … CO_MODULE_CONET_END (reference colinux.md 3.4). */
+/** CO_MODULE_CONET0 … CO_MODULE_CONET_END (docs/colinux.md#module-ids). */
 const CONET_FIRST = 8;
 const CONET_LAST = 23;
 

@@ -1,5 +1,5 @@
 // The physical memory map and interrupt wiring of the machine. Addresses follow QEMU's `virt`
-// board (riscv-machine.md §1.3) so kernels and firmware built for it run unchanged.
+// board (QEMU hw/riscv/virt.c virt_memmap) so kernels and firmware built for it run unchanged.
 
 export const ROM_BASE = 0x0000_1000;
 export const TEST_FINISHER_BASE = 0x0010_0000;
@@ -43,13 +43,13 @@ export const MIP_MTIP = 1 << 7;
 export const MIP_SEIP = 1 << 9;
 export const MIP_MEIP = 1 << 11;
 
-// coLinux module ids (include/linux/cooperative.h, reference/colinux.md §3.4).
+// coLinux module ids (include/linux/cooperative.h, docs/colinux.md#module-ids).
 export const MODULE_CONSOLE = 6;
 export const MODULE_PRINTK = 7;
 export const MODULE_CONET0 = 8;
 export const MODULE_SERIAL0 = 88;
 
-// coLinux termination reasons (co_termination_reason_t, reference/colinux.md §3.13).
+// coLinux termination reasons (co_termination_reason_t, docs/colinux.md#codes-and-states).
 export const TERMINATE_REBOOT = 1;
 export const TERMINATE_POWEROFF = 2;
 export const TERMINATE_PANIC = 3;

@@ -1,4 +1,4 @@
-// --install-driver / --remove-driver / --status-driver (colinux.md 1.9): the manager plays the
+// --install-driver / --remove-driver / --status-driver (docs/colinux.md#driver-switches): the manager plays the
 // driver, so "installing" starts it detached and "removing" stops it once no monitor runs.
 // colinux-daemon forwards its own switches to these functions.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// MONITOR ioctl operations (colinux.md 3.3) with coLinux's owner and state rules: loading and
+// MONITOR ioctl operations (docs/colinux.md#monitor-operations) with coLinux's owner and state rules: loading and
 // starting are the owner's and only while INITIALIZED; any bound connection may GET_CONSOLE;
 // CLOSE by the owner ends the monitor, by anyone else only detaches that connection.
 import {
@@ -12,7 +12,7 @@ import type { ManagerServer } from './server.ts';
 
 /** RUN is a long-poll: it answers on termination or after this long with the current state. */
 export const RUN_POLL_MS = 2000;
-/** The kernel image is placed at RAM start + 2 MiB (0x8020_0000, riscv-machine.md). */
+/** The kernel image is placed at RAM start + 2 MiB (0x8020_0000, as on QEMU virt). */
 const KERNEL_OFFSET_IN_RAM = 2 * 1024 * 1024;
 
 /** Below Buffer.poolSize (8 KiB) a chunk may be a slice of Node's shared pool; keep well clear. */

@@ -1,6 +1,6 @@
 // One monitor (a VM): its machine worker, state, owner and module slots, shadow console and
 // console log. The worker is started as machine/contract.ts prescribes; everything the guest
-// says comes back as FromMachine messages and is routed here (colinux.md 3.6).
+// says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
@@ -155,7 +155,7 @@ export class Monitor {
     return true;
   }
 
-  /** coLinux's POWER_OFF was immediate; ours asks the guest first (ARCHITECTURE.md section 4)
+  /** coLinux's POWER_OFF was immediate; ours asks the guest first (docs/protocol.md)
    *  and pulls the plug if it has not powered off after POWEROFF_GRACE_MS. */
   private armHardPowerOff(): void {
     if (this.powerOffTimer || this.state === MonitorState.TERMINATED) return;
@@ -169,7 +169,7 @@ export class Monitor {
     this.powerOffTimer.unref();
   }
 
-  /** RESET (colinux.md 3.3): back to INITIALIZED; attachments and the shadow console are kept. */
+  /** RESET (docs/colinux.md#monitor-operations): back to INITIALIZED; attachments and the shadow console are kept. */
   reset(): void {
     this.initrd = undefined;
     if (this.worker && this.state === MonitorState.TERMINATED) {
@@ -184,7 +184,7 @@ export class Monitor {
     this.setState(MonitorState.INITIALIZED);
   }
 
-  // ---- routing (colinux.md 3.6) ----------------------------------------------------------
+  // ---- routing (docs/colinux.md#routing) ---------------------------------------------
   /** Guest output to `module`: shadow console first (never dropped), then holder and watchers. */
   route(module: number, data: Uint8Array): void {
     if (module === Module.CONSOLE) {

@@ -1,4 +1,4 @@
-// Manager ioctls (colinux.md 3.2) and message records from clients (3.6.2), with the checks
+// Manager ioctls (docs/colinux.md#manager-ioctls) and message records from clients (#routing), with the checks
 // coLinux left out: `from` must be a module this connection holds, ATTACH bounds and takeover.
 import os from 'node:os';
 import {

@@ -1,6 +1,6 @@
 // One client connection (coLinux's co_manager_open_desc_t): its framing, what it holds, and a
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
-// when a descriptor held > 1024 messages, colinux.md 3.6.5; here frames are dropped and counted).
+// when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
 import { FrameDecoder, FrameKind, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Connection, type Frame } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 

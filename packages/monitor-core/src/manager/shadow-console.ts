@@ -1,4 +1,4 @@
-// The monitor's shadow console (colinux.md 3.6.1, 3.7.3): every byte the guest writes to hvc0 is
+// The monitor's shadow console (docs/colinux.md#console-channel): every byte the guest writes to hvc0 is
 // applied to a headless terminal of the `cocon=` geometry whether or not a console is attached,
 // so a console attaching at any time gets a full repaint plus scrollback.
 //

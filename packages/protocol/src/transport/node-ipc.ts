@@ -1,4 +1,4 @@
-// node-ipc 14.0.0 transport (DEPENDENCIES.md): raw mode only (`parser: 'raw'`, stream chunks,
+// node-ipc 14.0.0 transport (docs/protocol.md): raw mode only (`parser: 'raw'`, stream chunks,
 // framing is ours), silent, no reconnects, and a socketRoot that is our own 0700 runtime dir,
 // never /tmp itself (run as root, node-ipc would chmod its socketRoot to 0700).
 import type net from 'node:net';

@@ -1,5 +1,5 @@
 // One small interface in front of the socket library, so node-ipc (the project's chosen
-// transport, DEPENDENCIES.md) and node:net can be swapped by configuration and tested alike.
+// transport, docs/protocol.md) and node:net can be swapped by configuration and tested alike.
 
 export type TransportName = 'node-ipc' | 'net';
 

@@ -1,4 +1,4 @@
-// The machine's devicetree: QEMU-virt node names and addresses (riscv-machine.md §2.4), both
+// The machine's devicetree: QEMU-virt node names and addresses (QEMU hw/riscv/virt.c), both
 // ISA properties (`riscv,isa` for older kernels, `riscv,isa-base`/`-extensions` for 6.6+ with
 // the fallback off), and /chosen carrying the coLinux boot line, initrd and rng seed.
 
