@@ -12,8 +12,20 @@ export class GuestProcess {
   readonly exited: Promise<number | null>;
   private marker = 0;
 
-  constructor(command: string, args: string[]) {
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  private stats: Record<string, number> | undefined;
+
+  /** `env`: added to this process's environment (BOOT_DIRECT_STATS=1 makes boot-direct print the
+   *  worker's stats lines on stderr; lastStats() returns the latest). */
+  constructor(command: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let err = '';
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (d: string) => {
+      err += d;
+      const lines = err.split('\n');
+      err = lines.pop()!;
+      for (const line of lines) if (line.startsWith('[stats] ')) this.stats = JSON.parse(line.slice(8)) as Record<string, number>;
+    });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => {
       this.out += d;
@@ -45,6 +57,10 @@ export class GuestProcess {
     this.child.stdin!.write(`${command}; echo __done_$((${n} + 1000))__\n`);
     const output = await this.waitFor(`__done_${n + 1000}__`, timeoutMs, from);
     return { output, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  }
+
+  lastStats(): Record<string, number> | undefined {
+    return this.stats;
   }
 
   /** User+system CPU seconds of the process (all threads) from /proc. */

@@ -19,14 +19,27 @@ const kernel = join(work, 'Image');
 writeFileSync(kernel, gunzipSync(readFileSync(join(images, 'Image.gz'))));
 const initrd = join(images, 'initramfs.cpio.gz');
 
-interface Result { boot: number; loop: number; loopCpu: number; dd: number; ddCpu: number; idleCpuPct: number; rssBeyondRamMiB: number }
+/** Guest work a user does, timed on both peers: the command and a check of its output. The
+ *  outputs that have no fixed expected value (gzip, find) must match between the peers. */
+interface Workload { key: string; label: string; cmd: string; expect?: string }
+const workloads: Workload[] = [
+  { key: 'loop', label: `busybox sh counting loop (${loop})`, cmd: `i=0; while [ $i -lt ${loop} ]; do i=$((i+1)); done; echo $i`, expect: String(loop) },
+  { key: 'md5', label: 'dd 64 MiB \\| md5sum', cmd: 'dd if=/dev/zero bs=1M count=64 2>/dev/null | md5sum', expect: '7f614da9329cd3aebf59b91aadc30bf0' },
+  { key: 'sha256', label: 'dd 16 MiB \\| sha256sum', cmd: 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum', expect: '080acf35a507ac9849cfcba47dc2ad83e01b75663a516279c8b9d243b719643e' },
+  { key: 'awk', label: 'awk arithmetic loop (300,000)', cmd: "awk 'BEGIN { s = 0; for (i = 0; i < 300000; i++) s += i % 7; print s }'", expect: '899997' },
+  { key: 'gzip', label: 'gzip -9 of `seq 1 200000` (1.3 MB)', cmd: 'seq 1 200000 > /tmp/seq; gzip -9 -c /tmp/seq | md5sum' },
+  { key: 'forkexec', label: 'fork/exec of /bin/true (1,000)', cmd: 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done; echo $i', expect: '1000' },
+  { key: 'fswalk', label: 'file-system walk (find over /bin /sbin /usr /etc, 100 times)', cmd: 'i=0; while [ $i -lt 100 ]; do find /bin /sbin /usr /etc > /dev/null; i=$((i+1)); done; find /bin /sbin /usr /etc | wc -l' },
+];
+
+interface Result { boot: number; wall: Record<string, number>; cpu: Record<string, number>; output: Record<string, string>; idleCpuPct: number; rssBeyondRamMiB: number; jit?: string }
 
 const peers: Record<string, () => GuestProcess> = {
   ours: () =>
     new GuestProcess(process.execPath, [
       join(root, 'packages', 'monitor-core', 'src', 'machine', 'boot-direct.ts'),
       '--image', kernel, '--initrd', initrd, '--mem', String(memMiB),
-    ]),
+    ], { BOOT_DIRECT_STATS: '1' }),
   qemu: () =>
     new GuestProcess('qemu-system-riscv64', [
       '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', kernel, '-initrd', initrd,
@@ -36,6 +49,15 @@ const peers: Record<string, () => GuestProcess> = {
     ]),
 };
 
+/** The translator's statistics between two `[stats]` lines of boot-direct (docs/cpu-core.md). */
+function jitSummary(a: Record<string, number> | undefined, b: Record<string, number> | undefined): string {
+  if (!a || !b) return '';
+  const d = (k: string) => (b[k] ?? 0) - (a[k] ?? 0);
+  return `${(100 * d('jitInsns') / Math.max(1, d('instret'))).toFixed(1)} % of instructions translated, ` +
+    `${(d('jitInsns') / Math.max(1, d('jitEntries'))).toFixed(0)} per entry from the interpreter, ` +
+    `${d('jitTranslated')} blocks translated, ${d('jitDropped')} dropped (${d('jitStale')} with changed bytes), ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
+}
+
 async function measure(name: string): Promise<Result> {
   const start = process.hrtime.bigint();
   const guest = peers[name]!();
@@ -43,20 +65,27 @@ async function measure(name: string): Promise<Result> {
     await guest.waitFor(READY_LINE, 300_000);
     const boot = Number(process.hrtime.bigint() - start) / 1e9;
     await guest.run('true', 60_000); // let the shell settle before timing
-    // CPU seconds of the emulator process beside wall time: on a shared host they are the steadier figure.
-    const loopCpu0 = guest.cpuSeconds();
-    const counted = await guest.run(`i=0; while [ $i -lt ${loop} ]; do i=$((i+1)); done; echo $i`, 900_000);
-    const loopCpu = guest.cpuSeconds() - loopCpu0;
-    if (!counted.output.includes(String(loop))) throw new Error(`${name}: counting loop printed ${counted.output}`);
-    const ddCpu0 = guest.cpuSeconds();
-    const dd = await guest.run('dd if=/dev/zero bs=1M count=64 2>/dev/null | md5sum', 900_000);
-    const ddCpu = guest.cpuSeconds() - ddCpu0;
-    if (!dd.output.includes('7f614da9329cd3aebf59b91aadc30bf0')) throw new Error(`${name}: md5sum printed ${dd.output}`);
+    const result: Result = { boot, wall: {}, cpu: {}, output: {}, idleCpuPct: 0, rssBeyondRamMiB: 0 };
+    const jit: string[] = [];
+    for (const w of workloads) {
+      // CPU seconds of the emulator process beside wall time: on a shared host they are the steadier figure.
+      const cpu0 = guest.cpuSeconds();
+      const stats0 = guest.lastStats();
+      const r = await guest.run(w.cmd, 900_000);
+      result.cpu[w.key] = guest.cpuSeconds() - cpu0;
+      result.wall[w.key] = r.seconds;
+      result.output[w.key] = r.output.trim().split('\n').slice(-1)[0]!.trim();
+      if (w.expect && !r.output.includes(w.expect)) throw new Error(`${name}: ${w.key} printed ${r.output}`);
+      await new Promise((res) => setTimeout(res, 1100)); // one more stats line from the worker
+      const summary = jitSummary(stats0, guest.lastStats());
+      if (summary) jit.push(`${w.key}: ${summary}`);
+    }
+    if (jit.length) result.jit = jit.join('\n');
     const cpu0 = guest.cpuSeconds();
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-    const idleCpuPct = ((guest.cpuSeconds() - cpu0) / idleSeconds) * 100;
-    const rssBeyondRamMiB = (guest.rssBytes() - guest.guestRamResidentBytes(memMiB * 2 ** 20)) / 2 ** 20;
-    return { boot, loop: counted.seconds, loopCpu, dd: dd.seconds, ddCpu, idleCpuPct, rssBeyondRamMiB };
+    result.idleCpuPct = ((guest.cpuSeconds() - cpu0) / idleSeconds) * 100;
+    result.rssBeyondRamMiB = (guest.rssBytes() - guest.guestRamResidentBytes(memMiB * 2 ** 20)) / 2 ** 20;
+    return result;
   } finally {
     guest.kill();
     await guest.exited;
@@ -67,7 +96,7 @@ async function measure(name: string): Promise<Result> {
 function bareMetalMips(): string {
   const elf = join(work, 'bench.elf');
   const isa = join(root, 'packages', 'monitor-core', 'test', 'isa');
-  execFileSync('riscv64-unknown-elf-gcc', ['-march=rv64gc', '-mabi=lp64d', '-nostdlib', '-static', '-I', isa, '-T', join(isa, 'link.ld'), '-o', elf, join(isa, 'bench.S')]);
+  execFileSync('riscv64-unknown-elf-gcc', ['-DITERATIONS=20000000', '-march=rv64gc', '-mabi=lp64d', '-nostdlib', '-static', '-I', isa, '-T', join(isa, 'link.ld'), '-o', elf, join(isa, 'bench.S')]);
   const run = spawnSync(join(root, 'node_modules', '.bin', 'colinux-bare-metal'), [elf, '--stats'], { encoding: 'utf8' });
   return run.stderr.trim();
 }
@@ -82,15 +111,19 @@ console.log(`bare-metal: ${bareMetalMips()}`);
 
 const q = results.qemu;
 const o = results.ours;
-const row = (label: string, key: keyof Result, unit: string) =>
-  `| ${label} | ${o ? o[key].toFixed(2) : '-'} ${unit} | ${q ? q[key].toFixed(2) : '-'} ${unit} | ${o && q ? (o[key] / q[key]).toFixed(2) : '-'} |`;
+for (const w of workloads) {
+  if (o && q && !w.expect && o.output[w.key] !== q.output[w.key]) console.log(`MISMATCH ${w.key}: ours ${o.output[w.key]}, QEMU ${q.output[w.key]}`);
+}
+const cell = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${v.toFixed(2)} ${unit}`);
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (a / b).toFixed(2) : '-');
 console.log(`\nmachine: ${cpus()[0]?.model} x${cpus().length}, ${new Date().toISOString().slice(0, 10)}`);
 console.log('| measure | ours | QEMU 7.2 TCG | ratio |\n|---|---|---|---|');
-console.log(row('boot to ready line', 'boot', 's'));
-console.log(row(`sh counting loop (${loop}), wall`, 'loop', 's'));
-console.log(row(`sh counting loop (${loop}), CPU`, 'loopCpu', 's'));
-console.log(row('dd 64 MiB \\| md5sum, wall', 'dd', 's'));
-console.log(row('dd 64 MiB \\| md5sum, CPU', 'ddCpu', 's'));
-console.log(row(`idle host CPU (${idleSeconds} s)`, 'idleCpuPct', '%'));
-console.log(row('RSS beyond guest RAM', 'rssBeyondRamMiB', 'MiB'));
+console.log(`| boot to ready line, wall | ${cell(o?.boot, 's')} | ${cell(q?.boot, 's')} | ${ratio(o?.boot, q?.boot)} |`);
+for (const w of workloads) {
+  console.log(`| ${w.label}, CPU | ${cell(o?.cpu[w.key], 's')} | ${cell(q?.cpu[w.key], 's')} | ${ratio(o?.cpu[w.key], q?.cpu[w.key])} |`);
+  console.log(`| same, wall | ${cell(o?.wall[w.key], 's')} | ${cell(q?.wall[w.key], 's')} | ${ratio(o?.wall[w.key], q?.wall[w.key])} |`);
+}
+console.log(`| idle host CPU (${idleSeconds} s) | ${cell(o?.idleCpuPct, '%')} | ${cell(q?.idleCpuPct, '%')} | |`);
+console.log(`| RSS beyond guest RAM | ${cell(o?.rssBeyondRamMiB, 'MiB')} | ${cell(q?.rssBeyondRamMiB, 'MiB')} | |`);
+if (o?.jit) console.log(`\ntranslator (ours):\n${o.jit}`);
 rmSync(work, { recursive: true, force: true });

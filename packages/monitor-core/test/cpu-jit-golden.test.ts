@@ -96,7 +96,9 @@ function emit(words: number[]): string {
   const r = cpu.jitEmit(0x80001000n, at);
   t.not(r, 0n, 'the snippet was translated');
   const start = Number(r >> 32n);
-  return disassemble(new Uint8Array(memory.buffer, start, Number(r & 0xffffffffn)));
+  const text = disassemble(new Uint8Array(memory.buffer, start, Number(r & 0xffffffffn)));
+  if (process.env.GOLDEN_PRINT) console.log(`=== golden\n${text}\n=== end`); // to review a change
+  return text;
 }
 
 // The state block is at 0x1000: x[r] at 0x1000 + 8r. JIT_NPC = 0x1900, JIT_TLB_PTRS = 0x1908
@@ -202,16 +204,26 @@ block
   i32.xor
   i32.const 3
   i32.shl
-  i32.const 0xffff0
+  i32.const 0xfffe0
   i32.and
   i32.const 0x300000
   i32.add
   local.set 4
-  local.get 4
-  i64.load offset=0x0
-  local.get 1
-  i64.ne
-  br_if 0
+  block
+    local.get 4
+    i64.load offset=0x0
+    local.get 1
+    i64.eq
+    br_if 0
+    local.get 4
+    i32.const 16
+    i32.add
+    local.tee 4
+    i64.load offset=0x0
+    local.get 1
+    i64.ne
+    br_if 1
+  end
   local.get 4
   i32.load16_s offset=0xc
   i32.const -1
@@ -311,13 +323,25 @@ loop
     local.get 14
     i64.store offset=0x1050
     block
-      i32.const 0
-      i64.load offset=0x348000
-      i64.const 0x80001000
-      i64.ne
-      br_if 0
-      i32.const 0
-      i32.load16_s offset=0x34800c
+      i32.const 0x348000
+      local.set 4
+      block
+        local.get 4
+        i64.load offset=0x0
+        i64.const 0x80001000
+        i64.eq
+        br_if 0
+        local.get 4
+        i32.const 16
+        i32.add
+        local.tee 4
+        i64.load offset=0x0
+        i64.const 0x80001000
+        i64.ne
+        br_if 1
+      end
+      local.get 4
+      i32.load16_s offset=0xc
       i32.const -1
       i32.ne
       br_if 0
@@ -326,8 +350,8 @@ loop
       i32.const 2
       i32.sub
       local.tee 3
-      i32.const 0
-      i32.load16_u offset=0x34800e
+      local.get 4
+      i32.load16_u offset=0xe
       i32.lt_s
       br_if 0
       local.get 0
@@ -338,8 +362,8 @@ loop
       local.get 3
       i32.store offset=0x1914
       local.get 2
-      i32.const 0
-      i32.load offset=0x348008
+      local.get 4
+      i32.load offset=0x8
       return_call_indirect type=0 table=0
     end
     i32.const 0
@@ -352,13 +376,25 @@ loop
   local.get 14
   i64.store offset=0x1050
   block
-    i32.const 0
-    i64.load offset=0x348040
-    i64.const 0x80001008
-    i64.ne
-    br_if 0
-    i32.const 0
-    i32.load16_s offset=0x34804c
+    i32.const 0x348040
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      i64.const 0x80001008
+      i64.eq
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      i64.const 0x80001008
+      i64.ne
+      br_if 1
+    end
+    local.get 4
+    i32.load16_s offset=0xc
     i32.const -1
     i32.ne
     br_if 0
@@ -367,8 +403,8 @@ loop
     i32.const 2
     i32.sub
     local.tee 3
-    i32.const 0
-    i32.load16_u offset=0x34804e
+    local.get 4
+    i32.load16_u offset=0xe
     i32.lt_s
     br_if 0
     local.get 0
@@ -379,8 +415,8 @@ loop
     local.get 3
     i32.store offset=0x1914
     local.get 2
-    i32.const 0
-    i32.load offset=0x348048
+    local.get 4
+    i32.load offset=0x8
     return_call_indirect type=0 table=0
   end
   i32.const 0

@@ -63,7 +63,7 @@ export type ToMachine =
 /** Machine → manager. */
 /** Counters the worker posts every second (`stats`); jit* are the translator's (docs/cpu-core.md,
  *  `jitStats`): calls from the interpreter into translated code, instructions run there, blocks
- *  translated, compiled blocks given up, batches compiled. */
+ *  translated, compiled blocks given up, batches compiled, and the host's compile time. */
 export interface MachineStats {
   instret: number;
   hostMs: number;
@@ -73,6 +73,10 @@ export interface MachineStats {
   jitTranslated: number;
   jitDropped: number;
   jitBatches: number;
+  /** Of jitDropped, the blocks whose guest bytes had changed (the rest lost their cache entry). */
+  jitStale: number;
+  /** Host milliseconds spent compiling translated code. */
+  jitCompileMs: number;
 }
 
 export type FromMachine =

@@ -87,6 +87,8 @@ export class Hart implements HartInterrupts {
   private readonly state: DataView;
   private readonly ramSize: number;
   private readonly clock: () => number;
+  /** Host milliseconds spent compiling and instantiating translated code (jitCompile). */
+  jitCompileMs = 0;
 
   /** `clock`: the current time in timebase ticks, read by the `time` CSR at every read (the
    *  default, 0, leaves it to the mtime written before each run slice). */
@@ -124,6 +126,7 @@ export class Hart implements HartInterrupts {
       // at a new index written back there when that is 0.
       jitCompile: (ptr: number, len: number, n: number) => {
         if (!cpu) return 0;
+        const t0 = performance.now();
         const table = cpu.table;
         if (table.length + n > MAX_BLOCKS) return 0;
         const bytes = new Uint8Array(memory.buffer, ptr, len).slice();
@@ -133,6 +136,7 @@ export class Hart implements HartInterrupts {
           if (slots[i] === 0) slots[i] = table.grow(1);
           table.set(slots[i]!, fns[String.fromCharCode(97 + (i >> 4), 97 + (i & 15))]);
         }
+        this.jitCompileMs += performance.now() - t0;
         return n;
       },
       clock: () => this.clock(),

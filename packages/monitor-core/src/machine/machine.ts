@@ -302,6 +302,7 @@ export class Machine {
     return {
       instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
       jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
+      jitStale: jit(5), jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }
 

@@ -8,7 +8,7 @@ import {
 } from './csr';
 import { clearException, flushTlb as dropTranslations, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
-import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
+import { dropReservation, execute, exitReason, jitEntries, jitInsns, jitStale, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
 import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
@@ -113,7 +113,7 @@ export function instret(): i64 {
  * Translator statistics: 0 = calls from the interpreter into translated code, 1 = instructions
  * run in translated code (including blocks chained from those calls), 2 = blocks translated,
  * 3 = compiled blocks given up (stale bytes, or their cache entry taken by another pc),
- * 4 = batches compiled.
+ * 4 = batches compiled, 5 = of the given-up blocks, those whose guest bytes had changed.
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -122,6 +122,7 @@ export function jitStats(which: i32): i64 {
     case 2: return jitTranslated;
     case 3: return jitDropped;
     case 4: return jitBatches;
+    case 5: return jitStale;
   }
   return 0;
 }

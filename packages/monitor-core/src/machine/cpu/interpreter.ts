@@ -19,7 +19,7 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
-  JIT_FS, JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_PENDING, compileBlock, jitSlot, pendingHit,
+  JIT_FS, JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, compileBlock, countHot, jitFind, jitSlot, jitVictim, pendingHit,
   releaseBlock,
 } from './jit';
 import {
@@ -39,6 +39,8 @@ import { executeFma, executeOpFp } from './fp-exec';
 /** Translator statistics (jitStats export): calls into translated code, instructions run there. */
 export let jitEntries: i64 = 0;
 export let jitInsns: i64 = 0;
+/** Compiled blocks whose guest bytes had changed when they were entered. */
+export let jitStale: i64 = 0;
 
 /** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
 export let exitReason: i32 = -1;
@@ -313,9 +315,9 @@ export function execute(startPc: i64, budget: i32): i64 {
     }
     if (jumped) {
       jumped = false;
-      const b = jitSlot(pc);
-      if (load<i64>(b) == pc) {
-        const state = <i32>load<i16>(b, 12);
+      let b = jitFind(pc);
+      const state = b != 0 ? <i32>load<i16>(b, 12) : 0;
+      {
         if (state == STATE_COMPILED) {
           const rem = limit - n + 1;
           if (<i32>load<u16>(b, 14) <= rem) {
@@ -329,8 +331,8 @@ export function execute(startPc: i64, budget: i32): i64 {
             jitInsns += <i64>done;
             const npc = load<i64>(JIT_NPC);
             if (r < 0) {
-              const stale = jitSlot(npc);
-              if (load<i64>(stale) == npc) releaseBlock(stale); // count again
+              const stale = jitFind(npc);
+              if (stale != 0) { releaseBlock(stale); jitStale++; } // count again
             }
             if (done > 0) {
               n += done - 1;
@@ -339,16 +341,17 @@ export function execute(startPc: i64, budget: i32): i64 {
               continue;
             }
           }
-        } else if (state >= 0) {
-          if (state + 1 >= JIT_THRESHOLD) compileBlock(b, pc, <u32>(pc + codeAdd));
-          else store<i16>(b, <i16>(state + 1), 12);
         } else if (state == STATE_PENDING) {
           pendingHit(); // a hot block waits for its batch: compile the batch soon
+        } else if (state != STATE_NEVER && countHot(pc)) {
+          // Hot now: it takes a cache entry (one without a translation if the set has one).
+          if (b == 0) {
+            b = jitVictim(jitSlot(pc));
+            releaseBlock(b);
+            store<i64>(b, pc);
+          }
+          compileBlock(b, pc, <u32>(pc + codeAdd));
         }
-      } else {
-        releaseBlock(b);
-        store<i64>(b, pc);
-        store<i16>(b, 1, 12);
       }
     }
     const d = decodeSlot(pc);

@@ -79,6 +79,28 @@ let batchSize: u32 = 0;
 let bodyEnd: u32 = BODY;
 /** Executions of a block start before it is translated. */
 export const JIT_THRESHOLD: i32 = 500;
+/**
+ * Hotness counters (u16 × 65536, untagged, indexed like the cache's sets): a pc counts here
+ * and takes a block-cache entry only once it is translated, so the many lukewarm block starts
+ * never evict translations (counting in the cache entries themselves made pairs of hot pcs
+ * evict each other's counts, and they stayed interpreted). Aliasing pcs share a counter and
+ * are merely translated a little early.
+ */
+const HOT_BASE: u32 = 0x2c2000;
+const HOT_ENTRIES: u32 = 65536;
+
+/** Count one execution of the block start `pc`; true when it has become hot (then restarts). */
+export function countHot(pc: i64): bool {
+  const lo = <u32>pc;
+  const h = HOT_BASE + (((lo ^ (lo >> 16)) >> 1) & (HOT_ENTRIES - 1)) * 2;
+  const c = <i32>load<u16>(h) + 1;
+  if (c >= JIT_THRESHOLD) {
+    store<u16>(h, 0);
+    return true;
+  }
+  store<u16>(h, <u16>c);
+  return false;
+}
 const MAX_INSNS: i32 = 64;
 /** Most wasm bytes one block can take (64 instructions, each a chained branch storing every register, at worst). */
 const BLOCK_BYTES_MAX: u32 = 0x8000;
@@ -95,14 +117,36 @@ export let jitDropped: i64 = 0;
 export let jitBatches: i64 = 0;
 export function setJitEnabled(on: bool): void { enabled = on; }
 
-/** The cache entry of `pc`: halfword index, with bits 17 and up folded in so that kernel and
- *  user code at the same low address bits do not always collide. */
+/**
+ * The cache is 2-way set associative: a pc may sit in either entry of its set (a pair of
+ * adjacent entries), so two hot blocks whose pcs collide no longer evict each other in turn
+ * (with one way, a few dozen such pairs in a busybox workload were retranslated ~100 times a
+ * second). The set: halfword index with bits 17 and up folded in, so that kernel and user code
+ * at the same low address bits do not always collide.
+ */
+export const JIT_WAY: u32 = 16;
+const JIT_SET_MASK: u32 = ((JIT_ENTRIES - 1) << 4) & ~JIT_WAY;
+/** The first entry of `pc`'s set. */
 @inline export function jitSlot(pc: i64): u32 {
   const lo = <u32>pc;
-  return JIT_BASE + (((lo ^ (lo >> 16)) << 3) & ((JIT_ENTRIES - 1) << 4));
+  return JIT_BASE + (((lo ^ (lo >> 16)) << 3) & JIT_SET_MASK);
+}
+/** The entry holding `pc`, or 0. */
+@inline export function jitFind(pc: i64): u32 {
+  const b = jitSlot(pc);
+  if (load<i64>(b) == pc) return b;
+  if (load<i64>(b + JIT_WAY) == pc) return b + JIT_WAY;
+  return 0;
+}
+/** The entry of set `b` to give to a new translation: one without a translation if there is
+ *  one, else the second (the first keeps the older block). */
+@inline export function jitVictim(b: u32): u32 {
+  const state = load<i16>(b, 12);
+  return state >= 0 || state == STATE_NEVER ? b : b + JIT_WAY;
 }
 
 export function clearJit(): void {
+  memory.fill(HOT_BASE, 0, HOT_ENTRIES * 2);
   batchSize = 0;
   pendingHits = 0;
   bodyEnd = BODY;
@@ -236,18 +280,31 @@ function hostAddr(): void {
 // accesses are left to the interpreter).
 
 /**
- * Inside `block`: br_if 0 unless the cache entry (the constant `b`, or local L_B when dynamic)
- * holds the target pc (constant `pc`, or local L_VA), compiled, with a length that fits in
- * JIT_REM - count; leaves L_REM = JIT_REM - count.
+ * Inside `block`: L_B = the entry of the target's set (starting at the constant `b`, or at L_B
+ * when dynamic) that holds the target pc (constant `pc`, or local L_VA); then br_if 0 unless
+ * it is compiled with a length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
+ *   if (set[0].pc != target && (++set).pc != target) leave
+ *   if (entry.state != COMPILED || (rem = JIT_REM - count) < entry.length) leave
  */
 function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
-  if (dynamic) localGet(L_B); else i32Const(0);
-  i64Load(b); // entry pc
+  if (!dynamic) { i32Const(<i32>b); localSet(L_B); }
+  blockVoid(); // found
+  localGet(L_B);
+  i64Load(0); // entry pc
+  if (dynamic) localGet(L_VA); else i64Const(pc);
+  numeric(I64_EQ);
+  brIf(0);
+  localGet(L_B);
+  i32Const(<i32>JIT_WAY);
+  i32Add();
+  localTee(L_B);
+  i64Load(0);
   if (dynamic) localGet(L_VA); else i64Const(pc);
   i64Ne();
-  brIf(0);
-  if (dynamic) localGet(L_B); else i32Const(0);
-  i32Load16S(b + 12); // state
+  brIf(1);
+  end();
+  localGet(L_B);
+  i32Load16S(12); // state
   i32Const(STATE_COMPILED);
   i32Ne();
   brIf(0);
@@ -256,8 +313,8 @@ function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
   i32Const(count);
   i32Sub();
   localTee(L_REM);
-  if (dynamic) localGet(L_B); else i32Const(0);
-  i32Load16U(b + 14); // length
+  localGet(L_B);
+  i32Load16U(14); // length
   i32LtS();
   brIf(0);
 }
@@ -292,14 +349,14 @@ function codeHost(dynamic: bool, pc: i64): void {
   localSet(L_E);
 }
 
-/** JIT_REM = L_REM; tail call: table index from the entry, argument L_E. */
-function chainCall(b: u32, dynamic: bool): void {
+/** JIT_REM = L_REM; tail call: table index from the entry L_B, argument L_E. */
+function chainCall(): void {
   i32Const(0);
   localGet(L_REM);
   i32Store(JIT_REM);
   localGet(L_E);
-  if (dynamic) localGet(L_B); else i32Const(0);
-  i32Load(b + 8); // table index
+  localGet(L_B);
+  i32Load(8); // table index
   returnCallIndirect(0, 0);
 }
 
@@ -331,9 +388,8 @@ function backEdge(count: i32, depth: u32): void {
 /** Leave for the known next pc `npc` after `count` instructions, through its block if possible. */
 function chainTo(npc: i64, count: i32): void {
   flushDirty();
-  const b = jitSlot(npc);
   blockVoid();
-  chainCheck(b, false, npc, count);
+  chainCheck(jitSlot(npc), false, npc, count);
   if (((npc ^ blockPc) & ~<i64>0xfff) == 0) {
     // Same page: the same mapping as this block's own bytes.
     localGet(L_HOST);
@@ -343,7 +399,7 @@ function chainTo(npc: i64, count: i32): void {
   } else {
     codeHost(false, npc);
   }
-  chainCall(b, false);
+  chainCall();
   end();
   leave(npc, count);
 }
@@ -362,14 +418,14 @@ function chainToComputed(count: i32): void {
   numeric(I32_XOR);
   i32Const(3);
   i32Shl();
-  i32Const(<i32>((JIT_ENTRIES - 1) << 4));
+  i32Const(<i32>JIT_SET_MASK);
   i32And();
   i32Const(<i32>JIT_BASE);
   i32Add();
   localSet(L_B);
   chainCheck(0, true, 0, count);
   codeHost(true, 0);
-  chainCall(0, true);
+  chainCall();
   end();
   i32Const(0);
   localGet(L_VA);
