@@ -4,6 +4,7 @@
 // worker sleeping in Atomics.wait (idle guest) notices them at once.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { BackingFile } from './devices/virtio/block.ts';
 
 /** How the machine is built. Sent as `workerData` when the worker starts. */
 export interface MachineConfig {
@@ -17,7 +18,7 @@ export interface MachineConfig {
   /** cobdN / hdX / sdX, each a virtio-blk device whose serial id is `cobd<index>`. `fd`: the
    *  image opened and locked by the manager, which closes it once this worker has exited
    *  (manager/disk-images.ts); without it the device opens and locks `path` itself. */
-  blockDevices: Array<{ index: number; path: string; readOnly: boolean; aliases: string[]; fd?: number }>;
+  blockDevices: Array<{ index: number; path: string; readOnly: boolean; aliases: string[]; fd?: number; backing?: BackingFile }>;
   /** ethN: a virtio-net device whose frames go to and from module CONET0+unit. */
   netDevices: Array<{ unit: number; mac: string }>;
   /** ttysN: 16550A UART N, bytes to and from module SERIAL0+unit. */

@@ -5,7 +5,7 @@
 // the descriptors: monitor closed (power off, daemon gone or killed, manager stopping), or the
 // manager process ending in any way. RESET (reboot) keeps them: the VM still owns its disks.
 import fs from 'node:fs';
-import { ImageInUseError, openImage, type BlockImage } from '../machine/devices/virtio/block.ts';
+import { ImageInUseError, openImageChain, type BlockImage } from '../machine/devices/virtio/block.ts';
 
 interface Holder { monitor: number; readOnly: boolean }
 type MonitorImage = BlockImage & { aliases: string[] };
@@ -68,6 +68,8 @@ export class DiskImages {
   readonly devices: MonitorImage[];
   private readonly monitor: number;
   private readonly keys: string[];
+  /** Backing files of qcow2 overlays (read-only, shared locks): closed with the images. */
+  private readonly backingFds: number[] = [];
   private closed = false;
 
   private constructor(monitor: number) {
@@ -84,7 +86,7 @@ export class DiskImages {
       for (const image of images) {
         let r;
         try {
-          r = openImage(image);
+          r = openImageChain(image);
         } catch (err) {
           if (!(err instanceof ImageInUseError)) throw err;
           const line = refusal(err);
@@ -92,7 +94,8 @@ export class DiskImages {
           throw new Error(line);
         }
         const key = fileKey(fs.fstatSync(r.fd));
-        opened.devices.push({ ...image, fd: r.fd, readOnly: r.readOnly });
+        opened.devices.push(r.backing ? { ...image, fd: r.fd, readOnly: r.readOnly, backing: r.backing } : { ...image, fd: r.fd, readOnly: r.readOnly });
+        opened.backingFds.push(...r.fds.slice(1));
         opened.keys.push(key);
         holders.set(key, [...(holders.get(key) ?? []), { monitor, readOnly: r.readOnly }]);
       }
@@ -113,5 +116,6 @@ export class DiskImages {
       else holders.delete(key);
     }
     for (const d of this.devices) if (d.fd !== undefined) fs.closeSync(d.fd);
+    for (const fd of this.backingFds.splice(0)) fs.closeSync(fd);
   }
 }

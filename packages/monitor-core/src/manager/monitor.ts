@@ -5,6 +5,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
+import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
 import type { DiskImages } from './disk-images.ts';
 import { ShadowConsole } from './shadow-console.ts';
@@ -110,7 +111,7 @@ export class Monitor {
       droppedFrames: this.stats.droppedFrames,
       droppedToClients: this.stats.droppedToClients,
       modules: [...modules.values()].sort((a, b) => a.module - b.module),
-      disks: this.disks.devices.map((d) => ({ unit: d.index, path: d.path, readOnly: d.readOnly, format: 'raw' })),
+      disks: this.disks.devices.map((d) => ({ unit: d.index, path: d.path, readOnly: d.readOnly, format: imageFormat(d.path) })),
       nets: this.config.netDevices.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),
     };
     if (this.state === MonitorState.TERMINATED) s.reason = this.reason;

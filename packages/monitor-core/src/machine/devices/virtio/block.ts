@@ -1,9 +1,12 @@
-// virtio-blk (virtio 1.2 §5.2) on a host image file, with synchronous fs calls (the worker has
-// nothing else to do while the guest waits). Data moves between the file and guest RAM in
-// place. The serial id (VIRTIO_BLK_T_GET_ID) is `cobd<index>` so the guest's init can map the
-// coLinux device names.
+// virtio-blk (virtio 1.2 §5.2) on a host disk image (disk-image.ts: raw, or a qcow2 overlay on a
+// read-only backing file, qcow2.ts), with synchronous fs calls (the worker has nothing else to do
+// while the guest waits). Data moves between the image and guest RAM in place. The serial id
+// (VIRTIO_BLK_T_GET_ID) is `cobd<index>` so the guest's init can map the coLinux device names.
 
 import fs from 'node:fs';
+import path from 'node:path';
+import { RawImage, imageFormat, type DiskImage, type ImageFormat } from './disk-image.ts';
+import { Qcow2Error, Qcow2Image, readQcow2Header } from './qcow2.ts';
 import type { VirtioMmio } from './mmio.ts';
 import type { Chain } from './virtqueue.ts';
 import { readChain, writeChain } from './virtqueue.ts';
@@ -32,7 +35,20 @@ export interface BlockImage {
   /** An image the manager already opened and locked (manager/disk-images.ts); it stays the
    *  manager's to close, after this worker has exited. Absent: the device opens `path` itself. */
   fd?: number;
+  /** A qcow2 image's backing file, opened read-only and locked with it (openImageChain). */
+  backing?: BackingFile;
 }
+
+/** A backing file in a chain: always read-only; `format` from the overlay's header. */
+export interface BackingFile {
+  path: string;
+  fd: number;
+  format: ImageFormat;
+  backing?: BackingFile;
+}
+
+/** Backing files below one overlay, at most (QEMU has no limit; a loop must end somewhere). */
+const MAX_CHAIN = 16;
 
 /** The image is locked by another VM (ours or QEMU): image-lock.ts. */
 export class ImageInUseError extends Error {
@@ -79,6 +95,70 @@ export function openImage(image: BlockImage): { fd: number; readOnly: boolean } 
   return { fd, readOnly };
 }
 
+/**
+ * openImage, and for a qcow2 image its backing chain too: each backing file opened read-only and
+ * locked shared (another VM may read it, none may write it while we use it). Returns every
+ * descriptor opened, for the caller to close; throws one line naming the unit and file.
+ */
+export function openImageChain(image: BlockImage): { fd: number; readOnly: boolean; backing?: BackingFile; fds: number[] } {
+  const top = openImage(image);
+  const fds = [top.fd];
+  try {
+    let below: BackingFile | undefined;
+    let link: { backing?: BackingFile } | undefined;
+    let file = image.path;
+    let format = imageFormat(image.path);
+    let fd = top.fd;
+    for (let depth = 0; format === 'qcow2'; depth++) {
+      const header = qcow2Header(image.index, fd, file);
+      if (header.backingFile === undefined) break;
+      if (depth >= MAX_CHAIN) throw new Error(`cobd${image.index}: ${image.path}: more than ${MAX_CHAIN} backing files`);
+      const next = path.resolve(path.dirname(file), header.backingFile);
+      const nextFormat = header.backingFormat ?? imageFormat(next);
+      if (nextFormat !== 'raw' && nextFormat !== 'qcow2') throw new Error(`cobd${image.index}: ${file}: backing file ${next} has format '${nextFormat}' (raw or qcow2 only)`);
+      let opened;
+      try {
+        fs.accessSync(next, fs.constants.R_OK);
+      } catch (err) {
+        throw new Error(`cobd${image.index}: ${file}: cannot open its backing file ${next}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      try {
+        opened = openImage({ index: image.index, path: next, readOnly: true });
+      } catch (err) {
+        if (err instanceof ImageInUseError) fds.push(err.fd);
+        throw err;
+      }
+      fds.push(opened.fd);
+      const b: BackingFile = { path: next, fd: opened.fd, format: nextFormat };
+      if (link) link.backing = b;
+      else below = b;
+      link = b;
+      file = next;
+      format = nextFormat;
+      fd = opened.fd;
+    }
+    return below ? { fd: top.fd, readOnly: top.readOnly, backing: below, fds } : { fd: top.fd, readOnly: top.readOnly, fds };
+  } catch (err) {
+    // The caller names an ImageInUseError's holder through its descriptor: keep that one open.
+    for (const fd of fds) if (!(err instanceof ImageInUseError && err.fd === fd)) fs.closeSync(fd);
+    throw err;
+  }
+}
+
+function qcow2Header(index: number, fd: number, file: string) {
+  try {
+    return readQcow2Header(fd, file);
+  } catch (err) {
+    throw err instanceof Qcow2Error ? new Error(`cobd${index}: ${err.message}`) : err;
+  }
+}
+
+/** The DiskImage over an opened chain. */
+export function diskImage(fd: number, file: string, format: ImageFormat, writable: boolean, backing: BackingFile | undefined): DiskImage {
+  if (format === 'raw') return new RawImage(fd, writable);
+  return new Qcow2Image(fd, file, writable, backing && diskImage(backing.fd, backing.path, backing.format, false, backing.backing));
+}
+
 export class VirtioBlock implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_BLOCK;
   readonly name: string;
@@ -86,9 +166,9 @@ export class VirtioBlock implements VirtioDevice {
   readonly features: number;
   readonly config = new Uint8Array(24);
   readonly readOnly: boolean;
-  private readonly fd: number;
-  /** Whether close() closes fd (an image this device opened itself). */
-  private readonly ownsFd: boolean;
+  readonly image: DiskImage;
+  /** Descriptors close() closes: those of an image chain this device opened itself. */
+  private readonly ownFds: number[];
   private readonly sectors: number;
   private readonly serial: Uint8Array;
   private transport!: VirtioMmio;
@@ -97,24 +177,32 @@ export class VirtioBlock implements VirtioDevice {
 
   constructor(image: BlockImage) {
     this.name = `blk${image.index}`;
+    let fd: number;
+    let backing = image.backing;
     if (image.fd !== undefined) {
-      this.fd = image.fd;
+      fd = image.fd;
       this.readOnly = image.readOnly;
-      this.ownsFd = false;
+      this.ownFds = [];
     } else {
       let opened;
       try {
-        opened = openImage(image);
+        opened = openImageChain(image);
       } catch (err) {
         if (err instanceof ImageInUseError) fs.closeSync(err.fd);
         throw err;
       }
-      this.fd = opened.fd;
+      fd = opened.fd;
+      backing = opened.backing;
       this.readOnly = opened.readOnly;
-      this.ownsFd = true;
+      this.ownFds = opened.fds;
     }
-    const size = fs.fstatSync(this.fd).size;
-    this.sectors = Math.floor(size / SECTOR);
+    try {
+      this.image = diskImage(fd, image.path, imageFormat(image.path), !this.readOnly, backing);
+    } catch (err) {
+      this.close();
+      throw err instanceof Qcow2Error ? new Error(`cobd${image.index}: ${err.message}`) : err;
+    }
+    this.sectors = Math.floor(this.image.size / SECTOR);
     this.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (this.readOnly ? F_RO : 0);
     const v = new DataView(this.config.buffer);
     v.setUint32(0, this.sectors % 0x1_0000_0000, true);
@@ -131,7 +219,7 @@ export class VirtioBlock implements VirtioDevice {
   reset(): void {}
 
   close(): void {
-    if (this.ownsFd) fs.closeSync(this.fd);
+    for (const fd of this.ownFds.splice(0)) fs.closeSync(fd);
   }
 
   notify(): void {
@@ -171,7 +259,7 @@ export class VirtioBlock implements VirtioDevice {
           break;
         }
         case T_FLUSH:
-          if (!this.readOnly) fs.fsyncSync(this.fd);
+          this.image.flush();
           break;
         case T_GET_ID: {
           const id = new Uint8Array(ID_BYTES);
@@ -211,7 +299,7 @@ export class VirtioBlock implements VirtioDevice {
       let remaining = chain.writableLength - 1;
       for (const s of chain.writable) {
         const n = Math.min(s.len, remaining);
-        if (n > 0) readAll(this.fd, bytes, s.off, n, pos);
+        if (n > 0) this.image.read(bytes, s.off, n, pos);
         pos += n; moved += n; remaining -= n;
       }
     } else {
@@ -220,32 +308,12 @@ export class VirtioBlock implements VirtioDevice {
         const from = Math.min(skip, s.len);
         skip -= from;
         const n = s.len - from;
-        if (n > 0) writeAll(this.fd, bytes, s.off + from, n, pos);
+        if (n > 0) this.image.write(bytes, s.off + from, n, pos);
         pos += n; moved += n;
       }
     }
     return moved;
   }
-}
-
-/** pread until `n` bytes; past the end of a file that shrank under us, zeros. */
-function readAll(fd: number, into: Uint8Array, off: number, n: number, pos: number): void {
-  let done = 0;
-  while (done < n) {
-    const got = fs.readSync(fd, into, off + done, n - done, pos + done);
-    if (got === 0) {
-      into.fill(0, off + done, off + n);
-      return;
-    }
-    done += got;
-  }
-}
-
-/** pwrite until `n` bytes: a write that fills the host disk can be short, and the next call
- *  then reports why (ENOSPC), which fails the request. */
-function writeAll(fd: number, from: Uint8Array, off: number, n: number, pos: number): void {
-  let done = 0;
-  while (done < n) done += fs.writeSync(fd, from, off + done, n - done, pos + done);
 }
 
 function openOrThrow(image: BlockImage): number {
