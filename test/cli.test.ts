@@ -25,6 +25,7 @@ const PROGRAMS: Program[] = [
   { name: 'colinux-monitor-core', pkg: 'monitor-core', prefix: 'colinux-monitor-core', required: [], usageStatus: 2 },
   { name: 'colinux-bare-metal', pkg: 'monitor-core', prefix: 'colinux-bare-metal', required: [], usageStatus: 2 },
   { name: 'colinux-console-nt', pkg: 'console-nt', prefix: 'colinux-console-nt', required: [], usageStatus: 2 },
+  { name: 'colinux-console-web', pkg: 'console-web', prefix: 'colinux-console-web', required: [], usageStatus: 2 },
   { name: 'colinux-slirp-net-daemon', pkg: 'net-slirp', prefix: 'conet-slirp-daemon', required: ['-i', '1', '-u', '0'], usageStatus: 2 },
   { name: 'colinux-net-daemon', pkg: 'net-tap', prefix: 'conet-tap-daemon', required: ['-i', '1', '-u', '0'], usageStatus: 2 },
   { name: 'colinux-bridged-net-daemon', pkg: 'net-bridged', prefix: 'colinux-bridged-net-daemon', required: ['-i', '1', '-u', '0', '-mac', '52:54:00:12:34:56'], usageStatus: 2 },
