@@ -799,7 +799,7 @@ export function releaseBlock(b: u32): void {
 
 let pendingHits: i32 = 0;
 /** Executions of blocks that wait for their batch, since the last compile. */
-const PENDING_HITS_MAX: i32 = 1000;
+const PENDING_HITS_MAX: i32 = 20000;
 
 export function pendingHit(): void {
   if (++pendingHits >= PENDING_HITS_MAX) flushJit();
