@@ -236,4 +236,9 @@ async function followLog(out: Output, id: number, file: string, from: number, em
   if (fd !== undefined) fs.closeSync(fd);
 }
 
-export const commands = { list, status, power, sysrq, consoleLog };
+async function diskSnapshot(out: Output, id: number, unit: number, file: string | undefined): Promise<void> {
+  const overlay = await withManager(out, (c) => c.diskSnapshot(id, unit, file === undefined ? undefined : path.resolve(file)));
+  out.write(out.json ? `${JSON.stringify({ id, unit, name: `cobd${unit}`, overlay })}\n` : `monitor ${id}: cobd${unit} now writes to ${overlay}\n`);
+}
+
+export const commands = { list, status, power, sysrq, consoleLog, diskSnapshot };

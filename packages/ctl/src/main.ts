@@ -7,9 +7,11 @@ import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
 import { Refused, commands, type Output } from './commands.ts';
 
 const NAME = 'colinux-ctl';
+/** cobd0..cobd31, as coLinux. */
+const MAX_COBD = 31;
 
 const program = usageErrorsOneLine(new Command(NAME), NAME)
-  .description('control running coLinux monitors: list, status, console log, power requests, SysRq')
+  .description('control running coLinux monitors: list, status, console log, power requests, SysRq, disk snapshots')
   .option('--json', 'answer with one JSON document on stdout (field names: docs/ctl.md)')
   .option('--transport <name>', "'node-ipc' (default) or 'net'")
   .showHelpAfterError(false);
@@ -68,6 +70,15 @@ for (const [action, what] of [
   program.command(action).argument('<id>', 'monitor id').description(what)
     .action((id: string) => run(`${action} ${id}`, (out) => commands.power(out, monitorId(id), action)));
 }
+
+const disk = program.command('disk').description('disk operations: snapshot');
+disk.command('snapshot').argument('<id>', 'monitor id').argument('<unit>', 'the disk: N or cobdN').argument('[file]', 'the new overlay (.qcow2); default: beside the current image, named after it and the time')
+  .description('cobdN continues on a new qcow2 overlay; the image so far becomes its read-only backing file')
+  .action((id: string, unit: string, file: string | undefined) => {
+    const m = /^(?:cobd)?(\d+)$/.exec(unit);
+    if (!m || Number(m[1]) > MAX_COBD) usage(`disk unit '${unit}' must be 0..${MAX_COBD} or cobd0..cobd${MAX_COBD}`);
+    return run(`disk snapshot ${id}`, (out) => commands.diskSnapshot(out, monitorId(id), Number(m![1]), file));
+  });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`${NAME}: unexpected error: ${err.stack ?? err.message}\n`);

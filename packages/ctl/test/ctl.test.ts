@@ -29,7 +29,7 @@ t.test('no manager: an empty list, a refused status, usage errors', async (t) =>
   t.equal(s.code, 1, 'refused: exit 1');
   t.equal(JSON.parse(s.stdout).error.rc, 'CO_RC_ERROR_ACCESSING_DRIVER');
   t.match(s.stderr, /^colinux-ctl: status 4242: no manager is running .*\(CO_RC_ERROR_ACCESSING_DRIVER\)\n$/);
-  for (const bad of [['status'], ['status', 'x1'], ['sysrq', '1', 'hh'], ['frobnicate'], []]) {
+  for (const bad of [['status'], ['status', 'x1'], ['sysrq', '1', 'hh'], ['frobnicate'], [], ['disk', 'snapshot', '1', 'cobdx'], ['disk', 'snapshot', '1', '32']]) {
     const r = await ctl(box.env, ...bad);
     t.equal(r.code, 2, `'${bad.join(' ')}': usage, exit 2`);
     t.equal(r.stdout, '', 'nothing on stdout');

@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, start, until } from './helpers.ts';
 import { requireTool } from '../../../test/tools.ts';
 
+const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');
 const QEMU_IMG = 'qemu-img';
 const QEMU_IO = 'qemu-io';
 const DEBUGFS = 'debugfs';
@@ -120,7 +121,7 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   }, 240_000, 2000);
   t.pass('the guest booted with its root on a qcow2 overlay and a shell answered on ttyS0');
 
-  const status = JSON.parse((await runToEnd(join(REPO, 'packages/ctl/bin/colinux-ctl.js'), ['--json', 'status', id!], box.env)).stdout);
+  const status = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);
   t.same(status.disks.map((x: { name: string; format: string }) => `${x.name}:${x.format}`), ['cobd0:qcow2', 'cobd1:qcow2', 'cobd2:qcow2'], 'colinux-ctl status shows the format');
 
   t.match(await serial.sh('md5sum /dev/cobd1'), new RegExp(`${md5(expected)} +/dev/cobd1`), 'what qemu-io wrote reads back byte-exact in the guest');
@@ -143,20 +144,38 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   }
   t.equal(debugfsCat(dir, rootOverlay, '/note'), 'qcow2-root-42\n', 'the synced file is in the root overlay (read by debugfs)');
 
+  // colinux-ctl disk snapshot: cobd1 continues on a new overlay, the old one is frozen as its backing.
+  const snap = JSON.parse((await runToEnd(CTL, ['--json', 'disk', 'snapshot', id!, 'cobd1'], box.env)).stdout);
+  t.match(snap, { id: Number(id), unit: 1, name: 'cobd1', overlay: new RegExp(`^${dir}/data\\.snap-\\d{8}T\\d{6}\\.qcow2$`) });
+  const chain = execFileSync(QEMU_IMG, ['info', '-U', '--backing-chain', snap.overlay], { encoding: 'utf8' });
+  t.match(chain, /backing file: data\.qcow2[^\n]*\n[\s\S]*backing file format: qcow2[\s\S]*backing file: \S*data\.raw/, 'qemu-img sees the chain new overlay -> data.qcow2 -> data.raw');
+  const status2 = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);
+  t.equal(status2.disks[1].path, snap.overlay, 'colinux-ctl status shows the new top of cobd1');
+  await serial.sh('dd if=/dev/urandom of=/dev/cobd1 bs=4096 seek=10 count=40 && sync && echo 3 > /proc/sys/vm/drop_caches');
+  const snapSum = (await serial.sh('md5sum /dev/cobd1')).match(/([0-9a-f]{32}) +\/dev\/cobd1/)![1];
+  t.not(snapSum, guestSum);
+  t.equal(md5(qemuRaw(dir, snap.overlay)), snapSum, 'qemu-img reads the guest\'s new writes through the new overlay');
+  t.equal(md5(qemuRaw(dir, dataOverlay)), guestSum, 'the old overlay kept what it held at the snapshot');
+  t.equal(check(snap.overlay, true).status, 0, 'qemu-img check of the new overlay');
+  const noDisk = await runToEnd(CTL, ['disk', 'snapshot', id!, '5'], box.env);
+  t.match([noDisk.code, noDisk.stderr], [1, /has no cobd5 \(CO_RC_ERROR\)/], 'a snapshot of a missing disk is refused');
+
   // Hard kill: the manager dies while the guest allocates and writes clusters.
-  await serial.sh('(while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((RANDOM % 60)) 2>/dev/null; echo x > /tmp-file-$((RANDOM % 50)); sync; done) >/dev/null 2>&1 & true');
-  await new Promise((r) => setTimeout(r, 3000));
+  // Each round allocates clusters (a new 256 KiB range of cobd1, new files on the root).
+  await serial.sh('(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true');
+  await until(async () => (Number((await serial.sh('cat /round 2>/dev/null || echo 0')).trim().split(/\s+/).pop()) >= 5 ? true : undefined), 120_000, 500);
   const managerPid = Number(readFileSync(join(box.runtimeDir, 'manager.lock'), 'utf8').trim());
   t.ok(managerPid > 0, 'the manager pid from its lock file');
   process.kill(managerPid, 'SIGKILL');
   await d.exited;
   await until(() => (processesUnder(box.runtimeDir).length === 0 ? true : undefined), 30_000);
-  for (const image of [rootOverlay, dataOverlay]) {
+  for (const image of [rootOverlay, dataOverlay, snap.overlay]) {
     const c = check(image);
     // 0: clean; 3: leaked clusters only (qemu-img(1) "check": exit codes).
     t.ok(c.status === 0 || c.status === 3, `qemu-img check after the kill accepts ${image} (status ${c.status}): ${c.out.trim()}`);
     t.notMatch(c.out, /\bERROR\b|^\d+ errors were found/m);
   }
+  t.ok(Number(/^(\d+)\/64 = /m.exec(check(snap.overlay).out)?.[1]) > 8, 'the loop had allocated clusters in the overlay before the kill');
   t.equal(debugfsCat(dir, rootOverlay, '/note'), 'qcow2-root-42\n', 'what the guest synced survived the kill');
   t.same([md5(readFileSync(rootBase)), md5(readFileSync(dataBase))], baseSums, 'the backing files are unchanged');
   t.same(processesUnder(box.runtimeDir).map(commandOf), [], 'nothing left running');

@@ -9,7 +9,7 @@ import {
   AttachFlag, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeRunResult, decodeStatusReply, decodeStatusVersion,
   decodeText, encodeAttach, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
 } from './bodies.ts';
-import { ControlIoctl, decodeMonitorStatus, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
+import { ControlIoctl, decodeMonitorStatus, encodeDiskSnapshot, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
 import { MAX_RECORD_DATA, LINUX_MESSAGE_HEADER_SIZE, decodeRecords, encodeRecords, recordToLinux, toMessage } from './records.ts';
 import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
 import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
@@ -153,6 +153,11 @@ export class ManagerClient extends EventEmitter {
   /** Magic SysRq `key` (one ASCII character) in monitor `id`'s guest. */
   async sysrq(id: number, key: string): Promise<void> {
     await this.request(ControlIoctl.SYSRQ, encodeMonitorValue(id, key.length === 1 ? key.charCodeAt(0) : 0), 'SYSRQ');
+  }
+
+  /** cobd<unit> of monitor `id` continues on a new qcow2 overlay; resolves with its path. */
+  async diskSnapshot(id: number, unit: number, file?: string): Promise<string> {
+    return decodeText((await this.request(ControlIoctl.DISK_SNAPSHOT, encodeDiskSnapshot(file === undefined ? { id, unit } : { id, unit, file }), 'DISK_SNAPSHOT')).body);
   }
 
   // ---- monitor ops ------------------------------------------------------------------------

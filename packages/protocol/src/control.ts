@@ -13,6 +13,9 @@ export const ControlIoctl = Object.freeze({
   POWER: 0x21,
   /** u32 id, u32 key: the guest's magic SysRq <key> (hvc's ^O hack, drivers/tty/hvc/hvc_console.c). */
   SYSRQ: 0x22,
+  /** u32 id, u32 unit, file (empty: the default name) -> file: cobd<unit> continues on a new
+   *  qcow2 overlay over its image so far (docs/qcow2.md). */
+  DISK_SNAPSHOT: 0x23,
 } as const);
 
 const NO_REASON = 0xffffffff;
@@ -127,4 +130,22 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
   for (let i = count(r, 'net count'); i > 0; i--) s.nets.push({ unit: r.u32('net unit'), mac: r.text('mac', 32), type: r.text('net type', 32) });
   r.end();
   return s;
+}
+
+export interface DiskSnapshotRequest {
+  id: number;
+  unit: number;
+  /** Where the new overlay goes; undefined: beside the current image, named after it. */
+  file?: string;
+}
+export function encodeDiskSnapshot(r: DiskSnapshotRequest): Uint8Array {
+  return new BodyWriter().u32(r.id).u32(r.unit).text(r.file ?? '').finish();
+}
+export function decodeDiskSnapshot(body: Uint8Array): DiskSnapshotRequest {
+  const r = new BodyReader(body, 'DISK_SNAPSHOT');
+  const id = r.u32('monitor id');
+  const unit = r.u32('unit');
+  const file = r.text('file', MAX_TEXT);
+  r.end();
+  return file ? { id, unit, file } : { id, unit };
 }

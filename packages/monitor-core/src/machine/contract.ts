@@ -59,7 +59,10 @@ export type ToMachine =
   /** A graceful request to the guest (the init on hvc1 turns it into sync+poweroff/reboot). */
   | { type: 'power'; action: 'shutdown' | 'reboot' | 'poweroff' | 'ctrl-alt-del' }
   /** Stop immediately (hard power off); the worker posts `terminated` and exits. */
-  | { type: 'stop'; reason: number };
+  | { type: 'stop'; reason: number }
+  /** cobd<index> continues on the new qcow2 overlay `fd` at `path` (the manager made, opened and
+   *  locked it); answered by `disk-snapshot`. */
+  | { type: 'disk-snapshot'; index: number; fd: number; path: string };
 
 /** Machine → manager. */
 /** Counters the worker posts every second (`stats`); jit* are the translator's (docs/cpu-core.md,
@@ -88,4 +91,6 @@ export type FromMachine =
   | { type: 'terminated'; reason: number; text?: string }
   /** Counters for INFO / --status-driver. */
   | ({ type: 'stats' } & MachineStats)
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Answer to `disk-snapshot`: done, or why not. */
+  | { type: 'disk-snapshot'; index: number; error?: string };

@@ -252,6 +252,13 @@ export class Machine {
     else if (module >= MODULE_CONET0 && this.nets.has(module - MODULE_CONET0)) this.nets.get(module - MODULE_CONET0)!.receive(data);
   }
 
+  /** `disk-snapshot`: cobd<index> continues on a new overlay (block.ts pushOverlay). */
+  snapshotDisk(index: number, fd: number, file: string): void {
+    const blk = this.blocks.find((b) => b.name === `blk${index}`);
+    if (!blk) throw new Error(`no cobd${index}`);
+    blk.pushOverlay(fd, file);
+  }
+
   power(action: PowerAction): void {
     this.powerConsole.receive(new TextEncoder().encode(POWER_LINES[action]));
   }

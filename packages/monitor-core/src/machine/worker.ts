@@ -92,6 +92,14 @@ function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => vo
       case 'reset': machine.reset(); break;
       case 'message': machine.deliver(msg.module, msg.data); break;
       case 'power': machine.power(msg.action); break;
+      case 'disk-snapshot':
+        try {
+          machine.snapshotDisk(msg.index, msg.fd, msg.path);
+          post({ type: 'disk-snapshot', index: msg.index });
+        } catch (err) {
+          post({ type: 'disk-snapshot', index: msg.index, error: (err as Error).message });
+        }
+        break;
       case 'stop':
         if (!machine.termination) machine.terminate(msg.reason ?? TERMINATE_POWEROFF);
         return true;

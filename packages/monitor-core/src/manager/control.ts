@@ -1,8 +1,9 @@
 // Control requests (protocol control.ts, docs/protocol.md "Control requests"): colinux-ctl's
-// status, power and SysRq by monitor id. Any client of the runtime dir may send them (the dir is
-// 0700, so it is the same user); none of them closes a monitor, which stays the owner's.
+// status, power, SysRq and disk snapshots by monitor id. Any client of the runtime dir may send
+// them (the dir is 0700, so it is the same user); none of them closes a monitor, which stays the
+// owner's.
 import {
-  ControlIoctl, Module, MonitorState, PowerAction, Rc, decodeMonitorId, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
+  ControlIoctl, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeMonitorId, encodeText, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
 } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 import type { ClientSession } from './session.ts';
@@ -26,7 +27,7 @@ function running(session: ClientSession, req: Frame, monitor: Monitor): boolean 
   return false;
 }
 
-export function handleControl(server: ManagerServer, session: ClientSession, req: Frame): void {
+export async function handleControl(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
   switch (req.code) {
     case ControlIoctl.MONITOR_STATUS: {
       const monitor = monitorOf(server, session, req, decodeMonitorId(req.body, 'MONITOR_STATUS'));
@@ -51,6 +52,18 @@ export function handleControl(server: ManagerServer, session: ClientSession, req
       monitor.post({ type: 'message', module: Module.CONSOLE, data }, [data.buffer]);
       server.log.info({ monitor: id, client: session.id, key: String.fromCharCode(value) }, 'sysrq');
       return session.reply(req, Rc.OK);
+    }
+    case ControlIoctl.DISK_SNAPSHOT: {
+      const r = decodeDiskSnapshot(req.body);
+      const monitor = monitorOf(server, session, req, r.id);
+      if (!monitor) return;
+      try {
+        const file = await monitor.snapshotDisk(r.unit, r.file);
+        server.log.info({ monitor: r.id, client: session.id, unit: r.unit, file }, 'disk snapshot');
+        return session.reply(req, Rc.OK, encodeText(file));
+      } catch (err) {
+        return session.replyError(req, Rc.ERROR, (err as Error).message);
+      }
     }
     default:
       return session.replyError(req, Rc.ERROR, `unknown control request 0x${req.code.toString(16)}`);

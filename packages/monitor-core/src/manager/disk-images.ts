@@ -5,7 +5,10 @@
 // the descriptors: monitor closed (power off, daemon gone or killed, manager stopping), or the
 // manager process ending in any way. RESET (reboot) keeps them: the VM still owns its disks.
 import fs from 'node:fs';
-import { ImageInUseError, openImageChain, type BlockImage } from '../machine/devices/virtio/block.ts';
+import path from 'node:path';
+import { ImageInUseError, openImage, openImageChain, type BlockImage } from '../machine/devices/virtio/block.ts';
+import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
+import { createQcow2Overlay, readQcow2Header } from '../machine/devices/virtio/qcow2.ts';
 
 interface Holder { monitor: number; readOnly: boolean }
 type MonitorImage = BlockImage & { aliases: string[] };
@@ -104,6 +107,56 @@ export class DiskImages {
       throw err;
     }
     return opened;
+  }
+
+  /** `disk snapshot`, first half: a new empty qcow2 overlay on cobd<unit>'s image so far, at
+   *  `file` (default: beside it, named after it and the time), opened and locked read-write.
+   *  Throws one line; then nothing was made. */
+  prepareSnapshot(unit: number, file: string | undefined): { fd: number; path: string } {
+    const d = this.devices.find((x) => x.index === unit);
+    if (!d || d.fd === undefined) throw new Error(`monitor ${this.monitor} has no cobd${unit}`);
+    if (d.readOnly) throw new Error(`cobd${unit} (${d.path}) is read-only`);
+    const format = imageFormat(d.path);
+    const size = format === 'qcow2' ? readQcow2Header(d.fd, d.path).size : fs.fstatSync(d.fd).size;
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    const target = path.resolve(file ?? path.join(path.dirname(d.path), `${path.basename(d.path).replace(/\.qcow2$/, '')}.snap-${stamp}.qcow2`));
+    if (imageFormat(target) !== 'qcow2') throw new Error(`${target}: a snapshot overlay's name must end in .qcow2`);
+    // The backing name as QEMU would store it: relative when beside the overlay.
+    const backing = path.dirname(target) === path.dirname(d.path) ? path.basename(d.path) : d.path;
+    try {
+      createQcow2Overlay(target, size, backing, format);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(code ? `cannot create ${target}: ${code}` : (err as Error).message);
+    }
+    try {
+      return { fd: openImage({ index: unit, path: target, readOnly: false }).fd, path: target };
+    } catch (err) {
+      if (err instanceof ImageInUseError) fs.closeSync(err.fd);
+      fs.rmSync(target, { force: true });
+      throw err;
+    }
+  }
+
+  /** Second half, once the worker writes into the overlay: the old image becomes its backing. */
+  commitSnapshot(unit: number, fd: number, file: string): void {
+    if (this.closed) {
+      fs.closeSync(fd); // the monitor closed meanwhile: its worker is gone
+      return;
+    }
+    const i = this.devices.findIndex((x) => x.index === unit);
+    const d = this.devices[i]!;
+    this.backingFds.push(d.fd!);
+    this.devices[i] = { ...d, path: file, fd, readOnly: false, backing: d.backing ? { path: d.path, fd: d.fd!, format: imageFormat(d.path), backing: d.backing } : { path: d.path, fd: d.fd!, format: imageFormat(d.path) } };
+    const key = fileKey(fs.fstatSync(fd));
+    this.keys.push(key);
+    holders.set(key, [...(holders.get(key) ?? []), { monitor: this.monitor, readOnly: false }]);
+  }
+
+  /** The worker refused: the overlay goes away again. */
+  abortSnapshot(fd: number, file: string): void {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
   }
 
   /** Closes the descriptors, releasing the locks; only once no worker may still use them. */

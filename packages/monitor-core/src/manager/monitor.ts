@@ -3,7 +3,7 @@
 // says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, monitorStateName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
@@ -30,6 +30,9 @@ function splitOutput(module: number, data: Uint8Array): Uint8Array[] {
 
 /** How long a guest has to act on a POWEROFF request before the machine is stopped. */
 export const POWEROFF_GRACE_MS = 3000;
+
+/** How long a disk snapshot may take the worker (a flush of the old image, a header read). */
+const SNAPSHOT_TIMEOUT_MS = 10_000;
 
 /** How long a worker gets to stop by itself after 'stop' before it is terminated. */
 const STOP_GRACE_MS = 1000;
@@ -69,6 +72,8 @@ export class Monitor {
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
   private readonly disks: DiskImages;
+  /** Disk snapshots waiting for the worker's answer, by unit (undefined: done). */
+  private readonly snapshotting = new Map<number, (error: string | undefined) => void>();
   /** Set by close(): resolves once the last worker has exited and the disk images are closed. */
   private released: Promise<void> | undefined;
 
@@ -146,6 +151,29 @@ export class Monitor {
     // The worker may sleep in Atomics.wait while the guest idles (WFI): wake it (contract.ts).
     Atomics.add(this.wake, 0, 1);
     Atomics.notify(this.wake, 0);
+  }
+
+  /** `disk snapshot` (qcow2.md): cobd<unit> continues on a new overlay; resolves with its path. */
+  async snapshotDisk(unit: number, file: string | undefined): Promise<string> {
+    if (this.state !== MonitorState.RUNNING && this.state !== MonitorState.STARTED) throw new Error(`monitor ${this.id} is ${monitorStateName(this.state)}, not running`);
+    if (this.snapshotting.has(unit)) throw new Error(`a snapshot of cobd${unit} is already being made`);
+    const overlay = this.disks.prepareSnapshot(unit, file);
+    const answered = new Promise<string | undefined>((resolve) => this.snapshotting.set(unit, resolve));
+    const timer = setTimeout(() => this.snapshotting.get(unit)?.('the machine did not answer'), SNAPSHOT_TIMEOUT_MS);
+    this.post({ type: 'disk-snapshot', index: unit, fd: overlay.fd, path: overlay.path });
+    const error = await answered;
+    clearTimeout(timer);
+    this.snapshotting.delete(unit);
+    if (error !== undefined) {
+      // After a timeout the worker may still take the overlay; it is then the manager's to close
+      // with the rest (kept in the chain), never closed under a running worker.
+      if (error === 'the machine did not answer') this.disks.commitSnapshot(unit, overlay.fd, overlay.path);
+      else this.disks.abortSnapshot(overlay.fd, overlay.path);
+      throw new Error(`cobd${unit}: ${error}`);
+    }
+    this.disks.commitSnapshot(unit, overlay.fd, overlay.path);
+    this.log.info({ unit, overlay: overlay.path }, 'disk snapshot');
+    return overlay.path;
   }
 
   power(action: number): boolean {
@@ -372,6 +400,9 @@ export class Monitor {
         return;
       case 'terminated':
         this.terminated(msg.reason, msg.text ?? '');
+        return;
+      case 'disk-snapshot':
+        this.snapshotting.get(msg.index)?.(msg.error);
         return;
       case 'stats':
         this.stats.instret = msg.instret;

@@ -46,7 +46,8 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
       case ControlIoctl.MONITOR_STATUS:
       case ControlIoctl.POWER:
       case ControlIoctl.SYSRQ:
-        return handleControl(server, session, req);
+      case ControlIoctl.DISK_SNAPSHOT:
+        return await handleControl(server, session, req);
       default:
         return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
     }

@@ -166,7 +166,7 @@ export class VirtioBlock implements VirtioDevice {
   readonly features: number;
   readonly config = new Uint8Array(24);
   readonly readOnly: boolean;
-  readonly image: DiskImage;
+  image: DiskImage;
   /** Descriptors close() closes: those of an image chain this device opened itself. */
   private readonly ownFds: number[];
   private readonly sectors: number;
@@ -220,6 +220,17 @@ export class VirtioBlock implements VirtioDevice {
 
   close(): void {
     for (const fd of this.ownFds.splice(0)) fs.closeSync(fd);
+  }
+
+  /** `disk snapshot` (qcow2.md): from now on the guest writes into the new, empty qcow2 overlay
+   *  `fd` (opened and locked by the manager), whose backing file is the image so far. Called
+   *  between requests (the worker runs one thing at a time), after a flush of the old image. */
+  pushOverlay(fd: number, file: string): void {
+    if (this.readOnly) throw new Error(`cobd${this.name.slice(3)} is read-only`);
+    const top = new Qcow2Image(fd, file, true, this.image);
+    if (top.size !== this.image.size) throw new Error(`${file}: size ${top.size} differs from the disk's ${this.image.size}`);
+    this.image.flush();
+    this.image = top;
   }
 
   notify(): void {

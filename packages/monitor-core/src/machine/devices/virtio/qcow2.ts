@@ -447,3 +447,59 @@ export class Qcow2Image implements DiskImage {
     return offset;
   }
 }
+
+/** Cluster size of the overlays we create (qemu-img's default). */
+const NEW_CLUSTER_BITS = 16;
+const HEADER_V3_LENGTH = 112;
+
+/**
+ * Writes a new, empty qcow2 v3 overlay of `size` bytes on `backing` (stored as given: QEMU and we
+ * resolve a relative name against the overlay's directory) at `file`, refusing an existing file.
+ * Layout: header cluster (header, backing-format extension, backing name), refcount table,
+ * one refcount block, L1 table; those clusters have refcount 1.
+ */
+export function createQcow2Overlay(file: string, size: number, backing: string, backingFormat: string): void {
+  const cluster = 2 ** NEW_CLUSTER_BITS;
+  const l2Entries = cluster / 8;
+  const l1Size = Math.max(1, Math.ceil(size / (cluster * l2Entries)));
+  const l1Clusters = Math.ceil((l1Size * 8) / cluster);
+  const refTableAt = cluster;
+  const refBlockAt = 2 * cluster;
+  const l1At = 3 * cluster;
+  const clusters = 3 + l1Clusters;
+  if (clusters > cluster / REFCOUNT_BYTES) throw new Qcow2Error(`${file}: size ${size} is too large for a new overlay`);
+  const name = new TextEncoder().encode(backing);
+  const format = new TextEncoder().encode(backingFormat);
+  const formatExtAt = HEADER_V3_LENGTH;
+  const endExtAt = formatExtAt + 8 + Math.ceil(format.length / 8) * 8;
+  const nameAt = endExtAt + 8;
+  if (name.length === 0 || name.length > MAX_BACKING_NAME || nameAt + name.length > cluster) throw new Qcow2Error(`${file}: backing file name of ${name.length} bytes (1..${MAX_BACKING_NAME})`);
+  const image = new Uint8Array(clusters * cluster);
+  const v = new DataView(image.buffer);
+  v.setUint32(0, MAGIC, false);
+  v.setUint32(4, 3, false);
+  v.setBigUint64(8, BigInt(nameAt), false);
+  v.setUint32(16, name.length, false);
+  v.setUint32(20, NEW_CLUSTER_BITS, false);
+  v.setBigUint64(24, BigInt(size), false);
+  v.setUint32(36, l1Size, false);
+  v.setBigUint64(40, BigInt(l1At), false);
+  v.setBigUint64(48, BigInt(refTableAt), false);
+  v.setUint32(56, 1, false);
+  v.setUint32(96, REFCOUNT_ORDER, false);
+  v.setUint32(100, HEADER_V3_LENGTH, false);
+  v.setUint32(formatExtAt, EXT_BACKING_FORMAT, false);
+  v.setUint32(formatExtAt + 4, format.length, false);
+  image.set(format, formatExtAt + 8);
+  // (an all-zero 8-byte extension header at endExtAt ends the list)
+  image.set(name, nameAt);
+  v.setBigUint64(refTableAt, BigInt(refBlockAt), false);
+  for (let c = 0; c < clusters; c++) v.setUint16(refBlockAt + c * REFCOUNT_BYTES, 1, false);
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
+    writeAll(fd, image, 0, image.length, 0);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
