@@ -146,6 +146,8 @@ async function bootThroughDaemon(rt: { dir: string; env: NodeJS.ProcessEnv }): P
   const idFile = join(rt.dir, 'daemon.id');
   rmSync(idFile, { force: true });
   const env = { ...rt.env, COLINUX_LOG_LEVEL: 'debug' };
+  const managerLog = join(rt.dir, 'manager.log');
+  const logFrom = readText(managerLog)?.length ?? 0; // this boot's lines only
   const t0 = Date.now();
   const d = spawn(join(BIN, 'colinux-daemon'), ['-d', '-k', '-p', idFile, 'kernel=guest/images/vmlinux', 'initrd=guest/images/initramfs.cpio.gz', `mem=${MEM_MIB}`],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -165,7 +167,7 @@ async function bootThroughDaemon(rt: { dir: string; env: NodeJS.ProcessEnv }): P
   const managerPid = Number(readText(join(rt.dir, 'manager.lock'))?.trim());
   const cpu = cpuOf(d.pid!) + cpuOf(managerPid);
   logTimes(stderr, t0, phases, { configuration: 'daemon parsed, kernel read', 'manager not running; starting it': 'manager spawn' });
-  logTimes(readText(join(rt.dir, 'manager.log')) ?? '', t0, phases, { 'manager serving': 'manager serving', 'monitor created': 'monitor created' });
+  logTimes((readText(managerLog) ?? '').slice(logFrom), t0, phases, { 'manager serving': 'manager serving', 'monitor created': 'monitor created' });
   phases.ready = wall;
   d.kill('SIGTERM');
   await exited(d);

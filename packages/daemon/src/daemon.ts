@@ -6,7 +6,7 @@ import { parseConfig, type DaemonConfig } from './config/build.ts';
 import { checkHostResources, type HostChecked } from './config/host.ts';
 import { driverCommand, isAbsent } from './driver.ts';
 import { DaemonError, ExitCode } from './errors.ts';
-import { loadKernel, type RamFit } from './kernel/image.ts';
+import { loadKernel, type KernelPlan, type RamFit } from './kernel/image.ts';
 import { KERNEL_RAM_OFFSET } from './kernel/plan.ts';
 import { checkInitrd, type InitrdFile } from './kernel/initrd.ts';
 import { resolveHelperBin } from './launch/bins.ts';
@@ -73,7 +73,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   const kernelPath = resolve(config.kernel);
   // Sizes are checked against mem= before any large file is read (the initrd is streamed later).
   const initrd = config.initrd === undefined ? undefined : checkInitrd(resolve(config.initrd), config.initrd);
-  const kernel = loadKernel(kernelPath, config.kernel, ramFit(config, initrd));
+  const readKernel = () => loadKernel(kernelPath, config.kernel, ramFit(config, initrd));
+  let kernel: KernelPlan | undefined = readKernel();
   checkInitrdHalf(config, initrd);
   const monitorConfig = toMonitorConfig(config, host);
   log.debug({ monitorConfig, sections: kernel.pieces.length, entryOffset: kernel.entryOffset }, 'configuration');
@@ -91,7 +92,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     throw err;
   }
   const session = new DaemonSession({
-    id, env, log, owner, kernel, initrd,
+    id, env, log, owner, kernel, reloadKernel: readKernel, initrd,
     helpers,
     pidFile: switches.pidFile,
     quietKernel: switches.quietKernel,
@@ -99,6 +100,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     out: io.out,
     gate,
   });
+  kernel = undefined; // the session drops it once loaded; this frame lives as long as the guest
   let running = false;
   let aborted: string | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

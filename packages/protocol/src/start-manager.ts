@@ -12,6 +12,10 @@ export function managerBinPath(env: NodeJS.ProcessEnv = process.env): string {
   return fileURLToPath(new URL('../../monitor-core/bin/colinux-monitor-core.js', import.meta.url));
 }
 
+/** A connect attempt to a socket that is not there yet fails at once; a manager starting on demand
+ *  is on the daemon's critical path, so look often. */
+const POLL_MS = 10;
+
 /** Resolves when something answers STATUS at the endpoint (true), or false after `timeoutMs`. */
 export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -25,7 +29,7 @@ export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number):
         await c.close();
       }
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
   return false;

@@ -18,7 +18,10 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   log: Logger;
   owner: ManagerClient;
+  /** The kernel read and checked at start; the session drops it once loaded. */
   kernel: KernelPlan;
+  /** Reads kernel= again for a reboot, as coLinux reloads it (docs/colinux.md#run-loop). */
+  reloadKernel: () => KernelPlan;
   initrd?: InitrdFile;
   helpers: HelperSpec[];
   pidFile?: string;
@@ -37,7 +40,10 @@ const RESEND_SHUTDOWN_MS = 3000;
  * then START and the RUN loop; REBOOT resets and reloads with every helper still attached.
  */
 export class DaemonSession {
-  private readonly o: SessionOptions;
+  private readonly o: Omit<SessionOptions, 'kernel'>;
+  /** Held only until it is loaded: the daemon runs for the guest's life, the kernel is megabytes. */
+  private kernel?: KernelPlan;
+  private entryOffset = 0;
   private printk?: ManagerClient;
   private supervisor?: Supervisor;
   private consoleOnTerminal = false;
@@ -49,16 +55,21 @@ export class DaemonSession {
   private readonly printkFilter = new PrintkFilter();
 
   constructor(o: SessionOptions) {
-    this.o = o;
+    const { kernel, ...rest } = o;
+    this.o = rest;
+    this.kernel = kernel;
   }
 
   async loadImage(): Promise<void> {
-    const { owner, kernel, initrd } = this.o;
+    const kernel = this.kernel ?? this.o.reloadKernel();
+    this.kernel = undefined;
+    this.entryOffset = kernel.entryOffset;
+    const { owner, initrd } = this.o;
     await Promise.all(kernel.pieces.map((p) => owner.loadSection(p.offset, p.size, p.data)));
     if (initrd) await streamInitrd(owner, initrd);
-    // The frames that carried the image (about 16 MB for the bundled guest) are garbage now; a quiet
-    // daemon would otherwise hold them for its whole life.
-    collectGarbage();
+    // The kernel and the frames that carried it (about 20 MB for the bundled guest) are garbage
+    // once this function has returned; a quiet daemon would otherwise hold them for its whole life.
+    setImmediate(collectGarbage);
   }
 
   /** Everything after the image is loaded; resolves with the process exit status. */
@@ -174,9 +185,9 @@ export class DaemonSession {
   }
 
   private async runGuest(): Promise<number> {
-    const { owner, kernel } = this.o;
+    const { owner } = this.o;
     for (;;) {
-      await owner.start(kernel.entryOffset);
+      await owner.start(this.entryOffset);
       let result;
       do result = await owner.run();
       while (result.state !== MonitorState.TERMINATED);
