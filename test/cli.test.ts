@@ -3,7 +3,7 @@
 // program's usage status.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@colinux/protocol';
@@ -20,18 +20,22 @@ interface Program {
   usageStatus: number;
 }
 
-const PROGRAMS: Program[] = [
-  { name: 'colinux-daemon', pkg: 'daemon', prefix: 'colinux-daemon', required: [], usageStatus: 255 },
-  { name: 'colinux-monitor-core', pkg: 'monitor-core', prefix: 'colinux-monitor-core', required: [], usageStatus: 2 },
-  { name: 'colinux-bare-metal', pkg: 'monitor-core', prefix: 'colinux-bare-metal', required: [], usageStatus: 2 },
-  { name: 'colinux-console-nt', pkg: 'console-nt', prefix: 'colinux-console-nt', required: [], usageStatus: 2 },
-  { name: 'colinux-console-web', pkg: 'console-web', prefix: 'colinux-console-web', required: [], usageStatus: 2 },
-  { name: 'colinux-slirp-net-daemon', pkg: 'net-slirp', prefix: 'conet-slirp-daemon', required: ['-i', '1', '-u', '0'], usageStatus: 2 },
-  { name: 'colinux-net-daemon', pkg: 'net-tap', prefix: 'conet-tap-daemon', required: ['-i', '1', '-u', '0'], usageStatus: 2 },
-  { name: 'colinux-bridged-net-daemon', pkg: 'net-bridged', prefix: 'colinux-bridged-net-daemon', required: ['-i', '1', '-u', '0', '-mac', '52:54:00:12:34:56'], usageStatus: 2 },
-  { name: 'colinux-serial-daemon', pkg: 'serial', prefix: 'colinux-serial-daemon', required: ['-i', '1'], usageStatus: 2 },
-  { name: 'colinux-ctl', pkg: 'ctl', prefix: 'colinux-ctl', required: [], usageStatus: 2 },
-];
+/** Where a program differs from the helpers' rule (prefix = name, no required option, status 2). */
+const DIFFERENT: Record<string, Partial<Program>> = {
+  'colinux-daemon': { usageStatus: 255 }, // coLinux's -1 (docs/daemon.md)
+  'colinux-slirp-net-daemon': { prefix: 'conet-slirp-daemon', required: ['-i', '1', '-u', '0'] },
+  'colinux-net-daemon': { prefix: 'conet-tap-daemon', required: ['-i', '1', '-u', '0'] },
+  'colinux-bridged-net-daemon': { required: ['-i', '1', '-u', '0', '-mac', '52:54:00:12:34:56'] },
+  'colinux-serial-daemon': { required: ['-i', '1'] },
+};
+
+// Every program of every package, so a new one is held to the same conventions.
+const PROGRAMS: Program[] = readdirSync(join(ROOT, 'packages')).flatMap((pkg) => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  return Object.keys(manifest.bin ?? {}).map((name) => ({ name, pkg, prefix: name, required: [], usageStatus: 2, ...DIFFERENT[name] }));
+});
+
+t.ok(PROGRAMS.length >= 8, `${PROGRAMS.length} programs found`);
 
 const dir = mkdtempSync(join(tmpdir(), 'colinux-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
