@@ -7,6 +7,9 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { requireTool } from './tools.ts';
+
+requireTool('git');
 
 const ROOT = join(import.meta.dirname, '..');
 const SELF = relative(ROOT, import.meta.filename);
