@@ -96,6 +96,8 @@ t.test('execN programs start after the helpers and are killed at the end', async
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep')), [], 'exec programs killed');
+  await until(() => (processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('exec-watchdog')) ? undefined : true), 10_000);
+  t.pass('the execN watchdog has ended');
 });
 
 t.test('a redirection port in use and an execN program that does not exist: error lines on the daemon terminal, the boot goes on', async (t) => {

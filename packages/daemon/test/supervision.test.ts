@@ -1,7 +1,7 @@
 // Helpers beyond coLinux: a killed helper is restarted with backoff, a hand-run --force copy takes
 // the unit over and is left alone, and a killed daemon frees its monitor and ends every helper.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, FIXTURES, SERIAL_BIN, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
 
@@ -85,6 +85,36 @@ t.test('kill -9 of the daemon: the monitor is freed and every helper exits', asy
   t.pass('monitor freed');
   await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('serial-daemon')) ? undefined : true));
   t.pass('every helper exited');
+});
+
+/** Whether a process still runs (a zombie has exited; only its parent has not reaped it yet). */
+function running(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+t.test('kill -9 of the daemon: its execN program and the program\'s children end too', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const script = join(box.dir, 'exec0.sh');
+  writeFileSync(script, '/bin/sleep 1000 &\n/bin/sleep 1001\n');
+  const d = start(DAEMON_BIN, ['-d', IDLE, 'mem=16', `exec0=/bin/sh,${script}`], box.env);
+  await d.waitFor('colinux: booting');
+  const program = /^(\/bin\/sh .*exec0\.sh|\/bin\/sleep 100[01])$/;
+  const pids = await until(() => {
+    const found = processesUnder(box.runtimeDir).filter((p) => program.test(commandOf(p)));
+    return found.length === 3 ? found : undefined;
+  });
+  d.child.kill('SIGKILL');
+  // Not d.exited: that waits for the daemon's stdout to close, which the program inherited.
+  await until(() => (d.child.signalCode === 'SIGKILL' ? true : undefined));
+  await until(() => (pids.some(running) ? undefined : true), 10_000);
+  t.pass('the shell and both sleeps are gone');
+  await until(() => (processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('exec-watchdog')) ? undefined : true), 10_000);
+  t.pass('the watchdog is gone too');
 });
 
 t.test('the manager dies: one line from the daemon, exit 255, helpers end too', async (t) => {

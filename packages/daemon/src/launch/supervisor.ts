@@ -1,5 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { resolveHelperBin } from './bins.ts';
 import type { HelperSpec } from './commands.ts';
@@ -33,6 +35,9 @@ interface Managed {
   lastLine?: string;
 }
 
+/** Ends the execN programs if the daemon dies without doing it (see the file for how). */
+const EXEC_WATCHDOG = new URL('./exec-watchdog.ts', import.meta.url).pathname;
+
 const FIRST_BACKOFF_MS = 1000;
 /** A helper that ran this long before dying starts its backoff from the beginning again. */
 const STABLE_MS = 60_000;
@@ -47,6 +52,8 @@ export class Supervisor {
   private readonly managed: Managed[] = [];
   private stopping = false;
   private readonly opts: SupervisorOptions;
+  /** Started with the first execN program; its stdin is our end of the pipe it watches. */
+  private watchdog?: ChildProcess;
 
   constructor(opts: SupervisorOptions) {
     this.opts = opts;
@@ -88,6 +95,8 @@ export class Supervisor {
       stdin: onTerminal ? 'inherit' : 'ignore', stdout: onTerminal ? 'inherit' : 'inherit', stderr: onTerminal ? 'inherit' : 'pipe',
     });
     m.child = child;
+    const pid = child.pid;
+    if (spec.kind === 'exec' && pid !== undefined) this.tellWatchdog(`+${pid}`);
     m.startedAt = Date.now();
     m.lastLine = undefined;
     if (child.stderr) {
@@ -103,6 +112,7 @@ export class Supervisor {
     m.exited = child.then((result) => {
       if (onTerminal) this.opts.onConsole?.(false);
       m.exited = undefined;
+      if (spec.kind === 'exec' && pid !== undefined) this.tellWatchdog(`-${pid}`);
       if (result.failed && result.exitCode === undefined && !result.signal) {
         this.opts.onError?.(spec.label, `cannot run ${spec.program}: ${result.code ?? result.originalMessage}`);
       }
@@ -111,6 +121,26 @@ export class Supervisor {
       this.afterExit(m, reason, result.exitCode);
     });
     return child.pid !== undefined;
+  }
+
+  /**
+   * execN programs lead a process group each (detached), and the watchdog, a small process in a
+   * session of its own, learns every group; when its stdin pipe closes because the daemon ended or
+   * was killed, it terminates the groups still alive (exec-watchdog.ts).
+   */
+  private tellWatchdog(line: string): void {
+    if (!this.watchdog) {
+      const env = this.opts.env ?? process.env;
+      // node:child_process, not execa: execa's subprocess cannot be unref'd.
+      const watchdog = spawn(process.execPath, [EXEC_WATCHDOG], { env, detached: true, stdio: ['pipe', 'ignore', 'inherit'] });
+      watchdog.on('error', (err) => this.opts.log.warn({ err }, 'cannot start the execN watchdog'));
+      watchdog.stdin!.on('error', (err) => this.opts.log.warn({ err }, 'the execN watchdog is gone'));
+      // Neither the watchdog nor the pipe keeps the daemon alive: it exits as it would without them.
+      watchdog.unref();
+      (watchdog.stdin as Socket).unref();
+      this.watchdog = watchdog;
+    }
+    this.watchdog.stdin!.write(`${line}\n`);
   }
 
   private afterExit(m: Managed, reason: string, exitCode: number | undefined): void {
@@ -160,7 +190,9 @@ export class Supervisor {
   async stopAll(graceMs: number): Promise<void> {
     this.beginStop();
     const running = this.managed.filter((m) => m.exited && m.child);
-    for (const m of running) if (m.spec.kind === 'exec') m.child!.kill('SIGTERM');
+    for (const m of running) if (m.spec.kind === 'exec') killGroup(m.child!.pid!, 'SIGTERM');
+    // The watchdog sends SIGKILL to a group that is still there after its grace period.
+    this.watchdog?.stdin!.end();
     await Promise.race([Promise.all(running.map((m) => m.exited)), delay(graceMs)]);
     const left = running.filter((m) => m.exited);
     for (const m of left) {
@@ -170,6 +202,15 @@ export class Supervisor {
     await Promise.race([Promise.all(left.map((m) => m.exited)), delay(2000)]);
     for (const m of left) if (m.exited) m.child!.kill('SIGKILL');
     await Promise.race([Promise.all(left.map((m) => m.exited)), delay(1000)]);
+  }
+}
+
+/** execN programs are detached: each leads a process group, which gets the signal as a whole. */
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is empty already
   }
 }
 
