@@ -1,12 +1,13 @@
 // Comments and docs cite what a clone of this repository can follow: public sources (the coLinux
-// repository, RFCs, specs, other projects' files) or pages of this repository (docs/README.md,
-// "Standards"). This scans every file git tracks (and new ones it would track) for citations of
+// repository, RFCs, specs, other projects' files) or pages of this repository (docs/README.md
+// says so). This scans every file git tracks (and new ones it would track) for citations of
 // documents that are not here: a `*.md` file name no file in the repository has, a `reference/`
-// folder, numbered sections of an outside coLinux write-up, or design notes kept elsewhere.
+// folder, numbered sections of an outside coLinux write-up, or design notes kept elsewhere; and
+// every `page.md#section` it cites names a heading of that page.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, normalize, relative } from 'node:path';
 import { requireTool } from './tools.ts';
 
 requireTool('git');
@@ -31,6 +32,24 @@ function trackedFiles(): string[] {
     throw new Error(`git ls-files failed (install the Debian package git): ${(err as Error).message}`);
   }
   return out.split('\0').filter((f) => f !== '' && !f.split('/').includes('node_modules'));
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation but `-` and `_` dropped, spaces to `-`. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+}
+
+/** The anchors of a markdown file's headings. */
+function anchorsOf(file: string): Set<string> {
+  return new Set([...readFileSync(join(ROOT, file), 'utf8').matchAll(/^#{1,6}\s+(.*)$/gm)].map((m) => slug(m[1]!)));
+}
+
+/** The repository file a citation like `docs/x.md` or `x.md` names, seen from `from`. */
+function citedFile(files: Set<string>, from: string, cited: string): string | undefined {
+  const beside = normalize(join(dirname(from), cited));
+  if (files.has(beside)) return beside;
+  const matches = [...files].filter((f) => f === cited || f.endsWith(`/${cited}`));
+  return matches.length === 1 ? matches[0] : undefined;
 }
 
 function isText(bytes: Buffer): boolean {
@@ -66,4 +85,34 @@ t.test('no file cites a document that is not in the repository', async (t) => {
     });
   }
   t.same(problems, [], 'citations a clone can follow');
+});
+
+t.test('every cited section of a markdown page of the repository exists', async (t) => {
+  const files = trackedFiles();
+  const known = new Set(files);
+  const anchors = new Map<string, Set<string>>();
+  const problems: string[] = [];
+  let checked = 0;
+  for (const file of files) {
+    if (file === SELF) continue;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(ROOT, file));
+    } catch {
+      continue;
+    }
+    if (!isText(bytes)) continue;
+    bytes.toString('utf8').split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(/\S*?([\w./-]*[\w-]\.md)#([\w-]+)/g)) {
+        if (m[0].includes('://')) continue;
+        const page = citedFile(known, file, m[1]!);
+        if (!page) continue; // an unknown page is the test above's finding
+        if (!anchors.has(page)) anchors.set(page, anchorsOf(page));
+        checked++;
+        if (!anchors.get(page)!.has(m[2]!)) problems.push(`${file}:${i + 1}: ${page} has no section #${m[2]}`);
+      }
+    });
+  }
+  t.ok(checked > 50, `section citations checked (${checked})`);
+  t.same(problems, [], 'every cited section exists');
 });
