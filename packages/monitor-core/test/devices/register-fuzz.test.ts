@@ -18,6 +18,7 @@ import { Uart16550 } from '../../src/machine/devices/uart16550.ts';
 import { RAM_BASE } from '../../src/machine/memory-map.ts';
 import { MipBits } from './mip.ts';
 import { Irq } from './virtio-driver.ts';
+import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
 
 const long = process.env.COLINUX_LONG_TESTS === '1';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'regfuzz-'));
@@ -30,7 +31,31 @@ fs.writeFileSync(path.join(share, 'f'), 'x');
 
 let seed = 0x9e3779b9;
 const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
-const OFFSETS = [0x00, 0x10, 0x14, 0x20, 0x24, 0x30, 0x34, 0x38, 0x44, 0x50, 0x60, 0x64, 0x70, 0x80, 0x84, 0x90, 0x94, 0xa0, 0xa4, 0xc0, 0xfc, 0x100, 0x104];
+const OFFSETS = [
+  R.VIRTIO_MMIO_MAGIC_VALUE,
+  R.VIRTIO_MMIO_DEVICE_FEATURES,
+  R.VIRTIO_MMIO_DEVICE_FEATURES_SEL,
+  R.VIRTIO_MMIO_DRIVER_FEATURES,
+  R.VIRTIO_MMIO_DRIVER_FEATURES_SEL,
+  R.VIRTIO_MMIO_QUEUE_SEL,
+  R.VIRTIO_MMIO_QUEUE_NUM_MAX,
+  R.VIRTIO_MMIO_QUEUE_NUM,
+  R.VIRTIO_MMIO_QUEUE_READY,
+  R.VIRTIO_MMIO_QUEUE_NOTIFY,
+  R.VIRTIO_MMIO_INTERRUPT_STATUS,
+  R.VIRTIO_MMIO_INTERRUPT_ACK,
+  R.VIRTIO_MMIO_STATUS,
+  R.VIRTIO_MMIO_QUEUE_DESC_LOW,
+  R.VIRTIO_MMIO_QUEUE_DESC_HIGH,
+  R.VIRTIO_MMIO_QUEUE_AVAIL_LOW,
+  R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH,
+  R.VIRTIO_MMIO_QUEUE_USED_LOW,
+  R.VIRTIO_MMIO_QUEUE_USED_HIGH,
+  R.VIRTIO_MMIO_QUEUE_RESET,
+  R.VIRTIO_MMIO_CONFIG_GENERATION,
+  R.VIRTIO_MMIO_CONFIG,
+  R.VIRTIO_MMIO_CONFIG + 4,
+];
 
 const devices = [
   () => new VirtioConsole('console', 80, 25, () => {}),

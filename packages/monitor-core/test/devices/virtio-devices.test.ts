@@ -10,19 +10,20 @@ import { VirtioConsole } from '../../src/machine/devices/virtio/console.ts';
 import { VirtioBlock } from '../../src/machine/devices/virtio/block.ts';
 import { VirtioNet } from '../../src/machine/devices/virtio/net.ts';
 import { VirtioEntropy } from '../../src/machine/devices/virtio/entropy.ts';
+import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 t.test('transport identifies a version-2 device', async (t) => {
   const d = new TestDriver(new VirtioEntropy());
-  t.equal(d.reg(0x000), 0x74726976, 'magic "virt"');
-  t.equal(d.reg(0x004), 2, 'modern MMIO');
-  t.equal(d.reg(0x008), 4, 'entropy device id');
-  d.setReg(0x14, 1);
-  t.equal(d.reg(0x010) & 1, 1, 'VIRTIO_F_VERSION_1 offered');
-  d.setReg(0x70, 3);
-  d.setReg(0x70, 3 | 8);
-  t.equal(d.reg(0x70) & 8, 0, 'FEATURES_OK refused without VERSION_1');
+  t.equal(d.reg(R.VIRTIO_MMIO_MAGIC_VALUE), 0x74726976, 'magic "virt"');
+  t.equal(d.reg(R.VIRTIO_MMIO_VERSION), 2, 'modern MMIO');
+  t.equal(d.reg(R.VIRTIO_MMIO_DEVICE_ID), 4, 'entropy device id');
+  d.setReg(R.VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+  t.equal(d.reg(R.VIRTIO_MMIO_DEVICE_FEATURES) & 1, 1, 'VIRTIO_F_VERSION_1 offered');
+  d.setReg(R.VIRTIO_MMIO_STATUS, R.VIRTIO_CONFIG_S_ACKNOWLEDGE | R.VIRTIO_CONFIG_S_DRIVER);
+  d.setReg(R.VIRTIO_MMIO_STATUS, R.VIRTIO_CONFIG_S_ACKNOWLEDGE | R.VIRTIO_CONFIG_S_DRIVER | R.VIRTIO_CONFIG_S_FEATURES_OK);
+  t.equal(d.reg(R.VIRTIO_MMIO_STATUS) & 8, 0, 'FEATURES_OK refused without VERSION_1');
 });
 
 t.test('console: transmit goes to the sink, receive fills guest buffers, size in config', async (t) => {
@@ -30,8 +31,8 @@ t.test('console: transmit goes to the sink, receive fills guest buffers, size in
   const con = new VirtioConsole('console', 100, 37, (b) => out.push(text(b)));
   const d = new TestDriver(con);
   d.init(1);
-  t.equal(d.reg(0x100) & 0xffff, 100, 'cols');
-  t.equal(d.reg(0x100) >>> 16, 37, 'rows');
+  t.equal(d.reg(R.VIRTIO_MMIO_CONFIG) & 0xffff, 100, 'cols');
+  t.equal(d.reg(R.VIRTIO_MMIO_CONFIG) >>> 16, 37, 'rows');
   con.receive(new TextEncoder().encode('typed early'));
   d.put(DATA, 'hello ');
   d.put(DATA + 0x100, 'world');
@@ -59,8 +60,8 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
   t.teardown(() => blk.close());
   const d = new TestDriver(blk);
   d.init();
-  t.equal(d.reg(0x100), 8, 'capacity in sectors');
-  t.equal(d.reg(0x010) & (1 << 5), 0, 'writable image: no VIRTIO_BLK_F_RO');
+  t.equal(d.reg(R.VIRTIO_MMIO_CONFIG), 8, 'capacity in sectors');
+  t.equal(d.reg(R.VIRTIO_MMIO_DEVICE_FEATURES) & (1 << 5), 0, 'writable image: no VIRTIO_BLK_F_RO');
 
   const request = (type: number, sector: number, dataLen: number, dataWritable: boolean) => {
     const hdr = new DataView(new ArrayBuffer(16));
@@ -111,7 +112,7 @@ t.test('net: transmit strips the header, receive adds it, no buffers means dropp
   net.receive(new Uint8Array(60));
   t.equal(net.droppedFrames, 1, 'frame before DRIVER_OK dropped');
   d.init(1 << 5);
-  t.same([0, 1, 2, 3, 4, 5].map((i) => d.transport.read(0x100 + i, 1)), [0x52, 0x54, 0, 0x12, 0x34, 0x56], 'MAC in config');
+  t.same([0, 1, 2, 3, 4, 5].map((i) => d.transport.read(R.VIRTIO_MMIO_CONFIG + i, 1)), [0x52, 0x54, 0, 0x12, 0x34, 0x56], 'MAC in config');
 
   const frame = Uint8Array.from({ length: 64 }, (_, i) => i);
   d.put(DATA, new Uint8Array(12));

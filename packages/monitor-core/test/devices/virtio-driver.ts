@@ -7,12 +7,13 @@ import { RAM_BASE } from '../../src/machine/memory-map.ts';
 import { VirtioMmio } from '../../src/machine/devices/virtio/mmio.ts';
 import type { VirtioDevice } from '../../src/machine/devices/virtio/virtio-device.ts';
 import type { IrqLine } from '../../src/machine/devices/mmio-device.ts';
+import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
 
 export const RAM_SIZE = 4 * 1024 * 1024;
 export const F_NEXT = 1;
 export const F_WRITE = 2;
 export const F_INDIRECT = 4;
-export const STATUS_NEEDS_RESET = 64;
+export const STATUS_NEEDS_RESET = R.VIRTIO_CONFIG_S_NEEDS_RESET;
 /** Data buffers live from here up; queue areas below. */
 export const DATA = RAM_BASE + 0x10_0000;
 
@@ -45,29 +46,30 @@ export class TestDriver {
 
   /** ACKNOWLEDGE, DRIVER, features (VERSION_1 + `low`), FEATURES_OK, queues, DRIVER_OK. */
   init(low = 0, queueSize = 16): void {
-    this.setReg(0x70, 0);
-    this.setReg(0x70, 1 | 2);
-    this.setReg(0x24, 0);
-    this.setReg(0x20, low);
-    this.setReg(0x24, 1);
-    this.setReg(0x20, 1);
-    this.setReg(0x70, 1 | 2 | 8);
+    this.setReg(R.VIRTIO_MMIO_STATUS, 0);
+    const { VIRTIO_CONFIG_S_ACKNOWLEDGE: ACK, VIRTIO_CONFIG_S_DRIVER: DRIVER, VIRTIO_CONFIG_S_FEATURES_OK: FEATURES_OK, VIRTIO_CONFIG_S_DRIVER_OK: DRIVER_OK } = R;
+    this.setReg(R.VIRTIO_MMIO_STATUS, ACK | DRIVER);
+    this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES, low);
+    this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    this.setReg(R.VIRTIO_MMIO_STATUS, ACK | DRIVER | FEATURES_OK);
     for (let q = 0; q < this.transport.queues.length; q++) this.setupQueue(q, queueSize);
-    this.setReg(0x70, 1 | 2 | 8 | 4);
+    this.setReg(R.VIRTIO_MMIO_STATUS, ACK | DRIVER | FEATURES_OK | DRIVER_OK);
   }
 
   descAddr(q: number): number { return RAM_BASE + 0x1_0000 * q; }
 
   setupQueue(q: number, size: number, desc = this.descAddr(q), avail = desc + 0x4000, used = desc + 0x8000): void {
-    this.setReg(0x30, q);
-    this.setReg(0x38, size);
-    this.setReg(0x80, desc % 0x1_0000_0000);
-    this.setReg(0x84, Math.floor(desc / 0x1_0000_0000));
-    this.setReg(0x90, avail % 0x1_0000_0000);
-    this.setReg(0x94, Math.floor(avail / 0x1_0000_0000));
-    this.setReg(0xa0, used % 0x1_0000_0000);
-    this.setReg(0xa4, Math.floor(used / 0x1_0000_0000));
-    this.setReg(0x44, 1);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_SEL, q);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_NUM, size);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_DESC_LOW, desc % 0x1_0000_0000);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_DESC_HIGH, Math.floor(desc / 0x1_0000_0000));
+    this.setReg(R.VIRTIO_MMIO_QUEUE_AVAIL_LOW, avail % 0x1_0000_0000);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH, Math.floor(avail / 0x1_0000_0000));
+    this.setReg(R.VIRTIO_MMIO_QUEUE_USED_LOW, used % 0x1_0000_0000);
+    this.setReg(R.VIRTIO_MMIO_QUEUE_USED_HIGH, Math.floor(used / 0x1_0000_0000));
+    this.setReg(R.VIRTIO_MMIO_QUEUE_READY, 1);
     this.sizes[q] = size;
     this.avail[q] = avail;
     this.used[q] = used;
@@ -91,7 +93,7 @@ export class TestDriver {
     const idx = this.ram.read16(a + 2);
     this.ram.write16(a + 4 + 2 * (idx % this.sizes[q]!), head);
     this.ram.write16(a + 2, (idx + 1) & 0xffff);
-    if (kick) this.setReg(0x50, q);
+    if (kick) this.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, q);
   }
 
   /** Set avail.idx directly (for the "runs ahead" attack). */
@@ -121,6 +123,6 @@ export class TestDriver {
   }
 
   get needsReset(): boolean {
-    return (this.reg(0x70) & STATUS_NEEDS_RESET) !== 0;
+    return (this.reg(R.VIRTIO_MMIO_STATUS) & STATUS_NEEDS_RESET) !== 0;
   }
 }

@@ -6,6 +6,7 @@ import { TestDriver, DATA, F_NEXT, F_WRITE, F_INDIRECT, RAM_SIZE } from './virti
 import { VirtioEntropy } from '../../src/machine/devices/virtio/entropy.ts';
 import { VirtioConsole } from '../../src/machine/devices/virtio/console.ts';
 import { RAM_BASE } from '../../src/machine/memory-map.ts';
+import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
 
 function rng(): TestDriver {
   const d = new TestDriver(new VirtioEntropy());
@@ -18,9 +19,9 @@ t.test('a well-formed chain is served and interrupts', async (t) => {
   d.desc(0, 0, DATA, 32, F_WRITE);
   d.offer(0, 0);
   t.same(d.takeUsed(0), [{ id: 0, len: 32 }]);
-  t.equal(d.reg(0x60) & 1, 1, 'used-buffer interrupt status');
+  t.equal(d.reg(R.VIRTIO_MMIO_INTERRUPT_STATUS) & 1, 1, 'used-buffer interrupt status');
   t.ok(d.irq.level);
-  d.setReg(0x64, 1);
+  d.setReg(R.VIRTIO_MMIO_INTERRUPT_ACK, 1);
   t.notOk(d.irq.level, 'InterruptACK lowers the line');
   t.notOk(d.needsReset);
 });
@@ -51,7 +52,7 @@ const malformed: Array<[string, (d: TestDriver) => void]> = [
     d.desc(0, 1, DATA, 8, F_WRITE | F_NEXT, 0, table);
     d.offer(0, 0);
   }],
-  ['avail.idx far ahead of the queue', (d) => { d.setAvailIdx(0, 1000); d.setReg(0x50, 0); }],
+  ['avail.idx far ahead of the queue', (d) => { d.setAvailIdx(0, 1000); d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, 0); }],
 ];
 
 for (const [name, attack] of malformed) {
@@ -59,11 +60,11 @@ for (const [name, attack] of malformed) {
     const d = rng();
     attack(d);
     t.ok(d.needsReset, 'DEVICE_NEEDS_RESET set');
-    t.equal(d.reg(0x60) & 2, 2, 'configuration-change interrupt');
+    t.equal(d.reg(R.VIRTIO_MMIO_INTERRUPT_STATUS) & 2, 2, 'configuration-change interrupt');
     t.ok(d.irq.level, 'interrupt line raised');
     t.equal(d.logs.length, 1, 'one log line naming the problem');
     // A broken device ignores further kicks until reset, then works again.
-    d.setReg(0x50, 0);
+    d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     d.init();
     t.notOk(d.needsReset, 'reset clears it');
     d.desc(0, 0, DATA, 16, F_WRITE);
@@ -74,15 +75,15 @@ for (const [name, attack] of malformed) {
 
 t.test('queue areas outside RAM are refused at QueueReady', async (t) => {
   const d = new TestDriver(new VirtioEntropy());
-  d.setReg(0x70, 3);
+  d.setReg(R.VIRTIO_MMIO_STATUS, R.VIRTIO_CONFIG_S_ACKNOWLEDGE | R.VIRTIO_CONFIG_S_DRIVER);
   d.setupQueue(0, 16, RAM_BASE + RAM_SIZE - 64);
   t.ok(d.needsReset);
-  t.equal(d.reg(0x44), 0, 'queue not ready');
+  t.equal(d.reg(R.VIRTIO_MMIO_QUEUE_READY), 0, 'queue not ready');
 });
 
 t.test('queue size must be a power of two within QueueNumMax', async (t) => {
   const d = new TestDriver(new VirtioEntropy());
-  d.setReg(0x70, 3);
+  d.setReg(R.VIRTIO_MMIO_STATUS, R.VIRTIO_CONFIG_S_ACKNOWLEDGE | R.VIRTIO_CONFIG_S_DRIVER);
   d.setupQueue(0, 3);
   t.ok(d.needsReset);
 });
@@ -115,7 +116,7 @@ t.test('random descriptor tables never throw into the host', async (t) => {
       d.desc(0, k, addr, len, flags, hostile ? rand(20) : rand(16));
     }
     for (let k = 0; k < 1 + rand(4); k++) d.offer(0, rand(18), false);
-    d.setReg(0x50, 0);
+    d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     if (d.needsReset) broken++;
   }
   t.ok(broken > 0 && broken < rounds, `${broken}/${rounds} rings rejected, the rest served`);

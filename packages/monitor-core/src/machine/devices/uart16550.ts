@@ -5,6 +5,21 @@
 
 import type { IrqLine, MmioDevice } from './mmio-device.ts';
 
+// Register offsets (reg-shift 0), with the names of Linux's include/uapi/linux/serial_reg.h.
+// Offsets 0 and 1 are the divisor latch (DLL, DLM) while LCR.DLAB is set.
+export const UART_RX = 0; // read: receive buffer
+export const UART_TX = 0; // write: transmit holding register
+export const UART_DLL = 0;
+export const UART_IER = 1;
+export const UART_DLM = 1;
+export const UART_IIR = 2; // read
+export const UART_FCR = 2; // write
+export const UART_LCR = 3;
+export const UART_MCR = 4;
+export const UART_LSR = 5;
+export const UART_MSR = 6;
+export const UART_SCR = 7;
+
 const IER_RDA = 0x01;
 const IER_THRE = 0x02;
 const IER_RLS = 0x04;
@@ -88,29 +103,29 @@ export class Uart16550 implements MmioDevice {
     const dlab = this.lcr & LCR_DLAB;
     let v = 0;
     switch (offset) {
-      case 0:
+      case UART_RX:
         if (dlab) return this.dll;
         v = this.rx.shift() ?? 0;
         break;
-      case 1: return dlab ? this.dlm : this.ier;
-      case 2: {
+      case UART_IER: return dlab ? this.dlm : this.ier;
+      case UART_IIR: {
         const id = this.iir();
         if (id === IIR_THRE) this.threPending = false;
         v = id | (this.fcr & 1 ? 0xc0 : 0);
         break;
       }
-      case 3: return this.lcr;
-      case 4: return this.mcr;
-      case 5:
+      case UART_LCR: return this.lcr;
+      case UART_MCR: return this.mcr;
+      case UART_LSR:
         v = this.lsr();
         this.lsrErrors = 0;
         break;
-      case 6:
+      case UART_MSR:
         // Loopback mirrors MCR's outputs onto the modem inputs; otherwise report a live line
         // (DCD, DSR, CTS) so drivers using flow control keep sending.
         if (!(this.mcr & MCR_LOOP)) return 0xb0;
         return ((this.mcr & 0x02) << 3) | ((this.mcr & 0x01) << 5) | ((this.mcr & 0x0c) << 4);
-      case 7: return this.scr;
+      case UART_SCR: return this.scr;
       default: return 0;
     }
     this.update();
@@ -121,26 +136,26 @@ export class Uart16550 implements MmioDevice {
     value &= 0xff;
     const dlab = this.lcr & LCR_DLAB;
     switch (offset) {
-      case 0:
+      case UART_TX:
         if (dlab) { this.dll = value; return; }
         if (this.mcr & MCR_LOOP) this.receive(Uint8Array.of(value));
         else this.sink(Uint8Array.of(value));
         this.threPending = true;
         break;
-      case 1:
+      case UART_IER:
         if (dlab) { this.dlm = value; return; }
         // Enabling ETBEI with an empty THR raises the THRE interrupt at once (the 8250 driver
         // tests this at startup to detect UART_BUG_THRE).
         if (value & IER_THRE && !(this.ier & IER_THRE)) this.threPending = true;
         this.ier = value & 0x0f;
         break;
-      case 2:
+      case UART_FCR:
         this.fcr = value & 0xc9;
         if (value & 0x02) this.rx = [];
         break;
-      case 3: this.lcr = value; return;
-      case 4: this.mcr = value & 0x1f; break;
-      case 7: this.scr = value; return;
+      case UART_LCR: this.lcr = value; return;
+      case UART_MCR: this.mcr = value & 0x1f; break;
+      case UART_SCR: this.scr = value; return;
       default: return;
     }
     this.update();

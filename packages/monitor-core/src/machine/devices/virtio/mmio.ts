@@ -5,6 +5,7 @@
 import type { GuestRam } from '../../guest-ram.ts';
 import { GuestMemoryError } from '../../guest-ram.ts';
 import type { IrqLine, MmioDevice } from '../mmio-device.ts';
+import * as R from './mmio-registers.ts';
 import type { VirtioDevice } from './virtio-device.ts';
 import { Virtqueue, VirtqueueError } from './virtqueue.ts';
 
@@ -13,11 +14,6 @@ const VENDOR = 0x554d4551; // "QEMU", what Linux and QEMU users expect to see
 const F_INDIRECT_DESC = 1 << 28;
 const F_EVENT_IDX = 1 << 29;
 const F_VERSION_1_HI = 1 << 0; // bit 32
-const STATUS_FEATURES_OK = 8;
-const STATUS_DRIVER_OK = 4;
-const STATUS_NEEDS_RESET = 64;
-const INT_USED_BUFFER = 1;
-const INT_CONFIG_CHANGE = 2;
 
 export class VirtioMmio implements MmioDevice {
   readonly name: string;
@@ -49,11 +45,11 @@ export class VirtioMmio implements MmioDevice {
   }
 
   get driverOk(): boolean {
-    return (this.status & STATUS_DRIVER_OK) !== 0 && (this.status & STATUS_NEEDS_RESET) === 0;
+    return (this.status & R.VIRTIO_CONFIG_S_DRIVER_OK) !== 0 && (this.status & R.VIRTIO_CONFIG_S_NEEDS_RESET) === 0;
   }
 
   get broken(): boolean {
-    return (this.status & STATUS_NEEDS_RESET) !== 0;
+    return (this.status & R.VIRTIO_CONFIG_S_NEEDS_RESET) !== 0;
   }
 
   negotiated(bit: number): boolean {
@@ -74,14 +70,14 @@ export class VirtioMmio implements MmioDevice {
   interrupt(queue: number): void {
     const q = this.queues[queue];
     if (q && q.ready && !q.wantsInterrupt()) return;
-    this.interruptStatus |= INT_USED_BUFFER;
+    this.interruptStatus |= R.VIRTIO_MMIO_INT_VRING;
     this.irq.set(true);
   }
 
   configChanged(): void {
     this.configGeneration = (this.configGeneration + 1) >>> 0;
-    if (!(this.status & STATUS_DRIVER_OK)) return;
-    this.interruptStatus |= INT_CONFIG_CHANGE;
+    if (!(this.status & R.VIRTIO_CONFIG_S_DRIVER_OK)) return;
+    this.interruptStatus |= R.VIRTIO_MMIO_INT_CONFIG;
     this.irq.set(true);
   }
 
@@ -100,8 +96,8 @@ export class VirtioMmio implements MmioDevice {
 
   fail(message: string): void {
     this.log(`${this.name}: ${message}; device needs reset`);
-    this.status |= STATUS_NEEDS_RESET;
-    this.interruptStatus |= INT_CONFIG_CHANGE;
+    this.status |= R.VIRTIO_CONFIG_S_NEEDS_RESET;
+    this.interruptStatus |= R.VIRTIO_MMIO_INT_CONFIG;
     this.irq.set(true);
   }
 
@@ -112,20 +108,20 @@ export class VirtioMmio implements MmioDevice {
   }
 
   read(offset: number, size: number): number {
-    if (offset >= 0x100) return this.readConfig(offset - 0x100, size);
+    if (offset >= R.VIRTIO_MMIO_CONFIG) return this.readConfig(offset - R.VIRTIO_MMIO_CONFIG, size);
     const q = this.queues[this.queueSel];
     switch (offset) {
-      case 0x000: return MAGIC;
-      case 0x004: return 2;
-      case 0x008: return this.device.deviceId;
-      case 0x00c: return VENDOR;
-      case 0x010: return this.offeredFeatures(this.deviceFeaturesSel);
-      case 0x034: return q ? q.maxSize : 0;
-      case 0x044: return q && q.ready ? 1 : 0;
-      case 0x060: return this.interruptStatus;
-      case 0x070: return this.status;
-      case 0x0b0: case 0x0b4: return 0xffffffff; // no shared memory regions (§4.2.2: length -1)
-      case 0x0fc: return this.configGeneration;
+      case R.VIRTIO_MMIO_MAGIC_VALUE: return MAGIC;
+      case R.VIRTIO_MMIO_VERSION: return 2;
+      case R.VIRTIO_MMIO_DEVICE_ID: return this.device.deviceId;
+      case R.VIRTIO_MMIO_VENDOR_ID: return VENDOR;
+      case R.VIRTIO_MMIO_DEVICE_FEATURES: return this.offeredFeatures(this.deviceFeaturesSel);
+      case R.VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? q.maxSize : 0;
+      case R.VIRTIO_MMIO_QUEUE_READY: return q && q.ready ? 1 : 0;
+      case R.VIRTIO_MMIO_INTERRUPT_STATUS: return this.interruptStatus;
+      case R.VIRTIO_MMIO_STATUS: return this.status;
+      case R.VIRTIO_MMIO_SHM_LEN_LOW: case R.VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffff; // no shared memory regions (§4.2.2: length -1)
+      case R.VIRTIO_MMIO_CONFIG_GENERATION: return this.configGeneration;
       default: return 0;
     }
   }
@@ -140,42 +136,42 @@ export class VirtioMmio implements MmioDevice {
 
   write(offset: number, size: number, value: number): void {
     value >>>= 0;
-    if (offset >= 0x100) {
-      this.device.writeConfig?.(offset - 0x100, size, value);
+    if (offset >= R.VIRTIO_MMIO_CONFIG) {
+      this.device.writeConfig?.(offset - R.VIRTIO_MMIO_CONFIG, size, value);
       return;
     }
     const q = this.queues[this.queueSel];
     switch (offset) {
-      case 0x014: this.deviceFeaturesSel = value; break;
-      case 0x020:
+      case R.VIRTIO_MMIO_DEVICE_FEATURES_SEL: this.deviceFeaturesSel = value; break;
+      case R.VIRTIO_MMIO_DRIVER_FEATURES:
         if (this.driverFeaturesSel < 2) {
           // A driver may only accept what was offered (§2.2); keep the intersection.
           this.driverFeatures[this.driverFeaturesSel] = (value & this.offeredFeatures(this.driverFeaturesSel)) >>> 0;
         }
         break;
-      case 0x024: this.driverFeaturesSel = value; break;
-      case 0x030: this.queueSel = value; break;
-      case 0x038: if (q && !q.ready) q.size = value; break;
-      case 0x044:
+      case R.VIRTIO_MMIO_DRIVER_FEATURES_SEL: this.driverFeaturesSel = value; break;
+      case R.VIRTIO_MMIO_QUEUE_SEL: this.queueSel = value; break;
+      case R.VIRTIO_MMIO_QUEUE_NUM: if (q && !q.ready) q.size = value; break;
+      case R.VIRTIO_MMIO_QUEUE_READY:
         if (!q) break;
         if (value & 1) this.guarded(() => { q.eventIdx = this.negotiated(29); q.enable(); });
         else q.ready = false;
         break;
-      case 0x050:
+      case R.VIRTIO_MMIO_QUEUE_NOTIFY:
         if (this.driverOk && value < this.queues.length) this.guarded(() => this.device.notify(value));
         break;
-      case 0x064:
+      case R.VIRTIO_MMIO_INTERRUPT_ACK:
         this.interruptStatus &= ~value;
         this.irq.set(this.interruptStatus !== 0);
         break;
-      case 0x070: this.writeStatus(value); break;
-      case 0x080: if (q && !q.ready) q.descAddr = lo(q.descAddr, value); break;
-      case 0x084: if (q && !q.ready) q.descAddr = hi(q.descAddr, value); break;
-      case 0x090: if (q && !q.ready) q.availAddr = lo(q.availAddr, value); break;
-      case 0x094: if (q && !q.ready) q.availAddr = hi(q.availAddr, value); break;
-      case 0x0a0: if (q && !q.ready) q.usedAddr = lo(q.usedAddr, value); break;
-      case 0x0a4: if (q && !q.ready) q.usedAddr = hi(q.usedAddr, value); break;
-      case 0x0c0: if (q && value & 1) q.reset(); break; // QueueReset (§4.2.2, VIRTIO_F_RING_RESET)
+      case R.VIRTIO_MMIO_STATUS: this.writeStatus(value); break;
+      case R.VIRTIO_MMIO_QUEUE_DESC_LOW: if (q && !q.ready) q.descAddr = lo(q.descAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_DESC_HIGH: if (q && !q.ready) q.descAddr = hi(q.descAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_LOW: if (q && !q.ready) q.availAddr = lo(q.availAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH: if (q && !q.ready) q.availAddr = hi(q.availAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_USED_LOW: if (q && !q.ready) q.usedAddr = lo(q.usedAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_USED_HIGH: if (q && !q.ready) q.usedAddr = hi(q.usedAddr, value); break;
+      case R.VIRTIO_MMIO_QUEUE_RESET: if (q && value & 1) q.reset(); break; // QueueReset (§4.2.2, VIRTIO_F_RING_RESET)
     }
   }
 
@@ -186,9 +182,9 @@ export class VirtioMmio implements MmioDevice {
     }
     // FEATURES_OK only sticks for a modern driver (VERSION_1, §6.1); legacy drivers cannot use
     // this transport version.
-    if (value & STATUS_FEATURES_OK && !this.negotiated(32)) value &= ~STATUS_FEATURES_OK;
+    if (value & R.VIRTIO_CONFIG_S_FEATURES_OK && !this.negotiated(32)) value &= ~R.VIRTIO_CONFIG_S_FEATURES_OK;
     const wasOk = this.driverOk;
-    this.status = (value & 0x7f) | (this.status & STATUS_NEEDS_RESET);
+    this.status = (value & 0x7f) | (this.status & R.VIRTIO_CONFIG_S_NEEDS_RESET);
     if (!wasOk && this.driverOk) {
       for (let i = 0; i < this.queues.length; i++) this.guarded(() => this.device.notify(i));
     }
