@@ -31,12 +31,37 @@ t.test('the manager program fills a private compile cache before it serves', asy
   const client = await connectWhenReady(rt.env);
   await client.close();
   const cache = path.join(rt.dir, 'compile-cache');
-  const versions = fs.readdirSync(cache);
+  const versions = fs.readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   t.equal(versions.length, 1, 'one cache for this Node version');
+  t.ok(fs.existsSync(path.join(cache, 'colinux-machine-prepared.json')), 'what it was prepared from is noted, so the next start skips it');
   // worker.ts, machine.ts, the devices, virtio, SBI, DTB: dozens of modules.
   const entries = fs.readdirSync(path.join(cache, versions[0]!));
   t.ok(entries.length >= 30, `${entries.length} cached modules`);
   t.equal(fs.statSync(cache).mode & 0o077, 0, 'the cache dir is private');
+});
+
+t.test('a manager started again on the same sources skips the preparation; changed sources redo it', async (t) => {
+  const rt = tempRuntime();
+  t.teardown(() => rt.remove());
+  const env = { ...rt.env, COLINUX_LOG_LEVEL: 'debug' };
+  const prepared = path.join(rt.dir, 'compile-cache', 'colinux-machine-prepared.json');
+  /** Starts the real bin until it serves, stops it, and tells whether it prepared the cache. */
+  const serveOnce = async (): Promise<boolean> => {
+    let log = '';
+    const manager = spawn(process.execPath, [BIN, '--serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    manager.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    manager.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    const exited = new Promise((resolve) => manager.once('exit', resolve));
+    const client = await connectWhenReady(rt.env);
+    await client.close();
+    manager.kill('SIGTERM');
+    await exited;
+    return log.includes('machine compile cache prepared');
+  };
+  t.ok(await serveOnce(), 'first start: prepared');
+  t.notOk(await serveOnce(), 'second start: skipped');
+  fs.writeFileSync(prepared, '["made from other sources"]');
+  t.ok(await serveOnce(), 'after a change: prepared again');
 });
 
 t.test('a manager running inside another program gives its workers no cache', async (t) => {
