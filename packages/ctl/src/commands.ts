@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ManagerClient, ManagerError, PowerAction, Rc, consoleLogName, moduleName, monitorStateName, rcName, runtimeDirPath, terminationName,
+  ForwardOp, ManagerClient, ManagerError, PowerAction, Rc, consoleLogName, moduleName, monitorStateName, rcName, runtimeDirPath, terminationName,
   type MonitorInfo, type MonitorStatus, type TransportName,
 } from '@colinux/protocol';
 import { table } from './table.ts';
@@ -38,6 +38,11 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The manager's refusal without the client's request-name prefix and rc suffix (shown apart). */
+function refusedBy(err: ManagerError): Refused {
+  return new Refused(err.rc, err.message.replace(/ \([A-Z_0-9]+\)$/, '').replace(/^[A-Z_]+: /, ''));
+}
+
 /** Connects without starting a manager: with none running there is nothing to control. */
 async function connect(out: Output): Promise<ManagerClient | undefined> {
   try {
@@ -56,7 +61,7 @@ async function withManager<T>(out: Output, fn: (c: ManagerClient) => Promise<T>)
     await c.status(); // protocol version check: a mismatch is one clear refusal
     return await fn(c);
   } catch (err) {
-    if (err instanceof ManagerError) throw new Refused(err.rc, err.message.replace(/ \([A-Z_0-9]+\)$/, ''));
+    if (err instanceof ManagerError) throw refusedBy(err);
     throw err;
   } finally {
     await c.close();
@@ -95,7 +100,7 @@ async function list(out: Output): Promise<void> {
       await c.status();
       monitors = await c.list();
     } catch (err) {
-      if (err instanceof ManagerError) throw new Refused(err.rc, err.message.replace(/ \([A-Z_0-9]+\)$/, ''));
+      if (err instanceof ManagerError) throw refusedBy(err);
       throw err;
     } finally {
       await c.close();
@@ -241,4 +246,28 @@ async function diskSnapshot(out: Output, id: number, unit: number, file: string 
   out.write(out.json ? `${JSON.stringify({ id, unit, name: `cobd${unit}`, overlay })}\n` : `monitor ${id}: cobd${unit} now writes to ${overlay}\n`);
 }
 
-export const commands = { list, status, power, sysrq, consoleLog, diskSnapshot };
+/** A helper's canonical forward text, `proto:bind:hostport:guestport` ([v6] in brackets). */
+function forwardJson(text: string) {
+  const m = /^(tcp|udp):(\[[^\]]+\]|[^:]+):(\d+):(\d+)$/.exec(text);
+  if (!m) return { text };
+  return { proto: m[1], bind: m[2]!.replace(/^\[|\]$/g, ''), hostPort: Number(m[3]), guestPort: Number(m[4]) };
+}
+
+async function forwardList(out: Output, id: number, unit: number): Promise<void> {
+  const text = await withManager(out, (c) => c.forward(id, unit, ForwardOp.LIST));
+  const rows = text.split('\n').filter(Boolean).map((line) => {
+    const [forward, origin] = line.split(' ');
+    return { ...forwardJson(forward!), origin: origin ?? 'runtime' };
+  });
+  if (out.json) return out.write(`${JSON.stringify({ id, unit, forwards: rows })}\n`);
+  if (rows.length === 0) return out.write(`eth${unit}: no forwards\n`);
+  out.write(table(['PROTO', 'BIND', 'HOST', 'GUEST', 'FROM'], rows.map((r) => [String(r.proto), String(r.bind), String(r.hostPort), String(r.guestPort), r.origin])));
+}
+
+async function forwardChange(out: Output, id: number, unit: number, op: 'add' | 'remove', spec: string): Promise<void> {
+  const text = await withManager(out, (c) => c.forward(id, unit, op === 'add' ? ForwardOp.ADD : ForwardOp.REMOVE, spec));
+  if (out.json) return out.write(`${JSON.stringify({ id, unit, forward: forwardJson(text), [op === 'add' ? 'added' : 'removed']: true })}\n`);
+  out.write(`monitor ${id} eth${unit}: ${op === 'add' ? 'forwarding' : 'no longer forwarding'} ${text}\n`);
+}
+
+export const commands = { list, status, power, sysrq, consoleLog, diskSnapshot, forwardList, forwardChange };

@@ -9,9 +9,11 @@ import { Refused, commands, type Output } from './commands.ts';
 const NAME = 'colinux-ctl';
 /** cobd0..cobd31, as coLinux. */
 const MAX_COBD = 31;
+/** eth0..eth15 (CONET0..CONET_END). */
+const MAX_NET = 15;
 
 const program = usageErrorsOneLine(new Command(NAME), NAME)
-  .description('control running coLinux monitors: list, status, console log, power requests, SysRq, disk snapshots')
+  .description('control running coLinux monitors: list, status, console log, power requests, SysRq, disk snapshots, port forwards')
   .option('--json', 'answer with one JSON document on stdout (field names: docs/ctl.md)')
   .option('--transport <name>', "'node-ipc' (default) or 'net'")
   .showHelpAfterError(false);
@@ -79,6 +81,27 @@ disk.command('snapshot').argument('<id>', 'monitor id').argument('<unit>', 'the 
     if (!m || Number(m[1]) > MAX_COBD) usage(`disk unit '${unit}' must be 0..${MAX_COBD} or cobd0..cobd${MAX_COBD}`);
     return run(`disk snapshot ${id}`, (out) => commands.diskSnapshot(out, monitorId(id), Number(m![1]), file));
   });
+
+const forward = program.command('forward').description('run-time port forwards of a slirp network unit: list, add, remove');
+const unitOption = '--unit <n>';
+function netUnit(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > MAX_NET) usage(`--unit '${text}' must be 0..${MAX_NET}`);
+  return Number(text);
+}
+function forwardSpec(proto: string, ports: string): string {
+  if (!/^(tcp|udp)$/.test(proto)) usage(`protocol '${proto}' must be tcp or udp`);
+  if (!/^(?:(?:\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?\d+:\d+$/.test(ports)) usage(`'${ports}' must be [bind:]hostport:guestport (bind: an IPv4 address or [IPv6])`);
+  return `${proto}:${ports}`;
+}
+forward.command('list').argument('<id>', 'monitor id').option(unitOption, 'network unit (ethN)', '0').description('the forwards the unit\'s slirp helper listens on')
+  .action((id: string, o: { unit: string }) => run(`forward list ${id}`, (out) => commands.forwardList(out, monitorId(id), netUnit(o.unit))));
+for (const op of ['add', 'remove'] as const) {
+  forward.command(op).argument('<id>', 'monitor id').argument('<proto>', 'tcp or udp').argument('<ports>', '[bind:]hostport:guestport (bind defaults to 127.0.0.1)')
+    .option(unitOption, 'network unit (ethN)', '0')
+    .description(op === 'add' ? 'listen on a host port and forward to the guest port' : 'stop listening on that host port')
+    .action((id: string, proto: string, ports: string, o: { unit: string }) =>
+      run(`forward ${op} ${id}`, (out) => commands.forwardChange(out, monitorId(id), netUnit(o.unit), op, forwardSpec(proto, ports))));
+}
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`${NAME}: unexpected error: ${err.stack ?? err.message}\n`);

@@ -2,11 +2,12 @@
 // Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (docs/
 // colinux.md#network-helpers). Exits 0 when the monitor ends or another helper takes the unit over.
 import { pino } from 'pino';
-import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
+import { ControlIoctl, ForwardOp, ManagerClient, ManagerError, Module, Rc, decodeForwardCall } from '@colinux/protocol';
 import { ExitStatus } from '@colinux/protocol/cli';
 import { parseSlirpArgs, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
-import type { RedirectResult } from './redirect-server.ts';
+import { canonical, type RedirectResult } from './redirect-server.ts';
+import { parseRedirection } from './redirect.ts';
 
 const NAME = 'conet-slirp-daemon';
 const REBIND_TRIES = 20;
@@ -26,9 +27,14 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
     pino.destination({ fd: 2, sync: true }));
   const module = Module.CONET0 + args.unit;
 
+  let stackStarted!: (s: SlirpStack) => void;
+  const stackReady = new Promise<SlirpStack>((resolve) => (stackStarted = resolve));
   let client: ManagerClient | undefined;
   try {
     client = await ManagerClient.connect({ env });
+    // Run-time forwards (colinux-ctl forward): served from the attach on, since the manager
+    // replays the unit's forwards to a new helper right away; answered once the stack runs.
+    client.serveCalls(ControlIoctl.FORWARD, async (body) => forwardCall(await stackReady, decodeForwardCall(body)));
     await client.attach(args.id, [module], { force: args.force });
   } catch (e) {
     await client?.close();
@@ -49,6 +55,7 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
     return 1;
   }
   client.on('message', (m) => { if (m.from === Module.LINUX) stack.input(m.data); });
+  stackStarted(stack);
   // Like QEMU's "info usernet": kill -USR1 <pid> logs counters and the connection table.
   process.on('SIGUSR1', () => log.info({ stats: stack.stats(), tcp: stack.tcp.describe() }, 'state'));
 
@@ -77,6 +84,26 @@ export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.Proces
   stack.close();
   await client.close();
   return code;
+}
+
+/** One FORWARD call: list, add or remove a redirection; the answer is canonical text. */
+async function forwardCall(stack: SlirpStack, c: { op: number; spec: string }): Promise<string> {
+  if (c.op === ForwardOp.LIST) return stack.redirects.list().map((l) => `${l.forward} ${l.origin}`).join('\n');
+  let r;
+  try {
+    r = parseRedirection(c.spec);
+  } catch (e) {
+    throw new ManagerError(Rc.INVALID_PARAMETER, (e as Error).message);
+  }
+  if (r.count !== 1) throw new ManagerError(Rc.INVALID_PARAMETER, `forward '${c.spec}': one port at a time`);
+  if (c.op === ForwardOp.REMOVE) {
+    const gone = stack.redirects.remove(r);
+    if (!gone) throw new ManagerError(Rc.NOT_FOUND, `no forward of ${r.proto} ${r.bind} port ${r.hostPort}`);
+    return canonical(gone);
+  }
+  const [res] = await stack.redirects.add(r);
+  if (res!.error) throw new ManagerError(Rc.ERROR, `slirp redir ${canonical(res!)} failed: ${res!.error}`);
+  return canonical(res!);
 }
 
 if (import.meta.main || process.argv[1]?.endsWith('colinux-slirp-net-daemon.js')) {

@@ -14,11 +14,25 @@ interface UdpClient { server: dgram.Socket; address: string; port: number; guest
 
 export interface RedirectResult { text: string; proto: 'tcp' | 'udp'; bind: string; hostPort: number; guestPort: number; error?: string }
 
+/** One listening host port: `origin` config (-r) or runtime (colinux-ctl forward add). */
+interface Listening { res: RedirectResult; server: net.Server | dgram.Socket; origin: 'config' | 'runtime' }
+
+/** `proto:bind:hostport:guestport` with an IPv6 bind in brackets: the form `forward` answers. */
+export function canonical(r: { proto: string; bind: string; hostPort: number; guestPort: number }): string {
+  return `${r.proto}:${net.isIPv6(r.bind) ? `[${r.bind}]` : r.bind}:${r.hostPort}:${r.guestPort}`;
+}
+function keyOf(r: { proto: string; bind: string; hostPort: number }): string {
+  return `${r.proto}|${r.bind}|${r.hostPort}`;
+}
+/** How long a run-time forward retries a port in use (a replaced helper may still hold it). */
+const RUNTIME_REBIND_MS = 3000;
+const REBIND_STEP_MS = 250;
+
 const UDP_FIRST = 40000;
 
 export class Redirects {
   private readonly stack: SlirpStack;
-  private readonly servers: Array<net.Server | dgram.Socket> = [];
+  private readonly listening = new Map<string, Listening>();
   private readonly udpByPort = new Map<number, UdpClient>();
   private readonly udpByClient = new Map<string, number>();
   private nextUdpPort = UDP_FIRST;
@@ -43,10 +57,53 @@ export class Redirects {
     return out;
   }
 
-  private async bindOne(res: RedirectResult, report: boolean): Promise<RedirectResult> {
+  /** `forward add`: one more redirection, bound now (a port in use is retried for a few
+   *  seconds); a non-loopback bind is logged, being an explicit choice to expose the guest. */
+  async add(r: Redirection): Promise<RedirectResult[]> {
+    const out: RedirectResult[] = [];
+    for (let i = 0; i < r.count; i++) {
+      const res: RedirectResult = { text: r.text, proto: r.proto, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i };
+      const existing = this.listening.get(keyOf(res));
+      if (existing) {
+        out.push({ ...res, error: `${canonical(existing.res)} already forwards that host port` });
+        continue;
+      }
+      let done = await this.bindOne(res, false, 'runtime');
+      for (let waited = 0; done.error?.includes('EADDRINUSE') && waited < RUNTIME_REBIND_MS; waited += REBIND_STEP_MS) {
+        await new Promise((resolve) => setTimeout(resolve, REBIND_STEP_MS));
+        done = await this.bindOne(res, false, 'runtime');
+      }
+      if (!done.error && !isLoopback(res.bind)) this.stack.log.warn({ forward: canonical(res) }, 'forward bound to a non-loopback address: the guest port is reachable from the network');
+      out.push(done);
+    }
+    return out;
+  }
+
+  /** `forward remove`: the listener of proto/bind/hostport closed; false when there is none. */
+  remove(r: { proto: string; bind: string; hostPort: number }): RedirectResult | undefined {
+    const l = this.listening.get(keyOf(r));
+    if (!l) return undefined;
+    l.server.close();
+    this.listening.delete(keyOf(r));
+    for (const [port, c] of this.udpByPort) {
+      if (c.server !== l.server) continue;
+      this.udpByPort.delete(port);
+      this.udpByClient.delete(`${c.address}|${c.port}|${c.guestPort}`);
+    }
+    this.stack.log.info({ forward: canonical(l.res) }, 'redirection removed');
+    return l.res;
+  }
+
+  /** Every listening redirection, configured and run-time, in host-port order. */
+  list(): Array<{ forward: string; origin: 'config' | 'runtime' }> {
+    return [...this.listening.values()].sort((a, b) => a.res.hostPort - b.res.hostPort || a.res.proto.localeCompare(b.res.proto))
+      .map((l) => ({ forward: canonical(l.res), origin: l.origin }));
+  }
+
+  private async bindOne(res: RedirectResult, report: boolean, origin: 'config' | 'runtime' = 'config'): Promise<RedirectResult> {
     try {
-      if (res.proto === 'tcp') await this.listenTcp(res.bind, res.hostPort, res.guestPort);
-      else await this.listenUdp(res.bind, res.hostPort, res.guestPort);
+      const server = res.proto === 'tcp' ? await this.listenTcp(res.bind, res.hostPort, res.guestPort) : await this.listenUdp(res.bind, res.hostPort, res.guestPort);
+      this.listening.set(keyOf(res), { res, server, origin });
       this.stack.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
       return res;
     } catch (e) {
@@ -56,7 +113,7 @@ export class Redirects {
     }
   }
 
-  private listenTcp(bind: string, hostPort: number, guestPort: number): Promise<void> {
+  private listenTcp(bind: string, hostPort: number, guestPort: number): Promise<net.Server> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       this.stack.tcp.redirect(socket, this.stack.config.guest, guestPort);
     });
@@ -65,21 +122,19 @@ export class Redirects {
       server.listen({ host: bind, port: hostPort, exclusive: true }, () => {
         server.off('error', reject);
         server.on('error', (e) => this.stack.log.error({ err: e.message, hostPort }, 'redirection listener error'));
-        this.servers.push(server);
-        resolve();
+        resolve(server);
       });
     });
   }
 
-  private listenUdp(bind: string, hostPort: number, guestPort: number): Promise<void> {
+  private listenUdp(bind: string, hostPort: number, guestPort: number): Promise<dgram.Socket> {
     const server = dgram.createSocket({ type: net.isIPv6(bind) ? 'udp6' : 'udp4' });
     server.on('message', (msg, rinfo) => this.udpFromHost(server, guestPort, msg, rinfo.address, rinfo.port));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.bind({ address: bind, port: hostPort, exclusive: true }, () => {
         server.off('error', reject);
-        this.servers.push(server);
-        resolve();
+        resolve(server);
       });
     });
   }
@@ -117,7 +172,11 @@ export class Redirects {
   }
 
   close(): void {
-    for (const s of this.servers) s.close();
-    this.servers.length = 0;
+    for (const l of this.listening.values()) l.server.close();
+    this.listening.clear();
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
 }

@@ -7,9 +7,9 @@ import { ManagerError } from './errors.ts';
 import { FrameDecoder, FrameError, FrameKind, LOAD_CHUNK, encodeFrame, type Frame } from './frame.ts';
 import {
   AttachFlag, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeRunResult, decodeStatusReply, decodeStatusVersion,
-  decodeText, encodeAttach, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
+  decodeText, encodeAttach, encodeText, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
 } from './bodies.ts';
-import { ControlIoctl, decodeMonitorStatus, encodeDiskSnapshot, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
+import { ControlIoctl, decodeMonitorStatus, encodeDiskSnapshot, encodeForward, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
 import { MAX_RECORD_DATA, LINUX_MESSAGE_HEADER_SIZE, decodeRecords, encodeRecords, recordToLinux, toMessage } from './records.ts';
 import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
 import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
@@ -40,6 +40,7 @@ export class ManagerClient extends EventEmitter {
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, Pending>();
   private readonly logListeners = new Map<number, (line: string | null) => void>();
+  private readonly callHandlers = new Map<number, (body: Uint8Array) => Promise<string>>();
   private nextSeq = 1;
   private closing = false;
   private ended = false;
@@ -158,6 +159,17 @@ export class ManagerClient extends EventEmitter {
   /** cobd<unit> of monitor `id` continues on a new qcow2 overlay; resolves with its path. */
   async diskSnapshot(id: number, unit: number, file?: string): Promise<string> {
     return decodeText((await this.request(ControlIoctl.DISK_SNAPSHOT, encodeDiskSnapshot(file === undefined ? { id, unit } : { id, unit, file }), 'DISK_SNAPSHOT')).body);
+  }
+
+  /** Run-time port forwards of network unit `unit` (ForwardOp), answered by its helper. */
+  async forward(id: number, unit: number, op: number, spec = ''): Promise<string> {
+    return decodeText((await this.request(ControlIoctl.FORWARD, encodeForward({ id, unit, op, spec }), 'FORWARD')).body);
+  }
+
+  /** Serves the manager's CALLs (FrameKind.CALL) of `code`: the handler's text answers with OK,
+   *  a thrown error with its rc (ManagerError) or ERROR. Unserved codes answer ERROR. */
+  serveCalls(code: number, handler: (body: Uint8Array) => Promise<string>): void {
+    this.callHandlers.set(code, handler);
   }
 
   // ---- monitor ops ------------------------------------------------------------------------
@@ -330,9 +342,26 @@ export class ManagerClient extends EventEmitter {
       case FrameKind.LOG:
         this.logListeners.get(f.seq)?.(decodeText(f.body));
         return;
+      case FrameKind.CALL:
+        void this.answerCall(f);
+        return;
       default:
         return;
     }
+  }
+
+  private async answerCall(f: Frame): Promise<void> {
+    const handler = this.callHandlers.get(f.code);
+    let rc: number = Rc.OK;
+    let text: string;
+    try {
+      if (!handler) throw new ManagerError(Rc.ERROR, `this helper does not serve request 0x${f.code.toString(16)}`);
+      text = await handler(f.body);
+    } catch (err) {
+      rc = err instanceof ManagerError ? err.rc : Rc.ERROR;
+      text = err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '') : (err as Error).message;
+    }
+    if (!this.conn.closed) this.conn.write(encodeFrame(FrameKind.ANSWER, f.code, f.seq, rc, encodeText(text)));
   }
 
   private closed(): void {

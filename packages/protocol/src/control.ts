@@ -16,7 +16,12 @@ export const ControlIoctl = Object.freeze({
   /** u32 id, u32 unit, file (empty: the default name) -> file: cobd<unit> continues on a new
    *  qcow2 overlay over its image so far (docs/qcow2.md). */
   DISK_SNAPSHOT: 0x23,
+  /** u32 id, u32 unit, u32 ForwardOp, spec -> text: run-time port forwards of network unit
+   *  `unit`, answered by the helper holding CONET0+unit (a CALL with u32 op, spec). */
+  FORWARD: 0x24,
 } as const);
+
+export const ForwardOp = Object.freeze({ LIST: 0, ADD: 1, REMOVE: 2 } as const);
 
 const NO_REASON = 0xffffffff;
 const MAX_LIST = 64;
@@ -148,4 +153,32 @@ export function decodeDiskSnapshot(body: Uint8Array): DiskSnapshotRequest {
   const file = r.text('file', MAX_TEXT);
   r.end();
   return file ? { id, unit, file } : { id, unit };
+}
+
+export interface ForwardRequest {
+  id: number;
+  unit: number;
+  op: number;
+  /** A redirection in coLinux syntax, `tcp|udp:[bind:]hostport:guestport` (empty for LIST). */
+  spec: string;
+}
+export function encodeForward(r: ForwardRequest): Uint8Array {
+  return new BodyWriter().u32(r.id).u32(r.unit).u32(r.op).text(r.spec).finish();
+}
+export function decodeForward(body: Uint8Array): ForwardRequest {
+  const r = new BodyReader(body, 'FORWARD');
+  const f = { id: r.u32('monitor id'), unit: r.u32('unit'), op: r.u32('op'), spec: r.text('spec', 256) };
+  r.end();
+  if (f.op > ForwardOp.REMOVE) throw new BodyError(`FORWARD: unknown op ${f.op}`);
+  return f;
+}
+/** The CALL to the helper: u32 op, spec. */
+export function encodeForwardCall(op: number, spec: string): Uint8Array {
+  return new BodyWriter().u32(op).text(spec).finish();
+}
+export function decodeForwardCall(body: Uint8Array): { op: number; spec: string } {
+  const r = new BodyReader(body, 'FORWARD call');
+  const c = { op: r.u32('op'), spec: r.text('spec', 256) };
+  r.end();
+  return c;
 }

@@ -28,6 +28,11 @@ export const FrameKind = Object.freeze({
   END: 4,
   /** manager -> client: one debug log line for a DEBUG_READER request (seq = that request). */
   LOG: 5,
+  /** manager -> client: a request for the helper holding a module (code = ControlIoctl, seq chosen
+   *  by the manager), e.g. FORWARD for the slirp helper of a unit (control.ts). */
+  CALL: 6,
+  /** client -> manager: the answer to one CALL (same seq; rc = co_rc_t, body = UTF-8 text). */
+  ANSWER: 7,
 } as const);
 
 export interface Frame {
@@ -56,7 +61,7 @@ export function encodeFrame(kind: number, code: number, seq: number, rc: number,
 }
 
 function validKind(kind: number): boolean {
-  return kind >= FrameKind.REQUEST && kind <= FrameKind.LOG;
+  return kind >= FrameKind.REQUEST && kind <= FrameKind.ANSWER;
 }
 
 /**

@@ -3,7 +3,7 @@
 // them (the dir is 0700, so it is the same user); none of them closes a monitor, which stays the
 // owner's.
 import {
-  ControlIoctl, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeMonitorId, encodeText, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
+  ControlIoctl, ForwardOp, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeForward, decodeMonitorId, encodeForwardCall, encodeText, moduleName, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
 } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 import type { ClientSession } from './session.ts';
@@ -65,7 +65,52 @@ export async function handleControl(server: ManagerServer, session: ClientSessio
         return session.replyError(req, Rc.ERROR, (err as Error).message);
       }
     }
+    case ControlIoctl.FORWARD:
+      return forward(server, session, req);
     default:
       return session.replyError(req, Rc.ERROR, `unknown control request 0x${req.code.toString(16)}`);
+  }
+}
+
+/** How long the helper of a unit gets to answer a forward request (a bind may be retried). */
+const FORWARD_CALL_MS = 10_000;
+
+/** The table key of a forward: its canonical spec without the guest port. */
+function forwardKey(spec: string): string {
+  return spec.slice(0, spec.lastIndexOf(':'));
+}
+
+/** FORWARD: passed to the helper holding CONET0+unit; what it added or removed is kept in the
+ *  monitor's table, replayed to the next helper of the unit (replayForwards). */
+async function forward(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
+  const f = decodeForward(req.body);
+  const monitor = monitorOf(server, session, req, f.id);
+  if (!monitor) return;
+  if (f.unit > Module.CONET_END - Module.CONET0) return session.replyError(req, Rc.INVALID_PARAMETER, `network unit ${f.unit} outside 0..${Module.CONET_END - Module.CONET0}`);
+  const module = Module.CONET0 + f.unit;
+  const helper = monitor.slots.get(module);
+  if (!helper) return session.replyError(req, Rc.NOT_FOUND, `no helper holds ${moduleName(module)} of monitor ${f.id}`);
+  const answer = await helper.call(ControlIoctl.FORWARD, encodeForwardCall(f.op, f.spec), FORWARD_CALL_MS);
+  if (answer.rc === undefined) return session.replyError(req, Rc.TIMEOUT, `${moduleName(module)}: ${answer.text}`);
+  if (answer.rc < 0) return session.replyError(req, answer.rc, answer.text);
+  let table = monitor.forwards.get(f.unit);
+  if (!table) monitor.forwards.set(f.unit, (table = new Map()));
+  if (f.op === ForwardOp.ADD) table.set(forwardKey(answer.text), answer.text);
+  if (f.op === ForwardOp.REMOVE) table.delete(forwardKey(answer.text));
+  if (f.op !== ForwardOp.LIST) server.log.info({ monitor: f.id, client: session.id, unit: f.unit, op: f.op, forward: answer.text }, 'forward changed');
+  session.reply(req, Rc.OK, encodeText(answer.text));
+}
+
+/** A helper took CONET0+unit (a restart, or a --force replacement): it gets the run-time forwards
+ *  of the unit again. */
+export function replayForwards(server: ManagerServer, monitor: Monitor, module: number, helper: ClientSession): void {
+  if (module < Module.CONET0 || module > Module.CONET_END) return;
+  const table = monitor.forwards.get(module - Module.CONET0);
+  if (!table) return;
+  for (const spec of table.values()) {
+    void helper.call(ControlIoctl.FORWARD, encodeForwardCall(ForwardOp.ADD, spec), FORWARD_CALL_MS).then((a) => {
+      if (a.rc === Rc.OK) server.log.info({ monitor: monitor.id, forward: spec }, 'forward replayed');
+      else server.log.warn({ monitor: monitor.id, forward: spec, why: a.text }, 'forward not replayed');
+    });
   }
 }

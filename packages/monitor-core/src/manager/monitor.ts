@@ -72,6 +72,8 @@ export class Monitor {
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
   private readonly disks: DiskImages;
+  /** Run-time port forwards by network unit: canonical spec by `proto:bind:hostport` (control.ts). */
+  readonly forwards = new Map<number, Map<string, string>>();
   /** Disk snapshots waiting for the worker's answer, by unit (undefined: done). */
   private readonly snapshotting = new Map<number, (error: string | undefined) => void>();
   /** Set by close(): resolves once the last worker has exited and the disk images are closed. */

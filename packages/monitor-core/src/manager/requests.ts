@@ -6,7 +6,7 @@ import {
   decodeLinuxMessage, decodeRecords, decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
   type Frame,
 } from '@colinux/protocol';
-import { handleControl } from './control.ts';
+import { handleControl, replayForwards } from './control.ts';
 import { DiskImages } from './disk-images.ts';
 import { Monitor } from './monitor.ts';
 import { handleMonitorOp } from './monitor-ops.ts';
@@ -47,6 +47,7 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
       case ControlIoctl.POWER:
       case ControlIoctl.SYSRQ:
       case ControlIoctl.DISK_SNAPSHOT:
+      case ControlIoctl.FORWARD:
         return await handleControl(server, session, req);
       default:
         return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
@@ -118,7 +119,10 @@ function attach(server: ManagerServer, session: ClientSession, req: Frame): void
   monitor.bound.add(session);
   for (const m of a.modules) {
     if (watch) monitor.watch(m, session);
-    else monitor.hold(m, session);
+    else {
+      monitor.hold(m, session);
+      replayForwards(server, monitor, m, session);
+    }
   }
   server.log.info({ monitor: a.id, client: session.id, modules: a.modules.map(moduleName), force, watch }, 'attached');
   session.reply(req, Rc.OK);

@@ -282,6 +282,7 @@ export class ManagerServer {
           this.serveBacklog(session);
         });
       } else if (f.kind === FrameKind.MESSAGES) handleMessages(this, session, f);
+      else if (f.kind === FrameKind.ANSWER) session.answered(f);
       else session.notice(Rc.INVALID_PARAMETER, `frame kind ${f.kind} is not accepted from clients`);
     } catch (err) {
       // Bad records (FrameError) or a bug: either way only this connection pays for it.
@@ -298,6 +299,7 @@ export class ManagerServer {
   private disconnected(session: ClientSession): void {
     this.sessions.delete(session);
     session.runCloseHooks();
+    session.dropCalls();
     const m = session.monitor;
     if (m) {
       if (m.owner === session) this.closeMonitor(m, 'its owner disconnected');

@@ -1,7 +1,7 @@
 // One client connection (coLinux's co_manager_open_desc_t): its framing, what it holds, and a
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
-import { FrameDecoder, FrameKind, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Connection, type Frame } from '@colinux/protocol';
+import { FrameDecoder, FrameKind, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Connection, type Frame } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 
 /** Bytes a client may have unsent before guest output to it is dropped and its further
@@ -57,6 +57,8 @@ export class ClientSession {
   readonly backlog: Frame[] = [];
   /** Requests whose reply has not been written yet. */
   inFlight = 0;
+  private nextCallSeq = 1;
+  private readonly calls = new Map<number, (r: { rc: number | undefined; text: string }) => void>();
   /** A DEBUG_READER: bound to the log, not to a monitor. */
   logReader = false;
   /** When the last byte arrived (or the connection was made). */
@@ -128,6 +130,33 @@ export class ClientSession {
       return;
     }
     this.conn.write(encodeFrame(FrameKind.LOG, 0, seq, 0, encodeText(line)));
+  }
+
+  /** A CALL to this client (a helper): resolves with its ANSWER's rc and text, or rc undefined
+   *  when it did not answer within `timeoutMs` or the connection closed. */
+  call(code: number, body: Uint8Array, timeoutMs: number): Promise<{ rc: number | undefined; text: string }> {
+    const seq = this.nextCallSeq++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ rc: undefined, text: 'the helper did not answer' }), timeoutMs);
+      const finish = (r: { rc: number | undefined; text: string }): void => {
+        clearTimeout(timer);
+        this.calls.delete(seq);
+        resolve(r);
+      };
+      this.calls.set(seq, finish);
+      if (this.conn.closed) return finish({ rc: undefined, text: 'the helper is gone' });
+      this.conn.write(encodeFrame(FrameKind.CALL, code, seq, 0, body));
+    });
+  }
+
+  /** An ANSWER frame from this client. */
+  answered(f: Frame): void {
+    this.calls.get(f.seq)?.({ rc: f.rc, text: decodeText(f.body) });
+  }
+
+  /** Connection gone: pending CALLs end unanswered. */
+  dropCalls(): void {
+    for (const finish of [...this.calls.values()]) finish({ rc: undefined, text: 'the helper is gone' });
   }
 
   end(reason: number, detail: string): void {
