@@ -13,7 +13,6 @@ const PACKAGES = join(import.meta.dirname, '..', 'packages');
 /** Each entry: the package, then the files of one cycle (a strongly connected component), sorted. */
 const KNOWN_CYCLES: readonly string[] = [
   'monitor-core: machine/cpu/csr.ts machine/cpu/mmu.ts',
-  'monitor-core: machine/devices/virtio/mmio.ts machine/devices/virtio/virtio-device.ts',
   'monitor-core: manager/control.ts manager/monitor-ops.ts manager/requests.ts manager/server.ts',
   'monitor-core: manager/monitor.ts manager/session.ts',
   'net-slirp: arp.ts dhcp.ts icmp.ts icmpv6.ts ndp.ts ping.ts redirect-server.ts stack.ts tcp-connection.ts tcp.ts udp.ts',

@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RawImage, imageFormat, type DiskImage, type ImageFormat } from './disk-image.ts';
 import { Qcow2Error, Qcow2Image, readQcow2Header } from './qcow2.ts';
-import type { VirtioMmio } from './mmio.ts';
 import type { Chain } from './virtqueue.ts';
 import { readChain, writeChain } from './virtqueue.ts';
-import { VIRTIO_ID_BLOCK, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_BLOCK, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 import { lockImage } from './image-lock.ts';
 
 const F_SEG_MAX = 1 << 2;
@@ -171,7 +170,7 @@ export class VirtioBlock implements VirtioDevice {
   private readonly ownFds: number[];
   private readonly sectors: number;
   private readonly serial: Uint8Array;
-  private transport!: VirtioMmio;
+  private context!: VirtioContext;
   /** The host error last logged; cleared by the next request that succeeds. */
   private hostError: string | undefined;
 
@@ -212,8 +211,8 @@ export class VirtioBlock implements VirtioDevice {
     this.serial = new TextEncoder().encode(`cobd${image.index}`);
   }
 
-  attach(transport: VirtioMmio): void {
-    this.transport = transport;
+  activate(context: VirtioContext): void {
+    this.context = context;
   }
 
   reset(): void {}
@@ -233,20 +232,9 @@ export class VirtioBlock implements VirtioDevice {
     this.image = top;
   }
 
-  notify(): void {
-    const q = this.transport.queues[0]!;
-    let used = false;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      const written = this.request(chain);
-      q.push(chain.head, written);
-      used = true;
-    }
-    if (used) this.transport.interrupt(0);
-  }
-
   /** Serve one request (§5.2.6); returns the bytes written into the chain. */
-  private request(chain: Chain): number {
-    const ram = this.transport.ram;
+  serve(_queue: number, chain: Chain): number {
+    const ram = this.context.ram;
     const last = chain.writable[chain.writable.length - 1];
     // Without a header and a status byte there is nowhere to report anything: complete it empty.
     if (chain.readableLength < 16 || !last || last.len < 1) return 0;
@@ -287,7 +275,7 @@ export class VirtioBlock implements VirtioDevice {
       // succeeds once the host has room again (QEMU's werror=report). Logged once per error
       // until a request succeeds, as a guest may retry thousands of times.
       const message = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      if (message !== this.hostError) this.transport.log(`${this.name}: host I/O error at sector ${sector}: ${message}; request failed with IOERR`);
+      if (message !== this.hostError) this.context.log(`${this.name}: host I/O error at sector ${sector}: ${message}; request failed with IOERR`);
       this.hostError = message;
       ram.bytes[statusOff] = S_IOERR;
       return 1;
@@ -303,7 +291,7 @@ export class VirtioBlock implements VirtioDevice {
 
   /** Move data between the file and the chain's data segments, in place. */
   private transfer(chain: Chain, sector: number, dir: 'in' | 'out'): number {
-    const bytes = this.transport.ram.bytes;
+    const bytes = this.context.ram.bytes;
     let pos = sector * SECTOR;
     let moved = 0;
     if (dir === 'in') {

@@ -1,9 +1,8 @@
 // virtio-console without MULTIPORT (virtio 1.2 §5.3): queue 0 receives host input, queue 1
 // transmits guest output. VIRTIO_CONSOLE_F_SIZE tells the guest the cocon= geometry.
 
-import type { VirtioMmio } from './mmio.ts';
-import { readChain, writeChain } from './virtqueue.ts';
-import { VIRTIO_ID_CONSOLE, type VirtioDevice } from './virtio-device.ts';
+import { readChain, writeChain, type Chain } from './virtqueue.ts';
+import { VIRTIO_ID_CONSOLE, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 
 const F_SIZE = 1 << 0;
 const RX = 0;
@@ -18,7 +17,7 @@ export class VirtioConsole implements VirtioDevice {
   readonly features = F_SIZE;
   readonly config = new Uint8Array(12);
   droppedBytes = 0;
-  private transport!: VirtioMmio;
+  private context!: VirtioContext;
   private input: Uint8Array[] = [];
   private inputBytes = 0;
   private readonly sink: (bytes: Uint8Array) => void;
@@ -32,8 +31,8 @@ export class VirtioConsole implements VirtioDevice {
     v.setUint32(4, 1, true); // max_nr_ports
   }
 
-  attach(transport: VirtioMmio): void {
-    this.transport = transport;
+  activate(context: VirtioContext): void {
+    this.context = context;
   }
 
   reset(): void {}
@@ -46,43 +45,29 @@ export class VirtioConsole implements VirtioDevice {
     }
     this.input.push(data.slice());
     this.inputBytes += data.length;
-    if (this.transport.driverOk) this.transport.guarded(() => this.fillReceive());
+    this.context.retry(RX);
   }
 
-  notify(queue: number): void {
-    if (queue === RX) this.fillReceive();
-    else if (queue === TX) this.drainTransmit();
+  canServe(queue: number): boolean {
+    return queue !== RX || this.input.length > 0;
   }
 
-  private fillReceive(): void {
-    const q = this.transport.queues[RX]!;
-    let used = false;
-    while (this.input.length) {
-      const chain = q.pop();
-      if (!chain) break;
-      let written = 0;
-      while (this.input.length && written < chain.writableLength) {
-        const head = this.input[0]!;
-        const n = writeChain(this.transport.ram, chain, head, written);
-        written += n;
-        this.inputBytes -= n;
-        if (n === head.length) this.input.shift();
-        else this.input[0] = head.subarray(n);
-      }
-      q.push(chain.head, written);
-      used = true;
+  serve(queue: number, chain: Chain): number {
+    const ram = this.context.ram;
+    if (queue === TX) {
+      this.sink(readChain(ram, chain));
+      return 0;
     }
-    if (used) this.transport.interrupt(RX);
-  }
-
-  private drainTransmit(): void {
-    const q = this.transport.queues[TX]!;
-    let used = false;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      this.sink(readChain(this.transport.ram, chain));
-      q.push(chain.head, 0);
-      used = true;
+    // RX: as much waiting input as the buffer holds.
+    let written = 0;
+    while (this.input.length && written < chain.writableLength) {
+      const head = this.input[0]!;
+      const n = writeChain(ram, chain, head, written);
+      written += n;
+      this.inputBytes -= n;
+      if (n === head.length) this.input.shift();
+      else this.input[0] = head.subarray(n);
     }
-    if (used) this.transport.interrupt(TX);
+    return written;
   }
 }

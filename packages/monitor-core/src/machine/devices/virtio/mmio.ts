@@ -6,7 +6,7 @@ import type { GuestRam } from '../../guest-ram.ts';
 import { GuestMemoryError } from '../../guest-ram.ts';
 import type { IrqLine, MmioDevice } from '../mmio-device.ts';
 import * as R from './mmio-registers.ts';
-import type { VirtioDevice } from './virtio-device.ts';
+import type { VirtioContext, VirtioDevice } from './virtio-device.ts';
 import { Virtqueue, VirtqueueError } from './virtqueue.ts';
 
 const MAGIC = 0x74726976; // "virt"
@@ -41,7 +41,13 @@ export class VirtioMmio implements MmioDevice {
     this.log = log;
     this.name = `virtio-${device.name}@${base.toString(16)}`;
     this.queues = device.queueSizes.map((n) => new Virtqueue(ram, n));
-    device.attach(this);
+    const context: VirtioContext = {
+      ram,
+      driverOk: () => this.driverOk,
+      retry: (queue) => { if (this.driverOk) this.guarded(() => this.serve(queue)); },
+      log,
+    };
+    device.activate(context);
   }
 
   get driverOk(): boolean {
@@ -66,8 +72,23 @@ export class VirtioMmio implements MmioDevice {
     this.irq.set(false);
   }
 
+  /** The ring loop, the one place chains are taken and returned (§2.7.8): the device serves
+   *  each available chain (a queue that waits for host input: while input is waiting),
+   *  it goes back on the used ring, and one interrupt follows the batch. */
+  private serve(queue: number): void {
+    const q = this.queues[queue]!;
+    let used = false;
+    while (this.device.canServe?.(queue) ?? true) {
+      const chain = q.pop();
+      if (!chain) break;
+      q.push(chain.head, this.device.serve(queue, chain));
+      used = true;
+    }
+    if (used) this.interrupt(queue);
+  }
+
   /** Used-buffer notification (§2.7.7.2); skipped when the driver suppressed it. */
-  interrupt(queue: number): void {
+  private interrupt(queue: number): void {
     const q = this.queues[queue];
     if (q && q.ready && !q.wantsInterrupt()) return;
     this.interruptStatus |= R.VIRTIO_MMIO_INT_VRING;
@@ -82,7 +103,7 @@ export class VirtioMmio implements MmioDevice {
   }
 
   /** Run device work, turning any guest-caused failure into DEVICE_NEEDS_RESET. */
-  guarded(work: () => void): void {
+  private guarded(work: () => void): void {
     if (this.broken) return;
     try {
       work();
@@ -94,7 +115,7 @@ export class VirtioMmio implements MmioDevice {
     }
   }
 
-  fail(message: string): void {
+  private fail(message: string): void {
     this.log(`${this.name}: ${message}; device needs reset`);
     this.status |= R.VIRTIO_CONFIG_S_NEEDS_RESET;
     this.interruptStatus |= R.VIRTIO_MMIO_INT_CONFIG;
@@ -158,7 +179,7 @@ export class VirtioMmio implements MmioDevice {
         else q.ready = false;
         break;
       case R.VIRTIO_MMIO_QUEUE_NOTIFY:
-        if (this.driverOk && value < this.queues.length) this.guarded(() => this.device.notify(value));
+        if (this.driverOk && value < this.queues.length) this.guarded(() => this.serve(value));
         break;
       case R.VIRTIO_MMIO_INTERRUPT_ACK:
         this.interruptStatus &= ~value;
@@ -186,7 +207,7 @@ export class VirtioMmio implements MmioDevice {
     const wasOk = this.driverOk;
     this.status = (value & 0x7f) | (this.status & R.VIRTIO_CONFIG_S_NEEDS_RESET);
     if (!wasOk && this.driverOk) {
-      for (let i = 0; i < this.queues.length; i++) this.guarded(() => this.device.notify(i));
+      for (let i = 0; i < this.queues.length; i++) this.guarded(() => this.serve(i));
     }
   }
 }

@@ -3,9 +3,8 @@
 // come from coLinux module CONET0+unit. Incoming frames wait in a short bounded backlog for
 // receive buffers; beyond it they are dropped and counted, never queued without limit.
 
-import type { VirtioMmio } from './mmio.ts';
-import { readChain, writeChain } from './virtqueue.ts';
-import { VIRTIO_ID_NET, type VirtioDevice } from './virtio-device.ts';
+import { readChain, writeChain, type Chain } from './virtqueue.ts';
+import { VIRTIO_ID_NET, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 
 const F_MAC = 1 << 5;
 const F_STATUS = 1 << 16;
@@ -29,8 +28,9 @@ export class VirtioNet implements VirtioDevice {
   readonly features = F_MAC | F_STATUS;
   readonly config = new Uint8Array(8);
   droppedFrames = 0;
-  private transport!: VirtioMmio;
-  private backlog: Uint8Array[] = [];
+  private context!: VirtioContext;
+  /** Frames for the guest waiting for receive buffers (at most BACKLOG). */
+  private waiting: Uint8Array[] = [];
   private readonly sink: (frame: Uint8Array) => void;
 
   constructor(unit: number, mac: string, sink: (frame: Uint8Array) => void) {
@@ -40,62 +40,45 @@ export class VirtioNet implements VirtioDevice {
     this.config[6] = 1; // status: VIRTIO_NET_S_LINK_UP
   }
 
-  attach(transport: VirtioMmio): void {
-    this.transport = transport;
+  activate(context: VirtioContext): void {
+    this.context = context;
   }
 
   reset(): void {
-    this.backlog = [];
+    this.waiting = [];
   }
 
   /** A frame from the network helper for the guest. */
   receive(frame: Uint8Array): void {
-    if (!this.transport.driverOk || frame.length > MAX_FRAME + 4 || this.backlog.length >= BACKLOG) {
+    if (!this.context.driverOk() || frame.length > MAX_FRAME + 4 || this.waiting.length >= BACKLOG) {
       this.droppedFrames++;
       return;
     }
-    this.backlog.push(frame.slice());
-    this.transport.guarded(() => this.fillReceive());
+    this.waiting.push(frame.slice());
+    this.context.retry(RX);
   }
 
-  notify(queue: number): void {
-    if (queue === RX) this.fillReceive();
-    else if (queue === TX) this.drainTransmit();
+  canServe(queue: number): boolean {
+    return queue !== RX || this.waiting.length > 0;
   }
 
-  private fillReceive(): void {
-    const q = this.transport.queues[RX]!;
-    const ram = this.transport.ram;
-    let used = false;
-    while (this.backlog.length) {
-      const chain = q.pop();
-      if (!chain) break;
-      const frame = this.backlog.shift()!;
-      if (chain.writableLength < HDR + frame.length) {
-        // A buffer too small for the frame: give it back empty and drop the frame.
-        this.droppedFrames++;
-        q.push(chain.head, 0);
-        used = true;
-        continue;
-      }
-      const hdr = new Uint8Array(HDR);
-      hdr[10] = 1; // num_buffers
-      writeChain(ram, chain, hdr);
-      writeChain(ram, chain, frame, HDR);
-      q.push(chain.head, HDR + frame.length);
-      used = true;
+  serve(queue: number, chain: Chain): number {
+    const ram = this.context.ram;
+    if (queue === TX) {
+      if (chain.readableLength > HDR) this.sink(readChain(ram, chain, HDR + MAX_FRAME + 4, HDR));
+      return 0;
     }
-    if (used) this.transport.interrupt(RX);
-  }
-
-  private drainTransmit(): void {
-    const q = this.transport.queues[TX]!;
-    let used = false;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      if (chain.readableLength > HDR) this.sink(readChain(this.transport.ram, chain, HDR + MAX_FRAME + 4, HDR));
-      q.push(chain.head, 0);
-      used = true;
+    // RX: the oldest waiting frame.
+    const frame = this.waiting.shift()!;
+    if (chain.writableLength < HDR + frame.length) {
+      // A buffer too small for the frame: give it back empty and drop the frame.
+      this.droppedFrames++;
+      return 0;
     }
-    if (used) this.transport.interrupt(TX);
+    const hdr = new Uint8Array(HDR);
+    hdr[10] = 1; // num_buffers
+    writeChain(ram, chain, hdr);
+    writeChain(ram, chain, frame, HDR);
+    return HDR + frame.length;
   }
 }

@@ -2,9 +2,9 @@
 // `cofs<unit>` in config space (VIRTIO_9P_MOUNT_TAG). Each chain holds one T-message in its
 // readable part and gets the R-message in its writable part; the server is synchronous.
 
-import type { VirtioMmio } from './mmio.ts';
-import { readChain, writeChain } from './virtqueue.ts';
-import { VIRTIO_ID_9P, type VirtioDevice } from './virtio-device.ts';
+import type { GuestRam } from '../../guest-ram.ts';
+import { readChain, writeChain, type Chain } from './virtqueue.ts';
+import { VIRTIO_ID_9P, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 import { NinepServer } from './9p/server.ts';
 
 const F_MOUNT_TAG = 1 << 0;
@@ -16,7 +16,7 @@ export class VirtioNinep implements VirtioDevice {
   readonly features = F_MOUNT_TAG;
   readonly config: Uint8Array;
   private readonly server: NinepServer;
-  private transport!: VirtioMmio;
+  private ram!: GuestRam;
 
   /** Throws one clear line when the shared directory is missing. */
   constructor(unit: number, dir: string, readOnly: boolean) {
@@ -32,8 +32,8 @@ export class VirtioNinep implements VirtioDevice {
     this.config.set(tag, 2);
   }
 
-  attach(transport: VirtioMmio): void {
-    this.transport = transport;
+  activate(context: VirtioContext): void {
+    this.ram = context.ram;
   }
 
   reset(): void {
@@ -44,18 +44,10 @@ export class VirtioNinep implements VirtioDevice {
     this.server.close();
   }
 
-  notify(): void {
-    const q = this.transport.queues[0]!;
-    let used = false;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
-      let written = 0;
-      if (chain.readableLength >= 7 && chain.writableLength >= 11) {
-        const reply = this.server.handle(readChain(this.transport.ram, chain), chain.writableLength);
-        written = writeChain(this.transport.ram, chain, reply);
-      }
-      q.push(chain.head, written);
-      used = true;
-    }
-    if (used) this.transport.interrupt(0);
+  /** One T-message in, its R-message out; a chain too short for any message comes back empty. */
+  serve(_queue: number, chain: Chain): number {
+    if (chain.readableLength < 7 || chain.writableLength < 11) return 0;
+    const reply = this.server.handle(readChain(this.ram, chain), chain.writableLength);
+    return writeChain(this.ram, chain, reply);
   }
 }
