@@ -3,7 +3,8 @@
 // misaligned offsets, AMOs, F/D arithmetic with dynamic and static rounding modes and F/D
 // loads/stores; and control flow for the translator: short counted loops (a block that
 // branches back to its own start), calls and returns through jal/jalr to small functions,
-// and self-modifying code (an instruction rewritten from a register, then fence.i). The program ends by printing every register, fflags and a memory checksum in hex on
+// self-modifying code (an instruction rewritten from a register, then fence.i), and forward
+// jumps over a few instructions, sometimes onto one the translator leaves out. The program ends by printing every register, fflags and a memory checksum in hex on
 // the UART, so two runs agree exactly when the two implementations agree.
 
 /** xorshift32: small, seedable, good enough to pick instructions. */
@@ -63,7 +64,7 @@ export function randomProgram(seed: number, length: number): string {
   const functions: string[] = [];
   let labels = 0;
   for (let i = 0; i < length; i++) {
-    const k = next() % 23;
+    const k = next() % 24;
     if (k === 20) { // a counted loop (t6 counts: not one of the program's registers)
       const l = `loop_${labels++}`;
       lines.push(`  li t6, ${1 + (next() % 40)}`, `${l}:`);
@@ -90,6 +91,12 @@ export function randomProgram(seed: number, length: number): string {
       const [v, w, rd] = [reg(), reg(), X_NUMBER[next() % X.length]!];
       lines.push(`  andi ${v}, ${reg()}, 0x7ff`, `  slli ${v}, ${v}, 20`, `  li ${w}, ${0x13 | (rd << 7) | (rd << 15)}`,
         `  or ${v}, ${v}, ${w}`, `  la t6, ${l}`, `  sw ${v}, 0(t6)`, '  fence.i', `${l}:`, '  .4byte 0x00000013');
+    } else if (k === 23) { // a forward jump over a few instructions, landing on one the translator leaves out or not
+      const l = `skip_${labels++}`;
+      lines.push(`  j ${l}`);
+      for (let n = 1 + (next() % 3); n > 0; n--) lines.push(simple());
+      lines.push(`${l}:`);
+      if (next() % 2 === 0) lines.push(`  mulh ${reg()}, ${reg()}, ${reg()}`);
     } else if (k < 6) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);
     else if (k < 9) lines.push(`  ${pick(I_OPS)} ${reg()}, ${reg()}, ${imm12()}`);
     else if (k < 10) {
