@@ -4,8 +4,9 @@
 // loads/stores; and control flow for the translator: short counted loops (a block that
 // branches back to its own start), calls and returns through jal/jalr to small functions,
 // self-modifying code (an instruction rewritten from a register, then fence.i), and forward
-// jumps over a few instructions, sometimes onto one the translator leaves out. The program ends by printing every register, fflags and a memory checksum in hex on
-// the UART, so two runs agree exactly when the two implementations agree.
+// jumps over a few instructions, sometimes onto one the translator leaves out. The program
+// ends by printing every register, fflags and a memory checksum in hex on the UART, so two
+// runs agree exactly when the two implementations agree.
 
 /** xorshift32: small, seedable, good enough to pick instructions. */
 export function prng(seed: number): () => number {
