@@ -3,11 +3,13 @@
 // holder, as watcher (--read-only) or taking it over (--force), and put the end of an attachment
 // in words.
 import fs from 'node:fs';
-import { ManagerClient, ManagerError, Module, Rc, type EndCause, type TransportName } from '@colinux/protocol';
+import { ManagerClient, ManagerError, Module, Rc, checkServiceName, serviceRuntimeDir, servicePidFile, type EndCause, type TransportName } from '@colinux/protocol';
 
 export interface AttachOptions {
   id?: number;
   pidFile?: string;
+  /** -n: the VM installed as a service under this name (its own runtime dir and monitor-id file). */
+  service?: string;
   force: boolean;
   readOnly: boolean;
   transport?: TransportName;
@@ -38,6 +40,7 @@ export async function chooseMonitor(client: ManagerClient, opts: Pick<AttachOpti
 
 /** Connects and attaches the console; the failures a user meets are ConsoleFailure lines. */
 export async function attachConsole(opts: AttachOptions): Promise<{ client: ManagerClient; id: number }> {
+  if (opts.service !== undefined) opts = byServiceName(opts, opts.service);
   let client: ManagerClient;
   try {
     client = await ManagerClient.connect({ env: opts.env, transport: opts.transport });
@@ -52,6 +55,19 @@ export async function attachConsole(opts: AttachOptions): Promise<{ client: Mana
     await client.close();
     throw err;
   }
+}
+
+/** -n <name>: the service's runtime dir holds its manager and the file with its monitor id. */
+function byServiceName(opts: AttachOptions, name: string): AttachOptions {
+  try {
+    checkServiceName(name);
+  } catch (err) {
+    throw new ConsoleFailure((err as Error).message);
+  }
+  const env = { ...(opts.env ?? process.env) };
+  const pidFile = servicePidFile(name, env);
+  if (!fs.existsSync(pidFile)) throw new ConsoleFailure(`service '${name}' is not running (no ${pidFile}); see colinux-daemon --status-service ${name}`);
+  return { ...opts, pidFile, env: { ...env, COLINUX_RUNTIME_DIR: serviceRuntimeDir(name, env) } };
 }
 
 /** ATTACH [CONSOLE] on a connection (again after a takeover, to watch or to take it back). */

@@ -10,13 +10,14 @@ const program = usageErrorsOneLine(new Command('colinux-console-nt')
   .description('attach this terminal to the console of a running coLinux monitor')
   .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
   .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
+  .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
   .option('-e <key>', 'escape key that opens the menu', '^]')
   .option('--force', 'take the console over from another console')
   .option('--read-only', 'watch only: nothing typed reaches the guest')
   .option('--transport <name>', "'node-ipc' (default) or 'net'"), 'colinux-console-nt');
 
 program.parse();
-const o = program.opts<{ a?: string; p?: string; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();
+const o = program.opts<{ a?: string; p?: string; n?: string; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();
 
 function fail(line: string, status: number = ExitStatus.FAILURE): never {
   process.stderr.write(`colinux-console-nt: ${line}\n`);
@@ -35,7 +36,7 @@ try {
   fail((err as Error).message, ExitStatus.USAGE);
 }
 
-runConsole({ id, pidFile: o.p, escapeByte, force: Boolean(o.force), readOnly: Boolean(o.readOnly), transport: o.transport }).then(
+runConsole({ id, pidFile: o.p, service: o.n, escapeByte, force: Boolean(o.force), readOnly: Boolean(o.readOnly), transport: o.transport }).then(
   (code) => process.exit(code),
   (err: Error) => fail(err instanceof ConsoleFailure ? err.message : `unexpected error: ${err.stack ?? err.message}`),
 );

@@ -17,6 +17,7 @@ const program = usageErrorsOneLine(new Command(NAME)
   .description('show the console of a running coLinux monitor in a web browser')
   .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
   .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
+  .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
   .option('--listen <host:port>', 'address of the page (port 0: any free port)', DEFAULT_LISTEN)
   .option('--allow-remote', 'allow a --listen address that is not loopback')
   .option('-e <key>', 'escape key that opens the menu from the keyboard', '^]')
@@ -25,7 +26,7 @@ const program = usageErrorsOneLine(new Command(NAME)
   .option('--transport <name>', "'node-ipc' (default) or 'net'"), NAME);
 
 program.parse();
-const o = program.opts<{ a?: string; p?: string; listen: string; allowRemote?: boolean; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();
+const o = program.opts<{ a?: string; p?: string; n?: string; listen: string; allowRemote?: boolean; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();
 
 function say(line: string): void {
   process.stderr.write(`${NAME}: ${line}\n`);
@@ -55,7 +56,7 @@ if (!listen.loopback && !o.allowRemote) {
 
 async function main(): Promise<number> {
   const readOnly = Boolean(o.readOnly);
-  const { client, id: monitor } = await attachConsole({ id, pidFile: o.p, force: Boolean(o.force), readOnly, transport: o.transport });
+  const { client, id: monitor } = await attachConsole({ id, pidFile: o.p, service: o.n, force: Boolean(o.force), readOnly, transport: o.transport });
   const web = new WebConsole(client, monitor, { readOnly, escapeByte, log: say });
   const token = newToken();
   const server = new PageServer({ token, onTab: (ws) => web.addTab(ws), log: say });

@@ -55,6 +55,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   if (switches.statusDriver) return driverCommand('status', env, line);
   if (switches.installDriver) return driverCommand('install', env, line);
   if (switches.removeDriver) return driverCommand('remove', env, line);
+  if (switches.service) return (await import('./service/service.ts')).serviceCommand(switches.service, switches, parsed.config, env, line);
   if (switches.legacyConfig !== undefined) {
     throw new DaemonError(`-c ${switches.legacyConfig}: XML configuration files are obsolete. Please pass command line options, or use '@' with a file of them`);
   }

@@ -73,7 +73,9 @@ t.test('switches: commander owns them, value switches take the next token', asyn
   t.throws(() => run('-v', 'x'), { message: /-v/ });
   t.throws(() => run('--shutdown-timeout', '-1'), { message: /no argument passed/ });
   t.throws(() => run('--shutdown-timeout', 'soon'), { message: /expected seconds/ });
-  t.throws(() => run('--install-service', 'coLinux'), { message: /--install-service is not available on this host/ });
+  const svc = run('--install-service', 'coLinux', 'kernel=k');
+  t.same(svc.kind === 'run' && [svc.switches.service, svc.config.map((x) => x.text)], [{ action: 'install', name: 'coLinux' }, ['kernel=k']], 'a service switch takes the name');
+  t.throws(() => run('--install-service', 'a', '--remove-service', 'a'), { message: /--install-service and --remove-service cannot be combined/ });
   t.throws(() => run('--run-service:C:\\coLinux'), { message: /--run-service is not available on this host/ });
   const d = run('--status-driver');
   t.equal(d.kind === 'run' && d.switches.statusDriver, true);

@@ -11,3 +11,4 @@ export * from './client.ts';
 export * from './control.ts';
 export * from './start-manager.ts';
 export * from './transport/index.ts';
+export * from './service-paths.ts';

@@ -13,6 +13,8 @@ export interface Switches {
   removeDriver: boolean;
   statusDriver: boolean;
   shutdownTimeoutS: number;
+  /** --install-service / --remove-service / --status-service <name> (service/service.ts). */
+  service?: { action: 'install' | 'remove' | 'status'; name: string };
 }
 
 export type SwitchResult =
@@ -20,7 +22,8 @@ export type SwitchResult =
   | { kind: 'run'; switches: Switches; config: Token[] };
 
 /** Switches that take the next token as their value (docs/colinux.md#switches). */
-const VALUE_SWITCHES = new Set(['-p', '-t', '-v', '-c', '--shutdown-timeout']);
+const VALUE_SWITCHES = new Set(['-p', '-t', '-v', '-c', '--shutdown-timeout', '--install-service', '--remove-service', '--status-service']);
+const SERVICE_SWITCHES = ['install', 'remove', 'status'] as const;
 
 function buildProgram(): Command {
   const program = new Command('colinux-daemon')
@@ -36,6 +39,9 @@ function buildProgram(): Command {
     .option('--remove-driver', 'stop the manager when no monitor runs')
     .option('--status-driver', 'print the manager status and its monitors')
     .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, power off hard after this many seconds', '30')
+    .option('--install-service <name>', 'install this configuration as systemd unit colinux-<name>.service and enable it')
+    .option('--remove-service <name>', 'stop, disable and remove the service <name>')
+    .option('--status-service <name>', 'print the state of the service <name>')
     .helpOption('-h, --help', 'print this help')
     .addHelpText('after', CONFIG_HELP)
     .exitOverride()
@@ -70,7 +76,7 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
       config.push(tokens[i]!);
       continue;
     }
-    const ntOnly = /^--(install-service|remove-service|run-service)/.exec(text);
+    const ntOnly = /^--(run-service)/.exec(text);
     if (ntOnly) {
       throw new DaemonError(`colinux-daemon: --${ntOnly[1]} is not available on this host (a Windows service switch); run colinux-daemon from a service manager such as systemd instead`);
     }
@@ -108,6 +114,9 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
   if (!Number.isFinite(timeout) || timeout < 0 || timeout > 86400) {
     throw new DaemonError(`colinux-daemon: --shutdown-timeout ${JSON.stringify(o.shutdownTimeout)}: expected seconds 0..86400`);
   }
+  const services = SERVICE_SWITCHES.filter((a) => typeof o[`${a}Service`] === 'string');
+  if (services.length > 1) throw new DaemonError(`colinux-daemon: --${services[0]}-service and --${services[1]}-service cannot be combined`);
+  const service = services[0] && { action: services[0], name: String(o[`${services[0]}Service`]) };
   return {
     kind: 'run',
     config,
@@ -122,6 +131,7 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
       removeDriver: o.removeDriver === true,
       statusDriver: o.statusDriver === true,
       shutdownTimeoutS: timeout,
+      ...(service ? { service } : {}),
     },
   };
 }
