@@ -62,3 +62,24 @@ t.test('divisor latch and scratch, loopback', async (t) => {
   t.equal(u.read(UART_RX, 1), 0x55);
   t.equal(u.read(UART_MSR, 1) & 0x30, 0x30, 'DTR/RTS looped to DSR/CTS');
 });
+
+t.test('save() is plain data; a new UART restored from it has the same registers, FIFO and interrupt', async (t) => {
+  const { u, irq } = uart();
+  u.write(UART_LCR, 1, 0x83);
+  u.write(UART_DLL, 1, 0x01);
+  u.write(UART_LCR, 1, 0x03);
+  u.write(UART_SCR, 1, 0x5a);
+  u.write(UART_FCR, 1, 0x01);
+  u.write(UART_IER, 1, 0x01);
+  u.receive(new TextEncoder().encode('ab'));
+  const saved = JSON.parse(JSON.stringify(u.save()));
+  const again = uart();
+  again.u.restore(saved);
+  t.same(again.u.save(), u.save(), 'same state');
+  t.equal(again.irq.level, irq.level, 'receive interrupt raised again');
+  for (const reg of [UART_IER, UART_LCR, UART_MCR, UART_LSR, UART_MSR, UART_SCR]) t.equal(again.u.read(reg, 1), u.read(reg, 1), `register ${reg}`);
+  t.equal(again.u.read(UART_IIR, 1), 0xc4, 'received data available, FIFOs enabled');
+  t.equal(String.fromCharCode(again.u.read(UART_RX, 1), again.u.read(UART_RX, 1)), 'ab', 'FIFO contents');
+  again.u.write(UART_LCR, 1, 0x83);
+  t.equal(again.u.read(UART_DLL, 1), 0x01, 'divisor latch');
+});

@@ -41,6 +41,15 @@ export class TestDriver {
     this.transport = new VirtioMmio(0x1000_1000, this.ram, this.irq, device, (m) => this.logs.push(m));
   }
 
+  /** Take over `other`'s guest RAM and ring bookkeeping: the driver's side of a VM whose
+   *  devices are restored from a save() into new objects. */
+  adopt(other: TestDriver): void {
+    this.ram.bytes.set(other.ram.bytes);
+    for (const [mine, theirs] of [[this.avail, other.avail], [this.used, other.used], [this.lastUsed, other.lastUsed], [this.sizes, other.sizes]] as const) {
+      mine.splice(0, mine.length, ...theirs);
+    }
+  }
+
   reg(offset: number): number { return this.transport.read(offset, 4); }
   setReg(offset: number, v: number): void { this.transport.write(offset, 4, v); }
 
@@ -69,6 +78,9 @@ export class TestDriver {
     this.setReg(R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH, Math.floor(avail / 0x1_0000_0000));
     this.setReg(R.VIRTIO_MMIO_QUEUE_USED_LOW, used % 0x1_0000_0000);
     this.setReg(R.VIRTIO_MMIO_QUEUE_USED_HIGH, Math.floor(used / 0x1_0000_0000));
+    // A fresh ring, as a driver allocates it: flags and idx of both rings zero (§2.7.6, §2.7.8).
+    // (Hostile layouts outside RAM are left to the transport to refuse.)
+    for (const ring of [avail, used]) if (ring >= RAM_BASE && ring + 4 <= RAM_BASE + RAM_SIZE) this.ram.write32(ring, 0);
     this.setReg(R.VIRTIO_MMIO_QUEUE_READY, 1);
     this.sizes[q] = size;
     this.avail[q] = avail;

@@ -37,6 +37,11 @@ const IIR_THRE = 0x02;
  *  are dropped with an overrun, as a real UART would when its driver does not keep up. */
 const RX_LIMIT = 4096;
 
+export type Uart16550State = {
+  rx: number[]; ier: number; lcr: number; mcr: number; lsrErrors: number; scr: number;
+  dll: number; dlm: number; fcr: number; threPending: boolean;
+};
+
 export class Uart16550 implements MmioDevice {
   readonly name: string;
   readonly unit: number;
@@ -72,6 +77,21 @@ export class Uart16550 implements MmioDevice {
     this.lsrErrors = 0;
     this.fcr = 0;
     this.threPending = false;
+    this.update();
+  }
+
+  /** The registers and the receive FIFO as plain data (JSON carries it), for suspend. */
+  save(): Uart16550State {
+    return {
+      rx: [...this.rx], ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsrErrors: this.lsrErrors, scr: this.scr,
+      dll: this.dll, dlm: this.dlm, fcr: this.fcr, threPending: this.threPending,
+    };
+  }
+
+  restore(state: Uart16550State): void {
+    ({ ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsrErrors: this.lsrErrors, scr: this.scr,
+      dll: this.dll, dlm: this.dlm, fcr: this.fcr, threPending: this.threPending } = state);
+    this.rx = state.rx.slice(0, RX_LIMIT);
     this.update();
   }
 

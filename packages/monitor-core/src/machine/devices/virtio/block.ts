@@ -9,7 +9,7 @@ import { RawImage, imageFormat, type DiskImage, type ImageFormat } from './disk-
 import { Qcow2Error, Qcow2Image, readQcow2Header } from './qcow2.ts';
 import type { Chain } from './virtqueue.ts';
 import { readChain, writeChain } from './virtqueue.ts';
-import { VIRTIO_ID_BLOCK, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_BLOCK, type Plain, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 import { lockImage } from './image-lock.ts';
 
 const F_SEG_MAX = 1 << 2;
@@ -216,6 +216,14 @@ export class VirtioBlock implements VirtioDevice {
   }
 
   reset(): void {}
+
+  /** Nothing beyond the transport's state: requests complete before the next guest instruction,
+   *  and the data is the image's (the one whose path the restored device opens). */
+  save(): Plain {
+    return {};
+  }
+
+  restore(): void {}
 
   close(): void {
     for (const fd of this.ownFds.splice(0)) fs.closeSync(fd);

@@ -2,7 +2,7 @@
 // transmits guest output. VIRTIO_CONSOLE_F_SIZE tells the guest the cocon= geometry.
 
 import { readChain, writeChain, type Chain } from './virtqueue.ts';
-import { VIRTIO_ID_CONSOLE, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_CONSOLE, type Plain, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 
 const F_SIZE = 1 << 0;
 const RX = 0;
@@ -36,6 +36,19 @@ export class VirtioConsole implements VirtioDevice {
   }
 
   reset(): void {}
+
+  /** Input still waiting for receive buffers (base64) and the count of dropped bytes. */
+  save(): Plain {
+    return { input: Buffer.concat(this.input).toString('base64'), droppedBytes: this.droppedBytes };
+  }
+
+  restore(state: Plain): void {
+    const s = state as { input: string; droppedBytes: number };
+    const input = new Uint8Array(Buffer.from(s.input, 'base64'));
+    this.input = input.length ? [input] : [];
+    this.inputBytes = input.length;
+    this.droppedBytes = s.droppedBytes;
+  }
 
   /** Bytes for the guest (keystrokes, power requests). Kept across driver resets. */
   receive(data: Uint8Array): void {

@@ -3,7 +3,7 @@
 
 import type { GuestRam } from '../../guest-ram.ts';
 import type { Chain } from './virtqueue.ts';
-import { VIRTIO_ID_ENTROPY, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_ENTROPY, type Plain, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 
 /** getRandomValues refuses more than 65536 bytes per call. */
 const RANDOM_CHUNK = 65536;
@@ -21,6 +21,13 @@ export class VirtioEntropy implements VirtioDevice {
   }
 
   reset(): void {}
+
+  /** Nothing beyond the transport's state: randomness is not state. */
+  save(): Plain {
+    return {};
+  }
+
+  restore(): void {}
 
   serve(_queue: number, chain: Chain): number {
     for (const s of chain.writable) {

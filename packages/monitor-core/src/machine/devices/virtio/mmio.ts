@@ -6,14 +6,21 @@ import type { GuestRam } from '../../guest-ram.ts';
 import { GuestMemoryError } from '../../guest-ram.ts';
 import type { IrqLine, MmioDevice } from '../mmio-device.ts';
 import * as R from './mmio-registers.ts';
-import type { VirtioContext, VirtioDevice } from './virtio-device.ts';
-import { Virtqueue, VirtqueueError } from './virtqueue.ts';
+import type { Plain, VirtioContext, VirtioDevice } from './virtio-device.ts';
+import { Virtqueue, VirtqueueError, type VirtqueueState } from './virtqueue.ts';
 
 const MAGIC = 0x74726976; // "virt"
 const VENDOR = 0x554d4551; // "QEMU", what Linux and QEMU users expect to see
 const F_INDIRECT_DESC = 1 << 28;
 const F_EVENT_IDX = 1 << 29;
 const F_VERSION_1_HI = 1 << 0; // bit 32
+
+/** The transport's registers, its queues and the device's own state, as plain data. */
+export type VirtioMmioState = {
+  status: number; deviceFeaturesSel: number; driverFeaturesSel: number; driverFeatures: number[];
+  queueSel: number; interruptStatus: number; configGeneration: number;
+  queues: VirtqueueState[]; device: Plain;
+};
 
 export class VirtioMmio implements MmioDevice {
   readonly name: string;
@@ -70,6 +77,28 @@ export class VirtioMmio implements MmioDevice {
     for (const q of this.queues) q.reset();
     this.device.reset();
     this.irq.set(false);
+  }
+
+  save(): VirtioMmioState {
+    return {
+      status: this.status, deviceFeaturesSel: this.deviceFeaturesSel, driverFeaturesSel: this.driverFeaturesSel,
+      driverFeatures: [...this.driverFeatures], queueSel: this.queueSel, interruptStatus: this.interruptStatus,
+      configGeneration: this.configGeneration, queues: this.queues.map((q) => q.save()), device: this.device.save(),
+    };
+  }
+
+  /** Take over a saved state (of a device of the same kind over the same guest RAM); throws one
+   *  line when it does not fit this device. */
+  restore(state: VirtioMmioState): void {
+    if (state.queues.length !== this.queues.length) {
+      throw new Error(`cannot restore: saved state has ${state.queues.length} queue(s), ${this.name} has ${this.queues.length}`);
+    }
+    ({ status: this.status, deviceFeaturesSel: this.deviceFeaturesSel, driverFeaturesSel: this.driverFeaturesSel,
+      queueSel: this.queueSel, interruptStatus: this.interruptStatus, configGeneration: this.configGeneration } = state);
+    this.driverFeatures = [state.driverFeatures[0] ?? 0, state.driverFeatures[1] ?? 0];
+    state.queues.forEach((q, i) => this.queues[i]!.restore(q));
+    this.device.restore(state.device);
+    this.irq.set(this.interruptStatus !== 0);
   }
 
   /** The ring loop, the one place chains are taken and returned (§2.7.8): the device serves

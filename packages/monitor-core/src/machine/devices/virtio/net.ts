@@ -4,7 +4,7 @@
 // receive buffers; beyond it they are dropped and counted, never queued without limit.
 
 import { readChain, writeChain, type Chain } from './virtqueue.ts';
-import { VIRTIO_ID_NET, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_NET, type Plain, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 
 const F_MAC = 1 << 5;
 const F_STATUS = 1 << 16;
@@ -46,6 +46,17 @@ export class VirtioNet implements VirtioDevice {
 
   reset(): void {
     this.waiting = [];
+  }
+
+  /** Frames still waiting for receive buffers (base64) and the count of dropped frames. */
+  save(): Plain {
+    return { waiting: this.waiting.map((f) => Buffer.from(f).toString('base64')), droppedFrames: this.droppedFrames };
+  }
+
+  restore(state: Plain): void {
+    const s = state as { waiting: string[]; droppedFrames: number };
+    this.waiting = s.waiting.map((f) => new Uint8Array(Buffer.from(f, 'base64')));
+    this.droppedFrames = s.droppedFrames;
   }
 
   /** A frame from the network helper for the guest. */

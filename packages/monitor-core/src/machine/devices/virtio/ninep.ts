@@ -4,7 +4,7 @@
 
 import type { GuestRam } from '../../guest-ram.ts';
 import { readChain, writeChain, type Chain } from './virtqueue.ts';
-import { VIRTIO_ID_9P, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
+import { VIRTIO_ID_9P, type Plain, type VirtioContext, type VirtioDevice } from './virtio-device.ts';
 import { NinepServer } from './9p/server.ts';
 
 const F_MOUNT_TAG = 1 << 0;
@@ -37,6 +37,16 @@ export class VirtioNinep implements VirtioDevice {
   }
 
   reset(): void {
+    this.server.reset();
+  }
+
+  /** The fids are host descriptors, which plain data cannot carry: a restored share starts with
+   *  none, as after a reset, and the guest has to mount it again. */
+  save(): Plain {
+    return {};
+  }
+
+  restore(): void {
     this.server.reset();
   }
 

@@ -13,6 +13,9 @@ export const VIRTIO_ID_CONSOLE = 3;
 export const VIRTIO_ID_ENTROPY = 4;
 export const VIRTIO_ID_9P = 9;
 
+/** What save() returns: plain data, which JSON and structuredClone carry unchanged. */
+export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
+
 /** What the transport gives a device when it is activated. */
 export interface VirtioContext {
   /** Guest RAM; chains' segments are offsets into `ram.bytes`. */
@@ -46,6 +49,11 @@ export interface VirtioDevice {
   canServe?(queue: number): boolean;
   /** Device reset (status 0 written, or machine reset): drop in-flight state. */
   reset(): void;
+  /** The device's own state beyond the transport's (mmio.ts saves the registers and queues), as
+   *  plain data: for suspend and migration, the control issue's serialised VM. */
+  save(): Plain;
+  /** Take over what save() returned, on a device just activated over the same guest RAM. */
+  restore(state: Plain): void;
   /** Config-space write by the driver (most devices ignore it). */
   writeConfig?(offset: number, size: number, value: number): void;
 }

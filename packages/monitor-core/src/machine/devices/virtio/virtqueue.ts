@@ -27,6 +27,12 @@ export interface Chain {
   writableLength: number;
 }
 
+/** A queue's state as plain data (save/restore, virtio-device.ts). */
+export type VirtqueueState = {
+  size: number; ready: boolean; descAddr: number; availAddr: number; usedAddr: number;
+  eventIdx: boolean; lastAvail: number; usedIdx: number; signalledUsed: number;
+};
+
 export class Virtqueue {
   readonly maxSize: number;
   size: number;
@@ -58,15 +64,33 @@ export class Virtqueue {
 
   /** QueueReady=1: the three areas must lie in RAM with their required alignment (§2.7). */
   enable(): void {
+    this.checkAreas();
+    this.ready = true;
+    this.lastAvail = this.ram.read16(this.availAddr + 2);
+    this.usedIdx = this.signalledUsed = this.ram.read16(this.usedAddr + 2);
+  }
+
+  private checkAreas(): void {
     const n = this.size;
     if (n === 0 || n > this.maxSize || (n & (n - 1)) !== 0) throw new VirtqueueError(`queue size ${n} invalid`);
     if (this.descAddr % 16 || this.availAddr % 2 || this.usedAddr % 4) throw new VirtqueueError('queue area misaligned');
     this.ram.check(this.descAddr, DESC_SIZE * n);
     this.ram.check(this.availAddr, 6 + 2 * n);
     this.ram.check(this.usedAddr, 6 + 8 * n);
-    this.ready = true;
-    this.lastAvail = this.ram.read16(this.availAddr + 2);
-    this.usedIdx = this.signalledUsed = this.ram.read16(this.usedAddr + 2);
+  }
+
+  save(): VirtqueueState {
+    return {
+      size: this.size, ready: this.ready, descAddr: this.descAddr, availAddr: this.availAddr, usedAddr: this.usedAddr,
+      eventIdx: this.eventIdx, lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed,
+    };
+  }
+
+  /** Take over a saved state; a ready queue's areas are checked as at QueueReady. */
+  restore(state: VirtqueueState): void {
+    ({ size: this.size, ready: this.ready, descAddr: this.descAddr, availAddr: this.availAddr, usedAddr: this.usedAddr,
+      eventIdx: this.eventIdx, lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed } = state);
+    if (this.ready) this.checkAreas();
   }
 
   /** Chains the driver made available that we have not taken yet. */
