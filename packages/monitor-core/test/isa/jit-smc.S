@@ -6,13 +6,13 @@
 tests:
   TEST 1
   li s2, 0
-  li s3, 3000
+  li s3, 30000
 1:
   call patchme
   add s2, s2, a0
   addi s3, s3, -1
   bnez s3, 1b
-  CHECK s2, 3000
+  CHECK s2, 30000
 
   TEST 2
   la t0, patchme
@@ -20,13 +20,13 @@ tests:
   sw t1, 0(t0)
   fence.i
   li s2, 0
-  li s3, 3000
+  li s3, 30000
 2:
   call patchme
   add s2, s2, a0
   addi s3, s3, -1
   bnez s3, 2b
-  CHECK s2, 9000
+  CHECK s2, 90000
   j pass
 
 .align 2
