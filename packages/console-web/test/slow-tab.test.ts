@@ -5,67 +5,16 @@
 // through a real manager. The tabs' WebSocket connections run over streams whose far end either
 // takes every byte at once or takes nothing until released: a TCP peer that stops reading would
 // first fill several MB of kernel buffers, which only makes the same test slower.
-import { Duplex } from 'node:stream';
 import t from 'tap';
 import { ManagerClient, Module } from '@colinux/protocol';
 import { attachConsole } from '@colinux/console-nt';
 import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 import { until } from '../../daemon/test/helpers.ts';
 import { TAB_BACKLOG_LIMIT, WebConsole, WebSocketConnection } from '../src/index.ts';
+import { Browser } from './tab-stream.ts';
 
 const LINE = `${'w'.repeat(999)}\n`;
 const REPEAT = 3000;
-
-/** The far end of a tab's connection: counts what it is sent; `stuck` holds every write until released. */
-class Browser extends Duplex {
-  received = Buffer.alloc(0);
-  private held: Array<() => void> = [];
-  stuck: boolean;
-
-  constructor(stuck: boolean) {
-    super();
-    this.stuck = stuck;
-  }
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error) => void): void {
-    const take = (): void => {
-      this.received = Buffer.concat([this.received, chunk]);
-      done();
-    };
-    if (this.stuck) this.held.push(take);
-    else take();
-  }
-
-  release(): void {
-    this.stuck = false;
-    for (const take of this.held.splice(0)) take();
-  }
-
-  /** The server's frames, split from what it was sent (RFC 6455 5.2; server frames are unmasked). */
-  frames(): Array<{ opcode: number; payload: Buffer }> {
-    const out: Array<{ opcode: number; payload: Buffer }> = [];
-    const b = this.received;
-    for (let at = 0; at + 2 <= b.length; ) {
-      let n = b[at + 1]! & 0x7f;
-      let head = 2;
-      if (n === 126) [n, head] = [b.readUInt16BE(at + 2), 4];
-      else if (n === 127) [n, head] = [Number(b.readBigUInt64BE(at + 2)), 10];
-      out.push({ opcode: b[at]! & 0x0f, payload: b.subarray(at + head, at + head + n) });
-      at += head + n;
-    }
-    return out;
-  }
-
-  controls(): Array<Record<string, unknown>> {
-    return this.frames().filter((f) => f.opcode === 0x1).map((f) => JSON.parse(f.payload.toString()) as Record<string, unknown>);
-  }
-
-  terminal(): string {
-    return this.frames().filter((f) => f.opcode === 0x2).map((f) => f.payload.toString('latin1')).join('');
-  }
-}
 
 t.test('a stuck tab: the guest and the other tab go on, its drops are counted, then it is repainted', async (t) => {
   const m = await startManager();
