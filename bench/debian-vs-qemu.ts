@@ -86,6 +86,8 @@ async function measure(name: 'ours' | 'qemu', img: DebianImage): Promise<Result>
     const loginCpu = cpuSeconds(peer.emulatorPid());
     await waitForSsh(img, sshPort);
     await ssh(img, sshPort, 'systemctl is-system-running --wait');
+    // Where the boot time goes, for bench/RESULTS.md (docs/debian.md compares the two).
+    console.error(`--- ${name}: systemd-analyze\n${(await ssh(img, sshPort, 'systemd-analyze; systemd-analyze blame | head -n 15')).out}`);
     await ssh(img, sshPort, `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; echo 'deb [trusted=yes] http://10.0.2.2:${repo.port}/ ./' >/etc/apt/sources.list.d/bench.list`);
     const timed = async (command: string) => {
       const c0 = cpuSeconds(peer.emulatorPid());
