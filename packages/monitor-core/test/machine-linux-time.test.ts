@@ -76,6 +76,8 @@ t.test('clock_gettime strictly increases over a tight loop; no rdtime granularit
   // byte copies with rdtime and names the result; with a coarse `time` it gives up instead.
   const probe = await shell(m, 'echo probe=$(dmesg | grep -c "Ratio of byte access time")', /probe=\d+/);
   t.match(probe, /probe=[1-9]/, 'the kernel measured unaligned access speed');
+  // (The bundled kernel has no jitterentropy RNG; a kernel that does, e.g. Debian's, logs
+  // "jitterentropy: Initialization failed" with a coarse clock: counted here too.)
   const coarse = await shell(m, 'echo coarse=$(dmesg | grep -c -e "lacks granularity" -e "jitterentropy.*failed")', /coarse=\d+/);
-  t.match(coarse, /coarse=0/, 'no rdtime granularity or jitterentropy complaint in the kernel log');
+  t.match(coarse, /coarse=0/, 'no rdtime granularity complaint in the kernel log');
 });
