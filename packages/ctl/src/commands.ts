@@ -246,6 +246,19 @@ async function diskSnapshot(out: Output, id: number, unit: number, file: string 
   out.write(out.json ? `${JSON.stringify({ id, unit, name: `cobd${unit}`, overlay })}\n` : `monitor ${id}: cobd${unit} now writes to ${overlay}\n`);
 }
 
+/** Offline: the image's lock tells whether a VM still uses it (no manager needed). */
+async function diskReset(out: Output, file: string): Promise<void> {
+  const { resetOverlay } = await import('@colinux/monitor-core/disk-reset');
+  const overlay = path.resolve(file);
+  let backing: string;
+  try {
+    ({ backing } = resetOverlay(overlay));
+  } catch (err) {
+    throw new Refused(Rc.ERROR, (err as Error).message);
+  }
+  out.write(out.json ? `${JSON.stringify({ overlay, backing, reset: true })}\n` : `${overlay}: emptied (backing file ${backing})\n`);
+}
+
 /** A helper's canonical forward text, `proto:bind:hostport:guestport` ([v6] in brackets). */
 function forwardJson(text: string) {
   const m = /^(tcp|udp):(\[[^\]]+\]|[^:]+):(\d+):(\d+)$/.exec(text);
@@ -270,4 +283,4 @@ async function forwardChange(out: Output, id: number, unit: number, op: 'add' | 
   out.write(`monitor ${id} eth${unit}: ${op === 'add' ? 'forwarding' : 'no longer forwarding'} ${text}\n`);
 }
 
-export const commands = { list, status, power, sysrq, consoleLog, diskSnapshot, forwardList, forwardChange };
+export const commands = { list, status, power, sysrq, consoleLog, diskSnapshot, diskReset, forwardList, forwardChange };

@@ -73,7 +73,7 @@ for (const [action, what] of [
     .action((id: string) => run(`${action} ${id}`, (out) => commands.power(out, monitorId(id), action)));
 }
 
-const disk = program.command('disk').description('disk operations: snapshot');
+const disk = program.command('disk').description('disk operations: snapshot, reset');
 disk.command('snapshot').argument('<id>', 'monitor id').argument('<unit>', 'the disk: N or cobdN').argument('[file]', 'the new overlay (.qcow2); default: beside the current image, named after it and the time')
   .description('cobdN continues on a new qcow2 overlay; the image so far becomes its read-only backing file')
   .action((id: string, unit: string, file: string | undefined) => {
@@ -102,6 +102,10 @@ for (const op of ['add', 'remove'] as const) {
     .action((id: string, proto: string, ports: string, o: { unit: string }) =>
       run(`forward ${op} ${id}`, (out) => commands.forwardChange(out, monitorId(id), netUnit(o.unit), op, forwardSpec(proto, ports))));
 }
+
+disk.command('reset').argument('<overlay>', 'a qcow2 overlay of a powered-off VM')
+  .description('discard everything written to the overlay since it was made (it keeps its backing file); refused while a VM uses it')
+  .action((file: string) => run(`disk reset ${file}`, (out) => commands.diskReset(out, file)));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`${NAME}: unexpected error: ${err.stack ?? err.message}\n`);

@@ -157,12 +157,14 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   t.equal(md5(qemuRaw(dir, snap.overlay)), snapSum, 'qemu-img reads the guest\'s new writes through the new overlay');
   t.equal(md5(qemuRaw(dir, dataOverlay)), guestSum, 'the old overlay kept what it held at the snapshot');
   t.equal(check(snap.overlay, true).status, 0, 'qemu-img check of the new overlay');
+  const busy = await runToEnd(CTL, ['disk', 'reset', snap.overlay], box.env);
+  t.match([busy.code, busy.stderr], [1, /is in use by a running VM: power it off first \(CO_RC_ERROR\)\n$/], 'disk reset refuses an overlay the VM uses');
   const noDisk = await runToEnd(CTL, ['disk', 'snapshot', id!, '5'], box.env);
   t.match([noDisk.code, noDisk.stderr], [1, /has no cobd5 \(CO_RC_ERROR\)/], 'a snapshot of a missing disk is refused');
 
   // Hard kill: the manager dies while the guest allocates and writes clusters.
   // Each round allocates clusters (a new 256 KiB range of cobd1, new files on the root).
-  await serial.sh('(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true');
+  await serial.sh('(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i * 4 % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true');
   await until(async () => (Number((await serial.sh('cat /round 2>/dev/null || echo 0')).trim().split(/\s+/).pop()) >= 5 ? true : undefined), 120_000, 500);
   const managerPid = Number(readFileSync(join(box.runtimeDir, 'manager.lock'), 'utf8').trim());
   t.ok(managerPid > 0, 'the manager pid from its lock file');
@@ -179,6 +181,14 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   t.equal(debugfsCat(dir, rootOverlay, '/note'), 'qcow2-root-42\n', 'what the guest synced survived the kill');
   t.same([md5(readFileSync(rootBase)), md5(readFileSync(dataBase))], baseSums, 'the backing files are unchanged');
   t.same(processesUnder(box.runtimeDir).map(commandOf), [], 'nothing left running');
+
+  // colinux-ctl disk reset of the powered-off VM's top overlay: it reads as its backing file again.
+  const reset = JSON.parse((await runToEnd(CTL, ['--json', 'disk', 'reset', snap.overlay], box.env)).stdout);
+  t.same(reset, { overlay: snap.overlay, backing: 'data.qcow2', reset: true });
+  t.equal(check(snap.overlay).status, 0, 'qemu-img check of the emptied overlay');
+  t.ok(qemuRaw(dir, snap.overlay).equals(qemuRaw(dir, dataOverlay)), 'the emptied overlay reads as its backing file');
+  const rawReset = await runToEnd(CTL, ['disk', 'reset', dataBase], box.env);
+  t.match([rawReset.code, rawReset.stderr], [1, /only a qcow2 overlay \(\.qcow2\) can be reset/]);
 });
 
 t.test('a broken qcow2 image: one line naming the unit and the problem, nothing left running', async (t) => {

@@ -12,7 +12,7 @@
 // a cluster without a refcount. Guest flushes (VIRTIO_BLK_T_FLUSH) fsync the file.
 import fs from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { readAll, writeAll, type DiskImage } from './disk-image.ts';
+import { imageFormat, readAll, writeAll, type DiskImage } from './disk-image.ts';
 
 const MAGIC = 0x514649fb; // "QFI\xfb"
 const HEADER_V2_LENGTH = 72;
@@ -459,6 +459,33 @@ const HEADER_V3_LENGTH = 112;
  * one refcount block, L1 table; those clusters have refcount 1.
  */
 export function createQcow2Overlay(file: string, size: number, backing: string, backingFormat: string): void {
+  const image = emptyOverlay(file, size, backing, backingFormat);
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
+    writeAll(fd, image, 0, image.length, 0);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * `disk reset` of a powered-off VM: the overlay open (and locked) at `fd` becomes empty again,
+ * keeping its size and backing file: everything written since it was made is discarded. Returns
+ * the backing file's name as stored. Refuses an image without a backing file.
+ */
+export function resetQcow2Overlay(fd: number, file: string): string {
+  const h = readQcow2Header(fd, file);
+  if (h.backingFile === undefined) throw new Qcow2Error(`${file}: no backing file, so nothing to reset to`);
+  const image = emptyOverlay(file, h.size, h.backingFile, h.backingFormat ?? imageFormat(h.backingFile));
+  fs.ftruncateSync(fd, 0);
+  writeAll(fd, image, 0, image.length, 0);
+  fs.fsyncSync(fd);
+  return h.backingFile;
+}
+
+/** The clusters of an empty overlay (layout: createQcow2Overlay). */
+function emptyOverlay(file: string, size: number, backing: string, backingFormat: string): Uint8Array {
   const cluster = 2 ** NEW_CLUSTER_BITS;
   const l2Entries = cluster / 8;
   const l1Size = Math.max(1, Math.ceil(size / (cluster * l2Entries)));
@@ -495,11 +522,5 @@ export function createQcow2Overlay(file: string, size: number, backing: string, 
   image.set(name, nameAt);
   v.setBigUint64(refTableAt, BigInt(refBlockAt), false);
   for (let c = 0; c < clusters; c++) v.setUint16(refBlockAt + c * REFCOUNT_BYTES, 1, false);
-  const fd = fs.openSync(file, 'wx', 0o644);
-  try {
-    writeAll(fd, image, 0, image.length, 0);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return image;
 }
