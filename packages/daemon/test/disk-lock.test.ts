@@ -1,13 +1,14 @@
 // Disk image locks (issue: two VMs could open one image read-write): two real daemons on one
 // cobd0 image, the second refused with one line naming the image and the monitor holding it;
-// the lock released when the first daemon is killed and when it exits; QEMU (Debian's
+// the lock kept across guest reboots and released when the daemon is killed, exits or the guest
+// powers off; QEMU (Debian's
 // qemu-system-riscv64, the independent peer) and our VMs refuse each other on one image.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.ts';
-import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
+import { DAEMON_BIN, FIXTURES, REPO, commandOf, monitorsOf, processesUnder, sandbox, start, until } from './helpers.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 const QEMU = 'qemu-system-riscv64';
@@ -92,4 +93,28 @@ t.test('an image QEMU holds is refused, naming the process', async (t) => {
     await q.exited;
   }
   t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'nothing of ours left running');
+});
+
+t.test('the lock stays across a guest reboot and goes with a power off', async (t) => {
+  const box = sandbox();
+  t.teardown(() => box.cleanup());
+  const image = join(box.dir, 'disk.img');
+  writeFileSync(image, '');
+  truncateSync(image, 4 * 1024 * 1024);
+  const fixture = (name: string): string => `kernel=${join(FIXTURES, `guest-${name}.elf`)}`;
+
+  const rebooting = start(DAEMON_BIN, ['-d', fixture('reboot'), 'mem=16', `cobd0=${image}`], box.env);
+  t.teardown(() => rebooting.child.kill('SIGKILL'));
+  await rebooting.waitFor(/(colinux: rebooted\.[\s\S]*){2}/);
+  const refused = start(DAEMON_BIN, ['-d', fixture('idle'), 'mem=16', `cobd0=${image}`], box.env);
+  t.equal((await refused.exited).code, ExitCode.ERROR, 'after two reboots the image is still held');
+  t.match(refused.stderr(), `is in use by monitor ${rebooting.child.pid} (read-write)`);
+  rebooting.child.kill('SIGTERM');
+  t.equal((await rebooting.exited).code, 0);
+
+  const poweroff = start(DAEMON_BIN, ['-d', fixture('poweroff'), 'mem=16', `cobd0=${image}`], box.env);
+  t.equal((await poweroff.exited).code, 0, 'a daemon started after the rebooting one exited gets the image');
+  t.match(poweroff.stdout(), /colinux: powered off, exiting\.\n$/);
+  const next = start(DAEMON_BIN, ['-d', fixture('poweroff'), 'mem=16', `cobd0=${image}`], box.env);
+  t.equal((await next.exited).code, 0, 'and one started after a power off');
 });
