@@ -1,8 +1,8 @@
 // Disk image locks (issue: two VMs could open one image read-write): two real daemons on one
 // cobd0 image, the second refused with one line naming the image and the monitor holding it;
 // the lock kept across guest reboots and released when the daemon is killed, exits or the guest
-// powers off; QEMU (Debian's
-// qemu-system-riscv64, the independent peer) and our VMs refuse each other on one image.
+// powers off; QEMU (Debian's qemu-system-riscv64, the independent peer) and our VMs refuse each
+// other on one image.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
