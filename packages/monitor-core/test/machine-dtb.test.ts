@@ -4,6 +4,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { buildDtb, bootargs } from '../src/machine/dtb/machine-dtb.ts';
+import { BOARD } from '../src/machine/memory-map.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 requireTool('dtc');
@@ -19,8 +20,9 @@ t.test('dtc reads back the machine tree', async (t) => {
     ramSize: 128 * 1024 * 1024,
     bootargs: 'console=hvc0 earlycon=sbi keep_bootcon root=/dev/vda',
     initrd: { start: 0x87000000, end: 0x87123456 },
-    uarts: [{ unit: 0, base: 0x1000_0000, irq: 10 }, { unit: 2, base: 0x1000_0200, irq: 13 }],
-    virtio: [{ base: 0x1000_1000, irq: 1 }, { base: 0x1000_2000, irq: 2 }],
+    // The board table's entries; the expectations below spell out QEMU virt's addresses and IRQs.
+    uarts: [{ unit: 0, ...BOARD.uart(0) }, { unit: 2, ...BOARD.uart(2) }],
+    virtio: [BOARD.virtio(0), BOARD.virtio(1)],
     sstc: true,
     rngSeed: new Uint8Array(64).fill(7),
   });
@@ -41,6 +43,8 @@ t.test('dtc reads back the machine tree', async (t) => {
   t.match(dts, /clint@2000000 \{[^}]*interrupts-extended = <0x01 0x03 0x01 0x07>;/s);
   t.match(dts, /serial@10000000 \{[^}]*compatible = "ns16550a";[^}]*interrupts = <0x0a>;/s);
   t.match(dts, /virtio_mmio@10002000 \{[^}]*interrupts = <0x02>;/s);
+  t.match(dts, /virtio_mmio@10001000 \{[^}]*reg = <0x00 0x10001000 0x00 0x1000>;[^}]*interrupts = <0x01>;/s);
+  t.match(dts, /serial@10000200 \{[^}]*reg = <0x00 0x10000200 0x00 0x100>;[^}]*interrupts = <0x0d>;/s);
   t.match(dts, /rtc@101000 \{[^}]*google,goldfish-rtc/s);
   t.match(dts, /test@100000 \{[^}]*"sifive,test1", "sifive,test0", "syscon"/s);
   t.match(dts, /poweroff \{[^}]*syscon-poweroff[^}]*value = <0x5555>;/s);

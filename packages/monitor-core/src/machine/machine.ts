@@ -24,9 +24,8 @@ import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
 import { loadFirmware } from './firmware.ts';
 import { enterSupervisor, writeBootRom } from './boot.ts';
 import {
-  KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
-  RAM_BASE, RTC_IRQ, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_BASE, UART_MAX, UART_STRIDE, VIRTIO_BASE,
-  VIRTIO_MAX_SLOTS, VIRTIO_STRIDE, uartIrq, virtioIrq,
+  BOARD, KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
+  RAM_BASE, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_MAX, VIRTIO_MAX_SLOTS,
 } from './memory-map.ts';
 
 export type MachineSpec = Omit<MachineConfig, 'wake' | 'port'>;
@@ -99,9 +98,9 @@ export class Machine {
     this.hart = new Hart(ramSize, this.bus, wasm, () => this.mtime());
     this.ram = new GuestRam(this.hart.memory.buffer, this.hart.ramBase, ramSize);
     const terminate = (reason: number, text?: string) => this.terminate(reason, text);
-    this.plic = new Plic(PLIC_SOURCES, this.hart);
-    this.clint = new Clint(this.hart, () => this.mtime());
-    this.rtc = new GoldfishRtc(this.plic.line(RTC_IRQ));
+    this.plic = new Plic(BOARD.plic, PLIC_SOURCES, this.hart);
+    this.clint = new Clint(BOARD.clint, this.hart, () => this.mtime());
+    this.rtc = new GoldfishRtc(BOARD.rtc, this.plic.line(BOARD.rtc.irq));
     this.kernelLog = new KernelLog((b) => this.emit(MODULE_PRINTK, b), terminate);
     this.sbi = new Sbi({
       reg: (n) => this.hart.reg(n),
@@ -122,10 +121,11 @@ export class Machine {
     this.bus.add(this.plic);
     this.bus.add(this.clint);
     this.bus.add(this.rtc);
-    this.bus.add(new TestFinisher(terminate));
+    this.bus.add(new TestFinisher(BOARD.testFinisher, terminate));
     for (const unit of spec.serialPorts) {
       if (unit < 0 || unit >= UART_MAX) throw new Error(`ttys${unit}: only ttys0..ttys${UART_MAX - 1} have a UART`);
-      const uart = new Uart16550(unit, UART_BASE + UART_STRIDE * unit, this.plic.line(uartIrq(unit)), (b) => this.emit(MODULE_SERIAL0 + unit, b));
+      const place = BOARD.uart(unit);
+      const uart = new Uart16550(unit, place, this.plic.line(place.irq), (b) => this.emit(MODULE_SERIAL0 + unit, b));
       this.uarts.set(unit, uart);
       this.bus.add(uart);
     }
@@ -157,7 +157,8 @@ export class Machine {
   private addVirtio(device: VirtioDevice): void {
     const slot = this.virtio.length;
     if (slot >= VIRTIO_MAX_SLOTS) throw new Error(`too many virtio devices (at most ${VIRTIO_MAX_SLOTS})`);
-    const t = new VirtioMmio(VIRTIO_BASE + VIRTIO_STRIDE * slot, this.ram, this.plic.line(virtioIrq(slot)), device, (m) => this.events.log(m));
+    const place = BOARD.virtio(slot);
+    const t = new VirtioMmio(place, this.ram, this.plic.line(place.irq), device, (m) => this.events.log(m));
     this.virtio.push(t);
     this.bus.add(t);
   }
@@ -213,8 +214,8 @@ export class Machine {
     const layout = {
       ramSize: this.ram.size,
       bootargs: bootargs(this.spec.bootLine),
-      uarts: [...this.uarts.values()].map((u) => ({ unit: u.unit, base: u.base, irq: uartIrq(u.unit) })),
-      virtio: this.virtio.map((t, slot) => ({ base: t.base, irq: virtioIrq(slot) })),
+      uarts: [...this.uarts.keys()].map((unit) => ({ unit, ...BOARD.uart(unit) })),
+      virtio: this.virtio.map((_, slot) => BOARD.virtio(slot)),
       sstc: true,
       rngSeed: seed,
     };

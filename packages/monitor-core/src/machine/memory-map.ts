@@ -2,35 +2,41 @@
 // board (QEMU hw/riscv/virt.c virt_memmap) so kernels and firmware built for it run unchanged.
 
 export const ROM_BASE = 0x0000_1000;
-export const TEST_FINISHER_BASE = 0x0010_0000;
-export const RTC_BASE = 0x0010_1000;
-export const CLINT_BASE = 0x0200_0000;
-export const CLINT_SIZE = 0x1_0000;
-export const PLIC_BASE = 0x0c00_0000;
-export const PLIC_SIZE = 0x60_0000;
-export const UART_BASE = 0x1000_0000;
-export const UART_STRIDE = 0x100;
-/** QEMU puts one UART at 0x1000_0000; further ttySn follow at 0x100 steps up to the virtio slots. */
-export const UART_MAX = 16;
-export const VIRTIO_BASE = 0x1000_1000;
-export const VIRTIO_STRIDE = 0x1000;
-/** 0x1000_1000 .. 0x1010_0000 holds 255 slots before QEMU's fw-cfg address. */
-export const VIRTIO_MAX_SLOTS = 64;
 export const RAM_BASE = 0x8000_0000;
 /** Where a Linux Image (and the `load-section` offsets) start: the second 2 MiB page of RAM. */
 export const KERNEL_BASE = 0x8020_0000;
 
-/** PLIC sources (riscv,ndev). IRQ 0 does not exist (PLIC spec §1). */
+/** Where a device sits on the board: its register window and the PLIC input it drives. */
+export interface Placement {
+  readonly base: number;
+  readonly size: number;
+}
+export interface IrqPlacement extends Placement {
+  /** PLIC source; 0 does not exist (PLIC spec §1). */
+  readonly irq: number;
+}
+
+/** PLIC sources (riscv,ndev). */
 export const PLIC_SOURCES = 127;
-/** Virtio slot n uses IRQ 1+n as on QEMU (1..8), then continues at 32+ to stay clear of 10/11. */
-export function virtioIrq(slot: number): number {
-  return slot < 8 ? 1 + slot : 32 + (slot - 8);
-}
-export const RTC_IRQ = 11;
-/** ttyS0 is IRQ 10 as on QEMU; ttyS1.. take 12..31 (documented in docs/machine.md). */
-export function uartIrq(unit: number): number {
-  return unit === 0 ? 10 : 11 + unit;
-}
+/** QEMU puts one UART at 0x1000_0000; further ttySn follow at 0x100 steps up to the virtio slots. */
+export const UART_MAX = 16;
+/** 0x1000_1000 .. 0x1010_0000 holds 255 slots before QEMU's fw-cfg address. */
+export const VIRTIO_MAX_SLOTS = 64;
+
+/**
+ * The board table: every device's base, size and interrupt, in one place. machine.ts places each
+ * device by it and the device tree (dtb/machine-dtb.ts) describes the same entries.
+ */
+export const BOARD = {
+  testFinisher: { base: 0x0010_0000, size: 0x1000 },
+  rtc: { base: 0x0010_1000, size: 0x1000, irq: 11 },
+  clint: { base: 0x0200_0000, size: 0x1_0000 },
+  plic: { base: 0x0c00_0000, size: 0x60_0000 },
+  /** ttyS<unit>: ttyS0 is IRQ 10 as on QEMU; ttyS1.. take 12..26 (docs/machine.md). */
+  uart: (unit: number): IrqPlacement => ({ base: 0x1000_0000 + 0x100 * unit, size: 0x100, irq: unit === 0 ? 10 : 11 + unit }),
+  /** Virtio slot n uses IRQ 1+n as on QEMU (1..8), then continues at 32+ to stay clear of 10/11. */
+  virtio: (slot: number): IrqPlacement => ({ base: 0x1000_1000 + 0x1000 * slot, size: 0x1000, irq: slot < 8 ? 1 + slot : 32 + (slot - 8) }),
+} as const satisfies Record<string, Placement | IrqPlacement | ((n: number) => IrqPlacement)>;
 
 /** 10 MHz, like QEMU virt and TinyEMU: mtime ticks per second. */
 export const TIMEBASE_HZ = 10_000_000;

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { Plic } from '../../src/machine/devices/plic.ts';
 import { Clint } from '../../src/machine/devices/clint.ts';
-import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../../src/machine/memory-map.ts';
+import { BOARD, MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, PLIC_SOURCES } from '../../src/machine/memory-map.ts';
 import { MipBits } from './mip.ts';
 
 const ENABLE_S = 0x2080;
@@ -15,7 +15,7 @@ const CLAIM_M = 0x200004;
 
 t.test('PLIC: S context claim/complete, priorities, threshold', async (t) => {
   const hart = new MipBits();
-  const plic = new Plic(127, hart);
+  const plic = new Plic(BOARD.plic, PLIC_SOURCES, hart);
   plic.write(4 * 10, 4, 1);
   plic.write(4 * 3, 4, 5);
   plic.write(ENABLE_S, 4, (1 << 10) | (1 << 3));
@@ -42,7 +42,7 @@ t.test('PLIC: S context claim/complete, priorities, threshold', async (t) => {
 
 t.test('PLIC: priority 0 never interrupts; M context is separate; source 0 cannot be enabled', async (t) => {
   const hart = new MipBits();
-  const plic = new Plic(127, hart);
+  const plic = new Plic(BOARD.plic, PLIC_SOURCES, hart);
   plic.write(ENABLE_M, 4, 0xffffffff);
   t.equal(plic.read(ENABLE_M, 4), 0xfffffffe);
   plic.setLevel(5, true);
@@ -57,7 +57,7 @@ t.test('PLIC: priority 0 never interrupts; M context is separate; source 0 canno
 t.test('CLINT: mtimecmp drives MTIP, msip drives MSIP, mtime follows the clock', async (t) => {
   const hart = new MipBits();
   let now = 1000;
-  const clint = new Clint(hart, () => now);
+  const clint = new Clint(BOARD.clint, hart, () => now);
   t.equal(clint.read(0xbff8, 4), 1000);
   clint.write(0x4004, 4, 0);
   clint.write(0x4000, 4, 1500);

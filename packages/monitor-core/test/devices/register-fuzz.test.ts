@@ -15,7 +15,7 @@ import { VirtioNinep } from '../../src/machine/devices/virtio/ninep.ts';
 import { NinepServer } from '../../src/machine/devices/virtio/9p/server.ts';
 import { Plic } from '../../src/machine/devices/plic.ts';
 import { Uart16550 } from '../../src/machine/devices/uart16550.ts';
-import { RAM_BASE } from '../../src/machine/memory-map.ts';
+import { BOARD, PLIC_SOURCES, RAM_BASE } from '../../src/machine/memory-map.ts';
 import { MipBits } from './mip.ts';
 import { Irq } from './virtio-driver.ts';
 import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
@@ -84,8 +84,8 @@ t.test('virtio-mmio registers: random accesses, random rings', async (t) => {
 });
 
 t.test('PLIC and UART: random accesses', async (t) => {
-  const plic = new Plic(127, new MipBits());
-  const uart = new Uart16550(0, 0x1000_0000, new Irq(), () => {});
+  const plic = new Plic(BOARD.plic, PLIC_SOURCES, new MipBits());
+  const uart = new Uart16550(0, BOARD.uart(0), new Irq(), () => {});
   for (let i = 0; i < (long ? 1_000_000 : 20_000); i++) {
     const v = rand(0xffffffff);
     if (rand(2)) plic.write(rand(0x60_0000) & ~3, 4, v); else plic.read(rand(0x60_0000) & ~3, 4);

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { GoldfishRtc } from '../../src/machine/devices/goldfish-rtc.ts';
 import { TestFinisher } from '../../src/machine/devices/test-finisher.ts';
-import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../../src/machine/memory-map.ts';
+import { BOARD, TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../../src/machine/memory-map.ts';
 import { Irq } from './virtio-driver.ts';
 
 const read64 = (rtc: GoldfishRtc, low: number) => {
@@ -13,7 +13,7 @@ const read64 = (rtc: GoldfishRtc, low: number) => {
 };
 
 t.test('RTC: reads the host wall clock in ns, a guest-set time is kept as an offset', async (t) => {
-  const rtc = new GoldfishRtc(new Irq());
+  const rtc = new GoldfishRtc(BOARD.rtc, new Irq());
   const ns = read64(rtc, 0);
   t.ok(Math.abs(Number(ns / 1_000_000n) - Date.now()) < 5000, 'time near the host clock');
   const target = 1_000_000_000n * 1_000_000_000n; // 2001-09-09
@@ -25,7 +25,7 @@ t.test('RTC: reads the host wall clock in ns, a guest-set time is kept as an off
 
 t.test('RTC: an alarm in the past fires the interrupt when enabled, clear drops it', async (t) => {
   const irq = new Irq();
-  const rtc = new GoldfishRtc(irq);
+  const rtc = new GoldfishRtc(BOARD.rtc, irq);
   rtc.write(0x10, 4, 1);
   rtc.write(0x0c, 4, 0);
   rtc.write(0x08, 4, 1000); // 1 µs after the epoch: long past
@@ -43,7 +43,7 @@ t.test('RTC: an alarm in the past fires the interrupt when enabled, clear drops 
 
 t.test('test finisher: 0x5555 power off, 0x7777 reboot, 0x3333 fail code', async (t) => {
   const seen: Array<[number, string | undefined]> = [];
-  const f = new TestFinisher((reason, text) => seen.push([reason, text]));
+  const f = new TestFinisher(BOARD.testFinisher, (reason, text) => seen.push([reason, text]));
   f.write(0, 4, 0x5555);
   f.write(0, 4, 0x7777);
   f.write(0, 4, (3 << 16) | 0x3333);

@@ -4,11 +4,12 @@
 import t from 'tap';
 import { Uart16550, UART_DLL, UART_DLM, UART_FCR, UART_IER, UART_IIR, UART_LCR, UART_LSR, UART_MCR, UART_MSR, UART_RX, UART_SCR, UART_TX } from '../../src/machine/devices/uart16550.ts';
 import { Irq } from './virtio-driver.ts';
+import { BOARD } from '../../src/machine/memory-map.ts';
 
 function uart() {
   const irq = new Irq();
   const out: number[] = [];
-  const u = new Uart16550(0, 0x1000_0000, irq, (b) => out.push(...b));
+  const u = new Uart16550(0, BOARD.uart(0), irq, (b) => out.push(...b));
   return { u, irq, out };
 }
 

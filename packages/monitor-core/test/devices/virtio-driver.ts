@@ -3,7 +3,7 @@
 // including the malformed rings a hostile guest could build.
 
 import { GuestRam } from '../../src/machine/guest-ram.ts';
-import { RAM_BASE } from '../../src/machine/memory-map.ts';
+import { BOARD, RAM_BASE } from '../../src/machine/memory-map.ts';
 import { VirtioMmio } from '../../src/machine/devices/virtio/mmio.ts';
 import type { VirtioDevice } from '../../src/machine/devices/virtio/virtio-device.ts';
 import type { IrqLine } from '../../src/machine/devices/mmio-device.ts';
@@ -38,7 +38,7 @@ export class TestDriver {
 
   constructor(device: VirtioDevice) {
     this.ram = new GuestRam(new ArrayBuffer(RAM_SIZE), 0, RAM_SIZE);
-    this.transport = new VirtioMmio(0x1000_1000, this.ram, this.irq, device, (m) => this.logs.push(m));
+    this.transport = new VirtioMmio(BOARD.virtio(0), this.ram, this.irq, device, (m) => this.logs.push(m));
   }
 
   /** Take over `other`'s guest RAM and ring bookkeeping: the driver's side of a VM whose

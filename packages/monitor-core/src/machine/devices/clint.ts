@@ -3,14 +3,14 @@
 // calls `tick` before each run slice so MTIP follows mtimecmp (priv spec §3.2.1).
 
 import type { HartInterrupts, MmioDevice } from './mmio-device.ts';
-import { CLINT_BASE, CLINT_SIZE, MIP_MSIP, MIP_MTIP } from '../memory-map.ts';
+import { MIP_MSIP, MIP_MTIP, type Placement } from '../memory-map.ts';
 
 const TWO32 = 0x1_0000_0000;
 
 export class Clint implements MmioDevice {
   readonly name = 'clint';
-  readonly base = CLINT_BASE;
-  readonly size = CLINT_SIZE;
+  readonly base: number;
+  readonly size: number;
   /** Reset value all ones: no timer interrupt until software programs one. */
   mtimecmp = Number.MAX_SAFE_INTEGER;
   private msip = 0;
@@ -18,7 +18,8 @@ export class Clint implements MmioDevice {
   private readonly now: () => number;
   private mtipRaised = false;
 
-  constructor(hart: HartInterrupts, now: () => number) {
+  constructor(place: Placement, hart: HartInterrupts, now: () => number) {
+    ({ base: this.base, size: this.size } = place);
     this.hart = hart;
     this.now = now;
   }

@@ -2,7 +2,7 @@
 // nanoseconds since the epoch, settable by the guest (kept as an offset), with one alarm.
 
 import type { IrqLine, MmioDevice } from './mmio-device.ts';
-import { RTC_BASE } from '../memory-map.ts';
+import type { Placement } from '../memory-map.ts';
 
 const TIME_LOW = 0x00;
 const TIME_HIGH = 0x04;
@@ -16,8 +16,8 @@ const TWO32 = 0x1_0000_0000n;
 
 export class GoldfishRtc implements MmioDevice {
   readonly name = 'goldfish-rtc';
-  readonly base = RTC_BASE;
-  readonly size = 0x1000;
+  readonly base: number;
+  readonly size: number;
   private offsetNs = 0n;
   private latchedHigh = 0;
   private alarmNs = 0n;
@@ -28,7 +28,8 @@ export class GoldfishRtc implements MmioDevice {
   private alarmHigh = 0;
   private readonly irq: IrqLine;
 
-  constructor(irq: IrqLine) {
+  constructor(place: Placement, irq: IrqLine) {
+    ({ base: this.base, size: this.size } = place);
     this.irq = irq;
   }
 

@@ -3,7 +3,7 @@
 // level-triggered: a gateway forwards one request, then waits for completion (§5, §9).
 
 import type { HartInterrupts, IrqLine, MmioDevice } from './mmio-device.ts';
-import { MIP_MEIP, MIP_SEIP, PLIC_BASE, PLIC_SIZE } from '../memory-map.ts';
+import { MIP_MEIP, MIP_SEIP, type Placement } from '../memory-map.ts';
 
 const CONTEXTS = 2;
 const CONTEXT_MIP = [MIP_MEIP, MIP_SEIP];
@@ -15,8 +15,8 @@ const CONTEXT_STRIDE = 0x1000;
 
 export class Plic implements MmioDevice {
   readonly name = 'plic';
-  readonly base = PLIC_BASE;
-  readonly size = PLIC_SIZE;
+  readonly base: number;
+  readonly size: number;
   private readonly priority: Uint32Array;
   private readonly level: Uint8Array;
   private readonly pending: Uint8Array;
@@ -28,7 +28,8 @@ export class Plic implements MmioDevice {
   private readonly sources: number;
   private readonly hart: HartInterrupts;
 
-  constructor(sources: number, hart: HartInterrupts) {
+  constructor(place: Placement, sources: number, hart: HartInterrupts) {
+    ({ base: this.base, size: this.size } = place);
     this.sources = sources;
     this.hart = hart;
     this.priority = new Uint32Array(sources + 1);

@@ -3,17 +3,18 @@
 // syscon-poweroff / syscon-reboot in the DTB).
 
 import type { MmioDevice } from './mmio-device.ts';
-import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT, TEST_FINISHER_BASE } from '../memory-map.ts';
+import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT, type Placement } from '../memory-map.ts';
 
 export type Terminate = (reason: number, text?: string) => void;
 
 export class TestFinisher implements MmioDevice {
   readonly name = 'test-finisher';
-  readonly base = TEST_FINISHER_BASE;
-  readonly size = 0x1000;
+  readonly base: number;
+  readonly size: number;
   private readonly terminate: Terminate;
 
-  constructor(terminate: Terminate) {
+  constructor(place: Placement, terminate: Terminate) {
+    ({ base: this.base, size: this.size } = place);
     this.terminate = terminate;
   }
 

@@ -3,6 +3,7 @@
 // bounded FIFO. Interrupt identification follows the datasheet priorities: line status >
 // received data > THR empty > modem status.
 
+import type { Placement } from '../memory-map.ts';
 import type { IrqLine, MmioDevice } from './mmio-device.ts';
 
 // Register offsets (reg-shift 0), with the names of Linux's include/uapi/linux/serial_reg.h.
@@ -46,7 +47,7 @@ export class Uart16550 implements MmioDevice {
   readonly name: string;
   readonly unit: number;
   readonly base: number;
-  readonly size = 0x100;
+  readonly size: number;
   private readonly irq: IrqLine;
   private readonly sink: (bytes: Uint8Array) => void;
   private rx: number[] = [];
@@ -61,10 +62,10 @@ export class Uart16550 implements MmioDevice {
   /** The THR-empty interrupt is pending until IIR reports it or THR is written (datasheet). */
   private threPending = false;
 
-  constructor(unit: number, base: number, irq: IrqLine, sink: (bytes: Uint8Array) => void) {
+  constructor(unit: number, place: Placement, irq: IrqLine, sink: (bytes: Uint8Array) => void) {
+    ({ base: this.base, size: this.size } = place);
     this.name = `uart${unit}`;
     this.unit = unit;
-    this.base = base;
     this.irq = irq;
     this.sink = sink;
   }

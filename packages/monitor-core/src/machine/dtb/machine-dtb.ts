@@ -3,10 +3,7 @@
 // the fallback off), and /chosen carrying the coLinux boot line, initrd and rng seed.
 
 import { FdtWriter, concat, empty, str, u32, u64 } from './fdt-writer.ts';
-import {
-  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_SIZE, PLIC_SOURCES, RAM_BASE, RTC_BASE, RTC_IRQ,
-  TEST_FINISHER_BASE, TIMEBASE_HZ,
-} from '../memory-map.ts';
+import { BOARD, PLIC_SOURCES, RAM_BASE, TIMEBASE_HZ, type IrqPlacement } from '../memory-map.ts';
 
 const PHANDLE_INTC = 1;
 const PHANDLE_PLIC = 2;
@@ -23,8 +20,9 @@ export interface DtbLayout {
   ramSize: number;
   bootargs: string;
   initrd?: { start: number; end: number };
-  uarts: Array<{ unit: number; base: number; irq: number }>;
-  virtio: Array<{ base: number; irq: number }>;
+  /** Each UART and virtio slot where the board table (memory-map.ts) puts it. */
+  uarts: Array<IrqPlacement & { unit: number }>;
+  virtio: IrqPlacement[];
   /** The core implements Sstc (docs/cpu-core.md: it compares stimecmp with mtime). */
   sstc: boolean;
   rngSeed: Uint8Array;
@@ -108,23 +106,24 @@ export function buildDtb(layout: DtbLayout): Uint8Array {
     .prop('compatible', str('simple-bus'))
     .prop('ranges', empty());
 
-  w.beginNode(`test@${hex(TEST_FINISHER_BASE)}`)
+  const { testFinisher, rtc, plic, clint } = BOARD;
+  w.beginNode(`test@${hex(testFinisher.base)}`)
     .prop('compatible', str('sifive,test1', 'sifive,test0', 'syscon'))
-    .prop('reg', concat(u64(TEST_FINISHER_BASE), u64(0x1000)))
+    .prop('reg', concat(u64(testFinisher.base), u64(testFinisher.size)))
     .prop('phandle', u32(PHANDLE_TEST))
     .endNode();
 
-  w.beginNode(`rtc@${hex(RTC_BASE)}`)
+  w.beginNode(`rtc@${hex(rtc.base)}`)
     .prop('compatible', str('google,goldfish-rtc'))
-    .prop('reg', concat(u64(RTC_BASE), u64(0x1000)))
+    .prop('reg', concat(u64(rtc.base), u64(rtc.size)))
     .prop('interrupt-parent', u32(PHANDLE_PLIC))
-    .prop('interrupts', u32(RTC_IRQ))
+    .prop('interrupts', u32(rtc.irq))
     .endNode();
 
   for (const uart of layout.uarts) {
     w.beginNode(`serial@${hex(uart.base)}`)
       .prop('compatible', str('ns16550a'))
-      .prop('reg', concat(u64(uart.base), u64(0x100)))
+      .prop('reg', concat(u64(uart.base), u64(uart.size)))
       .prop('clock-frequency', u32(3_686_400))
       .prop('interrupt-parent', u32(PHANDLE_PLIC))
       .prop('interrupts', u32(uart.irq))
@@ -134,27 +133,27 @@ export function buildDtb(layout: DtbLayout): Uint8Array {
   for (const v of layout.virtio) {
     w.beginNode(`virtio_mmio@${hex(v.base)}`)
       .prop('compatible', str('virtio,mmio'))
-      .prop('reg', concat(u64(v.base), u64(0x1000)))
+      .prop('reg', concat(u64(v.base), u64(v.size)))
       .prop('interrupt-parent', u32(PHANDLE_PLIC))
       .prop('interrupts', u32(v.irq))
       .endNode();
   }
 
-  w.beginNode(`plic@${hex(PLIC_BASE)}`)
+  w.beginNode(`plic@${hex(plic.base)}`)
     .prop('#address-cells', u32(0))
     .prop('#interrupt-cells', u32(1))
     .prop('interrupt-controller')
     .prop('compatible', str('sifive,plic-1.0.0', 'riscv,plic0'))
-    .prop('reg', concat(u64(PLIC_BASE), u64(PLIC_SIZE)))
+    .prop('reg', concat(u64(plic.base), u64(plic.size)))
     .prop('riscv,ndev', u32(PLIC_SOURCES))
     // Context 0 = hart 0 M-mode, context 1 = hart 0 S-mode, the order QEMU virt uses.
     .prop('interrupts-extended', u32(PHANDLE_INTC, IRQ_M_EXT, PHANDLE_INTC, IRQ_S_EXT))
     .prop('phandle', u32(PHANDLE_PLIC))
     .endNode();
 
-  w.beginNode(`clint@${hex(CLINT_BASE)}`)
+  w.beginNode(`clint@${hex(clint.base)}`)
     .prop('compatible', str('sifive,clint0', 'riscv,clint0'))
-    .prop('reg', concat(u64(CLINT_BASE), u64(CLINT_SIZE)))
+    .prop('reg', concat(u64(clint.base), u64(clint.size)))
     .prop('interrupts-extended', u32(PHANDLE_INTC, IRQ_M_SOFT, PHANDLE_INTC, IRQ_M_TIMER))
     .endNode();
 

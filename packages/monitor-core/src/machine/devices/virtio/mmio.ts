@@ -4,6 +4,7 @@
 
 import type { GuestRam } from '../../guest-ram.ts';
 import { GuestMemoryError } from '../../guest-ram.ts';
+import type { Placement } from '../../memory-map.ts';
 import type { IrqLine, MmioDevice } from '../mmio-device.ts';
 import * as R from './mmio-registers.ts';
 import type { Plain, VirtioContext, VirtioDevice } from './virtio-device.ts';
@@ -25,7 +26,7 @@ export type VirtioMmioState = {
 export class VirtioMmio implements MmioDevice {
   readonly name: string;
   readonly base: number;
-  readonly size = 0x1000;
+  readonly size: number;
   readonly device: VirtioDevice;
   readonly queues: Virtqueue[];
   readonly ram: GuestRam;
@@ -40,13 +41,13 @@ export class VirtioMmio implements MmioDevice {
   private status = 0;
   private configGeneration = 0;
 
-  constructor(base: number, ram: GuestRam, irq: IrqLine, device: VirtioDevice, log: (msg: string) => void) {
-    this.base = base;
+  constructor(place: Placement, ram: GuestRam, irq: IrqLine, device: VirtioDevice, log: (msg: string) => void) {
+    ({ base: this.base, size: this.size } = place);
     this.ram = ram;
     this.irq = irq;
     this.device = device;
     this.log = log;
-    this.name = `virtio-${device.name}@${base.toString(16)}`;
+    this.name = `virtio-${device.name}@${this.base.toString(16)}`;
     this.queues = device.queueSizes.map((n) => new Virtqueue(ram, n));
     const context: VirtioContext = {
       ram,
