@@ -18,6 +18,7 @@ import { VirtioEntropy } from './devices/virtio/entropy.ts';
 import { VirtioNet } from './devices/virtio/net.ts';
 import { VirtioNinep } from './devices/virtio/ninep.ts';
 import type { VirtioDevice } from './devices/virtio/virtio-device.ts';
+import type { Ticking } from './devices/mmio-device.ts';
 import { Sbi } from './sbi/sbi.ts';
 import { KernelLog } from './sbi/kernel-log.ts';
 import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
@@ -80,6 +81,9 @@ export class Machine {
   private readonly events: MachineEvents;
   private readonly bus: Bus;
   private readonly rtc: GoldfishRtc;
+  /** What the run loop brings up to date before each slice: the CLINT's and (without firmware)
+   *  the SBI's timers, and the RTC alarm. */
+  private readonly ticking: Ticking[];
   private readonly kernelLog: KernelLog;
   private readonly firmware: boolean;
   private readonly t0 = performance.now();
@@ -122,6 +126,7 @@ export class Machine {
     this.bus.add(this.clint);
     this.bus.add(this.rtc);
     this.bus.add(new TestFinisher(BOARD.testFinisher, terminate));
+    this.ticking = this.firmware ? [this.clint, this.rtc] : [this.clint, this.sbi, this.rtc];
     for (const unit of spec.serialPorts) {
       if (unit < 0 || unit >= UART_MAX) throw new Error(`ttys${unit}: only ttys0..ttys${UART_MAX - 1} have a UART`);
       const place = BOARD.uart(unit);
@@ -327,17 +332,12 @@ export class Machine {
     return next;
   }
 
-  private tickTimers(now: number): void {
-    this.hart.setMtime(now);
-    this.clint.tick(now);
-    if (!this.firmware) this.sbi.tick(now);
-  }
 
   /** One `run` call of `budget` instructions with mtime and timer interrupts brought up to
    *  date first, the SBI call or halt handled after; returns the core's exit reason. */
   step(budget: number, now = this.mtime()): number {
-    this.tickTimers(now);
-    this.rtc.poll();
+    this.hart.setMtime(now);
+    for (const device of this.ticking) device.tick(now);
     const exit = this.hart.cpu.run(budget);
     if (exit === EXIT_SBI) this.sbi.handleEcall();
     else if (exit === EXIT_HALT) this.terminate(TERMINATE_HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);

@@ -2,12 +2,12 @@
 // mtime at 0xbff8, one hart. mtime is the machine's clock (host monotonic, 10 MHz); the machine
 // calls `tick` before each run slice so MTIP follows mtimecmp (priv spec §3.2.1).
 
-import type { HartInterrupts, MmioDevice } from './mmio-device.ts';
+import type { HartInterrupts, MmioDevice, Ticking } from './mmio-device.ts';
 import { MIP_MSIP, MIP_MTIP, type Placement } from '../memory-map.ts';
 
 const TWO32 = 0x1_0000_0000;
 
-export class Clint implements MmioDevice {
+export class Clint implements MmioDevice, Ticking {
   readonly name = 'clint';
   readonly base: number;
   readonly size: number;

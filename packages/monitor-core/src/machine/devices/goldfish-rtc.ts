@@ -1,7 +1,7 @@
 // Goldfish RTC (Android emulator device; QEMU hw/rtc/goldfish_rtc.c register layout): wall-clock
 // nanoseconds since the epoch, settable by the guest (kept as an offset), with one alarm.
 
-import type { IrqLine, MmioDevice } from './mmio-device.ts';
+import type { IrqLine, MmioDevice, Ticking } from './mmio-device.ts';
 import type { Placement } from '../memory-map.ts';
 
 const TIME_LOW = 0x00;
@@ -14,7 +14,7 @@ const ALARM_STATUS = 0x18;
 const CLEAR_INTERRUPT = 0x1c;
 const TWO32 = 0x1_0000_0000n;
 
-export class GoldfishRtc implements MmioDevice {
+export class GoldfishRtc implements MmioDevice, Ticking {
   readonly name = 'goldfish-rtc';
   readonly base: number;
   readonly size: number;
@@ -44,8 +44,9 @@ export class GoldfishRtc implements MmioDevice {
     return BigInt(Date.now()) * 1_000_000n + this.offsetNs;
   }
 
-  /** Called from the run loop: fire the alarm once its time has come. */
-  poll(): void {
+  /** Called from the run loop (Ticking): fire the alarm once its time has come. The alarm is
+   *  in host wall-clock time, so mtime is not needed. */
+  tick(): void {
     if (this.alarmArmed && this.nowNs() >= this.alarmNs) {
       this.alarmArmed = false;
       this.irqPending = true;
@@ -84,7 +85,7 @@ export class GoldfishRtc implements MmioDevice {
       case ALARM_LOW:
         this.alarmNs = BigInt(this.alarmHigh) * TWO32 + BigInt(value);
         this.alarmArmed = true;
-        this.poll();
+        this.tick();
         break;
       case IRQ_ENABLED:
         this.irqEnabled = value & 1;

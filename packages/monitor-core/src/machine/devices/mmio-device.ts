@@ -10,6 +10,12 @@ export interface MmioDevice {
   reset(): void;
 }
 
+/** A device that acts on time rather than on register accesses: the run loop calls `tick` with
+ *  mtime (timebase ticks, memory-map.ts TIMEBASE_HZ) before each slice of guest instructions. */
+export interface Ticking {
+  tick(mtime: number): void;
+}
+
 /** Where a device's interrupt line goes (the PLIC's level-triggered inputs). */
 export interface IrqLine {
   set(level: boolean): void;

@@ -5,6 +5,7 @@
 import type { GuestRam } from '../guest-ram.ts';
 import { GuestMemoryError } from '../guest-ram.ts';
 import { MIP_SSIP, MIP_STIP, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../memory-map.ts';
+import type { Ticking } from '../devices/mmio-device.ts';
 
 const EXT_BASE = 0x10;
 const EXT_TIME = 0x54494d45;
@@ -49,7 +50,7 @@ export interface SbiHost {
   terminate(reason: number, text?: string): void;
 }
 
-export class Sbi {
+export class Sbi implements Ticking {
   /** Supervisor timer deadline in mtime ticks (`set_timer`), MAX_SAFE_INTEGER = none. */
   timerDeadline = Number.MAX_SAFE_INTEGER;
   private readonly host: SbiHost;
