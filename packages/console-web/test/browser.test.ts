@@ -154,6 +154,14 @@ t.test('the bundled Linux in a browser tab through colinux-console-web', async (
     t.match(await tab2.locator('#role').innerText(), /read-only: tab 1 writes/);
   });
 
+  await t.test('a tab that is closed is let go', async (t) => {
+    const tab3 = await context.newPage();
+    await tab3.goto(`${origin}/`);
+    await waitForRole(tab3, 'viewer', 'a third tab');
+    await tab3.close();
+    t.match(await web.waitFor(/tab 3 closed/, 10_000), /tab 3 opened \(read-only\)[\s\S]*tab 3 closed/);
+  });
+
   await t.test('detach: the page says so, the program exits 0, the guest runs on', async (t) => {
     await tab1.locator('#menu button[data-key="d"]').click();
     await waitForRole(tab1, 'ended', 'the detaching tab');
