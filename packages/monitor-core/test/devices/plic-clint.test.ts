@@ -75,3 +75,38 @@ t.test('CLINT: mtimecmp drives MTIP, msip drives MSIP, mtime follows the clock',
   t.equal(clint.read(0xbffc, 4), 1);
   t.equal(clint.read(0xbff8, 4), 0x2345_6789);
 });
+
+t.test('PLIC and CLINT: save() is plain data; new ones restored from it raise the same interrupts', async (t) => {
+  const hart = new MipBits();
+  const plic = new Plic(BOARD.plic, PLIC_SOURCES, hart);
+  plic.write(4 * 10, 4, 1);
+  plic.write(4 * 3, 4, 5);
+  plic.write(ENABLE_S, 4, (1 << 10) | (1 << 3));
+  plic.setLevel(3, true);
+  plic.setLevel(10, true);
+  t.equal(plic.read(CLAIM_S, 4), 3, 'source 3 in service');
+  const saved = JSON.parse(JSON.stringify(plic.save()));
+  const hart2 = new MipBits();
+  const plic2 = new Plic(BOARD.plic, PLIC_SOURCES, hart2);
+  plic2.restore(saved);
+  t.same(plic2.save(), plic.save(), 'same state');
+  t.equal(hart2.mip, hart.mip, 'SEIP as before');
+  t.equal(plic2.read(CLAIM_S, 4), 10, 'source 10 still pending, 3 still in service');
+  plic2.write(CLAIM_S, 4, 3);
+  t.equal(plic2.read(CLAIM_S, 4), 3, 'completing 3 re-pends its high line');
+  t.throws(() => new Plic(BOARD.plic, 31, new MipBits()).restore(saved), /saved PLIC has 127 sources, this one 31/);
+
+  let now = 1000;
+  const clint = new Clint(BOARD.clint, hart, () => now);
+  clint.write(0x4004, 4, 0);
+  clint.write(0x4000, 4, 1500);
+  clint.write(0, 4, 1);
+  const clintHart = new MipBits();
+  const clint2 = new Clint(BOARD.clint, clintHart, () => now);
+  clint2.restore(JSON.parse(JSON.stringify(clint.save())));
+  t.equal(clint2.read(0x4000, 4), 1500, 'mtimecmp');
+  t.equal(clintHart.mip, MIP_MSIP, 'MSIP restored, MTIP not yet due');
+  now = 1500;
+  clint2.tick(now);
+  t.equal(clintHart.mip, MIP_MSIP | MIP_MTIP, 'MTIP when mtime reaches the restored mtimecmp');
+});

@@ -51,3 +51,24 @@ t.test('test finisher: 0x5555 power off, 0x7777 reboot, 0x3333 fail code', async
   f.write(4, 4, 0x5555);
   t.same(seen, [[TERMINATE_POWEROFF, undefined], [TERMINATE_REBOOT, undefined], [TERMINATE_HALT, 'test finisher: fail code 3']]);
 });
+
+t.test('RTC: save() is plain data; a new RTC restored from it keeps the guest time, alarm and interrupt', async (t) => {
+  const irq = new Irq();
+  const rtc = new GoldfishRtc(BOARD.rtc, irq);
+  const target = 1_000_000_000n * 1_000_000_000n;
+  rtc.write(4, 4, Number(target / 0x1_0000_0000n));
+  rtc.write(0, 4, Number(target % 0x1_0000_0000n));
+  rtc.write(0x10, 4, 1);
+  rtc.write(0x0c, 4, 0);
+  rtc.write(0x08, 4, 1000); // long past: fires now
+  t.ok(irq.level);
+  const irq2 = new Irq();
+  const rtc2 = new GoldfishRtc(BOARD.rtc, irq2);
+  rtc2.restore(JSON.parse(JSON.stringify(rtc.save())));
+  t.same(rtc2.save(), rtc.save(), 'same state');
+  t.ok(irq2.level, 'pending interrupt raised again');
+  const back = read64(rtc2, 0);
+  t.ok(back >= target && back - target < 5_000_000_000n, 'the guest-set time carries over');
+  rtc2.write(0x1c, 4, 1);
+  t.notOk(irq2.level, 'and clears as before');
+});

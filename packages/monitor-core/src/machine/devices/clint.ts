@@ -2,7 +2,7 @@
 // mtime at 0xbff8, one hart. mtime is the machine's clock (host monotonic, 10 MHz); the machine
 // calls `tick` before each run slice so MTIP follows mtimecmp (priv spec §3.2.1).
 
-import type { HartInterrupts, MmioDevice, Ticking } from './mmio-device.ts';
+import type { HartInterrupts, MmioDevice, Plain, Ticking } from './mmio-device.ts';
 import { MIP_MSIP, MIP_MTIP, type Placement } from '../memory-map.ts';
 
 const TWO32 = 0x1_0000_0000;
@@ -29,6 +29,19 @@ export class Clint implements MmioDevice, Ticking {
     this.msip = 0;
     this.hart.clearPending(MIP_MSIP | MIP_MTIP);
     this.mtipRaised = false;
+  }
+
+  save(): Plain {
+    return { mtimecmp: this.mtimecmp, msip: this.msip };
+  }
+
+  /** MSIP and MTIP follow the restored registers (MTIP against the current mtime). */
+  restore(state: Plain): void {
+    const s = state as { mtimecmp: number; msip: number };
+    this.mtimecmp = s.mtimecmp;
+    this.write(0, 4, s.msip);
+    this.mtipRaised = !(this.now() >= this.mtimecmp);
+    this.tick(this.now());
   }
 
   tick(mtime: number): void {

@@ -1,7 +1,7 @@
 // Goldfish RTC (Android emulator device; QEMU hw/rtc/goldfish_rtc.c register layout): wall-clock
 // nanoseconds since the epoch, settable by the guest (kept as an offset), with one alarm.
 
-import type { IrqLine, MmioDevice, Ticking } from './mmio-device.ts';
+import type { IrqLine, MmioDevice, Plain, Ticking } from './mmio-device.ts';
 import type { Placement } from '../memory-map.ts';
 
 const TIME_LOW = 0x00;
@@ -38,6 +38,28 @@ export class GoldfishRtc implements MmioDevice, Ticking {
     this.irqEnabled = 0;
     this.irqPending = false;
     this.irq.set(false);
+  }
+
+  /** The guest's clock offset and alarm (nanoseconds as decimal strings: plain data has no
+   *  bigint), the interrupt state and the half-written high words. */
+  save(): Plain {
+    return {
+      offsetNs: String(this.offsetNs), alarmNs: String(this.alarmNs), alarmArmed: this.alarmArmed,
+      irqEnabled: this.irqEnabled, irqPending: this.irqPending,
+      latchedHigh: this.latchedHigh, writeHigh: this.writeHigh, alarmHigh: this.alarmHigh,
+    };
+  }
+
+  restore(state: Plain): void {
+    const s = state as {
+      offsetNs: string; alarmNs: string; alarmArmed: boolean; irqEnabled: number; irqPending: boolean;
+      latchedHigh: number; writeHigh: number; alarmHigh: number;
+    };
+    this.offsetNs = BigInt(s.offsetNs);
+    this.alarmNs = BigInt(s.alarmNs);
+    ({ alarmArmed: this.alarmArmed, irqEnabled: this.irqEnabled, irqPending: this.irqPending,
+      latchedHigh: this.latchedHigh, writeHigh: this.writeHigh, alarmHigh: this.alarmHigh } = s);
+    this.irq.set(this.irqPending && this.irqEnabled !== 0);
   }
 
   private nowNs(): bigint {

@@ -1,6 +1,9 @@
 // The shape every memory-mapped device shares: 32-bit-or-smaller register accesses at an offset
 // from its base (the CPU splits 8-byte accesses, docs/cpu-core.md), plus a reset for REBOOT.
 
+/** What save() returns: plain data, which JSON and structuredClone carry unchanged. */
+export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
+
 export interface MmioDevice {
   readonly name: string;
   readonly base: number;
@@ -8,6 +11,10 @@ export interface MmioDevice {
   read(offset: number, size: number): number;
   write(offset: number, size: number, value: number): void;
   reset(): void;
+  /** The device's state as plain data, for suspend (the control issue serialises every device). */
+  save(): Plain;
+  /** Take over what save() returned, on a device placed and wired the same way. */
+  restore(state: Plain): void;
 }
 
 /** A device that acts on time rather than on register accesses: the run loop calls `tick` with

@@ -2,7 +2,7 @@
 // context 0 = hart 0 M-mode (MEIP), context 1 = hart 0 S-mode (SEIP). Sources are
 // level-triggered: a gateway forwards one request, then waits for completion (§5, §9).
 
-import type { HartInterrupts, IrqLine, MmioDevice } from './mmio-device.ts';
+import type { HartInterrupts, IrqLine, MmioDevice, Plain } from './mmio-device.ts';
 import { MIP_MEIP, MIP_SEIP, type Placement } from '../memory-map.ts';
 
 const CONTEXTS = 2;
@@ -47,6 +47,27 @@ export class Plic implements MmioDevice {
     this.inService.fill(0);
     for (const e of this.enable) e.fill(0);
     this.threshold.fill(0);
+    this.update();
+  }
+
+  /** Every register and each source's gateway state (line level, pending, in service). */
+  save(): Plain {
+    return {
+      priority: [...this.priority], level: [...this.level], pending: [...this.pending], inService: [...this.inService],
+      enable: this.enable.map((e) => [...e]), threshold: [...this.threshold],
+    };
+  }
+
+  /** Throws one line when the state is for a PLIC with another number of sources. */
+  restore(state: Plain): void {
+    const s = state as { priority: number[]; level: number[]; pending: number[]; inService: number[]; enable: number[][]; threshold: number[] };
+    if (s.priority.length !== this.sources + 1) throw new Error(`cannot restore: saved PLIC has ${s.priority.length - 1} sources, this one ${this.sources}`);
+    this.priority.set(s.priority);
+    this.level.set(s.level);
+    this.pending.set(s.pending);
+    this.inService.set(s.inService);
+    s.enable.forEach((e, ctx) => this.enable[ctx]!.set(e));
+    this.threshold.set(s.threshold);
     this.update();
   }
 

@@ -2,7 +2,7 @@
 // powers off, 0x7777 resets, 0x3333 | code << 16 reports a failure (Linux reaches it through
 // syscon-poweroff / syscon-reboot in the DTB).
 
-import type { MmioDevice } from './mmio-device.ts';
+import type { MmioDevice, Plain } from './mmio-device.ts';
 import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT, type Placement } from '../memory-map.ts';
 
 export type Terminate = (reason: number, text?: string) => void;
@@ -19,6 +19,13 @@ export class TestFinisher implements MmioDevice {
   }
 
   reset(): void {}
+
+  /** Stateless: a write acts at once. */
+  save(): Plain {
+    return {};
+  }
+
+  restore(): void {}
 
   read(): number { return 0; }
 

@@ -5,6 +5,7 @@
 // context it is activated with.
 
 import type { GuestRam } from '../../guest-ram.ts';
+import type { Plain } from '../mmio-device.ts';
 import type { Chain } from './virtqueue.ts';
 
 export const VIRTIO_ID_NET = 1;
@@ -13,8 +14,7 @@ export const VIRTIO_ID_CONSOLE = 3;
 export const VIRTIO_ID_ENTROPY = 4;
 export const VIRTIO_ID_9P = 9;
 
-/** What save() returns: plain data, which JSON and structuredClone carry unchanged. */
-export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
+export type { Plain } from '../mmio-device.ts';
 
 /** What the transport gives a device when it is activated. */
 export interface VirtioContext {
