@@ -85,6 +85,11 @@ function install(name: string, where: Places, switches: Switches, config: Token[
   } catch (err) {
     fs.rmSync(where.unitFile, { force: true });
     fs.rmSync(where.configFile, { force: true });
+    try {
+      fs.rmdirSync(path.dirname(where.configFile)); // removed again when nothing else is in it
+    } catch {
+      // other services' configurations live there
+    }
     throw err;
   }
   if (!where.system) enableLinger(out);
