@@ -3,21 +3,20 @@
 // finisher and a CLINT (msip, mtimecmp, mtime). Time is derived from retired instructions so runs
 // are reproducible.
 import type { Mmio } from '../machine/hart.ts';
+import { BOARD, MIP_MSIP, MIP_MTIP } from '../machine/memory-map.ts';
+import { UART_LSR } from '../machine/devices/uart16550.ts';
 
-export const UART_BASE = 0x1000_0000;
-export const FINISHER_BASE = 0x0010_0000;
-export const CLINT_BASE = 0x0200_0000;
+// Where QEMU virt (and our machine) put them: the machine's board table.
+const UART_BASE = BOARD.uart(0).base;
+const FINISHER_BASE = BOARD.testFinisher.base;
+const CLINT_BASE = BOARD.clint.base;
+const CLINT_SIZE = BOARD.clint.size;
 const CLINT_MSIP = 0x0;
 const CLINT_MTIMECMP = 0x4000;
 const CLINT_MTIME = 0xbff8;
-const UART_LSR = 5;
 const LSR_THR_EMPTY = 0x60; // THRE | TEMT: the transmitter always accepts
 const FINISHER_PASS = 0x5555;
 const FINISHER_FAIL = 0x3333;
-
-/** mip bits the board drives (priv spec 3.1.9). */
-export const MIP_MSIP = 1 << 3;
-export const MIP_MTIP = 1 << 7;
 
 export interface Finish {
   code: number;
@@ -38,7 +37,7 @@ export class BareMetalBoard implements Mmio {
 
   read(addr: number, size: number): number {
     if (addr >= UART_BASE && addr < UART_BASE + 8) return addr - UART_BASE === UART_LSR ? LSR_THR_EMPTY : 0;
-    if (addr >= CLINT_BASE && addr < CLINT_BASE + 0x10000) {
+    if (addr >= CLINT_BASE && addr < CLINT_BASE + CLINT_SIZE) {
       const off = addr - CLINT_BASE;
       if (off === CLINT_MSIP) return this.msip;
       if (off >= CLINT_MTIMECMP && off < CLINT_MTIMECMP + 8) return half(this.mtimecmp, off - CLINT_MTIMECMP, size);
@@ -54,7 +53,7 @@ export class BareMetalBoard implements Mmio {
       const kind = value & 0xffff;
       if (kind === FINISHER_PASS) this.finish = { code: 0 };
       else if (kind === FINISHER_FAIL) this.finish = { code: (value >>> 16) || 1 };
-    } else if (addr >= CLINT_BASE && addr < CLINT_BASE + 0x10000) {
+    } else if (addr >= CLINT_BASE && addr < CLINT_BASE + CLINT_SIZE) {
       const off = addr - CLINT_BASE;
       if (off === CLINT_MSIP) this.msip = value & 1;
       else if (off >= CLINT_MTIMECMP && off < CLINT_MTIMECMP + 8) {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { usageErrorsOneLine } from '@colinux/protocol/cli';
 import { EXIT_HALT, EXIT_WFI, Hart } from '../machine/hart.ts';
-import { BareMetalBoard, MIP_MSIP, MIP_MTIP } from './board.ts';
+import { BareMetalBoard } from './board.ts';
+import { MIP_MSIP, MIP_MTIP } from '../machine/memory-map.ts';
 import { parseElf } from './elf.ts';
 
 const RAM_BASE = 0x8000_0000n;
