@@ -103,7 +103,8 @@ async function measure(name: 'ours' | 'qemu', img: DebianImage): Promise<Result>
   } finally {
     peer.stop();
     repo.server.close();
-    await new Promise((r) => setTimeout(r, 3000));
+    // The emulator (our manager, which owns the runtime dir) must be gone before its dir is removed.
+    await until(() => (peer.emulatorPid() === -1 || !existsSync(`/proc/${peer.emulatorPid()}/stat`) ? true : undefined), 60_000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
