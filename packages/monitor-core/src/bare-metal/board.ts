@@ -5,15 +5,13 @@
 import type { Mmio } from '../machine/hart.ts';
 import { BOARD, MIP_MSIP, MIP_MTIP } from '../machine/memory-map.ts';
 import { UART_LSR } from '../machine/devices/uart16550.ts';
+import { CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP } from '../machine/devices/clint.ts';
 
 // Where QEMU virt (and our machine) put them: the machine's board table.
 const UART_BASE = BOARD.uart(0).base;
 const FINISHER_BASE = BOARD.testFinisher.base;
 const CLINT_BASE = BOARD.clint.base;
 const CLINT_SIZE = BOARD.clint.size;
-const CLINT_MSIP = 0x0;
-const CLINT_MTIMECMP = 0x4000;
-const CLINT_MTIME = 0xbff8;
 const LSR_THR_EMPTY = 0x60; // THRE | TEMT: the transmitter always accepts
 const FINISHER_PASS = 0x5555;
 const FINISHER_FAIL = 0x3333;

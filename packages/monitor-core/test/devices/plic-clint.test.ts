@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import { Plic } from '../../src/machine/devices/plic.ts';
-import { Clint } from '../../src/machine/devices/clint.ts';
+import { Clint, CLINT_MSIP, CLINT_MTIME, CLINT_MTIME_HI, CLINT_MTIMECMP, CLINT_MTIMECMP_HI } from '../../src/machine/devices/clint.ts';
 import { BOARD, MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, PLIC_SOURCES } from '../../src/machine/memory-map.ts';
 import { MipBits } from './mip.ts';
 
@@ -58,22 +58,22 @@ t.test('CLINT: mtimecmp drives MTIP, msip drives MSIP, mtime follows the clock',
   const hart = new MipBits();
   let now = 1000;
   const clint = new Clint(BOARD.clint, hart, () => now);
-  t.equal(clint.read(0xbff8, 4), 1000);
-  clint.write(0x4004, 4, 0);
-  clint.write(0x4000, 4, 1500);
+  t.equal(clint.read(CLINT_MTIME, 4), 1000);
+  clint.write(CLINT_MTIMECMP_HI, 4, 0);
+  clint.write(CLINT_MTIMECMP, 4, 1500);
   t.equal(hart.mip & MIP_MTIP, 0);
   now = 1500;
   clint.tick(now);
   t.equal(hart.mip & MIP_MTIP, MIP_MTIP, 'due at mtime >= mtimecmp');
-  clint.write(0x4000, 4, 5000);
+  clint.write(CLINT_MTIMECMP, 4, 5000);
   t.equal(hart.mip & MIP_MTIP, 0, 'reprogramming clears it');
-  clint.write(0, 4, 1);
+  clint.write(CLINT_MSIP, 4, 1);
   t.equal(hart.mip & MIP_MSIP, MIP_MSIP);
-  clint.write(0, 4, 0);
+  clint.write(CLINT_MSIP, 4, 0);
   t.equal(hart.mip & MIP_MSIP, 0);
   now = 0x1_2345_6789;
-  t.equal(clint.read(0xbffc, 4), 1);
-  t.equal(clint.read(0xbff8, 4), 0x2345_6789);
+  t.equal(clint.read(CLINT_MTIME_HI, 4), 1);
+  t.equal(clint.read(CLINT_MTIME, 4), 0x2345_6789);
 });
 
 t.test('PLIC and CLINT: save() is plain data; new ones restored from it raise the same interrupts', async (t) => {
@@ -98,13 +98,13 @@ t.test('PLIC and CLINT: save() is plain data; new ones restored from it raise th
 
   let now = 1000;
   const clint = new Clint(BOARD.clint, hart, () => now);
-  clint.write(0x4004, 4, 0);
-  clint.write(0x4000, 4, 1500);
-  clint.write(0, 4, 1);
+  clint.write(CLINT_MTIMECMP_HI, 4, 0);
+  clint.write(CLINT_MTIMECMP, 4, 1500);
+  clint.write(CLINT_MSIP, 4, 1);
   const clintHart = new MipBits();
   const clint2 = new Clint(BOARD.clint, clintHart, () => now);
   clint2.restore(JSON.parse(JSON.stringify(clint.save())));
-  t.equal(clint2.read(0x4000, 4), 1500, 'mtimecmp');
+  t.equal(clint2.read(CLINT_MTIMECMP, 4), 1500, 'mtimecmp');
   t.equal(clintHart.mip, MIP_MSIP, 'MSIP restored, MTIP not yet due');
   now = 1500;
   clint2.tick(now);

@@ -7,6 +7,14 @@ import { MIP_MSIP, MIP_MTIP, type Placement } from '../memory-map.ts';
 
 const TWO32 = 0x1_0000_0000;
 
+// Register offsets (SiFive CLINT layout, QEMU hw/intc/riscv_aclint.c), each 64-bit register as
+// two 32-bit halves.
+export const CLINT_MSIP = 0x0000;
+export const CLINT_MTIMECMP = 0x4000;
+export const CLINT_MTIMECMP_HI = 0x4004;
+export const CLINT_MTIME = 0xbff8;
+export const CLINT_MTIME_HI = 0xbffc;
+
 export class Clint implements MmioDevice, Ticking {
   readonly name = 'clint';
   readonly base: number;
@@ -39,7 +47,7 @@ export class Clint implements MmioDevice, Ticking {
   restore(state: Plain): void {
     const s = state as { mtimecmp: number; msip: number };
     this.mtimecmp = s.mtimecmp;
-    this.write(0, 4, s.msip);
+    this.write(CLINT_MSIP, 4, s.msip);
     this.mtipRaised = !(this.now() >= this.mtimecmp);
     this.tick(this.now());
   }
@@ -54,18 +62,18 @@ export class Clint implements MmioDevice, Ticking {
   }
 
   read(offset: number, _size: number): number {
-    if (offset === 0) return this.msip;
-    if (offset === 0x4000) return this.mtimecmp % TWO32;
-    if (offset === 0x4004) return Math.floor(this.mtimecmp / TWO32);
+    if (offset === CLINT_MSIP) return this.msip;
+    if (offset === CLINT_MTIMECMP) return this.mtimecmp % TWO32;
+    if (offset === CLINT_MTIMECMP_HI) return Math.floor(this.mtimecmp / TWO32);
     const t = this.now();
-    if (offset === 0xbff8) return t % TWO32;
-    if (offset === 0xbffc) return Math.floor(t / TWO32);
+    if (offset === CLINT_MTIME) return t % TWO32;
+    if (offset === CLINT_MTIME_HI) return Math.floor(t / TWO32);
     return 0;
   }
 
   write(offset: number, _size: number, value: number): void {
     value >>>= 0;
-    if (offset === 0) {
+    if (offset === CLINT_MSIP) {
       this.msip = value & 1;
       if (this.msip) this.hart.setPending(MIP_MSIP);
       else this.hart.clearPending(MIP_MSIP);
@@ -74,8 +82,8 @@ export class Clint implements MmioDevice, Ticking {
     const hi = Math.floor(this.mtimecmp / TWO32);
     const lo = this.mtimecmp % TWO32;
     // Values above 2^53 ticks (28 years) are treated as "never".
-    if (offset === 0x4000) this.mtimecmp = Math.min(hi * TWO32 + value, Number.MAX_SAFE_INTEGER);
-    else if (offset === 0x4004) this.mtimecmp = value >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : value * TWO32 + lo;
+    if (offset === CLINT_MTIMECMP) this.mtimecmp = Math.min(hi * TWO32 + value, Number.MAX_SAFE_INTEGER);
+    else if (offset === CLINT_MTIMECMP_HI) this.mtimecmp = value >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : value * TWO32 + lo;
     else return; // mtime writes are ignored: time follows the host clock
     this.tick(this.now());
   }

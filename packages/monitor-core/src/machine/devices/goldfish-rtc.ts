@@ -4,14 +4,15 @@
 import type { IrqLine, MmioDevice, Plain, Ticking } from './mmio-device.ts';
 import type { Placement } from '../memory-map.ts';
 
-const TIME_LOW = 0x00;
-const TIME_HIGH = 0x04;
-const ALARM_LOW = 0x08;
-const ALARM_HIGH = 0x0c;
-const IRQ_ENABLED = 0x10;
-const CLEAR_ALARM = 0x14;
-const ALARM_STATUS = 0x18;
-const CLEAR_INTERRUPT = 0x1c;
+// Register offsets (Linux drivers/rtc/rtc-goldfish.c names them TIMER_*).
+export const TIME_LOW = 0x00;
+export const TIME_HIGH = 0x04;
+export const ALARM_LOW = 0x08;
+export const ALARM_HIGH = 0x0c;
+export const IRQ_ENABLED = 0x10;
+export const CLEAR_ALARM = 0x14;
+export const ALARM_STATUS = 0x18;
+export const CLEAR_INTERRUPT = 0x1c;
 const TWO32 = 0x1_0000_0000n;
 
 export class GoldfishRtc implements MmioDevice, Ticking {
