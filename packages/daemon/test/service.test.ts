@@ -5,7 +5,8 @@
 // nsenter. It boots only to basic.target: the host's own services (databases, mDNS, ...) have no
 // business in it, and waiting for them made the boot slow under load. Installed, started, a console
 // attached by name, the daemon killed with SIGKILL and brought back by Restart=, stopped with a
-// graceful guest shutdown, removed. About 20 s. COLINUX_LONG_TESTS=1 also shuts the container down
+// graceful guest shutdown, removed; then a user unit (systemctl --user, lingering) for a user it
+// creates. About 25 s. COLINUX_LONG_TESTS=1 also shuts the container down
 // with the service running and checks that the guest was shut down first.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,8 @@ import { DAEMON_BIN, REPO, until } from './helpers.ts';
 const NSPAWN = 'systemd-nspawn';
 const NSENTER = 'nsenter';
 const ANALYZE = 'systemd-analyze';
+const USERADD = 'useradd';
+const SETPRIV = 'setpriv';
 const NAME = 'vm1';
 const UNIT = `colinux-${NAME}.service`;
 const CONSOLE_BIN = path.join(REPO, 'packages/console-nt/bin/colinux-console-nt.js');
@@ -28,7 +31,7 @@ const LONG = process.env.COLINUX_LONG_TESTS === '1';
 interface Container {
   leader: number;
   /** Runs a command inside (clean environment) and returns its stdout; throws with its stderr. */
-  run(args: string[], opts?: { cwd?: string; ok?: number[] }): { code: number; stdout: string };
+  run(args: string[], opts?: { cwd?: string; ok?: number[]; env?: string[] }): { code: number; stdout: string };
   /** A path inside the container, seen from the host. */
   file(p: string): string;
   stop(): Promise<void>;
@@ -37,7 +40,8 @@ interface Container {
 function bootContainer(name: string, dir: string): Promise<Container> {
   const nspawn = spawn(requireTool(NSPAWN), [
     '--directory=/', '--volatile=yes', '--boot', '--register=no', '--keep-unit', `--machine=${name}`, '--console=pipe',
-    `--bind-ro=${REPO}`, `--bind=${dir}`, '--', 'systemd.firstboot=off', 'systemd.unit=basic.target',
+    // PAM's configuration, for the user manager (user@.service) of the user-unit test.
+    `--bind-ro=${REPO}`, `--bind=${dir}`, '--bind-ro=/etc/pam.d', '--bind-ro=/etc/security', '--', 'systemd.firstboot=off', 'systemd.unit=basic.target',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   nspawn.stdout.on('data', (b: Buffer) => (log += b.toString()));
@@ -60,7 +64,7 @@ function bootContainer(name: string, dir: string): Promise<Container> {
     const run: Container['run'] = (args, opts = {}) => {
       const inner = opts.cwd ? ['sh', '-c', `cd '${opts.cwd}' && exec "$@"`, 'sh', ...args] : args;
       try {
-        return { code: 0, stdout: execFileSync(nsenter, ['-t', String(leader), '-a', 'env', '-i', PATH, ...inner], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+        return { code: 0, stdout: execFileSync(nsenter, ['-t', String(leader), '-a', 'env', '-i', PATH, ...(opts.env ?? []), ...inner], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
       } catch (err) {
         const e = err as { status: number; stdout: string; stderr: string };
         if (opts.ok?.includes(e.status)) return { code: e.status, stdout: e.stdout };
@@ -86,6 +90,7 @@ function bootContainer(name: string, dir: string): Promise<Container> {
 t.test('a VM as a systemd service: install, start, console by name, kill -9, graceful stop, remove', async (t) => {
   requireTool(ANALYZE);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'colinux-service-'));
+  fs.chmodSync(dir, 0o755); // the user-unit test's user reads vm.conf from it
   const ct = await bootContainer(`colinux-svc-${process.pid}`, dir);
   t.teardown(async () => {
     await ct.stop();
@@ -163,6 +168,33 @@ t.test('a VM as a systemd service: install, start, console by name, kill -9, gra
     const status = daemon('--status-service', NAME);
     t.match(status, { code: 255, stdout: /service 'vm1' is not installed/ });
     t.match(daemon('--remove-service', NAME), { code: 255 });
+  });
+
+  await t.test('a user unit: installed, started and stopped by systemctl --user, under lingering', async (t) => {
+    requireTool(USERADD);
+    requireTool(SETPRIV);
+    ct.run([USERADD, '--create-home', '--uid', '1500', 'vmuser']);
+    ct.run(['loginctl', 'enable-linger', 'vmuser']);
+    await until(() => (ct.run(['systemctl', 'is-active', 'user@1500.service'], { ok: [3] }).stdout.trim() === 'active' ? true : undefined), 30_000, 200);
+    const asUser = (args: string[], ok?: number[]) => ct.run([SETPRIV, '--reuid=1500', '--regid=1500', '--init-groups', ...args], {
+      cwd: REPO, ok, env: ['HOME=/home/vmuser', 'XDG_RUNTIME_DIR=/run/user/1500', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1500/bus'],
+    });
+    t.match(asUser([process.execPath, DAEMON_BIN, '--install-service', 'u1', `@${dir}/vm.conf`]).stdout, /installed as colinux-u1\.service \(\/home\/vmuser\/\.config\/systemd\/user\/colinux-u1\.service\)/);
+    asUser(['systemctl', '--user', 'start', 'colinux-u1.service']);
+    const userRuntime = ct.file('/run/user/1500/colinux-u1');
+    const id = await until(() => {
+      try {
+        const pid = Number(fs.readFileSync(path.join(userRuntime, 'monitor.pid'), 'utf8'));
+        return pid && PROMPT.test(fs.readFileSync(path.join(userRuntime, `monitor-${pid}.console.log`), 'utf8')) ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 180_000, 250);
+    t.match(asUser([process.execPath, DAEMON_BIN, '--status-service', 'u1']).stdout, new RegExp(`active \\(running\\)\\n  monitor: ${id} `));
+    t.match(asUser([process.execPath, DAEMON_BIN, '--remove-service', 'u1']).stdout, /service 'u1' stopped and removed/);
+    const journal = asUser(['journalctl', '--user', '-u', 'colinux-u1.service', '-o', 'cat', '--no-pager']).stdout;
+    t.match(journal, /reboot: Power down[\s\S]*colinux: powered off, exiting\./, 'removing it shut the guest down gracefully');
+    t.notOk(fs.existsSync(ct.file('/home/vmuser/.config/systemd/user/colinux-u1.service')));
   });
 
   if (LONG) {
