@@ -259,11 +259,12 @@ async function diskReset(out: Output, file: string): Promise<void> {
   out.write(out.json ? `${JSON.stringify({ overlay, backing, reset: true })}\n` : `${overlay}: emptied (backing file ${backing})\n`);
 }
 
-/** A helper's canonical forward text, `proto:bind:hostport:guestport` ([v6] in brackets). */
+/** A helper's canonical forward text, `proto:bind:hostport:guestport` ([v6] in brackets; proto
+ *  tcp6/udp6 when it goes to the guest's IPv6 address). */
 function forwardJson(text: string) {
-  const m = /^(tcp|udp):(\[[^\]]+\]|[^:]+):(\d+):(\d+)$/.exec(text);
+  const m = /^(tcp|udp)(6?):(\[[^\]]+\]|[^:]+):(\d+):(\d+)$/.exec(text);
   if (!m) return { text };
-  return { proto: m[1], bind: m[2]!.replace(/^\[|\]$/g, ''), hostPort: Number(m[3]), guestPort: Number(m[4]) };
+  return { proto: m[1], v6: m[2] === '6', bind: m[3]!.replace(/^\[|\]$/g, ''), hostPort: Number(m[4]), guestPort: Number(m[5]) };
 }
 
 async function forwardList(out: Output, id: number, unit: number): Promise<void> {
@@ -274,7 +275,7 @@ async function forwardList(out: Output, id: number, unit: number): Promise<void>
   });
   if (out.json) return out.write(`${JSON.stringify({ id, unit, forwards: rows })}\n`);
   if (rows.length === 0) return out.write(`eth${unit}: no forwards\n`);
-  out.write(table(['PROTO', 'BIND', 'HOST', 'GUEST', 'FROM'], rows.map((r) => [String(r.proto), String(r.bind), String(r.hostPort), String(r.guestPort), r.origin])));
+  out.write(table(['PROTO', 'BIND', 'HOST', 'GUEST', 'FROM'], rows.map((r) => [`${r.proto}${r.v6 ? '6' : ''}`, String(r.bind), String(r.hostPort), String(r.guestPort), r.origin])));
 }
 
 async function forwardChange(out: Output, id: number, unit: number, op: 'add' | 'remove', spec: string): Promise<void> {

@@ -88,19 +88,20 @@ function netUnit(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > MAX_NET) usage(`--unit '${text}' must be 0..${MAX_NET}`);
   return Number(text);
 }
-function forwardSpec(proto: string, ports: string): string {
+/** The helper's redirection text; tcp6/udp6 go to the guest's IPv6 address (slirp.md). */
+function forwardSpec(proto: string, ports: string, v6: boolean): string {
   if (!/^(tcp|udp)$/.test(proto)) usage(`protocol '${proto}' must be tcp or udp`);
   if (!/^(?:(?:\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?\d+:\d+$/.test(ports)) usage(`'${ports}' must be [bind:]hostport:guestport (bind: an IPv4 address or [IPv6])`);
-  return `${proto}:${ports}`;
+  return `${proto}${v6 ? '6' : ''}:${ports}`;
 }
 forward.command('list').argument('<id>', 'monitor id').option(unitOption, 'network unit (ethN)', '0').description('the forwards the unit\'s slirp helper listens on')
   .action((id: string, o: { unit: string }) => run(`forward list ${id}`, (out) => commands.forwardList(out, monitorId(id), netUnit(o.unit))));
 for (const op of ['add', 'remove'] as const) {
   forward.command(op).argument('<id>', 'monitor id').argument('<proto>', 'tcp or udp').argument('<ports>', '[bind:]hostport:guestport (bind defaults to 127.0.0.1)')
-    .option(unitOption, 'network unit (ethN)', '0')
+    .option(unitOption, 'network unit (ethN)', '0').option('--v6', 'to the guest\'s IPv6 address (its SLAAC address in fd00::/64)')
     .description(op === 'add' ? 'listen on a host port and forward to the guest port' : 'stop listening on that host port')
-    .action((id: string, proto: string, ports: string, o: { unit: string }) =>
-      run(`forward ${op} ${id}`, (out) => commands.forwardChange(out, monitorId(id), netUnit(o.unit), op, forwardSpec(proto, ports))));
+    .action((id: string, proto: string, ports: string, o: { unit: string; v6?: boolean }) =>
+      run(`forward ${op} ${id}`, (out) => commands.forwardChange(out, monitorId(id), netUnit(o.unit), op, forwardSpec(proto, ports, o.v6 === true))));
 }
 
 disk.command('reset').argument('<overlay>', 'a qcow2 overlay of a powered-off VM')

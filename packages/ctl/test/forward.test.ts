@@ -1,7 +1,8 @@
 // colinux-ctl forward against the bundled guest with slirp on eth0: a TCP forward reaches the
 // guest's httpd and a UDP forward a UDP echo server running in the guest; the slirp helper is
 // killed, the daemon restarts it and the manager replays both forwards; one is removed; a port
-// in use and a unit without a helper are refused with one line.
+// in use and a unit without a helper are refused with one line. A --v6 TCP forward reaches the
+// httpd on the guest's IPv6 (SLAAC) address.
 import t from 'tap';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -81,7 +82,7 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   mkdirSync(share);
   writeFileSync(join(box.dir, 'udpecho.c'), UDP_ECHO_C);
   execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', join(share, 'udpecho'), join(box.dir, 'udpecho.c')]);
-  const [configPort, tcpPort, udpPort] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp')];
+  const [configPort, tcpPort, udpPort, v6Port] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
   const serialPath = join(box.dir, 'ttyS0.sock');
   let serial = '';
   const connected = new Promise<net.Socket>((resolve) => {
@@ -115,11 +116,26 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
     return serial.includes('echo-42') ? true : undefined;
   }, 120_000, 3000);
 
-  t.same((await ctlJson('forward', 'list', id)).forwards, [{ proto: 'tcp', bind: '127.0.0.1', hostPort: configPort, guestPort: 80, origin: 'config' }]);
-  t.same(await ctlJson('forward', 'add', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, added: true });
-  t.same(await ctlJson('forward', 'add', id, 'udp', `127.0.0.1:${udpPort}:7777`), { id: Number(id), unit: 0, forward: { proto: 'udp', bind: '127.0.0.1', hostPort: udpPort, guestPort: 7777 }, added: true });
+  t.same((await ctlJson('forward', 'list', id)).forwards, [{ proto: 'tcp', bind: '127.0.0.1', hostPort: configPort, guestPort: 80, v6: false, origin: 'config' }]);
+  t.same(await ctlJson('forward', 'add', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, added: true });
+  t.same(await ctlJson('forward', 'add', id, 'udp', `127.0.0.1:${udpPort}:7777`), { id: Number(id), unit: 0, forward: { proto: 'udp', v6: false, bind: '127.0.0.1', hostPort: udpPort, guestPort: 7777 }, added: true });
   t.match(await httpGet(tcpPort), /coLinux guest/, 'the TCP forward reaches the guest\'s httpd');
   t.equal(await until(() => udpEcho(udpPort, 'ping-1'), 30_000, 500), 'ping-1', 'the UDP forward reaches the guest\'s echo server and back');
+
+  // --v6: a second httpd in the guest listens on the guest's global IPv6 address only, so only a
+  // forward that really goes over IPv6 reaches it (an IPv4 forward to the same port is refused).
+  await until(() => {
+    socket.write(`a=$(ip -6 addr show dev eth0 scope global | sed -n 's/.*inet6 \\([^/]*\\).*/\\1/p' | head -n 1); [ -n "$a" ] && httpd -h /www -p "[$a]:81" && echo "v6-httpd-$((6*7))"\n`);
+    return serial.includes('v6-httpd-42') ? true : undefined;
+  }, 60_000, 3000);
+  t.same(await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`, '--v6'), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 }, added: true });
+  t.match(await until(() => httpGet(v6Port), 30_000, 500), /coLinux guest/, 'the --v6 TCP forward reaches the httpd on the guest\'s IPv6 address');
+  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 }, removed: true });
+  t.equal(await httpGet(v6Port), undefined, 'the removed --v6 forward no longer listens');
+  await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`);
+  t.equal(await httpGet(v6Port), undefined, 'an IPv4 forward does not reach the IPv6-only httpd');
+  await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`);
+
   const listed = (await ctl('forward', 'list', id)).stdout;
   t.match(listed, /^PROTO +BIND +HOST +GUEST +FROM\n/, 'a table');
   t.match(listed, new RegExp(`\\ntcp +127\\.0\\.0\\.1 +${configPort} +80 +config\\n`));
@@ -143,7 +159,7 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   t.same((await ctlJson('forward', 'list', id)).forwards.map((f: { proto: string; hostPort: number; origin: string }) => `${f.proto}:${f.hostPort}:${f.origin}`).sort(),
     [`tcp:${configPort}:config`, `tcp:${tcpPort}:runtime`, `udp:${udpPort}:runtime`].sort());
 
-  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, removed: true });
+  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, removed: true });
   t.equal(await httpGet(tcpPort), undefined, 'the removed forward no longer listens');
   t.equal(await udpEcho(udpPort, 'ping-3'), 'ping-3', 'the other forward keeps working');
   const again = await ctl('forward', 'remove', id, 'tcp', `${tcpPort}:80`);

@@ -1,7 +1,8 @@
 // Host listeners for the configured redirections. Each host port of a range is bound on its
 // own, so a port already in use is one log line and every other redirection still works
 // (coLinux: "slirp redir <h>:<g> failed." and continue). Connections reach the guest's first
-// DHCP address, from the gateway address, as in libslirp (sotranslate_accept).
+// DHCP address, from the gateway address, as in libslirp (sotranslate_accept); tcp6/udp6 ones
+// reach the guest's IPv6 address from the IPv6 gateway (SlirpStack.guestAddress6).
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { sameAddress } from './address.ts';
@@ -10,16 +11,17 @@ import type { IpPacket } from './ip.ts';
 import type { Redirection } from './redirect.ts';
 import type { SlirpStack } from './stack.ts';
 
-interface UdpClient { server: dgram.Socket; address: string; port: number; guestPort: number; lastUse: number }
+interface UdpClient { server: dgram.Socket; address: string; port: number; guestPort: number; v6: boolean; lastUse: number }
 
-export interface RedirectResult { text: string; proto: 'tcp' | 'udp'; bind: string; hostPort: number; guestPort: number; error?: string }
+export interface RedirectResult { text: string; proto: 'tcp' | 'udp'; v6: boolean; bind: string; hostPort: number; guestPort: number; error?: string }
 
 /** One listening host port: `origin` config (-r) or runtime (colinux-ctl forward add). */
 interface Listening { res: RedirectResult; server: net.Server | dgram.Socket; origin: 'config' | 'runtime' }
 
-/** `proto:bind:hostport:guestport` with an IPv6 bind in brackets: the form `forward` answers. */
-export function canonical(r: { proto: string; bind: string; hostPort: number; guestPort: number }): string {
-  return `${r.proto}:${net.isIPv6(r.bind) ? `[${r.bind}]` : r.bind}:${r.hostPort}:${r.guestPort}`;
+/** `proto:bind:hostport:guestport` with an IPv6 bind in brackets (proto tcp6/udp6 for the
+ *  guest's IPv6 address): the form `forward` answers. */
+export function canonical(r: { proto: string; v6: boolean; bind: string; hostPort: number; guestPort: number }): string {
+  return `${r.proto}${r.v6 ? '6' : ''}:${net.isIPv6(r.bind) ? `[${r.bind}]` : r.bind}:${r.hostPort}:${r.guestPort}`;
 }
 function keyOf(r: { proto: string; bind: string; hostPort: number }): string {
   return `${r.proto}|${r.bind}|${r.hostPort}`;
@@ -44,7 +46,7 @@ export class Redirects {
     const results: RedirectResult[] = [];
     for (const r of list) {
       for (let i = 0; i < r.count; i++) {
-        results.push(await this.bindOne({ text: r.text, proto: r.proto, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i }, !opts.quiet));
+        results.push(await this.bindOne({ text: r.text, proto: r.proto, v6: r.v6, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i }, !opts.quiet));
       }
     }
     return results;
@@ -62,7 +64,7 @@ export class Redirects {
   async add(r: Redirection): Promise<RedirectResult[]> {
     const out: RedirectResult[] = [];
     for (let i = 0; i < r.count; i++) {
-      const res: RedirectResult = { text: r.text, proto: r.proto, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i };
+      const res: RedirectResult = { text: r.text, proto: r.proto, v6: r.v6, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i };
       const existing = this.listening.get(keyOf(res));
       if (existing) {
         out.push({ ...res, error: `${canonical(existing.res)} already forwards that host port` });
@@ -102,7 +104,7 @@ export class Redirects {
 
   private async bindOne(res: RedirectResult, report: boolean, origin: 'config' | 'runtime' = 'config'): Promise<RedirectResult> {
     try {
-      const server = res.proto === 'tcp' ? await this.listenTcp(res.bind, res.hostPort, res.guestPort) : await this.listenUdp(res.bind, res.hostPort, res.guestPort);
+      const server = res.proto === 'tcp' ? await this.listenTcp(res.bind, res.hostPort, res.guestPort, res.v6) : await this.listenUdp(res.bind, res.hostPort, res.guestPort, res.v6);
       this.listening.set(keyOf(res), { res, server, origin });
       this.stack.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
       return res;
@@ -113,9 +115,11 @@ export class Redirects {
     }
   }
 
-  private listenTcp(bind: string, hostPort: number, guestPort: number): Promise<net.Server> {
+  private listenTcp(bind: string, hostPort: number, guestPort: number, v6: boolean): Promise<net.Server> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      this.stack.tcp.redirect(socket, this.stack.config.guest, guestPort);
+      const guest = v6 ? this.stack.guestAddress6() : this.stack.config.guest;
+      if (!guest) { this.stack.count('redirect-no-guest6'); socket.destroy(); return; }
+      this.stack.tcp.redirect(socket, guest, guestPort);
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -127,9 +131,9 @@ export class Redirects {
     });
   }
 
-  private listenUdp(bind: string, hostPort: number, guestPort: number): Promise<dgram.Socket> {
+  private listenUdp(bind: string, hostPort: number, guestPort: number, v6: boolean): Promise<dgram.Socket> {
     const server = dgram.createSocket({ type: net.isIPv6(bind) ? 'udp6' : 'udp4' });
-    server.on('message', (msg, rinfo) => this.udpFromHost(server, guestPort, msg, rinfo.address, rinfo.port));
+    server.on('message', (msg, rinfo) => this.udpFromHost(server, guestPort, v6, msg, rinfo.address, rinfo.port));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.bind({ address: bind, port: hostPort, exclusive: true }, () => {
@@ -139,7 +143,9 @@ export class Redirects {
     });
   }
 
-  private udpFromHost(server: dgram.Socket, guestPort: number, msg: Uint8Array, address: string, port: number): void {
+  private udpFromHost(server: dgram.Socket, guestPort: number, v6: boolean, msg: Uint8Array, address: string, port: number): void {
+    const guest = v6 ? this.stack.guestAddress6() : this.stack.config.guest;
+    if (!guest) return this.stack.count('redirect-no-guest6');
     const ck = `${address}|${port}|${guestPort}`;
     let gwPort = this.udpByClient.get(ck);
     if (gwPort === undefined) {
@@ -148,15 +154,16 @@ export class Redirects {
       while (this.udpByPort.has(gwPort));
       this.udpByClient.set(ck, gwPort);
     }
-    this.udpByPort.set(gwPort, { server, address, port, guestPort, lastUse: Date.now() });
-    sendUdp(this.stack, this.stack.config.gateway, gwPort, this.stack.config.guest, guestPort, msg);
+    this.udpByPort.set(gwPort, { server, address, port, guestPort, v6, lastUse: Date.now() });
+    sendUdp(this.stack, v6 ? this.stack.config.gateway6 : this.stack.config.gateway, gwPort, guest, guestPort, msg);
   }
 
   /** A guest datagram answering a redirected UDP client; true when consumed. */
   udpReply(p: IpPacket, sport: number, dport: number, data: Uint8Array): boolean {
-    if (p.version !== 4 || !sameAddress(p.dst, this.stack.config.gateway)) return false;
+    const v6 = p.version === 6;
+    if (!sameAddress(p.dst, v6 ? this.stack.config.gateway6 : this.stack.config.gateway)) return false;
     const c = this.udpByPort.get(dport);
-    if (!c || c.guestPort !== sport) return false;
+    if (!c || c.guestPort !== sport || c.v6 !== v6) return false;
     c.lastUse = Date.now();
     c.server.send(data, c.port, c.address);
     return true;

@@ -7,7 +7,7 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_FRAME, MIN_FRAME } f
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type IpPacket } from './ip.ts';
 import { parseIpv4 } from './ipv4.ts';
 import { parseIpv6 } from './ipv6.ts';
-import { parseIpv6 as parseIpv6Address } from './address.ts';
+import { inPrefix, parseIpv6 as parseIpv6Address, sameAddress } from './address.ts';
 import { mapOutbound, staysInside, type HostTarget } from './nat.ts';
 import { resolveConfig, type SlirpConfig, type SlirpOptions } from './config.ts';
 import { arpInput, arpRequest } from './arp.ts';
@@ -37,6 +37,8 @@ export class SlirpStack {
   readonly log: Logger;
   readonly counters: Record<string, number> = Object.create(null) as Record<string, number>;
   guestMac: Uint8Array | undefined;
+  /** The last global source address the guest used in our fd00::/64 prefix, if any. */
+  private guest6: Uint8Array | undefined;
   readonly udp: UdpNat;
   readonly tcp: TcpNat;
   readonly dhcp: DhcpServer;
@@ -107,6 +109,7 @@ export class SlirpStack {
       const bad = parseIpv6(frame, p);
       if (bad) return this.count(bad);
       if (!(srcMac[0] & 1)) this.learnGuest(srcMac);
+      if (inPrefix(p.src, this.config.prefix6, 64) && !(this.guest6 && sameAddress(p.src, this.guest6))) this.guest6 = Uint8Array.from(p.src);
       const proto = p.proto;
       if (proto === PROTO_TCP) return this.tcp.input(p);
       if (proto === PROTO_UDP) return this.udp.input(p);
@@ -114,6 +117,19 @@ export class SlirpStack {
       return this.count('ipv6-next-header');
     }
     this.count('ethertype');
+  }
+
+  /** Where tcp6/udp6 forwards go: the guest's global IPv6 address as last seen, else the SLAAC
+   *  address its MAC gives (modified EUI-64, RFC 4291 2.5.1 and appendix A; Linux's default
+   *  addr_gen_mode). Undefined without IPv6 or before the guest has sent a frame. */
+  guestAddress6(): Uint8Array | undefined {
+    if (!this.config.ipv6) return undefined;
+    if (this.guest6) return this.guest6;
+    const mac = this.guestMac;
+    if (!mac) return undefined;
+    const a = Uint8Array.from(this.config.prefix6);
+    a.set([mac[0]! ^ 0x02, mac[1]!, mac[2]!, 0xff, 0xfe, mac[3]!, mac[4]!, mac[5]!], 8);
+    return a;
   }
 
   learnGuest(mac: Uint8Array): void {

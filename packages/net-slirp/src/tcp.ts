@@ -87,7 +87,7 @@ export class TcpNat {
   /** A host client connected to a redirected port: connect it to the guest's port. */
   redirect(socket: net.Socket, guest: Uint8Array, guestPort: number): void {
     if (this.conns.size >= this.stack.config.maxTcpConnections) { socket.destroy(); return; }
-    const local = this.stack.config.gateway;
+    const local = guest.length === 16 ? this.stack.config.gateway6 : this.stack.config.gateway;
     let key = '';
     for (let i = 0; i < 16384; i++) {
       const port = this.nextPort;

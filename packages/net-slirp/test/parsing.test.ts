@@ -15,7 +15,9 @@ t.test('redirections', async (t) => {
     [['tcp', '127.0.0.1', 2222, 22, 1], ['tcp', '127.0.0.1', 4000, 80, 3]], 'coLinux examples, default bind 127.0.0.1');
   t.same(parseRedirections('UDP:0.0.0.0:5353:53').map((r) => [r.proto, r.bind, r.hostPort, r.guestPort]), [['udp', '0.0.0.0', 5353, 53]], 'bind address, case-insensitive proto');
   t.same(parseRedirections('tcp:[::1]:8080:80').map((r) => r.bind), ['::1'], 'IPv6 bind address');
-  for (const bad of ['tcp:22', 'sctp:1:2', 'tcp:0:22', 'tcp:70000:22', 'tcp:1:2:0', 'tcp:65535:1:2', 'tcp:host:1:2', 'tcp:a:b']) {
+  t.same(parseRedirections('tcp:2222:22/TCP6:2223:22/udp6:[::1]:5353:53').map((r) => [r.proto, r.v6, r.bind]),
+    [['tcp', false, '127.0.0.1'], ['tcp', true, '127.0.0.1'], ['udp', true, '::1']], 'tcp6/udp6: to the guest\'s IPv6 address');
+  for (const bad of ['tcp:22', 'sctp:1:2', 'tcp:0:22', 'tcp:70000:22', 'tcp:1:2:0', 'tcp:65535:1:2', 'tcp:host:1:2', 'tcp:a:b', 'tcp4:1:2', 'tcp66:1:2']) {
     t.throws(() => parseRedirections(`tcp:1:2/${bad}`), new RegExp(`Error in redirection '${bad.replace(/[[\]]/g, '\\$&')}'`), `${bad} is refused by name`);
   }
 });
