@@ -7,7 +7,7 @@ import t from 'tap';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, start, until } from '../../daemon/test/helpers.ts';
 import { requireTool } from '../../../test/tools.ts';
@@ -82,7 +82,7 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   mkdirSync(share);
   writeFileSync(join(box.dir, 'udpecho.c'), UDP_ECHO_C);
   execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', join(share, 'udpecho'), join(box.dir, 'udpecho.c')]);
-  const [configPort, tcpPort, udpPort, v6Port] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
+  const [configPort, tcpPort, udpPort, v6Port, filePort] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp'), await freePort('tcp')];
   const serialPath = join(box.dir, 'ttyS0.sock');
   let serial = '';
   const connected = new Promise<net.Socket>((resolve) => {
@@ -150,18 +150,30 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   t.match([noHelper.code, noHelper.stderr], [1, /no helper holds net3 .*\(CO_RC_NOT_FOUND\)/]);
   t.match(await httpGet(tcpPort), /coLinux guest/, 'the TCP forward still works after the refusals');
 
-  // Kill the slirp helper: the daemon restarts it and the manager gives it both forwards again.
+  // The table beside the VM: the runtime dir's monitor-<id>.forwards.json, 0600, what was added.
+  const tableFile = join(box.runtimeDir, `monitor-${id}.forwards.json`);
+  t.equal(statSync(tableFile).mode & 0o777, 0o600, 'the forward table is 0600');
+  const table = JSON.parse(readFileSync(tableFile, 'utf8'));
+  t.same(table, { version: 1, units: { 0: [`tcp:127.0.0.1:${tcpPort}:80`, `udp:127.0.0.1:${udpPort}:7777`] } });
+  // The replay reads the file: a forward written into it by hand comes up with the next helper.
+  table.units[0].push(`tcp:127.0.0.1:${filePort}:80`);
+  writeFileSync(tableFile, JSON.stringify(table));
+
+  // Kill the slirp helper: the daemon restarts it and the manager gives it the forwards again.
   const slirpPid = processesUnder(box.runtimeDir).find((p) => commandOf(p).includes('colinux-slirp-net-daemon'))!;
   process.kill(slirpPid, 'SIGKILL');
   await until(() => processesUnder(box.runtimeDir).find((p) => p !== slirpPid && commandOf(p).includes('colinux-slirp-net-daemon')), 60_000);
   t.match(await until(() => httpGet(tcpPort), 60_000, 500), /coLinux guest/, 'the TCP forward is back after the helper restart');
   t.equal(await until(() => udpEcho(udpPort, 'ping-2'), 60_000, 500), 'ping-2', 'the UDP forward is back after the helper restart');
+  t.match(await until(() => httpGet(filePort), 60_000, 500), /coLinux guest/, 'the forward written into the table file is replayed too');
   t.same((await ctlJson('forward', 'list', id)).forwards.map((f: { proto: string; hostPort: number; origin: string }) => `${f.proto}:${f.hostPort}:${f.origin}`).sort(),
-    [`tcp:${configPort}:config`, `tcp:${tcpPort}:runtime`, `udp:${udpPort}:runtime`].sort());
+    [`tcp:${configPort}:config`, `tcp:${tcpPort}:runtime`, `udp:${udpPort}:runtime`, `tcp:${filePort}:runtime`].sort());
+  await ctlJson('forward', 'remove', id, 'tcp', `${filePort}:80`);
 
   t.same(await ctlJson('forward', 'remove', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, removed: true });
   t.equal(await httpGet(tcpPort), undefined, 'the removed forward no longer listens');
   t.equal(await udpEcho(udpPort, 'ping-3'), 'ping-3', 'the other forward keeps working');
+  t.same(JSON.parse(readFileSync(tableFile, 'utf8')), { version: 1, units: { 0: [`udp:127.0.0.1:${udpPort}:7777`] } }, 'removals reach the table file');
   const again = await ctl('forward', 'remove', id, 'tcp', `${tcpPort}:80`);
   t.match([again.code, again.stderr], [1, /no forward of tcp 127\.0\.0\.1 port \d+ \(CO_RC_NOT_FOUND\)/]);
 
@@ -169,4 +181,5 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   t.equal((await d.exited).code, 0);
   await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('slirp')) ? undefined : true));
   t.pass('the slirp helper exited with the monitor');
+  t.notOk(existsSync(tableFile), 'the forward table went with the monitor');
 });

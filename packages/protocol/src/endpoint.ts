@@ -49,3 +49,8 @@ export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
 export function consoleLogName(id: number): string {
   return `monitor-${id}.console.log`;
 }
+
+/** The run-time port forwards of a monitor (colinux-ctl forward), kept while it exists. */
+export function forwardsFileName(id: number): string {
+  return `monitor-${id}.forwards.json`;
+}

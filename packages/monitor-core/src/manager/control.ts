@@ -75,13 +75,8 @@ export async function handleControl(server: ManagerServer, session: ClientSessio
 /** How long the helper of a unit gets to answer a forward request (a bind may be retried). */
 const FORWARD_CALL_MS = 10_000;
 
-/** The table key of a forward: its canonical spec without the guest port. */
-function forwardKey(spec: string): string {
-  return spec.slice(0, spec.lastIndexOf(':'));
-}
-
 /** FORWARD: passed to the helper holding CONET0+unit; what it added or removed is kept in the
- *  monitor's table, replayed to the next helper of the unit (replayForwards). */
+ *  monitor's table file, replayed to the next helper of the unit (replayForwards). */
 async function forward(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
   const f = decodeForward(req.body);
   const monitor = monitorOf(server, session, req, f.id);
@@ -93,21 +88,17 @@ async function forward(server: ManagerServer, session: ClientSession, req: Frame
   const answer = await helper.call(ControlIoctl.FORWARD, encodeForwardCall(f.op, f.spec), FORWARD_CALL_MS);
   if (answer.rc === undefined) return session.replyError(req, Rc.TIMEOUT, `${moduleName(module)}: ${answer.text}`);
   if (answer.rc < 0) return session.replyError(req, answer.rc, answer.text);
-  let table = monitor.forwards.get(f.unit);
-  if (!table) monitor.forwards.set(f.unit, (table = new Map()));
-  if (f.op === ForwardOp.ADD) table.set(forwardKey(answer.text), answer.text);
-  if (f.op === ForwardOp.REMOVE) table.delete(forwardKey(answer.text));
+  if (f.op === ForwardOp.ADD) monitor.forwards.add(f.unit, answer.text);
+  if (f.op === ForwardOp.REMOVE) monitor.forwards.remove(f.unit, answer.text);
   if (f.op !== ForwardOp.LIST) server.log.info({ monitor: f.id, client: session.id, unit: f.unit, op: f.op, forward: answer.text }, 'forward changed');
   session.reply(req, Rc.OK, encodeText(answer.text));
 }
 
 /** A helper took CONET0+unit (a restart, or a --force replacement): it gets the run-time forwards
- *  of the unit again. */
+ *  of the unit again, as the table file has them. */
 export function replayForwards(server: ManagerServer, monitor: Monitor, module: number, helper: ClientSession): void {
   if (module < Module.CONET0 || module > Module.CONET_END) return;
-  const table = monitor.forwards.get(module - Module.CONET0);
-  if (!table) return;
-  for (const spec of table.values()) {
+  for (const spec of monitor.forwards.specs(module - Module.CONET0)) {
     void helper.call(ControlIoctl.FORWARD, encodeForwardCall(ForwardOp.ADD, spec), FORWARD_CALL_MS).then((a) => {
       if (a.rc === Rc.OK) server.log.info({ monitor: monitor.id, forward: spec }, 'forward replayed');
       else server.log.warn({ monitor: monitor.id, forward: spec, why: a.text }, 'forward not replayed');

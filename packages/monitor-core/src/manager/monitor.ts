@@ -7,6 +7,7 @@ import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Terminat
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
+import { ForwardTable } from './forward-table.ts';
 import type { DiskImages } from './disk-images.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
@@ -78,8 +79,8 @@ export class Monitor {
   private powerOffTimer: NodeJS.Timeout | undefined;
   private workerExit: Promise<void> = Promise.resolve();
   private readonly disks: DiskImages;
-  /** Run-time port forwards by network unit: canonical spec by `proto:bind:hostport` (control.ts). */
-  readonly forwards = new Map<number, Map<string, string>>();
+  /** Run-time port forwards by network unit, in the runtime dir (control.ts). */
+  readonly forwards: ForwardTable;
   /** Disk snapshots waiting for the worker's answer, by unit (undefined: done). */
   private readonly snapshotting = new Map<number, (error: string | undefined) => void>();
   /** Set by close(): resolves once the last worker has exited and the disk images are closed. */
@@ -93,6 +94,7 @@ export class Monitor {
     this.log = log.child({ monitor: id });
     this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
     this.consoleLog = new ConsoleLog(runtimeDir, id);
+    this.forwards = new ForwardTable(runtimeDir, id, this.log);
     this.startMachine();
   }
 
@@ -294,6 +296,7 @@ export class Monitor {
     this.stopMachine();
     this.released = this.workerExit.then(() => this.disks.close());
     this.consoleLog.close();
+    this.forwards.discard();
     this.shadow.dispose();
     this.wakeWaiters();
   }
