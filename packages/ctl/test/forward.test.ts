@@ -2,7 +2,7 @@
 // guest's httpd and a UDP forward a UDP echo server running in the guest; the slirp helper is
 // killed, the daemon restarts it and the manager replays both forwards; one is removed; a port
 // in use and a unit without a helper are refused with one line. A --v6 TCP forward reaches the
-// httpd on the guest's IPv6 (SLAAC) address.
+// httpd on the guest's IPv6 (SLAAC) address, a --v6 UDP forward an IPv6-only echo server.
 import t from 'tap';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -15,17 +15,20 @@ import { requireTool } from '../../../test/tools.ts';
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');
 requireTool('riscv64-linux-gnu-gcc');
 
-/** A UDP echo server for the guest: answers every datagram on the port it is given. */
+/** A UDP echo server for the guest: answers every datagram on the port it is given, over IPv4,
+ *  or over IPv6 only with a second argument "6". */
 const UDP_ECHO_C = `
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 int main(int argc, char **argv) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  int v6 = argc > 2, on = 1, s = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) return 1;
+  struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(argv[1])) };
+  if (v6 && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0) return 1;
+  if (v6 ? bind(s, (struct sockaddr *)&a6, sizeof a6) : bind(s, (struct sockaddr *)&a, sizeof a)) return 1;
   for (;;) {
-    char buf[2048]; struct sockaddr_in from; socklen_t n = sizeof from;
+    char buf[2048]; struct sockaddr_in6 from; socklen_t n = sizeof from;
     ssize_t got = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &n);
     if (got > 0) sendto(s, buf, got, 0, (struct sockaddr *)&from, n);
   }
@@ -82,7 +85,7 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   mkdirSync(share);
   writeFileSync(join(box.dir, 'udpecho.c'), UDP_ECHO_C);
   execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', join(share, 'udpecho'), join(box.dir, 'udpecho.c')]);
-  const [configPort, tcpPort, udpPort, v6Port, filePort] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp'), await freePort('tcp')];
+  const [configPort, tcpPort, udpPort, v6Port, filePort, udp6Port] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp'), await freePort('tcp'), await freePort('udp')];
   const serialPath = join(box.dir, 'ttyS0.sock');
   let serial = '';
   const connected = new Promise<net.Socket>((resolve) => {
@@ -135,6 +138,17 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`);
   t.equal(await httpGet(v6Port), undefined, 'an IPv4 forward does not reach the IPv6-only httpd');
   await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`);
+  // UDP --v6: an echo server on an IPv6-only socket in the guest.
+  await until(() => {
+    socket.write('(/mnt/udpecho 7778 6 &) ; echo udp6-$((6*7))\n');
+    return serial.includes('udp6-42') ? true : undefined;
+  }, 30_000, 3000);
+  await ctlJson('forward', 'add', id, 'udp', `${udp6Port}:7778`, '--v6');
+  t.equal(await until(() => udpEcho(udp6Port, 'ping-v6'), 30_000, 500), 'ping-v6', 'the --v6 UDP forward reaches the guest\'s IPv6-only echo server and back');
+  await ctlJson('forward', 'remove', id, 'udp', `${udp6Port}:7778`);
+  await ctlJson('forward', 'add', id, 'udp', `${udp6Port}:7778`);
+  t.equal(await udpEcho(udp6Port, 'ping-v4'), undefined, 'an IPv4 UDP forward does not reach it');
+  await ctlJson('forward', 'remove', id, 'udp', `${udp6Port}:7778`);
 
   const listed = (await ctl('forward', 'list', id)).stdout;
   t.match(listed, /^PROTO +BIND +HOST +GUEST +FROM\n/, 'a table');
