@@ -16,10 +16,11 @@ export function managerBinPath(env: NodeJS.ProcessEnv = process.env): string {
  *  is on the daemon's critical path, so look often. */
 const POLL_MS = 10;
 
-/** Resolves when something answers STATUS at the endpoint (true), or false after `timeoutMs`. */
+/** Resolves when something answers STATUS at the endpoint (true), or false after `timeoutMs`.
+ *  It asks at least once, so `timeoutMs = 0` is a single look (an absent socket fails at once). */
 export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
     try {
       const c = await ManagerClient.connect({ env, timeoutMs: 1000 });
       try {
@@ -29,10 +30,10 @@ export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number):
         await c.close();
       }
     } catch {
+      if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
-  return false;
 }
 
 /**

@@ -15,7 +15,9 @@ async function tryConnect(env: NodeJS.ProcessEnv): Promise<ManagerClient | undef
 
 /** Starts the manager if absent; returns the line to print. */
 export async function installDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (await waitForManager(env, 300)) return 'driver already installed';
+  // One look: a manager that is starting right now is handled by startManager (its lock lets one
+  // serve), so there is nothing to wait for here.
+  if (await waitForManager(env, 0)) return 'driver already installed';
   await startManager(env);
   return 'daemon: driver installed';
 }
