@@ -98,15 +98,21 @@ t.test('a killed manager leaves a stale socket and lock that the next one replac
 
 t.test('--install-driver, --status-driver, --remove-driver', async (t) => {
   const rt = tempRuntime();
+  // The lock goes before the manager's process has ended (it still writes its compile cache and
+  // logs on the way out), so wait for the process itself before removing the runtime dir.
+  let managerPid = 0;
   t.teardown(async () => {
     const pid = stopByLock(rt);
     if (pid > 0) await waitForPidExit(pid);
+    if (managerPid > 0) await waitForPidExit(managerPid);
     rt.remove();
   });
   t.match(await statusDriver(rt.env), /driver not installed/);
   t.equal(await installDriver(rt.env), 'daemon: driver installed');
   t.equal(await installDriver(rt.env), 'driver already installed');
   const status = await statusDriver(rt.env);
+  managerPid = Number(/manager pid: (\d+)/.exec(status)?.[1] ?? 0);
+  t.ok(managerPid > 0, 'status names the manager pid');
   t.match(status, /current state: 4 \(fully initialized\)/);
   t.match(status, /current number of monitors: 0/);
 
