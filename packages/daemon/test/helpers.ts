@@ -3,6 +3,7 @@
 // process started under that runtime dir (they all inherit COLINUX_RUNTIME_DIR), so a test can
 // prove that nothing was left running.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -177,4 +178,61 @@ export async function until<T>(fn: () => T | undefined | Promise<T | undefined>,
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** The bundled kernel and initramfs as `colinux-daemon` arguments (64 MiB). */
+export const BUNDLED_GUEST = [`kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64'];
+
+/**
+ * A shell on the guest's ttyS0 through the serial helper (`ttys0=<path>`): `ready()` waits for the
+ * shell to answer, `sh(cmd)` resolves with what the command printed and throws when it exits
+ * non-zero. `keepLast` bounds the kept output (a flooding guest); `sh` needs it unbounded.
+ * `context` adds to a timeout's message (e.g. the daemon's output).
+ */
+export function serialShell(path: string, t: { teardown(fn: () => void): void }, opts: { keepLast?: number; context?: () => string } = {}) {
+  let text = '';
+  let seq = 0;
+  const connected = new Promise<net.Socket>((resolve) => {
+    const server = net.createServer((s) => {
+      s.on('data', (b) => {
+        text += b.toString('latin1');
+        if (opts.keepLast !== undefined) text = text.slice(-opts.keepLast);
+      });
+      resolve(s);
+    });
+    server.listen(path);
+    t.teardown(() => server.close());
+  });
+  return {
+    connected,
+    output: () => text,
+    async write(line: string): Promise<void> {
+      (await connected).write(line);
+    },
+    /** Resolves once the shell on ttyS0 answers (the guest has booted). */
+    async ready(timeoutMs = 240_000): Promise<net.Socket> {
+      const socket = await connected;
+      await until(() => {
+        socket.write('echo up-$((6*7))\n');
+        return text.includes('up-42') ? true : undefined;
+      }, timeoutMs, 2000);
+      return socket;
+    },
+    async sh(cmd: string, timeoutMs = 120_000): Promise<string> {
+      const socket = await connected;
+      const n = ++seq;
+      // The echoed command line shows $((n*1)), only the shell's output shows the number.
+      const marker = `<<${n}:`;
+      const from = text.length;
+      socket.write(`${cmd}; echo "<<$((${n}*1)):$?>>"\n`);
+      await until(() => (text.indexOf(marker, from) >= 0 && text.indexOf('>>', text.indexOf(marker, from)) >= 0 ? true : undefined), timeoutMs, 200).catch(() => {
+        throw new Error(`no answer to '${cmd}'; serial:\n${text.slice(-2000)}${opts.context ? `\n${opts.context()}` : ''}`);
+      });
+      const at = text.indexOf(marker, from);
+      const status = Number(text.slice(at + marker.length, text.indexOf('>>', at)));
+      const body = text.slice(from, at);
+      if (status !== 0) throw new Error(`guest command '${cmd}' failed (${status}): ${body}`);
+      return body;
+    },
+  };
 }

@@ -5,13 +5,12 @@
 // unchanged; the manager killed in the middle of guest writes leaves overlays qemu-img check
 // accepts (leaked clusters allowed), with everything synced before still there.
 import t from 'tap';
-import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, start, until } from './helpers.ts';
+import { BUNDLED_GUEST, DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, serialShell, start, until } from './helpers.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');
@@ -41,38 +40,6 @@ function debugfsCat(dir: string, image: string, file: string): string {
   const raw = join(dir, 'root-now.raw');
   execFileSync(QEMU_IMG, ['convert', '-U', '-O', 'raw', image, raw]);
   return execFileSync(DEBUGFS, ['-R', `cat ${file}`, raw], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-}
-
-/** A shell on ttyS0 through the serial helper: `sh(cmd)` resolves with what the command printed. */
-function serialShell(path: string, t: { teardown(fn: () => void): void }) {
-  let text = '';
-  let seq = 0;
-  const connected = new Promise<net.Socket>((resolve) => {
-    const server = net.createServer((s) => {
-      s.on('data', (b) => (text += b.toString('latin1')));
-      resolve(s);
-    });
-    server.listen(path);
-    t.teardown(() => server.close());
-  });
-  return {
-    connected,
-    output: () => text,
-    async sh(cmd: string, timeoutMs = 120_000): Promise<string> {
-      const socket = await connected;
-      const n = ++seq;
-      // The echoed command line shows $((n*1)), only the shell's output shows the number.
-      const marker = `<<${n}:`;
-      const from = text.length;
-      socket.write(`${cmd}; echo "<<$((${n}*1)):$?>>"\n`);
-      await until(() => (text.indexOf(marker, from) >= 0 && text.indexOf('>>', text.indexOf(marker, from)) >= 0 ? true : undefined), timeoutMs, 200);
-      const at = text.indexOf(marker, from);
-      const status = Number(text.slice(at + marker.length, text.indexOf('>>', at)));
-      const body = text.slice(from, at);
-      if (status !== 0) throw new Error(`guest command '${cmd}' failed (${status}): ${body}`);
-      return body;
-    },
-  };
 }
 
 t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', async (t) => {
@@ -107,18 +74,13 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   const socketPath = join(dir, 'ttyS0.sock');
   const serial = serialShell(socketPath, t);
   const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '120',
-    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
+    '-d', '--shutdown-timeout', '120', ...BUNDLED_GUEST,
     `cobd0=${rootOverlay}`, `cobd1=${dataOverlay}`, `cobd2=${compressed}`, 'root=/dev/cobd0', `ttys0=${socketPath}`,
   ], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   const [, id] = (await d.waitFor(/^PID: (\d+)\n/m)).match(/^PID: (\d+)\n/m)!;
   await d.waitFor(/EXT4-fs \(vda\): mounted filesystem/, 240_000);
-  const socket = await serial.connected;
-  await until(() => {
-    socket.write('echo up-$((6*7))\n');
-    return serial.output().includes('up-42') ? true : undefined;
-  }, 240_000, 2000);
+  const socket = await serial.ready();
   t.pass('the guest booted with its root on a qcow2 overlay and a shell answered on ttyS0');
 
   const status = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);
