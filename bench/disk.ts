@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestProcess, READY_LINE } from './guest-process.ts';
+import { GuestProcess, READY_LINE, type Step } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -56,23 +56,14 @@ const peers: Record<string, (image: string, format: Format) => GuestProcess> = {
     ]),
 };
 
-interface Step { wall: number; cpu: number }
 interface Result { read: Step; write: Step }
-
-async function timed(guest: GuestProcess, command: string, check: (out: string) => boolean): Promise<Step> {
-  const cpu0 = guest.cpuSeconds();
-  const r = await guest.run(command, 1_800_000);
-  const cpu = guest.cpuSeconds() - cpu0;
-  if (!check(r.output)) throw new Error(`"${command}" printed ${r.output}`);
-  return { wall: r.seconds, cpu };
-}
 
 async function measure(peer: string, format: Format): Promise<Result> {
   const guest = peers[peer]!(disk(`${peer}-${format}`, format), format);
   try {
     await guest.waitFor(READY_LINE, 300_000);
-    const read = await timed(guest, `dd if=/dev/vda of=/dev/null bs=1M count=${mib}`, (o) => o.includes(`${mib}+0 records out`));
-    const write = await timed(guest, `dd if=/dev/zero of=/dev/vda bs=1M seek=${mib} count=${mib}; sync`, (o) => o.includes(`${mib}+0 records out`));
+    const read = await guest.timed(`dd if=/dev/vda of=/dev/null bs=1M count=${mib}`, (o) => o.includes(`${mib}+0 records out`));
+    const write = await guest.timed(`dd if=/dev/zero of=/dev/vda bs=1M seek=${mib} count=${mib}; sync`, (o) => o.includes(`${mib}+0 records out`));
     const sum = await guest.run(`echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M count=${mib} 2>/dev/null | md5sum`, 600_000);
     if (!sum.output.includes(dataMd5)) throw new Error(`${peer} ${format}: md5 of the first half differs: ${sum.output}`);
     return { read, write };

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 
 export const READY_LINE = 'colinux-guest: ready';
 
+/** Wall and CPU seconds of one timed guest command. */
+export interface Step { wall: number; cpu: number }
+
 export class GuestProcess {
   readonly child: ChildProcess;
   private out = '';
@@ -57,6 +60,15 @@ export class GuestProcess {
     this.child.stdin!.write(`${command}; echo __done_$((${n} + 1000))__\n`);
     const output = await this.waitFor(`__done_${n + 1000}__`, timeoutMs, from);
     return { output, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  }
+
+  /** Runs a command whose output `check` accepts (else throws); its wall and CPU seconds. */
+  async timed(command: string, check: (out: string) => boolean, timeoutMs = 1_800_000): Promise<Step> {
+    const cpu0 = this.cpuSeconds();
+    const r = await this.run(command, timeoutMs);
+    const cpu = this.cpuSeconds() - cpu0;
+    if (!check(r.output)) throw new Error(`"${command}" printed ${r.output}`);
+    return { wall: r.seconds, cpu };
   }
 
   lastStats(): Record<string, number> | undefined {

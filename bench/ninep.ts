@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestProcess, READY_LINE } from './guest-process.ts';
+import { GuestProcess, READY_LINE, type Step } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -40,16 +40,7 @@ const peers: Record<string, (share: string) => GuestProcess> = {
     ]),
 };
 
-interface Step { wall: number; cpu: number }
 interface Result { read: Step; write: Step; files: Step }
-
-async function timed(guest: GuestProcess, command: string, check: (out: string) => boolean): Promise<Step> {
-  const cpu0 = guest.cpuSeconds();
-  const r = await guest.run(command, 1_800_000);
-  const cpu = guest.cpuSeconds() - cpu0;
-  if (!check(r.output)) throw new Error(`"${command}" printed ${r.output}`);
-  return { wall: r.seconds, cpu };
-}
 
 async function measure(name: string): Promise<Result> {
   const share = join(work, `share-${name}`);
@@ -59,9 +50,9 @@ async function measure(name: string): Promise<Result> {
   try {
     await guest.waitFor(READY_LINE, 300_000);
     await guest.run('mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt && cat /proc/mounts | grep cofs0', 60_000);
-    const read = await timed(guest, 'dd if=/mnt/in.bin of=/dev/null bs=1M', (o) => o.includes(`${mib}+0 records out`));
-    const write = await timed(guest, `dd if=/dev/zero of=/mnt/out.bin bs=1M count=${mib}; sync`, (o) => o.includes(`${mib}+0 records out`));
-    const files = await timed(guest,
+    const read = await guest.timed('dd if=/mnt/in.bin of=/dev/null bs=1M', (o) => o.includes(`${mib}+0 records out`));
+    const write = await guest.timed(`dd if=/dev/zero of=/mnt/out.bin bs=1M count=${mib}; sync`, (o) => o.includes(`${mib}+0 records out`));
+    const files = await guest.timed(
       `mkdir /mnt/many && cd /mnt/many && i=0; while [ $i -lt ${FILES} ]; do echo $i > f$i; i=$((i+1)); done; ls -l | wc -l; cd /; rm -r /mnt/many`,
       (o) => new RegExp(`^${FILES}\\s*$`, 'm').test(o));
     const check = await guest.run('sha256sum /mnt/in.bin', 600_000);
