@@ -18,11 +18,11 @@ t.test('worker.ts loaded outside a worker thread does nothing', async (t) => {
 });
 
 t.test('the manager program fills a private compile cache before it serves', async (t) => {
-  // The real bin, as colinux-daemon starts it: with COLINUX_RUNTIME_DIR set (tests) the cache sits
-  // in the runtime dir; the machine workers inherit NODE_COMPILE_CACHE from the manager.
+  // The real bin, as colinux-daemon starts it, with an empty cache home of its own (in the runtime
+  // dir, removed only after the manager has exited); the machine workers inherit NODE_COMPILE_CACHE.
   const rt = tempRuntime();
   t.teardown(() => rt.remove());
-  const manager = spawn(process.execPath, [BIN, '--serve'], { env: rt.env, stdio: 'ignore' });
+  const manager = spawn(process.execPath, [BIN, '--serve'], { env: ownCacheHome(rt), stdio: 'ignore' });
   const exited = new Promise((resolve) => manager.once('exit', resolve));
   t.teardown(async () => {
     manager.kill('SIGTERM');
@@ -30,7 +30,7 @@ t.test('the manager program fills a private compile cache before it serves', asy
   });
   const client = await connectWhenReady(rt.env);
   await client.close();
-  const cache = path.join(rt.dir, 'compile-cache');
+  const cache = path.join(rt.dir, 'cache', 'colinux', 'compile-cache');
   const versions = fs.readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   t.equal(versions.length, 1, 'one cache for this Node version');
   t.ok(fs.existsSync(path.join(cache, 'colinux-machine-prepared.json')), 'what it was prepared from is noted, so the next start skips it');
@@ -43,8 +43,8 @@ t.test('the manager program fills a private compile cache before it serves', asy
 t.test('a manager started again on the same sources skips the preparation; changed sources redo it', async (t) => {
   const rt = tempRuntime();
   t.teardown(() => rt.remove());
-  const env = { ...rt.env, COLINUX_LOG_LEVEL: 'debug' };
-  const prepared = path.join(rt.dir, 'compile-cache', 'colinux-machine-prepared.json');
+  const env = { ...ownCacheHome(rt), COLINUX_LOG_LEVEL: 'debug' };
+  const prepared = path.join(rt.dir, 'cache', 'colinux', 'compile-cache', 'colinux-machine-prepared.json');
   /** Starts the real bin until it serves, stops it, and tells whether it prepared the cache. */
   const serveOnce = async (): Promise<boolean> => {
     let log = '';
@@ -69,6 +69,14 @@ t.test('a manager running inside another program gives its workers no cache', as
   t.teardown(() => m.stop());
   t.notOk(fs.existsSync(path.join(m.rt.dir, 'compile-cache')));
 });
+
+/** The runtime's environment with `$XDG_CACHE_HOME` inside the runtime dir, so that the program
+ *  picks (and creates) its default cache dir there. */
+function ownCacheHome(rt: { dir: string; env: NodeJS.ProcessEnv }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...rt.env, XDG_CACHE_HOME: path.join(rt.dir, 'cache') };
+  delete env.NODE_COMPILE_CACHE;
+  return env;
+}
 
 async function connectWhenReady(env: NodeJS.ProcessEnv): Promise<ManagerClient> {
   const deadline = Date.now() + 30_000;

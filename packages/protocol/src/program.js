@@ -4,9 +4,13 @@
 //  2. Node's module compile cache is switched on, private to this user: Node strips the types of
 //     each .ts module with a wasm transformer (~0.2 s to load, ~30 MB that stay resident) and then
 //     compiles it; from the cache a program loads neither the transformer nor the sources' text.
-//     The directory is ~/.cache/colinux/compile-cache (or <COLINUX_RUNTIME_DIR>/compile-cache when
-//     a test sets that), created 0700 and refused if another user owns it or can write it. Child
-//     processes (helpers, machine workers) inherit it through NODE_COMPILE_CACHE.
+//     The directory is ~/.cache/colinux/compile-cache ($XDG_CACHE_HOME honoured; NODE_COMPILE_CACHE
+//     wins when set), created 0700 and refused if another user owns it or can write it. Child
+//     processes (helpers, machine workers) inherit it through NODE_COMPILE_CACHE. It never lives
+//     in the runtime dir: Node flushes the cache when a process exits, which would re-create a
+//     runtime dir removed just before (tests remove theirs as soon as the manager is asked to
+//     stop). Node's cache is safe to share between concurrent processes (its default is one
+//     shared directory under the OS temp dir).
 //  3. `--version` prints the package and protocol versions without loading the program.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as nodeModule from 'node:module'; // enableCompileCache: Node 22+, called after the guard
@@ -17,7 +21,7 @@ import { requireModernNode } from './node-guard.js';
 function privateCompileCache() {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   if (process.env.NODE_COMPILE_CACHE) return process.env.NODE_COMPILE_CACHE;
-  const base = process.env.COLINUX_RUNTIME_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'colinux');
+  const base = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'colinux');
   const dir = join(base, 'compile-cache');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
