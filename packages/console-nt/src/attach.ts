@@ -3,7 +3,8 @@
 // holder, as watcher (--read-only) or taking it over (--force), and put the end of an attachment
 // in words.
 import fs from 'node:fs';
-import { ManagerClient, ManagerError, Module, Rc, checkServiceName, serviceRuntimeDir, servicePidFile, type EndCause, type TransportName } from '@colinux/protocol';
+import { ManagerError, Module, Rc } from '@colinux/protocol';
+import { ManagerClient, checkServiceName, serviceRuntimeDir, servicePidFile, type EndCause, type TransportName } from '@colinux/client';
 
 export interface AttachOptions {
   id?: number;

@@ -1,8 +1,8 @@
 // colinux-console-nt: the text console (docs/colinux.md#console): -a <id>, -p <pidfile>, or the most
 // recent monitor; Ctrl-] (or -e) opens the menu; detaching ends the program with status 0.
 import { Command } from 'commander';
-import type { TransportName } from '@colinux/protocol';
-import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
+import type { TransportName } from '@colinux/client';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { ConsoleFailure, runConsole } from './console.ts';
 import { parseEscapeKey } from './escape-key.ts';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { privateTmux } from './tmux.ts';
-import { ManagerClient } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/colinux-console-nt.js', import.meta.url));

@@ -2,8 +2,8 @@
 // most recent monitor; --force, --read-only), serves a page with xterm.js on loopback and prints
 // its URL with a fresh access token. Ends (status 0) on detach, when the monitor ends, or on a signal.
 import { Command } from 'commander';
-import type { TransportName } from '@colinux/protocol';
-import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
+import type { TransportName } from '@colinux/client';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { ConsoleFailure, attachConsole, parseEscapeKey } from '@colinux/console-nt';
 import { PageServer, newToken } from './http-server.ts';
 import { DEFAULT_LISTEN, parseListen, urlHost } from './listen.ts';

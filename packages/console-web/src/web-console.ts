@@ -6,7 +6,8 @@
 //
 // Page protocol, over the WebSocket: binary frames are terminal bytes (guest output to the page,
 // keystrokes from it); text frames are JSON control messages (PageMessage / TabRequest below).
-import { Module, type ManagerClient, type Message } from '@colinux/protocol';
+import { Module, type Message } from '@colinux/protocol';
+import { type ManagerClient } from '@colinux/client';
 import { EscapeMenu, MENU_ITEMS, attachTo, describeEscapeKey, endOfAttachment, type MenuChoice } from '@colinux/console-nt';
 import { CloseCode, type WebSocketConnection } from './websocket.ts';
 

@@ -3,7 +3,8 @@
 // detach from a tab only ends the watch. The guest is a real RV64 program on the real machine that
 // echoes what reaches it; the tabs are WebSocket connections over in-process streams (tab-stream.ts).
 import t from 'tap';
-import { ManagerClient, Module } from '@colinux/protocol';
+import { Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { attachConsole } from '@colinux/console-nt';
 import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 import { until } from '../../daemon/test/helpers.ts';

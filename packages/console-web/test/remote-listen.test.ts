@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { ManagerClient } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 import { REPO, until } from '../../daemon/test/helpers.ts';
 import { requireTool } from '../../../test/tools.ts';

@@ -6,7 +6,8 @@
 // takes every byte at once or takes nothing until released: a TCP peer that stops reading would
 // first fill several MB of kernel buffers, which only makes the same test slower.
 import t from 'tap';
-import { ManagerClient, Module } from '@colinux/protocol';
+import { Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { attachConsole } from '@colinux/console-nt';
 import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
 import { until } from '../../daemon/test/helpers.ts';

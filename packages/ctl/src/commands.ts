@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ForwardOp, ManagerClient, ManagerError, PowerAction, Rc, consoleLogName, moduleName, monitorStateName, rcName, runtimeDirPath, terminationName,
-  type MonitorInfo, type MonitorStatus, type TransportName,
+  ForwardOp, ManagerError, PowerAction, Rc, moduleName, monitorStateName, rcName, terminationName, type MonitorInfo, type MonitorStatus,
 } from '@colinux/protocol';
+import { ManagerClient, consoleLogName, runtimeDirPath, type TransportName } from '@colinux/client';
 import { table } from './table.ts';
 
 export interface Output {

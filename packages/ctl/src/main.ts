@@ -2,8 +2,8 @@
 // human table, or with --json one JSON document on stdout; exit 0 done, 1 refused (the co_rc_t
 // name on stderr and in the JSON), 2 bad command line.
 import { Command } from 'commander';
-import type { TransportName } from '@colinux/protocol';
-import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
+import type { TransportName } from '@colinux/client';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { Refused, commands, type Output } from './commands.ts';
 
 const NAME = 'colinux-ctl';

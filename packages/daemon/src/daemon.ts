@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { ManagerClient, ManagerError, Rc, startManager, type MonitorConfig } from '@colinux/protocol';
+import { ManagerError, Rc, type MonitorConfig } from '@colinux/protocol';
+import { ManagerClient, startManager } from '@colinux/client';
 import { expandAtFiles } from './cmdline/expand.ts';
 import { parseSwitches } from './cmdline/switches.ts';
 import { parseConfig, type DaemonConfig } from './config/build.ts';

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagerClient } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { BUNDLED_GUEST, DAEMON_BIN, sandbox, serialShell, start } from './helpers.ts';
 
 const LONG = process.env.COLINUX_LONG_TESTS === '1';

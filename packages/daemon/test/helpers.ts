@@ -8,7 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManagerClient, type MonitorInfo } from '@colinux/protocol';
+import { type MonitorInfo } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 
 export const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const FIXTURES = join(REPO, 'packages/daemon/test/fixtures');

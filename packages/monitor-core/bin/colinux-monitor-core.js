@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// Node version check, private compile cache, --version: packages/protocol/src/program.js.
-import { startProgram } from '@colinux/protocol/program';
+// Node version check, private compile cache, --version: packages/client/src/program.js.
+import { startProgram } from '@colinux/client/program';
 await startProgram('colinux-monitor-core', import.meta.url, '../src/main.ts');

@@ -1,9 +1,9 @@
 // colinux-monitor-core: serve the manager endpoint, or install/remove/query it like coLinux's
 // driver (docs/colinux.md#driver-switches).
 import { Command } from 'commander';
-import type { TransportName } from '@colinux/protocol';
+import type { TransportName } from '@colinux/client';
 import type { ManagerServer } from './index.ts';
-import { usageErrorsOneLine } from '@colinux/protocol/cli';
+import { usageErrorsOneLine } from '@colinux/client/cli';
 
 const program = usageErrorsOneLine(new Command('colinux-monitor-core')
   .description('the coLinux manager: owns every monitor (VM) of this user and serves its endpoint')

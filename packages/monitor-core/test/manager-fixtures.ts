@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MonitorConfig, TransportName } from '@colinux/protocol';
+import type { MonitorConfig } from '@colinux/protocol';
+import type { TransportName } from '@colinux/client';
 import { ManagerServer } from '../src/index.ts';
 
 export interface TempRuntime {

@@ -3,7 +3,8 @@
 // runs no guest code while the manager has more than OUTPUT_BACKLOG_MAX bytes of its output
 // unhandled, so a stalled or slow manager is never buried in queued messages.
 import t from 'tap';
-import { ManagerClient, Module } from '@colinux/protocol';
+import { Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { ShadowConsole, TAIL_BYTES } from '../src/manager/shadow-console.ts';
 import { ManagerServer } from '../src/index.ts';
 import { echoConsoleGuest, monitorConfig, tempRuntime } from './manager-fixtures.ts';

@@ -4,9 +4,9 @@ import net from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  FRAME_HEADER_SIZE, FrameDecoder, FrameError, FrameKind, MAX_FRAME_BODY, ManagerClient, ManagerIoctl, Module, PROTOCOL_VERSION,
-  encodeFrame, encodeStatusRequest, endpointPath, type Frame,
+  FRAME_HEADER_SIZE, FrameDecoder, FrameError, FrameKind, MAX_FRAME_BODY, ManagerIoctl, Module, PROTOCOL_VERSION, encodeFrame, encodeStatusRequest, type Frame,
 } from '@colinux/protocol';
+import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, startManager } from './manager-fixtures.ts';
 
 const LONG = process.env.COLINUX_LONG_TESTS === '1';

@@ -7,9 +7,9 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import {
-  AttachFlag, FRAME_HEADER_SIZE, FrameKind, ManagerClient, ManagerError, ManagerIoctl, Module, MonitorOp, Rc, encodeAttach, encodeFrame, encodeMonitorOp,
-  endpointPath, waitForManager,
+  AttachFlag, FRAME_HEADER_SIZE, FrameKind, ManagerError, ManagerIoctl, Module, MonitorOp, Rc, encodeAttach, encodeFrame, encodeMonitorOp,
 } from '@colinux/protocol';
+import { ManagerClient, endpointPath, waitForManager } from '@colinux/client';
 import { ManagerServer } from '../src/index.ts';
 import { echoConsoleGuest, monitorConfig, tempRuntime } from './manager-fixtures.ts';
 

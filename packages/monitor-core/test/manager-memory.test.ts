@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { ManagerClient } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { startManager, tempRuntime } from './manager-fixtures.ts';
 
 const WORKER = new URL('../src/machine/worker.ts', import.meta.url);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { ManagerClient, lockPath, waitForManager } from '@colinux/protocol';
+import { ManagerClient, lockPath, waitForManager } from '@colinux/client';
 import { installDriver, removeDriver, statusDriver } from '../src/index.ts';
 import { monitorConfig, tempRuntime, type TempRuntime } from './manager-fixtures.ts';
 

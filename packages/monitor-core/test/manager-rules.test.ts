@@ -3,9 +3,9 @@
 import net from 'node:net';
 import t from 'tap';
 import {
-  FrameDecoder, FrameKind, ManagerClient, ManagerError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, PowerAction, Rc, Termination,
-  decodeStatusVersion, encodeFrame, encodeStatusRequest, endpointPath, type Frame,
+  FrameDecoder, FrameKind, ManagerError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, PowerAction, Rc, Termination, decodeStatusVersion, encodeFrame, encodeStatusRequest, type Frame,
 } from '@colinux/protocol';
+import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, printingGuest, startManager } from './manager-fixtures.ts';
 
 async function errOf(p: Promise<unknown>): Promise<ManagerError> {

@@ -6,7 +6,8 @@ const { Terminal } = xtermHeadless;
 type Terminal = InstanceType<typeof Terminal>;
 import { ShadowConsole } from '../src/manager/shadow-console.ts';
 import { ConsoleLog } from '../src/manager/console-log.ts';
-import { ManagerClient, Module, MonitorState, PowerAction, Termination } from '@colinux/protocol';
+import { Module, MonitorState, PowerAction, Termination } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { echoConsoleGuest, monitorConfig, startManager, tempRuntime } from './manager-fixtures.ts';
 
 function replay(cols: number, rows: number, data: Uint8Array): Promise<Terminal> {

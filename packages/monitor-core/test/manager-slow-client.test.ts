@@ -2,7 +2,8 @@
 // its messages are dropped and counted once MAX_PENDING_BYTES are unsent.
 import net from 'node:net';
 import t from 'tap';
-import { AttachFlag, FrameKind, ManagerClient, ManagerIoctl, Module, MonitorState, Termination, encodeAttach, encodeFrame, endpointPath } from '@colinux/protocol';
+import { AttachFlag, FrameKind, ManagerIoctl, Module, MonitorState, Termination, encodeAttach, encodeFrame } from '@colinux/protocol';
+import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, printingGuest, startManager } from './manager-fixtures.ts';
 
 t.test('a stuck PRINTK client: the guest runs to the end, drops are counted', async (t) => {

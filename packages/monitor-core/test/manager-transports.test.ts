@@ -1,6 +1,7 @@
 // The same client/server behaviour over both transports (node-ipc raw mode and node:net).
 import t from 'tap';
-import { ManagerClient, ManagerError, Module, MonitorState, PROTOCOL_VERSION, Rc, Termination, type TransportName } from '@colinux/protocol';
+import { ManagerError, Module, MonitorState, PROTOCOL_VERSION, Rc, Termination } from '@colinux/protocol';
+import { ManagerClient, type TransportName } from '@colinux/client';
 import { monitorConfig, printingGuest, startManager, tempRuntime } from './manager-fixtures.ts';
 
 for (const transport of ['node-ipc', 'net'] as TransportName[]) {

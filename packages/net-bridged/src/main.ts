@@ -4,8 +4,9 @@
 import { networkInterfaces } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { ManagerClient, Module } from '@colinux/protocol';
-import { ExitStatus, usageErrorsOneLine } from '@colinux/protocol/cli';
+import { Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
+import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { PacketSocket } from './packet-socket.ts';
 import { isForGuest, parseMac } from './frame-filter.ts';
 

@@ -2,8 +2,9 @@
 // Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (docs/
 // colinux.md#network-helpers). Exits 0 when the monitor ends or another helper takes the unit over.
 import { pino } from 'pino';
-import { ControlIoctl, ForwardOp, ManagerClient, ManagerError, Module, Rc, decodeForwardCall } from '@colinux/protocol';
-import { ExitStatus } from '@colinux/protocol/cli';
+import { ControlIoctl, ForwardOp, ManagerError, Module, Rc, decodeForwardCall } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
+import { ExitStatus } from '@colinux/client/cli';
 import { parseSlirpArgs, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
 import { canonical, type RedirectResult } from './redirect-server.ts';

@@ -4,8 +4,9 @@
 // monitor ends or another helper takes the unit over.
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
-import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
-import { ExitStatus } from '@colinux/protocol/cli';
+import { ManagerError, Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
+import { ExitStatus } from '@colinux/client/cli';
 import { TapDevice, forEachFrame } from './tap-device.ts';
 
 const NAME = 'conet-tap-daemon';

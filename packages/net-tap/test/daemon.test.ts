@@ -3,7 +3,7 @@
 // interface) when the monitor closes.
 import t from 'tap';
 import { spawn, execFileSync } from 'node:child_process';
-import { ManagerClient } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { startManager, monitorConfig } from '../../monitor-core/test/manager-fixtures.ts';
 import { requireTool } from '../../../test/tools.ts';
 

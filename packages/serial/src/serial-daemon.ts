@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { ManagerClient, ManagerError, Module } from '@colinux/protocol';
-import { ExitStatus } from '@colinux/protocol/cli';
+import { ManagerError, Module } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
+import { ExitStatus } from '@colinux/client/cli';
 import { parseSerialArgs, sttyWords, UsageError, type SerialArgs } from './args.ts';
 import { openHostPort, stdioPort, type HostPort } from './host-port.ts';
 import { createLogger } from './log.ts';

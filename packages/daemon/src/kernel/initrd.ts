@@ -3,7 +3,7 @@
  * streamed to the manager chunk by chunk at every (re)load, never held whole by the daemon.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { ManagerClient } from '@colinux/protocol';
+import type { ManagerClient } from '@colinux/client';
 import { DaemonError } from '../errors.ts';
 import { describeFsError } from '../cmdline/expand.ts';
 

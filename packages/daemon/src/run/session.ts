@@ -1,8 +1,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import {
-  ManagerClient, ManagerError, Module, MonitorState, PowerAction, Termination, terminationName,
-} from '@colinux/protocol';
+import { ManagerError, Module, MonitorState, PowerAction, Termination, terminationName } from '@colinux/protocol';
+import { ManagerClient } from '@colinux/client';
 import { collectGarbage } from '@colinux/monitor-core/collect-garbage';
 import { DaemonError, ExitCode } from '../errors.ts';
 import type { KernelPlan } from '../kernel/image.ts';

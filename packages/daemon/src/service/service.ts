@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkServiceName, isSystemInstance, servicePidFile, serviceRuntimeDir, serviceUnitName } from '@colinux/protocol';
+import { checkServiceName, isSystemInstance, servicePidFile, serviceRuntimeDir, serviceUnitName } from '@colinux/client';
 import type { Switches } from '../cmdline/switches.ts';
 import { tokenizeConfigText, type Token } from '../cmdline/tokenize.ts';
 import { parseConfig } from '../config/build.ts';

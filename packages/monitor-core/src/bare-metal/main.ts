@@ -4,7 +4,7 @@
 // 0x3333 | code << 16 fail).
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { usageErrorsOneLine } from '@colinux/protocol/cli';
+import { usageErrorsOneLine } from '@colinux/client/cli';
 import { EXIT_HALT, EXIT_WFI, Hart } from '../machine/hart.ts';
 import { BareMetalBoard } from './board.ts';
 import { MIP_MSIP, MIP_MTIP } from '../machine/memory-map.ts';

@@ -3,7 +3,7 @@
 // fill the disk and a crash can still be read after the monitor is gone.
 import fs from 'node:fs';
 import path from 'node:path';
-import { consoleLogName } from '@colinux/protocol';
+import { consoleLogName } from '@colinux/client';
 
 export const ROTATE_BYTES = 4 * 1024 * 1024;
 export const KEEP = 2;

@@ -2,7 +2,8 @@
 // driver, so "installing" starts it detached and "removing" stops it once no monitor runs.
 // colinux-daemon forwards its own switches to these functions.
 import fs from 'node:fs';
-import { ManagerClient, ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, lockPath, monitorStateName, startManager, waitForManager } from '@colinux/protocol';
+import { ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, monitorStateName } from '@colinux/protocol';
+import { ManagerClient, lockPath, startManager, waitForManager } from '@colinux/client';
 import { readLockPid } from './lock.ts';
 
 async function tryConnect(env: NodeJS.ProcessEnv): Promise<ManagerClient | undefined> {

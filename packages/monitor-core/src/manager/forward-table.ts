@@ -8,7 +8,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
-import { forwardsFileName } from '@colinux/protocol';
+import { forwardsFileName } from '@colinux/client';
 
 const FORMAT_VERSION = 1;
 const FILE_MODE = 0o600;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type pino from 'pino';
-import { endpointPath, lockPath } from '@colinux/protocol';
+import { endpointPath, lockPath } from '@colinux/client';
 
 export interface EndpointLock {
   socketPath: string;

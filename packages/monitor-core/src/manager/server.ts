@@ -1,7 +1,8 @@
 // The manager: serves the endpoint and owns every monitor, the role coLinux's linux.sys driver
 // played. One per user (per runtime dir), guarded by lock.ts.
 import fs from 'node:fs';
-import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, runtimeDir, selectTransport, type Connection, type Frame, type ManagerStatus, type MonitorInfo, type Transport, type TransportName, type TransportServer } from '@colinux/protocol';
+import { FrameError, FrameKind, ManagerState, PROTOCOL_VERSION, Rc, type Frame, type ManagerStatus, type MonitorInfo } from '@colinux/protocol';
+import { runtimeDir, selectTransport, type Connection, type Transport, type TransportName, type TransportServer } from '@colinux/client';
 import type pino from 'pino';
 import { prepareMachineCache } from './compile-cache.ts';
 import { EndpointBusyError, acquireEndpoint, type EndpointLock } from './lock.ts';

@@ -1,7 +1,8 @@
 // One client connection (coLinux's co_manager_open_desc_t): its framing, what it holds, and a
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
-import { FrameDecoder, FrameKind, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Connection, type Frame } from '@colinux/protocol';
+import { FrameDecoder, FrameKind, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Frame } from '@colinux/protocol';
+import { type Connection } from '@colinux/client';
 import type { Monitor } from './monitor.ts';
 
 /** Bytes a client may have unsent before guest output to it is dropped and its further

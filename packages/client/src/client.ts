@@ -1,18 +1,16 @@
 // The client side of the manager protocol: what coLinux's user-mode libraries did with
 // DeviceIoControl + ReadFile/WriteFile on \\.\CoLinuxDriver, over one stream connection.
 import { EventEmitter } from 'node:events';
-import { EndReason, ManagerIoctl, Module, MonitorOp, PROTOCOL_VERSION, Rc } from './codes.ts';
-import { endpointPath } from './endpoint.ts';
-import { ManagerError } from './errors.ts';
-import { FrameDecoder, FrameError, FrameKind, LOAD_CHUNK, encodeFrame, type Frame } from './frame.ts';
 import {
-  AttachFlag, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeRunResult, decodeStatusReply, decodeStatusVersion,
-  decodeText, encodeAttach, encodeText, encodeCreate, encodeInitrdChunk, encodeLoadSection, encodeMonitorOp, encodeStart, encodeStatusRequest,
-} from './bodies.ts';
-import { ControlIoctl, decodeMonitorStatus, encodeDiskSnapshot, encodeForward, encodeMonitorId, encodeMonitorValue, type MonitorStatus } from './control.ts';
-import { MAX_RECORD_DATA, LINUX_MESSAGE_HEADER_SIZE, decodeRecords, encodeRecords, recordToLinux, toMessage } from './records.ts';
+  AttachFlag, ControlIoctl, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, ManagerIoctl,
+  Module, MonitorOp, PROTOCOL_VERSION, Rc, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeMonitorStatus, decodeRecords, decodeRunResult,
+  decodeStatusReply, decodeStatusVersion, decodeText, encodeAttach, encodeCreate, encodeDiskSnapshot, encodeForward, encodeFrame, encodeInitrdChunk,
+  encodeLoadSection, encodeMonitorId, encodeMonitorOp, encodeMonitorValue, encodeRecords, encodeStart, encodeStatusRequest, encodeText,
+  recordToLinux, toMessage, type Frame, type MonitorStatus,
+} from '@colinux/protocol';
+import { endpointPath } from './endpoint.ts';
 import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
-import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
+import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from '@colinux/protocol';
 
 export type EndCause = 'monitor-closed' | 'taken-over' | 'disconnected';
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { FrameDecoder, FrameKind, ManagerClient, ManagerError, Rc, encodeFrame, encodeStatusReply, endpointPath } from '../src/index.ts';
+import { FrameDecoder, FrameKind, ManagerError, Rc, encodeFrame, encodeStatusReply } from '@colinux/protocol';
+import { ManagerClient, endpointPath } from '../src/index.ts';
 
 t.test('status() rejects a manager of another protocol version', async (t) => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'colinux-ver-'));

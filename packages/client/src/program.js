@@ -46,7 +46,7 @@ export async function startProgram(name, binUrl, main) {
   }
   if (process.argv.slice(2).includes('--version')) {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', binUrl), 'utf8'));
-    const { PROTOCOL_VERSION } = await import('./codes.ts');
+    const { PROTOCOL_VERSION } = await import('@colinux/protocol');
     process.stdout.write(`${name} ${version} (colinux-ts, manager protocol ${PROTOCOL_VERSION})\n`);
     return;
   }
