@@ -15,7 +15,6 @@ const KNOWN_CYCLES: readonly string[] = [
   'monitor-core: machine/cpu/csr.ts machine/cpu/mmu.ts',
   'monitor-core: manager/control.ts manager/monitor-ops.ts manager/requests.ts manager/server.ts',
   'monitor-core: manager/monitor.ts manager/session.ts',
-  'net-slirp: arp.ts dhcp.ts icmp.ts icmpv6.ts ndp.ts ping.ts redirect-server.ts stack.ts tcp-connection.ts tcp.ts udp.ts',
 ];
 
 const STATIC_IMPORT = /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]/gm;

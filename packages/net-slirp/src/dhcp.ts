@@ -3,26 +3,36 @@
 // DNS options are left out, as libslirp does, so the guest does not try to go anywhere.
 import { buildIpFrame, finishL4, PROTO_UDP, type IpPacket } from './ip.ts';
 import { formatMac } from './ethernet.ts';
-import type { SlirpStack } from './stack.ts';
+import { sameAddress } from './address.ts';
+import type { SlirpContext } from './context.ts';
 
 const MAGIC = 0x63825363;
 const DISCOVER = 1; const OFFER = 2; const REQUEST = 3; const ACK = 5; const NAK = 6; const RELEASE = 7; const INFORM = 8;
 const LEASE_SECONDS = 86400;
 const MAX_CLIENTS = 16;
 const BOOTP_FIXED = 236;
+const SERVER_PORT = 67; const CLIENT_PORT = 68; // RFC 2131 4.1
 
 export class DhcpServer {
   private readonly leases = new Map<string, number>();
-  private readonly stack: SlirpStack;
-  constructor(stack: SlirpStack) { this.stack = stack; }
+  private readonly ctx: SlirpContext;
+  constructor(ctx: SlirpContext) { this.ctx = ctx; }
 
-  input(p: IpPacket, udpOff: number, len: number): void {
+  /** True for a datagram to the DHCP server port at the gateway or the broadcast address. */
+  accepts(p: IpPacket, dport: number): boolean {
+    if (p.version !== 4 || dport !== SERVER_PORT) return false;
+    const d = p.dst;
+    return sameAddress(d, this.ctx.config.gateway) || (d[0] === 255 && d[1] === 255 && d[2] === 255 && d[3] === 255);
+  }
+
+  /** A client message: the UDP datagram of p is len bytes long (header included). */
+  input(p: IpPacket, len: number): void {
     const f = p.frame;
-    const b = udpOff + 8;
+    const b = p.l4Off + 8;
     const n = len - 8;
-    if (n < BOOTP_FIXED + 4 || f[b] !== 1 || f[b + 1] !== 1 || f[b + 2] !== 6) return this.stack.count('dhcp-format');
+    if (n < BOOTP_FIXED + 4 || f[b] !== 1 || f[b + 1] !== 1 || f[b + 2] !== 6) return this.ctx.count('dhcp-format');
     const magic = ((f[b + 236] << 24) | (f[b + 237] << 16) | (f[b + 238] << 8) | f[b + 239]) >>> 0;
-    if (magic !== MAGIC) return this.stack.count('dhcp-format');
+    if (magic !== MAGIC) return this.ctx.count('dhcp-format');
     let type = 0;
     let requested: Uint8Array | undefined;
     for (let i = b + 240; i < b + n;) {
@@ -31,7 +41,7 @@ export class DhcpServer {
       if (code === 0) { i++; continue; }
       if (i + 1 >= b + n) break;
       const l = f[i + 1];
-      if (i + 2 + l > b + n) return this.stack.count('dhcp-option');
+      if (i + 2 + l > b + n) return this.ctx.count('dhcp-option');
       if (code === 53 && l === 1) type = f[i + 2];
       if (code === 50 && l === 4) requested = f.subarray(i + 2, i + 6);
       i += 2 + l;
@@ -42,19 +52,19 @@ export class DhcpServer {
     const key = formatMac(mac);
     if (type === RELEASE) { this.leases.delete(key); return; }
     const ip = this.addressFor(key);
-    if (!ip) return this.stack.log.warn({ mac: key }, 'DHCP: no free address for this client (16 leases in use)');
+    if (!ip) return this.ctx.log.warn({ mac: key }, 'DHCP: no free address for this client (16 leases in use)');
     if (type === DISCOVER) return this.reply(OFFER, xid, mac, ip, f[b + 10]);
     if (type === REQUEST) {
       const asked = requested ?? (ciaddr.some((x) => x !== 0) ? ciaddr : undefined);
       if (asked && !asked.every((x, i) => x === ip[i])) return this.reply(NAK, xid, mac, new Uint8Array(4), f[b + 10]);
-      this.stack.log.info({ mac: key, ip: ip.join('.') }, 'DHCP lease');
+      this.ctx.log.info({ mac: key, ip: ip.join('.') }, 'DHCP lease');
       return this.reply(ACK, xid, mac, ip, f[b + 10]);
     }
     if (type === INFORM) return this.reply(ACK, xid, mac, ip, f[b + 10]);
   }
 
   private addressFor(mac: string): Uint8Array | undefined {
-    const c = this.stack.config;
+    const c = this.ctx.config;
     let host = this.leases.get(mac);
     if (host === undefined) {
       const used = new Set(this.leases.values());
@@ -71,7 +81,7 @@ export class DhcpServer {
   }
 
   private reply(type: number, xid: Uint8Array, mac: Uint8Array, yiaddr: Uint8Array, flags: number): void {
-    const c = this.stack.config;
+    const c = this.ctx.config;
     const opts: number[] = [53, 1, type, 54, 4, ...c.gateway];
     if (type !== NAK) {
       opts.push(1, 4, ...c.netmask, 51, 4, ...u32(LEASE_SECONDS), 58, 4, ...u32(LEASE_SECONDS / 2),
@@ -83,7 +93,7 @@ export class DhcpServer {
     const l4Len = 8 + bootpLen;
     const { frame, l4Off } = buildIpFrame(mac, c.gatewayMac, c.gateway, new Uint8Array([255, 255, 255, 255]), PROTO_UDP, l4Len);
     frame.fill(0, l4Off);
-    frame[l4Off] = 0; frame[l4Off + 1] = 67; frame[l4Off + 2] = 0; frame[l4Off + 3] = 68;
+    frame[l4Off] = 0; frame[l4Off + 1] = SERVER_PORT; frame[l4Off + 2] = 0; frame[l4Off + 3] = CLIENT_PORT;
     frame[l4Off + 4] = l4Len >>> 8; frame[l4Off + 5] = l4Len & 255;
     const b = l4Off + 8;
     frame[b] = 2; frame[b + 1] = 1; frame[b + 2] = 6;
@@ -95,7 +105,7 @@ export class DhcpServer {
     frame.set(u32(MAGIC), b + 236);
     frame.set(opts, b + 240);
     finishL4(frame, PROTO_UDP, 6);
-    this.stack.emit(frame);
+    this.ctx.emit(frame);
   }
 }
 

@@ -6,6 +6,9 @@ export const ETHERTYPE_IPV6 = 0x86dd;
 /** Frames must be 14..65535 bytes (the bound passt enforces on its stream, passt tap.c). */
 export const MIN_FRAME = 14;
 export const MAX_FRAME = 65535;
+/** The shortest frame on the wire without its frame check sequence (IEEE 802.3 3.2.8: 64 bytes
+ *  with it); shorter frames to the guest are padded to this. */
+export const MIN_ETHERNET = 60;
 export const BROADCAST_MAC = new Uint8Array([255, 255, 255, 255, 255, 255]);
 
 export function parseMac(text: string): Uint8Array {

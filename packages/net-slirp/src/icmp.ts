@@ -4,32 +4,33 @@
 import { buildIpFrame, PROTO_ICMP, type IpPacket } from './ip.ts';
 import { checksum } from './checksum.ts';
 import { sameAddress } from './address.ts';
-import type { SlirpStack } from './stack.ts';
+import type { SlirpContext } from './context.ts';
+import type { PingForwarder } from './ping.ts';
 
 const ECHO_REPLY = 0;
 const ECHO_REQUEST = 8;
 
-export function icmpInput(stack: SlirpStack, p: IpPacket): void {
-  if (p.l4Len < 8) return stack.count('icmp-short');
-  if (checksum(p.frame, p.l4Off, p.l4Len) !== 0) return stack.count('icmp-checksum');
-  if (p.frame[p.l4Off] !== ECHO_REQUEST) return stack.count('icmp-type');
-  const c = stack.config;
+export function icmpInput(ctx: SlirpContext, p: IpPacket, ping: PingForwarder): void {
+  if (p.l4Len < 8) return ctx.count('icmp-short');
+  if (checksum(p.frame, p.l4Off, p.l4Len) !== 0) return ctx.count('icmp-checksum');
+  if (p.frame[p.l4Off] !== ECHO_REQUEST) return ctx.count('icmp-type');
+  const c = ctx.config;
   if (sameAddress(p.dst, c.gateway) || sameAddress(p.dst, c.dns)) {
-    return echoReply(stack, p.dst, p.src, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len));
+    return echoReply(ctx, p.dst, p.src, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len));
   }
-  stack.pingForward(p);
+  ping.forward(p);
 }
 
 /** Sends an echo reply carrying the request's identifier, sequence and data. */
-export function echoReply(stack: SlirpStack, from: Uint8Array, to: Uint8Array, request: Uint8Array): void {
-  const mac = stack.guestMac;
+export function echoReply(ctx: SlirpContext, from: Uint8Array, to: Uint8Array, request: Uint8Array): void {
+  const mac = ctx.guestMac;
   if (!mac) return;
-  const { frame, l4Off } = buildIpFrame(mac, stack.config.gatewayMac, from, to, PROTO_ICMP, request.length);
+  const { frame, l4Off } = buildIpFrame(mac, ctx.config.gatewayMac, from, to, PROTO_ICMP, request.length);
   frame.set(request, l4Off);
   frame[l4Off] = ECHO_REPLY;
   frame[l4Off + 1] = 0;
   finishL4ICMPv4(frame, l4Off);
-  stack.emit(frame);
+  ctx.emit(frame);
 }
 
 function finishL4ICMPv4(frame: Uint8Array, l4Off: number): void {

@@ -8,9 +8,10 @@
 import fs from 'node:fs';
 import koffi from 'koffi';
 import { formatIp } from './address.ts';
+import { staysInside } from './nat.ts';
 import { checksum } from './checksum.ts';
 import { buildIpFrame, finishL4, PROTO_ICMP, PROTO_ICMPV6, type IpPacket } from './ip.ts';
-import type { SlirpStack } from './stack.ts';
+import type { SlirpContext } from './context.ts';
 
 const AF_INET = 2; const AF_INET6 = 10; const SOCK_DGRAM = 2; const SOCK_NONBLOCK = 0o4000;
 const IPPROTO_ICMP = 1; const IPPROTO_ICMPV6 = 58;
@@ -38,30 +39,33 @@ function load(): Libc {
 interface PingSocket { fd: number; v6: boolean; guestId: number; guest: Uint8Array; lastUse: number }
 
 export class PingForwarder {
-  private readonly stack: SlirpStack;
+  private readonly ctx: SlirpContext;
   private readonly sockets = new Map<number, PingSocket>();
   private refused = false;
   private poller: NodeJS.Timeout | undefined;
   private readonly buf = new Uint8Array(65536);
   private readonly addr = new Uint8Array(28); // sockaddr_in6 is the larger of the two
 
-  constructor(stack: SlirpStack) { this.stack = stack; }
+  constructor(ctx: SlirpContext) { this.ctx = ctx; }
 
+  /** An echo request from the guest to a host that is not ours. */
   forward(p: IpPacket): void {
-    if (this.refused) return this.stack.count('icmp-not-forwarded');
+    if (this.ctx.config.restrict) return this.ctx.count('icmp-restricted');
+    if (staysInside(this.ctx.config, p.dst)) return this.ctx.count('icmp-destination');
+    if (this.refused) return this.ctx.count('icmp-not-forwarded');
     const v6 = p.version === 6;
     const id = (p.frame[p.l4Off + 4] << 8) | p.frame[p.l4Off + 5];
     const key = v6 ? id + 0x10000 : id;
     let s = this.sockets.get(key);
     if (!s) {
-      if (this.sockets.size >= MAX_SOCKETS) return this.stack.count('icmp-sockets-full');
+      if (this.sockets.size >= MAX_SOCKETS) return this.ctx.count('icmp-sockets-full');
       const fd = load().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
       if (fd < 0) {
         this.refused = true;
         let range = '?';
         try { range = fs.readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' '); } catch { /* not Linux */ }
-        this.stack.log.warn(`ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`);
-        return this.stack.count('icmp-not-forwarded');
+        this.ctx.log.warn(`ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`);
+        return this.ctx.count('icmp-not-forwarded');
       }
       s = { fd, v6, guestId: id, guest: Uint8Array.from(p.src), lastUse: 0 };
       this.sockets.set(key, s);
@@ -81,10 +85,10 @@ export class PingForwarder {
         const al = [this.addr.length];
         const n = c.recvfrom(s.fd, this.buf, this.buf.length, 0, this.addr, al);
         if (n < 8) break;
-        const mac = this.stack.guestMac;
+        const mac = this.ctx.guestMac;
         if (!mac) continue;
         const from = s.v6 ? this.addr.slice(8, 24) : this.addr.slice(4, 8);
-        const { frame, l4Off } = buildIpFrame(mac, this.stack.config.gatewayMac, from, s.guest, s.v6 ? PROTO_ICMPV6 : PROTO_ICMP, n);
+        const { frame, l4Off } = buildIpFrame(mac, this.ctx.config.gatewayMac, from, s.guest, s.v6 ? PROTO_ICMPV6 : PROTO_ICMP, n);
         frame.set(this.buf.subarray(0, n), l4Off);
         frame[l4Off + 4] = s.guestId >>> 8; frame[l4Off + 5] = s.guestId & 255;
         if (s.v6) finishL4(frame, PROTO_ICMPV6, 2);
@@ -93,7 +97,7 @@ export class PingForwarder {
           const cs = checksum(frame, l4Off, n);
           frame[l4Off + 2] = cs >>> 8; frame[l4Off + 3] = cs & 255;
         }
-        this.stack.emit(frame);
+        this.ctx.emit(frame);
       }
     }
   }

@@ -2,14 +2,15 @@
 // own, so a port already in use is one log line and every other redirection still works
 // (coLinux: "slirp redir <h>:<g> failed." and continue). Connections reach the guest's first
 // DHCP address, from the gateway address, as in libslirp (sotranslate_accept); tcp6/udp6 ones
-// reach the guest's IPv6 address from the IPv6 gateway (SlirpStack.guestAddress6).
+// reach the guest's IPv6 address from the IPv6 gateway (SlirpContext.guestAddress6).
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { sameAddress } from './address.ts';
 import { sendUdp } from './udp.ts';
 import type { IpPacket } from './ip.ts';
 import type { Redirection } from './redirect.ts';
-import type { SlirpStack } from './stack.ts';
+import type { SlirpContext } from './context.ts';
+import type { TcpNat } from './tcp.ts';
 
 interface UdpClient { server: dgram.Socket; address: string; port: number; guestPort: number; v6: boolean; lastUse: number }
 
@@ -33,13 +34,15 @@ const REBIND_STEP_MS = 250;
 const UDP_FIRST = 40000;
 
 export class Redirects {
-  private readonly stack: SlirpStack;
+  private readonly ctx: SlirpContext;
+  /** Where redirected TCP clients are connected to the guest. */
+  private readonly tcp: TcpNat;
   private readonly listening = new Map<string, Listening>();
   private readonly udpByPort = new Map<number, UdpClient>();
   private readonly udpByClient = new Map<string, number>();
   private nextUdpPort = UDP_FIRST;
 
-  constructor(stack: SlirpStack) { this.stack = stack; }
+  constructor(ctx: SlirpContext, tcp: TcpNat) { this.ctx = ctx; this.tcp = tcp; }
 
   /** Binds every host port of every redirection; with quiet, failures are only returned. */
   async start(list: Redirection[], opts: { quiet?: boolean } = {}): Promise<RedirectResult[]> {
@@ -75,7 +78,7 @@ export class Redirects {
         await new Promise((resolve) => setTimeout(resolve, REBIND_STEP_MS));
         done = await this.bindOne(res, false, 'runtime');
       }
-      if (!done.error && !isLoopback(res.bind)) this.stack.log.warn({ forward: canonical(res) }, 'forward bound to a non-loopback address: the guest port is reachable from the network');
+      if (!done.error && !isLoopback(res.bind)) this.ctx.log.warn({ forward: canonical(res) }, 'forward bound to a non-loopback address: the guest port is reachable from the network');
       out.push(done);
     }
     return out;
@@ -92,7 +95,7 @@ export class Redirects {
       this.udpByPort.delete(port);
       this.udpByClient.delete(`${c.address}|${c.port}|${c.guestPort}`);
     }
-    this.stack.log.info({ forward: canonical(l.res) }, 'redirection removed');
+    this.ctx.log.info({ forward: canonical(l.res) }, 'redirection removed');
     return l.res;
   }
 
@@ -106,26 +109,26 @@ export class Redirects {
     try {
       const server = res.proto === 'tcp' ? await this.listenTcp(res.bind, res.hostPort, res.guestPort, res.v6) : await this.listenUdp(res.bind, res.hostPort, res.guestPort, res.v6);
       this.listening.set(keyOf(res), { res, server, origin });
-      this.stack.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
+      this.ctx.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
       return res;
     } catch (e) {
       const error = (e as Error).message;
-      if (report) this.stack.log.error(`slirp redir ${res.proto}:${res.bind}:${res.hostPort}:${res.guestPort} failed: ${error}`);
+      if (report) this.ctx.log.error(`slirp redir ${res.proto}:${res.bind}:${res.hostPort}:${res.guestPort} failed: ${error}`);
       return { ...res, error };
     }
   }
 
   private listenTcp(bind: string, hostPort: number, guestPort: number, v6: boolean): Promise<net.Server> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      const guest = v6 ? this.stack.guestAddress6() : this.stack.config.guest;
-      if (!guest) { this.stack.count('redirect-no-guest6'); socket.destroy(); return; }
-      this.stack.tcp.redirect(socket, guest, guestPort);
+      const guest = v6 ? this.ctx.guestAddress6() : this.ctx.config.guest;
+      if (!guest) { this.ctx.count('redirect-no-guest6'); socket.destroy(); return; }
+      this.tcp.redirect(socket, guest, guestPort);
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: bind, port: hostPort, exclusive: true }, () => {
         server.off('error', reject);
-        server.on('error', (e) => this.stack.log.error({ err: e.message, hostPort }, 'redirection listener error'));
+        server.on('error', (e) => this.ctx.log.error({ err: e.message, hostPort }, 'redirection listener error'));
         resolve(server);
       });
     });
@@ -144,24 +147,24 @@ export class Redirects {
   }
 
   private udpFromHost(server: dgram.Socket, guestPort: number, v6: boolean, msg: Uint8Array, address: string, port: number): void {
-    const guest = v6 ? this.stack.guestAddress6() : this.stack.config.guest;
-    if (!guest) return this.stack.count('redirect-no-guest6');
+    const guest = v6 ? this.ctx.guestAddress6() : this.ctx.config.guest;
+    if (!guest) return this.ctx.count('redirect-no-guest6');
     const ck = `${address}|${port}|${guestPort}`;
     let gwPort = this.udpByClient.get(ck);
     if (gwPort === undefined) {
-      if (this.udpByPort.size >= this.stack.config.maxUdpFlows) return this.stack.count('udp-redirect-full');
+      if (this.udpByPort.size >= this.ctx.config.maxUdpFlows) return this.ctx.count('udp-redirect-full');
       do { gwPort = this.nextUdpPort; this.nextUdpPort = this.nextUdpPort >= 48999 ? UDP_FIRST : this.nextUdpPort + 1; }
       while (this.udpByPort.has(gwPort));
       this.udpByClient.set(ck, gwPort);
     }
     this.udpByPort.set(gwPort, { server, address, port, guestPort, v6, lastUse: Date.now() });
-    sendUdp(this.stack, v6 ? this.stack.config.gateway6 : this.stack.config.gateway, gwPort, guest, guestPort, msg);
+    sendUdp(this.ctx, v6 ? this.ctx.config.gateway6 : this.ctx.config.gateway, gwPort, guest, guestPort, msg);
   }
 
   /** A guest datagram answering a redirected UDP client; true when consumed. */
   udpReply(p: IpPacket, sport: number, dport: number, data: Uint8Array): boolean {
     const v6 = p.version === 6;
-    if (!sameAddress(p.dst, v6 ? this.stack.config.gateway6 : this.stack.config.gateway)) return false;
+    if (!sameAddress(p.dst, v6 ? this.ctx.config.gateway6 : this.ctx.config.gateway)) return false;
     const c = this.udpByPort.get(dport);
     if (!c || c.guestPort !== sport || c.v6 !== v6) return false;
     c.lastUse = Date.now();
@@ -171,7 +174,7 @@ export class Redirects {
 
   tick(now: number): void {
     for (const [port, c] of this.udpByPort) {
-      if (now - c.lastUse > this.stack.config.udpIdleMs) {
+      if (now - c.lastUse > this.ctx.config.udpIdleMs) {
         this.udpByPort.delete(port);
         this.udpByClient.delete(`${c.address}|${c.port}|${c.guestPort}`);
       }

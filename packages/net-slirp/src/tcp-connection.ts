@@ -10,8 +10,9 @@
 // The file is longer than most because the send and receive halves share all their state.
 import type net from 'node:net';
 import { ByteQueue } from './byte-queue.ts';
-import { ACK, buildSegment, FIN, PSH, RST, sackOption, SYN, synOptions, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
-import type { TcpNat } from './tcp.ts';
+import { ACK, buildReset, buildSegment, FIN, PSH, RST, sackOption, SYN, synOptions, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
+import { sendToGuest } from './arp.ts';
+import type { SlirpContext } from './context.ts';
 import { seqDiff } from './tcp-sequence.ts';
 import { ReassemblyQueue } from './tcp-reassembly.ts';
 import { SackScoreboard } from './tcp-scoreboard.ts';
@@ -27,52 +28,127 @@ const PROBE_MIN = 10;
 
 export type TcpState = 'connecting' | 'syn-received' | 'syn-sent' | 'established' | 'closed';
 
+/** What a connection needs of the table it lives in (TcpNat in tcp.ts). */
+export interface ConnectionTable {
+  readonly ctx: SlirpContext;
+  /** The per-connection buffer cap in each direction now (it shrinks as connections are added). */
+  bufferCap(full: number): number;
+  /** One ACK at the end of the current input batch (delayed ACK). */
+  scheduleAck(c: TcpConnection): void;
+  /** The connection closed: forget it. */
+  remove(c: TcpConnection): void;
+}
+
+// The connection's state, one field a line (the way passt's tcp_conn.h lays out its
+// struct tcp_tap_conn). Sequence numbers are 32-bit and compared with seqDiff.
 export class TcpConnection {
+  // ---- identity -----------------------------------------------------------------------------
+  /** The table key: guest address|guest port|our address|our port. */
   readonly key: string;
-  readonly nat: TcpNat;
+  /** The table this connection lives in: the context, buffer caps, delayed ACKs. */
+  readonly table: ConnectionTable;
+  /** MACs, addresses and ports of the segments toward the guest. */
   readonly addrs: SegmentAddrs;
+  /** The host side of the connection. */
   readonly socket: net.Socket;
+  /** Where the handshake stands; 'closed' once the connection has left the table. */
   state: TcpState;
+  /** When the connection was made (Date.now() ms). */
   readonly createdAt = Date.now();
 
-  // Toward the guest (host data): RFC 9293 3.3.1 send sequence variables.
+  // ---- toward the guest (host data): RFC 9293 3.3.1 send sequence variables, congestion ------
+  /** ISS: our initial sequence number, random (RFC 9293 3.4.1). */
   private readonly iss: number;
-  private sndUna: number; private sndNxt: number; private sndMax: number;
-  private sndWnd = 0; private sndWscale = 0; private mss = 536;
+  /** SND.UNA: the oldest byte the guest has not acknowledged; sendQueue starts here. */
+  private sndUna: number;
+  /** SND.NXT: the next sequence number to send (it goes back after a timeout). */
+  private sndNxt: number;
+  /** The highest sequence number sent so far, plus one (snd_max in BSD's tcp_var.h). */
+  private sndMax: number;
+  /** SND.WND: the guest's receive window in bytes, scaled. */
+  private sndWnd = 0;
+  /** The guest's window scale shift (RFC 7323 2.2), 0 when it sent none. */
+  private sndWscale = 0;
+  /** Our segment size toward the guest: its MSS option, bounded by our MTU. */
+  private mss = 536;
+  /** Host data from sndUna on: first sent and unacknowledged, then not yet sent. */
   private readonly sendQueue = new ByteQueue();
-  private hostEnded = false; private finSent = false; private finAcked = false;
-  private cwnd = 0; private ssthresh = Number.MAX_SAFE_INTEGER; private dupAcks = 0;
-  private inRecovery = false; private recover = 0;
-  // SACK scoreboard (RFC 6675, simplified): ranges above sndUna the guest holds, merged and
-  // sorted, and the next sequence to consider for a hole retransmission in this recovery.
-  private readonly sacked = new SackScoreboard(); private holeNext = 0;
-  private limitedTransmit = 0; private dupSinceHole = 0;
-  private hostPaused = false; private reading = false;
+  /** The host ended its side: our FIN follows the queued data. */
+  private hostEnded = false;
+  /** Our FIN went out (it takes the sequence number after the data). */
+  private finSent = false;
+  /** The guest acknowledged our FIN. */
+  private finAcked = false;
+  /** Congestion window in bytes (RFC 5681 2). */
+  private cwnd = 0;
+  /** Slow start threshold in bytes (RFC 5681 3.1). */
+  private ssthresh = Number.MAX_SAFE_INTEGER;
+  /** Duplicate ACKs in a row (RFC 5681 3.2). */
+  private dupAcks = 0;
+  /** In fast recovery (RFC 6582) until `recover` is acknowledged. */
+  private inRecovery = false;
+  /** sndMax when fast recovery began: the ACK that ends it (RFC 6582 3.2, "recover"). */
+  private recover = 0;
+  /** Ranges above sndUna the guest reported holding, merged and sorted (SACK, RFC 6675). */
+  private readonly sacked = new SackScoreboard();
+  /** The next sequence number to consider for a hole retransmission in this recovery. */
+  private holeNext = 0;
+  /** New segments the first duplicate ACKs let out (limited transmit, RFC 3042): 0 to 2. */
+  private limitedTransmit = 0;
+  /** Duplicate ACKs since the last hole retransmission; at 8 the hole walk starts over. */
+  private dupSinceHole = 0;
+  /** The host socket is paused: sendQueue reached its cap. */
+  private hostPaused = false;
+  /** The host socket's data and end listeners are installed (from the handshake's end on). */
+  private reading = false;
 
-  // From the guest.
-  private rcvNxt = 0; private rcvWscale = 0; private advRight = 0;
+  // ---- from the guest: RFC 9293 3.3.1 receive sequence variables ----------------------------
+  /** RCV.NXT: the next sequence number expected from the guest. */
+  private rcvNxt = 0;
+  /** Our window scale shift as announced in the handshake, 0 when not negotiated. */
+  private rcvWscale = 0;
+  /** The right edge of the window we advertised (RCV.NXT + RCV.WND); it never moves left. */
+  private advRight = 0;
+  /** The guest sent its FIN: no more data comes. */
   private guestFin = false;
+  /** The host socket is corked for this input batch, so its writes go out as one writev. */
   private corked = false;
+  /** Guest segments that arrived after a gap, kept until the gap is filled. */
   private readonly ooo = new ReassemblyQueue();
+  /** SACK is permitted on this connection (both sides offered it, RFC 2018 2). */
   private sack = false;
+  /** An ACK is owed to the guest: at the end of the batch, or on the next segment out. */
   ackPending = false;
 
-  // RFC 6298 timer state.
-  private rto = RTO_INITIAL; private srtt = 0; private rttvar = 0;
-  rtoDeadline = 0; private retries = 0; private rttSeq = -1; private rttStart = 0;
+  // ---- timers: RFC 6298 retransmission and the tail loss probe -------------------------------
+  /** RTO: the retransmission timeout in ms (RFC 6298 2). */
+  private rto = RTO_INITIAL;
+  /** SRTT: the smoothed round-trip time in ms, 0 before the first sample. */
+  private srtt = 0;
+  /** RTTVAR: the round-trip time variation in ms. */
+  private rttvar = 0;
+  /** When the retransmission timer fires (Date.now() ms); 0 when it is not armed. */
+  rtoDeadline = 0;
+  /** Timeouts in a row without progress; past the limit the connection is aborted. */
+  private retries = 0;
+  /** The sequence number whose ACK ends the running RTT sample; -1 when none runs. */
+  private rttSeq = -1;
+  /** When the running RTT sample started (Date.now() ms). */
+  private rttStart = 0;
+  /** When the tail loss probe fires (RFC 8985 7, Date.now() ms); 0 when it is not armed. */
   probeDeadline = 0;
 
-  constructor(nat: TcpNat, key: string, addrs: SegmentAddrs, socket: net.Socket, state: TcpState) {
-    this.nat = nat; this.key = key; this.addrs = addrs; this.socket = socket; this.state = state;
+  constructor(table: ConnectionTable, key: string, addrs: SegmentAddrs, socket: net.Socket, state: TcpState) {
+    this.table = table; this.key = key; this.addrs = addrs; this.socket = socket; this.state = state;
     this.iss = (Math.random() * 0x100000000) >>> 0;
     this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
     socket.on('error', () => this.abort(true));
     socket.on('close', () => { if (this.state !== 'closed' && !(this.hostEnded && this.guestFin)) this.abort(true); });
-    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < this.nat.bufferCap(RECV_BUFFER) / 2) this.sendAck(); });
+    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < this.table.bufferCap(RECV_BUFFER) / 2) this.sendAck(); });
     if (state === 'connecting') this.rtoDeadline = Date.now() + CONNECT_TIMEOUT;
   }
 
-  private get segMax(): number { return this.nat.stack.config.mtu - (this.addrs.local.length === 16 ? 60 : 40); }
+  private get segMax(): number { return this.table.ctx.config.mtu - (this.addrs.local.length === 16 ? 60 : 40); }
 
   // ---- handshake -------------------------------------------------------------------------
 
@@ -129,7 +205,7 @@ export class TcpConnection {
         this.sendAck();
         this.pump();
       } else if (seg.flags & ACK) {
-        this.nat.sendReset(this.addrs, seg.ack, 0, false);
+        this.sendReset(seg.ack, 0, false);
       }
       return;
     }
@@ -171,7 +247,7 @@ export class TcpConnection {
       const d = seqDiff(seg.seq, this.rcvNxt);
       if (d < 0 || d > Math.max(1, seqDiff(this.advRight, this.rcvNxt))) return;
     }
-    this.nat.stack.count('tcp-reset-by-guest');
+    this.table.ctx.count('tcp-reset-by-guest');
     this.close();
     this.socket.resetAndDestroy();
   }
@@ -206,7 +282,7 @@ export class TcpConnection {
       this.probeDeadline = 0;
       this.armProbe(now);
       this.rtoDeadline = this.sndMax !== this.sndUna ? now + this.rto : 0;
-      if (this.hostPaused && this.sendQueue.length < this.nat.bufferCap(SEND_BUFFER) / 2) { this.hostPaused = false; this.socket.resume(); }
+      if (this.hostPaused && this.sendQueue.length < this.table.bufferCap(SEND_BUFFER) / 2) { this.hostPaused = false; this.socket.resume(); }
     } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna && this.sndWnd > 0
       && (seg.sackCount > 0 || (seg.window << this.sndWscale) === this.sndWnd)) {
       // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit. A duplicate carrying
@@ -231,7 +307,7 @@ export class TcpConnection {
         this.dupSinceHole = 0;
         this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
         this.cwnd = this.ssthresh + 3 * this.mss;
-        this.nat.stack.count('tcp-fast-retransmit');
+        this.table.ctx.count('tcp-fast-retransmit');
         if (!this.retransmitHole()) this.retransmitFirst();
       } else if (this.inRecovery) {
         this.cwnd += this.mss; // window inflation (RFC 6582 3.2 step 4)
@@ -273,9 +349,9 @@ export class TcpConnection {
 
   /** Keeps a segment that arrived ahead of a gap when it lies inside the advertised window. */
   private queueOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
-    this.nat.stack.count('tcp-out-of-order');
+    this.table.ctx.count('tcp-out-of-order');
     if (seqDiff(seq, this.rcvNxt) + data.length > seqDiff(this.advRight, this.rcvNxt)) return;
-    this.ooo.add({ seq, data, fin }, Math.min(OOO_BUFFER, this.nat.bufferCap(RECV_BUFFER) / 4));
+    this.ooo.add({ seq, data, fin }, Math.min(OOO_BUFFER, this.table.bufferCap(RECV_BUFFER) / 4));
   }
 
   /** Passes in-order guest data to the host, within the window; then the FIN if it came. */
@@ -284,7 +360,7 @@ export class TcpConnection {
     if (data.length > 0) {
       const room = Math.max(0, seqDiff(this.advRight, this.rcvNxt));
       const take = Math.min(data.length, room);
-      if (take < data.length) { this.nat.stack.count('tcp-beyond-window'); fin = false; }
+      if (take < data.length) { this.table.ctx.count('tcp-beyond-window'); fin = false; }
       if (take > 0) {
         // Corked until the batch's delayed ACK: the segments of one batch reach the host
         // socket as one writev instead of one syscall per segment.
@@ -292,7 +368,7 @@ export class TcpConnection {
         this.socket.write(take === data.length ? data : data.subarray(0, take));
         this.rcvNxt = (this.rcvNxt + take) >>> 0;
       }
-      this.nat.scheduleAck(this);
+      this.table.scheduleAck(this);
     }
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
@@ -317,13 +393,13 @@ export class TcpConnection {
 
   private hostData(chunk: Buffer): void {
     this.sendQueue.push(chunk);
-    if (this.sendQueue.length >= this.nat.bufferCap(SEND_BUFFER) && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
+    if (this.sendQueue.length >= this.table.bufferCap(SEND_BUFFER) && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
     this.pump();
   }
 
   /** Window the guest may still send, in units of our scale; also fixes the right edge. */
   private advertise(): number {
-    const room = Math.max(0, this.nat.bufferCap(RECV_BUFFER) - this.socket.writableLength);
+    const room = Math.max(0, this.table.bufferCap(RECV_BUFFER) - this.socket.writableLength);
     const w = Math.min(65535, room >>> this.rcvWscale);
     const right = (this.rcvNxt + (w << this.rcvWscale)) >>> 0;
     if (seqDiff(right, this.advRight) > 0) this.advRight = right; // never shrink (RFC 9293 3.8.6.2.2)
@@ -343,7 +419,11 @@ export class TcpConnection {
   }
 
   private emit(frame: Uint8Array): void {
-    this.nat.stack.emitTo(frame, this.addrs.remote);
+    sendToGuest(this.table.ctx, frame, this.addrs.remote);
+  }
+
+  private sendReset(seq: number, ack: number, withAck: boolean): void {
+    this.emit(buildReset(this.addrs, seq, ack, withAck));
   }
 
   pump(): void {
@@ -406,7 +486,7 @@ export class TcpConnection {
   probe(): void {
     this.probeDeadline = 0;
     if (this.state !== 'established' || this.inRecovery || this.sndMax === this.sndUna) return;
-    this.nat.stack.count('tcp-loss-probe');
+    this.table.ctx.count('tcp-loss-probe');
     const dataOut = Math.min(seqDiff(this.sndMax, this.sndUna), this.sendQueue.length);
     if (this.finSent && seqDiff(this.sndMax, this.sndUna) > dataOut) {
       this.emit(buildSegment(this.addrs, FIN | ACK, (this.sndMax - 1) >>> 0, this.rcvNxt, this.advertise(), undefined, undefined, 0, 0));
@@ -456,7 +536,7 @@ export class TcpConnection {
     if (this.state === 'syn-sent') { this.sendSyn(SYN); return; }
     if (this.state === 'syn-received') { this.sendSyn(SYN | ACK); return; }
     if (this.state !== 'established') return;
-    this.nat.stack.count('tcp-retransmit-timeout');
+    this.table.ctx.count('tcp-retransmit-timeout');
     // RFC 5681 (4): one segment after a timeout; go back to the first unacknowledged byte.
     const flight = seqDiff(this.sndMax, this.sndUna);
     this.ssthresh = Math.max(flight >>> 1, 2 * this.mss);
@@ -481,8 +561,8 @@ export class TcpConnection {
   /** Ends the connection; with reset, tells the guest (RST) and drops the host socket. */
   abort(reset: boolean): void {
     if (this.state === 'closed') return;
-    if (reset && this.state !== 'syn-sent') this.nat.sendReset(this.addrs, this.sndNxt, this.rcvNxt, true);
-    if (reset && this.state === 'syn-sent') this.nat.sendReset(this.addrs, (this.iss + 1) >>> 0, 0, false);
+    if (reset && this.state !== 'syn-sent') this.sendReset(this.sndNxt, this.rcvNxt, true);
+    if (reset && this.state === 'syn-sent') this.sendReset((this.iss + 1) >>> 0, 0, false);
     this.close();
     this.socket.destroy();
   }
@@ -494,7 +574,7 @@ export class TcpConnection {
     this.sendQueue.clear();
     this.ooo.clear();
     this.sacked.clear();
-    this.nat.remove(this);
+    this.table.remove(this);
   }
 
   describe(): Record<string, unknown> {

@@ -100,3 +100,8 @@ export function buildSegment(a: SegmentAddrs, flags: number, seq: number, ack: n
   finishL4(frame, PROTO_TCP, 16);
   return frame;
 }
+
+/** A reset (RFC 9293 3.10.7): with withAck it also acknowledges ack. */
+export function buildReset(a: SegmentAddrs, seq: number, ack: number, withAck: boolean): Uint8Array {
+  return buildSegment(a, RST | (withAck ? ACK : 0), seq, withAck ? ack : 0, 0, undefined, undefined, 0, 0);
+}

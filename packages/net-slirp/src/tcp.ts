@@ -5,9 +5,10 @@
 import net from 'node:net';
 import { l4ChecksumOk, type IpPacket } from './ip.ts';
 import { formatIp } from './address.ts';
-import { ACK, buildSegment, parseTcp, RST, SYN, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
-import { TcpConnection } from './tcp-connection.ts';
-import type { SlirpStack } from './stack.ts';
+import { ACK, buildReset, parseTcp, RST, SYN, type SegmentAddrs, type TcpSegment } from './tcp-segment.ts';
+import { TcpConnection, type ConnectionTable } from './tcp-connection.ts';
+import { sendToGuest } from './arp.ts';
+import type { SlirpContext } from './context.ts';
 
 const MAX_HALF_OPEN = 128;
 /** All connections together buffer at most this much per direction (the per-connection caps
@@ -17,8 +18,8 @@ const TOTAL_BUFFER = 256 * 1024 * 1024;
 const MIN_CONNECTION_BUFFER = 256 * 1024;
 const EPHEMERAL_FIRST = 49152;
 
-export class TcpNat {
-  readonly stack: SlirpStack;
+export class TcpNat implements ConnectionTable {
+  readonly ctx: SlirpContext;
   private readonly conns = new Map<string, TcpConnection>();
   private readonly ackQueue = new Set<TcpConnection>();
   private ackScheduled = false;
@@ -26,7 +27,7 @@ export class TcpNat {
   private nextPort = EPHEMERAL_FIRST;
   private readonly seg: TcpSegment = { sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, dataOff: 0, dataLen: 0, mss: 0, wscale: -1, sackOk: false, sackCount: 0, sack: [0, 0, 0, 0, 0, 0, 0, 0] };
 
-  constructor(stack: SlirpStack) { this.stack = stack; }
+  constructor(ctx: SlirpContext) { this.ctx = ctx; }
 
   get size(): number { return this.conns.size; }
 
@@ -38,26 +39,26 @@ export class TcpNat {
   input(p: IpPacket): void {
     const seg = this.seg;
     const bad = parseTcp(p.frame, p.l4Off, p.l4Len, seg);
-    if (bad) return this.stack.count(bad);
-    if (!l4ChecksumOk(p)) return this.stack.count('tcp-checksum');
-    if (seg.sport === 0 || seg.dport === 0) return this.stack.count('tcp-port-zero'); // reserved (RFC 6335 6)
+    if (bad) return this.ctx.count(bad);
+    if (!l4ChecksumOk(p)) return this.ctx.count('tcp-checksum');
+    if (seg.sport === 0 || seg.dport === 0) return this.ctx.count('tcp-port-zero'); // reserved (RFC 6335 6)
     const key = `${formatIp(p.src)}|${seg.sport}|${formatIp(p.dst)}|${seg.dport}`;
     const conn = this.conns.get(key);
     if (conn) { conn.input(seg, p.frame); return; }
     const addrs = this.addrsFor(p, seg);
     if (seg.flags & RST) return;
     if ((seg.flags & (SYN | ACK)) !== SYN) {
-      this.stack.count('tcp-no-connection');
+      this.ctx.count('tcp-no-connection');
       return this.sendReset(addrs, seg.flags & ACK ? seg.ack : 0, (seg.seq + seg.dataLen + ((seg.flags & SYN) ? 1 : 0) + (seg.flags & 1)) >>> 0, !(seg.flags & ACK));
     }
-    const target = this.stack.mapOutbound(p.dst, seg.dport);
+    const target = this.ctx.mapOutbound(p.dst, seg.dport);
     if (!target) {
-      this.stack.count('tcp-refused');
+      this.ctx.count('tcp-refused');
       return this.sendReset(addrs, 0, (seg.seq + 1) >>> 0, true);
     }
-    if (this.halfOpen >= MAX_HALF_OPEN) return this.stack.count('tcp-connects-pending');
-    if (this.conns.size >= this.stack.config.maxTcpConnections && !this.evictHalfOpen()) {
-      return this.stack.count('tcp-table-full');
+    if (this.halfOpen >= MAX_HALF_OPEN) return this.ctx.count('tcp-connects-pending');
+    if (this.conns.size >= this.ctx.config.maxTcpConnections && !this.evictHalfOpen()) {
+      return this.ctx.count('tcp-table-full');
     }
     const socket = new net.Socket({ allowHalfOpen: true });
     const c = new TcpConnection(this, key, addrs, socket, 'connecting');
@@ -76,7 +77,7 @@ export class TcpNat {
   private evictHalfOpen(): boolean {
     for (const c of this.conns.values()) {
       if (c.state === 'syn-received') {
-        this.stack.count('tcp-half-open-evicted');
+        this.ctx.count('tcp-half-open-evicted');
         c.abort(true);
         return true;
       }
@@ -86,8 +87,8 @@ export class TcpNat {
 
   /** A host client connected to a redirected port: connect it to the guest's port. */
   redirect(socket: net.Socket, guest: Uint8Array, guestPort: number): void {
-    if (this.conns.size >= this.stack.config.maxTcpConnections) { socket.destroy(); return; }
-    const local = guest.length === 16 ? this.stack.config.gateway6 : this.stack.config.gateway;
+    if (this.conns.size >= this.ctx.config.maxTcpConnections) { socket.destroy(); return; }
+    const local = guest.length === 16 ? this.ctx.config.gateway6 : this.ctx.config.gateway;
     let key = '';
     for (let i = 0; i < 16384; i++) {
       const port = this.nextPort;
@@ -95,7 +96,7 @@ export class TcpNat {
       key = `${formatIp(guest)}|${guestPort}|${formatIp(local)}|${port}`;
       if (!this.conns.has(key)) {
         socket.setNoDelay(true);
-        const addrs: SegmentAddrs = { mac: this.stack.guestMac ?? new Uint8Array(6), ourMac: this.stack.config.gatewayMac,
+        const addrs: SegmentAddrs = { mac: this.ctx.guestMac ?? new Uint8Array(6), ourMac: this.ctx.config.gatewayMac,
           local, localPort: port, remote: Uint8Array.from(guest), remotePort: guestPort };
         const c = new TcpConnection(this, key, addrs, socket, 'syn-sent');
         this.conns.set(key, c);
@@ -107,12 +108,12 @@ export class TcpNat {
   }
 
   private addrsFor(p: IpPacket, seg: TcpSegment): SegmentAddrs {
-    return { mac: this.stack.guestMac ?? new Uint8Array(6), ourMac: this.stack.config.gatewayMac,
+    return { mac: this.ctx.guestMac ?? new Uint8Array(6), ourMac: this.ctx.config.gatewayMac,
       local: Uint8Array.from(p.dst), localPort: seg.dport, remote: Uint8Array.from(p.src), remotePort: seg.sport };
   }
 
-  sendReset(a: SegmentAddrs, seq: number, ack: number, withAck: boolean): void {
-    this.stack.emitTo(buildSegment(a, RST | (withAck ? ACK : 0), seq, withAck ? ack : 0, 0, undefined, undefined, 0, 0), a.remote);
+  private sendReset(a: SegmentAddrs, seq: number, ack: number, withAck: boolean): void {
+    sendToGuest(this.ctx, buildReset(a, seq, ack, withAck), a.remote);
   }
 
   /** Delayed ACK: one ACK per connection per batch of input frames (RFC 9293 3.8.6.3 allows

@@ -5,10 +5,29 @@
 // 10.0.2.3:53 for the resolver).
 import dgram from 'node:dgram';
 import { buildIpFrame, finishL4, l4ChecksumOk, PROTO_UDP, type IpPacket } from './ip.ts';
-import { formatIp, parseIp, sameAddress } from './address.ts';
-import type { SlirpStack } from './stack.ts';
+import { formatIp, parseIp } from './address.ts';
+import type { SlirpContext } from './context.ts';
 
 interface Peer { addr: Uint8Array; port: number }
+
+/** The UDP header of a guest datagram (RFC 768), filled by parseUdp. */
+export interface UdpHeader { sport: number; dport: number; length: number }
+
+/** Checks the header of p's UDP datagram and fills h; returns a drop reason when malformed. */
+export function parseUdp(p: IpPacket, h: UdpHeader): string | undefined {
+  const f = p.frame; const o = p.l4Off;
+  if (p.l4Len < 8) return 'udp-short';
+  const ulen = (f[o + 4] << 8) | f[o + 5];
+  if (ulen < 8 || ulen > p.l4Len) return 'udp-length';
+  const hasSum = f[o + 6] !== 0 || f[o + 7] !== 0;
+  if (p.version === 6 && !hasSum) return 'udp-checksum'; // mandatory over IPv6 (RFC 8200 8.1)
+  if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return 'udp-checksum';
+  h.sport = (f[o] << 8) | f[o + 1];
+  h.dport = (f[o + 2] << 8) | f[o + 3];
+  h.length = ulen;
+  if (h.sport === 0 || h.dport === 0) return 'udp-port-zero'; // reserved (RFC 6335 6)
+  return undefined;
+}
 
 /** Destinations remembered per flow for rewriting reply sources; a guest scanning many
  *  destinations from one port forgets the oldest. */
@@ -30,33 +49,19 @@ class UdpFlow {
 }
 
 export class UdpNat {
-  private readonly stack: SlirpStack;
+  private readonly ctx: SlirpContext;
   private readonly flows = new Map<string, UdpFlow>();
 
-  constructor(stack: SlirpStack) { this.stack = stack; }
+  constructor(ctx: SlirpContext) { this.ctx = ctx; }
 
   get size(): number { return this.flows.size; }
 
-  input(p: IpPacket): void {
+  /** A guest datagram (header checked by parseUdp) for a host outside. */
+  input(p: IpPacket, h: UdpHeader): void {
     const f = p.frame; const o = p.l4Off;
-    if (p.l4Len < 8) return this.stack.count('udp-short');
-    const ulen = (f[o + 4] << 8) | f[o + 5];
-    if (ulen < 8 || ulen > p.l4Len) return this.stack.count('udp-length');
-    const hasSum = f[o + 6] !== 0 || f[o + 7] !== 0;
-    if (p.version === 6 && !hasSum) return this.stack.count('udp-checksum'); // mandatory over IPv6 (RFC 8200 8.1)
-    if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return this.stack.count('udp-checksum');
-    const sport = (f[o] << 8) | f[o + 1];
-    const dport = (f[o + 2] << 8) | f[o + 3];
-    if (sport === 0 || dport === 0) return this.stack.count('udp-port-zero'); // reserved (RFC 6335 6)
-    const c = this.stack.config;
-    if (p.version === 4 && dport === 67) {
-      if (sameAddress(p.dst, c.gateway) || (p.dst[0] === 255 && p.dst[1] === 255 && p.dst[2] === 255 && p.dst[3] === 255)) {
-        return this.stack.dhcp.input(p, o, ulen);
-      }
-    }
-    if (this.stack.redirects.udpReply(p, sport, dport, f.subarray(o + 8, o + ulen))) return;
-    const target = this.stack.mapOutbound(p.dst, dport);
-    if (!target) return this.stack.count('udp-refused');
+    const { sport, dport } = h;
+    const target = this.ctx.mapOutbound(p.dst, dport);
+    if (!target) return this.ctx.count('udp-refused');
     const family = target.host.includes(':') ? 6 : 4;
     const key = `${formatIp(p.src)}|${sport}|${family}`;
     let flow = this.flows.get(key);
@@ -67,13 +72,13 @@ export class UdpNat {
     const peerKey = `${target.host}|${target.port}`;
     if (!flow.peers.delete(peerKey) && flow.peers.size >= MAX_PEERS) flow.peers.delete(flow.peers.keys().next().value!);
     flow.peers.set(peerKey, { addr: Uint8Array.from(p.dst), port: dport });
-    flow.socket.send(f.subarray(o + 8, o + ulen), target.port, target.host, (err) => {
-      if (err) this.stack.count('udp-send-error');
+    flow.socket.send(f.subarray(o + 8, o + h.length), target.port, target.host, (err) => {
+      if (err) this.ctx.count('udp-send-error');
     });
   }
 
   private open(key: string, guestAddr: Uint8Array, guestPort: number, family: 4 | 6): UdpFlow {
-    if (this.flows.size >= this.stack.config.maxUdpFlows) {
+    if (this.flows.size >= this.ctx.config.maxUdpFlows) {
       const oldest = this.flows.values().next().value;
       if (oldest) this.close(oldest);
     }
@@ -95,8 +100,8 @@ export class UdpNat {
       const bytes = parseIp(a);
       if (bytes.length === flow.guestAddr.length) src = bytes;
     }
-    if (!src) return this.stack.count('udp-reply-family');
-    sendUdp(this.stack, src, sport, flow.guestAddr, flow.guestPort, msg);
+    if (!src) return this.ctx.count('udp-reply-family');
+    sendUdp(this.ctx, src, sport, flow.guestAddr, flow.guestPort, msg);
   }
 
   private close(flow: UdpFlow): void {
@@ -106,7 +111,7 @@ export class UdpNat {
 
   tick(now: number): void {
     for (const flow of this.flows.values()) {
-      const idle = flow.dnsOnly ? Math.min(DNS_IDLE_MS, this.stack.config.udpIdleMs) : this.stack.config.udpIdleMs;
+      const idle = flow.dnsOnly ? Math.min(DNS_IDLE_MS, this.ctx.config.udpIdleMs) : this.ctx.config.udpIdleMs;
       if (now - flow.lastUse > idle) this.close(flow);
     }
   }
@@ -117,16 +122,16 @@ export class UdpNat {
 }
 
 /** Sends one datagram to the guest; too big for the MTU is dropped, as we never fragment. */
-export function sendUdp(stack: SlirpStack, src: Uint8Array, sport: number, dst: Uint8Array, dport: number, data: Uint8Array): void {
-  const mac = stack.guestMac;
-  if (!mac) return stack.count('udp-no-guest');
+export function sendUdp(ctx: SlirpContext, src: Uint8Array, sport: number, dst: Uint8Array, dport: number, data: Uint8Array): void {
+  const mac = ctx.guestMac;
+  if (!mac) return ctx.count('udp-no-guest');
   const l4Len = 8 + data.length;
-  if (l4Len + (src.length === 16 ? 40 : 20) > stack.config.mtu) return stack.count('udp-too-big');
-  const { frame, l4Off } = buildIpFrame(mac, stack.config.gatewayMac, src, dst, PROTO_UDP, l4Len);
+  if (l4Len + (src.length === 16 ? 40 : 20) > ctx.config.mtu) return ctx.count('udp-too-big');
+  const { frame, l4Off } = buildIpFrame(mac, ctx.config.gatewayMac, src, dst, PROTO_UDP, l4Len);
   frame[l4Off] = sport >>> 8; frame[l4Off + 1] = sport & 255;
   frame[l4Off + 2] = dport >>> 8; frame[l4Off + 3] = dport & 255;
   frame[l4Off + 4] = l4Len >>> 8; frame[l4Off + 5] = l4Len & 255;
   frame.set(data, l4Off + 8);
   finishL4(frame, PROTO_UDP, 6);
-  stack.emit(frame);
+  ctx.emit(frame);
 }
