@@ -8,6 +8,7 @@ import {
 } from '@colinux/protocol';
 import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, startManager } from './manager-fixtures.ts';
+import { Random, testSeed } from '../../../test/random.ts';
 
 const LONG = process.env.COLINUX_LONG_TESTS === '1';
 const CASES = LONG ? 100_000 : 3_000;
@@ -62,19 +63,6 @@ t.test('frame decoder: a huge length is refused from the header alone', async (t
   h[4] = FrameKind.REQUEST;
   t.throws(() => d.push(h), FrameError);
 });
-
-/** xorshift32: a reproducible stream of cases. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 class RawClient {
   private readonly socket: net.Socket;
@@ -152,7 +140,8 @@ t.test(`a live manager answers ${CASES} random frames with errors or a close, an
   await owner.create(9001, monitorConfig());
   t.teardown(() => owner.close());
 
-  const next = prng(0xc0111);
+  const random = new Random(testSeed(t, 0xc0111));
+  const next = (): number => random.u32();
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => next() & 0xff);
   const u32 = (v: number): Uint8Array => {
     const b = new Uint8Array(4);

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { spawn, execFileSync } from 'node:child_process';
 import { requireTool } from '../../../test/tools.ts';
+import { testSeed } from '../../../test/random.ts';
 
 requireTool('ip');
 
@@ -17,8 +18,7 @@ t.test(`${N} mutated frames`, async (t) => {
   execFileSync('ip', ['netns', 'add', ns]);
   t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const seed = (Date.now() % 0xffffffff) >>> 0 || 1;
-  t.comment(`seed ${seed}`);
+  const seed = testSeed(t, 'clock');
   const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--max-old-space-size=256', RUNNER, String(N), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = ''; let err = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });

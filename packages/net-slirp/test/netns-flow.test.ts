@@ -11,6 +11,7 @@ import { NetnsGuest } from './helpers/netns-guest.ts';
 import { parseRedirections } from '../src/index.ts';
 import { RECV_BUFFER, SEND_BUFFER } from '../src/tcp-connection.ts';
 import { requireTool } from '../../../test/tools.ts';
+import { testSeed } from '../../../test/random.ts';
 
 requireTool('busybox');
 requireTool('sh');
@@ -121,10 +122,9 @@ t.test('2% frame loss both ways: transfers still arrive intact', async (t) => {
   const { BlobServer } = await import('./helpers/blob-server.ts');
   const crypto = await import('node:crypto');
   const blob = await BlobServer.start(8 * 1024 * 1024, '127.0.0.1');
-  const seed = (Date.now() % 0x7fffffff) || 1;
+  const seed = testSeed(t, 'clock');
   const g = await NetnsGuest.create({ loss: 0.02, seed });
   t.teardown(async () => { await g.close(); blob.close(); });
-  t.comment(`loss seed ${seed}`);
   const t1 = Date.now();
   let lease = await g.dhcp();
   for (let i = 0; i < 3 && lease.ip !== '10.0.2.15'; i++) lease = await g.dhcp(); // DHCP itself may lose a frame

@@ -8,8 +8,9 @@
 //  - inotify on the sentinel tree and the share's parent sees no access, open, change or create;
 //  - the sentinel tree (names, contents, modes, link counts, times) is unchanged;
 //  - every descriptor the server opened is closed again by close().
-// The seed is printed; COLINUX_LONG_TESTS=1 runs many more and longer sessions; NINEP_FUZZ_STATS=1
-// prints how often each message type succeeded.
+// The seed is printed (COLINUX_TEST_SEED=<seed> repeats a run, test/random.ts);
+// COLINUX_LONG_TESTS=1 runs many more and longer sessions; NINEP_FUZZ_STATS=1 prints how often
+// each message type succeeded.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import path from 'node:path';
 import koffi from 'koffi';
 import { NinepServer } from '../../src/machine/devices/virtio/9p/server.ts';
 import { Reader, Writer } from '../../src/machine/devices/virtio/9p/wire.ts';
+import { Random, testSeed } from '../../../../test/random.ts';
 
 const long = process.env.COLINUX_LONG_TESTS === '1';
 const SESSIONS = long ? 3000 : 150;
@@ -115,10 +117,9 @@ function events(): string[] {
   }
 }
 
-let seed = Number(process.env.NINEP_FUZZ_SEED ?? (Date.now() >>> 0)) || 1;
-t.comment(`seed ${seed} (NINEP_FUZZ_SEED=${seed} repeats this run)`);
-const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
-const pick = <T>(a: readonly T[]): T => a[rand(a.length)]!;
+const random = new Random(testSeed(t, 'clock'));
+const rand = (n: number): number => random.int(n);
+const pick = <T>(a: readonly T[]): T => random.pick(a);
 
 const GOOD_NAMES = ['d0', 'd1', 'f0', 'f1', 'f2', 'up', 'abs', 'root', 'dotdot', 'secret-link', 'new', 'n2', 'secret.txt',
   'outside', 'share', 'd0.moved'];

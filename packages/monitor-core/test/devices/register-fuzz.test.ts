@@ -19,6 +19,7 @@ import { BOARD, PLIC_SOURCES, RAM_BASE } from '../../src/machine/memory-map.ts';
 import { MipBits } from './mip.ts';
 import { Irq } from './virtio-driver.ts';
 import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
+import { Random, testSeed } from '../../../../test/random.ts';
 
 const long = process.env.COLINUX_LONG_TESTS === '1';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'regfuzz-'));
@@ -29,8 +30,8 @@ const share = path.join(dir, 'share');
 fs.mkdirSync(share);
 fs.writeFileSync(path.join(share, 'f'), 'x');
 
-let seed = 0x9e3779b9;
-const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+const random = new Random(testSeed(t, 0x9e3779b9));
+const rand = (n: number): number => random.int(n);
 const OFFSETS = [
   R.VIRTIO_MMIO_MAGIC_VALUE,
   R.VIRTIO_MMIO_DEVICE_FEATURES,

@@ -7,6 +7,7 @@ import { VirtioEntropy } from '../../src/machine/devices/virtio/entropy.ts';
 import { VirtioConsole } from '../../src/machine/devices/virtio/console.ts';
 import { RAM_BASE } from '../../src/machine/memory-map.ts';
 import * as R from '../../src/machine/devices/virtio/mmio-registers.ts';
+import { Random, testSeed } from '../../../../test/random.ts';
 
 function rng(): TestDriver {
   const d = new TestDriver(new VirtioEntropy());
@@ -103,8 +104,8 @@ t.test('indirect descriptors are followed', async (t) => {
 
 t.test('random descriptor tables never throw into the host', async (t) => {
   const rounds = process.env.COLINUX_LONG_TESTS === '1' ? 20000 : 300;
-  let seed = 12345;
-  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const random = new Random(testSeed(t, 12345));
+  const rand = (n: number): number => random.int(n);
   let broken = 0;
   for (let i = 0; i < rounds; i++) {
     const d = rng();

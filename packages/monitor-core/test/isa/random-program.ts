@@ -8,18 +8,7 @@
 // ends by printing every register, fflags and a memory checksum in hex on the UART, so two
 // runs agree exactly when the two implementations agree.
 
-/** xorshift32: small, seedable, good enough to pick instructions. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { Random } from '../../../../test/random.ts';
 
 // a0-a7, t0-t4, s2-s11: gp/t5/t6 belong to the harness, s0 is the memory base, s1 the AMO base.
 const X = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 't0', 't1', 't2', 't3', 't4',
@@ -45,8 +34,9 @@ const SEEDS = ['0', '1', '-1', '0x7fffffffffffffff', '0x8000000000000000', '0x80
   '0xffffffff3f800000', '0xffffffff7f800000', '0xffffffff00000001', '0x4340000000000000'];
 
 export function randomProgram(seed: number, length: number): string {
-  const next = prng(seed);
-  const pick = <T>(a: readonly T[]): T => a[next() % a.length]!;
+  const random = new Random(seed);
+  const next = (): number => random.u32();
+  const pick = <T>(a: readonly T[]): T => random.pick(a);
   const reg = () => pick(X);
   const imm12 = () => (next() % 4096) - 2048;
   const hex64 = () => `0x${next().toString(16).padStart(8, '0')}${next().toString(16).padStart(8, '0')}`;

@@ -6,13 +6,10 @@ import { pino } from 'pino';
 import { SlirpStack } from '../../src/index.ts';
 import net from 'node:net';
 import { fixChecksums, GUEST4, GW4, ipv4, seeds, tcp } from './frames.ts';
+import { Random } from '../../../../test/random.ts';
 
 const iterations = Number(process.argv[2] ?? 20000);
-let seed = Number(process.argv[3] ?? 12345) >>> 0;
-function rnd(n: number): number { // xorshift32: reproducible from the seed printed by the test
-  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
-  return seed % n;
-}
+const random = new Random(Number(process.argv[3] ?? 12345)); // the seed the test printed
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0x40, 0x3f, 0x20, 0x11, 0x06, 0x02, 0x12];
 
 let out = 0;
@@ -44,25 +41,25 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 function mutate(src: Uint8Array): Uint8Array {
   let f: Uint8Array = Uint8Array.from(src);
-  const k = 1 + rnd(4);
+  const k = 1 + random.int(4);
   for (let i = 0; i < k; i++) {
-    const what = rnd(10);
-    if (what < 5 && f.length > 0) f[rnd(f.length)] = rnd(256);
-    else if (what < 7 && f.length > 0) f[rnd(f.length)] = INTERESTING[rnd(INTERESTING.length)];
-    else if (what === 7) f = f.subarray(0, rnd(f.length + 1));
-    else if (what === 8) { const g = new Uint8Array(f.length + rnd(64)); g.set(f); for (let j = f.length; j < g.length; j++) g[j] = rnd(256); f = g; }
-    else if (f.length > 16) { const at = 14 + rnd(Math.min(40, f.length - 14)); f[at] ^= 1 << rnd(8); }
+    const what = random.int(10);
+    if (what < 5 && f.length > 0) f[random.int(f.length)] = random.int(256);
+    else if (what < 7 && f.length > 0) f[random.int(f.length)] = INTERESTING[random.int(INTERESTING.length)];
+    else if (what === 7) f = f.subarray(0, random.int(f.length + 1));
+    else if (what === 8) { const g = new Uint8Array(f.length + random.int(64)); g.set(f); for (let j = f.length; j < g.length; j++) g[j] = random.int(256); f = g; }
+    else if (f.length > 16) { const at = 14 + random.int(Math.min(40, f.length - 14)); f[at] ^= 1 << random.int(8); }
   }
-  if (rnd(10) < 9) fixChecksums(f);
+  if (random.int(10) < 9) fixChecksums(f);
   return f;
 }
 
 let heapQuarter = 0;
 const started = Date.now();
 for (let i = 0; i < iterations; i++) {
-  const pool = live.length > 0 && rnd(2) === 0 ? live : base;
-  const pick = pool[rnd(pool.length)];
-  stack.input(rnd(8) === 0 ? Uint8Array.from(pick) : mutate(pick));
+  const pool = live.length > 0 && random.int(2) === 0 ? live : base;
+  const pick = pool[random.int(pool.length)];
+  stack.input(random.int(8) === 0 ? Uint8Array.from(pick) : mutate(pick));
   if (i % 5000 === 4999) await new Promise((r) => setImmediate(r)); // let sockets settle
   if (i === Math.floor(iterations / 4)) { gc?.(); heapQuarter = process.memoryUsage().heapUsed; }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SlirpStack, type SlirpStackOptions } from '../../src/index.ts';
 import { forEachFrame } from '../../../net-tap/src/tap-device.ts';
 import { requireTool } from '../../../../test/tools.ts';
+import { Random } from '../../../../test/random.ts';
 
 requireTool('busybox');
 requireTool('ip');
@@ -47,7 +48,7 @@ export class NetnsGuest {
   /** Frames lost on purpose in each direction (a congested link, or a manager dropping frames
    *  for a slow guest); reproducible from the seed. */
   private readonly loss: number;
-  private seed: number;
+  private readonly random: Random;
   lostFrames = 0;
 
   private constructor(ns: string, child: ChildProcess, options: GuestOptions, tmp: string) {
@@ -55,7 +56,7 @@ export class NetnsGuest {
     this.child = child;
     this.tmp = tmp;
     this.loss = options.loss ?? 0;
-    this.seed = options.seed ?? 1;
+    this.random = new Random(options.seed ?? 1);
     this.stack = new SlirpStack(options, (frame) => { if (!this.lose()) this.send(frame); });
     child.stdin!.on('error', (e) => { this.childError = `${e.message}; tap-pipe stderr: ${this.childStderr}`; });
     child.stderr!.on('data', (d: Buffer) => { this.childStderr = (this.childStderr + d.toString()).slice(-4000); });
@@ -70,8 +71,7 @@ export class NetnsGuest {
 
   private lose(): boolean {
     if (this.loss === 0) return false;
-    this.seed ^= this.seed << 13; this.seed >>>= 0; this.seed ^= this.seed >>> 17; this.seed ^= this.seed << 5; this.seed >>>= 0;
-    const lost = this.seed / 0x100000000 < this.loss;
+    const lost = this.random.fraction() < this.loss;
     if (lost) this.lostFrames++;
     return lost;
   }
