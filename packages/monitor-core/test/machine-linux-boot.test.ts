@@ -23,6 +23,7 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
   }
   t.notOk(m.terminated(), 'guest still running');
   t.ok(console().includes(READY), 'ready line on the console (hvc0)');
+  t.match(m.output.get(MODULE_PRINTK) ?? '', /ASID allocator using 16 bits/, 'the kernel found 16 ASID bits in satp');
   t.comment(`boot to ready: ${((performance.now() - started) / 1000).toFixed(2)} s`);
 
   const before = console().length;

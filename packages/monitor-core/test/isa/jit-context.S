@@ -3,7 +3,8 @@
 // tables, two physical pages holding different code. A function at that address is called
 // often enough under each table to be translated; after every satp write + sfence.vma (priv
 // spec 4.2.1) the calls must run the code of the current mapping, never a block translated
-// for the other one.
+// for the other one. Then the tables get ASIDs 1 and 2 and satp writes alone (no fence: each
+// ASID's translations stay cached, priv spec 4.1.11) switch between them, also on every call.
 #define VBASE 0x40000000
 #define PTE_V 1
 #define PTE_R 2
@@ -56,6 +57,15 @@
   sfence.vma
 .endm
 
+// satp = Sv39 with ASID \asid over \root, without a fence
+.macro USE_ASID root, asid
+  la t0, \root
+  srli t0, t0, 12
+  li t1, (8 << 60) | (\asid << 44)
+  or t0, t0, t1
+  csrw satp, t0
+.endm
+
 tests:
   TEST 1
   TABLES root_a, l1_a, l0_a, code_a
@@ -81,6 +91,37 @@ tests:
   USE root_b
   CALL_MANY
   CHECK a0, 2 * CALLS
+
+  TEST 6 // ASID 1 over table A, ASID 2 over table B, switched by satp writes alone
+  sfence.vma
+  USE_ASID root_a, 1
+  CALL_MANY
+  CHECK a0, CALLS
+  USE_ASID root_b, 2
+  CALL_MANY
+  CHECK a0, 2 * CALLS
+  USE_ASID root_a, 1
+  CALL_MANY
+  CHECK a0, CALLS
+  USE_ASID root_b, 2
+  CALL_MANY
+  CHECK a0, 2 * CALLS
+
+  TEST 7 // both ASIDs in turn on every call
+  li s3, CALLS
+  li a1, 0
+1:
+  USE_ASID root_a, 1
+  li t0, VBASE
+  jalr ra, 0(t0)
+  add a1, a1, a0
+  USE_ASID root_b, 2
+  li t0, VBASE
+  jalr ra, 0(t0)
+  add a1, a1, a0
+  addi s3, s3, -1
+  bnez s3, 1b
+  CHECK a1, 3 * CALLS
   j pass
 
 .align 12

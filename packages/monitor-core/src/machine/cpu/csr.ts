@@ -1,7 +1,7 @@
 // Control and status registers (RISC-V privileged spec 1.12/1.13, chapters 2, 3 and 4; Zicntr,
 // Sstc). All hart state other than x/f/pc lives here as wasm globals.
 import { PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
-import { flushTlb, selectTlbs } from './mmu';
+import { ASID_MASK, flushTlb, selectAddressSpace, selectTlbs } from './mmu';
 
 // --- mstatus bits (priv spec 3.1.6) ---
 export const MSTATUS_SIE: i64 = 1 << 1;
@@ -49,6 +49,7 @@ const SATP_MODE_BARE: i64 = 0;
 export const SATP_MODE_SV39: i64 = 8;
 export const SATP_MODE_SV48: i64 = 9;
 const SATP_PPN_MASK: i64 = (<i64>1 << 44) - 1;
+const SATP_ASID_SHIFT: i64 = 44;
 
 export let priv: i32 = PRIV_M;
 export let mstatus: i64 = 0;
@@ -180,9 +181,13 @@ function writeSatp(v: i64): void {
   const mode = (v >>> 60) & 15;
   // WARL: a write with an unsupported MODE has no effect at all (Linux probes Sv57 this way).
   if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) return;
-  // No ASID bits are implemented (ASIDLEN = 0): Linux then flushes on every address-space switch.
-  satp = (mode << 60) | (v & SATP_PPN_MASK);
-  flushTlb();
+  // ASID: 16 bits (priv 4.1.11). A write invalidates no translation, except that a change of
+  // MODE takes effect at once; the new ASID's slot of TLBs becomes current (mmu.ts).
+  const asid = (v >>> SATP_ASID_SHIFT) & ASID_MASK;
+  const oldMode = satp >>> 60;
+  satp = (mode << 60) | (asid << SATP_ASID_SHIFT) | (v & SATP_PPN_MASK);
+  if (mode != oldMode) flushTlb();
+  selectAddressSpace(<i32>asid);
 }
 
 /** Zicntr/Zihpm visibility: bit `index` of mcounteren (for S and U) and scounteren (for U). */

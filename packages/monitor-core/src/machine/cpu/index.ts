@@ -1,12 +1,12 @@
 // The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
 import {
-  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, TLB_END,
+  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, STATE_PAGE_END,
 } from './layout';
 import {
   csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, priv, resetCsrs, retired,
   setMip, setPrivilege, updateTimerCompare,
 } from './csr';
-import { clearException, flushTlb as dropTranslations, setRamSize, setTohostAddr } from './mmu';
+import { clearException, flushTlb as dropTranslations, resetTlbs, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import { dropReservation, execute, exitReason, jitEntries, jitInsns, jitStale, setExitReason, setSbiMode } from './interpreter';
 import { buildRvcTable } from './rvc';
@@ -36,9 +36,9 @@ export function init(ramSize: u32): void {
   }
   clearJit();
   setRamSize(<u64>ramSize);
-  memory.fill(STATE, 0, TLB_END - STATE);
+  memory.fill(STATE, 0, STATE_PAGE_END - STATE);
   resetCsrs();
-  dropTranslations();
+  resetTlbs();
   clearException();
   dropReservation();
   setExitReason(-1);

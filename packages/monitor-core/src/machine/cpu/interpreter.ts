@@ -24,7 +24,7 @@ import {
 } from './jit';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
-  clearException, codeAddend, excCause, excTval, fetchHalfSlow, flushTlb, flushTlbPage, loadSlow,
+  clearException, codeAddend, excCause, excTval, fenceVma, fetchHalfSlow, loadSlow,
   storeSlow, tlbCode, tlbRead, tlbWrite,
 } from './mmu';
 import {
@@ -594,8 +594,8 @@ function system(insn: u32, pc: i64, npc: i64): i64 {
   if (f7 == 0x09 && ((insn >> 7) & 31) == 0) { // sfence.vma
     if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TVM))) return -1;
     const rs1 = (insn >> 15) & 31;
-    if (rs1 == 0) flushTlb();
-    else flushTlbPage(getX(rs1));
+    const rs2 = (insn >> 20) & 31;
+    fenceVma(rs1 == 0, getX(rs1), rs2 == 0, getX(rs2));
     return npc;
   }
   switch (insn) {

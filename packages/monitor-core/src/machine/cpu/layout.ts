@@ -12,15 +12,28 @@ export const EXIT_VALUE_OFF: u32 = STATE + 528;
 export const PRIV_OFF: u32 = STATE + 536;
 
 /**
- * Four banks of TLBs, one per translation context (U, S, S with SUM, M), so that privilege
- * changes and Linux's SUM toggling around user copies switch banks instead of flushing. Each
- * bank holds three direct-mapped TLBs (read, write, code) of 256 { tag: i64, addend: i64 }.
+ * The TLBs (mmu.ts): banks of three direct-mapped TLBs (read, write, code) of 256
+ * { tag: i64, addend: i64 }, one bank per translation context. M-mode's bank comes first (M
+ * does not translate, so it is the same in every address space); then TLB_SPACES address-space
+ * slots (one per recently used ASID, priv spec 4.1.11), each with the banks U, S and S with SUM,
+ * so that switching processes, privilege changes and Linux's SUM toggling around user copies
+ * select other banks instead of flushing. Translated code (jit.ts) only ever sees the three
+ * pointers the interpreter publishes, so none of this changes what it compares.
  */
 export const TLB_ENTRIES: u32 = 256;
 export const TLB_SIZE: u32 = TLB_ENTRIES * 16;
 export const TLB_BANK_SIZE: u32 = 3 * TLB_SIZE;
-export const TLB_BASE: u32 = 0x2000;
-export const TLB_END: u32 = TLB_BASE + 4 * TLB_BANK_SIZE;
+export const TLB_SPACE_SIZE: u32 = 3 * TLB_BANK_SIZE;
+export const TLB_SPACES: u32 = 8;
+export const TLB_BASE: u32 = 0x400000;
+export const TLB_SPACE_BASE: u32 = TLB_BASE + TLB_BANK_SIZE;
+export const TLB_END: u32 = TLB_SPACE_BASE + TLB_SPACES * TLB_SPACE_SIZE;
+/** One byte per TLB entry of [TLB_BASE, TLB_END): 1 when it caches a global mapping (PTE.G). */
+export const TLB_GLOBAL_BASE: u32 = TLB_END;
+export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
+
+/** The end of the state block's page (the state block and the translator's words at 0x1900). */
+export const STATE_PAGE_END: u32 = 0x2000;
 
 /** Guest physical 0x0 .. 0x10000: boot ROM (read/execute, writes ignored). */
 export const ROM_BASE: u32 = 0x10000;
@@ -38,8 +51,10 @@ export const DECODE_ENTRIES: u32 = 65536;
 /** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
 export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
+// 0x400000 .. 0x44fb00: the TLBs (above).
+
 /** Guest physical 0x8000_0000 (the contract's ramBase()). */
-export const RAM_BASE: u32 = 0x400000;
+export const RAM_BASE: u32 = 0x480000;
 export const RAM_PHYS: u64 = 0x80000000;
 
 // Privilege levels.

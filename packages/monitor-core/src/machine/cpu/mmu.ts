@@ -1,10 +1,12 @@
 // Virtual memory (priv spec 4.3-4.5: Sv39 and Sv48 with hardware A/D updates) and the physical
 // memory map (ROM at 0, MMIO through i32 imports, RAM at 0x8000_0000). Successful translations of
 // RAM/ROM pages are cached in three direct-mapped TLBs as `host address - virtual address`, so
-// the interpreter's fast path is one compare and one wasm load/store (the TinyEMU design).
+// the interpreter's fast path is one compare and one wasm load/store (the TinyEMU design). The
+// TLBs of each recently used ASID live in their own address-space slot (layout.ts), so a satp
+// write that switches processes selects a slot instead of flushing.
 import {
   EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_BANK_SIZE,
-  TLB_BASE, TLB_END, TLB_SIZE,
+  TLB_BASE, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES,
 } from './layout';
 import {
   MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39,
@@ -48,6 +50,7 @@ const PTE_R: i64 = 2;
 const PTE_W: i64 = 4;
 const PTE_X: i64 = 8;
 const PTE_U: i64 = 16;
+const PTE_G: i64 = 32;
 const PTE_A: i64 = 64;
 const PTE_D: i64 = 128;
 const PTE_PPN_MASK: i64 = (<i64>1 << 44) - 1;
@@ -64,7 +67,7 @@ export function raise(cause: i32, tval: i64): void {
   excTval = tval;
 }
 
-/** The TLBs of the current translation context (see layout.ts: banks U, S, S+SUM, M). */
+/** The TLBs of the current translation context (see layout.ts: M, then U, S, S+SUM per slot). */
 export let tlbRead: u32 = TLB_BASE;
 export let tlbWrite: u32 = TLB_BASE + TLB_SIZE;
 export let tlbCode: u32 = TLB_BASE + 2 * TLB_SIZE;
@@ -72,37 +75,140 @@ export let tlbCode: u32 = TLB_BASE + 2 * TLB_SIZE;
 /**
  * The virtual range covered by superpage translations cached since the last full flush. The
  * TLBs hold 4 KiB pieces of superpages under many indices, so `sfence.vma va` inside this range
- * must flush everything; elsewhere (user pages, vmalloc) it drops just the entries for va.
+ * must flush everything (or, with an ASID, that address space); elsewhere (user pages, vmalloc)
+ * it drops just the entries for va.
  */
 let superLo: u64 = -1;
 let superHi: u64 = 0;
 
+// --- address spaces (priv spec 4.1.11 "satp", 4.2.1 "SFENCE.VMA") ---
+//
+// Each of TLB_SPACES slots holds the U, S and S+SUM banks of one ASID; the slot of the ASID in
+// satp is the current one. A global mapping (PTE.G on any level of its walk) belongs to every
+// address space: it is cached in each slot that uses it and marked in TLB_GLOBAL_BASE, so that
+// `sfence.vma` with an ASID keeps it. A slot given to another ASID is flushed first.
+
+/** Implemented ASID bits (satp.ASID is WARL: the upper 16 - ASID_BITS bits read 0). */
+export const ASID_BITS: i32 = 16;
+export const ASID_MASK: i64 = (1 << ASID_BITS) - 1;
+/** The ASID held by each slot (i32), or NO_ASID: a free slot, flushed when given out. */
+const slotAsid = memory.data(4 * TLB_SPACES);
+/** When each slot was last selected (u32, from useClock): the least recently used is reused. */
+const slotUse = memory.data(4 * TLB_SPACES);
+const NO_ASID: i32 = -1;
+let useClock: u32 = 0;
+let currentSlot: u32 = 0;
+let currentAsid: i32 = 0;
+/** Whether the last translate() went through a PTE with G set. */
+let walkGlobal = false;
+
+@inline function slotBase(slot: u32): u32 {
+  return TLB_SPACE_BASE + slot * TLB_SPACE_SIZE;
+}
+@inline function globalFlag(entry: u32): u32 {
+  return TLB_GLOBAL_BASE + ((entry - TLB_BASE) >> 4);
+}
+function clearTlbs(base: u32, size: u32): void {
+  memory.fill(base, 0xff, size); // tag -1 never matches an address
+}
+function slotOf(asid: i32): i32 {
+  for (let s: u32 = 0; s < TLB_SPACES; s++) if (load<i32>(slotAsid + 4 * s) == asid) return <i32>s;
+  return -1;
+}
+
+/** Drop every translation: the M bank and the current slot now, the other slots (marked free)
+ *  when they are given out again. */
 export function flushTlb(): void {
-  memory.fill(TLB_BASE, 0xff, TLB_END - TLB_BASE); // tag -1 never matches an address
+  clearTlbs(TLB_BASE, TLB_BANK_SIZE);
+  for (let s: u32 = 0; s < TLB_SPACES; s++) store<i32>(slotAsid + 4 * s, NO_ASID);
+  store<i32>(slotAsid + 4 * currentSlot, currentAsid);
+  clearTlbs(slotBase(currentSlot), TLB_SPACE_SIZE);
   superLo = -1;
   superHi = 0;
 }
 
-/** sfence.vma with rs1 != x0 (priv spec 4.2.1): only the translations of va's page. */
-export function flushTlbPage(va: i64): void {
-  if (<u64>va >= superLo && <u64>va < superHi) {
-    flushTlb();
+/** Reset (init): ASID 0 in slot 0, nothing cached. */
+export function resetTlbs(): void {
+  useClock = 0;
+  currentSlot = 0;
+  currentAsid = 0;
+  memory.fill(slotUse, 0, 4 * TLB_SPACES);
+  flushTlb();
+  selectTlbs();
+}
+
+/** A free slot if there is one, else the least recently used. */
+function victimSlot(): u32 {
+  let best: u32 = 0;
+  for (let s: u32 = 0; s < TLB_SPACES; s++) {
+    if (load<i32>(slotAsid + 4 * s) == NO_ASID) return s;
+    if (load<u32>(slotUse + 4 * s) < load<u32>(slotUse + 4 * best)) best = s;
+  }
+  return best;
+}
+
+/** satp now holds `asid`: make its slot current, taking the least recently used one (flushed)
+ *  if it has none. A satp write itself invalidates nothing (priv 4.1.11). */
+export function selectAddressSpace(asid: i32): void {
+  let slot = slotOf(asid);
+  if (slot < 0) {
+    slot = <i32>victimSlot();
+    clearTlbs(slotBase(slot), TLB_SPACE_SIZE);
+    store<i32>(slotAsid + 4 * slot, asid);
+  }
+  store<u32>(slotUse + 4 * slot, ++useClock);
+  currentSlot = <u32>slot;
+  currentAsid = asid;
+  selectTlbs();
+}
+
+/** Drop the entries of slot `slot` for va's page (keeping global ones if `keepGlobal`). */
+function dropPage(slot: u32, va: i64, keepGlobal: bool): void {
+  const tag = va & ~PAGE_MASK;
+  const index = (<u32>(va >>> 12) & (TLB_ENTRIES - 1)) << 4;
+  for (let t: u32 = 0; t < 9; t++) {
+    const e = slotBase(slot) + t * TLB_SIZE + index;
+    if (load<i64>(e) == tag && !(keepGlobal && load<u8>(globalFlag(e)))) store<i64>(e, -1);
+  }
+}
+
+/** Drop every non-global entry of slot `slot`. */
+function dropNonGlobal(slot: u32): void {
+  const base = slotBase(slot);
+  for (let e = base; e < base + TLB_SPACE_SIZE; e += 16) {
+    if (!load<u8>(globalFlag(e))) store<i64>(e, -1);
+  }
+}
+
+/**
+ * sfence.vma (priv spec 4.2.1): rs1 = x0 means every address, else the page of `va`; rs2 = x0
+ * means every address space including global mappings, else only the non-global mappings of
+ * ASID `asid`. (The M bank holds no translations: M-mode does not translate.)
+ */
+export function fenceVma(allPages: bool, va: i64, allSpaces: bool, asid: i64): void {
+  if (allSpaces) {
+    if (allPages || (<u64>va >= superLo && <u64>va < superHi)) {
+      flushTlb();
+      return;
+    }
+    for (let s: u32 = 0; s < TLB_SPACES; s++) {
+      if (load<i32>(slotAsid + 4 * s) != NO_ASID) dropPage(s, va, false);
+    }
     return;
   }
-  const tag = va & ~PAGE_MASK;
-  const index = (<u32>(va >>> 12) & 255) << 4;
-  for (let t: u32 = 0; t < 12; t++) {
-    const e = TLB_BASE + t * TLB_SIZE + index;
-    if (load<i64>(e) == tag) store<i64>(e, -1);
-  }
+  const slot = slotOf(<i32>(asid & ASID_MASK));
+  if (slot < 0) return;
+  if (allPages || (<u64>va >= superLo && <u64>va < superHi)) dropNonGlobal(<u32>slot);
+  else dropPage(<u32>slot, va, true);
 }
 
 function bankOf(p: i32, sum: bool): u32 {
-  const bank: u32 = p == PRIV_U ? 0 : p == PRIV_S ? (sum ? 2 : 1) : 3;
-  return TLB_BASE + bank * TLB_BANK_SIZE;
+  if (p == PRIV_M) return TLB_BASE;
+  const bank: u32 = p == PRIV_U ? 0 : sum ? 2 : 1;
+  return slotBase(currentSlot) + bank * TLB_BANK_SIZE;
 }
 
-/** Re-point the TLBs after a change of privilege, MPRV/MPP or SUM. */
+/** Re-point the TLBs after a change of privilege, MPRV/MPP, SUM or address space. */
 export function selectTlbs(): void {
   const data = bankOf(dataPriv(), (mstatus & MSTATUS_SUM) != 0);
   tlbRead = data;
@@ -134,6 +240,7 @@ function dataPriv(): i32 {
 export function translate(va: i64, access: i32): i64 {
   const p = access == ACCESS_EXEC ? priv : dataPriv();
   const mode = satp >>> 60;
+  walkGlobal = false;
   if (p == PRIV_M || mode == 0) return va;
   let levels: i32 = mode == SATP_MODE_SV39 ? 3 : 4;
   const vaBits = 12 + 9 * levels;
@@ -154,6 +261,7 @@ export function translate(va: i64, access: i32): i64 {
     let pte = load<i64>(host);
     if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) || (pte & PTE_RESERVED)) break;
     const ppn = (pte >>> 10) & PTE_PPN_MASK;
+    if (pte & PTE_G) walkGlobal = true; // a global non-leaf PTE makes everything below it global
     if (!(pte & (PTE_R | PTE_X))) {
       table = ppn << 12;
       continue;
@@ -198,10 +306,12 @@ function hostPage(pa: u64, access: i32): u32 {
   return 0;
 }
 
+/** Cache the translation va -> pa (host address `host`) that translate() just made. */
 function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
   const e = tlb + ((<u32>(va >>> 12) & 255) << 4);
   store<i64>(e, va & ~PAGE_MASK);
   store<i64>(e, (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK), 8);
+  store<u8>(globalFlag(e), walkGlobal ? 1 : 0);
 }
 
 /** The `host - va` addend for the page of `va` (may be negative); on a fault excCause is set. */
