@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestProcess, READY_LINE, type Step } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -43,7 +43,7 @@ function disk(name: string, format: Format): string {
 const peers: Record<string, (image: string, format: Format) => GuestProcess> = {
   ours: (image) =>
     new GuestProcess(process.execPath, [
-      join(root, 'packages', 'monitor-core', 'src', 'machine', 'boot-direct.ts'),
+      BOOT_DIRECT,
       '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image,
     ]),
   qemu: (image, format) =>

@@ -2,8 +2,11 @@
 // boot-direct, or QEMU with a virtio console on stdio), so both are measured the same way.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const READY_LINE = 'colinux-guest: ready';
+/** The developer tool that boots a kernel on the machine worker without the manager. */
+export const BOOT_DIRECT = join(import.meta.dirname, '..', 'packages', 'monitor-core', 'tools', 'boot-direct.ts');
 
 /** Wall and CPU seconds of one timed guest command. */
 export interface Step { wall: number; cpu: number }

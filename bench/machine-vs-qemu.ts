@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestProcess, READY_LINE } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -37,7 +37,7 @@ interface Result { boot: number; wall: Record<string, number>; cpu: Record<strin
 const peers: Record<string, () => GuestProcess> = {
   ours: () =>
     new GuestProcess(process.execPath, [
-      join(root, 'packages', 'monitor-core', 'src', 'machine', 'boot-direct.ts'),
+      BOOT_DIRECT,
       '--image', kernel, '--initrd', initrd, '--mem', String(memMiB),
     ], { BOOT_DIRECT_STATS: '1' }),
   qemu: () =>

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestProcess, READY_LINE, type Step } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -27,7 +27,7 @@ const dataSha = createHash('sha256').update(data).digest('hex');
 const peers: Record<string, (share: string) => GuestProcess> = {
   ours: (share) =>
     new GuestProcess(process.execPath, [
-      join(root, 'packages', 'monitor-core', 'src', 'machine', 'boot-direct.ts'),
+      BOOT_DIRECT,
       '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share,
     ]),
   qemu: (share) =>

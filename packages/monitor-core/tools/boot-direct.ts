@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { FromMachine, MachineConfig, ToMachine } from './contract.ts';
-import { MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from './memory-map.ts';
+import type { FromMachine, MachineConfig, ToMachine } from '../src/machine/contract.ts';
+import { MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 const REASONS: Record<number, string> = { 1: 'REBOOT', 2: 'POWEROFF', 3: 'PANIC', 4: 'HALT', 9: 'BUG' };
 
@@ -60,7 +60,7 @@ const config: MachineConfig = {
   port: port2,
 };
 
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: config, transferList: [port2] });
+const worker = new Worker(new URL('../src/machine/worker.ts', import.meta.url), { workerData: config, transferList: [port2] });
 const started = performance.now();
 
 function send(msg: ToMachine): void {

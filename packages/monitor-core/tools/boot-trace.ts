@@ -8,8 +8,8 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Machine } from './machine.ts';
-import { EXIT_SBI, EXIT_WFI } from './hart.ts';
+import { Machine } from '../src/machine/machine.ts';
+import { EXIT_SBI, EXIT_WFI } from '../src/machine/hart.ts';
 
 const { values } = parseArgs({
   options: {
