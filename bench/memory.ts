@@ -121,7 +121,7 @@ async function startMonitor(n: number): Promise<void> {
 
 async function cleanUp(): Promise<void> {
   for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGTERM');
-  await Promise.all(daemons.map((d) => d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r))));
+  await Promise.all(daemons.filter((d) => d.exitCode === null && d.signalCode === null).map((d) => new Promise((r) => d.once('exit', r))));
   // The manager was started on demand by our first daemon: ask it to stop the way the daemon's
   // --remove-driver does, then make sure of it by pid.
   await new Promise((r) => spawn(daemonBin, ['--remove-driver'], { cwd: root, env, stdio: 'ignore' }).once('exit', r));

@@ -30,7 +30,7 @@ function sources(dir: string): string[] {
 // `ip netns exec <ns>`. The argument is a string literal or a constant holding one.
 const ARG = String.raw`(?:'([^']+)'|([A-Z][A-Z0-9_]*))`;
 /** A program name or absolute path, not an option or a key=value argument of some other helper. */
-const PROGRAM = /^(?:\/|[A-Za-z0-9])[\w.+\/-]*$/;
+const PROGRAM = /^(?:\/|[A-Za-z0-9])[\w.+/-]*$/;
 // Files the tests read from a package (firmware, libraries) are named by absolute path.
 const FILE = /'(\/usr\/(?:lib|share)\/[^'\s]+)'/g;
 const STARTS = [

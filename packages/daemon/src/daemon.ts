@@ -102,6 +102,7 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     out: io.out,
     gate,
   });
+  // eslint-disable-next-line no-useless-assignment -- drops the reference so the image can be collected
   kernel = undefined; // the session drops it once loaded; this frame lives as long as the guest
   let running = false;
   let aborted: string | undefined;

@@ -22,6 +22,7 @@ export const ExitCode = {
 } as const;
 
 export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control bytes are what this escapes
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -80,7 +80,7 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   t.teardown(() => d.child.kill('SIGKILL'));
   const [, id] = (await d.waitFor(/^PID: (\d+)\n/m)).match(/^PID: (\d+)\n/m)!;
   await d.waitFor(/EXT4-fs \(vda\): mounted filesystem/, 240_000);
-  const socket = await serial.ready();
+  await serial.ready();
   t.pass('the guest booted with its root on a qcow2 overlay and a shell answered on ttyS0');
 
   const status = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);

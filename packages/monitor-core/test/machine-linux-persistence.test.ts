@@ -48,7 +48,7 @@ t.test('a synced file on the cobd0 ext2 root survives power off and a second boo
   const want = /([0-9a-f]{64})/.exec(made)![1]!;
   first.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('poweroff\n') });
   t.equal((await first.until(() => first.terminated(), 60_000, 'poweroff')).reason, TERMINATE_POWEROFF, 'powered off');
-  first.close();
+  await first.close();
 
   const second = await bootFromDisk(t);
   t.ok(out(second).includes(READY), 'second boot reaches the shell');

@@ -89,11 +89,10 @@ export class TcpNat implements ConnectionTable {
   redirect(socket: net.Socket, guest: Uint8Array, guestPort: number): void {
     if (this.conns.size >= this.ctx.config.maxTcpConnections) { socket.destroy(); return; }
     const local = guest.length === 16 ? this.ctx.config.gateway6 : this.ctx.config.gateway;
-    let key = '';
     for (let i = 0; i < 16384; i++) {
       const port = this.nextPort;
       this.nextPort = this.nextPort >= 65535 ? EPHEMERAL_FIRST : this.nextPort + 1;
-      key = `${formatIp(guest)}|${guestPort}|${formatIp(local)}|${port}`;
+      const key = `${formatIp(guest)}|${guestPort}|${formatIp(local)}|${port}`;
       if (!this.conns.has(key)) {
         socket.setNoDelay(true);
         const addrs: SegmentAddrs = { mac: this.ctx.guestMac ?? new Uint8Array(6), ourMac: this.ctx.config.gatewayMac,

@@ -189,20 +189,25 @@ export class Supervisor {
    */
   async stopAll(graceMs: number): Promise<void> {
     this.beginStop();
-    const running = this.managed.filter((m) => m.exited && m.child);
+    const running = this.managed.filter((m) => m.exited !== undefined && m.child !== undefined);
     for (const m of running) if (m.spec.kind === 'exec') killGroup(m.child!.pid!, 'SIGTERM');
     // The watchdog sends SIGKILL to a group that is still there after its grace period.
     this.watchdog?.stdin!.end();
-    await Promise.race([Promise.all(running.map((m) => m.exited)), delay(graceMs)]);
-    const left = running.filter((m) => m.exited);
+    await Promise.race([allExited(running), delay(graceMs)]);
+    const left = running.filter((m) => m.exited !== undefined);
     for (const m of left) {
       this.opts.log.warn({ helper: m.spec.label, helperPid: m.child!.pid }, `${m.spec.label} still running after the monitor ended; terminating it`);
       m.child!.kill('SIGTERM');
     }
-    await Promise.race([Promise.all(left.map((m) => m.exited)), delay(2000)]);
-    for (const m of left) if (m.exited) m.child!.kill('SIGKILL');
-    await Promise.race([Promise.all(left.map((m) => m.exited)), delay(1000)]);
+    await Promise.race([allExited(left), delay(2000)]);
+    for (const m of left) if (m.exited !== undefined) m.child!.kill('SIGKILL');
+    await Promise.race([allExited(left), delay(1000)]);
   }
+}
+
+/** Resolves when every one of `helpers` has exited (`exited` is cleared once it has). */
+function allExited(helpers: Managed[]): Promise<void[]> {
+  return Promise.all(helpers.map((m) => m.exited ?? Promise.resolve()));
 }
 
 /** execN programs are detached: each leads a process group, which gets the signal as a whole. */

@@ -86,6 +86,7 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
   t.equal(fs.readFileSync(file).subarray(5 * 512, 5 * 512 + 16).toString(), 'written by guest');
   t.equal(request(4, 0, 0, false).status, 0, 'FLUSH ok');
   r = request(8, 0, 20, true);
+  t.same(r, { status: 0, len: 21 }, 'GET_ID: 20 id bytes + status');
   t.equal(text(d.get(DATA + 0x1000, 5)), 'cobd3', 'serial id cobd<index>');
   t.equal(request(0, 8, 512, true).status, 1, 'read past the end: IOERR');
   t.equal(request(0, 7, 1024, true).status, 1, 'read straddling the end: IOERR');

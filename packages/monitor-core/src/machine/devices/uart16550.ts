@@ -122,7 +122,7 @@ export class Uart16550 implements MmioDevice {
 
   read(offset: number, _size: number): number {
     const dlab = this.lcr & LCR_DLAB;
-    let v = 0;
+    let v: number;
     switch (offset) {
       case UART_RX:
         if (dlab) return this.dll;
