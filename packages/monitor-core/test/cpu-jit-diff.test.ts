@@ -5,7 +5,7 @@
 // misaligned loads/stores and the UART stores of the dump leave blocks early.
 // Every second program keeps only what the translator translates, so its blocks are long. The
 // programs' counted loops, calls/returns through jal/jalr and self-modifying code exercise
-// chaining, the in-block loop and the byte check.
+// chaining, the in-block loop and the invalidation of written code pages.
 // COLINUX_LONG_TESTS=1 runs 1000 programs of 2000 instructions instead of 6 of 300 (30-90 min).
 import t from 'tap';
 import { execFile } from 'node:child_process';

@@ -41,7 +41,7 @@ const OPS: Record<number, [string, string]> = {
   0x00: ['unreachable', ''], 0x02: ['block', 'b'], 0x03: ['loop', 'b'], 0x04: ['if', 'b'], 0x05: ['else', ''],
   0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0f: ['return', ''], 0x13: ['return_call_indirect', 't'],
   0x20: ['local.get', 'u'], 0x21: ['local.set', 'u'], 0x22: ['local.tee', 'u'],
-  0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
+  0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2c: ['i32.load8_s', 'm'], 0x2d: ['i32.load8_u', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
   0x30: ['i64.load8_s', 'm'], 0x31: ['i64.load8_u', 'm'], 0x32: ['i64.load16_s', 'm'], 0x33: ['i64.load16_u', 'm'],
   0x34: ['i64.load32_s', 'm'], 0x35: ['i64.load32_u', 'm'], 0x36: ['i32.store', 'm'], 0x37: ['i64.store', 'm'],
   0x3c: ['i64.store8', 'm'], 0x3d: ['i64.store16', 'm'], 0x3e: ['i64.store32', 'm'],
@@ -49,7 +49,7 @@ const OPS: Record<number, [string, string]> = {
   0x48: ['i32.lt_s', ''], 0x4e: ['i32.ge_s', ''], 0x50: ['i64.eqz', ''], 0x51: ['i64.eq', ''], 0x52: ['i64.ne', ''],
   0x53: ['i64.lt_s', ''], 0x54: ['i64.lt_u', ''], 0x59: ['i64.ge_s', ''], 0x5a: ['i64.ge_u', ''],
   0x6a: ['i32.add', ''], 0x6b: ['i32.sub', ''], 0x6c: ['i32.mul', ''], 0x6d: ['i32.div_s', ''], 0x6e: ['i32.div_u', ''],
-  0x6f: ['i32.rem_s', ''], 0x70: ['i32.rem_u', ''], 0x71: ['i32.and', ''], 0x73: ['i32.xor', ''], 0x74: ['i32.shl', ''],
+  0x6f: ['i32.rem_s', ''], 0x70: ['i32.rem_u', ''], 0x71: ['i32.and', ''], 0x72: ['i32.or', ''], 0x73: ['i32.xor', ''], 0x74: ['i32.shl', ''],
   0x75: ['i32.shr_s', ''], 0x76: ['i32.shr_u', ''], 0x7c: ['i64.add', ''], 0x7d: ['i64.sub', ''], 0x7e: ['i64.mul', ''],
   0x7f: ['i64.div_s', ''], 0x80: ['i64.div_u', ''], 0x81: ['i64.rem_s', ''], 0x82: ['i64.rem_u', ''], 0x83: ['i64.and', ''],
   0x84: ['i64.or', ''], 0x85: ['i64.xor', ''], 0x86: ['i64.shl', ''], 0x87: ['i64.shr_s', ''], 0x88: ['i64.shr_u', ''],
@@ -109,28 +109,6 @@ t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through 
   // add a0, a1, a2 / ld a3, 8(a0) / jalr x0, 0(ra)
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
   t.equal(text, `locals 1 i64, 3 i32, 31 i64
-local.get 0
-i64.load offset=0x0
-i64.const 0x85368300c58533
-i64.ne
-if
-  i32.const 0
-  i64.const 0x80001000
-  i64.store offset=0x1900
-  i32.const -1
-  return
-end
-local.get 0
-i32.load offset=0x8
-i32.const 0x8067
-i32.ne
-if
-  i32.const 0
-  i64.const 0x80001000
-  i64.store offset=0x1900
-  i32.const -1
-  return
-end
 i32.const 0
 i64.load offset=0x1008
 local.set 5
@@ -195,49 +173,6 @@ i32.const 0
 local.get 17
 i64.store offset=0x1068
 block
-  local.get 1
-  i32.wrap_i64
-  local.tee 4
-  local.get 4
-  i32.const 16
-  i32.shr_u
-  i32.xor
-  i32.const 3
-  i32.shl
-  i32.const 0xfffe0
-  i32.and
-  i32.const 0x300000
-  i32.add
-  local.set 4
-  block
-    local.get 4
-    i64.load offset=0x0
-    local.get 1
-    i64.eq
-    br_if 0
-    local.get 4
-    i32.const 16
-    i32.add
-    local.tee 4
-    i64.load offset=0x0
-    local.get 1
-    i64.ne
-    br_if 1
-  end
-  local.get 4
-  i32.load16_s offset=0xc
-  i32.const -1
-  i32.ne
-  br_if 0
-  i32.const 0
-  i32.load offset=0x1914
-  i32.const 3
-  i32.sub
-  local.tee 3
-  local.get 4
-  i32.load16_u offset=0xe
-  i32.lt_s
-  br_if 0
   i32.const 0
   i32.load offset=0x1910
   local.get 1
@@ -262,12 +197,65 @@ block
   i64.add
   i32.wrap_i64
   local.set 2
+  local.get 1
+  i32.wrap_i64
+  local.tee 4
+  local.get 4
+  i32.const 16
+  i32.shr_u
+  i32.xor
+  i32.const 3
+  i32.shl
+  i32.const 0xfffe0
+  i32.and
+  i32.const 0x300000
+  i32.add
+  local.set 4
+  block
+    local.get 4
+    i64.load offset=0x0
+    local.get 1
+    i64.eq
+    local.get 4
+    i32.load offset=0x8
+    local.get 2
+    i32.eq
+    i32.and
+    br_if 0
+    local.get 4
+    i32.const 16
+    i32.add
+    local.tee 4
+    i64.load offset=0x0
+    local.get 1
+    i64.ne
+    local.get 4
+    i32.load offset=0x8
+    local.get 2
+    i32.ne
+    i32.or
+    br_if 1
+  end
+  local.get 4
+  i32.load8_s offset=0xe
+  i32.const -1
+  i32.ne
+  br_if 0
+  i32.const 0
+  i32.load offset=0x1914
+  i32.const 3
+  i32.sub
+  local.tee 3
+  local.get 4
+  i32.load8_u offset=0xf
+  i32.lt_s
+  br_if 0
   i32.const 0
   local.get 3
   i32.store offset=0x1914
   local.get 2
   local.get 4
-  i32.load offset=0x8
+  i32.load16_u offset=0xc
   return_call_indirect type=0 table=0
 end
 i32.const 0
@@ -283,17 +271,6 @@ t.test('a loop back to the block start stays in the function: wasm loop, budget 
   // loop: addi a0, a0, -1 / bne a0, x0, loop
   const text = emit([0xfff50513, 0xfe051ee3]);
   t.equal(text, `locals 1 i64, 3 i32, 31 i64
-local.get 0
-i64.load offset=0x0
-i64.const 0xfe051ee3fff50513
-i64.ne
-if
-  i32.const 0
-  i64.const 0x80001000
-  i64.store offset=0x1900
-  i32.const -1
-  return
-end
 i32.const 0
 i64.load offset=0x1050
 local.set 14
@@ -323,6 +300,8 @@ loop
     local.get 14
     i64.store offset=0x1050
     block
+      i32.const 0x481000
+      local.set 2
       i32.const 0x348000
       local.set 4
       block
@@ -330,6 +309,11 @@ loop
         i64.load offset=0x0
         i64.const 0x80001000
         i64.eq
+        local.get 4
+        i32.load offset=0x8
+        local.get 2
+        i32.eq
+        i32.and
         br_if 0
         local.get 4
         i32.const 16
@@ -338,10 +322,15 @@ loop
         i64.load offset=0x0
         i64.const 0x80001000
         i64.ne
+        local.get 4
+        i32.load offset=0x8
+        local.get 2
+        i32.ne
+        i32.or
         br_if 1
       end
       local.get 4
-      i32.load16_s offset=0xc
+      i32.load8_s offset=0xe
       i32.const -1
       i32.ne
       br_if 0
@@ -351,19 +340,15 @@ loop
       i32.sub
       local.tee 3
       local.get 4
-      i32.load16_u offset=0xe
+      i32.load8_u offset=0xf
       i32.lt_s
       br_if 0
-      local.get 0
-      i32.const 0
-      i32.add
-      local.set 2
       i32.const 0
       local.get 3
       i32.store offset=0x1914
       local.get 2
       local.get 4
-      i32.load offset=0x8
+      i32.load16_u offset=0xc
       return_call_indirect type=0 table=0
     end
     i32.const 0
@@ -376,6 +361,8 @@ loop
   local.get 14
   i64.store offset=0x1050
   block
+    i32.const 0x481008
+    local.set 2
     i32.const 0x348040
     local.set 4
     block
@@ -383,6 +370,11 @@ loop
       i64.load offset=0x0
       i64.const 0x80001008
       i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
       br_if 0
       local.get 4
       i32.const 16
@@ -391,10 +383,15 @@ loop
       i64.load offset=0x0
       i64.const 0x80001008
       i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
       br_if 1
     end
     local.get 4
-    i32.load16_s offset=0xc
+    i32.load8_s offset=0xe
     i32.const -1
     i32.ne
     br_if 0
@@ -404,19 +401,15 @@ loop
     i32.sub
     local.tee 3
     local.get 4
-    i32.load16_u offset=0xe
+    i32.load8_u offset=0xf
     i32.lt_s
     br_if 0
-    local.get 0
-    i32.const 8
-    i32.add
-    local.set 2
     i32.const 0
     local.get 3
     i32.store offset=0x1914
     local.get 2
     local.get 4
-    i32.load offset=0x8
+    i32.load16_u offset=0xc
     return_call_indirect type=0 table=0
   end
   i32.const 0

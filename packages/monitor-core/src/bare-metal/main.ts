@@ -134,6 +134,12 @@ function main(): void {
       `instructions ${n} seconds ${seconds.toFixed(3)} MIPS ${(n / seconds / 1e6).toFixed(1)} ` +
         `cpu-seconds ${cpuSeconds.toFixed(3)} cpu-MIPS ${(n / cpuSeconds / 1e6).toFixed(1)}\n`,
     );
+    // The translator's statistics (docs/cpu-core.md, jitStats).
+    const jit = (which: number) => Number(hart.cpu.jitStats(which));
+    process.stderr.write(
+      `translated ${((100 * jit(1)) / Math.max(1, n)).toFixed(1)} % of instructions, ${(jit(1) / Math.max(1, jit(0))).toFixed(0)} per entry, ` +
+        `${jit(2)} blocks translated, ${jit(3)} dropped, ${jit(5)} writes to code pages, ${jit(4)} batches\n`,
+    );
   }
   process.exitCode = result === 0 ? 0 : result || 1;
 }

@@ -77,8 +77,8 @@ export interface MachineStats {
   jitTranslated: number;
   jitDropped: number;
   jitBatches: number;
-  /** Of jitDropped, the blocks whose guest bytes had changed (the rest lost their cache entry). */
-  jitStale: number;
+  /** Writes to guest pages holding translated code (each dropped that page's blocks). */
+  jitCodeWrites: number;
   /** Host milliseconds spent compiling translated code. */
   jitCompileMs: number;
 }

@@ -11,6 +11,11 @@ export class GuestRam {
   readonly view: DataView;
   readonly size: number;
 
+  /** Told of every write by the host (DMA, the SBI) into RAM, as an offset into `bytes` and a
+   *  length: the CPU drops translated code made from those bytes (docs/cpu-core.md,
+   *  `ramWritten`). Loaders that write before the hart first runs need not call it. */
+  onWrite: (offset: number, len: number) => void = () => {};
+
   constructor(buffer: ArrayBufferLike, byteOffset: number, size: number) {
     this.bytes = new Uint8Array(buffer, byteOffset, size);
     this.view = new DataView(buffer, byteOffset, size);
@@ -24,6 +29,11 @@ export class GuestRam {
       throw new GuestMemoryError(`guest range 0x${addr.toString(16)}+${len} is outside RAM`);
     }
     return off;
+  }
+
+  /** The host wrote `[off, off+len)` of `bytes` (see onWrite). */
+  written(off: number, len: number): void {
+    if (len > 0) this.onWrite(off, len);
   }
 
   slice(addr: number, len: number): Uint8Array {

@@ -30,6 +30,7 @@ interface CpuExports {
   setPc(pc: bigint): void;
   setPriv(p: number): void;
   flushTlb(): void;
+  ramWritten(offset: number, len: number): void;
   instret(): bigint;
   setJit(on: number): void;
   jitStats(which: number): bigint;

@@ -101,6 +101,7 @@ export class Machine {
     this.bus = new Bus();
     this.hart = new Hart(ramSize, this.bus, wasm, () => this.mtime());
     this.ram = new GuestRam(this.hart.memory.buffer, this.hart.ramBase, ramSize);
+    this.ram.onWrite = (offset, len) => this.hart.cpu.ramWritten(offset, len);
     const terminate = (reason: number, text?: string) => this.terminate(reason, text);
     this.plic = new Plic(BOARD.plic, PLIC_SOURCES, this.hart);
     this.clint = new Clint(BOARD.clint, this.hart, () => this.mtime());
@@ -315,7 +316,7 @@ export class Machine {
     return {
       instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
       jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
-      jitStale: jit(5), jitCompileMs: Math.round(this.hart.jitCompileMs),
+      jitCodeWrites: jit(5), jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }
 

@@ -8,7 +8,8 @@ import {
 } from './csr';
 import { clearException, flushTlb as dropTranslations, resetTlbs, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
-import { dropReservation, execute, exitReason, jitEntries, jitInsns, jitStale, setExitReason, setSbiMode } from './interpreter';
+import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
+import { clearCodePages, codePageWrites, ramRangeWritten } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
 import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
@@ -35,6 +36,7 @@ export function init(ramSize: u32): void {
     rvcReady = true;
   }
   clearJit();
+  clearCodePages();
   setRamSize(<u64>ramSize);
   memory.fill(STATE, 0, STATE_PAGE_END - STATE);
   resetCsrs();
@@ -102,6 +104,11 @@ export function setPriv(p: i32): void {
 export function flushTlb(): void {
   dropTranslations();
 }
+/** The host wrote guest RAM at RAM offset `offset` (DMA, a loader, the SBI): translated code
+ *  made from those bytes is dropped. Stores by the hart itself need no call. */
+export function ramWritten(offset: u32, len: u32): void {
+  ramRangeWritten(offset, len);
+}
 /** 0 turns the translator off (tests compare both tiers); on by default. */
 export function setJit(on: i32): void {
   setJitEnabled(on != 0);
@@ -112,8 +119,9 @@ export function instret(): i64 {
 /**
  * Translator statistics: 0 = calls from the interpreter into translated code, 1 = instructions
  * run in translated code (including blocks chained from those calls), 2 = blocks translated,
- * 3 = compiled blocks given up (stale bytes, or their cache entry taken by another pc),
- * 4 = batches compiled, 5 = of the given-up blocks, those whose guest bytes had changed.
+ * 3 = compiled blocks given up (their page written, or their cache entry taken by another
+ * translation), 4 = batches compiled, 5 = writes to pages holding translated code (each dropped
+ * that page's blocks).
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -122,7 +130,7 @@ export function jitStats(which: i32): i64 {
     case 2: return jitTranslated;
     case 3: return jitDropped;
     case 4: return jitBatches;
-    case 5: return jitStale;
+    case 5: return codePageWrites;
   }
   return 0;
 }

@@ -19,7 +19,8 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
-  JIT_FS, JIT_NPC, JIT_REM, JIT_THRESHOLD, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, compileBlock, countHot, jitFind, jitSlot, jitVictim, pendingHit,
+  JIT_FS, JIT_NPC, JIT_REM, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
+  compileBlock, countHot, entryIndex, entryLen, entryState, jitFind, jitSlot, jitVictim, pendingHit,
   releaseBlock,
 } from './jit';
 import {
@@ -39,8 +40,6 @@ import { executeFma, executeOpFp } from './fp-exec';
 /** Translator statistics (jitStats export): calls into translated code, instructions run there. */
 export let jitEntries: i64 = 0;
 export let jitInsns: i64 = 0;
-/** Compiled blocks whose guest bytes had changed when they were entered. */
-export let jitStale: i64 = 0;
 
 /** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
 export let exitReason: i32 = -1;
@@ -315,25 +314,22 @@ export function execute(startPc: i64, budget: i32): i64 {
     }
     if (jumped) {
       jumped = false;
-      let b = jitFind(pc);
-      const state = b != 0 ? <i32>load<i16>(b, 12) : 0;
+      const host = <u32>(pc + codeAdd);
+      let b = jitFind(pc, host);
+      const state = b != 0 ? entryState(b) : 0;
       {
         if (state == STATE_COMPILED) {
           const rem = limit - n + 1;
-          if (<i32>load<u16>(b, 14) <= rem) {
+          if (entryLen(b) <= rem) {
             store<i32>(JIT_REM, rem);
             store<i32>(JIT_FS, <i32>((mstatus & MSTATUS_FS) >> 13));
-            const r = call_indirect<i32>(load<u32>(b, 8), <u32>(pc + codeAdd));
+            const r = call_indirect<i32>(entryIndex(b), host);
             // Blocks may have continued in others (jit.ts chaining), each taking its count from
-            // JIT_REM; the last one returns its own count, or -1 when its guest bytes changed.
-            const done = rem - load<i32>(JIT_REM) + (r > 0 ? r : 0);
+            // JIT_REM; the last one returns its own count.
+            const done = rem - load<i32>(JIT_REM) + r;
             jitEntries++;
             jitInsns += <i64>done;
             const npc = load<i64>(JIT_NPC);
-            if (r < 0) {
-              const stale = jitFind(npc);
-              if (stale != 0) { releaseBlock(stale); jitStale++; } // count again
-            }
             if (done > 0) {
               n += done - 1;
               pc = npc;
@@ -348,9 +344,9 @@ export function execute(startPc: i64, budget: i32): i64 {
           if (b == 0) {
             b = jitVictim(jitSlot(pc));
             releaseBlock(b);
-            store<i64>(b, pc);
+            claimEntry(b, pc, host);
           }
-          compileBlock(b, pc, <u32>(pc + codeAdd));
+          compileBlock(b, pc, host);
         }
       }
     }

@@ -5,14 +5,17 @@
 // (`jitCompile` import) into the exported function table.
 //
 // Correctness rests on three rules:
-// - A block checks at entry that the guest bytes it was made from are still the ones at pc
-//   (a few i64 compares), so page reuse and self-modifying code need no invalidation.
+// - A translation is named by its guest pc and the wasm address its bytes were read from (the
+//   physical page under the current mapping), and runs only where both match; a write to a page
+//   holding translated code drops that page's blocks (code-pages.ts), so a block that exists
+//   still has its bytes: no check of them at entry.
 // - Loads and stores use only the TLB fast path; on a miss (or a misaligned address, MMIO, the
 //   tohost page) the block returns before that instruction, which the interpreter then runs
 //   with full semantics: traps stay precise and nothing is done twice.
 // - A block's semantics depend only on its bytes and pc (pc is baked in) and on the current
 //   TLBs, whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import { BLOCK_CACHE_BASE, F_BASE, X_BASE } from './layout';
+import { markCodePage } from './code-pages';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
   OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
@@ -26,6 +29,7 @@ import {
   I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
   I64_SHR_U, I64_SUB, I64_XOR, I32, I64, I32_EQ, I32_EQZ, I32_DIV_S, I32_DIV_U, I32_REM_S, I32_REM_U,
   I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, I32_GE_S,
+  I32_OR, i32Load8S, i32Load8U,
   loopVoid, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
   i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
@@ -40,13 +44,33 @@ import {
 @external("env", "jitCompile") declare function jitCompile(ptr: u32, len: u32, n: i32): i32;
 
 /**
- * Block cache: 65536 direct-mapped entries of { pc i64, table index i32, state i16, length u16 }
- * (1 MiB, layout.ts). A hot shell loop in the bundled guest touches code spread over more than
- * the 32 KiB of pcs that 16384 entries cover without collisions; there the colliding blocks
- * evicted each other and were translated again about 250 times a second.
+ * Block cache: 65536 entries of 16 bytes (1 MiB, layout.ts), read through the accessors below.
+ * A hot shell loop in the bundled guest touches code spread over more than the 32 KiB of pcs
+ * that 16384 entries cover without collisions; there the colliding blocks evicted each other
+ * and were translated again about 250 times a second.
  */
 export const JIT_BASE: u32 = BLOCK_CACHE_BASE;
 export const JIT_ENTRIES: u32 = 65536;
+// An entry: the guest pc (i64) and the wasm address of its bytes (u32) name the translation;
+// then its function's table index (u16: the host caps the table below 65536), its state (i8:
+// 0 none, else STATE_*) and its length in instructions (u8, at most MAX_INSNS).
+const E_PC: u32 = 0;
+const E_HOST: u32 = 8;
+const E_INDEX: u32 = 12;
+const E_STATE: u32 = 14;
+const E_LEN: u32 = 15;
+@inline export function entryPc(b: u32): i64 { return load<i64>(b, E_PC); }
+@inline export function entryHost(b: u32): u32 { return load<u32>(b, E_HOST); }
+@inline export function entryIndex(b: u32): u32 { return <u32>load<u16>(b, E_INDEX); }
+@inline export function entryState(b: u32): i32 { return <i32>load<i8>(b, E_STATE); }
+@inline export function entryLen(b: u32): i32 { return <i32>load<u8>(b, E_LEN); }
+@inline function setEntryState(b: u32, state: i32): void { store<i8>(b, <i8>state, E_STATE); }
+/** Entry `b` now names the translation of `pc` from bytes at `host` (none yet). */
+@inline export function claimEntry(b: u32, pc: i64, host: u32): void {
+  store<i64>(b, pc, E_PC);
+  store<u32>(b, host, E_HOST);
+  setEntryState(b, 0);
+}
 /** Where a block leaves the next pc (i64). */
 export const JIT_NPC: u32 = 0x1900;
 /** tlbRead, tlbWrite and tlbCode (u32 each), published for the blocks. */
@@ -71,7 +95,7 @@ const MODULE: u32 = 0x280000;
 const BATCH: u32 = 0x2c0000;
 const DRY_RUN: u32 = 0x2c0800;
 export const JIT_SLOTS: u32 = 0x2c1000;
-/** Table indices of blocks that were dropped, for reuse (u32 × JIT_ENTRIES). */
+/** Table indices of blocks that were dropped, for reuse (u16 × JIT_ENTRIES). */
 const FREE_SLOTS: u32 = 0x200000;
 let freeCount: u32 = 0;
 const BATCH_MAX: u32 = 64;
@@ -105,13 +129,13 @@ const MAX_INSNS: i32 = 64;
 /** Most wasm bytes one block can take (64 instructions, each a chained branch storing every register, at worst). */
 const BLOCK_BYTES_MAX: u32 = 0x8000;
 
-export const STATE_COMPILED: i16 = -1;
-export const STATE_NEVER: i16 = -2;
-export const STATE_PENDING: i16 = -3;
+export const STATE_COMPILED: i32 = -1;
+export const STATE_NEVER: i32 = -2;
+export const STATE_PENDING: i32 = -3;
 
 let enabled = true;
-/** Statistics (the jitStats export): blocks translated, compiled blocks given up (stale bytes or
- *  their cache entry taken by another pc), batches compiled. */
+/** Statistics (the jitStats export): blocks translated, compiled blocks given up (their page
+ *  written, or their cache entry taken by another translation), batches compiled. */
 export let jitTranslated: i64 = 0;
 export let jitDropped: i64 = 0;
 export let jitBatches: i64 = 0;
@@ -131,17 +155,17 @@ const JIT_SET_MASK: u32 = ((JIT_ENTRIES - 1) << 4) & ~JIT_WAY;
   const lo = <u32>pc;
   return JIT_BASE + (((lo ^ (lo >> 16)) << 3) & JIT_SET_MASK);
 }
-/** The entry holding `pc`, or 0. */
-@inline export function jitFind(pc: i64): u32 {
+/** The entry holding the translation of `pc` from the bytes at wasm address `host`, or 0. */
+@inline export function jitFind(pc: i64, host: u32): u32 {
   const b = jitSlot(pc);
-  if (load<i64>(b) == pc) return b;
-  if (load<i64>(b + JIT_WAY) == pc) return b + JIT_WAY;
+  if (entryPc(b) == pc && entryHost(b) == host) return b;
+  if (entryPc(b + JIT_WAY) == pc && entryHost(b + JIT_WAY) == host) return b + JIT_WAY;
   return 0;
 }
 /** The entry of set `b` to give to a new translation: one without a translation if there is
  *  one, else the second (the first keeps the older block). */
 @inline export function jitVictim(b: u32): u32 {
-  const state = load<i16>(b, 12);
+  const state = entryState(b);
   return state >= 0 || state == STATE_NEVER ? b : b + JIT_WAY;
 }
 
@@ -152,19 +176,31 @@ export function clearJit(): void {
   bodyEnd = BODY;
   for (let i: u32 = 0; i < JIT_ENTRIES; i++) {
     const b = JIT_BASE + (i << 4);
-    store<i64>(b, -1);
-    store<i16>(b, 0, 12);
-    store<u16>(b, 0, 14);
+    claimEntry(b, -1, 0);
+    store<u8>(b, 0, E_LEN);
+  }
+}
+
+/**
+ * The RAM page at wasm address `page` was written (code-pages.ts): give up every translation
+ * made from its bytes, compiled or waiting in the batch (flushJit then drops it), and forget
+ * that its first instructions could not be translated. A scan of the whole cache (65536
+ * entries, tens of microseconds); `jitStats(5)` counts how often it happens.
+ */
+export function invalidatePage(page: u32): void {
+  for (let b = JIT_BASE; b < JIT_BASE + (JIT_ENTRIES << 4); b += 16) {
+    if ((entryHost(b) & ~0xfff) != page || entryState(b) == 0) continue;
+    releaseBlock(b);
   }
 }
 
 // --- the code of one block ---
 //
 // A block is one function (param: the host address of its first instruction) -> i32: the number
-// of instructions it ran, after storing the next pc at JIT_NPC (or -1 when its guest bytes
-// changed). Guest registers live in wasm locals inside it: those read before being written are
-// loaded once after the byte check, written ones are stored back (flushDirty) on every path that
-// leaves the block, so the interpreter and the next block see them in the state block.
+// of instructions it ran, after storing the next pc at JIT_NPC. Guest registers live in wasm
+// locals inside it: those read before being written are loaded once at its start, written ones
+// are stored back (flushDirty) on every path that leaves the block, so the interpreter and the
+// next block see them in the state block.
 
 const L_HOST: u32 = 0; // param i32: host address of the block's first instruction
 const L_VA: u32 = 1; // local i64: address or jump target
@@ -174,8 +210,10 @@ const L_B: u32 = 4; // local i32: block-cache entry of a computed jump target
 /** x1..x31 are locals 5..35 (x0 reads as the constant 0 and is never written). */
 @inline function regLocal(r: u32): u32 { return L_B + r; }
 
-/** Guest pc of the block being emitted (its function's parameter is the host address of it). */
+/** Guest pc of the block being emitted, and the wasm address of its bytes (a block runs only
+ *  where pc maps to those, so this is also its function's parameter). */
 let blockPc: i64 = 0;
+let blockHost: u32 = 0;
 /** Registers (bit r) written so far on the current path: what an exit must store back. */
 let dirty: u32 = 0;
 /** Registers read before any write in the block: loaded at its start. */
@@ -273,38 +311,51 @@ function hostAddr(): void {
 
 // Chaining (the QEMU TCG "goto_tb" idea): a block that ends with a known next pc continues
 // directly in that pc's translation, by a tail call through the core's function table, when the
-// block cache holds a compiled block for it that fits in the remaining budget and the code TLB
-// maps its page; otherwise it returns to the interpreter. The callee still checks its guest
-// bytes, so nothing about correctness changes: only the trip through the interpreter loop is
-// saved. Interrupts need no check here: inside blocks nothing can make one pending (MMIO and CSR
-// accesses are left to the interpreter).
+// code TLB maps the target, the block cache holds a compiled block for that pc and those bytes,
+// and it fits in the remaining budget; otherwise it returns to the interpreter. Interrupts need
+// no check here: inside blocks nothing can make one pending (MMIO and CSR accesses are left to
+// the interpreter).
+
+/** Push the target pc: the constant `pc`, or L_VA when dynamic. */
+function target(dynamic: bool, pc: i64): void {
+  if (dynamic) localGet(L_VA); else i64Const(pc);
+}
 
 /**
- * Inside `block`: L_B = the entry of the target's set (starting at the constant `b`, or at L_B
- * when dynamic) that holds the target pc (constant `pc`, or local L_VA); then br_if 0 unless
- * it is compiled with a length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
- *   if (set[0].pc != target && (++set).pc != target) leave
+ * Inside `block`, with L_E = the target's host address and L_B = the first entry of its set:
+ * L_B = the entry holding the translation of (target, L_E); br_if 0 unless there is one,
+ * compiled, with a length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
+ *   if (!(set[0].pc == target && set[0].host == host) && !((++set).pc == target && .host == host)) leave
  *   if (entry.state != COMPILED || (rem = JIT_REM - count) < entry.length) leave
  */
-function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
-  if (!dynamic) { i32Const(<i32>b); localSet(L_B); }
+function chainCheck(dynamic: bool, pc: i64, count: i32): void {
   blockVoid(); // found
   localGet(L_B);
-  i64Load(0); // entry pc
-  if (dynamic) localGet(L_VA); else i64Const(pc);
+  i64Load(E_PC);
+  target(dynamic, pc);
   numeric(I64_EQ);
+  localGet(L_B);
+  i32Load(E_HOST);
+  localGet(L_E);
+  numeric(I32_EQ);
+  i32And();
   brIf(0);
   localGet(L_B);
   i32Const(<i32>JIT_WAY);
   i32Add();
   localTee(L_B);
-  i64Load(0);
-  if (dynamic) localGet(L_VA); else i64Const(pc);
+  i64Load(E_PC);
+  target(dynamic, pc);
   i64Ne();
+  localGet(L_B);
+  i32Load(E_HOST);
+  localGet(L_E);
+  i32Ne();
+  numeric(I32_OR);
   brIf(1);
   end();
   localGet(L_B);
-  i32Load16S(12); // state
+  i32Load8S(E_STATE);
   i32Const(STATE_COMPILED);
   i32Ne();
   brIf(0);
@@ -314,7 +365,7 @@ function chainCheck(b: u32, dynamic: bool, pc: i64, count: i32): void {
   i32Sub();
   localTee(L_REM);
   localGet(L_B);
-  i32Load16U(14); // length
+  i32Load8U(E_LEN);
   i32LtS();
   brIf(0);
 }
@@ -356,7 +407,7 @@ function chainCall(): void {
   i32Store(JIT_REM);
   localGet(L_E);
   localGet(L_B);
-  i32Load(8); // table index
+  i32Load16U(E_INDEX);
   returnCallIndirect(0, 0);
 }
 
@@ -365,8 +416,8 @@ function chainCall(): void {
  * another round in the same function while the budget (JIT_REM) holds a whole one, the
  * registers staying in locals; else leave as any other exit.
  *   rem = JIT_REM - count; if (rem >= blockLen) { JIT_REM = rem; continue } else chainTo(start)
- * The guest bytes are not checked again: without a fence.i in between, a hart need not see its
- * own stores to instruction memory (unpriv spec, "Zifencei"), and fence.i ends every block.
+ * A store to the block's own page cannot happen inside the loop: the page is not in the write
+ * TLB (code-pages.ts), so such a store leaves the block before it.
  */
 function backEdge(count: i32, depth: u32): void {
   i32Const(0);
@@ -389,16 +440,16 @@ function backEdge(count: i32, depth: u32): void {
 function chainTo(npc: i64, count: i32): void {
   flushDirty();
   blockVoid();
-  chainCheck(jitSlot(npc), false, npc, count);
   if (((npc ^ blockPc) & ~<i64>0xfff) == 0) {
     // Same page: the same mapping as this block's own bytes.
-    localGet(L_HOST);
-    i32Const(<i32>(npc - blockPc));
-    i32Add();
+    i32Const(<i32>(blockHost + <u32>(npc - blockPc)));
     localSet(L_E);
   } else {
     codeHost(false, npc);
   }
+  i32Const(<i32>jitSlot(npc));
+  localSet(L_B);
+  chainCheck(false, npc, count);
   chainCall();
   end();
   leave(npc, count);
@@ -408,6 +459,7 @@ function chainTo(npc: i64, count: i32): void {
 function chainToComputed(count: i32): void {
   flushDirty();
   blockVoid();
+  codeHost(true, 0);
   // L_B = jitSlot(L_VA)
   localGet(L_VA);
   i32WrapI64();
@@ -423,8 +475,7 @@ function chainToComputed(count: i32): void {
   i32Const(<i32>JIT_BASE);
   i32Add();
   localSet(L_B);
-  chainCheck(0, true, 0, count);
-  codeHost(true, 0);
+  chainCheck(true, 0, count);
   chainCall();
   end();
   i32Const(0);
@@ -682,9 +733,10 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
  * fixed overhead each and scatter the code over thousands of code spaces.
  */
 export function compileBlock(b: u32, pc: i64, host: u32): void {
-  if (!enabled) { store<i16>(b, STATE_NEVER, 12); return; }
+  if (!enabled) { setEntryState(b, STATE_NEVER); return; }
   if (bodyEnd + BLOCK_BYTES_MAX > BODY_END) flushJit();
   blockPc = pc;
+  blockHost = host;
   dirty = 0;
   readFirst = 0;
   selfLoop = false;
@@ -708,12 +760,14 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     count++;
     if (isJump(op)) break;
   }
-  if (count == 0) { store<i16>(b, STATE_NEVER, 12); return; }
-  const bytes = off;
+  if (count == 0) { setEntryState(b, STATE_NEVER); return; }
   const written = dirty;
   blockLen = count;
 
-  // Body: locals, the byte check, the registers read first, the instructions.
+  // From here on a store to the block's page takes the slow path, which drops the block.
+  markCodePage(host);
+
+  // Body: locals, the registers read first, the instructions.
   const start = bodyEnd;
   emitAt(start);
   dirty = 0;
@@ -721,18 +775,6 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   uleb(1); byte(I64);
   uleb(3); byte(I32);
   uleb(31); byte(I64);
-  // if (guest bytes at host != the bytes translated) leave with -1, 8, 4 and 2 bytes at a time
-  let c: u32 = 0;
-  while (c < bytes) {
-    const left = bytes - c;
-    localGet(L_HOST);
-    if (left >= 8) { i64Load(c); i64Const(load<i64>(host + c)); i64Ne(); c += 8; }
-    else if (left >= 4) { i32Load(c); i32Const(load<i32>(host + c)); i32Ne(); c += 4; }
-    else { i32Load16U(c); i32Const(<i32>load<u16>(host + c)); i32Ne(); c += 2; }
-    ifVoid();
-    leave(pc, -1);
-    end();
-  }
   // In a loop, every exit stores all the registers the body writes (an earlier round may have
   // written them), so those are loaded too.
   const looping = selfLoop;
@@ -765,10 +807,11 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   store<u32>(rec, b);
   store<u32>(rec, start, 4);
   store<u32>(rec, p - start, 8);
+  store<u32>(rec, host, 12);
   store<i64>(rec, pc, 16);
   batchSize++;
-  store<i16>(b, STATE_PENDING, 12);
-  store<u16>(b, <u16>count, 14);
+  setEntryState(b, STATE_PENDING);
+  store<u8>(b, <u8>count, E_LEN);
   jitTranslated++;
   if (batchSize >= BATCH_MAX) flushJit();
 }
@@ -781,20 +824,26 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
 export function emitForTest(pc: i64, host: u32): u64 {
   clearJit();
   const b = jitSlot(pc);
-  store<i64>(b, pc);
+  claimEntry(b, pc, host);
   compileBlock(b, pc, host);
   if (batchSize == 0) return 0;
   return (<u64>load<u32>(BATCH, 4) << 32) | <u64>load<u32>(BATCH, 8);
 }
 
-/** Give up the translation held by entry `b` (taken over by another pc, or stale). */
+/** Give up the translation held by entry `b` (taken over by another one, or its page written). */
 export function releaseBlock(b: u32): void {
-  if (load<i16>(b, 12) == STATE_COMPILED) jitDropped++;
-  if (load<i16>(b, 12) == STATE_COMPILED && freeCount < JIT_ENTRIES) {
-    store<u32>(FREE_SLOTS + (freeCount << 2), load<u32>(b, 8));
+  if (entryState(b) == STATE_COMPILED) {
+    jitDropped++;
+    freeSlot(entryIndex(b));
+  }
+  setEntryState(b, 0);
+}
+
+@inline function freeSlot(index: u32): void {
+  if (freeCount < JIT_ENTRIES) {
+    store<u16>(FREE_SLOTS + (freeCount << 1), <u16>index);
     freeCount++;
   }
-  store<i16>(b, 0, 12);
 }
 
 let pendingHits: i32 = 0;
@@ -854,7 +903,7 @@ export function flushJit(): void {
     let slot: u32 = 0;
     if (freeCount > 0) {
       freeCount--;
-      slot = load<u32>(FREE_SLOTS + (freeCount << 2));
+      slot = <u32>load<u16>(FREE_SLOTS + (freeCount << 1));
     }
     store<u32>(JIT_SLOTS + (i << 2), slot);
   }
@@ -863,19 +912,17 @@ export function flushJit(): void {
   for (let i: u32 = 0; i < n; i++) {
     const rec = BATCH + i * 24;
     const b = load<u32>(rec);
-    // The entry may have been taken over by another pc while its block waited.
-    if (load<i64>(b) != load<i64>(rec, 16) || load<i16>(b, 12) != STATE_PENDING) {
-      if (ok > 0 && freeCount < JIT_ENTRIES) {
-        store<u32>(FREE_SLOTS + (freeCount << 2), load<u32>(JIT_SLOTS + (i << 2)));
-        freeCount++;
-      }
+    // The entry may have been taken over by another translation, or its page written, while
+    // its block waited.
+    if (entryPc(b) != load<i64>(rec, 16) || entryHost(b) != load<u32>(rec, 12) || entryState(b) != STATE_PENDING) {
+      if (ok > 0) freeSlot(load<u32>(JIT_SLOTS + (i << 2)));
       continue;
     }
     if (ok > 0) {
-      store<u32>(b, load<u32>(JIT_SLOTS + (i << 2)), 8);
-      store<i16>(b, STATE_COMPILED, 12);
+      store<u16>(b, <u16>load<u32>(JIT_SLOTS + (i << 2)), E_INDEX);
+      setEntryState(b, STATE_COMPILED);
     } else {
-      store<i16>(b, STATE_NEVER, 12);
+      setEntryState(b, STATE_NEVER);
     }
   }
   batchSize = 0;

@@ -46,7 +46,13 @@ export const RVC_TABLE: u32 = 0x20000;
 export const DECODE_BASE: u32 = 0x100000;
 export const DECODE_ENTRIES: u32 = 65536;
 
-// 0x200000 .. 0x2d2000: the translator's emission buffers and slot lists (jit.ts).
+// 0x200000 .. 0x300000: the translator's slot list, emission buffers and hotness counters
+// (jit.ts), and the code-page bitmap:
+
+/** One bit per 4 KiB page of guest RAM: the page holds translated code (code-pages.ts). Sized
+ *  for the largest RAM a 32-bit wasm memory holds (4 GiB / 4 KiB / 8). */
+export const CODE_PAGES_BASE: u32 = 0x220000;
+export const CODE_PAGES_SIZE: u32 = 0x20000;
 
 /** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
 export const BLOCK_CACHE_BASE: u32 = 0x300000;

@@ -6,12 +6,13 @@
 // write that switches processes selects a slot instead of flushing.
 import {
   EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_BANK_SIZE,
-  TLB_BASE, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES,
+  TLB_BASE, TLB_END, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES,
 } from './layout';
 import {
   MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39,
   mstatus, priv, satp,
 } from './csr';
+import { ramWritten } from './code-pages';
 
 @external("env", "mmioRead") declare function mmioRead(addr: u32, size: i32): i32;
 @external("env", "mmioWrite") declare function mmioWrite(addr: u32, size: i32, value: i32): void;
@@ -291,6 +292,7 @@ export function translate(va: i64, access: i32): i64 {
     const need = access == ACCESS_WRITE ? PTE_A | PTE_D : PTE_A;
     if ((pte & need) != need) {
       pte |= need;
+      ramWritten(host);
       store<i64>(host, pte);
     }
     return ((ppn & ~superMask) << 12) | (va & ((superMask << 12) | PAGE_MASK));
@@ -304,6 +306,17 @@ function hostPage(pa: u64, access: i32): u32 {
   if (isRam(pa)) return ramHost(pa);
   if (pa < <u64>ROM_SIZE && access != ACCESS_WRITE) return <u32>pa + ROM_BASE;
   return 0;
+}
+
+/** Drop the write-TLB entries (every bank) that map the RAM page at wasm address `page`:
+ *  it now holds translated code, whose stores must take the slow path (code-pages.ts). */
+export function dropWriteTranslations(page: u32): void {
+  for (let bank = TLB_BASE; bank < TLB_END; bank += TLB_BANK_SIZE) {
+    const tlb = bank + TLB_SIZE;
+    for (let e = tlb; e < tlb + TLB_SIZE; e += 16) {
+      if (<u32>((load<i64>(e) & ~PAGE_MASK) + load<i64>(e, 8)) == page) store<i64>(e, -1);
+    }
+  }
 }
 
 /** Cache the translation va -> pa (host address `host`) that translate() just made. */
@@ -373,6 +386,7 @@ export function loadSlow(va: i64, size: i32): i64 {
 function storePhys(pa: i64, size: i32, v: i64, va: i64): void {
   if (isRam(pa)) {
     const host = ramHost(pa);
+    ramWritten(host);
     if (size == 1) store<u8>(host, <u8>v);
     else if (size == 2) store<u16>(host, <u16>v);
     else if (size == 4) store<u32>(host, <u32>v);
@@ -439,7 +453,10 @@ export function atomicHost(va: i64, size: i32, access: i32): u32 {
     return 0;
   }
   if (load) tlbFill(tlbRead, va, pa, ramHost(pa));
-  else if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, ramHost(pa));
+  else {
+    ramWritten(ramHost(pa));
+    if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, ramHost(pa));
+  }
   return ramHost(pa);
 }
 

@@ -67,6 +67,8 @@ export function i64Load16S(offset: u32): void { memop(0x32, offset); }
 export function i64Load16U(offset: u32): void { memop(0x33, offset); }
 export function i64Load32S(offset: u32): void { memop(0x34, offset); }
 export function i64Load32U(offset: u32): void { memop(0x35, offset); }
+export function i32Load8S(offset: u32): void { memop(0x2c, offset); }
+export function i32Load8U(offset: u32): void { memop(0x2d, offset); }
 export function i32Load16S(offset: u32): void { memop(0x2e, offset); }
 export function i32Load16U(offset: u32): void { memop(0x2f, offset); }
 export function i32Store(offset: u32): void { memop(0x36, offset); }
@@ -106,6 +108,7 @@ export const I32_ADD: u32 = 0x6a;
 export const I32_SUB: u32 = 0x6b;
 export const I32_MUL: u32 = 0x6c;
 export const I32_AND: u32 = 0x71;
+export const I32_OR: u32 = 0x72;
 export const I32_XOR: u32 = 0x73;
 export const I32_SHL: u32 = 0x74;
 export const I32_SHR_S: u32 = 0x75;

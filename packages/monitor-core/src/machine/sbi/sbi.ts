@@ -171,6 +171,7 @@ export class Sbi implements Ticking {
       if (c < 0) break;
       buf[n] = c;
     }
+    h.ram.written(buf.byteOffset - h.ram.bytes.byteOffset, n);
     return [SUCCESS, BigInt(n)];
   }
 }

@@ -111,7 +111,10 @@ export class VirtioMmio implements MmioDevice {
     while (this.device.canServe?.(queue) ?? true) {
       const chain = q.pop();
       if (!chain) break;
-      q.push(chain.head, this.device.serve(queue, chain));
+      const written = this.device.serve(queue, chain);
+      // The device may have written any of the chain's writable buffers (DMA).
+      for (const s of chain.writable) this.ram.written(s.off, s.len);
+      q.push(chain.head, written);
       used = true;
     }
     if (used) this.interrupt(queue);
