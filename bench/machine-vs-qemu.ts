@@ -1,7 +1,8 @@
 // Benchmark: the bundled guest on our machine and, in the same run, on Debian's QEMU
 // (qemu-system-riscv64 -M virt -bios default). Prints one JSON line per measurement and a
 // Markdown table for bench/RESULTS.md. Run: node_modules/.bin/node bench/machine-vs-qemu.ts
-// Options (env): BENCH_LOOP (default 300000), BENCH_IDLE_S (default 30), BENCH_ONLY=ours|qemu.
+// Options (env): BENCH_LOOP (default 300000), BENCH_IDLE_S (default 30), BENCH_ONLY=ours|qemu,
+// BENCH_WORKLOADS=key,key (a subset of the workloads below, e.g. forkexec,pipe).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ const initrd = join(images, 'initramfs.cpio.gz');
 /** Guest work a user does, timed on both peers: the command and a check of its output. The
  *  outputs that have no fixed expected value (gzip, find) must match between the peers. */
 interface Workload { key: string; label: string; cmd: string; expect?: string }
-const workloads: Workload[] = [
+const allWorkloads: Workload[] = [
   { key: 'loop', label: `busybox sh counting loop (${loop})`, cmd: `i=0; while [ $i -lt ${loop} ]; do i=$((i+1)); done; echo $i`, expect: String(loop) },
   { key: 'md5', label: 'dd 64 MiB \\| md5sum', cmd: 'dd if=/dev/zero bs=1M count=64 2>/dev/null | md5sum', expect: '7f614da9329cd3aebf59b91aadc30bf0' },
   { key: 'sha256', label: 'dd 16 MiB \\| sha256sum', cmd: 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum', expect: '080acf35a507ac9849cfcba47dc2ad83e01b75663a516279c8b9d243b719643e' },
@@ -30,7 +31,11 @@ const workloads: Workload[] = [
   { key: 'gzip', label: 'gzip -9 of `seq 1 200000` (1.3 MB)', cmd: 'seq 1 200000 > /tmp/seq; gzip -9 -c /tmp/seq | md5sum' },
   { key: 'forkexec', label: 'fork/exec of /bin/true (1,000)', cmd: 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done; echo $i', expect: '1000' },
   { key: 'fswalk', label: 'file-system walk (find over /bin /sbin /usr /etc, 100 times)', cmd: 'i=0; while [ $i -lt 100 ]; do find /bin /sbin /usr /etc > /dev/null; i=$((i+1)); done; find /bin /sbin /usr /etc | wc -l' },
+  // Two processes taking turns on a pipe a byte at a time: context switches between address spaces.
+  { key: 'pipe', label: '1-byte pipe between two dd (50,000 bytes)', cmd: 'dd if=/dev/zero bs=1 count=50000 2>/dev/null | dd bs=1 of=/dev/null 2>&1 | grep out', expect: '50000+0 records out' },
 ];
+const onlyKeys = process.env.BENCH_WORKLOADS?.split(',');
+const workloads = allWorkloads.filter((w) => !onlyKeys || onlyKeys.includes(w.key));
 
 interface Result { boot: number; wall: Record<string, number>; cpu: Record<string, number>; output: Record<string, string>; idleCpuPct: number; rssBeyondRamMiB: number; jit?: string }
 

@@ -51,7 +51,12 @@ function boot(clock: () => number = () => 0) {
   const setX = (n: number, v: bigint) => state.setBigUint64(8 * n, BigInt.asUintN(64, v), true);
   const pc = () => state.getBigUint64(512, true);
   const priv = () => state.getInt32(536, true);
-  const startAt = (p: number, addr = RAM) => { core.setPriv(p); core.setPc(BigInt(addr)); };
+  // S and U need a PMP entry that allows them (priv spec 3.7.1): all of memory, as firmware does.
+  const startAt = (p: number, addr = RAM) => {
+    if (p < 3) { core.csrWrite(0x3b0, -1n); core.csrWrite(0x3a0, 0x1fn); }
+    core.setPriv(p);
+    core.setPc(BigInt(addr));
+  };
   const csr = (n: number) => BigInt.asUintN(64, core.csrRead(n)); // i64 exports arrive signed
   return { core, memory, state, ram, code, x, setX, pc, priv, log, startAt, csr };
 }
@@ -125,6 +130,20 @@ t.test('ecall from S without the monitor SBI traps to M', async (t) => {
   t.equal(h.csr(0x341), BigInt(RAM), 'mepc');
   t.equal(h.priv(), 3);
   t.equal(h.pc(), BigInt(RAM + 0x100));
+});
+
+t.test('after reset no PMP entry is on: S-mode cannot fetch (instruction access fault to M)', async (t) => {
+  const h = boot();
+  h.code([LOOP]);
+  h.code([LOOP], 0x100);
+  h.core.csrWrite(0x305, BigInt(RAM + 0x100));
+  h.core.setPriv(1);
+  h.core.setPc(BigInt(RAM));
+  t.equal(h.core.run(10), EXIT_BUDGET);
+  t.equal(h.csr(0x342), 1n, 'mcause instruction access fault');
+  t.equal(h.csr(0x343), BigInt(RAM), 'mtval = the pc');
+  t.equal(h.priv(), 3);
+  t.equal(h.csr(0x3a0), 0n, 'pmpcfg0 reads 0');
 });
 
 t.test('wfi exits only when no enabled interrupt is pending', async (t) => {

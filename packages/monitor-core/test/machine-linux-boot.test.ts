@@ -131,6 +131,8 @@ t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   t.match(m.output.get(MODULE_SERIAL0) ?? '', /OpenSBI v1\.\d+/, 'OpenSBI banner on the UART (stdout-path)');
   t.match(m.output.get(MODULE_SERIAL0) ?? '', /Domain0 Next Address\s+: 0x0*80200000/, 'fw_jump enters the kernel at 0x8020_0000');
+  // OpenSBI counts the PMP entries by writing them, and protects itself with one (priv spec 3.7).
+  t.match(m.output.get(MODULE_SERIAL0) ?? '', /Boot HART PMP Count\s+: 16/, 'OpenSBI finds 16 PMP entries');
   t.ok(console().includes(READY), 'ready line on hvc0');
   m.send({ type: 'power', action: 'poweroff' });
   const end = await m.until(() => m.terminated(), 60_000, 'power off');

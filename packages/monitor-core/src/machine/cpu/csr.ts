@@ -2,6 +2,7 @@
 // Sstc). All hart state other than x/f/pc lives here as wasm globals.
 import { PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
 import { ASID_MASK, flushTlb, selectAddressSpace, selectTlbs } from './mmu';
+import { PMP_ENTRIES, readPmpaddr, readPmpcfg, resetPmp, writePmpaddr, writePmpcfg } from './pmp';
 
 // --- mstatus bits (priv spec 3.1.6) ---
 export const MSTATUS_SIE: i64 = 1 << 1;
@@ -139,6 +140,7 @@ export function resetCsrs(): void {
   cycleOffset = 0;
   instretOffset = 0;
   lastTime = 0;
+  resetPmp();
   selectTlbs();
 }
 
@@ -188,6 +190,15 @@ function writeSatp(v: i64): void {
   satp = (mode << 60) | (asid << SATP_ASID_SHIFT) | (v & SATP_PPN_MASK);
   if (mode != oldMode) flushTlb();
   selectAddressSpace(<i32>asid);
+}
+
+// PMP (priv spec 3.7, pmp.ts): pmpcfg0..15 at 0x3a0, pmpaddr0..63 at 0x3b0..0x3ef. On RV64 only
+// the even pmpcfg exist (each holds eight entries); the odd ones are illegal.
+const CSR_PMPCFG0: i32 = 0x3a0;
+const CSR_PMPADDR0: i32 = 0x3b0;
+function isPmpCsr(csr: i32): bool {
+  if (csr >= CSR_PMPCFG0 && csr < CSR_PMPADDR0) return (csr & 1) == 0;
+  return csr >= CSR_PMPADDR0 && csr <= 0x3ef;
 }
 
 /** Zicntr/Zihpm visibility: bit `index` of mcounteren (for S and U) and scounteren (for U). */
@@ -297,9 +308,13 @@ export function csrRead(csr: i32): i64 {
     // Debug trigger select: no triggers; tselect reads 0 so probing firmware sees none.
     case 0x7a0: case 0x7a1: case 0x7a2: case 0x7a3: return 0;
   }
-  // hpmcounters, mhpmcounters and mhpmevents exist and read 0; pmpcfg/pmpaddr are accepted and ignored.
+  // hpmcounters, mhpmcounters and mhpmevents exist and read 0.
   if ((csr >= 0xc03 && csr <= 0xc1f) || (csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return 0;
-  if (csr >= 0x3a0 && csr <= 0x3ef) return 0;
+  if (isPmpCsr(csr)) {
+    if (csr == CSR_PMPCFG0 || csr == CSR_PMPCFG0 + 2) return readPmpcfg(csr - CSR_PMPCFG0);
+    if (csr >= CSR_PMPADDR0 && csr < CSR_PMPADDR0 + PMP_ENTRIES) return readPmpaddr(csr - CSR_PMPADDR0);
+    return 0; // entries 16..63 are not implemented: read-only zero
+  }
   csrFault = true;
   return 0;
 }
@@ -352,7 +367,13 @@ export function csrWrite(csr: i32, v: i64): bool {
     case 0x7a0: case 0x7a1: case 0x7a2: case 0x7a3: return true;
   }
   if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return true;
-  if (csr >= 0x3a0 && csr <= 0x3ef) return true;
+  if (isPmpCsr(csr)) {
+    if (csr == CSR_PMPCFG0 || csr == CSR_PMPCFG0 + 2) writePmpcfg(csr - CSR_PMPCFG0, v);
+    else if (csr >= CSR_PMPADDR0 && csr < CSR_PMPADDR0 + PMP_ENTRIES) writePmpaddr(csr - CSR_PMPADDR0, v);
+    else return true;
+    flushTlb(); // cached translations carry the old PMP answer
+    return true;
+  }
   return false;
 }
 

@@ -25,7 +25,7 @@ import {
 } from './jit';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
-  clearException, codeAddend, excCause, excTval, fenceVma, fetchHalfSlow, loadSlow,
+  clearException, codeAddend, codePageCached, excCause, excTval, fenceVma, fetchHalfSlow, loadSlow,
   storeSlow, tlbCode, tlbRead, tlbWrite,
 } from './mmu';
 import {
@@ -121,7 +121,7 @@ function csrWriteEndsBlock(csr: i32): bool {
     case 0x300: case 0x303: case 0x304: case 0x30a: case 0x344: // mstatus mideleg mie menvcfg mip
       return true;
   }
-  return false;
+  return csr >= 0x3a0 && csr <= 0x3ef; // pmpcfg/pmpaddr: the code page is checked again
 }
 
 // Operands of a decoded instruction (decode.ts): register byte offsets and the immediate.
@@ -275,6 +275,7 @@ export function execute(startPc: i64, budget: i32): i64 {
   let codePage: i64 = startPc + 2; // never matches startPc below, so the first fetch translates
   let codeAdd: i64 = 0;
   let jumped = true; // at a block start: look for a translated block
+  let wholePage = true; // PMP allows all of pc's page (else no translated block may run there)
   store<u32>(JIT_TLB_PTRS, tlbRead);
   store<u32>(JIT_TLB_PTRS + 4, tlbWrite);
   store<u32>(JIT_TLB_PTRS + 8, tlbCode);
@@ -296,9 +297,13 @@ export function execute(startPc: i64, budget: i32): i64 {
         continue;
       }
       codePage = pc & ~PAGE;
-      if ((pc & PAGE) == 0xffe) {
+      // A page PMP allows only in part is not cached: this instruction runs alone (the loop
+      // ends after it, so the next fetch is checked again) and is fetched 2 bytes at a time.
+      wholePage = codePageCached;
+      if (!wholePage) limit = n;
+      if ((pc & PAGE) == 0xffe || !wholePage) {
         raw = <u32>load<u16>(<u32>(pc + codeAdd));
-        if ((raw & 3) == 3) { // a 32-bit instruction straddling two pages
+        if ((raw & 3) == 3) { // a 32-bit instruction straddling two pages, or in a divided one
           const hi = fetchHalfSlow(pc + 2);
           if (excCause >= 0) {
             pc = exceptionTrap(pc, pc);
@@ -312,7 +317,7 @@ export function execute(startPc: i64, budget: i32): i64 {
         raw = load<u32>(<u32>(pc + codeAdd));
       }
     }
-    if (jumped) {
+    if (jumped && wholePage) {
       jumped = false;
       const host = <u32>(pc + codeAdd);
       let b = jitFind(pc, host);

@@ -13,6 +13,7 @@ import {
   mstatus, priv, satp,
 } from './csr';
 import { ramWritten } from './code-pages';
+import { PMP_R, PMP_W, PMP_X, pmpAllows } from './pmp';
 
 @external("env", "mmioRead") declare function mmioRead(addr: u32, size: i32): i32;
 @external("env", "mmioWrite") declare function mmioWrite(addr: u32, size: i32, value: i32): void;
@@ -58,6 +59,7 @@ const PTE_PPN_MASK: i64 = (<i64>1 << 44) - 1;
 /** Bits 54..63 (reserved, PBMT, N): must be zero without Svpbmt/Svnapot. */
 const PTE_RESERVED: i64 = <i64>0x3ff << 54;
 const PAGE_MASK: i64 = 0xfff;
+const PAGE_SIZE: u64 = 0x1000;
 
 export function setRamSize(size: u64): void { ramSize = size; }
 export function setTohostAddr(a: u64): void { tohost = a; }
@@ -258,6 +260,11 @@ export function translate(va: i64, access: i32): i64 {
       raise(faultCause(access, false), va);
       return -1;
     }
+    // Implicit accesses to the page table are checked as S-mode ones (priv 3.7.1, 4.3.2 step 2).
+    if (!pmpAllows(<u64>pteAddr, 8, PMP_R, PRIV_S)) {
+      raise(faultCause(access, false), va);
+      return -1;
+    }
     const host = ramHost(pteAddr);
     let pte = load<i64>(host);
     if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) || (pte & PTE_RESERVED)) break;
@@ -291,6 +298,10 @@ export function translate(va: i64, access: i32): i64 {
     }
     const need = access == ACCESS_WRITE ? PTE_A | PTE_D : PTE_A;
     if ((pte & need) != need) {
+      if (!pmpAllows(<u64>pteAddr, 8, PMP_W, PRIV_S)) {
+        raise(faultCause(access, false), va);
+        return -1;
+      }
       pte |= need;
       ramWritten(host);
       store<i64>(host, pte);
@@ -299,6 +310,31 @@ export function translate(va: i64, access: i32): i64 {
   }
   raise(faultCause(access, true), va);
   return -1;
+}
+
+@inline function pmpPerm(access: i32): u8 {
+  return access == ACCESS_READ ? PMP_R : access == ACCESS_WRITE ? PMP_W : PMP_X;
+}
+@inline function accessPriv(access: i32): i32 {
+  return access == ACCESS_EXEC ? priv : dataPriv();
+}
+
+/** translate(), then the PMP check of the `size` bytes at the physical address: access faults
+ *  (not page faults) on a violation. -1 with excCause set on any fault. */
+function physical(va: i64, size: i32, access: i32): i64 {
+  const pa = translate(va, access);
+  if (pa < 0) return -1;
+  if (!pmpAllows(<u64>pa, <u64>size, pmpPerm(access), accessPriv(access))) {
+    raise(faultCause(access, false), va);
+    return -1;
+  }
+  return pa;
+}
+
+/** Whether a TLB entry may cache pa's page for `access`: PMP allows all of the page, so that
+ *  accesses through the entry need no check. */
+function cacheable(pa: i64, access: i32): bool {
+  return pmpAllows(<u64>(pa & ~PAGE_MASK), PAGE_SIZE, pmpPerm(access), accessPriv(access));
 }
 
 /** Where page `pa` lives in wasm memory if it is RAM (or ROM for reads/fetches), else 0. */
@@ -327,19 +363,26 @@ function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
   store<u8>(globalFlag(e), walkGlobal ? 1 : 0);
 }
 
-/** The `host - va` addend for the page of `va` (may be negative); on a fault excCause is set. */
+/** Whether the page of the last codeAddend() is in the code TLB: false when PMP allows only
+ *  part of it, and then each fetch there must come through codeAddend() (2 bytes at a time). */
+export let codePageCached = true;
+
+/** The `host - va` addend for the page of `va` (may be negative), after checking the 2 bytes at
+ *  va; on a fault excCause is set. */
 export function codeAddend(va: i64): i64 {
   const e = tlbCode + ((<u32>(va >>> 12) & 255) << 4);
+  codePageCached = true;
   if (load<i64>(e) == (va & ~PAGE_MASK)) return load<i64>(e, 8);
-  const pa = translate(va, ACCESS_EXEC);
+  const pa = physical(va, 2, ACCESS_EXEC);
   if (pa < 0) return 0;
   const host = hostPage(pa, ACCESS_EXEC);
   if (host == 0) {
     raise(CAUSE_FETCH_ACCESS, va);
     return 0;
   }
-  tlbFill(tlbCode, va, pa, host);
-  return load<i64>(e, 8);
+  codePageCached = cacheable(pa, ACCESS_EXEC);
+  if (codePageCached) tlbFill(tlbCode, va, pa, host);
+  return (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK);
 }
 
 function loadPhys(pa: i64, size: i32, va: i64): i64 {
@@ -376,10 +419,10 @@ export function loadSlow(va: i64, size: i32): i64 {
     }
     return v;
   }
-  const pa = translate(va, ACCESS_READ);
+  const pa = physical(va, size, ACCESS_READ);
   if (pa < 0) return 0;
   const host = hostPage(pa, ACCESS_READ);
-  if (host != 0) tlbFill(tlbRead, va, pa, host);
+  if (host != 0 && cacheable(pa, ACCESS_READ)) tlbFill(tlbRead, va, pa, host);
   return loadPhys(pa, size, va);
 }
 
@@ -423,7 +466,7 @@ export function storeSlow(va: i64, size: i32, v: i64): void {
   if (va & (size - 1)) {
     // Translate every byte first so a fault leaves memory untouched.
     for (let i = 0; i < size; i++) {
-      if (translate(va + i, ACCESS_WRITE) < 0) {
+      if (physical(va + i, 1, ACCESS_WRITE) < 0) {
         excTval = va;
         return;
       }
@@ -431,9 +474,9 @@ export function storeSlow(va: i64, size: i32, v: i64): void {
     for (let i = 0; i < size; i++) storeSlow(va + i, 1, v >>> (i << 3));
     return;
   }
-  const pa = translate(va, ACCESS_WRITE);
+  const pa = physical(va, size, ACCESS_WRITE);
   if (pa < 0) return;
-  if (isRam(pa) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0)) {
+  if (isRam(pa) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) && cacheable(pa, ACCESS_WRITE)) {
     tlbFill(tlbWrite, va, pa, ramHost(pa));
   }
   storePhys(pa, size, v, va);
@@ -446,18 +489,18 @@ export function atomicHost(va: i64, size: i32, access: i32): u32 {
     raise(load ? CAUSE_LOAD_MISALIGNED : CAUSE_STORE_MISALIGNED, va);
     return 0;
   }
-  const pa = translate(va, access);
+  const pa = physical(va, size, access);
   if (pa < 0) return 0;
   if (!isRam(pa)) {
     raise(load ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS, va);
     return 0;
   }
-  if (load) tlbFill(tlbRead, va, pa, ramHost(pa));
-  else {
-    ramWritten(ramHost(pa));
-    if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, ramHost(pa));
-  }
-  return ramHost(pa);
+  const host = ramHost(pa);
+  if (!load) ramWritten(host);
+  if (!cacheable(pa, access)) return host;
+  if (load) tlbFill(tlbRead, va, pa, host);
+  else if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, host);
+  return host;
 }
 
 /** A fetch of 16 bits the fast path could not do (the upper half of a page-crossing insn). */
