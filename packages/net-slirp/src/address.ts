@@ -1,5 +1,6 @@
 // Address helpers: IPv4 as 4 bytes, IPv6 as 16 bytes, with text forms for keys and logs.
 import net from 'node:net';
+import { be16 } from './bytes.ts';
 
 export function parseIpv4(text: string): Uint8Array {
   if (!net.isIPv4(text)) throw new Error(`'${text}' is not an IPv4 address`);
@@ -9,10 +10,10 @@ export function parseIpv4(text: string): Uint8Array {
 export function parseIpv6(text: string): Uint8Array {
   if (!net.isIPv6(text)) throw new Error(`'${text}' is not an IPv6 address`);
   let t = text;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4) { // RFC 4291 2.2 form 3: the last 32 bits written as an IPv4 address
-    const b = parseIpv4(v4[1]);
-    t = `${t.slice(0, -v4[1].length)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(t)?.[1];
+  if (dotted !== undefined) { // RFC 4291 2.2 form 3: the last 32 bits written as an IPv4 address
+    const b = parseIpv4(dotted);
+    t = `${t.slice(0, -dotted.length)}${be16(b, 0).toString(16)}:${be16(b, 2).toString(16)}`;
   }
   const [head, rest] = t.includes('::') ? t.split('::') : [t, undefined];
   const h = head ? head.split(':').filter((s) => s !== '').map((s) => parseInt(s, 16)) : [];
@@ -30,7 +31,7 @@ export function parseIp(text: string): Uint8Array {
 export function formatIp(a: Uint8Array): string {
   if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
   const w: string[] = [];
-  for (let i = 0; i < 16; i += 2) w.push(((a[i] << 8) | a[i + 1]).toString(16));
+  for (let i = 0; i < 16; i += 2) w.push(be16(a, i).toString(16));
   // Collapse the longest run of zero words (RFC 5952 4.2).
   let best = -1; let bestLen = 0;
   for (let i = 0; i < 8;) {
@@ -56,15 +57,15 @@ export function inPrefix(a: Uint8Array, prefix: Uint8Array, bits: number): boole
   const rem = bits & 7;
   if (rem === 0) return true;
   const mask = (0xff << (8 - rem)) & 0xff;
-  return (a[full] & mask) === (prefix[full] & mask);
+  return ((a[full] ?? 0) & mask) === ((prefix[full] ?? 0) & mask); // bits past the end compare as 0
 }
 
 /** "host:port", "[v6]:port" or a bare address (default port). */
 export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
   const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (br) return { host: br[1], port: br[2] ? Number(br[2]) : defaultPort };
+  if (br) return { host: br[1]!, port: br[2] ? Number(br[2]) : defaultPort };
   if (net.isIP(text)) return { host: text, port: defaultPort };
   const m = /^([^:]+):(\d+)$/.exec(text);
-  if (m && net.isIPv4(m[1])) return { host: m[1], port: Number(m[2]) };
+  if (m && net.isIPv4(m[1]!)) return { host: m[1]!, port: Number(m[2]) };
   throw new Error(`'${text}' is not an address or address:port`);
 }

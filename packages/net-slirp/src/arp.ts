@@ -4,6 +4,7 @@
 import { BROADCAST_MAC, ETH_HLEN, ETHERTYPE_ARP, MIN_ETHERNET, writeEthernet } from './ethernet.ts';
 import { sameAddress } from './address.ts';
 import type { SlirpContext } from './context.ts';
+import { be16, u8 } from './bytes.ts';
 
 const ARP_LEN = 28;
 const OP_REQUEST = 1;
@@ -15,11 +16,11 @@ export function arpInput(ctx: SlirpContext, frame: Uint8Array): void {
   // htype 1 (Ethernet), ptype 0x0800, hlen 6, plen 4
   if (frame[o] !== 0 || frame[o + 1] !== 1 || frame[o + 2] !== 8 || frame[o + 3] !== 0
     || frame[o + 4] !== 6 || frame[o + 5] !== 4) return ctx.count('arp-format');
-  const op = (frame[o + 6] << 8) | frame[o + 7];
+  const op = be16(frame, o + 6);
   const senderMac = frame.subarray(o + 8, o + 14);
   const senderIp = frame.subarray(o + 14, o + 18);
   const targetIp = frame.subarray(o + 24, o + 28);
-  if (!(senderMac[0] & 1)) ctx.learnGuest(senderMac);
+  if (!(u8(senderMac, 0) & 1)) ctx.learnGuest(senderMac);
   if (op !== OP_REQUEST) return;
   const c = ctx.config;
   if (!sameAddress(targetIp, c.gateway) && !sameAddress(targetIp, c.dns)) return;

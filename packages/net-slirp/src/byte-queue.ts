@@ -14,13 +14,17 @@ export class ByteQueue {
 
   /** Copies len bytes starting offset bytes into the queue to dest[destOff..]. */
   copyOut(offset: number, len: number, dest: Uint8Array, destOff: number): void {
+    if (offset < 0 || len < 0 || offset + len > this.length) {
+      throw new RangeError(`copyOut(${offset}, ${len}) outside a queue of ${this.length} bytes`);
+    }
+    // Below, the live chunks hold this.length bytes, so chunks[i] exists while bytes are left.
     let i = this.head;
     let skip = offset + this.headOff;
-    while (skip >= this.chunks[i].length) { skip -= this.chunks[i].length; i++; }
+    while (len > 0 && skip >= this.chunks[i]!.length) { skip -= this.chunks[i]!.length; i++; }
     let left = len;
     let d = destOff;
     while (left > 0) {
-      const c = this.chunks[i];
+      const c = this.chunks[i]!;
       const n = Math.min(c.length - skip, left);
       dest.set(n === c.length ? c : c.subarray(skip, skip + n), d);
       d += n; left -= n; skip = 0; i++;
@@ -31,7 +35,7 @@ export class ByteQueue {
     let left = Math.min(n, this.length);
     this.length -= left;
     while (left > 0) {
-      const c = this.chunks[this.head];
+      const c = this.chunks[this.head]!; // left <= this.length: a live chunk is there
       const avail = c.length - this.headOff;
       if (left < avail) { this.headOff += left; break; }
       left -= avail;

@@ -11,8 +11,8 @@ export function sum16(buf: Uint8Array, off: number, len: number, acc: number): n
   for (; i + 8 <= end; i += 8) { a += dv.getUint32(i); b += dv.getUint32(i + 4); }
   let s = a + b;
   s = (s % 65536) + Math.floor(s / 65536);
-  for (; i + 2 <= end; i += 2) s += (buf[i] << 8) | buf[i + 1];
-  if (i < end) s += buf[i] << 8;
+  for (; i + 2 <= end; i += 2) s += dv.getUint16(i);
+  if (i < end) s += dv.getUint8(i) << 8;
   return acc + s;
 }
 

@@ -4,6 +4,7 @@
 import { parseIpv4, parseIpv6, inPrefix } from './address.ts';
 import { parseMac } from './ethernet.ts';
 import type { Redirection } from './redirect.ts';
+import { be32 } from './bytes.ts';
 
 export interface SlirpOptions {
   network?: string;          // IPv4 network address, default 10.0.2.0
@@ -36,7 +37,7 @@ export interface SlirpConfig {
 
 function withHost(net: Uint8Array, host: number): Uint8Array {
   const a = Uint8Array.from(net);
-  a[3] = (a[3] & 0) | host;
+  a[3] = host;
   return a;
 }
 
@@ -48,7 +49,7 @@ export function resolveConfig(o: SlirpOptions): SlirpConfig {
   }
   const maskNum = (0xffffffff << (32 - prefixLength)) >>> 0;
   const netmask = new Uint8Array([maskNum >>> 24, (maskNum >>> 16) & 255, (maskNum >>> 8) & 255, maskNum & 255]);
-  const netNum = ((network[0] << 24) | (network[1] << 16) | (network[2] << 8) | network[3]) & maskNum;
+  const netNum = be32(network, 0) & maskNum;
   const base = new Uint8Array([netNum >>> 24, (netNum >>> 16) & 255, (netNum >>> 8) & 255, netNum & 255]);
   const bcNum = (netNum | ~maskNum) >>> 0;
   const broadcast = new Uint8Array([bcNum >>> 24, (bcNum >>> 16) & 255, (bcNum >>> 8) & 255, bcNum & 255]);

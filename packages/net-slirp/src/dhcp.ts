@@ -5,6 +5,7 @@ import { buildIpFrame, finishL4, PROTO_UDP, type IpPacket } from './ip.ts';
 import { formatMac } from './ethernet.ts';
 import { sameAddress } from './address.ts';
 import type { SlirpContext } from './context.ts';
+import { be32, u8 } from './bytes.ts';
 
 const MAGIC = 0x63825363;
 const DISCOVER = 1; const OFFER = 2; const REQUEST = 3; const ACK = 5; const NAK = 6; const RELEASE = 7; const INFORM = 8;
@@ -31,7 +32,7 @@ export class DhcpServer {
     const b = p.l4Off + 8;
     const n = len - 8;
     if (n < BOOTP_FIXED + 4 || f[b] !== 1 || f[b + 1] !== 1 || f[b + 2] !== 6) return this.ctx.count('dhcp-format');
-    const magic = ((f[b + 236] << 24) | (f[b + 237] << 16) | (f[b + 238] << 8) | f[b + 239]) >>> 0;
+    const magic = be32(f, b + 236);
     if (magic !== MAGIC) return this.ctx.count('dhcp-format');
     let type = 0;
     let requested: Uint8Array | undefined;
@@ -40,9 +41,9 @@ export class DhcpServer {
       if (code === 255) break;
       if (code === 0) { i++; continue; }
       if (i + 1 >= b + n) break;
-      const l = f[i + 1];
+      const l = u8(f, i + 1);
       if (i + 2 + l > b + n) return this.ctx.count('dhcp-option');
-      if (code === 53 && l === 1) type = f[i + 2];
+      if (code === 53 && l === 1) type = u8(f, i + 2);
       if (code === 50 && l === 4) requested = f.subarray(i + 2, i + 6);
       i += 2 + l;
     }
@@ -51,16 +52,17 @@ export class DhcpServer {
     const ciaddr = f.subarray(b + 12, b + 16);
     const key = formatMac(mac);
     if (type === RELEASE) { this.leases.delete(key); return; }
+    const flags = u8(f, b + 10); // the high byte of BOOTP flags: broadcast bit (RFC 2131 2)
     const ip = this.addressFor(key);
     if (!ip) return this.ctx.log.warn({ mac: key }, 'DHCP: no free address for this client (16 leases in use)');
-    if (type === DISCOVER) return this.reply(OFFER, xid, mac, ip, f[b + 10]);
+    if (type === DISCOVER) return this.reply(OFFER, xid, mac, ip, flags);
     if (type === REQUEST) {
       const asked = requested ?? (ciaddr.some((x) => x !== 0) ? ciaddr : undefined);
-      if (asked && !asked.every((x, i) => x === ip[i])) return this.reply(NAK, xid, mac, new Uint8Array(4), f[b + 10]);
+      if (asked && !asked.every((x, i) => x === ip[i])) return this.reply(NAK, xid, mac, new Uint8Array(4), flags);
       this.ctx.log.info({ mac: key, ip: ip.join('.') }, 'DHCP lease');
-      return this.reply(ACK, xid, mac, ip, f[b + 10]);
+      return this.reply(ACK, xid, mac, ip, flags);
     }
-    if (type === INFORM) return this.reply(ACK, xid, mac, ip, f[b + 10]);
+    if (type === INFORM) return this.reply(ACK, xid, mac, ip, flags);
   }
 
   private addressFor(mac: string): Uint8Array | undefined {
@@ -69,7 +71,7 @@ export class DhcpServer {
     if (host === undefined) {
       const used = new Set(this.leases.values());
       for (let i = 0; i < MAX_CLIENTS; i++) {
-        const h = c.guest[3] + i;
+        const h = u8(c.guest, 3) + i;
         if (h < 255 && !used.has(h)) { host = h; break; }
       }
       if (host === undefined) return undefined;

@@ -15,7 +15,7 @@ export function parseResolvConf(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m) out.push(m[1].replace(/%.*$/, ''));
+    if (m) out.push(m[1]!.replace(/%.*$/, ''));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { isOurAddress6 } from './nat.ts';
 import { ndpInput, NDP_TYPES } from './ndp.ts';
 import type { SlirpContext } from './context.ts';
 import type { PingForwarder } from './ping.ts';
+import { u8 } from './bytes.ts';
 
 const ECHO_REQUEST = 128; const ECHO_REPLY = 129;
 
@@ -12,7 +13,7 @@ export function icmpv6Input(ctx: SlirpContext, p: IpPacket, ping: PingForwarder)
   if (p.l4Len < 8) return ctx.count('icmpv6-short');
   if (!l4ChecksumOk(p)) return ctx.count('icmpv6-checksum');
   const f = p.frame; const o = p.l4Off;
-  const type = f[o];
+  const type = u8(f, o);
   if (type === ECHO_REQUEST) {
     if (isOurAddress6(ctx.config, p.dst)) return reply(ctx, p.dst, p.src, f.subarray(o, o + p.l4Len), ECHO_REPLY);
     return ping.forward(p);

@@ -3,6 +3,7 @@
 // (RFC 791 3.1, RFC 8200 3). The parsers are in ipv4.ts and ipv6.ts.
 import { ETH_HLEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernet } from './ethernet.ts';
 import { checksum, fold, pseudoSum, sum16 } from './checksum.ts';
+import { u8 } from './bytes.ts';
 
 export const PROTO_ICMP = 1;
 export const PROTO_TCP = 6;
@@ -60,7 +61,7 @@ export function buildIpFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: Uint8A
 /** Writes the upper-layer checksum at l4Off+csumAt over the pseudo-header and the segment. */
 export function finishL4(frame: Uint8Array, proto: number, csumAt: number): void {
   const o = ETH_HLEN;
-  const v6 = frame[o] >>> 4 === 6;
+  const v6 = u8(frame, o) >>> 4 === 6;
   const l4Off = o + (v6 ? 40 : 20);
   const l4Len = frame.length - l4Off;
   frame[l4Off + csumAt] = 0; frame[l4Off + csumAt + 1] = 0;

@@ -12,6 +12,7 @@ import { staysInside } from './nat.ts';
 import { checksum } from './checksum.ts';
 import { buildIpFrame, finishL4, PROTO_ICMP, PROTO_ICMPV6, type IpPacket } from './ip.ts';
 import type { SlirpContext } from './context.ts';
+import { be16 } from './bytes.ts';
 
 const AF_INET = 2; const AF_INET6 = 10; const SOCK_DGRAM = 2; const SOCK_NONBLOCK = 0o4000;
 const IPPROTO_ICMP = 1; const IPPROTO_ICMPV6 = 58;
@@ -54,7 +55,7 @@ export class PingForwarder {
     if (staysInside(this.ctx.config, p.dst)) return this.ctx.count('icmp-destination');
     if (this.refused) return this.ctx.count('icmp-not-forwarded');
     const v6 = p.version === 6;
-    const id = (p.frame[p.l4Off + 4] << 8) | p.frame[p.l4Off + 5];
+    const id = be16(p.frame, p.l4Off + 4); // icmp.ts and icmpv6.ts checked l4Len >= 8
     const key = v6 ? id + 0x10000 : id;
     let s = this.sockets.get(key);
     if (!s) {

@@ -29,8 +29,9 @@ export function parseRedirection(entry: string): Redirection {
   if (!m || entry.length < 7) throw new Error(`Error in redirection '${entry}': expected tcp|udp|tcp6|udp6:[bind:]hostport:guestport[:count]`);
   const bind = m[3] ?? m[4] ?? '127.0.0.1';
   if (!net.isIP(bind)) throw new Error(`Error in redirection '${entry}': '${bind}' is not an IP address`);
-  const hostPort = port(m[5], entry);
-  const guestPort = port(m[6], entry);
+  // Groups 1, 2, 5 and 6 are not optional: they are there when the pattern matched.
+  const hostPort = port(m[5]!, entry);
+  const guestPort = port(m[6]!, entry);
   const count = m[7] === undefined ? 1 : Number(m[7]);
   if (!/^\d*$/.test(m[7] ?? '') || !Number.isInteger(count) || count < 1) {
     throw new Error(`Error in redirection '${entry}': count must be a positive number`);
@@ -38,7 +39,7 @@ export function parseRedirection(entry: string): Redirection {
   if (hostPort + count - 1 > 65535 || guestPort + count - 1 > 65535) {
     throw new Error(`Error in redirection '${entry}': port range runs past 65535`);
   }
-  return { proto: m[1].toLowerCase() as 'tcp' | 'udp', v6: m[2] === '6', bind, hostPort, guestPort, count, text: entry };
+  return { proto: m[1]!.toLowerCase() as 'tcp' | 'udp', v6: m[2] === '6', bind, hostPort, guestPort, count, text: entry };
 }
 
 export function parseRedirections(list: string): Redirection[] {

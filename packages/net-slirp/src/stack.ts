@@ -22,6 +22,7 @@ import { DhcpServer } from './dhcp.ts';
 import { Redirects, type RedirectResult } from './redirect-server.ts';
 import { PcapWriter } from './pcap.ts';
 import { PingForwarder } from './ping.ts';
+import { be16, u8 } from './bytes.ts';
 
 const TICK_MS = 50;
 const RA_INTERVAL_MS = 120_000;
@@ -90,14 +91,14 @@ export class SlirpStack {
 
   private dispatch(frame: Uint8Array): void {
     const ctx = this.ctx;
-    const type = (frame[12] << 8) | frame[13];
+    const type = be16(frame, 12); // input() refused frames shorter than MIN_FRAME
     const srcMac = frame.subarray(6, 12);
     if (type === ETHERTYPE_ARP) return arpInput(ctx, frame);
     const p = this.pkt;
     if (type === ETHERTYPE_IPV4) {
       const bad = parseIpv4(frame, p);
       if (bad) return ctx.count(bad);
-      if (!(srcMac[0] & 1)) ctx.learnGuest(srcMac);
+      if (!(u8(srcMac, 0) & 1)) ctx.learnGuest(srcMac);
       const proto = p.proto;
       if (proto === PROTO_TCP) return this.tcp.input(p);
       if (proto === PROTO_UDP) return this.udpInput(p);
@@ -108,7 +109,7 @@ export class SlirpStack {
       if (!this.config.ipv6) return ctx.count('ipv6-disabled');
       const bad = parseIpv6(frame, p);
       if (bad) return ctx.count(bad);
-      if (!(srcMac[0] & 1)) ctx.learnGuest(srcMac);
+      if (!(u8(srcMac, 0) & 1)) ctx.learnGuest(srcMac);
       ctx.learnGuest6(p.src);
       const proto = p.proto;
       if (proto === PROTO_TCP) return this.tcp.input(p);

@@ -20,7 +20,7 @@ export class ReassemblyQueue {
   add(seg: HeldSegment, budget: number): void {
     if (this.bytes + seg.data.length > budget || this.segments.length >= MAX_SEGMENTS) return;
     let i = this.segments.length;
-    while (i > 0 && seqDiff(this.segments[i - 1].seq, seg.seq) > 0) i--;
+    while (i > 0 && seqDiff(this.segments[i - 1]!.seq, seg.seq) > 0) i--;
     const prev = this.segments[i - 1];
     if (prev && prev.seq === seg.seq && prev.data.length >= seg.data.length) return;
     this.segments.splice(i, 0, seg);

@@ -13,26 +13,28 @@ export class SackScoreboard {
   /** Adds the blocks of one ACK (pairs in blocks[0..2*count)), ignoring bogus or old ones. */
   update(blocks: number[], count: number, sndUna: number, sndMax: number): void {
     for (let b = 0; b < count; b++) {
-      let l = blocks[2 * b]; const r = blocks[2 * b + 1];
+      // parseTcp wrote 2 * count entries (TcpSegment.sackCount).
+      let l = blocks[2 * b]!; const r = blocks[2 * b + 1]!;
       if (seqDiff(r, l) <= 0 || seqDiff(r, sndMax) > 0 || seqDiff(r, sndUna) <= 0) continue;
       if (seqDiff(l, sndUna) < 0) l = sndUna;
+      const ranges = this.ranges;
       let i = 0;
-      while (i < this.ranges.length && seqDiff(this.ranges[i][1], l) < 0) i++;
+      while (i < ranges.length && seqDiff(ranges[i]![1], l) < 0) i++;
       let nl = l; let nr = r; let j = i;
-      while (j < this.ranges.length && seqDiff(this.ranges[j][0], nr) <= 0) {
-        if (seqDiff(this.ranges[j][0], nl) < 0) nl = this.ranges[j][0];
-        if (seqDiff(this.ranges[j][1], nr) > 0) nr = this.ranges[j][1];
-        j++;
+      for (let next = ranges[j]; next !== undefined && seqDiff(next[0], nr) <= 0; next = ranges[++j]) {
+        if (seqDiff(next[0], nl) < 0) nl = next[0];
+        if (seqDiff(next[1], nr) > 0) nr = next[1];
       }
-      this.ranges.splice(i, j - i, [nl, nr]);
-      if (this.ranges.length > MAX_RANGES) this.ranges.pop(); // forget the highest ranges
+      ranges.splice(i, j - i, [nl, nr]);
+      if (ranges.length > MAX_RANGES) ranges.pop(); // forget the highest ranges
     }
   }
 
   /** Forgets what a cumulative ACK up to sndUna now covers. */
   trim(sndUna: number): void {
-    while (this.ranges.length > 0 && seqDiff(this.ranges[0][1], sndUna) <= 0) this.ranges.shift();
-    if (this.ranges.length > 0 && seqDiff(this.ranges[0][0], sndUna) < 0) this.ranges[0][0] = sndUna;
+    let first = this.ranges[0];
+    while (first !== undefined && seqDiff(first[1], sndUna) <= 0) { this.ranges.shift(); first = this.ranges[0]; }
+    if (first !== undefined && seqDiff(first[0], sndUna) < 0) first[0] = sndUna;
   }
 
   sackedBytes(): number {

@@ -4,6 +4,7 @@
 // window without timeouts. Timestamps are not offered.
 import { buildIpFrame, finishL4, PROTO_TCP } from './ip.ts';
 import type { ByteQueue } from './byte-queue.ts';
+import { be16, be32, u8 } from './bytes.ts';
 
 export const FIN = 0x01; export const SYN = 0x02; export const RST = 0x04;
 export const PSH = 0x08; export const ACK = 0x10;
@@ -21,14 +22,14 @@ export interface TcpSegment {
 /** Parses the header at off (segment length len); returns a reason string when malformed. */
 export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegment): string | undefined {
   if (len < 20) return 'tcp-short';
-  const hl = (f[off + 12] >>> 4) * 4;
+  const hl = (u8(f, off + 12) >>> 4) * 4;
   if (hl < 20 || hl > len) return 'tcp-header-length';
-  out.sport = (f[off] << 8) | f[off + 1];
-  out.dport = (f[off + 2] << 8) | f[off + 3];
-  out.seq = ((f[off + 4] << 24) | (f[off + 5] << 16) | (f[off + 6] << 8) | f[off + 7]) >>> 0;
-  out.ack = ((f[off + 8] << 24) | (f[off + 9] << 16) | (f[off + 10] << 8) | f[off + 11]) >>> 0;
-  out.flags = f[off + 13] & 0x3f;
-  out.window = (f[off + 14] << 8) | f[off + 15];
+  out.sport = be16(f, off);
+  out.dport = be16(f, off + 2);
+  out.seq = be32(f, off + 4);
+  out.ack = be32(f, off + 8);
+  out.flags = u8(f, off + 13) & 0x3f;
+  out.window = be16(f, off + 14);
   out.dataOff = off + hl;
   out.dataLen = len - hl;
   out.mss = 0;
@@ -37,21 +38,21 @@ export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegmen
   out.sackCount = 0;
   if (hl > 20) {
     for (let i = off + 20; i < off + hl;) {
-      const kind = f[i];
+      const kind = u8(f, i);
       if (kind === 0) break;
       if (kind === 1) { i++; continue; }
       if (i + 1 >= off + hl) return 'tcp-option';
-      const l = f[i + 1];
+      const l = u8(f, i + 1);
       if (l < 2 || i + l > off + hl) return 'tcp-option';
-      if (kind === 2 && l === 4) out.mss = (f[i + 2] << 8) | f[i + 3];
-      if (kind === 3 && l === 3) out.wscale = Math.min(f[i + 2], 14); // RFC 7323 2.3: cap at 14
+      if (kind === 2 && l === 4) out.mss = be16(f, i + 2);
+      if (kind === 3 && l === 3) out.wscale = Math.min(u8(f, i + 2), 14); // RFC 7323 2.3: cap at 14
       if (kind === 4 && l === 2) out.sackOk = true;
       if (kind === 5 && l >= 10 && (l - 2) % 8 === 0) {
         out.sackCount = Math.min(4, (l - 2) / 8);
         for (let b = 0; b < out.sackCount; b++) {
           const at = i + 2 + 8 * b;
-          out.sack[2 * b] = ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
-          out.sack[2 * b + 1] = ((f[at + 4] << 24) | (f[at + 5] << 16) | (f[at + 6] << 8) | f[at + 7]) >>> 0;
+          out.sack[2 * b] = be32(f, at);
+          out.sack[2 * b + 1] = be32(f, at + 4);
         }
       }
       i += l;

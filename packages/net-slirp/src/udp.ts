@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { buildIpFrame, finishL4, l4ChecksumOk, PROTO_UDP, type IpPacket } from './ip.ts';
 import { formatIp, parseIp } from './address.ts';
 import type { SlirpContext } from './context.ts';
+import { be16 } from './bytes.ts';
 
 interface Peer { addr: Uint8Array; port: number }
 
@@ -17,13 +18,13 @@ export interface UdpHeader { sport: number; dport: number; length: number }
 export function parseUdp(p: IpPacket, h: UdpHeader): string | undefined {
   const f = p.frame; const o = p.l4Off;
   if (p.l4Len < 8) return 'udp-short';
-  const ulen = (f[o + 4] << 8) | f[o + 5];
+  const ulen = be16(f, o + 4);
   if (ulen < 8 || ulen > p.l4Len) return 'udp-length';
   const hasSum = f[o + 6] !== 0 || f[o + 7] !== 0;
   if (p.version === 6 && !hasSum) return 'udp-checksum'; // mandatory over IPv6 (RFC 8200 8.1)
   if (hasSum && !l4ChecksumOk({ ...p, l4Len: ulen })) return 'udp-checksum';
-  h.sport = (f[o] << 8) | f[o + 1];
-  h.dport = (f[o + 2] << 8) | f[o + 3];
+  h.sport = be16(f, o);
+  h.dport = be16(f, o + 2);
   h.length = ulen;
   if (h.sport === 0 || h.dport === 0) return 'udp-port-zero'; // reserved (RFC 6335 6)
   return undefined;
