@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { SlirpStack } from '../packages/net-slirp/src/index.ts';
 import { fixChecksums, GUEST4, GW4, ipv4, tcp } from '../packages/net-slirp/test/helpers/frames.ts';
+import { be16, be32, u8 } from '../packages/net-slirp/src/bytes.ts';
 
 const MB = Number(process.argv[2] ?? 1000);
 const MTUS = (process.argv[3] ?? '1500,65520').split(',').map(Number);
@@ -14,7 +15,6 @@ const BYTES = MB * 1024 * 1024;
 const GUEST_PORT = 40000;
 const WSCALE = [1, 3, 3, 7];
 
-function u32(f: Uint8Array, o: number): number { return ((f[o] << 24) | (f[o + 1] << 16) | (f[o + 2] << 8) | f[o + 3]) >>> 0; }
 function put32(f: Uint8Array, o: number, v: number): void { f[o] = v >>> 24; f[o + 1] = (v >>> 16) & 255; f[o + 2] = (v >>> 8) & 255; f[o + 3] = v & 255; }
 
 async function once(mtu: number, direction: 'up' | 'down'): Promise<{ gbit: number; cpuGbit: number; counters: Record<string, number> }> {
@@ -46,12 +46,12 @@ async function once(mtu: number, direction: 'up' | 'down'): Promise<{ gbit: numb
   let right = 0; // the stack's advertised right edge: the synthetic guest respects it
   const stack = new SlirpStack({ mtu }, (f) => {
     if (f[23] !== 6) return;
-    const flags = f[47];
-    if (flags & 0x10) right = (u32(f, 42) + (((f[48] << 8) | f[49]) << ((flags & 0x02) ? 0 : 7))) >>> 0;
-    if ((flags & 0x12) === 0x12) { ourNext = (u32(f, 38) + 1) >>> 0; queueMicrotask(() => { sendAck(); readyResolve(); }); return; }
-    const dataLen = ((f[16] << 8) | f[17]) - 20 - ((f[46] >>> 4) * 4);
+    const flags = u8(f, 47);
+    if (flags & 0x10) right = (be32(f, 42) + (be16(f, 48) << ((flags & 0x02) ? 0 : 7))) >>> 0;
+    if ((flags & 0x12) === 0x12) { ourNext = (be32(f, 38) + 1) >>> 0; queueMicrotask(() => { sendAck(); readyResolve(); }); return; }
+    const dataLen = be16(f, 16) - 20 - ((u8(f, 46) >>> 4) * 4);
     if (dataLen > 0) {
-      ourNext = (u32(f, 38) + dataLen) >>> 0;
+      ourNext = (be32(f, 38) + dataLen) >>> 0;
       received += dataLen;
       if (received >= BYTES) downDone();
       if (!ackScheduled) { ackScheduled = true; setImmediate(sendAck); }

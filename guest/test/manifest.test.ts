@@ -12,9 +12,9 @@ const sums = new Map<string, string>();
 const packages = new Map<string, string>();
 for (const line of manifest) {
   const sum = /^([0-9a-f]{64}) [ *](\S+)$/.exec(line);
-  if (sum) sums.set(sum[2], sum[1]);
+  if (sum) sums.set(sum[2]!, sum[1]!); // both groups are required by the pattern
   const pkg = /^package (\S+) (\S+)$/.exec(line);
-  if (pkg) packages.set(pkg[1], pkg[2]);
+  if (pkg) packages.set(pkg[1]!, pkg[2]!);
 }
 
 t.test('every shipped file is listed with its sha256', async (t) => {

@@ -1,10 +1,10 @@
 /** Parses `-e`: '^]', 'ctrl-]', 'C-]' or one character; returns the byte. */
 export function parseEscapeKey(spec: string): number {
   const s = spec.trim();
-  const ctrl = /^(?:\^|ctrl-|c-)(.)$/i.exec(s);
-  if (ctrl) {
-    const ch = ctrl[1].toUpperCase().charCodeAt(0);
-    if (ch < 0x40 || ch > 0x5f) throw new Error(`-e '${spec}': no control key for '${ctrl[1]}'`);
+  const key = /^(?:\^|ctrl-|c-)(.)$/i.exec(s)?.[1];
+  if (key !== undefined) {
+    const ch = key.toUpperCase().charCodeAt(0);
+    if (ch < 0x40 || ch > 0x5f) throw new Error(`-e '${spec}': no control key for '${key}'`);
     return ch & 0x1f;
   }
   if (s.length === 1) return s.charCodeAt(0);

@@ -184,7 +184,7 @@ t.test(`a live manager answers ${CASES} random frames with errors or a close, an
       }
       client.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, Buffer.concat(parts)));
     } else {
-      const code = next() % 10 === 0 ? next() & 0xffff : CODES[next() % CODES.length];
+      const code = next() % 10 === 0 ? next() & 0xffff : CODES[next() % CODES.length]!;
       let body: Uint8Array;
       switch (next() % 4) {
         case 0:

@@ -66,7 +66,7 @@ t.test('owner and state rules', async (t) => {
   const r = await runToEnd(owner);
   t.equal(r.reason, Termination.POWEROFF);
   t.equal(await rcOf(owner.loadSection(0, 4)), Rc.ERROR, 'LOAD_SECTION while TERMINATED');
-  t.equal((await owner.list())[0].state, MonitorState.TERMINATED);
+  t.equal((await owner.list())[0]?.state, MonitorState.TERMINATED);
 });
 
 t.test('malformed requests are answered with INVALID_PARAMETER', async (t) => {

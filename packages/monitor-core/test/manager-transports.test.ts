@@ -26,8 +26,8 @@ for (const transport of ['node-ipc', 'net'] as TransportName[]) {
       await owner.create(1001, monitorConfig());
       const list = await owner.list();
       t.equal(list.length, 1);
-      t.equal(list[0].id, 1001);
-      t.equal(list[0].ownerPid, 1001);
+      t.equal(list[0]?.id, 1001);
+      t.equal(list[0]?.ownerPid, 1001);
       t.equal((await owner.info()).hostmemUsed, 16 * 1024 * 1024);
 
       const printk = await ManagerClient.connect({ env, transport });

@@ -3,11 +3,12 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { fold, sum16 } from '../src/checksum.ts';
+import { be16, u8 } from '../src/bytes.ts';
 
 function reference(b: Uint8Array, off: number, len: number, acc: number): number {
   let a = acc;
-  for (let i = 0; i + 1 < len; i += 2) a += (b[off + i] << 8) | b[off + i + 1];
-  if (len & 1) a += b[off + len - 1] << 8;
+  for (let i = 0; i + 1 < len; i += 2) a += be16(b, off + i);
+  if (len & 1) a += u8(b, off + len - 1) << 8;
   return fold(a);
 }
 

@@ -47,7 +47,7 @@ t.test('flow control, refusal, reset, UDP, pcap', async (t) => {
     await sleep(3000);
     const conns = g.stack.tcp.describe();
     t.equal(conns.length, 1, 'one connection');
-    t.ok((conns[0].toHostBuffered as number) <= RECV_BUFFER + 65536, `stack holds ${String(conns[0].toHostBuffered)} bytes for the paused host (cap ${RECV_BUFFER})`);
+    t.ok((conns[0]?.toHostBuffered as number) <= RECV_BUFFER + 65536, `stack holds ${String(conns[0]?.toHostBuffered)} bytes for the paused host (cap ${RECV_BUFFER})`);
     t.equal(received, 0, 'nothing read yet');
     host!.resume();
     const out = await guest;
@@ -64,8 +64,8 @@ t.test('flow control, refusal, reset, UDP, pcap', async (t) => {
     await sleep(2000);
     const conns = g.stack.tcp.describe();
     t.equal(conns.length, 1, 'one connection');
-    t.ok((conns[0].toGuestQueued as number) <= SEND_BUFFER + 65536, `stack queues ${String(conns[0].toGuestQueued)} bytes for the stalled guest (cap ${SEND_BUFFER})`);
-    t.equal(conns[0].hostPaused, true, 'the host socket is paused');
+    t.ok((conns[0]?.toGuestQueued as number) <= SEND_BUFFER + 65536, `stack queues ${String(conns[0]?.toGuestQueued)} bytes for the stalled guest (cap ${SEND_BUFFER})`);
+    t.equal(conns[0]?.hostPaused, true, 'the host socket is paused');
     const out = await guest;
     t.match(out.stdout, `got ${BYTES}`, 'every byte reached the guest');
   });

@@ -12,9 +12,9 @@ t.test('reassembly: any order of (overlapping, repeated) segments rebuilds the s
     (stream, cuts, isn, order) => {
       const points = [...new Set([0, ...cuts.map((c) => c % stream.length), stream.length])].sort((a, b) => a - b);
       const segs: Array<{ seq: number; data: Uint8Array; fin: boolean }> = [];
-      for (let i = 0; i + 1 < points.length; i++) segs.push({ seq: (isn + points[i]) >>> 0, data: stream.subarray(points[i], points[i + 1]), fin: false });
+      for (let i = 0; i + 1 < points.length; i++) segs.push({ seq: (isn + points[i]!) >>> 0, data: stream.subarray(points[i], points[i + 1]), fin: false });
       const shuffled = [...segs, ...segs.slice(0, 3)]; // some repeats
-      for (let i = shuffled.length - 1; i > 0; i--) { const j = (order[i % Math.max(1, order.length)] ?? 0) % (i + 1); [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]; }
+      for (let i = shuffled.length - 1; i > 0; i--) { const j = (order[i % Math.max(1, order.length)] ?? 0) % (i + 1); [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]; }
       const q = new ReassemblyQueue();
       for (const s of shuffled) q.add(s, 1 << 30);
       const out: number[] = [];

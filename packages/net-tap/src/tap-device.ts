@@ -83,9 +83,10 @@ export class TapDevice {
 
 /** Splits [u32 BE length][frame] records; returns the bytes consumed (a partial tail is left). */
 export function forEachFrame(buf: Uint8Array, fn: (frame: Uint8Array) => void): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (buf.length - off >= 4) {
-    const len = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+    const len = view.getUint32(off);
     if (buf.length - off - 4 < len) break;
     fn(buf.subarray(off + 4, off + 4 + len));
     off += 4 + len;

@@ -112,15 +112,14 @@ export class FrameDecoder {
     return this.pendingBytes;
   }
 
+  /** The pending bytes in one chunk that starts with at least n of them (pendingBytes >= n). */
   private peek(n: number): Uint8Array {
-    if (this.pending[0].length >= n) return this.pending[0];
-    this.coalesce();
-    return this.pending[0];
+    const first = this.pending[0];
+    return first !== undefined && first.length >= n ? first : this.coalesce();
   }
 
   private take(n: number): Uint8Array {
-    if (this.pending[0].length < n) this.coalesce();
-    const first = this.pending[0];
+    const first = this.peek(n);
     // Copy, so a retained body never pins a large chunk or aliases a reused transport buffer.
     const out = first.slice(0, n);
     if (first.length === n) this.pending.shift();
@@ -129,7 +128,7 @@ export class FrameDecoder {
     return out;
   }
 
-  private coalesce(): void {
+  private coalesce(): Uint8Array {
     const all = new Uint8Array(this.pendingBytes);
     let at = 0;
     for (const part of this.pending) {
@@ -137,5 +136,6 @@ export class FrameDecoder {
       at += part.length;
     }
     this.pending = [all];
+    return all;
   }
 }

@@ -44,7 +44,7 @@ export const nodeIpcTransport: Transport = {
         reject(timeoutError(socketPath));
       }, timeoutMs);
       ipc.connectTo(CLIENT_ID, socketPath);
-      const client = ipc.of[CLIENT_ID];
+      const client = ipc.of[CLIENT_ID]!; // connectTo has just created it
       client.on('error', (err: Error) => {
         if (settled) return;
         settled = true;

@@ -25,7 +25,7 @@ export class TestDnsServer {
     if (q.length < 12) return;
     this.queries++;
     let i = 12; const labels: string[] = [];
-    while (i < q.length && q[i] !== 0) { labels.push(q.subarray(i + 1, i + 1 + q[i]).toString()); i += 1 + q[i]; }
+    for (let len = q[i]; len !== undefined && len !== 0; len = q[i]) { labels.push(q.subarray(i + 1, i + 1 + len).toString()); i += 1 + len; }
     const qEnd = i + 5;
     const qtype = q.readUInt16BE(i + 1);
     const ip = this.records.get(labels.join('.').toLowerCase());

@@ -1,6 +1,7 @@
 // Builders for guest frames used as fuzz seeds and in namespace-side test scripts. Checksums
 // use the stack's RFC 1071 routine; the namespace tests are where the Linux kernel checks it.
 import { checksum, fold, sum16 } from '../../src/checksum.ts';
+import { be16, u8 } from '../../src/bytes.ts';
 
 export const GUEST_MAC = [0x02, 0, 0, 0, 0, 0x15];
 export const GW_MAC = [0x52, 0x55, 10, 0, 2, 2];
@@ -53,19 +54,19 @@ export function dhcpDiscover(): Uint8Array {
  *  (possibly mutated) headers still describe a packet inside the frame. */
 export function fixChecksums(f: Uint8Array): void {
   if (f.length < 14) return;
-  const type = (f[12] << 8) | f[13];
-  if (type === 0x0800 && f.length >= 34 && f[14] >>> 4 === 4) {
-    const ihl = (f[14] & 15) * 4;
+  const type = be16(f, 12);
+  if (type === 0x0800 && f.length >= 34 && u8(f, 14) >>> 4 === 4) {
+    const ihl = (u8(f, 14) & 15) * 4;
     if (ihl < 20 || 14 + ihl > f.length) return;
     f[24] = 0; f[25] = 0;
     const c = checksum(f, 14, ihl); f[24] = c >>> 8; f[25] = c & 255;
-    const total = (f[16] << 8) | f[17];
+    const total = be16(f, 16);
     if (total < ihl || 14 + total > f.length) return;
-    fixL4(f, 4, f[23], 14 + ihl, total - ihl);
+    fixL4(f, 4, u8(f, 23), 14 + ihl, total - ihl);
   } else if (type === 0x86dd && f.length >= 54) {
-    const plen = (f[18] << 8) | f[19];
+    const plen = be16(f, 18);
     if (54 + plen > f.length) return;
-    fixL4(f, 6, f[20], 54, plen);
+    fixL4(f, 6, u8(f, 20), 54, plen);
   }
 }
 

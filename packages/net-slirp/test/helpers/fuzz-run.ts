@@ -7,6 +7,7 @@ import { SlirpStack } from '../../src/index.ts';
 import net from 'node:net';
 import { fixChecksums, GUEST4, GW4, ipv4, seeds, tcp } from './frames.ts';
 import { Random } from '../../../../test/random.ts';
+import { be16, be32, u8 } from '../../src/bytes.ts';
 
 const iterations = Number(process.argv[2] ?? 20000);
 const random = new Random(Number(process.argv[3] ?? 12345)); // the seed the test printed
@@ -22,12 +23,12 @@ const live: Uint8Array[] = [];
 function learn(f: Uint8Array): void {
   if (f.length < 54 || f[12] !== 8 || f[13] !== 0 || f[23] !== 6) return;
   const t = 34;
-  if ((f[t + 13] & 0x12) !== 0x12 || live.length > 64) return;
-  const sport = (f[t + 2] << 8) | f[t + 3];
-  const theirSeq = ((f[t + 4] << 24) | (f[t + 5] << 16) | (f[t + 6] << 8) | f[t + 7]) >>> 0;
-  const ourSeq = ((f[t + 8] << 24) | (f[t + 9] << 16) | (f[t + 10] << 8) | f[t + 11]) >>> 0;
+  if ((u8(f, t + 13) & 0x12) !== 0x12 || live.length > 64) return;
+  const sport = be16(f, t + 2);
+  const theirSeq = be32(f, t + 4);
+  const ourSeq = be32(f, t + 8);
   const ack = (theirSeq + 1) >>> 0;
-  const dport = (f[t] << 8) | f[t + 1];
+  const dport = be16(f, t);
   const data = Array.from({ length: 100 }, (_, i) => i);
   live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, ourSeq, ack, 0x10, 1000)));
   live.push(ipv4(6, GUEST4, GW4, tcp(sport, dport, ourSeq, ack, 0x18, 1000, [], data)));
@@ -45,10 +46,10 @@ function mutate(src: Uint8Array): Uint8Array {
   for (let i = 0; i < k; i++) {
     const what = random.int(10);
     if (what < 5 && f.length > 0) f[random.int(f.length)] = random.int(256);
-    else if (what < 7 && f.length > 0) f[random.int(f.length)] = INTERESTING[random.int(INTERESTING.length)];
+    else if (what < 7 && f.length > 0) f[random.int(f.length)] = INTERESTING[random.int(INTERESTING.length)]!; // int(n) < n
     else if (what === 7) f = f.subarray(0, random.int(f.length + 1));
     else if (what === 8) { const g = new Uint8Array(f.length + random.int(64)); g.set(f); for (let j = f.length; j < g.length; j++) g[j] = random.int(256); f = g; }
-    else if (f.length > 16) { const at = 14 + random.int(Math.min(40, f.length - 14)); f[at] ^= 1 << random.int(8); }
+    else if (f.length > 16) { const at = 14 + random.int(Math.min(40, f.length - 14)); f[at] = u8(f, at) ^ (1 << random.int(8)); }
   }
   if (random.int(10) < 9) fixChecksums(f);
   return f;
@@ -58,7 +59,7 @@ let heapQuarter = 0;
 const started = Date.now();
 for (let i = 0; i < iterations; i++) {
   const pool = live.length > 0 && random.int(2) === 0 ? live : base;
-  const pick = pool[random.int(pool.length)];
+  const pick = pool[random.int(pool.length)]!; // int(n) < n, and base is not empty
   stack.input(random.int(8) === 0 ? Uint8Array.from(pick) : mutate(pick));
   if (i % 5000 === 4999) await new Promise((r) => setImmediate(r)); // let sockets settle
   if (i === Math.floor(iterations / 4)) { gc?.(); heapQuarter = process.memoryUsage().heapUsed; }

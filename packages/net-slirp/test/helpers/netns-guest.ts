@@ -171,7 +171,7 @@ exit 0
     while (Date.now() < end) {
       const r = await this.exec(['ip', '-6', '-o', 'addr', 'show', 'dev', 'tap0', 'scope', 'global']);
       const m = /inet6 ([0-9a-f:]+)\/64/.exec(r.stdout);
-      if (m && !r.stdout.includes('tentative')) return m[1];
+      if (m && !r.stdout.includes('tentative')) return m[1]!;
       await new Promise((res) => setTimeout(res, 200));
     }
     throw new Error('no SLAAC address on tap0');

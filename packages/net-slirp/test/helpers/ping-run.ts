@@ -6,6 +6,7 @@ import { SlirpStack } from '../../src/index.ts';
 import { l4ChecksumOk, type IpPacket } from '../../src/ip.ts';
 import { parseIpv6 } from '../../src/ipv6.ts';
 import { arpRequest, GUEST4, GUEST6, GW4, ipv4, ipv6 } from './frames.ts';
+import { be16 } from '../../src/bytes.ts';
 
 const TARGET6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]; // 2001:db8::1
 
@@ -14,11 +15,11 @@ const replies: number[] = [];
 const replies6: number[] = [];
 const stack = new SlirpStack({ logger: pino({ level: 'info' }, { write: (l: string) => { logs.push(JSON.parse(l).msg as string); } }) }, (f) => {
   if (f.length >= 42 && f[12] === 8 && f[13] === 0 && f[23] === 1 && f[34] === 0 && f.subarray(26, 30).join('.') === '192.0.2.1') {
-    replies.push((f[38] << 8) | f[39]);
+    replies.push(be16(f, 38));
   }
   if (f.length >= 62 && f[12] === 0x86 && f[13] === 0xdd && f[20] === 58 && f[54] === 129 && f[22] === 0x20 && f[37] === 1) {
     const pkt = {} as IpPacket;
-    if (parseIpv6(f, pkt) === undefined && l4ChecksumOk(pkt)) replies6.push((f[58] << 8) | f[59]);
+    if (parseIpv6(f, pkt) === undefined && l4ChecksumOk(pkt)) replies6.push(be16(f, 58));
   }
 });
 stack.input(arpRequest(GW4));

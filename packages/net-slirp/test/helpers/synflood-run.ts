@@ -4,14 +4,15 @@
 import net from 'node:net';
 import { SlirpStack } from '../../src/index.ts';
 import { GUEST4, GW4, ipv4, tcp } from './frames.ts';
+import { be16, be32, u8 } from '../../src/bytes.ts';
 
 const server = net.createServer((s) => { s.on('error', () => undefined); s.resume(); });
 await new Promise<void>((r) => server.listen(9, '127.0.0.1', r));
 let synAckFor = -1; let ourSeq = 0;
 const stack = new SlirpStack({ maxTcpConnections: 256 }, (f) => {
-  if (f.length >= 54 && f[23] === 6 && (f[47] & 0x12) === 0x12) {
-    synAckFor = (f[36] << 8) | f[37];
-    ourSeq = ((f[38] << 24) | (f[39] << 16) | (f[40] << 8) | f[41]) >>> 0;
+  if (f.length >= 54 && f[23] === 6 && (u8(f, 47) & 0x12) === 0x12) {
+    synAckFor = be16(f, 36);
+    ourSeq = be32(f, 38);
   }
 });
 const mss = [2, 4, 5, 0xb4];
