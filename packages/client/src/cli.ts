@@ -2,7 +2,15 @@
 // status 0 on success (also --help and --version), 1 when the work fails, 2 for a bad command
 // line; every error is one line on stderr starting with the program's name.
 
+import type { EndCause } from './client.ts';
+
 export const ExitStatus = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+/** The exit status when an attachment ends: the monitor ended or another program took the module
+ *  over (both the normal end of a helper or console), or the connection to the manager was lost. */
+export function endStatus(cause: EndCause): number {
+  return cause === 'taken-over' || cause === 'monitor-closed' ? ExitStatus.OK : ExitStatus.FAILURE;
+}
 
 /** The part of commander's Command used here (protocol does not depend on commander). */
 interface CommandLike {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { ManagerError, Module, Rc } from '@colinux/protocol';
 import { ManagerClient, checkServiceName, serviceRuntimeDir, servicePidFile, type EndCause, type TransportName } from '@colinux/client';
+import { endStatus } from '@colinux/client/cli';
 
 export interface AttachOptions {
   id?: number;
@@ -84,7 +85,7 @@ export async function attachTo(client: ManagerClient, id: number, how: { force: 
 
 /** The line a console prints when its attachment ends, and its exit status. */
 export function endOfAttachment(cause: EndCause, id: number): { code: number; line: string } {
-  if (cause === 'taken-over') return { code: 0, line: `monitor ${id}: console taken over by another console` };
-  if (cause === 'monitor-closed') return { code: 0, line: `monitor ${id} has ended` };
-  return { code: 1, line: 'lost the connection to the manager' };
+  const line = cause === 'taken-over' ? `monitor ${id}: console taken over by another console`
+    : cause === 'monitor-closed' ? `monitor ${id} has ended` : 'lost the connection to the manager';
+  return { code: endStatus(cause), line };
 }

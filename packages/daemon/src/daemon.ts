@@ -12,7 +12,7 @@ import { KERNEL_RAM_OFFSET } from './kernel/plan.ts';
 import { checkInitrd, type InitrdFile } from './kernel/initrd.ts';
 import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
-import type { createLogger } from './log.ts';
+import type { Logger } from '@colinux/client/log';
 import { TerminalGate } from './run/terminal-gate.ts';
 
 /** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
@@ -66,9 +66,11 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     return ExitCode.OK;
   }
   // Loaded only to boot: help, bad input and the driver switches need neither pino nor execa.
-  const [{ createLogger }, { DaemonSession }] = await Promise.all([import('./log.ts'), import('./run/session.ts')]);
+  const [{ createLogger }, { DaemonSession }] = await Promise.all([import('@colinux/client/log'), import('./run/session.ts')]);
   const gate = new TerminalGate();
-  const log = createLogger('colinux-daemon', switches.verbose, env, (t) => gate.out(t));
+  // -v: debug, -vvv: trace; readable lines on a terminal pass the gate (run/terminal-gate.ts).
+  const level = switches.verbose >= 3 ? 'trace' : switches.verbose >= 1 ? 'debug' : 'info';
+  const log = createLogger({ name: 'colinux-daemon', level, env, write: (t) => gate.out(t) });
 
   // Every host file is checked before anything starts, so bad input leaves nothing running.
   const host = checkHostResources(config);
@@ -140,7 +142,7 @@ function helpText(): string {
   return r.kind === 'help' ? r.text : '';
 }
 
-async function connectOrStart(env: NodeJS.ProcessEnv, log: ReturnType<typeof createLogger>): Promise<ManagerClient> {
+async function connectOrStart(env: NodeJS.ProcessEnv, log: Logger): Promise<ManagerClient> {
   let client: ManagerClient;
   try {
     client = await ManagerClient.connect({ env });

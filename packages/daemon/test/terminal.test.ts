@@ -1,6 +1,6 @@
 import t from 'tap';
 import { TerminalGate } from '../src/run/terminal-gate.ts';
-import { readableLogLine } from '../src/log.ts';
+import { readableLogLine } from '@colinux/client/log';
 import { PrintkFilter } from '../src/run/printk.ts';
 
 t.test('log lines are held while the console owns the terminal, then written in order', async (t) => {

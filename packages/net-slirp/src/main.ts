@@ -1,91 +1,56 @@
 // colinux-slirp-net-daemon -i <id> -u <unit> [-r <redirections>] [--force] [options]
 // Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (docs/
 // colinux.md#network-helpers). Exits 0 when the monitor ends or another helper takes the unit over.
-import { pino } from 'pino';
 import { ControlIoctl, ForwardOp, ManagerError, Module, Rc, decodeForwardCall } from '@colinux/protocol';
-import { ManagerClient } from '@colinux/client';
-import { ExitStatus } from '@colinux/client/cli';
-import { parseSlirpArgs, type SlirpArgs } from './args.ts';
+import { helperMain, type HelperSpec } from '@colinux/client/helper';
+import { addSlirpOptions, parseSlirpOptions, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
 import { canonical, type RedirectResult } from './redirect-server.ts';
 import { parseRedirection } from './redirect.ts';
 
-const NAME = 'conet-slirp-daemon';
 const REBIND_TRIES = 20;
 const REBIND_MS = 250;
 
-export async function runSlirpDaemon(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let args: SlirpArgs;
-  try {
-    const parsed = parseSlirpArgs(argv);
-    if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
-    args = parsed;
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    return ExitStatus.USAGE;
-  }
-  const log = pino({ name: NAME, level: args.verbose ? 'debug' : 'info', base: { name: NAME, pid: process.pid, unit: args.unit } },
-    pino.destination({ fd: 2, sync: true }));
-  const module = Module.CONET0 + args.unit;
+export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
+  name: 'colinux-slirp-net-daemon',
+  prefix: 'conet-slirp-daemon',
+  description: 'user-mode TCP/IP (slirp) for a coLinux guest network unit',
+  modules: { base: Module.CONET0, count: 16, unitHelp: 'network unit: attaches CONET0+unit' },
+  // coLinux's slirp daemon words a bad unit its own way (src/colinux/user/slirp/co_main.c).
+  words: { badUnit: (v) => `invalid index: -u ${v}` },
+  options: { add: addSlirpOptions, parse: parseSlirpOptions },
+  logLevel: (o) => (o.verbose ? 'debug' : 'info'),
 
-  let stackStarted!: (s: SlirpStack) => void;
-  const stackReady = new Promise<SlirpStack>((resolve) => (stackStarted = resolve));
-  let client: ManagerClient | undefined;
-  try {
-    client = await ManagerClient.connect({ env });
+  open({ args: { options: o }, log, client, module }) {
+    const stack = new SlirpStack({
+      mtu: o.mtu, restrict: o.restrict, disableHostLoopback: !o.hostLoopback, ipv6: o.ipv6,
+      dnsServers: o.dns, redirections: o.redirections, pcap: o.pcap, logger: log,
+    }, (frame) => client.send(module, frame));
     // Run-time forwards (colinux-ctl forward): served from the attach on, since the manager
-    // replays the unit's forwards to a new helper right away; answered once the stack runs.
-    client.serveCalls(ControlIoctl.FORWARD, async (body) => forwardCall(await stackReady, decodeForwardCall(body)));
-    await client.attach(args.id, [module], { force: args.force });
-  } catch (e) {
-    await client?.close();
-    const why = e instanceof ManagerError ? e.message : `cannot reach the manager: ${(e as Error).message}`;
-    process.stderr.write(`${NAME}: monitor ${args.id} unit ${args.unit}: ${why}\n`);
-    return 1;
-  }
+    // replays the unit's forwards to a new helper right away.
+    client.serveCalls(ControlIoctl.FORWARD, (body) => forwardCall(stack, decodeForwardCall(body)));
+    // Like QEMU's "info usernet": kill -USR1 <pid> logs counters and the connection table.
+    process.on('SIGUSR1', () => log.info({ stats: stack.stats(), tcp: stack.tcp.describe() }, 'state'));
+    return stack;
+  },
 
-  let stack: SlirpStack;
-  try {
-    stack = new SlirpStack({
-      mtu: args.mtu, restrict: args.restrict, disableHostLoopback: !args.hostLoopback, ipv6: args.ipv6,
-      dnsServers: args.dns, redirections: args.redirections, pcap: args.pcap, logger: log,
-    }, (frame) => client!.send(module, frame));
-  } catch (e) {
-    process.stderr.write(`${NAME}: ${(e as Error).message}\n`);
-    await client.close();
-    return 1;
-  }
-  client.on('message', (m) => { if (m.from === Module.LINUX) stack.input(m.data); });
-  stackStarted(stack);
-  // Like QEMU's "info usernet": kill -USR1 <pid> logs counters and the connection table.
-  process.on('SIGUSR1', () => log.info({ stats: stack.stats(), tcp: stack.tcp.describe() }, 'state'));
+  async started(stack, { args, log, module }) {
+    // A helper restarted with --force may start before the one it replaces has let go of the
+    // redirected ports: then ports in use are retried for a few seconds before being reported.
+    const inUse = (r: RedirectResult): boolean => r.error?.includes('EADDRINUSE') ?? false;
+    let results = await stack.redirects.start(args.options.redirections, { quiet: true });
+    for (let i = 0; args.force && i < REBIND_TRIES && results.some(inUse); i++) {
+      await new Promise((r) => setTimeout(r, REBIND_MS));
+      results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), false)];
+    }
+    for (const r of results) if (r.error) log.error(`slirp redir ${r.proto}:${r.bind}:${r.hostPort}:${r.guestPort} failed: ${r.error}`);
+    log.info({ monitor: args.id, module, mtu: args.options.mtu, restrict: args.options.restrict, redirections: results.filter((r) => !r.error).length }, 'running');
+  },
 
-  const done = new Promise<number>((resolve) => {
-    client.on('end', (reason, detail) => {
-      log.info({ reason, detail, stats: stack.stats() }, reason === 'taken-over' ? 'unit taken over by another helper' : 'monitor ended');
-      resolve(0);
-    });
-    const stop = (sig: string): void => { log.info({ signal: sig, stats: stack.stats() }, 'stopping'); resolve(0); };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-
-  // A helper restarted with --force may start before the one it replaces has let go of the
-  // redirected ports: then ports in use are retried for a few seconds before being reported.
-  const inUse = (r: RedirectResult): boolean => r.error?.includes('EADDRINUSE') ?? false;
-  let results = await stack.redirects.start(args.redirections, { quiet: true });
-  for (let i = 0; args.force && i < REBIND_TRIES && results.some(inUse); i++) {
-    await new Promise((r) => setTimeout(r, REBIND_MS));
-    results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), false)];
-  }
-  for (const r of results) if (r.error) log.error(`slirp redir ${r.proto}:${r.bind}:${r.hostPort}:${r.guestPort} failed: ${r.error}`);
-  log.info({ monitor: args.id, module, mtu: args.mtu, restrict: args.restrict, redirections: results.filter((r) => !r.error).length }, 'running');
-
-  const code = await done;
-  stack.close();
-  await client.close();
-  return code;
-}
+  onGuest: (stack, frame) => stack.input(frame),
+  stats: (stack) => ({ stats: stack.stats() }),
+  close: (stack) => stack.close(),
+};
 
 /** One FORWARD call: list, add or remove a redirection; the answer is canonical text. */
 async function forwardCall(stack: SlirpStack, c: { op: number; spec: string }): Promise<string> {
@@ -107,7 +72,4 @@ async function forwardCall(stack: SlirpStack, c: { op: number; spec: string }): 
   return canonical(res!);
 }
 
-if (import.meta.main || process.argv[1]?.endsWith('colinux-slirp-net-daemon.js')) {
-  // Exit explicitly: host sockets of guest connections must not keep a finished helper alive.
-  process.exit(await runSlirpDaemon(process.argv.slice(2)));
-}
+if (import.meta.main || process.argv[1]?.endsWith('colinux-slirp-net-daemon.js')) await helperMain(slirpHelper);

@@ -1,35 +1,38 @@
-import { Command, CommanderError } from 'commander';
+// The command line of colinux-serial-daemon (docs/colinux.md#serial-helper): the shared
+// -i/-u/--force of runHelper (-i non-zero, -u 0..31, default 0) and -f <device>, -m <mode>.
+import type { Command } from 'commander';
+import { Module } from '@colinux/protocol';
+import { parseHelperArgs, UsageError, type HelperCommandLine } from '@colinux/client/helper';
 
+/** -f and -m; stty: the words -m gives (a bad mode is a command-line error). */
+export interface SerialOptions { device?: string; mode?: string; stty?: string[] }
 export interface SerialArgs { id: number; unit: number; device?: string; mode?: string; force: boolean }
 
-export class UsageError extends Error {}
+export const serialCommandLine: HelperCommandLine<SerialOptions> = {
+  name: 'colinux-serial-daemon',
+  description: 'Connects guest serial port /dev/ttyS<unit> to a host terminal, pty, FIFO, socket or this program\'s stdin/stdout',
+  modules: { base: Module.SERIAL0, count: 32, unitHelp: 'serial unit: the guest\'s /dev/ttyS<unit>', defaultUnit: 0 },
+  words: {
+    noInstance: "required option '-i <id>' not specified",
+    badInstance: (v) => `-i ${JSON.stringify(v)}: expected a non-zero monitor id`,
+    badUnit: (v) => `-u ${JSON.stringify(v)}: expected a unit 0..31`,
+  },
+  options: {
+    add: (cmd: Command) => cmd
+      .option('-f <device>', 'host device: a tty or pty (/dev/pts/N), FIFO, Unix socket or file; default stdin/stdout in raw mode')
+      .option('-m <mode>', 'line settings for a tty: stty words ("115200 cs8 -parenb") or coLinux/Windows MODE syntax ("BAUD=115200 PARITY=n DATA=8 STOP=1")'),
+    parse: (o) => {
+      if (o.f === '') throw new UsageError('-f: empty device name');
+      const mode = o.m as string | undefined;
+      return { device: o.f as string | undefined, mode, stty: mode === undefined ? undefined : sttyWords(mode) };
+    },
+  },
+};
 
-/** `-i <id> -u <unit> [-f <device>] [-m <mode>] [--force]` (docs/colinux.md#serial-helper): -i non-zero, -u 0..31. */
+/** The command line as one record. */
 export function parseSerialArgs(argv: readonly string[]): SerialArgs | { help: string } {
-  const program = new Command('colinux-serial-daemon')
-    .description('Connects guest serial port /dev/ttyS<unit> to a host terminal, pty, FIFO, socket or this program\'s stdin/stdout')
-    .requiredOption('-i <id>', 'monitor id (the PID printed by colinux-daemon)')
-    .option('-u <unit>', 'serial unit 0..31', '0')
-    .option('-f <device>', 'host device: a tty or pty (/dev/pts/N), FIFO, Unix socket or file; default stdin/stdout in raw mode')
-    .option('-m <mode>', 'line settings for a tty: stty words ("115200 cs8 -parenb") or coLinux/Windows MODE syntax ("BAUD=115200 PARITY=n DATA=8 STOP=1")')
-    .option('--force', 'take the unit over from the helper that holds it')
-    .helpOption('-h, --help', 'print this help')
-    .exitOverride()
-    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  try {
-    program.parse(argv as string[], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { help: program.helpInformation() };
-      throw new UsageError(err.message.replace(/^error: /, ''));
-    }
-    throw err;
-  }
-  const o = program.opts<{ i: string; u: string; f?: string; m?: string; force?: boolean }>();
-  if (!/^[0-9]{1,10}$/.test(o.i) || Number(o.i) === 0 || Number(o.i) > 0xffffffff) throw new UsageError(`-i ${JSON.stringify(o.i)}: expected a non-zero monitor id`);
-  if (!/^[0-9]{1,2}$/.test(o.u) || Number(o.u) > 31) throw new UsageError(`-u ${JSON.stringify(o.u)}: expected a unit 0..31`);
-  if (o.f === '') throw new UsageError('-f: empty device name');
-  return { id: Number(o.i), unit: Number(o.u), device: o.f, mode: o.m, force: o.force === true };
+  const a = parseHelperArgs(serialCommandLine, argv);
+  return 'help' in a ? a : { id: a.id, unit: a.unit, device: a.options.device, mode: a.options.mode, force: a.force };
 }
 
 const PARITY: Record<string, string[]> = { n: ['-parenb'], e: ['parenb', '-parodd'], o: ['parenb', 'parodd'] };

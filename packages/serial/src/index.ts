@@ -1,2 +1,2 @@
-export { runSerialDaemon } from './serial-daemon.ts';
+export { serialHelper } from './serial-daemon.ts';
 export { parseSerialArgs, sttyWords } from './args.ts';

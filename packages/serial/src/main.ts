@@ -1,5 +1,4 @@
-import { runSerialDaemon } from './serial-daemon.ts';
+import { helperMain } from '@colinux/client/helper';
+import { serialHelper } from './serial-daemon.ts';
 
-const code = await runSerialDaemon(process.argv.slice(2));
-process.exitCode = code;
-setTimeout(() => process.exit(code), 500).unref();
+await helperMain(serialHelper);

@@ -1,4 +1,8 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERIAL_BIN } from '../../daemon/test/helpers.ts';
 import { parseSerialArgs, sttyWords } from '../src/args.ts';
 
 t.test('serial arguments (docs/colinux.md#serial-helper)', async (t) => {
@@ -18,4 +22,10 @@ t.test('-m: coLinux/Windows MODE syntax becomes stty words; stty words pass thro
   t.throws(() => sttyWords('BAUD=fast'), { message: "error in mode parameter 'BAUD=fast'" });
   t.throws(() => sttyWords('PARITY=q'), { message: /PARITY=q/ });
   t.throws(() => sttyWords('COLOR=red'), { message: /COLOR=red/ });
+});
+
+t.test('a bad -m is a command-line error: one line, exit 2, before the manager is asked', async (t) => {
+  const env = { ...process.env, COLINUX_RUNTIME_DIR: join(tmpdir(), `colinux-serial-args-${process.pid}-absent`) };
+  const r = spawnSync(process.execPath, [SERIAL_BIN, '-i', '7', '-m', 'BAUD=fast'], { env, encoding: 'utf8', timeout: 30_000 });
+  t.same([r.status, r.stdout, r.stderr], [2, '', "colinux-serial-daemon: error in mode parameter 'BAUD=fast'\n"]);
 });

@@ -2,10 +2,10 @@ import { execa, type ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '@colinux/client/log';
 import { resolveHelperBin } from './bins.ts';
 import type { HelperSpec } from './commands.ts';
-import { errorLogMessage } from '../log.ts';
+import { errorLogMessage } from '@colinux/client/log';
 
 /** Whether another connection holds a module of the monitor (a helper run by hand with --force). */
 export type ModuleProbe = (module: number) => Promise<'held' | 'free' | 'gone'>;

@@ -1,5 +1,5 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
-import type { Logger } from 'pino';
+import type { Logger } from '@colinux/client/log';
 import { ManagerError, Module, MonitorState, PowerAction, Termination, terminationName } from '@colinux/protocol';
 import { ManagerClient } from '@colinux/client';
 import { collectGarbage } from '@colinux/monitor-core/collect-garbage';
@@ -8,7 +8,7 @@ import type { KernelPlan } from '../kernel/image.ts';
 import { streamInitrd, type InitrdFile } from '../kernel/initrd.ts';
 import type { HelperSpec } from '../launch/commands.ts';
 import { Supervisor } from '../launch/supervisor.ts';
-import { readableLogLine } from '../log.ts';
+import { readableLogLine } from '@colinux/client/log';
 import { PrintkFilter } from './printk.ts';
 import type { TerminalGate } from './terminal-gate.ts';
 
