@@ -275,7 +275,7 @@ export function execute(startPc: i64, budget: i32): i64 {
   let codePage: i64 = startPc + 2; // never matches startPc below, so the first fetch translates
   let codeAdd: i64 = 0;
   let jumped = true; // at a block start: look for a translated block
-  let wholePage = true; // PMP allows all of pc's page (else no translated block may run there)
+  let wholePage: bool = true; // PMP allows all of pc's page (else no translated block may run there)
   store<u32>(JIT_TLB_PTRS, tlbRead);
   store<u32>(JIT_TLB_PTRS + 4, tlbWrite);
   store<u32>(JIT_TLB_PTRS + 8, tlbCode);

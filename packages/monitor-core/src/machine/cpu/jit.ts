@@ -133,7 +133,7 @@ export const STATE_COMPILED: i32 = -1;
 export const STATE_NEVER: i32 = -2;
 export const STATE_PENDING: i32 = -3;
 
-let enabled = true;
+let enabled: bool = true;
 /** Statistics (the jitStats export): blocks translated, compiled blocks given up (their page
  *  written, or their cache entry taken by another translation), batches compiled. */
 export let jitTranslated: i64 = 0;

@@ -365,7 +365,7 @@ function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
 
 /** Whether the page of the last codeAddend() is in the code TLB: false when PMP allows only
  *  part of it, and then each fetch there must come through codeAddend() (2 bytes at a time). */
-export let codePageCached = true;
+export let codePageCached: bool = true;
 
 /** The `host - va` addend for the page of `va` (may be negative), after checking the 2 bytes at
  *  va; on a fault excCause is set. */
