@@ -169,7 +169,12 @@ export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly str
   const onSignal = (signal: NodeJS.Signals): void => stop({ code: ExitStatus.OK, why: signal });
   for (const s of signals) process.once(s, onSignal);
 
-  await spec.started?.(r, ctx);
+  try {
+    await spec.started?.(r, ctx);
+  } catch (e) {
+    fail((e as Error).message, ExitStatus.FAILURE);
+    stop({ code: ExitStatus.FAILURE, why: (e as Error).message });
+  }
   const { code, why, reason } = await done;
   for (const s of signals) process.off(s, onSignal);
   log.info({ why, reason, ...spec.stats?.(r) }, 'exiting');
