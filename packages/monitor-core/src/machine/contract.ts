@@ -5,6 +5,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { BackingFile } from './devices/virtio/block.ts';
+import type { MachineSnapshot, RestoreInput } from './snapshot.ts';
 
 /** How the machine is built. Sent as `workerData` when the worker starts. */
 export interface MachineConfig {
@@ -62,7 +63,15 @@ export type ToMachine =
   | { type: 'stop'; reason: number }
   /** cobd<index> continues on the new qcow2 overlay `fd` at `path` (the manager made, opened and
    *  locked it); answered by `disk-snapshot`. */
-  | { type: 'disk-snapshot'; index: number; fd: number; path: string };
+  | { type: 'disk-snapshot'; index: number; fd: number; path: string }
+  /** Suspend (docs/suspend.md): stop between instructions, flush the disks, answer `suspended`
+   *  with the state; the guest then stays stopped until `stop`, or `thaw` (the bundle could not
+   *  be written) lets it run on. */
+  | { type: 'suspend' }
+  | { type: 'thaw' }
+  /** Resume: take over a suspended machine's state (this machine was built from the same
+   *  configuration and nothing was loaded); answered by `restored`. `name` is the bundle, for errors. */
+  | { type: 'restore'; state: RestoreInput; name: string };
 
 /** Machine → manager. */
 /** Counters the worker posts every second (`stats`); jit* are the translator's (docs/cpu-core.md,
@@ -93,4 +102,8 @@ export type FromMachine =
   | ({ type: 'stats' } & MachineStats)
   | { type: 'error'; message: string }
   /** Answer to `disk-snapshot`: done, or why not. */
-  | { type: 'disk-snapshot'; index: number; error?: string };
+  | { type: 'disk-snapshot'; index: number; error?: string }
+  /** Answer to `suspend`: the state (its `ram` one transferred buffer), or why not. */
+  | { type: 'suspended'; state?: MachineSnapshot; error?: string }
+  /** Answer to `restore`: running from the restored state, or why not (one line). */
+  | { type: 'restored'; error?: string };

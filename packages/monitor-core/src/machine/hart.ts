@@ -164,6 +164,9 @@ export class Hart implements HartInterrupts {
 
   reg(n: number): bigint { return this.state.getBigUint64(8 * n, true); }
   setReg(n: number, v: bigint): void { this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true); }
+  /** Word n of the state block's registers: x0..x31, then f0..f31 (suspend, snapshot.ts). */
+  stateWord(n: number): bigint { return this.state.getBigUint64(8 * n, true); }
+  setStateWord(n: number, v: bigint): void { this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true); }
   get pc(): bigint { return this.state.getBigUint64(STATE_PC, true); }
   get priv(): number { return this.state.getInt32(STATE_PRIV, true); }
   get exitValue(): bigint { return this.state.getBigUint64(STATE_EXIT_VALUE, true); }

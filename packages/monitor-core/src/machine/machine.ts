@@ -18,7 +18,7 @@ import { VirtioEntropy } from './devices/virtio/entropy.ts';
 import { VirtioNet } from './devices/virtio/net.ts';
 import { VirtioNinep } from './devices/virtio/ninep.ts';
 import type { VirtioDevice } from './devices/virtio/virtio-device.ts';
-import type { Ticking } from './devices/mmio-device.ts';
+import type { Plain, Ticking } from './devices/mmio-device.ts';
 import { Sbi } from './sbi/sbi.ts';
 import { KernelLog } from './sbi/kernel-log.ts';
 import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
@@ -51,6 +51,8 @@ const POWER_LINES: Record<PowerAction, string> = {
 const CSR_MENVCFG = 0x30a;
 const CSR_STIMECMP = 0x14d;
 const TWO_MIB = 0x20_0000;
+/** The boot ROM's size (docs/cpu-core.md "Memory"). */
+const ROM_BYTES = 0x1_0000;
 const MENVCFG_STCE = 1n << 63n;
 
 export type RunResult =
@@ -87,6 +89,8 @@ export class Machine {
   private readonly kernelLog: KernelLog;
   private readonly firmware: boolean;
   private readonly t0 = performance.now();
+  /** Ticks added to the host clock: where a resumed machine's timebase continues (setTimebase). */
+  private timebaseOffset = 0;
   private pendingOutput = new Map<number, Uint8Array[]>();
   private initrd: Uint8Array | null = null;
   private kernelEnd = KERNEL_BASE;
@@ -171,7 +175,17 @@ export class Machine {
 
   /** mtime: host monotonic time since the machine was created, in timebase ticks. */
   mtime(): number {
-    return Math.floor((performance.now() - this.t0) * (TIMEBASE_HZ / 1000));
+    return this.mtimeAt(performance.now());
+  }
+
+  private mtimeAt(t: number): number {
+    return Math.floor((t - this.t0) * (TIMEBASE_HZ / 1000)) + this.timebaseOffset;
+  }
+
+  /** From now on mtime counts on from `ticks` (a resumed machine, snapshot.ts). */
+  setTimebase(ticks: number): void {
+    this.timebaseOffset = 0;
+    this.timebaseOffset = ticks - this.mtime();
   }
 
   private powerOn(): void {
@@ -240,7 +254,7 @@ export class Machine {
     const dtb = buildDtb({ ...layout, initrd });
     this.ram.slice(dtbAddr, dtb.length).set(dtb);
     const entry = KERNEL_BASE + entryOffset;
-    const rom = new Uint8Array(this.hart.memory.buffer, this.hart.romBase, 0x1_0000);
+    const rom = this.rom();
     if (this.firmware) {
       // fw_jump runs from 0x8000_0000 in M-mode and itself jumps to 0x8020_0000; it copies
       // the DTB from a1 to FW_JUMP_FDT_ADDR (0x8220_0000 in Debian's generic build).
@@ -354,7 +368,7 @@ export class Machine {
     for (;;) {
       const t = performance.now();
       if (t >= end) break;
-      const now = Math.floor((t - this.t0) * (TIMEBASE_HZ / 1000));
+      const now = this.mtimeAt(t);
       const untilDeadline = (this.nextDeadline(now) - now) / (TIMEBASE_HZ / 1000);
       const budget = Math.max(1000, Math.min(4_000_000, Math.floor(this.instructionsPerMs * Math.min(1, untilDeadline))));
       const before = this.hart.instret();
@@ -375,6 +389,46 @@ export class Machine {
     this.hostMs += performance.now() - begin;
     this.flushOutput();
     return result;
+  }
+
+  // ---- suspend and resume (snapshot.ts) ------------------------------------------------------
+  /** The boot ROM (guest physical 0x0, written by start()). */
+  rom(): Uint8Array {
+    return new Uint8Array(this.hart.memory.buffer, this.hart.romBase, ROM_BYTES);
+  }
+
+  /** Every disk's writes on stable storage (qcow2 metadata too): the image is what a bundle names. */
+  flushDisks(): void {
+    for (const b of this.blocks) b.image.flush();
+  }
+
+  /** Every device's save(), by place: the devices are the configuration's, so they match on restore. */
+  saveDevices(): Plain {
+    return {
+      plic: this.plic.save(), clint: this.clint.save(), rtc: this.rtc.save(),
+      uarts: [...this.uarts.values()].map((u) => u.save() as Plain),
+      virtio: this.virtio.map((v) => v.save() as unknown as Plain),
+      sbiTimer: this.sbi.timerDeadline,
+    };
+  }
+
+  restoreDevices(state: Plain): void {
+    const s = state as { plic: Plain; clint: Plain; rtc: Plain; uarts: Plain[]; virtio: Plain[]; sbiTimer: number };
+    if (!s || !Array.isArray(s.uarts) || !Array.isArray(s.virtio)) throw new Error('device state is not an object with uarts and virtio lists');
+    if (s.uarts.length !== this.uarts.size) throw new Error(`${s.uarts.length} UARTs saved, the configuration has ${this.uarts.size} (ttysN= differs)`);
+    if (s.virtio.length !== this.virtio.length) throw new Error(`${s.virtio.length} virtio devices saved, the configuration has ${this.virtio.length} (cobdN=, ethN= or cofsN= differ)`);
+    this.plic.restore(s.plic);
+    this.clint.restore(s.clint);
+    this.rtc.restore(s.rtc);
+    [...this.uarts.values()].forEach((u, i) => u.restore(s.uarts[i] as never));
+    this.virtio.forEach((v, i) => v.restore(s.virtio[i] as never));
+    if (typeof s.sbiTimer === 'number') this.sbi.timerDeadline = s.sbiTimer;
+  }
+
+  /** The state is in place: run on from it. */
+  resumed(): void {
+    this.termination = null;
+    this.started = true;
   }
 
   close(): void {

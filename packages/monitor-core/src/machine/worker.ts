@@ -11,6 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { OUTPUT_BACKLOG_MAX, type FromMachine, type MachineConfig, type ToMachine } from './contract.ts';
 import { deviceLog } from './device-log.ts';
 import { Machine } from './machine.ts';
+import { captureMachine, restoreMachine } from './snapshot.ts';
 import { TERMINATE_POWEROFF } from './memory-map.ts';
 
 const RUN_MS = 5;
@@ -32,7 +33,8 @@ function main(config: MachineConfig): void {
     if (msg.type === 'output') {
       if (backlog) Atomics.add(backlog, 0, msg.data.length);
       port.postMessage(msg, [msg.data.buffer as ArrayBuffer]);
-    } else port.postMessage(msg);
+    } else if (msg.type === 'suspended' && msg.state) port.postMessage(msg, [msg.state.ram.buffer as ArrayBuffer]);
+    else port.postMessage(msg);
   };
   let machine: Machine;
   try {
@@ -49,13 +51,18 @@ function main(config: MachineConfig): void {
   }
 
   let lastStats = performance.now();
+  const run = { frozen: false };
   for (;;) {
     const seen = Atomics.load(wake, 0);
     let stop = false;
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-      if (handle(machine, m.message as ToMachine, post)) { stop = true; break; }
+      if (handle(machine, m.message as ToMachine, post, run)) { stop = true; break; }
     }
     if (stop) break;
+    if (run.frozen) {
+      Atomics.wait(wake, 0, seen, IDLE_WAIT_MS);
+      continue;
+    }
     const behind = backlog ? Atomics.load(backlog, 0) : 0;
     if (behind > OUTPUT_BACKLOG_MAX) {
       Atomics.wait(backlog!, 0, behind, BACKLOG_WAIT_MS);
@@ -83,7 +90,7 @@ function collectGarbage(): void {
 }
 
 /** Returns true when the worker must end. */
-function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => void): boolean {
+function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => void, run: { frozen: boolean }): boolean {
   try {
     switch (msg.type) {
       case 'load-section': machine.loadSection(msg.offset, msg.size, msg.data); break;
@@ -98,6 +105,27 @@ function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => vo
           post({ type: 'disk-snapshot', index: msg.index });
         } catch (err) {
           post({ type: 'disk-snapshot', index: msg.index, error: (err as Error).message });
+        }
+        break;
+      case 'suspend':
+        // Messages are handled between run slices: the hart is on an instruction boundary.
+        try {
+          machine.flushDisks();
+          run.frozen = true;
+          const state = captureMachine(machine);
+          post({ type: 'suspended', state });
+        } catch (err) {
+          post({ type: 'suspended', error: (err as Error).message });
+        }
+        break;
+      case 'thaw': run.frozen = false; break;
+      case 'restore':
+        try {
+          restoreMachine(machine, msg.state, msg.name);
+          collectGarbage();
+          post({ type: 'restored' });
+        } catch (err) {
+          post({ type: 'restored', error: (err as Error).message });
         }
         break;
       case 'stop':
