@@ -5,7 +5,7 @@ import {
   AttachFlag, ControlIoctl, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, ManagerIoctl,
   Module, MonitorOp, PROTOCOL_VERSION, Rc, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeMonitorStatus, decodeRecords, decodeRunResult,
   decodeStatusReply, decodeStatusVersion, decodeText, encodeAttach, encodeCreate, encodeDiskSnapshot, encodeForward, encodeFrame, encodeInitrdChunk,
-  encodeLoadSection, encodeMonitorId, encodeMonitorOp, encodeMonitorValue, encodeRecords, encodeStart, encodeStatusRequest, encodeText,
+  encodeLoadSection, encodeMonitorId, encodeMonitorOp, encodeMonitorValue, encodeRecords, encodeSuspend, encodeStart, encodeStatusRequest, encodeText,
   recordToLinux, toMessage, type Frame, type MonitorStatus,
 } from '@colinux/protocol';
 import { endpointPath } from './endpoint.ts';
@@ -162,6 +162,16 @@ export class ManagerClient extends EventEmitter {
   /** Run-time port forwards of network unit `unit` (ForwardOp), answered by its helper. */
   async forward(id: number, unit: number, op: number, spec = ''): Promise<string> {
     return decodeText((await this.request(ControlIoctl.FORWARD, encodeForward({ id, unit, op, spec }), 'FORWARD')).body);
+  }
+
+  /** Suspend monitor `id` into the bundle `file` (absolute); resolves with the manager's JSON summary. */
+  async suspend(id: number, file: string): Promise<string> {
+    return decodeText((await this.request(ControlIoctl.SUSPEND, encodeSuspend({ id, file }), 'SUSPEND')).body);
+  }
+
+  /** This connection's monitor (just created) takes over the bundle `file`; resolves with a JSON summary. */
+  async resume(file: string): Promise<string> {
+    return decodeText((await this.request(ControlIoctl.RESUME, encodeText(file), 'RESUME')).body);
   }
 
   /** Serves the manager's CALLs (FrameKind.CALL) of `code`: the handler's text answers with OK,

@@ -54,7 +54,7 @@ async function connect(out: Output): Promise<ManagerClient | undefined> {
   }
 }
 
-async function withManager<T>(out: Output, fn: (c: ManagerClient) => Promise<T>): Promise<T> {
+export async function withManager<T>(out: Output, fn: (c: ManagerClient) => Promise<T>): Promise<T> {
   const c = await connect(out);
   if (!c) throw new Refused(Rc.ERROR_ACCESSING_DRIVER, `no manager is running (runtime dir ${runtimeDirPath()})`);
   try {

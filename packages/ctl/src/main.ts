@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import type { TransportName } from '@colinux/client';
 import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { Refused, commands, type Output } from './commands.ts';
+import { resume, suspend } from './suspend.ts';
 
 const NAME = 'colinux-ctl';
 /** cobd0..cobd31, as coLinux. */
@@ -103,6 +104,18 @@ for (const op of ['add', 'remove'] as const) {
     .action((id: string, proto: string, ports: string, o: { unit: string; v6?: boolean }) =>
       run(`forward ${op} ${id}`, (out) => commands.forwardChange(out, monitorId(id), netUnit(o.unit), op, forwardSpec(proto, ports, o.v6 === true))));
 }
+
+program.command('suspend').argument('<id>', 'monitor id').argument('<file>', 'the bundle to write (docs/suspend.md)')
+  .description('stop the guest, flush its disks and write its whole state to one file; the VM then ends')
+  .action((id: string, file: string) => run(`suspend ${id}`, (out) => suspend(out, monitorId(id), file)));
+
+program.command('resume').argument('<file>', 'a bundle colinux-ctl suspend wrote').argument('[overrides...]', 'key=value tokens overriding the saved configuration (e.g. ttys0=<path>)')
+  .option('--force', 'resume even if a disk changed since the suspend')
+  .description('start a colinux-daemon in the background that resumes the bundle; prints the new monitor id')
+  .action((file: string, overrides: string[], o: { force?: boolean }) => {
+    for (const t of overrides) if (!/^[A-Za-z_][\w.-]*=/.test(t)) usage(`override '${t}' must be key=value`);
+    return run(`resume ${file}`, (out) => resume(out, file, overrides, o.force === true));
+  });
 
 disk.command('reset').argument('<overlay>', 'a qcow2 overlay of a powered-off VM')
   .description('discard everything written to the overlay since it was made (it keeps its backing file); refused while a VM uses it')

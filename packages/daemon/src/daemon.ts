@@ -14,6 +14,7 @@ import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
 import type { Logger } from '@colinux/client/log';
 import { TerminalGate } from './run/terminal-gate.ts';
+import { checkDisks, keepMacs, resumeTokens, savedDaemon } from './run/suspend-config.ts';
 
 /** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
 
@@ -60,7 +61,11 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   if (switches.legacyConfig !== undefined) {
     throw new DaemonError(`-c ${switches.legacyConfig}: XML configuration files are obsolete. Please pass command line options, or use '@' with a file of them`);
   }
-  const config = parseConfig(parsed.config);
+  // resume=<bundle> (docs/suspend.md): the bundle's configuration, overridden by the command line's.
+  const resuming = resumeTokens(parsed.config);
+  const tokens = resuming ? resuming.tokens : parsed.config;
+  const config = parseConfig(tokens);
+  if (config && resuming) keepMacs(config, resuming);
   if (!config) {
     io.out(helpText());
     return ExitCode.OK;
@@ -78,10 +83,12 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   // Sizes are checked against mem= before any large file is read (the initrd is streamed later).
   const initrd = config.initrd === undefined ? undefined : checkInitrd(resolve(config.initrd), config.initrd);
   const readKernel = () => loadKernel(kernelPath, config.kernel, ramFit(config, initrd));
-  let kernel: KernelPlan | undefined = readKernel();
+  // A resumed guest needs no kernel: it is read only if the guest reboots.
+  let kernel: KernelPlan | undefined = resuming ? undefined : readKernel();
+  if (resuming) await checkDisks(resuming, host.blockDevices, switches.force);
   checkInitrdHalf(config, initrd);
   const monitorConfig = toMonitorConfig(config, host);
-  log.debug({ monitorConfig, sections: kernel.pieces.length, entryOffset: kernel.entryOffset }, 'configuration');
+  log.debug({ monitorConfig, sections: kernel?.pieces.length, entryOffset: kernel?.entryOffset }, 'configuration');
 
   const id = process.pid;
   const helpers = helperSpecs(config, id, switches.noConsole ? undefined : switches.consoleType);
@@ -98,6 +105,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   const session = new DaemonSession({
     id, env, log, owner, kernel, reloadKernel: readKernel, initrd,
     helpers,
+    saved: savedDaemon(tokens, helpers),
+    ...(resuming ? { resumeFrom: resuming.file } : {}),
     pidFile: switches.pidFile,
     quietKernel: switches.quietKernel,
     shutdownTimeoutMs: switches.shutdownTimeoutS * 1000,
@@ -116,7 +125,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   try {
-    await session.loadImage();
+    if (resuming) await session.resume(resuming.file);
+    else await session.loadImage();
     if (aborted) throw new DaemonError(`colinux: ${aborted} while loading the kernel, stopping`);
     running = true;
     return await session.run();

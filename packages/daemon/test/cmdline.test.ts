@@ -60,7 +60,7 @@ t.test('switches: commander owns them, value switches take the next token', asyn
   if (r.kind !== 'run') throw new Error('expected run');
   t.same(r.switches, {
     noConsole: true, quietKernel: false, pidFile: undefined, consoleType: 'nt', verbose: 2, legacyConfig: undefined,
-    installDriver: false, removeDriver: false, statusDriver: false, shutdownTimeoutS: 5,
+    installDriver: false, removeDriver: false, statusDriver: false, shutdownTimeoutS: 5, force: false,
   });
   t.same(r.config.map((x) => x.text), ['kernel=k', 'root=/dev/vda']);
   t.equal(run('-h').kind, 'help');

@@ -19,6 +19,14 @@ export const ControlIoctl = Object.freeze({
   /** u32 id, u32 unit, u32 ForwardOp, spec -> text: run-time port forwards of network unit
    *  `unit`, answered by the helper holding CONET0+unit (a CALL with u32 op, spec). */
   FORWARD: 0x24,
+  /** u32 id, file -> text (JSON: file, bytes, ms): suspend the monitor into the bundle `file`
+   *  (docs/suspend.md). The manager first asks the owner (a CALL of this code with the file),
+   *  whose answer is its configuration (JSON); a refusal there refuses the request. The guest
+   *  then ends (TERMINATED, text "suspended to <file>") and the owner closes the monitor. */
+  SUSPEND: 0x25,
+  /** file -> text (JSON: file, ms): the owner's own monitor, just created (INITIALIZED), takes
+   *  over the bundle's machine state and runs on (STARTED, like START). */
+  RESUME: 0x26,
 } as const);
 
 export const ForwardOp = Object.freeze({ LIST: 0, ADD: 1, REMOVE: 2 } as const);
@@ -181,4 +189,20 @@ export function decodeForwardCall(body: Uint8Array): { op: number; spec: string 
   const c = { op: r.u32('op'), spec: r.text('spec', 256) };
   r.end();
   return c;
+}
+
+export interface SuspendRequest {
+  id: number;
+  /** An absolute path: the manager's cwd is not the client's. */
+  file: string;
+}
+export function encodeSuspend(r: SuspendRequest): Uint8Array {
+  return new BodyWriter().u32(r.id).text(r.file).finish();
+}
+export function decodeSuspend(body: Uint8Array): SuspendRequest {
+  const r = new BodyReader(body, 'SUSPEND');
+  const s = { id: r.u32('monitor id'), file: r.text('file', MAX_TEXT) };
+  r.end();
+  if (!s.file.startsWith('/')) throw new BodyError(`SUSPEND: file '${s.file}' is not an absolute path`);
+  return s;
 }

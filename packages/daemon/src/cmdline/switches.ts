@@ -13,6 +13,8 @@ export interface Switches {
   removeDriver: boolean;
   statusDriver: boolean;
   shutdownTimeoutS: number;
+  /** --force: resume= even when a disk changed since the suspend (docs/suspend.md). */
+  force: boolean;
   /** --install-service / --remove-service / --status-service <name> (service/service.ts). */
   service?: { action: 'install' | 'remove' | 'status'; name: string };
 }
@@ -39,6 +41,7 @@ function buildProgram(): Command {
     .option('--remove-driver', 'stop the manager when no monitor runs')
     .option('--status-driver', 'print the manager status and its monitors')
     .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, power off hard after this many seconds', '30')
+    .option('--force', 'with resume=<bundle>: resume even if a disk changed since the suspend')
     .option('--install-service <name>', 'install this configuration as systemd unit colinux-<name>.service and enable it')
     .option('--remove-service <name>', 'stop, disable and remove the service <name>')
     .option('--status-service <name>', 'print the state of the service <name>')
@@ -63,6 +66,8 @@ Configuration (key=value tokens, on the command line or in @files; later ones ov
   cofs<N>=<host dir>[,ro]     shared directory N (0..31), mount -t 9p cofs<N>; ,ro: read-only
   exec<N>=<program>[,<args>]  program started after the helpers, killed at the end (N 0..7)
   cocon=<cols>x<rows>[x<lines>]  console geometry
+  resume=<bundle>             resume a suspended VM (colinux-ctl suspend) with its configuration;
+                              key=value tokens given here override the bundle's
   anything else               appended to the kernel boot line (root=, init=, memmap=, ...)
 `;
 
@@ -131,6 +136,7 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
       removeDriver: o.removeDriver === true,
       statusDriver: o.statusDriver === true,
       shutdownTimeoutS: timeout,
+      force: o.force === true,
       ...(service ? { service } : {}),
     },
   };

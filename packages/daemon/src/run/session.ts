@@ -1,6 +1,6 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from '@colinux/client/log';
-import { ManagerError, Module, MonitorState, PowerAction, Termination, terminationName } from '@colinux/protocol';
+import { ControlIoctl, decodeText, ManagerError, Module, MonitorState, PowerAction, Termination, terminationName } from '@colinux/protocol';
 import { ManagerClient } from '@colinux/client';
 import { collectGarbage } from '@colinux/monitor-core/collect-garbage';
 import { DaemonError, ExitCode } from '../errors.ts';
@@ -10,6 +10,7 @@ import type { HelperSpec } from '../launch/commands.ts';
 import { Supervisor } from '../launch/supervisor.ts';
 import { readableLogLine } from '@colinux/client/log';
 import { PrintkFilter } from './printk.ts';
+import type { SavedDaemon } from '@colinux/monitor-core/bundle';
 import type { TerminalGate } from './terminal-gate.ts';
 
 export interface SessionOptions {
@@ -17,12 +18,16 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   log: Logger;
   owner: ManagerClient;
-  /** The kernel read and checked at start; the session drops it once loaded. */
-  kernel: KernelPlan;
+  /** The kernel read and checked at start; the session drops it once loaded (none when resuming). */
+  kernel?: KernelPlan;
   /** Reads kernel= again for a reboot, as coLinux reloads it (docs/colinux.md#run-loop). */
   reloadKernel: () => KernelPlan;
   initrd?: InitrdFile;
   helpers: HelperSpec[];
+  /** What the daemon answers when asked to suspend (suspend-config.ts). */
+  saved: SavedDaemon;
+  /** resume=: the bundle the monitor takes its state from instead of booting (docs/suspend.md). */
+  resumeFrom?: string;
   pidFile?: string;
   quietKernel: boolean;
   shutdownTimeoutMs: number;
@@ -51,6 +56,8 @@ export class DaemonSession {
   private hardOffTimer?: NodeJS.Timeout;
   private resendTimer?: NodeJS.Timeout;
   private lost?: string;
+  /** The bundle the manager is writing, once the daemon agreed to a suspend. */
+  private suspendingTo?: string;
   private readonly printkFilter = new PrintkFilter();
 
   constructor(o: SessionOptions) {
@@ -71,10 +78,25 @@ export class DaemonSession {
     setImmediate(collectGarbage);
   }
 
+  /** resume=: the new monitor takes over the bundle's machine state instead of loading a kernel. */
+  async resume(file: string): Promise<void> {
+    try {
+      await this.o.owner.resume(file);
+    } catch (err) {
+      throw new DaemonError(`colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '') : (err as Error).message}`);
+    }
+  }
+
   /** Everything after the image is loaded; resolves with the process exit status. */
   async run(): Promise<number> {
     const { id, out, log, owner } = this.o;
     out(`PID: ${id}\n`);
+    // colinux-ctl suspend: the manager asks the owner; agreeing means answering with the configuration.
+    owner.serveCalls(ControlIoctl.SUSPEND, async (body) => {
+      this.suspendingTo = decodeText(body);
+      log.info({ file: this.suspendingTo }, 'suspend requested');
+      return JSON.stringify(this.o.saved);
+    });
     owner.on('end', (cause: string, detail?: string) => {
       if (cause === 'disconnected') this.lost = detail ?? 'the manager closed the connection';
     });
@@ -102,7 +124,7 @@ export class DaemonSession {
       const ok = this.supervisor.launch(spec);
       if (!ok && spec.kind === 'console') throw new DaemonError('colinux: error launching console (use -d to run without one)');
     }
-    out('colinux: booting\n');
+    out(this.o.resumeFrom ? `colinux: resumed from ${this.o.resumeFrom}\n` : 'colinux: booting\n');
     return await this.runLoop();
   }
 
@@ -185,11 +207,17 @@ export class DaemonSession {
 
   private async runGuest(): Promise<number> {
     const { owner } = this.o;
+    let resumed = this.o.resumeFrom !== undefined;
     for (;;) {
-      await owner.start(this.entryOffset);
+      if (!resumed) await owner.start(this.entryOffset);
+      resumed = false;
       let result;
       do result = await owner.run();
       while (result.state !== MonitorState.TERMINATED);
+      if (this.suspendingTo !== undefined && result.text === `suspended to ${this.suspendingTo}`) {
+        this.say(`colinux: suspended to ${this.suspendingTo}, exiting.`);
+        return ExitCode.OK;
+      }
       // Let the last kernel lines (the panic message) arrive before the verdict.
       await new Promise((r) => setTimeout(r, 50));
       this.say('colinux: Linux VM terminated');

@@ -6,6 +6,7 @@ import {
   ControlIoctl, ForwardOp, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeForward, decodeMonitorId, encodeForwardCall, encodeText, moduleName, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
 } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
+import { resume, suspend } from './suspend.ts';
 import type { ClientSession } from './session.ts';
 import type { ManagerServer } from './server.ts';
 
@@ -67,6 +68,10 @@ export async function handleControl(server: ManagerServer, session: ClientSessio
     }
     case ControlIoctl.FORWARD:
       return forward(server, session, req);
+    case ControlIoctl.SUSPEND:
+      return suspend(server, session, req);
+    case ControlIoctl.RESUME:
+      return resume(server, session, req);
     default:
       return session.replyError(req, Rc.ERROR, `unknown control request 0x${req.code.toString(16)}`);
   }

@@ -83,6 +83,8 @@ export class Monitor {
   readonly forwards: ForwardTable;
   /** Disk snapshots waiting for the worker's answer, by unit (undefined: done). */
   private readonly snapshotting = new Map<number, (error: string | undefined) => void>();
+  /** The worker's answer to `suspend` or `restore` being waited for (suspend.ts). */
+  private stateAnswer: ((msg: FromMachine) => void) | undefined;
   /** Set by close(): resolves once the last worker has exited and the disk images are closed. */
   private released: Promise<void> | undefined;
 
@@ -184,6 +186,28 @@ export class Monitor {
     this.disks.commitSnapshot(unit, overlay.fd, overlay.path);
     this.log.info({ unit, overlay: overlay.path }, 'disk snapshot');
     return overlay.path;
+  }
+
+  /** Posts `suspend` or `restore` and resolves with the worker's answer (suspend.ts). */
+  askMachine(msg: ToMachine, transfer: ArrayBuffer[] = []): Promise<FromMachine> {
+    if (this.stateAnswer) return Promise.reject(new Error(`monitor ${this.id} is already being suspended or resumed`));
+    return new Promise((resolve) => {
+      this.stateAnswer = (answer) => {
+        this.stateAnswer = undefined;
+        resolve(answer);
+      };
+      this.post(msg, transfer);
+    });
+  }
+
+  /** The disk images as the worker has them (suspend.ts names them in the bundle). */
+  get images(): DiskImages {
+    return this.disks;
+  }
+
+  /** Suspended: the guest ends here; the owner closes the monitor (docs/suspend.md). */
+  suspended(file: string): void {
+    this.terminated(Termination.POWEROFF, `suspended to ${file}`);
   }
 
   power(action: number): boolean {
@@ -415,6 +439,10 @@ export class Monitor {
         return;
       case 'disk-snapshot':
         this.snapshotting.get(msg.index)?.(msg.error);
+        return;
+      case 'suspended':
+      case 'restored':
+        this.stateAnswer?.(msg);
         return;
       case 'stats':
         this.stats.instret = msg.instret;

@@ -48,6 +48,8 @@ export async function handleRequest(server: ManagerServer, session: ClientSessio
       case ControlIoctl.SYSRQ:
       case ControlIoctl.DISK_SNAPSHOT:
       case ControlIoctl.FORWARD:
+      case ControlIoctl.SUSPEND:
+      case ControlIoctl.RESUME:
         return await handleControl(server, session, req);
       default:
         return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
