@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rc, runtimeDirPath } from '@colinux/protocol';
+import { Rc } from '@colinux/protocol';
+import { runtimeDirPath } from '@colinux/client';
 import { Refused, withManager, type Output } from './commands.ts';
 
 /** The daemon's bin beside this package in the repository (packages/daemon/bin). */

@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { BundleError, bundleState, parseBundle, BUNDLE_FORMAT, type BundleMeta } from '../src/bundle/bundle.ts';
 import { Codec, PREFERRED_CODEC, decodeContainer, encodeContainer, section } from '../src/bundle/container.ts';
 import { PAGE_BYTES, decodeRam, encodeRam } from '../src/bundle/ram.ts';
+import { Random, testSeed } from '../../../test/random.ts';
 
 const RUNS = process.env.COLINUX_LONG_TESTS === '1' ? 20_000 : 800;
 const NAME = '/x/vm.bundle';
@@ -75,12 +76,6 @@ function refitCrcs(bytes: Buffer): Buffer {
   return out;
 }
 
-let seed = 0x2545f491;
-const random = (n: number) => {
-  seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
-  return (seed >>> 0) % n;
-};
-
 t.test('a good bundle reads back exactly', async (t) => {
   const b = parseBundle(bundle(), NAME);
   t.same(b.meta, meta, 'META');
@@ -113,11 +108,12 @@ t.test('other versions, foreign files', async (t) => {
 });
 
 t.test(`${RUNS} random mutations: read or refused with one line, never anything else`, async (t) => {
+  const random = new Random(testSeed(t, 'clock'));
   const good = bundle();
   const reasons = new Map<string, number>();
   for (let run = 0; run < RUNS; run++) {
     let bytes: Buffer = Buffer.from(good);
-    for (let k = 1 + random(4); k > 0; k--) bytes[random(bytes.length)] = random(256);
+    for (let k = 1 + random.int(4); k > 0; k--) bytes[random.int(bytes.length)] = random.int(256);
     if (run % 2 === 1) bytes = refitCrcs(bytes);
     const why = refusal(bytes);
     if (why === undefined) continue;

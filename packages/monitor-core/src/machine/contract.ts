@@ -5,7 +5,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { BackingFile } from './devices/virtio/block.ts';
-import type { MachineSnapshot, RestoreInput } from './snapshot.ts';
+import type { Plain } from './devices/mmio-device.ts';
 
 /** How the machine is built. Sent as `workerData` when the worker starts. */
 export interface MachineConfig {
@@ -40,6 +40,29 @@ export interface MachineConfig {
   backlog?: SharedArrayBuffer;
   /** The port the worker receives `ToMachine` on and posts `FromMachine` to. */
   port: MessagePort;
+}
+
+/** A suspended machine's state (snapshot.ts captureMachine). */
+export interface MachineSnapshot {
+  cpu: Uint8Array;
+  devices: Plain;
+  rom: Uint8Array;
+  /** The RAM section (bundle/ram.ts), in one buffer of its own (moved to the manager). */
+  ram: Uint8Array;
+  ramPages: number;
+  /** Timebase ticks at the suspend (memory-map.ts TIMEBASE_HZ). */
+  mtime: number;
+}
+
+/** What a machine resumes from (snapshot.ts restoreMachine). */
+export interface RestoreInput {
+  cpu: Uint8Array;
+  devices: Plain;
+  rom: Uint8Array;
+  /** The RAM section (bundle/ram.ts). */
+  ram: Uint8Array;
+  /** Where the timebase continues (docs/suspend.md "Clock"). */
+  mtime: number;
 }
 
 /** Output bytes the manager may have unhandled before the worker pauses the guest (`backlog`). */

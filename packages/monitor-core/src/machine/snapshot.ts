@@ -5,8 +5,8 @@
 // step), and after the disks were flushed.
 import { BundleError, PREFERRED_CODEC } from '../bundle/container.ts';
 import { decodeRam, encodeRam } from '../bundle/ram.ts';
-import type { Plain } from './devices/mmio-device.ts';
 import type { Machine } from './machine.ts';
+import type { MachineSnapshot, RestoreInput } from './contract.ts';
 
 /** The CSRs whose values are state (priv spec, Zicsr tables 2.2-2.5), in restore order: fcsr
  *  before mstatus (writing fcsr marks FS dirty), mstatus before the rest. mip is restored last,
@@ -29,16 +29,6 @@ const REGISTER_BYTES = 512;
 const CPU_HEADER_BYTES = REGISTER_BYTES + 8 + 16;
 const CSR_ENTRY_BYTES = 16;
 
-export interface MachineSnapshot {
-  cpu: Uint8Array;
-  devices: Plain;
-  rom: Uint8Array;
-  /** The RAM section (bundle/ram.ts), in one buffer of its own (moved to the manager). */
-  ram: Uint8Array;
-  ramPages: number;
-  /** Timebase ticks at the suspend (memory-map.ts TIMEBASE_HZ). */
-  mtime: number;
-}
 
 export function encodeCpu(machine: Machine): Uint8Array {
   const { hart } = machine;
@@ -95,15 +85,6 @@ export function captureMachine(machine: Machine): MachineSnapshot {
   };
 }
 
-export interface RestoreInput {
-  cpu: Uint8Array;
-  devices: Plain;
-  rom: Uint8Array;
-  /** The RAM section (bundle/ram.ts). */
-  ram: Uint8Array;
-  /** Where the timebase continues (docs/suspend.md "Clock"). */
-  mtime: number;
-}
 
 /** Onto a machine just built from the same configuration (nothing loaded, not started). */
 export function restoreMachine(machine: Machine, s: RestoreInput, name: string): void {

@@ -1,7 +1,7 @@
 // Control requests (protocol control.ts, docs/protocol.md "Control requests"): colinux-ctl's
 // status, power, SysRq and disk snapshots by monitor id. Any client of the runtime dir may send
 // them (the dir is 0700, so it is the same user); none of them closes a monitor, which stays the
-// owner's.
+// owner's (SUSPEND asks the owner first, suspend.ts).
 import {
   ControlIoctl, ForwardOp, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeForward, decodeMonitorId, encodeForwardCall, encodeText, moduleName, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
 } from '@colinux/protocol';
