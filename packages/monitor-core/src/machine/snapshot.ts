@@ -18,6 +18,8 @@ const STATE_CSRS = [
   0x340, 0x341, 0x342, 0x343, // mscratch mepc mcause mtval
   0x105, 0x106, 0x10a, 0x140, 0x141, 0x142, 0x143, 0x180, 0x14d, // stvec scounteren senvcfg sscratch sepc scause stval satp stimecmp
   0xb00, 0xb02, // mcycle minstret
+  // PMP (priv spec 3.7): every pmpaddr before the pmpcfg that may lock it.
+  ...Array.from({ length: 16 }, (_, i) => 0x3b0 + i), 0x3a0, 0x3a2,
 ] as const;
 const CSR_MIP = 0x344;
 /** mip bits the host drives (SSIP..MEIP): all of them fit the core's i32 masks. */
