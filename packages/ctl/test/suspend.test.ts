@@ -25,11 +25,16 @@ async function ctlJson(t: Pick<typeof import('tap').default, 'equal'>, env: Node
   return JSON.parse(r.stdout);
 }
 
-/** Host seconds minus guest seconds, to within the shell's answer time: waits for the guest's
- *  `date +%s` to tick over and notes the host clock when that is reported. */
+/** Host seconds minus guest seconds, plus the shell's answer time: waits for the guest's
+ *  `date +%s` to tick over and notes the host clock when that is reported. The answer time only
+ *  adds (a loaded host makes it larger), so the least of three is the closest. */
 async function clockOffset(shell: ReturnType<typeof serialShell>): Promise<number> {
-  const out = await shell.sh('a=$(date +%s); while [ "$(date +%s)" = "$a" ]; do :; done; echo flip-$(date +%s)');
-  return Date.now() / 1000 - Number(/flip-(\d+)/.exec(out)![1]);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const out = await shell.sh('a=$(date +%s); while [ "$(date +%s)" = "$a" ]; do :; done; echo flip-$(date +%s)');
+    best = Math.min(best, Date.now() / 1000 - Number(/flip-(\d+)/.exec(out)![1]));
+  }
+  return best;
 }
 
 const counts = (text: string): number[] => [...text.matchAll(/count-(\d+)\r?\n/g)].map((m) => Number(m[1]));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest, type Spec } from './machine-harness.ts';
-import { MODULE_CONSOLE, TIMEBASE_HZ } from '../src/machine/memory-map.ts';
+import { MODULE_CONSOLE } from '../src/machine/memory-map.ts';
 import type { FromMachine } from '../src/machine/contract.ts';
 
 const READY = 'colinux-guest: ready';
@@ -54,8 +54,7 @@ t.test('a guest suspended in one worker runs on in another from the next instruc
 
   const b = new WorkerMachine(spec);
   t.teardown(() => b.close());
-  const asleepMs = 1000;
-  b.send({ type: 'restore', name: 'test', state: { cpu: state.cpu, devices: state.devices, rom: state.rom, ram: state.ram, mtime: state.mtime + asleepMs * (TIMEBASE_HZ / 1000) } });
+  b.send({ type: 'restore', name: 'test', state: { cpu: state.cpu, devices: state.devices, rom: state.rom, ram: state.ram, mtime: state.mtime, wallMs: state.wallMs } });
   const restored = await b.until(() => b.messages.find((m): m is Extract<FromMachine, { type: 'restored' }> => m.type === 'restored'), 30_000, 'restored');
   t.notOk(restored.error, 'restored without error');
   await b.until(() => /count-\d+/.test(out(b)), 30_000, 'the counter again');
@@ -71,7 +70,7 @@ t.test('a guest suspended in one worker runs on in another from the next instruc
 t.test('a state that does not fit the machine is refused with one line', async (t) => {
   const a = new WorkerMachine({ ...baseSpec, memoryMiB: 16 });
   t.teardown(() => a.close());
-  a.send({ type: 'restore', name: 'x.bundle', state: { cpu: new Uint8Array(8), devices: {}, rom: new Uint8Array(0), ram: new Uint8Array(24), mtime: 0 } });
+  a.send({ type: 'restore', name: 'x.bundle', state: { cpu: new Uint8Array(8), devices: {}, rom: new Uint8Array(0), ram: new Uint8Array(24), mtime: 0, wallMs: 0 } });
   const r = await a.until(() => a.messages.find((m): m is Extract<FromMachine, { type: 'restored' }> => m.type === 'restored'), 30_000, 'restored');
   t.match(r.error, /^x\.bundle: RAM: 0 bytes of RAM saved, this machine has 16777216/, r.error ?? 'no error');
   t.notOk(r.error?.includes('\n'), 'one line');

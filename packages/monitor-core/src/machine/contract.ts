@@ -50,8 +50,9 @@ export interface MachineSnapshot {
   /** The RAM section (bundle/ram.ts), in one buffer of its own (moved to the manager). */
   ram: Uint8Array;
   ramPages: number;
-  /** Timebase ticks at the suspend (memory-map.ts TIMEBASE_HZ). */
+  /** Timebase ticks at the suspend (memory-map.ts TIMEBASE_HZ), and the host's wall clock then (ms). */
   mtime: number;
+  wallMs: number;
 }
 
 /** What a machine resumes from (snapshot.ts restoreMachine). */
@@ -61,8 +62,10 @@ export interface RestoreInput {
   rom: Uint8Array;
   /** The RAM section (bundle/ram.ts). */
   ram: Uint8Array;
-  /** Where the timebase continues (docs/suspend.md "Clock"). */
+  /** The timebase and the wall clock (ms) at the suspend: the timebase continues from `mtime`
+   *  plus the wall-clock time since `wallMs`, taken as the state is put in place (docs/suspend.md "Clock"). */
   mtime: number;
+  wallMs: number;
 }
 
 /** Output bytes the manager may have unhandled before the worker pauses the guest (`backlog`). */

@@ -6,6 +6,7 @@
 import { BundleError, PREFERRED_CODEC } from '../bundle/container.ts';
 import { decodeRam, encodeRam } from '../bundle/ram.ts';
 import type { Machine } from './machine.ts';
+import { TIMEBASE_HZ } from './memory-map.ts';
 import type { MachineSnapshot, RestoreInput } from './contract.ts';
 
 /** The CSRs whose values are state (priv spec, Zicsr tables 2.2-2.5), in restore order: fcsr
@@ -84,6 +85,7 @@ export function captureMachine(machine: Machine): MachineSnapshot {
     ram: concat(ram.parts),
     ramPages: ram.pages,
     mtime: machine.mtime(),
+    wallMs: Date.now(),
   };
 }
 
@@ -94,7 +96,10 @@ export function restoreMachine(machine: Machine, s: RestoreInput, name: string):
   const rom = machine.rom();
   if (s.rom.length !== rom.length) throw new BundleError(`${name}: ROM: ${s.rom.length} bytes, expected ${rom.length}`);
   rom.set(s.rom);
-  machine.setTimebase(s.mtime);
+  // The guest slept: its timebase jumps by the wall-clock time since the suspend, never backwards
+  // when this host's clock is behind the other's. Taken here, after the RAM, so the time spent
+  // inflating it does not leave the guest's clock behind.
+  machine.setTimebase(s.mtime + Math.round(Math.max(0, Date.now() - s.wallMs) * (TIMEBASE_HZ / 1000)));
   const mip = decodeCpu(machine, s.cpu, name);
   try {
     machine.restoreDevices(s.devices);

@@ -59,7 +59,6 @@ export async function suspend(server: Server, session: ClientSession, req: Frame
   }
 
   const begin = performance.now();
-  const wallMs = Date.now();
   const captured = await ask<'suspended'>(monitor, { type: 'suspend' });
   if (!captured.state) return session.replyError(req, Rc.ERROR, `monitor ${id}: cannot suspend: ${captured.error}`);
   const state = captured.state;
@@ -68,8 +67,8 @@ export async function suspend(server: Server, session: ClientSession, req: Frame
     const c = monitor.config;
     const meta: BundleMeta = {
       format: BUNDLE_FORMAT,
-      createdAt: new Date(wallMs).toISOString(),
-      wallMs,
+      createdAt: new Date(state.wallMs).toISOString(),
+      wallMs: state.wallMs,
       mtime: state.mtime,
       timebaseHz: TIMEBASE_HZ,
       host: { platform: os.platform(), arch: os.arch(), node: process.version },
@@ -136,12 +135,10 @@ export async function resume(server: Server, session: ClientSession, req: Frame)
     const wrong = mismatch(bundle.meta, monitor);
     if (wrong) throw new BundleError(`${file}: ${wrong}`);
     const s = bundleState(bundle);
-    // The guest slept: its timebase jumps by the time since the suspend (docs/suspend.md "Clock"),
-    // never backwards when this host's clock is behind the other's.
     const asleepMs = Math.max(0, Date.now() - bundle.meta.wallMs);
-    const mtime = bundle.meta.mtime + Math.round(asleepMs * (TIMEBASE_HZ / 1000));
     const ram = s.ram.slice();
-    const answer = await ask<'restored'>(monitor, { type: 'restore', name: file, state: { cpu: s.cpu, devices: s.devices as never, rom: s.rom, ram, mtime } }, [ram.buffer]);
+    const state = { cpu: s.cpu, devices: s.devices as never, rom: s.rom, ram, mtime: bundle.meta.mtime, wallMs: bundle.meta.wallMs };
+    const answer = await ask<'restored'>(monitor, { type: 'restore', name: file, state }, [ram.buffer]);
     if (answer.error) throw new BundleError(answer.error);
     monitor.shadow.write(s.screen);
     for (const [unit, specs] of Object.entries(bundle.meta.forwards)) for (const spec of specs) monitor.forwards.add(Number(unit), spec);
