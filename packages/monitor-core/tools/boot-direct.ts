@@ -87,11 +87,11 @@ port1.on('message', (msg: FromMachine) => {
       process.stderr.write(`boot-direct: ${msg.message}\n`);
       process.exitCode = 2;
       break;
-    case 'disk-snapshot':
-      break; // answers a snapshot request, which this tool never sends
     case 'stats':
       if (process.env.BOOT_DIRECT_STATS) process.stderr.write(`[stats] ${JSON.stringify(msg)}\n`);
       break;
+    default:
+      break; // answers to requests this tool never sends (disk snapshot, suspend, restore)
   }
 });
 worker.on('exit', () => process.exit());
