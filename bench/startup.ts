@@ -262,7 +262,9 @@ function processesUnder(dir: string): { pid: number; program: string }[] {
       if (!`${readFileSync(`/proc/${name}/environ`, 'latin1')}\0`.includes(needle)) continue;
       const argv = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
       const program = /colinux-[a-z-]+/.exec(argv.slice(0, 3).join(' '))?.[0];
-      if (program) found.push({ pid: Number(name), program });
+      // colinux-monitor-core runs as the manager (--serve) and as one process per VM (--monitor).
+      const role = argv.includes('--serve') ? ' --serve (manager)' : argv.includes('--monitor') ? ' --monitor (the VM)' : '';
+      if (program) found.push({ pid: Number(name), program: `${program}${role}` });
     } catch {
       // gone
     }

@@ -1,6 +1,7 @@
 // The client side of the manager protocol: what coLinux's user-mode libraries did with
 // DeviceIoControl + ReadFile/WriteFile on \\.\CoLinuxDriver, over one stream connection.
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import {
   AttachFlag, ControlIoctl, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, ManagerIoctl,
   Module, MonitorOp, PROTOCOL_VERSION, Rc, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeMonitorStatus, decodeRecords, decodeRunResult,
@@ -9,7 +10,7 @@ import {
   recordToLinux, toMessage, type Frame, type MonitorStatus,
 } from '@colinux/protocol';
 import { endpointPath } from './endpoint.ts';
-import { selectTransport, type Connection, type TransportName } from './transport/index.ts';
+import { selectTransport, type Connection, type Transport, type TransportName } from './transport/index.ts';
 import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from '@colinux/protocol';
 
 export type EndCause = 'monitor-closed' | 'taken-over' | 'disconnected';
@@ -18,14 +19,25 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv;
   transport?: TransportName;
   timeoutMs?: number;
+  /** Another endpoint than the manager's (the manager's link to a monitor process). */
+  endpoint?: string;
 }
 
 interface Pending {
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
-  okRcs?: number[];
+  /** Negative rcs that are answers, not errors ('any': every rc, for relay). */
+  okRcs?: number[] | 'any';
   what: string;
+  conn: Connection;
 }
+
+/** Where a request goes: the manager's endpoint (`home`), or the monitor's once CREATE or ATTACH
+ *  named it (docs/manager.md "Monitor processes"). */
+type Route = 'home' | 'monitor';
+
+/** How long a client whose monitor connection broke waits for the manager to say why. */
+const WHY_ENDED_MS = 5000;
 
 const ioctlNames = new Map<number, string>(Object.entries(ManagerIoctl).map(([n, v]) => [v, n]));
 const opNames = new Map<number, string>(Object.entries(MonitorOp).map(([n, v]) => [v, n]));
@@ -34,8 +46,18 @@ const opNames = new Map<number, string>(Object.entries(MonitorOp).map(([n, v]) =
 const INITRD_FRAMES_IN_FLIGHT = 4;
 
 export class ManagerClient extends EventEmitter {
-  private readonly conn: Connection;
-  private readonly decoder = new FrameDecoder();
+  private readonly transport: Transport;
+  /** The endpoint connect() was given (the manager's), and the connection to it: closed once the
+   *  client follows its monitor, made again when a manager request comes later. */
+  private readonly homePath: string;
+  private home: Connection | undefined;
+  private homeConnecting: Promise<Connection> | undefined;
+  /** The connection to the monitor's own process, once CREATE or ATTACH named its endpoint. */
+  private monitorConn: Connection | undefined;
+  /** Set once a monitor was followed: the manager's connection is then made again on demand. */
+  private followed = false;
+  /** Connections this client ended on purpose: their closing is no news. */
+  private readonly retired = new WeakSet<Connection>();
   private readonly pending = new Map<number, Pending>();
   private readonly logListeners = new Map<number, (line: string | null) => void>();
   private readonly callHandlers = new Map<number, (body: Uint8Array) => Promise<string>>();
@@ -45,18 +67,26 @@ export class ManagerClient extends EventEmitter {
   /** The monitor this connection created or attached to. */
   monitorId: number | undefined;
 
-  private constructor(conn: Connection) {
+  private constructor(transport: Transport, homePath: string, conn: Connection) {
     super();
-    this.conn = conn;
-    conn.onData((chunk) => this.receive(chunk));
-    conn.onClose(() => this.closed());
+    this.transport = transport;
+    this.homePath = homePath;
+    this.home = conn;
+    this.listen(conn);
   }
 
   static async connect(opts: ConnectOptions = {}): Promise<ManagerClient> {
     const env = opts.env ?? process.env;
     const transport = selectTransport(opts.transport, env);
-    const conn = await transport.connect(endpointPath(env), opts.timeoutMs ?? 5000);
-    return new ManagerClient(conn);
+    const homePath = opts.endpoint ?? endpointPath(env);
+    const conn = await transport.connect(homePath, opts.timeoutMs ?? 5000);
+    return new ManagerClient(transport, homePath, conn);
+  }
+
+  private listen(conn: Connection): void {
+    const decoder = new FrameDecoder();
+    conn.onData((chunk) => this.receive(conn, decoder, chunk));
+    conn.onClose(() => void this.closed(conn));
   }
 
   // ---- typed events --------------------------------------------------------------------------
@@ -71,8 +101,10 @@ export class ManagerClient extends EventEmitter {
   }
 
   // ---- manager ioctls ---------------------------------------------------------------------
+  /** STATUS of the manager, or of the monitor's own process once this client follows one (its
+   *  pid and memory are the VM's; the answer also comes after all the output it sent before). */
   async status(): Promise<ManagerStatus> {
-    const f = await this.request(ManagerIoctl.STATUS, encodeStatusRequest(PROTOCOL_VERSION), 'STATUS', [Rc.VERSION_MISMATCHED]);
+    const f = await this.request(ManagerIoctl.STATUS, encodeStatusRequest(PROTOCOL_VERSION), 'STATUS', [Rc.VERSION_MISMATCHED], 'monitor');
     const theirs = f.body.length >= 4 ? decodeStatusVersion(f.body) : -1;
     if (f.rc === Rc.VERSION_MISMATCHED || theirs !== PROTOCOL_VERSION) {
       throw new ManagerError(Rc.VERSION_MISMATCHED, `manager speaks protocol version ${theirs}, this program speaks ${PROTOCOL_VERSION}: stop the manager (colinux-daemon --remove-driver) and use matching programs`);
@@ -88,17 +120,63 @@ export class ManagerClient extends EventEmitter {
     return decodeInfo((await this.request(ManagerIoctl.INFO, new Uint8Array(0), 'INFO')).body);
   }
 
+  /** CREATE at the manager, which starts the monitor's process and names its endpoint; the
+   *  same CREATE there makes this client the owner. */
   async create(id: number, config: MonitorConfig): Promise<void> {
-    await this.request(ManagerIoctl.CREATE, encodeCreate(id, config), 'CREATE');
+    const body = encodeCreate(id, config);
+    // A connection that follows a monitor already belongs to it: its process refuses.
+    const f = await this.request(ManagerIoctl.CREATE, body, 'CREATE', undefined, this.monitorConn ? 'monitor' : 'home');
+    await this.follow(f, ManagerIoctl.CREATE, body, 'CREATE');
     this.monitorId = id;
   }
 
   /** `watch`: read-only observer of the modules' output (console-nt --read-only). */
   async attach(id: number, modules: number[], opts: { force?: boolean; watch?: boolean } = {}): Promise<void> {
     const flags = (opts.force ? AttachFlag.FORCE : 0) | (opts.watch ? AttachFlag.WATCH : 0);
-    await this.request(ManagerIoctl.ATTACH, encodeAttach({ id, flags, modules }), 'ATTACH');
+    const body = encodeAttach({ id, flags, modules });
+    const f = await this.request(ManagerIoctl.ATTACH, body, 'ATTACH', undefined, this.monitorConn ? 'monitor' : 'home');
+    await this.follow(f, ManagerIoctl.ATTACH, body, 'ATTACH');
     this.monitorId = id;
     this.ended = false;
+  }
+
+  /**
+   * A CREATE or ATTACH answer naming an endpoint (a socket in the runtime dir): the monitor's own
+   * process, where the same request is made again and all further monitor traffic goes. The
+   * connection to the manager is then closed (it would only count as idle there).
+   */
+  private async follow(answer: Frame, code: number, body: Uint8Array, what: string): Promise<void> {
+    const endpoint = decodeText(answer.body);
+    if (!endpoint) return;
+    if (path.dirname(endpoint) !== path.dirname(this.homePath)) throw new ManagerError(Rc.ERROR, `${what}: the manager named an endpoint outside the runtime dir: ${endpoint}`);
+    const conn = await this.transport.connect(endpoint, 5000);
+    this.listen(conn);
+    const previous = this.monitorConn;
+    this.monitorConn = conn;
+    try {
+      await this.requestWithSeq(this.allocSeq(), code, body, what, undefined, 'monitor');
+    } catch (err) {
+      this.monitorConn = previous;
+      conn.destroy();
+      throw err;
+    }
+    this.followed = true;
+    this.retire(previous);
+    const home = this.home;
+    this.home = undefined;
+    this.retire(home);
+  }
+
+  private retire(conn: Connection | undefined): void {
+    if (!conn) return;
+    this.retired.add(conn);
+    conn.end();
+  }
+
+  /** A request passed on as it is, its answer whatever the rc (the manager's link to a monitor). */
+  async relay(code: number, body: Uint8Array): Promise<{ rc: number; body: Uint8Array }> {
+    const f = await this.requestWithSeq(this.allocSeq(), code, body, `request 0x${code.toString(16)}`, 'any', 'home');
+    return { rc: f.rc, body: f.body };
   }
 
   /** Stops the manager (our SHUTDOWN ioctl); refused while monitors run. */
@@ -115,7 +193,7 @@ export class ManagerClient extends EventEmitter {
       queue.push(line);
       wake?.();
     });
-    const started = this.requestWithSeq(seq, ManagerIoctl.DEBUG_READER, new Uint8Array(0), 'DEBUG_READER');
+    const started = this.requestWithSeq(seq, ManagerIoctl.DEBUG_READER, new Uint8Array(0), 'DEBUG_READER', undefined, 'home');
     started.catch((err: Error) => {
       queue.push(null);
       wake?.();
@@ -169,9 +247,10 @@ export class ManagerClient extends EventEmitter {
     return decodeText((await this.request(ControlIoctl.SUSPEND, encodeSuspend({ id, file }), 'SUSPEND')).body);
   }
 
-  /** This connection's monitor (just created) takes over the bundle `file`; resolves with a JSON summary. */
+  /** This connection's monitor (just created) takes over the bundle `file`; resolves with a JSON
+   *  summary. Made at the monitor's own process, where this client is the owner. */
   async resume(file: string): Promise<string> {
-    return decodeText((await this.request(ControlIoctl.RESUME, encodeText(file), 'RESUME')).body);
+    return decodeText((await this.request(ControlIoctl.RESUME, encodeText(file), 'RESUME', undefined, 'monitor')).body);
   }
 
   /** Serves the manager's CALLs (FrameKind.CALL) of `code`: the handler's text answers with OK,
@@ -246,13 +325,19 @@ export class ManagerClient extends EventEmitter {
   async closeMonitor(): Promise<void> {
     await this.monitorOp(MonitorOp.CLOSE);
     this.monitorId = undefined;
+    // The monitor's process is done with this client (the owner's CLOSE ends it).
+    const conn = this.monitorConn;
+    this.monitorConn = undefined;
+    this.retire(conn);
   }
 
   // ---- messages ---------------------------------------------------------------------------
   /** Bytes for the guest from module `from` (to = LINUX, wrapped in co_linux_message_t). */
   send(from: number, data: Uint8Array): void {
     if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
-    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordToLinux(from, data)])));
+    const conn = this.monitorConn ?? this.home;
+    if (!conn) return;
+    conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordToLinux(from, data)])));
   }
 
   /** Graceful power request (docs/colinux.md#power), from = DAEMON. */
@@ -263,19 +348,19 @@ export class ManagerClient extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    if (this.conn.closed) return;
     this.closing = true;
-    await new Promise<void>((resolve) => {
+    const conns = [this.monitorConn, this.home, await this.homeConnecting?.catch(() => undefined)].filter((c): c is Connection => c !== undefined && !c.closed);
+    await Promise.all(conns.map((conn) => new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.conn.destroy();
+        conn.destroy();
         resolve();
       }, 2000);
-      this.conn.onClose(() => {
+      conn.onClose(() => {
         clearTimeout(timer);
         resolve();
       });
-      this.conn.end();
-    });
+      conn.end();
+    })));
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
@@ -285,35 +370,53 @@ export class ManagerClient extends EventEmitter {
     return seq;
   }
 
-  private request(ioctl: number, body: Uint8Array, what: string, okRcs?: number[]): Promise<Frame> {
-    return this.requestWithSeq(this.allocSeq(), ioctl, body, what, okRcs);
+  /** Manager requests go home; monitor requests to the monitor's process once followed. */
+  private request(ioctl: number, body: Uint8Array, what: string, okRcs?: number[], route: Route = 'home'): Promise<Frame> {
+    return this.requestWithSeq(this.allocSeq(), ioctl, body, what, okRcs, route);
   }
 
-  private requestWithSeq(seq: number, ioctl: number, body: Uint8Array, what: string, okRcs?: number[]): Promise<Frame> {
-    if (this.conn.closed) return Promise.reject(new ManagerError(Rc.BROKEN_PIPE, `${what}: manager connection is closed`));
-    return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, okRcs, what });
-      this.conn.write(encodeFrame(FrameKind.REQUEST, ioctl, seq, 0, body));
+  private async requestWithSeq(seq: number, ioctl: number, body: Uint8Array, what: string, okRcs: number[] | 'any' | undefined, route: Route): Promise<Frame> {
+    const conn = route === 'monitor' ? (this.monitorConn ?? this.home) : await this.homeConnection(what);
+    if (!conn || conn.closed) throw new ManagerError(Rc.BROKEN_PIPE, `${what}: manager connection is closed`);
+    return await new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject, okRcs, what, conn });
+      conn.write(encodeFrame(FrameKind.REQUEST, ioctl, seq, 0, body));
     });
   }
 
-  private monitorOp(op: number, tail?: Uint8Array, okRcs?: number[]): Promise<Frame> {
-    return this.request(ManagerIoctl.MONITOR, encodeMonitorOp(op, tail), opNames.get(op) ?? `MONITOR op ${op}`, okRcs);
+  /** The connection to the manager, made again when it was closed after following a monitor. */
+  private async homeConnection(what: string): Promise<Connection | undefined> {
+    if (this.home && !this.home.closed) return this.home;
+    if (!this.followed || this.closing) return this.home;
+    this.homeConnecting ??= this.transport.connect(this.homePath, 5000).then((conn) => {
+      this.listen(conn);
+      this.home = conn;
+      return conn;
+    }).finally(() => (this.homeConnecting = undefined));
+    try {
+      return await this.homeConnecting;
+    } catch (err) {
+      throw new ManagerError(Rc.BROKEN_PIPE, `${what}: cannot reach the manager: ${(err as Error).message}`);
+    }
   }
 
-  private receive(chunk: Uint8Array): void {
+  private monitorOp(op: number, tail?: Uint8Array, okRcs?: number[]): Promise<Frame> {
+    return this.request(ManagerIoctl.MONITOR, encodeMonitorOp(op, tail), opNames.get(op) ?? `MONITOR op ${op}`, okRcs, 'monitor');
+  }
+
+  private receive(conn: Connection, decoder: FrameDecoder, chunk: Uint8Array): void {
     let frames: Frame[];
     try {
-      frames = this.decoder.push(chunk);
+      frames = decoder.push(chunk);
     } catch (err) {
       this.emit('protocol-error', err as FrameError);
-      this.conn.destroy();
+      conn.destroy();
       return;
     }
-    for (const f of frames) this.dispatch(f);
+    for (const f of frames) this.dispatch(conn, f);
   }
 
-  private dispatch(f: Frame): void {
+  private dispatch(conn: Connection, f: Frame): void {
     switch (f.kind) {
       case FrameKind.REPLY: {
         if (f.seq === 0 && f.rc < 0) {
@@ -324,7 +427,7 @@ export class ManagerClient extends EventEmitter {
         const p = this.pending.get(f.seq);
         if (!p) return;
         this.pending.delete(f.seq);
-        if (f.rc >= 0 || p.okRcs?.includes(f.rc)) p.resolve(f);
+        if (f.rc >= 0 || p.okRcs === 'any' || p.okRcs?.includes(f.rc)) p.resolve(f);
         else p.reject(new ManagerError(f.rc, `${p.what}: ${decodeText(f.body) || 'refused by the manager'}`));
         return;
       }
@@ -334,7 +437,7 @@ export class ManagerClient extends EventEmitter {
           records = decodeRecords(f.body);
         } catch (err) {
           this.emit('protocol-error', err);
-          this.conn.destroy();
+          conn.destroy();
           return;
         }
         for (const r of records) this.emit('message', toMessage(r) satisfies Message);
@@ -351,14 +454,14 @@ export class ManagerClient extends EventEmitter {
         this.logListeners.get(f.seq)?.(decodeText(f.body));
         return;
       case FrameKind.CALL:
-        void this.answerCall(f);
+        void this.answerCall(conn, f);
         return;
       default:
         return;
     }
   }
 
-  private async answerCall(f: Frame): Promise<void> {
+  private async answerCall(conn: Connection, f: Frame): Promise<void> {
     const handler = this.callHandlers.get(f.code);
     let rc: number = Rc.OK;
     let text: string;
@@ -369,16 +472,50 @@ export class ManagerClient extends EventEmitter {
       rc = err instanceof ManagerError ? err.rc : Rc.ERROR;
       text = err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '') : (err as Error).message;
     }
-    if (!this.conn.closed) this.conn.write(encodeFrame(FrameKind.ANSWER, f.code, f.seq, rc, encodeText(text)));
+    if (!conn.closed) conn.write(encodeFrame(FrameKind.ANSWER, f.code, f.seq, rc, encodeText(text)));
   }
 
-  private closed(): void {
-    for (const [, p] of this.pending) p.reject(new ManagerError(Rc.BROKEN_PIPE, `${p.what}: manager connection closed`));
-    this.pending.clear();
+  /**
+   * A connection closed. The manager's, once the client follows a monitor, says nothing about
+   * the monitor. The monitor's, unasked and without END, means its process ended: the manager
+   * (which started it) is asked why, so that what was pending and the 'end' event carry it.
+   */
+  private async closed(conn: Connection): Promise<void> {
+    const isMonitor = conn === this.monitorConn;
+    if (conn === this.home) this.home = undefined;
+    if (isMonitor) this.monitorConn = undefined;
+    const expected = this.retired.has(conn) || this.closing || (!isMonitor && this.followed);
+    let why: string | undefined;
+    if (isMonitor && !expected && !this.ended && this.monitorId !== undefined) why = await this.whyEnded(this.monitorId);
+    for (const [seq, p] of this.pending) {
+      if (p.conn !== conn) continue;
+      this.pending.delete(seq);
+      p.reject(new ManagerError(Rc.BROKEN_PIPE, `${p.what}: ${why ?? 'manager connection closed'}`));
+    }
+    if (expected && !this.closing) return;
     for (const [, fn] of this.logListeners) fn(null);
     if (!this.closing && !this.ended) {
       this.ended = true;
-      this.emit('end', 'disconnected', 'the manager closed the connection');
+      this.emit('end', 'disconnected', why ?? 'the manager closed the connection');
+    }
+  }
+
+  /** Asks the manager why monitor `id` ended (its MONITOR_STATUS answers NOT_FOUND with it). */
+  private async whyEnded(id: number): Promise<string> {
+    const fallback = `the connection to monitor ${id} closed`;
+    let c: ManagerClient | undefined;
+    try {
+      c = await ManagerClient.connect({ transport: this.transport.name, endpoint: this.homePath, timeoutMs: WHY_ENDED_MS });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((r) => (timer = setTimeout(() => r(fallback), WHY_ENDED_MS)));
+      const asked = c.monitorStatus(id).then(() => `${fallback} (the monitor still runs)`, (err: Error) => (err instanceof ManagerError && err.rc === Rc.NOT_FOUND ? err.message.replace(/^MONITOR_STATUS: /, '').replace(/ \(NOT_FOUND\)$/, '') : fallback));
+      const why = await Promise.race([asked, late]);
+      clearTimeout(timer);
+      return why;
+    } catch {
+      return fallback;
+    } finally {
+      await c?.close();
     }
   }
 }

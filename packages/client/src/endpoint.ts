@@ -45,6 +45,27 @@ export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(runtimeDir(env), LOCK_NAME);
 }
 
+/** The endpoint of monitor `id`'s own process (docs/manager.md "Monitor processes"): helpers
+ *  reach it directly after the manager's ATTACH names it. */
+export function monitorEndpointName(id: number): string {
+  return `monitor-${id}.sock`;
+}
+
+/** `monitor-<id>.sock` in the runtime dir, parsed back: the id, or undefined for other names. */
+export function monitorIdOfEndpoint(name: string): number | undefined {
+  const m = /^monitor-([0-9]{1,10})\.sock$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function monitorEndpointPath(env: NodeJS.ProcessEnv, id: number): string {
+  return path.join(runtimeDir(env), monitorEndpointName(id));
+}
+
+/** A monitor process's output (its log), in the runtime dir. */
+export function monitorLogName(id: number): string {
+  return `monitor-${id}.log`;
+}
+
 /** The console log the manager keeps of monitor `id` (rotated to `.1`, `.2`), in the runtime dir. */
 export function consoleLogName(id: number): string {
   return `monitor-${id}.console.log`;

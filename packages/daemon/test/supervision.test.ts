@@ -117,7 +117,7 @@ t.test('kill -9 of the daemon: its execN program and the program\'s children end
   t.pass('the watchdog is gone too');
 });
 
-t.test('the manager dies: one line from the daemon, exit 255, helpers end too', async (t) => {
+t.test('the monitor\'s process dies: one line from the daemon with the reason, exit 255, helpers end too', async (t) => {
   const box = sandbox();
   t.teardown(() => box.cleanup());
   const port = join(box.dir, 'ttyS0.out');
@@ -125,11 +125,12 @@ t.test('the manager dies: one line from the daemon, exit 255, helpers end too', 
   const d = start(DAEMON_BIN, ['-d', IDLE, 'mem=16', `ttys0=${port}`], box.env);
   await d.waitFor('colinux: booting');
   await until(() => (serialHelpers(box.runtimeDir, 0).length === 1 ? true : undefined));
-  const manager = processesUnder(box.runtimeDir).find((p) => commandOf(p).includes('colinux-monitor-core'));
-  process.kill(manager!, 'SIGKILL');
+  const monitor = processesUnder(box.runtimeDir).find((p) => commandOf(p).includes('colinux-monitor-core.js --monitor'));
+  process.kill(monitor!, 'SIGKILL');
   const { code } = await d.exited;
   t.equal(code, 255);
-  t.match(d.stderr(), /^colinux: lost the manager: /m);
-  await until(() => (processesUnder(box.runtimeDir).length === 0 ? true : undefined));
-  t.pass('no process left');
+  t.match(d.stderr(), new RegExp(`^colinux: lost the monitor: monitor ${d.child.pid} ended: its process \\(pid ${monitor}\\) was killed by SIGKILL$`, 'm'));
+  const manager = (p: number) => commandOf(p).includes('colinux-monitor-core.js --serve');
+  await until(() => (processesUnder(box.runtimeDir).filter((p) => !manager(p)).length === 0 ? true : undefined));
+  t.pass('no process left but the manager');
 });

@@ -98,7 +98,7 @@ export class DaemonSession {
       return JSON.stringify(this.o.saved);
     });
     owner.on('end', (cause: string, detail?: string) => {
-      if (cause === 'disconnected') this.lost = detail ?? 'the manager closed the connection';
+      if (cause === 'disconnected') this.lost = detail ?? 'the monitor closed the connection';
     });
     await this.attachPrintk();
     if (this.o.pidFile) {
@@ -200,7 +200,8 @@ export class DaemonSession {
     } catch (err) {
       // Closing the monitor hard makes whatever request was pending fail: that is the expected end.
       if (this.hardOff) return ExitCode.OK;
-      if (this.lost) throw new DaemonError(`colinux: lost the manager: ${this.lost}`);
+      // The monitor's process ended under us (killed, crashed): the client asked the manager why.
+      if (this.lost) throw new DaemonError(`colinux: lost the monitor: ${this.lost}`);
       throw err;
     }
   }

@@ -6,17 +6,17 @@ import {
   ControlIoctl, ForwardOp, Module, MonitorState, PowerAction, Rc, decodeDiskSnapshot, decodeForward, decodeMonitorId, encodeForwardCall, encodeText, moduleName, decodeMonitorValue, encodeMonitorStatus, isSysrqKey, monitorStateName, type Frame,
 } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
+import type { MonitorHost } from './monitor-host.ts';
 import { resume, suspend } from './suspend.ts';
 import type { ClientSession } from './session.ts';
-import type { ManagerServer } from './server.ts';
 
 /** hvc_console's SysRq hack: ^O, then the key, on the kernel's console (console=hvc0). */
 const HVC_SYSRQ_PREFIX = 0x0f;
 
 const POWER_ACTIONS = new Set<number>(Object.values(PowerAction));
 
-function monitorOf(server: ManagerServer, session: ClientSession, req: Frame, id: number): Monitor | undefined {
-  const monitor = server.monitors.get(id);
+function monitorOf(host: MonitorHost, session: ClientSession, req: Frame, id: number): Monitor | undefined {
+  const monitor = host.monitor?.id === id ? host.monitor : undefined;
   if (!monitor) session.replyError(req, Rc.NOT_FOUND, `no monitor ${id}`);
   return monitor;
 }
@@ -28,50 +28,50 @@ function running(session: ClientSession, req: Frame, monitor: Monitor): boolean 
   return false;
 }
 
-export async function handleControl(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
+export async function handleControl(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   switch (req.code) {
     case ControlIoctl.MONITOR_STATUS: {
-      const monitor = monitorOf(server, session, req, decodeMonitorId(req.body, 'MONITOR_STATUS'));
+      const monitor = monitorOf(host, session, req, decodeMonitorId(req.body, 'MONITOR_STATUS'));
       if (monitor) session.reply(req, Rc.OK, encodeMonitorStatus(monitor.status()));
       return;
     }
     case ControlIoctl.POWER: {
       const { id, value } = decodeMonitorValue(req.body, 'POWER');
       if (!POWER_ACTIONS.has(value)) return session.replyError(req, Rc.INVALID_PARAMETER, `unknown power action ${value}`);
-      const monitor = monitorOf(server, session, req, id);
+      const monitor = monitorOf(host, session, req, id);
       if (!monitor || !running(session, req, monitor)) return;
       monitor.power(value);
-      server.log.info({ monitor: id, client: session.id, action: value }, 'power request');
+      host.log.info({ monitor: id, client: session.id, action: value }, 'power request');
       return session.reply(req, Rc.OK);
     }
     case ControlIoctl.SYSRQ: {
       const { id, value } = decodeMonitorValue(req.body, 'SYSRQ');
       if (!isSysrqKey(value)) return session.replyError(req, Rc.INVALID_PARAMETER, `SysRq key ${value} is not one printable ASCII character`);
-      const monitor = monitorOf(server, session, req, id);
+      const monitor = monitorOf(host, session, req, id);
       if (!monitor || !running(session, req, monitor)) return;
       const data = new Uint8Array([HVC_SYSRQ_PREFIX, value]);
       monitor.post({ type: 'message', module: Module.CONSOLE, data }, [data.buffer]);
-      server.log.info({ monitor: id, client: session.id, key: String.fromCharCode(value) }, 'sysrq');
+      host.log.info({ monitor: id, client: session.id, key: String.fromCharCode(value) }, 'sysrq');
       return session.reply(req, Rc.OK);
     }
     case ControlIoctl.DISK_SNAPSHOT: {
       const r = decodeDiskSnapshot(req.body);
-      const monitor = monitorOf(server, session, req, r.id);
+      const monitor = monitorOf(host, session, req, r.id);
       if (!monitor) return;
       try {
         const file = await monitor.snapshotDisk(r.unit, r.file);
-        server.log.info({ monitor: r.id, client: session.id, unit: r.unit, file }, 'disk snapshot');
+        host.log.info({ monitor: r.id, client: session.id, unit: r.unit, file }, 'disk snapshot');
         return session.reply(req, Rc.OK, encodeText(file));
       } catch (err) {
         return session.replyError(req, Rc.ERROR, (err as Error).message);
       }
     }
     case ControlIoctl.FORWARD:
-      return forward(server, session, req);
+      return forward(host, session, req);
     case ControlIoctl.SUSPEND:
-      return suspend(server, session, req);
+      return suspend(host, session, req);
     case ControlIoctl.RESUME:
-      return resume(server, session, req);
+      return resume(host, session, req);
     default:
       return session.replyError(req, Rc.ERROR, `unknown control request 0x${req.code.toString(16)}`);
   }
@@ -82,9 +82,9 @@ const FORWARD_CALL_MS = 10_000;
 
 /** FORWARD: passed to the helper holding CONET0+unit; what it added or removed is kept in the
  *  monitor's table file, replayed to the next helper of the unit (replayForwards). */
-async function forward(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
+async function forward(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const f = decodeForward(req.body);
-  const monitor = monitorOf(server, session, req, f.id);
+  const monitor = monitorOf(host, session, req, f.id);
   if (!monitor) return;
   if (f.unit > Module.CONET_END - Module.CONET0) return session.replyError(req, Rc.INVALID_PARAMETER, `network unit ${f.unit} outside 0..${Module.CONET_END - Module.CONET0}`);
   const module = Module.CONET0 + f.unit;
@@ -95,18 +95,18 @@ async function forward(server: ManagerServer, session: ClientSession, req: Frame
   if (answer.rc < 0) return session.replyError(req, answer.rc, answer.text);
   if (f.op === ForwardOp.ADD) monitor.forwards.add(f.unit, answer.text);
   if (f.op === ForwardOp.REMOVE) monitor.forwards.remove(f.unit, answer.text);
-  if (f.op !== ForwardOp.LIST) server.log.info({ monitor: f.id, client: session.id, unit: f.unit, op: f.op, forward: answer.text }, 'forward changed');
+  if (f.op !== ForwardOp.LIST) host.log.info({ monitor: f.id, client: session.id, unit: f.unit, op: f.op, forward: answer.text }, 'forward changed');
   session.reply(req, Rc.OK, encodeText(answer.text));
 }
 
 /** A helper took CONET0+unit (a restart, or a --force replacement): it gets the run-time forwards
  *  of the unit again, as the table file has them. */
-export function replayForwards(server: ManagerServer, monitor: Monitor, module: number, helper: ClientSession): void {
+export function replayForwards(host: MonitorHost, monitor: Monitor, module: number, helper: ClientSession): void {
   if (module < Module.CONET0 || module > Module.CONET_END) return;
   for (const spec of monitor.forwards.specs(module - Module.CONET0)) {
     void helper.call(ControlIoctl.FORWARD, encodeForwardCall(ForwardOp.ADD, spec), FORWARD_CALL_MS).then((a) => {
-      if (a.rc === Rc.OK) server.log.info({ monitor: monitor.id, forward: spec }, 'forward replayed');
-      else server.log.warn({ monitor: monitor.id, forward: spec, why: a.text }, 'forward not replayed');
+      if (a.rc === Rc.OK) host.log.info({ monitor: monitor.id, forward: spec }, 'forward replayed');
+      else host.log.warn({ monitor: monitor.id, forward: spec, why: a.text }, 'forward not replayed');
     });
   }
 }

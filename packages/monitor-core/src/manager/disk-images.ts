@@ -20,7 +20,8 @@ function fileKey(st: fs.Stats): string {
   return `${st.dev}:${st.ino}`;
 }
 
-/** Who else has the file open, from /proc (a QEMU, or another manager): "pid N (comm)". */
+/** Who else has the file open, from /proc: "monitor N (read-write)" for another monitor's process
+ *  (docs/manager.md "Monitor processes"), else "pid N (comm)" (a QEMU, say). */
 function otherProcessesWith(st: fs.Stats): string[] {
   const found: string[] = [];
   let pids: string[];
@@ -36,7 +37,7 @@ function otherProcessesWith(st: fs.Stats): string[] {
     } catch {
       continue; // gone, or another user's
     }
-    const hit = fds.some((fd) => {
+    const hit = fds.find((fd) => {
       try {
         const s = fs.statSync(`/proc/${pid}/fd/${fd}`);
         return s.dev === st.dev && s.ino === st.ino;
@@ -44,17 +45,30 @@ function otherProcessesWith(st: fs.Stats): string[] {
         return false;
       }
     });
-    if (hit) {
-      let comm = '';
-      try {
-        comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      } catch {
-        // it just ended
-      }
-      found.push(comm ? `pid ${pid} (${comm})` : `pid ${pid}`);
-    }
+    if (hit !== undefined) found.push(holderName(pid, hit));
   }
   return found;
+}
+
+/** A monitor process's id from its command line (`colinux-monitor-core … --monitor <id>`). */
+const MONITOR_ARGS = /colinux-monitor-core(?:\.js)?\0--monitor\0(\d+)\0/;
+
+function holderName(pid: string, fd: string): string {
+  const read = (file: string): string => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/${file}`, 'latin1');
+    } catch {
+      return ''; // it just ended
+    }
+  };
+  const monitor = MONITOR_ARGS.exec(read('cmdline'))?.[1];
+  if (monitor) {
+    // proc(5) fdinfo "flags:" is octal; the access mode is its low two bits (O_RDONLY 0, O_RDWR 2).
+    const flags = Number.parseInt(/^flags:\s*([0-7]+)/m.exec(read(`fdinfo/${fd}`))?.[1] ?? '0', 8);
+    return `monitor ${monitor} (${(flags & 3) === 0 ? 'read-only' : 'read-write'})`;
+  }
+  const comm = read('comm').trim();
+  return comm ? `pid ${pid} (${comm})` : `pid ${pid}`;
 }
 
 function refusal(err: ImageInUseError): string {

@@ -3,7 +3,7 @@
 // colinux-daemon forwards its own switches to these functions.
 import fs from 'node:fs';
 import { ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, monitorStateName } from '@colinux/protocol';
-import { ManagerClient, lockPath, startManager, waitForManager } from '@colinux/client';
+import { ManagerClient, lockPath, monitorIdOfEndpoint, runtimeDirPath, startManager, waitForManager } from '@colinux/client';
 import { readLockPid } from './lock.ts';
 
 async function tryConnect(env: NodeJS.ProcessEnv): Promise<ManagerClient | undefined> {
@@ -51,10 +51,24 @@ export async function removeDriver(env: NodeJS.ProcessEnv = process.env): Promis
   return 'daemon: driver removed';
 }
 
-/** The text --status-driver prints. */
+/** Whether monitor processes serve in the runtime dir (their endpoints are there). */
+function monitorsWithoutManager(env: NodeJS.ProcessEnv): boolean {
+  try {
+    return fs.readdirSync(runtimeDirPath(env)).some((name) => monitorIdOfEndpoint(name) !== undefined);
+  } catch {
+    return false;
+  }
+}
+
+/** The text --status-driver prints. Monitors whose manager died (docs/manager.md "Monitor
+ *  processes") get a new manager, which finds them. */
 export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const lines = ['checking if the driver is installed'];
-  const c = await tryConnect(env);
+  let c = await tryConnect(env);
+  if (!c && monitorsWithoutManager(env)) {
+    await startManager(env);
+    c = await tryConnect(env);
+  }
   if (!c) {
     lines.push('driver not installed');
     return lines.join('\n');

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type pino from 'pino';
-import { endpointPath, lockPath } from '@colinux/client';
+import { endpointPath, lockPath, monitorEndpointPath } from '@colinux/client';
 
 export interface EndpointLock {
   socketPath: string;
@@ -116,4 +116,21 @@ export async function acquireEndpoint(env: NodeJS.ProcessEnv, log: pino.Logger):
     fs.unlinkSync(socketPath);
   }
   return { socketPath, release };
+}
+
+/** A monitor process's endpoint, `monitor-<id>.sock` (docs/protocol.md#endpoint): no lock file,
+ *  the socket decides. One that answers belongs to a live process of that monitor (refused); one
+ *  nobody answers on was left by a process that died, and is replaced. */
+export async function acquireMonitorEndpoint(env: NodeJS.ProcessEnv, id: number, log: pino.Logger): Promise<EndpointLock> {
+  const socketPath = monitorEndpointPath(env, id);
+  if (fs.existsSync(socketPath)) {
+    if (await probeSocket(socketPath)) throw new EndpointBusyError(socketPath, 0);
+    if (!fs.lstatSync(socketPath).isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
+    log.warn({ endpoint: socketPath }, 'replacing stale socket nobody answers on');
+    fs.rmSync(socketPath, { force: true });
+  }
+  return {
+    socketPath,
+    release: () => fs.rmSync(socketPath, { force: true }),
+  };
 }

@@ -12,10 +12,10 @@ export interface ManagerLog {
   subscribe(fn: LogListener): () => void;
 }
 
-export function createManagerLog(opts: { level?: string; toStderr?: boolean } = {}): ManagerLog {
+export function createManagerLog(opts: { level?: string; toStderr?: boolean; name?: string } = {}): ManagerLog {
   const listeners = new Set<LogListener>();
   const log = createLogger({
-    name: 'colinux-monitor-core', level: opts.level, stderr: opts.toStderr !== false,
+    name: opts.name ?? 'colinux-monitor-core', level: opts.level, stderr: opts.toStderr !== false,
     tee: (line) => { for (const fn of listeners) fn(line); },
   });
   return {

@@ -7,8 +7,8 @@ import {
 } from '@colinux/protocol';
 import { collectGarbage } from './collect-garbage.ts';
 import type { Monitor } from './monitor.ts';
+import type { MonitorHost } from './monitor-host.ts';
 import type { ClientSession } from './session.ts';
-import type { ManagerServer } from './server.ts';
 
 /** RUN is a long-poll: it answers on termination or after this long with the current state. */
 export const RUN_POLL_MS = 2000;
@@ -20,11 +20,12 @@ const MIN_MOVED_SECTION = 64 * 1024;
 
 const OWNER_ONLY = new Set<number>([MonitorOp.LOAD_SECTION, MonitorOp.LOAD_INITRD, MonitorOp.START, MonitorOp.RUN, MonitorOp.GET_STATE, MonitorOp.RESET]);
 
-export async function handleMonitorOp(server: ManagerServer, session: ClientSession, req: Frame): Promise<void> {
+export async function handleMonitorOp(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const { op, tail } = decodeMonitorOp(req.body);
-  const monitor = session.monitor;
+  const monitor = session.monitorId === undefined ? undefined : host.monitor;
   if (!monitor) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'this connection has not created or attached a monitor');
-  if (OWNER_ONLY.has(op) && !session.isOwner) return session.replyError(req, Rc.ERROR, `only the owner of monitor ${monitor.id} may do that`);
+  const isOwner = monitor.owner === session;
+  if (OWNER_ONLY.has(op) && !isOwner) return session.replyError(req, Rc.ERROR, `only the owner of monitor ${monitor.id} may do that`);
   switch (op) {
     case MonitorOp.LOAD_SECTION:
       return loadSection(session, monitor, req, tail);
@@ -43,17 +44,16 @@ export async function handleMonitorOp(server: ManagerServer, session: ClientSess
     }
     case MonitorOp.RESET:
       monitor.reset();
-      server.log.info({ monitor: monitor.id }, 'monitor reset');
+      host.log.info({ monitor: monitor.id }, 'monitor reset');
       return session.reply(req, Rc.OK);
     case MonitorOp.CLOSE:
-      if (!session.isOwner) {
+      if (!isOwner) {
         monitor.detach(session);
         return session.reply(req, Rc.OK);
       }
-      server.closeMonitor(monitor, 'closed by its owner');
       // Answered once the disk images are released: a VM started next on the same image is not
       // refused because this one has not quite let go.
-      await monitor.machineExited();
+      await host.closeMonitor('closed by its owner');
       return session.reply(req, Rc.OK);
     default:
       // STATUS (4) was never implemented in coLinux either; video and NDIS ops do not apply here.

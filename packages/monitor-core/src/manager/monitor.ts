@@ -303,7 +303,7 @@ export class Monitor {
     session.held.clear();
     session.watched.clear();
     this.bound.delete(session);
-    session.monitor = undefined;
+    session.monitorId = undefined;
   }
 
   /** The owner is gone: end-of-monitor to every attached client, machine stopped (3.6.6). */

@@ -3,7 +3,6 @@
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
 import { FrameDecoder, FrameKind, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Frame } from '@colinux/protocol';
 import { type Connection } from '@colinux/client';
-import type { Monitor } from './monitor.ts';
 
 /** Bytes a client may have unsent before guest output to it is dropped and its further
  *  requests wait (it is not reading its replies). */
@@ -38,14 +37,34 @@ export const CLIENT_LIMITS: ClientLimits = {
   watchers: 16,
 };
 
+/** `--limits` of a monitor process: JSON of some ClientLimits, each a positive integer; throws one
+ *  line naming what is wrong. */
+export function parseLimits(json: string): Partial<ClientLimits> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error(`--limits: not JSON: ${json}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('--limits: expected an object of limits');
+  const limits: Partial<ClientLimits> = {};
+  for (const [key, n] of Object.entries(value)) {
+    if (!(key in CLIENT_LIMITS)) throw new Error(`--limits: unknown limit '${key}'`);
+    if (!Number.isSafeInteger(n) || (n as number) <= 0) throw new Error(`--limits: ${key} must be a positive integer`);
+    limits[key as keyof ClientLimits] = n as number;
+  }
+  return limits;
+}
+
 let nextSessionId = 1;
 
 export class ClientSession {
   readonly id = nextSessionId++;
   readonly conn: Connection;
   readonly decoder = new FrameDecoder();
-  /** The monitor this connection created or attached to. */
-  monitor: Monitor | undefined;
+  /** The id of the monitor this connection created or attached to (its owner is the monitor's
+   *  to say: monitor.ts). */
+  monitorId: number | undefined;
   /** Modules whose guest output this connection receives (and may send as). */
   readonly held = new Set<number>();
   /** Modules it watches read-only. */
@@ -84,11 +103,7 @@ export class ClientSession {
 
   /** Not tied to a monitor or the log: what the idle timeout and the unbound cap apply to. */
   get unbound(): boolean {
-    return !this.monitor && !this.logReader;
-  }
-
-  get isOwner(): boolean {
-    return this.monitor?.owner === this;
+    return this.monitorId === undefined && !this.logReader;
   }
 
   onClose(fn: () => void): void {

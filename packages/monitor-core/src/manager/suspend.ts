@@ -16,16 +16,13 @@ import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import type { BackingFile } from '../machine/devices/virtio/block.ts';
 import { TIMEBASE_HZ } from '../machine/memory-map.ts';
 import type { Monitor } from './monitor.ts';
+import type { MonitorHost } from './monitor-host.ts';
 import type { ClientSession } from './session.ts';
-import type pino from 'pino';
 
 /** How long the owner has to answer the suspend CALL with its configuration. */
 const OWNER_CALL_MS = 10_000;
 /** How long the worker may take to capture or restore (compressing 4 GiB of RAM included). */
 const MACHINE_STATE_MS = 120_000;
-
-/** What suspend and resume use of the server (not its module: that would close an import cycle). */
-interface Server { monitors: Map<number, Monitor>; log: pino.Logger }
 
 type Answer<T extends FromMachine['type']> = Extract<FromMachine, { type: T }>;
 
@@ -39,9 +36,9 @@ async function ask<T extends 'suspended' | 'restored'>(monitor: Monitor, msg: Pa
   }
 }
 
-export async function suspend(server: Server, session: ClientSession, req: Frame): Promise<void> {
+export async function suspend(server: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const { id, file } = decodeSuspend(req.body);
-  const monitor = server.monitors.get(id);
+  const monitor = server.monitor?.id === id ? server.monitor : undefined;
   if (!monitor) return session.replyError(req, Rc.NOT_FOUND, `no monitor ${id}`);
   if (monitor.state !== MonitorState.RUNNING && monitor.state !== MonitorState.STARTED) {
     return session.replyError(req, Rc.ERROR, `monitor ${id} is ${monitorStateName(monitor.state)}, not running`);
@@ -124,10 +121,10 @@ function mismatch(meta: BundleMeta, monitor: Monitor): string | undefined {
   return undefined;
 }
 
-export async function resume(server: Server, session: ClientSession, req: Frame): Promise<void> {
+export async function resume(server: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const file = decodeText(req.body);
-  const monitor = session.monitor;
-  if (!monitor || !session.isOwner) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'RESUME: this connection owns no monitor (CREATE one from the bundle\'s configuration first)');
+  const monitor = server.monitor;
+  if (!monitor || monitor.owner !== session) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'RESUME: this connection owns no monitor (CREATE one from the bundle\'s configuration first)');
   if (monitor.state !== MonitorState.INITIALIZED) return session.replyError(req, Rc.ERROR, `RESUME needs monitor ${monitor.id} INITIALIZED, it is ${monitorStateName(monitor.state)}`);
   const begin = performance.now();
   try {
