@@ -86,6 +86,7 @@ function statusJson(s: MonitorStatus) {
     hostMs: s.hostMs,
     droppedFrames: s.droppedFrames,
     droppedToClients: s.droppedToClients,
+    jit: s.jit,
     modules: s.modules.map((m) => ({ module: moduleName(m.module), held: m.held, watchers: m.watchers })),
     disks: s.disks.map((d) => ({ unit: d.unit, name: `cobd${d.unit}`, path: d.path, format: d.format, readOnly: d.readOnly })),
     nets: s.nets.map((n) => ({ unit: n.unit, name: `eth${n.unit}`, mac: n.mac, type: n.type })),
@@ -126,6 +127,7 @@ async function status(out: Output, id: number): Promise<void> {
     ['boot line', j.bootLine],
     ['instructions', String(j.instructions)],
     ['dropped', `${j.droppedFrames} frames, ${j.droppedToClients} to clients`],
+    ['translator', `${j.jit.insns} instructions in ${j.jit.entries} entries, ${j.jit.translated} blocks translated, ${j.jit.dropped} given up, ${j.jit.codeWrites} code writes, ${j.jit.compileMs} ms compiling`],
     ['modules', j.modules.map((m) => `${m.module}${m.held ? '' : ' (unheld)'}${m.watchers ? ` +${m.watchers} watching` : ''}`).join(', ') || '-'],
   ];
   for (const d of j.disks) rows.push([d.name, `${d.path} (${d.format}, ${d.readOnly ? 'read-only' : 'read-write'})`]);

@@ -55,6 +55,25 @@ export interface NetStatus {
   type: string;
 }
 
+/** The translator's statistics as the machine last posted them (every second; docs/cpu-core.md,
+ *  `jitStats`): counters since the machine started. */
+export interface TranslatorStats {
+  /** Calls from the interpreter into translated code. */
+  entries: number;
+  /** Guest instructions run in translated code (chained blocks included). */
+  insns: number;
+  /** Blocks translated. */
+  translated: number;
+  /** Compiled blocks given up (their page written, or their cache entry taken by another). */
+  dropped: number;
+  /** Batches of blocks compiled. */
+  batches: number;
+  /** Writes to guest pages holding translated code (each dropped that page's blocks). */
+  codeWrites: number;
+  /** Host milliseconds spent compiling translated code. */
+  compileMs: number;
+}
+
 export interface MonitorStatus {
   id: number;
   state: number;
@@ -69,6 +88,7 @@ export interface MonitorStatus {
   hostMs: number;
   droppedFrames: number;
   droppedToClients: number;
+  jit: TranslatorStats;
   modules: ModuleStatus[];
   disks: DiskStatus[];
   nets: NetStatus[];
@@ -110,6 +130,7 @@ function count(r: BodyReader, field: string): number {
 export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
   const w = new BodyWriter().u32(s.id).u32(s.state).u32(s.reason ?? NO_REASON).u32(s.memoryMiB).u32(s.ownerPid ?? 0).f64(s.createdAt);
   w.f64(s.instructions).f64(s.hostMs).f64(s.droppedFrames).f64(s.droppedToClients).text(s.text).text(s.bootLine);
+  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.compileMs);
   w.u32(s.modules.length);
   for (const m of s.modules) w.u32(m.module).u32(m.held ? 1 : 0).u32(m.watchers);
   w.u32(s.disks.length);
@@ -130,6 +151,10 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
     id, state, memoryMiB, createdAt: r.f64('created at'),
     instructions: r.f64('instructions'), hostMs: r.f64('host ms'), droppedFrames: r.f64('dropped frames'), droppedToClients: r.f64('dropped to clients'),
     text: r.text('text', MAX_TEXT), bootLine: r.text('boot line', MAX_TEXT),
+    jit: {
+      entries: r.f64('jit entries'), insns: r.f64('jit instructions'), translated: r.f64('jit blocks translated'), dropped: r.f64('jit blocks dropped'),
+      batches: r.f64('jit batches'), codeWrites: r.f64('jit code writes'), compileMs: r.f64('jit compile ms'),
+    },
     modules: [], disks: [], nets: [],
   };
   if (reason !== NO_REASON) s.reason = reason;

@@ -3,7 +3,7 @@
 // says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, monitorStateName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, monitorStateName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
@@ -49,6 +49,7 @@ export interface MonitorStats {
   hostMs: number;
   droppedFrames: number;
   droppedToClients: number;
+  jit: TranslatorStats;
 }
 
 export class Monitor {
@@ -66,7 +67,10 @@ export class Monitor {
   /** module id -> the connection receiving it ("connected_modules[]"). */
   readonly slots = new Map<number, ClientSession>();
   readonly watchers = new Map<number, Set<ClientSession>>();
-  readonly stats: MonitorStats = { instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0 };
+  readonly stats: MonitorStats = {
+    instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0,
+    jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, compileMs: 0 },
+  };
   /** Initrd being received in chunks: allocated once its total size passed the bounds check. */
   initrd: { data: Uint8Array; received: number } | undefined;
   private worker: Worker | undefined;
@@ -127,6 +131,7 @@ export class Monitor {
       hostMs: this.stats.hostMs,
       droppedFrames: this.stats.droppedFrames,
       droppedToClients: this.stats.droppedToClients,
+      jit: { ...this.stats.jit },
       modules: [...modules.values()].sort((a, b) => a.module - b.module),
       disks: this.disks.devices.map((d) => ({ unit: d.index, path: d.path, readOnly: d.readOnly, format: imageFormat(d.path) })),
       nets: this.config.netDevices.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),
@@ -448,6 +453,10 @@ export class Monitor {
         this.stats.instret = msg.instret;
         this.stats.hostMs = msg.hostMs;
         this.stats.droppedFrames = msg.droppedFrames;
+        this.stats.jit = {
+          entries: msg.jitEntries, insns: msg.jitInsns, translated: msg.jitTranslated, dropped: msg.jitDropped,
+          batches: msg.jitBatches, codeWrites: msg.jitCodeWrites, compileMs: msg.jitCompileMs,
+        };
         return;
       case 'error':
         this.lastMachineError = msg.message;
