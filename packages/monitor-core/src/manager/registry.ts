@@ -267,7 +267,10 @@ export class MonitorRegistry {
     const deadline = Date.now() + STOP_WAIT_MS;
     while (entries.some((e) => pidAlive(e.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const e of entries) if (pidAlive(e.pid)) kill(e.pid, 'SIGKILL');
-    await Promise.all(entries.map((e) => e.gone ?? (e.link ? e.link.close() : undefined)));
+    await Promise.all(entries.map(async (e) => {
+      if (e.gone) await e.gone;
+      else await e.link?.close();
+    }));
   }
 }
 
