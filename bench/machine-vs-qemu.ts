@@ -60,7 +60,7 @@ function jitSummary(a: Record<string, number> | undefined, b: Record<string, num
   const d = (k: string) => (b[k] ?? 0) - (a[k] ?? 0);
   return `${(100 * d('jitInsns') / Math.max(1, d('instret'))).toFixed(1)} % of instructions translated, ` +
     `${(d('jitInsns') / Math.max(1, d('jitEntries'))).toFixed(0)} per entry from the interpreter, ` +
-    `${d('jitTranslated')} blocks translated, ${d('jitDropped')} dropped, ${d('jitCodeWrites')} writes to code pages, ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
+    `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code pages, ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
 }
 
 async function measure(name: string): Promise<Result> {

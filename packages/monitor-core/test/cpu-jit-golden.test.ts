@@ -36,10 +36,10 @@ function core() {
   return { cpu, memory };
 }
 
-// name, immediates: b = block type, u = uleb, s = sleb, m = memarg (align, offset), t = type+table
+// name, immediates: b = block type, u = uleb, v = uleb vector + default, s = sleb, m = memarg (align, offset), t = type+table
 const OPS: Record<number, [string, string]> = {
   0x00: ['unreachable', ''], 0x02: ['block', 'b'], 0x03: ['loop', 'b'], 0x04: ['if', 'b'], 0x05: ['else', ''],
-  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0f: ['return', ''], 0x13: ['return_call_indirect', 't'],
+  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0e: ['br_table', 'v'], 0x0f: ['return', ''], 0x13: ['return_call_indirect', 't'],
   0x20: ['local.get', 'u'], 0x21: ['local.set', 'u'], 0x22: ['local.tee', 'u'],
   0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2c: ['i32.load8_s', 'm'], 0x2d: ['i32.load8_u', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
   0x30: ['i64.load8_s', 'm'], 0x31: ['i64.load8_u', 'm'], 0x32: ['i64.load16_s', 'm'], 0x33: ['i64.load16_u', 'm'],
@@ -78,6 +78,7 @@ function disassemble(bytes: Uint8Array): string {
     let text = name;
     if (imm === 'b') { const bt = bytes[i++]!; if (bt !== 0x40) text += bt === 0x7e ? ' (result i64)' : ` (type ${bt})`; }
     else if (imm === 'u') text += ` ${uleb()}`;
+    else if (imm === 'v') { const n = uleb(); for (let k = 0; k <= n; k++) text += ` ${uleb()}`; }
     else if (imm === 's') { const v = sleb(); text += ` ${v < -4096n || v > 4096n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v}`; }
     else if (imm === 'm') { uleb(); text += ` offset=0x${uleb().toString(16)}`; }
     else if (imm === 't') text += ` type=${uleb()} table=${uleb()}`;
@@ -102,7 +103,7 @@ function emit(words: number[]): string {
 }
 
 // The state block is at 0x1000: x[r] at 0x1000 + 8r. JIT_NPC = 0x1900, JIT_TLB_PTRS = 0x1908
-// (read, write, code), JIT_REM = 0x1914. Locals: 0 host address of the block, 1 va, 2 TLB
+// (read, write, code), JIT_REM = 0x1914. Locals: 0 the member entered, 1 va, 2 TLB
 // entry / host address, 3 remaining budget, 4 cache entry, 4 + r = x[r].
 
 t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through the block cache', async (t) => {
@@ -110,265 +111,138 @@ t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through 
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
   t.equal(text, `locals 1 i64, 3 i32, 31 i64
 i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
 i64.load offset=0x1008
 local.set 5
+i32.const 0
+i64.load offset=0x1050
+local.set 14
 i32.const 0
 i64.load offset=0x1058
 local.set 15
 i32.const 0
 i64.load offset=0x1060
 local.set 16
-local.get 15
-local.get 16
-i64.add
-local.set 14
-local.get 14
-i64.const 8
-i64.add
-local.set 1
 i32.const 0
-i32.load offset=0x1908
-local.get 1
-i64.const 12
-i64.shr_u
-i32.wrap_i64
-i32.const 255
-i32.and
-i32.const 4
-i32.shl
-i32.add
-local.tee 2
-i64.load offset=0x0
-local.get 1
-i64.const -4089
-i64.and
-i64.ne
-if
+i64.load offset=0x1068
+local.set 17
+block
+  block
+    loop
+      local.get 3
+      i32.const 3
+      i32.lt_s
+      if
+        i64.const 0x80001000
+        local.set 1
+        br 3
+      end
+      local.get 3
+      i32.const 3
+      i32.sub
+      local.set 3
+      local.get 15
+      local.get 16
+      i64.add
+      local.set 14
+      local.get 14
+      i64.const 8
+      i64.add
+      local.set 1
+      i32.const 0
+      i32.load offset=0x1908
+      local.get 1
+      i64.const 12
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 255
+      i32.and
+      i32.const 4
+      i32.shl
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4089
+      i64.and
+      i64.ne
+      if
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 2
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      i64.load offset=0x0
+      local.set 17
+      local.get 5
+      i64.const 0
+      i64.add
+      i64.const -2
+      i64.and
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
   i32.const 0
   local.get 14
   i64.store offset=0x1050
   i32.const 0
-  i64.const 0x80001004
-  i64.store offset=0x1900
-  i32.const 1
-  return
-end
-local.get 1
-local.get 2
-i64.load offset=0x8
-i64.add
-i32.wrap_i64
-i64.load offset=0x0
-local.set 17
-local.get 5
-i64.const 0
-i64.add
-i64.const -2
-i64.and
-local.set 1
-i32.const 0
-local.get 14
-i64.store offset=0x1050
-i32.const 0
-local.get 17
-i64.store offset=0x1068
-block
-  i32.const 0
-  i32.load offset=0x1910
-  local.get 1
-  i64.const 12
-  i64.shr_u
-  i32.wrap_i64
-  i32.const 255
-  i32.and
-  i32.const 4
-  i32.shl
-  i32.add
-  local.tee 2
-  i64.load offset=0x0
-  local.get 1
-  i64.const -4096
-  i64.and
-  i64.ne
-  br_if 0
-  local.get 1
-  local.get 2
-  i64.load offset=0x8
-  i64.add
-  i32.wrap_i64
-  local.set 2
-  local.get 1
-  i32.wrap_i64
-  local.tee 4
-  local.get 4
-  i32.const 16
-  i32.shr_u
-  i32.xor
-  i32.const 3
-  i32.shl
-  i32.const 0xfffe0
-  i32.and
-  i32.const 0x300000
-  i32.add
-  local.set 4
+  local.get 17
+  i64.store offset=0x1068
   block
-    local.get 4
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 12
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 255
+    i32.and
+    i32.const 4
+    i32.shl
+    i32.add
+    local.tee 2
     i64.load offset=0x0
     local.get 1
-    i64.eq
-    local.get 4
-    i32.load offset=0x8
-    local.get 2
-    i32.eq
-    i32.and
+    i64.const -4096
+    i64.and
+    i64.ne
     br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
     local.get 4
     i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
     i32.add
-    local.tee 4
-    i64.load offset=0x0
-    local.get 1
-    i64.ne
-    local.get 4
-    i32.load offset=0x8
-    local.get 2
-    i32.ne
-    i32.or
-    br_if 1
-  end
-  local.get 4
-  i32.load8_s offset=0xe
-  i32.const -1
-  i32.ne
-  br_if 0
-  i32.const 0
-  i32.load offset=0x1914
-  i32.const 3
-  i32.sub
-  local.tee 3
-  local.get 4
-  i32.load8_u offset=0xf
-  i32.lt_s
-  br_if 0
-  i32.const 0
-  local.get 3
-  i32.store offset=0x1914
-  local.get 2
-  local.get 4
-  i32.load16_u offset=0xc
-  return_call_indirect type=0 table=0
-end
-i32.const 0
-local.get 1
-i64.store offset=0x1900
-i32.const 3
-return
-unreachable
-end`);
-});
-
-t.test('a loop back to the block start stays in the function: wasm loop, budget check, br', async (t) => {
-  // loop: addi a0, a0, -1 / bne a0, x0, loop
-  const text = emit([0xfff50513, 0xfe051ee3]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64
-i32.const 0
-i64.load offset=0x1050
-local.set 14
-loop
-  local.get 14
-  i64.const -1
-  i64.add
-  local.set 14
-  local.get 14
-  i64.const 0
-  i64.ne
-  if
-    i32.const 0
-    i32.load offset=0x1914
-    i32.const 2
-    i32.sub
-    local.tee 3
-    i32.const 2
-    i32.ge_s
-    if
-      i32.const 0
-      local.get 3
-      i32.store offset=0x1914
-      br 2
-    end
-    i32.const 0
-    local.get 14
-    i64.store offset=0x1050
-    block
-      i32.const 0x481000
-      local.set 2
-      i32.const 0x348000
-      local.set 4
-      block
-        local.get 4
-        i64.load offset=0x0
-        i64.const 0x80001000
-        i64.eq
-        local.get 4
-        i32.load offset=0x8
-        local.get 2
-        i32.eq
-        i32.and
-        br_if 0
-        local.get 4
-        i32.const 16
-        i32.add
-        local.tee 4
-        i64.load offset=0x0
-        i64.const 0x80001000
-        i64.ne
-        local.get 4
-        i32.load offset=0x8
-        local.get 2
-        i32.ne
-        i32.or
-        br_if 1
-      end
-      local.get 4
-      i32.load8_s offset=0xe
-      i32.const -1
-      i32.ne
-      br_if 0
-      i32.const 0
-      i32.load offset=0x1914
-      i32.const 2
-      i32.sub
-      local.tee 3
-      local.get 4
-      i32.load8_u offset=0xf
-      i32.lt_s
-      br_if 0
-      i32.const 0
-      local.get 3
-      i32.store offset=0x1914
-      local.get 2
-      local.get 4
-      i32.load16_u offset=0xc
-      return_call_indirect type=0 table=0
-    end
-    i32.const 0
-    i64.const 0x80001000
-    i64.store offset=0x1900
-    i32.const 2
-    return
-  end
-  i32.const 0
-  local.get 14
-  i64.store offset=0x1050
-  block
-    i32.const 0x481008
-    local.set 2
-    i32.const 0x348040
     local.set 4
     block
       local.get 4
       i64.load offset=0x0
-      i64.const 0x80001008
+      local.get 1
       i64.eq
       local.get 4
       i32.load offset=0x8
@@ -381,7 +255,7 @@ loop
       i32.add
       local.tee 4
       i64.load offset=0x0
-      i64.const 0x80001008
+      local.get 1
       i64.ne
       local.get 4
       i32.load offset=0x8
@@ -396,28 +270,378 @@ loop
     i32.ne
     br_if 0
     i32.const 0
-    i32.load offset=0x1914
-    i32.const 2
-    i32.sub
-    local.tee 3
-    local.get 4
-    i32.load8_u offset=0xf
-    i32.lt_s
-    br_if 0
-    i32.const 0
     local.get 3
     i32.store offset=0x1914
-    local.get 2
+    local.get 4
+    i32.load8_u offset=0xf
     local.get 4
     i32.load16_u offset=0xc
     return_call_indirect type=0 table=0
   end
   i32.const 0
-  i64.const 0x80001008
+  local.get 1
   i64.store offset=0x1900
-  i32.const 2
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
   return
 end
-unreachable
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 17
+i64.store offset=0x1068
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`);
+});
+
+t.test('a loop back to the block start stays in the function: wasm loop, budget check, br', async (t) => {
+  // loop: addi a0, a0, -1 / bne a0, x0, loop
+  const text = emit([0xfff50513, 0xfe051ee3]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+block
+  block
+    loop
+      local.get 3
+      i32.const 2
+      i32.lt_s
+      if
+        i64.const 0x80001000
+        local.set 1
+        br 3
+      end
+      local.get 3
+      i32.const 2
+      i32.sub
+      local.set 3
+      local.get 14
+      i64.const -1
+      i64.add
+      local.set 14
+      local.get 14
+      i64.const 0
+      i64.ne
+      if
+        i32.const 0
+        local.set 0
+        br 1
+      end
+      i64.const 0x80001008
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  block
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 12
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 255
+    i32.and
+    i32.const 4
+    i32.shl
+    i32.add
+    local.tee 2
+    i64.load offset=0x0
+    local.get 1
+    i64.const -4096
+    i64.and
+    i64.ne
+    br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
+    local.get 4
+    i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
+    i32.add
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`);
+});
+
+t.test('a region of two blocks: br_table dispatcher, a branch and a jump between members as br', async (t) => {
+  // loop: addi a0, a0, -1 / beq a0, a1, skip / addi a2, a2, 1 / j loop / skip: ret
+  const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+block
+  block
+    loop
+      block
+        block
+          local.get 0
+          br_table 0 1 0
+        end
+        local.get 3
+        i32.const 4
+        i32.lt_s
+        if
+          i64.const 0x80001000
+          local.set 1
+          br 4
+        end
+        local.get 3
+        i32.const 4
+        i32.sub
+        local.set 3
+        local.get 14
+        i64.const -1
+        i64.add
+        local.set 14
+        local.get 14
+        local.get 15
+        i64.eq
+        if
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          i32.const 1
+          local.set 0
+          br 2
+        end
+        local.get 16
+        i64.const 1
+        i64.add
+        local.set 16
+        i32.const 0
+        local.set 0
+        br 1
+      end
+      local.get 3
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 0x80001010
+        local.set 1
+        br 3
+      end
+      local.get 3
+      i32.const 1
+      i32.sub
+      local.set 3
+      local.get 5
+      i64.const 0
+      i64.add
+      i64.const -2
+      i64.and
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  i32.const 0
+  local.get 16
+  i64.store offset=0x1060
+  block
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 12
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 255
+    i32.and
+    i32.const 4
+    i32.shl
+    i32.add
+    local.tee 2
+    i64.load offset=0x0
+    local.get 1
+    i64.const -4096
+    i64.and
+    i64.ne
+    br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
+    local.get 4
+    i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
+    i32.add
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 16
+i64.store offset=0x1060
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
 end`);
 });

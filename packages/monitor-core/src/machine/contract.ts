@@ -102,7 +102,8 @@ export type ToMachine =
 /** Machine → manager. */
 /** Counters the worker posts every second (`stats`); jit* are the translator's (docs/cpu-core.md,
  *  `jitStats`): calls from the interpreter into translated code, instructions run there, blocks
- *  translated, compiled blocks given up, batches compiled, and the host's compile time. */
+ *  translated, cache entries of compiled code given up, batches compiled, and the host's compile
+ *  time. */
 export interface MachineStats {
   instret: number;
   hostMs: number;
@@ -114,6 +115,8 @@ export interface MachineStats {
   jitBatches: number;
   /** Writes to guest pages holding translated code (each dropped that page's blocks). */
   jitCodeWrites: number;
+  /** Regions translated (each one wasm function for several of the blocks counted above). */
+  jitRegions: number;
   /** Host milliseconds spent compiling translated code. */
   jitCompileMs: number;
 }

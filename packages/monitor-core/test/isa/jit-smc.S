@@ -33,7 +33,7 @@ tests:
   // block, and the rest of the round must run the new instruction.
   TEST 3
   li s2, 0
-  li s3, 400000
+  li s3, 100000
   la t0, 4f
   li t2, 0x00100513 // addi a0, zero, 1
 3:
@@ -48,12 +48,12 @@ tests:
   add s2, s2, a0
   addi s3, s3, -1
   bnez s3, 3b
-  CHECK s2, 992513
+  CHECK s2, 247456
 
   // The same from a translated loop calling a rewritten function on another page.
   TEST 4
   li s2, 0
-  li s3, 400000
+  li s3, 100000
   la t0, patchfar
   li t2, 0x00100513
 5:
@@ -67,7 +67,7 @@ tests:
   add s2, s2, a0
   addi s3, s3, -1
   bnez s3, 5b
-  CHECK s2, 599297
+  CHECK s2, 149152
   j pass
 
 .align 2

@@ -1,17 +1,19 @@
 // Invalidation by write tracking (the QEMU TCG "not dirty" idea): a bitmap, one bit per 4 KiB
 // page of guest RAM, says which pages hold translated code. A marked page is never in a write
 // TLB, so every store to it takes a slow path (the interpreter's, or a translated block's exit
-// before the store); that path calls `ramWritten`, which drops the page's blocks and clears its
-// bit, after which the store fills the write TLB as usual. Translated blocks therefore need no
-// check of their guest bytes: a block that exists still has the bytes it was made from.
+// before the store); that path drops the translations made from the bytes it changes, and once
+// none is left in the page clears its bit, after which stores to it fill the write TLB as usual.
+// Translated code therefore needs no check of its guest bytes: a translation that exists still
+// has the bytes it was made from.
 //
 // Writes that do not come from the hart's stores reach `ramWritten` too: the page walker's
 // A/D updates, and DMA by the host's devices (the `ramWritten` export, docs/cpu-core.md).
-import { CODE_PAGES_BASE, CODE_PAGES_SIZE, RAM_BASE } from './layout';
+import { CODE_PAGES_BASE, CODE_PAGES_SIZE, PAGE_SPANS, PAGE_SPANS_ENTRIES, RAM_BASE } from './layout';
 import { dropWriteTranslations, ramSize } from './mmu';
-import { invalidatePage } from './jit';
+import { invalidateRange } from './jit';
 
-/** Code pages written since init (jitStats 5): each write dropped that page's blocks. */
+/** Writes since init that reached code translated from a page (jitStats 5), each dropping the
+ *  translations whose bytes it overlapped. */
 export let codePageWrites: i64 = 0;
 
 @inline function bitAddr(host: u32): u32 {
@@ -37,15 +39,59 @@ export function markCodePage(host: u32): void {
   dropWriteTranslations(host & ~0xfff);
 }
 
-/** A write reaches the RAM page of `host`: if it holds translated code, drop that code. */
-@inline export function ramWritten(host: u32): void {
-  if (isCodePage(host)) codePageWritten(host);
+/** A write of `len` bytes (inside one page) reaches the RAM at `host`: drop the code
+ *  translated from those bytes. */
+@inline export function ramWritten(host: u32, len: u32): void {
+  if (isCodePage(host)) codeWritten(host, len);
 }
 
-function codePageWritten(host: u32): void {
-  store<u8>(bitAddr(host), load<u8>(bitAddr(host)) & ~bitMask(host));
+/**
+ * A store of `size` bytes of `v` is about to reach the RAM at `host`: if its page holds
+ * translated code and the store changes the bytes there, drop the code made from them. A store
+ * of the bytes already there changes nothing a translation depends on (programs that patch an
+ * instruction with the same value in a loop keep their translations).
+ */
+@inline export function ramStore(host: u32, size: i32, v: i64): void {
+  if (!isCodePage(host)) return;
+  const old = size == 1 ? <i64>load<u8>(host) : size == 2 ? <i64>load<u16>(host) : size == 4 ? <i64>load<u32>(host) : load<i64>(host);
+  const mask: i64 = size == 8 ? -1 : (<i64>1 << (size << 3)) - 1;
+  if (old != (v & mask)) codeWritten(host, <u32>size);
+}
+
+/**
+ * `len` bytes at `host` in a marked page change. The translations whose bytes they overlap go
+ * (jit.ts `invalidateRange`, which knows each region's span of the page); writes beside them,
+ * to data that shares the page with code, keep them, and the page stays marked while any
+ * translation from it is left. A small cache of each page's code span (the union of its
+ * regions' spans, 1024 pages direct-mapped) answers most such data writes without a look at the
+ * block cache.
+ */
+function codeWritten(host: u32, len: u32): void {
+  const page = host & ~0xfff;
+  const lo = host & 0xfff;
+  const e = PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
+  if (load<u32>(e) == page) {
+    const span = load<u32>(e, 4);
+    if (lo + len <= (span & 0xffff) || lo >= (span >> 16)) return;
+  }
   codePageWrites++;
-  invalidatePage(host & ~0xfff);
+  const left = invalidateRange(page, lo, lo + len);
+  if (left < 0) {
+    store<u8>(bitAddr(host), load<u8>(bitAddr(host)) & ~bitMask(host));
+    store<u32>(e, 0);
+  } else {
+    store<u32>(e, page);
+    store<u32>(e, <u32>left, 4);
+  }
+}
+
+/** A region whose bytes span `[lo, hi)` of the page at `page` was compiled: widen the page's
+ *  cached code span, if it has one. */
+export function codeSpanAdded(page: u32, lo: u32, hi: u32): void {
+  const e = PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
+  if (load<u32>(e) != page) return;
+  const span = load<u32>(e, 4);
+  store<u32>(e, min(span & 0xffff, lo) | (max(span >> 16, hi) << 16), 4);
 }
 
 /** The host wrote `len` bytes of RAM at RAM offset `offset` (DMA, loaders): drop their code. */
@@ -54,9 +100,14 @@ export function ramRangeWritten(offset: u32, len: u32): void {
   if (<u64>offset + <u64>len > ramSize) len = <u32>(ramSize - <u64>offset);
   const first = offset >> 12;
   const last = (offset + len - 1) >> 12;
-  for (let p = first; p <= last; p++) ramWritten(RAM_BASE + (p << 12));
+  for (let p = first; p <= last; p++) {
+    const start = p == first ? offset & 0xfff : 0;
+    const end = p == last ? ((offset + len - 1) & 0xfff) + 1 : 0x1000;
+    ramWritten(RAM_BASE + (p << 12) + start, end - start);
+  }
 }
 
 export function clearCodePages(): void {
   memory.fill(CODE_PAGES_BASE, 0, CODE_PAGES_SIZE);
+  memory.fill(PAGE_SPANS, 0, PAGE_SPANS_ENTRIES * 8);
 }

@@ -12,7 +12,7 @@ import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReas
 import { clearCodePages, codePageWrites, ramRangeWritten } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
-import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitTranslated, setJitEnabled } from './jit';
+import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitRegions, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -121,7 +121,7 @@ export function instret(): i64 {
  * run in translated code (including blocks chained from those calls), 2 = blocks translated,
  * 3 = compiled blocks given up (their page written, or their cache entry taken by another
  * translation), 4 = batches compiled, 5 = writes to pages holding translated code (each dropped
- * that page's blocks).
+ * that page's blocks), 6 = regions translated (2 counts their blocks).
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -131,6 +131,7 @@ export function jitStats(which: i32): i64 {
     case 3: return jitDropped;
     case 4: return jitBatches;
     case 5: return codePageWrites;
+    case 6: return jitRegions;
   }
   return 0;
 }

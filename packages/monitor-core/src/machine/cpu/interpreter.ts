@@ -20,7 +20,7 @@ import {
 } from './decode';
 import {
   JIT_FS, JIT_NPC, JIT_REM, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
-  compileBlock, countHot, entryIndex, entryLen, entryState, jitFind, jitSlot, jitVictim, pendingHit,
+  compileBlock, countHot, entryIndex, entryMember, entryState, jitFind, jitSlot, jitVictim, pendingHit,
   releaseBlock,
 } from './jit';
 import {
@@ -325,13 +325,13 @@ export function execute(startPc: i64, budget: i32): i64 {
       {
         if (state == STATE_COMPILED) {
           const rem = limit - n + 1;
-          if (entryLen(b) <= rem) {
+          {
             store<i32>(JIT_REM, rem);
             store<i32>(JIT_FS, <i32>((mstatus & MSTATUS_FS) >> 13));
-            const r = call_indirect<i32>(entryIndex(b), host);
-            // Blocks may have continued in others (jit.ts chaining), each taking its count from
-            // JIT_REM; the last one returns its own count.
-            const done = rem - load<i32>(JIT_REM) + r;
+            call_indirect<i32>(entryIndex(b), entryMember(b));
+            // Regions may have continued in others (jit.ts chaining); the last one leaves what
+            // is left of the budget (0 done when the member did not fit in it).
+            const done = rem - load<i32>(JIT_REM);
             jitEntries++;
             jitInsns += <i64>done;
             const npc = load<i64>(JIT_NPC);

@@ -1,21 +1,24 @@
-// A small translator of hot straight-line guest code to WebAssembly (the QEMU TCG idea at its
-// simplest). A block starts at a jump target, stays inside one page, and holds only integer ALU
-// operations, loads, stores and at most one final branch/jump; anything else (CSRs, AMOs, FP,
-// traps, division) is left to the interpreter. The host compiles the emitted module
+// A translator of hot guest code to WebAssembly (the QEMU TCG idea, made for wasm). Hot code of
+// one guest page becomes a *region*: one wasm function holding several blocks (its members),
+// each entered through a `loop` + `br_table` dispatcher, with jumps and branches between members
+// as `br` and one budget check where a member starts. A block starts at a jump target, stays
+// inside the page and holds only integer ALU operations, division, loads and stores (FP ones
+// too), conditional branches and at most one final jump; anything else (CSRs, AMOs, FP
+// arithmetic, traps) is left to the interpreter. The host compiles the emitted module
 // (`jitCompile` import) into the exported function table.
 //
 // Correctness rests on three rules:
 // - A translation is named by its guest pc and the wasm address its bytes were read from (the
 //   physical page under the current mapping), and runs only where both match; a write to a page
-//   holding translated code drops that page's blocks (code-pages.ts), so a block that exists
+//   holding translated code drops that page's translations (code-pages.ts), so one that exists
 //   still has its bytes: no check of them at entry.
 // - Loads and stores use only the TLB fast path; on a miss (or a misaligned address, MMIO, the
-//   tohost page) the block returns before that instruction, which the interpreter then runs
-//   with full semantics: traps stay precise and nothing is done twice.
-// - A block's semantics depend only on its bytes and pc (pc is baked in) and on the current
-//   TLBs, whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
-import { BLOCK_CACHE_BASE, F_BASE, X_BASE } from './layout';
-import { markCodePage } from './code-pages';
+//   tohost page, a page holding code) the region returns before that instruction, which the
+//   interpreter then runs with full semantics: traps stay precise and nothing is done twice.
+// - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
+//   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
+import { BLOCK_CACHE_BASE, F_BASE, REGION_SPANS, REGION_SPAN_SLOTS, X_BASE } from './layout';
+import { codeSpanAdded, markCodePage } from './code-pages';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
   OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
@@ -52,18 +55,19 @@ import {
 export const JIT_BASE: u32 = BLOCK_CACHE_BASE;
 export const JIT_ENTRIES: u32 = 65536;
 // An entry: the guest pc (i64) and the wasm address of its bytes (u32) name the translation;
-// then its function's table index (u16: the host caps the table below 65536), its state (i8:
-// 0 none, else STATE_*) and its length in instructions (u8, at most MAX_INSNS).
+// then its region's table index (u16: the host caps the table below 65536; while pending, the
+// region's record in the batch), its state (i8: 0 none, else STATE_*) and which member of the
+// region it enters (u8).
 const E_PC: u32 = 0;
 const E_HOST: u32 = 8;
 const E_INDEX: u32 = 12;
 const E_STATE: u32 = 14;
-const E_LEN: u32 = 15;
+const E_ENTRY: u32 = 15;
 @inline export function entryPc(b: u32): i64 { return load<i64>(b, E_PC); }
 @inline export function entryHost(b: u32): u32 { return load<u32>(b, E_HOST); }
 @inline export function entryIndex(b: u32): u32 { return <u32>load<u16>(b, E_INDEX); }
 @inline export function entryState(b: u32): i32 { return <i32>load<i8>(b, E_STATE); }
-@inline export function entryLen(b: u32): i32 { return <i32>load<u8>(b, E_LEN); }
+@inline export function entryMember(b: u32): u32 { return <u32>load<u8>(b, E_ENTRY); }
 @inline function setEntryState(b: u32, state: i32): void { store<i8>(b, <i8>state, E_STATE); }
 /** Entry `b` now names the translation of `pc` from bytes at `host` (none yet). */
 @inline export function claimEntry(b: u32, pc: i64, host: u32): void {
@@ -76,9 +80,9 @@ export const JIT_NPC: u32 = 0x1900;
 /** tlbRead, tlbWrite and tlbCode (u32 each), published for the blocks. */
 export const JIT_TLB_PTRS: u32 = 0x1908;
 /**
- * Instructions a chain of blocks may still run (i32): the interpreter writes what is left of its
- * budget before it calls a block; a block that continues directly in another one subtracts what
- * it ran.
+ * Instructions translated code may still run (i32): the interpreter writes what is left of its
+ * budget before it calls a region; a region leaves what is left of it here when it returns or
+ * continues directly in another one.
  */
 export const JIT_REM: u32 = 0x1914;
 /** mstatus.FS (i32, 0 Off .. 3 Dirty), written by the interpreter before it calls a block: FP
@@ -86,16 +90,23 @@ export const JIT_REM: u32 = 0x1914;
 export const JIT_FS: u32 = 0x1918;
 /** Scratch decode slot (16 bytes) and the emission buffers. */
 const SCRATCH: u32 = 0x1920;
-// Wasm memory 0x200000 .. 0x300000: the table indices of dropped blocks, function bodies of the
-// pending batch, the module around them (bodies plus under 32 KiB of headers), the batch records
-// (64 × 24 bytes), the first pass's scratch output (one instruction), and the slot list.
+// Wasm memory 0x200000 .. 0x300000: the table indices of dropped regions, function bodies of the
+// pending batch, its members' pcs, the module around the bodies (plus under 32 KiB of headers),
+// the batch records, the first pass's scratch output (one instruction), the slot list, the
+// hotness counters and the table slots' reference counts.
 const BODY: u32 = 0x240000;
 const BODY_END: u32 = 0x278000;
+/** The pcs (i64) of the pending regions' members, in batch order. */
+const MEMBERS: u32 = 0x278000;
+let membersUsed: u32 = 0;
 const MODULE: u32 = 0x280000;
+/** Per pending region: body address, body length, host address of its page, first member in
+ *  MEMBERS, member count, and the span of the page its members' bytes cover (lo | hi << 16). */
 const BATCH: u32 = 0x2c0000;
+const BATCH_RECORD: u32 = 24;
 const DRY_RUN: u32 = 0x2c0800;
 export const JIT_SLOTS: u32 = 0x2c1000;
-/** Table indices of blocks that were dropped, for reuse (u16 × JIT_ENTRIES). */
+/** Table indices of regions that were dropped, for reuse (u16 × JIT_ENTRIES). */
 const FREE_SLOTS: u32 = 0x200000;
 let freeCount: u32 = 0;
 const BATCH_MAX: u32 = 64;
@@ -113,10 +124,22 @@ export const JIT_THRESHOLD: i32 = 500;
 const HOT_BASE: u32 = 0x2c2000;
 const HOT_ENTRIES: u32 = 65536;
 
+@inline function hotCounter(pc: i64): u32 {
+  const lo = <u32>pc;
+  return HOT_BASE + (((lo ^ (lo >> 16)) >> 1) & (HOT_ENTRIES - 1)) * 2;
+}
+/** Executions of the block start `pc` counted since it last became hot. */
+@inline function hotCount(pc: i64): i32 { return <i32>load<u16>(hotCounter(pc)); }
+/**
+ * How many cache entries use each table slot (u8 × 65536): a region's function is in the
+ * table once and entered through the entries of its members, so its slot is reused only once
+ * none is left.
+ */
+const SLOT_REFS: u32 = 0x2e2000;
+
 /** Count one execution of the block start `pc`; true when it has become hot (then restarts). */
 export function countHot(pc: i64): bool {
-  const lo = <u32>pc;
-  const h = HOT_BASE + (((lo ^ (lo >> 16)) >> 1) & (HOT_ENTRIES - 1)) * 2;
+  const h = hotCounter(pc);
   const c = <i32>load<u16>(h) + 1;
   if (c >= JIT_THRESHOLD) {
     store<u16>(h, 0);
@@ -125,18 +148,19 @@ export function countHot(pc: i64): bool {
   store<u16>(h, <u16>c);
   return false;
 }
+/** Most instructions in one block (a member of a region). */
 const MAX_INSNS: i32 = 64;
-/** Most wasm bytes one block can take (64 instructions, each a chained branch storing every register, at worst). */
-const BLOCK_BYTES_MAX: u32 = 0x8000;
 
 export const STATE_COMPILED: i32 = -1;
 export const STATE_NEVER: i32 = -2;
 export const STATE_PENDING: i32 = -3;
 
 let enabled: bool = true;
-/** Statistics (the jitStats export): blocks translated, compiled blocks given up (their page
- *  written, or their cache entry taken by another translation), batches compiled. */
+/** Statistics (the jitStats export): blocks translated (members of regions), regions, cache
+ *  entries of compiled regions given up (their page written, or taken by another translation),
+ *  batches compiled. */
 export let jitTranslated: i64 = 0;
+export let jitRegions: i64 = 0;
 export let jitDropped: i64 = 0;
 export let jitBatches: i64 = 0;
 export function setJitEnabled(on: bool): void { enabled = on; }
@@ -171,58 +195,136 @@ const JIT_SET_MASK: u32 = ((JIT_ENTRIES - 1) << 4) & ~JIT_WAY;
 
 export function clearJit(): void {
   memory.fill(HOT_BASE, 0, HOT_ENTRIES * 2);
+  memory.fill(SLOT_REFS, 0, 65536);
   batchSize = 0;
+  membersUsed = 0;
   pendingHits = 0;
   bodyEnd = BODY;
   for (let i: u32 = 0; i < JIT_ENTRIES; i++) {
     const b = JIT_BASE + (i << 4);
     claimEntry(b, -1, 0);
-    store<u8>(b, 0, E_LEN);
+    store<u8>(b, 0, E_ENTRY);
   }
+}
+
+/** The span `lo | hi << 16` of its page that the region of entry `b` (compiled or pending) was
+ *  translated from. */
+function regionSpan(b: u32): u32 {
+  const index = entryIndex(b);
+  if (entryState(b) == STATE_PENDING) return load<u32>(BATCH + index * BATCH_RECORD, 20);
+  return index < REGION_SPAN_SLOTS ? load<u32>(REGION_SPANS + 4 * index) : 0x10000000;
 }
 
 /**
- * The RAM page at wasm address `page` was written (code-pages.ts): give up every translation
- * made from its bytes, compiled or waiting in the batch (flushJit then drops it), and forget
- * that its first instructions could not be translated. A scan of the whole cache (65536
- * entries, tens of microseconds); `jitStats(5)` counts how often it happens.
+ * Bytes `[lo, hi)` of the RAM page at wasm address `page` change (code-pages.ts): give up every
+ * translation whose region's bytes they overlap, compiled or waiting in the batch (flushJit then
+ * drops it), and forget that an instruction there could not be translated. Returns the span
+ * `lo | hi << 16` of the translations left in the page, or -1 when none is. A scan of the whole
+ * cache (65536 entries, tens of microseconds); `jitStats(5)` counts how often it happens.
  */
-export function invalidatePage(page: u32): void {
+export function invalidateRange(page: u32, lo: u32, hi: u32): i32 {
+  let leftLo: u32 = 0x1000;
+  let leftHi: u32 = 0;
   for (let b = JIT_BASE; b < JIT_BASE + (JIT_ENTRIES << 4); b += 16) {
-    if ((entryHost(b) & ~0xfff) != page || entryState(b) == 0) continue;
-    releaseBlock(b);
+    if ((entryHost(b) & ~0xfff) != page) continue;
+    const state = entryState(b);
+    if (state == 0) continue;
+    if (state == STATE_NEVER) {
+      const at = entryHost(b) & 0xfff;
+      if (at < hi && at + 4 > lo) releaseBlock(b);
+      continue;
+    }
+    const span = regionSpan(b);
+    if (lo < (span >> 16) && hi > (span & 0xffff)) {
+      releaseBlock(b);
+      continue;
+    }
+    leftLo = min(leftLo, span & 0xffff);
+    leftHi = max(leftHi, span >> 16);
   }
+  return leftHi == 0 ? -1 : <i32>(leftLo | (leftHi << 16));
 }
 
-// --- the code of one block ---
+// --- the code of one region ---
 //
-// A block is one function (param: the host address of its first instruction) -> i32: the number
-// of instructions it ran, after storing the next pc at JIT_NPC. Guest registers live in wasm
-// locals inside it: those read before being written are loaded once at its start, written ones
-// are stored back (flushDirty) on every path that leaves the block, so the interpreter and the
-// next block see them in the state block.
+// A region is one function (param: the member to start at) -> i32 (always 0). It takes the
+// budget from JIT_REM and leaves the next pc at JIT_NPC and what is left of the budget at
+// JIT_REM, so the instructions it ran are the difference. Its shape:
+//
+//   rem = JIT_REM; load the registers any member reads or writes into locals
+//   block $exit
+//     block $chain
+//       loop $top
+//         block $b(K-1) … block $b0  br_table $b0 … $b(K-1) (entry)  end
+//         member 0:  if (rem < len0) { va = pc0; br $exit }  rem -= len0
+//                    … its instructions; a jump to member m: entry = m; br $top
+//                    a jump elsewhere: va = target; br $chain; a TLB miss: va = pc; br $exit
+//         end
+//         member 1: …
+//       end
+//       unreachable
+//     end
+//     $chain: store the registers; if the block cache holds a compiled translation of (va, the
+//             code TLB's host address of va): JIT_REM = rem; return_call_indirect to it
+//             else JIT_NPC = va, JIT_REM = rem, return
+//   end
+//   $exit: store the registers; JIT_NPC = va, JIT_REM = rem; return
+//
+// An exit after `count` of a member's `len` instructions first gives back rem += len - count.
+// Guest registers live in wasm locals; every exit stores all that any member writes (they were
+// loaded at the start, so a path that did not write one stores the value it had).
 
-const L_HOST: u32 = 0; // param i32: host address of the block's first instruction
-const L_VA: u32 = 1; // local i64: address or jump target
+const L_ENTRY: u32 = 0; // param i32: the member to start at, then the member a `br $top` goes to
+const L_VA: u32 = 1; // local i64: address, jump target, or the pc an exit leaves for
 const L_E: u32 = 2; // local i32: TLB entry, then a host address
-const L_REM: u32 = 3; // local i32: JIT_REM after this block
-const L_B: u32 = 4; // local i32: block-cache entry of a computed jump target
+const L_REM: u32 = 3; // local i32: what is left of the budget
+const L_B: u32 = 4; // local i32: block-cache entry of a chained target
 /** x1..x31 are locals 5..35 (x0 reads as the constant 0 and is never written). */
 @inline function regLocal(r: u32): u32 { return L_B + r; }
 
-/** Guest pc of the block being emitted, and the wasm address of its bytes (a block runs only
- *  where pc maps to those, so this is also its function's parameter). */
-let blockPc: i64 = 0;
-let blockHost: u32 = 0;
-/** Registers (bit r) written so far on the current path: what an exit must store back. */
+/** Most members in a region, and instructions in all of them (bounding the function's size). */
+const MAX_MEMBERS: i32 = 32;
+const MAX_REGION_INSNS: i32 = 384;
+/** Most wasm bytes one region can take (its instructions at about 100 bytes each at worst, the
+ *  register loads and the two exit stubs). */
+const REGION_BYTES_MAX: u32 = 0x10000;
+/** The members of the region being made: pc (i64) and length in instructions (i32). */
+const memberPc = memory.data(8 * MAX_MEMBERS);
+const memberLen = memory.data(4 * MAX_MEMBERS);
+let memberCount: i32 = 0;
+/** Block starts found while scanning (branch and jump targets in the page), to scan next. */
+const MAX_CANDIDATES: i32 = 64;
+const candidatePc = memory.data(8 * MAX_CANDIDATES);
+let candidateCount: i32 = 0;
+/** True during the first pass (scanning a block): jumps record their targets as candidates. */
+let scanning: bool = false;
+/** Bytes of the block scanned last. */
+let scanBytes: u32 = 0;
+
+/** The member being emitted, its length, and the structured blocks opened inside its code. */
+let curMember: i32 = 0;
+let curLen: i32 = 0;
+let nest: u32 = 0;
+/** Registers (bit r) written so far in the block being scanned / by any member. */
 let dirty: u32 = 0;
-/** Registers read before any write in the block: loaded at its start. */
+/** Registers read before any write in the block being scanned. */
 let readFirst: u32 = 0;
-/** The block branches back to its own first instruction (a loop): that branch stays inside the
- *  function (`br` to a wasm `loop`), see backEdge. */
-let selfLoop = false;
-/** Instructions in the block being emitted (known in the second pass). */
-let blockLen: i32 = 0;
+/** Registers any member writes: every exit stores them back. */
+let regionWritten: u32 = 0;
+
+@inline function memberPcAt(k: i32): i64 { return load<i64>(memberPc + 8 * <u32>k); }
+@inline function memberLenAt(k: i32): i32 { return load<i32>(memberLen + 4 * <u32>k); }
+
+/** The member starting at `pc`, or -1. */
+function memberOf(pc: i64): i32 {
+  for (let k = 0; k < memberCount; k++) if (memberPcAt(k) == pc) return k;
+  return -1;
+}
+
+/** Branch depths from the current point of member code to the loop and the two exit stubs. */
+@inline function depthTop(): u32 { return nest + <u32>(memberCount - 1 - curMember); }
+@inline function depthChain(): u32 { return depthTop() + 1; }
+@inline function depthExit(): u32 { return depthTop() + 2; }
 
 /** Push x[r]; `off` is r as a byte offset into x[] (the decoder's form). */
 function getReg(off: u32): void {
@@ -237,16 +339,16 @@ function setReg(off: u32): void {
   localSet(regLocal(r));
   dirty |= 1 << r;
 }
-/** Store every register written so far back to the state block. */
-function flushDirty(): void {
+/** Store the registers in `set` back to the state block. */
+function storeRegs(set: u32): void {
   for (let r: u32 = 1; r < 32; r++) {
-    if ((dirty & (1 << r)) == 0) continue;
+    if ((set & (1 << r)) == 0) continue;
     i32Const(0);
     localGet(regLocal(r));
     i64Store(X_BASE + (r << 3));
   }
 }
-/** Load the registers in `set` (those the block reads before writing them). */
+/** Load the registers in `set` from the state block. */
 function loadRegs(set: u32): void {
   for (let r: u32 = 1; r < 32; r++) {
     if ((set & (1 << r)) == 0) continue;
@@ -256,17 +358,44 @@ function loadRegs(set: u32): void {
   }
 }
 
-/** Return to the interpreter: next pc = npc, `count` instructions done (registers stored). */
-function leave(npc: i64, count: i32): void {
-  i32Const(0);
-  i64Const(npc);
-  i64Store(JIT_NPC);
-  i32Const(count);
-  return_();
+/** rem += n (the instructions of the current member an exit did not run). */
+function giveBack(n: i32): void {
+  if (n == 0) return;
+  localGet(L_REM);
+  i32Const(n);
+  i32Add();
+  localSet(L_REM);
 }
-function exitWith(npc: i64, count: i32): void {
-  flushDirty();
-  leave(npc, count);
+
+/** Leave for the interpreter at `npc` after `count` instructions of the current member. */
+function exitTo(npc: i64, count: i32): void {
+  i64Const(npc);
+  localSet(L_VA);
+  giveBack(curLen - count);
+  br(depthExit());
+}
+
+/** Go on at the known pc `npc` after `count` instructions of the current member: a member of
+ *  this region by `br`, anything else through the chain stub. */
+function goto(npc: i64, count: i32): void {
+  if (scanning) { addCandidate(npc); return; }
+  giveBack(curLen - count);
+  const m = memberOf(npc);
+  if (m >= 0) {
+    i32Const(m);
+    localSet(L_ENTRY);
+    br(depthTop());
+  } else {
+    i64Const(npc);
+    localSet(L_VA);
+    br(depthChain());
+  }
+}
+
+/** Go on at the computed pc in L_VA (jalr) after `count` instructions: the chain stub. */
+function gotoComputed(count: i32): void {
+  giveBack(curLen - count);
+  br(depthChain());
 }
 
 /**
@@ -297,7 +426,9 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   i64And();
   i64Ne();
   ifVoid();
-  exitWith(pc, count);
+  nest++;
+  exitTo(pc, count);
+  nest--;
   end();
 }
 /** Push the host address of L_VA: wrap(va + addend). */
@@ -309,30 +440,24 @@ function hostAddr(): void {
   i32WrapI64();
 }
 
-// Chaining (the QEMU TCG "goto_tb" idea): a block that ends with a known next pc continues
+// Chaining (the QEMU TCG "goto_tb" idea): a region that leaves for a pc outside it continues
 // directly in that pc's translation, by a tail call through the core's function table, when the
-// code TLB maps the target, the block cache holds a compiled block for that pc and those bytes,
-// and it fits in the remaining budget; otherwise it returns to the interpreter. Interrupts need
-// no check here: inside blocks nothing can make one pending (MMIO and CSR accesses are left to
-// the interpreter).
-
-/** Push the target pc: the constant `pc`, or L_VA when dynamic. */
-function target(dynamic: bool, pc: i64): void {
-  if (dynamic) localGet(L_VA); else i64Const(pc);
-}
+// code TLB maps the target and the block cache holds a compiled translation of that pc from
+// those bytes; otherwise it returns to the interpreter. The callee checks the budget itself.
+// Interrupts need no check here: inside translated code nothing can make one pending (MMIO and
+// CSR accesses are left to the interpreter), and the budget ends every run slice.
 
 /**
  * Inside `block`, with L_E = the target's host address and L_B = the first entry of its set:
- * L_B = the entry holding the translation of (target, L_E); br_if 0 unless there is one,
- * compiled, with a length that fits in JIT_REM - count; leaves L_REM = JIT_REM - count.
- *   if (!(set[0].pc == target && set[0].host == host) && !((++set).pc == target && .host == host)) leave
- *   if (entry.state != COMPILED || (rem = JIT_REM - count) < entry.length) leave
+ * L_B = the entry holding the translation of (L_VA, L_E); br_if 0 unless there is a compiled one.
+ *   if (!(set[0].pc == va && set[0].host == host) && !((++set).pc == va && .host == host)) leave
+ *   if (entry.state != COMPILED) leave
  */
-function chainCheck(dynamic: bool, pc: i64, count: i32): void {
+function chainCheck(): void {
   blockVoid(); // found
   localGet(L_B);
   i64Load(E_PC);
-  target(dynamic, pc);
+  localGet(L_VA);
   numeric(I64_EQ);
   localGet(L_B);
   i32Load(E_HOST);
@@ -345,7 +470,7 @@ function chainCheck(dynamic: bool, pc: i64, count: i32): void {
   i32Add();
   localTee(L_B);
   i64Load(E_PC);
-  target(dynamic, pc);
+  localGet(L_VA);
   i64Ne();
   localGet(L_B);
   i32Load(E_HOST);
@@ -359,40 +484,29 @@ function chainCheck(dynamic: bool, pc: i64, count: i32): void {
   i32Const(STATE_COMPILED);
   i32Ne();
   brIf(0);
-  i32Const(0);
-  i32Load(JIT_REM);
-  i32Const(count);
-  i32Sub();
-  localTee(L_REM);
-  localGet(L_B);
-  i32Load8U(E_LEN);
-  i32LtS();
-  brIf(0);
 }
 
-/** Inside `block`: L_E = host address of the target pc through the code TLB; br_if 0 on a miss. */
-function codeHost(dynamic: bool, pc: i64): void {
+/** Inside `block`: L_E = host address of L_VA through the code TLB; br_if 0 on a miss. */
+function codeHost(): void {
   i32Const(0);
   i32Load(JIT_TLB_PTRS + 8); // tlbCode
-  if (dynamic) {
-    localGet(L_VA);
-    i64Const(12);
-    i64ShrU();
-    i32WrapI64();
-    i32Const(255);
-    i32And();
-    i32Const(4);
-    i32Shl();
-  } else {
-    i32Const(<i32>(((<u32>(pc >>> 12)) & 255) << 4));
-  }
+  localGet(L_VA);
+  i64Const(12);
+  i64ShrU();
+  i32WrapI64();
+  i32Const(255);
+  i32And();
+  i32Const(4);
+  i32Shl();
   i32Add();
   localTee(L_E);
   i64Load(0); // tag
-  if (dynamic) { localGet(L_VA); i64Const(~<i64>0xfff); i64And(); } else i64Const(pc & ~<i64>0xfff);
+  localGet(L_VA);
+  i64Const(~<i64>0xfff);
+  i64And();
   i64Ne();
   brIf(0);
-  if (dynamic) localGet(L_VA); else i64Const(pc);
+  localGet(L_VA);
   localGet(L_E);
   i64Load(8); // addend
   i64Add();
@@ -400,67 +514,8 @@ function codeHost(dynamic: bool, pc: i64): void {
   localSet(L_E);
 }
 
-/** JIT_REM = L_REM; tail call: table index from the entry L_B, argument L_E. */
-function chainCall(): void {
-  i32Const(0);
-  localGet(L_REM);
-  i32Store(JIT_REM);
-  localGet(L_E);
-  localGet(L_B);
-  i32Load16U(E_INDEX);
-  returnCallIndirect(0, 0);
-}
-
-/**
- * The branch back to the block's own start, `depth` structured blocks inside the loop body:
- * another round in the same function while the budget (JIT_REM) holds a whole one, the
- * registers staying in locals; else leave as any other exit.
- *   rem = JIT_REM - count; if (rem >= blockLen) { JIT_REM = rem; continue } else chainTo(start)
- * A store to the block's own page cannot happen inside the loop: the page is not in the write
- * TLB (code-pages.ts), so such a store leaves the block before it.
- */
-function backEdge(count: i32, depth: u32): void {
-  i32Const(0);
-  i32Load(JIT_REM);
-  i32Const(count);
-  i32Sub();
-  localTee(L_REM);
-  i32Const(blockLen);
-  numeric(I32_GE_S);
-  ifVoid();
-  i32Const(0);
-  localGet(L_REM);
-  i32Store(JIT_REM);
-  br(depth + 1);
-  end();
-  chainTo(blockPc, count);
-}
-
-/** Leave for the known next pc `npc` after `count` instructions, through its block if possible. */
-function chainTo(npc: i64, count: i32): void {
-  flushDirty();
-  blockVoid();
-  if (((npc ^ blockPc) & ~<i64>0xfff) == 0) {
-    // Same page: the same mapping as this block's own bytes.
-    i32Const(<i32>(blockHost + <u32>(npc - blockPc)));
-    localSet(L_E);
-  } else {
-    codeHost(false, npc);
-  }
-  i32Const(<i32>jitSlot(npc));
-  localSet(L_B);
-  chainCheck(false, npc, count);
-  chainCall();
-  end();
-  leave(npc, count);
-}
-
-/** Leave for the computed next pc in L_VA after `count` instructions (jalr). */
-function chainToComputed(count: i32): void {
-  flushDirty();
-  blockVoid();
-  codeHost(true, 0);
-  // L_B = jitSlot(L_VA)
+/** L_B = jitSlot(L_VA), the first entry of the target's set. */
+function slotOfVa(): void {
   localGet(L_VA);
   i32WrapI64();
   localTee(L_B);
@@ -475,14 +530,37 @@ function chainToComputed(count: i32): void {
   i32Const(<i32>JIT_BASE);
   i32Add();
   localSet(L_B);
-  chainCheck(true, 0, count);
-  chainCall();
-  end();
+}
+
+/** JIT_NPC = L_VA; JIT_REM = L_REM; return 0 (registers already stored). */
+function leaveStub(): void {
   i32Const(0);
   localGet(L_VA);
   i64Store(JIT_NPC);
-  i32Const(count);
+  i32Const(0);
+  localGet(L_REM);
+  i32Store(JIT_REM);
+  i32Const(0);
   return_();
+}
+
+/** The chain stub: store the registers; tail-call the translation of L_VA, else leave. */
+function chainStub(): void {
+  storeRegs(regionWritten);
+  blockVoid();
+  codeHost();
+  slotOfVa();
+  chainCheck();
+  i32Const(0);
+  localGet(L_REM);
+  i32Store(JIT_REM);
+  localGet(L_B);
+  i32Load8U(E_ENTRY);
+  localGet(L_B);
+  i32Load16U(E_INDEX);
+  returnCallIndirect(0, 0);
+  end();
+  leaveStub();
 }
 
 /** rd = rs1 op rs2 */
@@ -556,6 +634,7 @@ function divide(d: u32, opcode: u32, word: bool, signedDiv: bool, rem: bool): vo
   setReg(load<u8>(d, 9));
 }
 
+
 /** Leave before this instruction unless mstatus.FS (JIT_FS) is `Dirty` (a load, which would
  *  have to set it) or not `Off` (a store). */
 function fsCheck(load_: bool, pc: i64, count: i32): void {
@@ -563,7 +642,9 @@ function fsCheck(load_: bool, pc: i64, count: i32): void {
   i32Load(JIT_FS);
   if (load_) { i32Const(3); i32Ne(); } else numeric(I32_EQZ);
   ifVoid();
-  exitWith(pc, count);
+  nest++;
+  exitTo(pc, count);
+  nest--;
   end();
 }
 
@@ -680,9 +761,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     }
     case OP_JAL:
       if (rd != 0) { i64Const(pc + len); setReg(rd); }
-      if (pc + imm == blockPc) selfLoop = true;
-      if (pc + imm == blockPc && len != 0) backEdge(count + 1, 0);
-      else chainTo(pc + imm, count + 1);
+      goto(pc + imm, count + 1);
       break;
     case OP_JALR:
       // The target is computed before rd is written (rd may be rs1).
@@ -693,7 +772,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       i64And();
       localSet(L_VA);
       if (rd != 0) { i64Const(pc + len); setReg(rd); }
-      chainToComputed(count + 1);
+      gotoComputed(count + 1);
       break;
     case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE: case OP_BLTU: case OP_BGEU: {
       // A side exit when taken; the block goes on along the fall-through path.
@@ -709,9 +788,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       getReg(load<u8>(d, 11));
       numeric(cmp);
       ifVoid();
-      if (pc + imm == blockPc) selfLoop = true;
-      if (pc + imm == blockPc && len != 0) backEdge(count + 1, 1);
-      else chainTo(pc + imm, count + 1);
+      nest++;
+      goto(pc + imm, count + 1);
+      nest--;
       end();
       break;
     }
@@ -726,115 +805,244 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
   return op == OP_JAL || op == OP_JALR;
 }
 
+/** The guest pc and wasm address of the page the region is made from. */
+let pagePc: i64 = 0;
+let pageHost: u32 = 0;
+@inline function hostOf(pc: i64): u32 { return pageHost + <u32>(pc - pagePc); }
+
+/** The instruction bits at `host` (16 bits for a compressed one). */
+@inline function insnAt(host: u32): u32 {
+  const raw = <u32>load<u16>(host);
+  return (raw & 3) == 3 ? load<u32>(host) : raw;
+}
+
 /**
- * Translate the block at `pc` (host bytes at `host`) for cache entry `b` into the pending batch;
- * the entry becomes STATE_PENDING (or STATE_NEVER when its first instruction is not
- * translatable). Blocks are compiled in batches: one module per block would cost a module's
- * fixed overhead each and scatter the code over thousands of code spaces.
+ * First pass over the block at `pc`: how many instructions it takes (up to an untranslatable
+ * one, the first jump, the page end or MAX_INSNS), which registers it reads before writing and
+ * which it writes (readFirst, dirty); its branch and jump targets become candidates.
  */
-export function compileBlock(b: u32, pc: i64, host: u32): void {
-  if (!enabled) { setEntryState(b, STATE_NEVER); return; }
-  if (bodyEnd + BLOCK_BYTES_MAX > BODY_END) flushJit();
-  blockPc = pc;
-  blockHost = host;
+function scanBlock(pc: i64): i32 {
+  scanning = true;
   dirty = 0;
   readFirst = 0;
-  selfLoop = false;
-  // First pass (len 0): how far the block goes, which registers it reads before writing, which
-  // it writes, whether it loops back to its start.
   let off: u32 = 0;
   let count: i32 = 0;
   const pageLeft: u32 = 0x1000 - (<u32>pc & 0xfff);
+  const host = hostOf(pc);
   while (count < MAX_INSNS) {
     if (off + 2 > pageLeft) break;
-    let raw = <u32>load<u16>(host + off);
-    if ((raw & 3) == 3) {
-      if (off + 4 > pageLeft) break;
-      raw = load<u32>(host + off);
-    }
+    const raw = insnAt(host + off);
+    if ((raw & 3) == 3 && off + 4 > pageLeft) break;
     decodeInto(SCRATCH, raw);
     const op = load<u8>(SCRATCH, 8);
     emitAt(DRY_RUN);
-    if (!emitInsn(SCRATCH, pc + <i64>off, 0, count)) break;
-    off += (raw & 3) == 3 ? 4 : 2;
+    const len: u32 = (raw & 3) == 3 ? 4 : 2;
+    if (!emitInsn(SCRATCH, pc + <i64>off, <i64>len, count)) break;
+    off += len;
     count++;
     if (isJump(op)) break;
   }
-  if (count == 0) { setEntryState(b, STATE_NEVER); return; }
-  const written = dirty;
-  blockLen = count;
+  if (count > 0 && !isJump(load<u8>(SCRATCH, 8))) addCandidate(pc + <i64>off); // falls through
+  scanning = false;
+  scanBytes = off;
+  return count;
+}
 
-  // From here on a store to the block's page takes the slow path, which drops the block.
-  markCodePage(host);
+/**
+ * A block start `pc` found while scanning: scanned later if it lies in the page, is not a
+ * candidate yet, has run (its hotness counter is not 0) and is not translated already (a jump
+ * there chains to that translation: taking it into this region too made the fork/exec
+ * workload translate 2.4 times as many blocks, each new region taking entries from older ones).
+ */
+function addCandidate(pc: i64): void {
+  if (((pc ^ pagePc) & ~<i64>0xfff) != 0 || candidateCount >= MAX_CANDIDATES) return;
+  for (let i = 0; i < candidateCount; i++) if (load<i64>(candidatePc + 8 * <u32>i) == pc) return;
+  if (hotCount(pc) == 0) return;
+  const b = jitFind(pc, hostOf(pc));
+  if (b != 0 && (entryState(b) == STATE_COMPILED || entryState(b) == STATE_PENDING)) return;
+  store<i64>(candidatePc + 8 * <u32>candidateCount, pc);
+  candidateCount++;
+}
 
-  // Body: locals, the registers read first, the instructions.
-  const start = bodyEnd;
-  emitAt(start);
-  dirty = 0;
-  uleb(3); // local groups: L_VA; L_E, L_REM, L_B; x1..x31
-  uleb(1); byte(I64);
-  uleb(3); byte(I32);
-  uleb(31); byte(I64);
-  // In a loop, every exit stores all the registers the body writes (an earlier round may have
-  // written them), so those are loaded too.
-  const looping = selfLoop;
-  if (looping) {
-    loadRegs(readFirst | written);
-    dirty = written;
-    loopVoid();
-  } else {
-    loadRegs(readFirst);
-  }
-  off = 0;
+/** Emit member `k`: the budget check, then its instructions. */
+function emitMember(k: i32): void {
+  curMember = k;
+  curLen = memberLenAt(k);
+  nest = 0;
+  const pc = memberPcAt(k);
+  // if (rem < len) { va = pc; br $exit }  rem -= len
+  localGet(L_REM);
+  i32Const(curLen);
+  i32LtS();
+  ifVoid();
+  nest++;
+  i64Const(pc);
+  localSet(L_VA);
+  br(depthExit());
+  nest--;
+  end();
+  localGet(L_REM);
+  i32Const(curLen);
+  i32Sub();
+  localSet(L_REM);
+  const host = hostOf(pc);
+  let off: u32 = 0;
   let ended = false;
-  for (let i = 0; i < count; i++) {
-    let raw = <u32>load<u16>(host + off);
-    if ((raw & 3) == 3) raw = load<u32>(host + off);
+  for (let i = 0; i < curLen; i++) {
+    const raw = insnAt(host + off);
     const len: i64 = (raw & 3) == 3 ? 4 : 2;
     decodeInto(SCRATCH, raw);
     emitInsn(SCRATCH, pc + <i64>off, len, i);
     if (isJump(load<u8>(SCRATCH, 8))) ended = true;
     off += <u32>len;
   }
-  if (!ended) chainTo(pc + <i64>off, count);
-  else unreachable_(); // every path returned
-  if (looping) { end(); unreachable_(); }
+  if (ended) return;
+  // The block ends before an instruction it leaves out, or at its size limit: go on there,
+  // by falling into the next member when that is where it goes.
+  const next = pc + <i64>off;
+  if (memberOf(next) == k + 1) return;
+  goto(next, curLen);
+}
+
+/**
+ * Translate the region that starts at the hot block `pc` (host bytes at `host`) for cache entry
+ * `b` into the pending batch. Its members: that block, then (breadth first) the blocks its
+ * branches and jumps reach in the same page that have run, up to MAX_MEMBERS blocks and
+ * MAX_REGION_INSNS instructions. Each member's cache entry becomes STATE_PENDING with the
+ * region's batch record in its index (STATE_NEVER for `b` when its first instruction is not
+ * translatable); other members take an entry only where their set has a free way, so a region
+ * never evicts hot translations for its lukewarm members. Regions are compiled in batches: one
+ * module per region would cost a module's fixed overhead each.
+ */
+export function compileBlock(b: u32, pc: i64, host: u32): void {
+  if (!enabled) { setEntryState(b, STATE_NEVER); return; }
+  if (bodyEnd + REGION_BYTES_MAX > BODY_END) flushJit();
+  pagePc = pc & ~<i64>0xfff;
+  pageHost = host - (<u32>pc & 0xfff);
+  memberCount = 0;
+  candidateCount = 0;
+  store<i64>(candidatePc, pc);
+  candidateCount = 1;
+  let readSet: u32 = 0;
+  regionWritten = 0;
+  let total: i32 = 0;
+  let spanLo: u32 = 0x1000;
+  let spanHi: u32 = 0;
+  for (let c = 0; c < candidateCount && memberCount < MAX_MEMBERS && total < MAX_REGION_INSNS; c++) {
+    const start = load<i64>(candidatePc + 8 * <u32>c);
+    const count = scanBlock(start);
+    if (count == 0 || total + count > MAX_REGION_INSNS) continue;
+    store<i64>(memberPc + 8 * <u32>memberCount, start);
+    store<i32>(memberLen + 4 * <u32>memberCount, count);
+    memberCount++;
+    total += count;
+    readSet |= readFirst;
+    regionWritten |= dirty;
+    spanLo = min(spanLo, <u32>start & 0xfff);
+    spanHi = max(spanHi, (<u32>start & 0xfff) + scanBytes);
+  }
+  if (memberCount == 0 || memberPcAt(0) != pc) { setEntryState(b, STATE_NEVER); return; }
+  // From here on a store to the page takes the slow path, which drops the region.
+  markCodePage(host);
+
+  // Body: locals, the registers, the dispatcher, the members, the two stubs.
+  const start = bodyEnd;
+  emitAt(start);
+  uleb(3); // local groups: L_VA; L_E, L_REM, L_B; x1..x31
+  uleb(1); byte(I64);
+  uleb(3); byte(I32);
+  uleb(31); byte(I64);
+  i32Const(0);
+  i32Load(JIT_REM);
+  localSet(L_REM);
+  // An exit stores every register any member writes, so those are loaded too.
+  loadRegs(readSet | regionWritten);
+  dirty = regionWritten;
+  blockVoid(); // $exit
+  blockVoid(); // $chain
+  loopVoid(); // $top
+  const n = <u32>memberCount;
+  if (n > 1) {
+    for (let k: u32 = 0; k < n; k++) blockVoid();
+    localGet(L_ENTRY);
+    byte(0x0e); // br_table: member k at label k
+    uleb(n);
+    for (let k: u32 = 0; k < n; k++) uleb(k);
+    uleb(0);
+  }
+  for (let k = 0; k < memberCount; k++) {
+    if (n > 1) end();
+    emitMember(k);
+  }
+  end(); // loop
+  unreachable_();
+  end(); // $chain
+  chainStub();
+  end(); // $exit
+  storeRegs(regionWritten);
+  leaveStub();
   end();
   const p = emitPos();
   bodyEnd = p;
 
-  const rec = BATCH + batchSize * 24;
-  store<u32>(rec, b);
-  store<u32>(rec, start, 4);
-  store<u32>(rec, p - start, 8);
-  store<u32>(rec, host, 12);
-  store<i64>(rec, pc, 16);
+  // The batch record, and the members' cache entries.
+  const rec = BATCH + batchSize * BATCH_RECORD;
+  store<u32>(rec, start);
+  store<u32>(rec, p - start, 4);
+  store<u32>(rec, pageHost, 8);
+  store<u32>(rec, membersUsed, 12);
+  store<u32>(rec, <u32>memberCount, 16);
+  store<u32>(rec, spanLo | (spanHi << 16), 20);
+  for (let k = 0; k < memberCount; k++) {
+    const mpc = memberPcAt(k);
+    const mhost = hostOf(mpc);
+    store<i64>(MEMBERS + 8 * membersUsed, mpc);
+    membersUsed++;
+    let e = k == 0 ? b : jitFind(mpc, mhost);
+    if (e == 0) {
+      e = jitVictim(jitSlot(mpc));
+      if (entryState(e) != 0 && entryState(e) != STATE_NEVER) continue; // both ways hold translations
+      claimEntry(e, mpc, mhost);
+    } else {
+      releaseBlock(e);
+    }
+    setEntryState(e, STATE_PENDING);
+    store<u16>(e, <u16>batchSize, E_INDEX);
+    store<u8>(e, <u8>k, E_ENTRY);
+  }
   batchSize++;
-  setEntryState(b, STATE_PENDING);
-  store<u8>(b, <u8>count, E_LEN);
-  jitTranslated++;
+  jitTranslated += <i64>memberCount;
+  jitRegions++;
   if (batchSize >= BATCH_MAX) flushJit();
 }
 
 /**
- * For the golden tests of emitted code: translate the block at `pc` (guest bytes at wasm address
- * `host`) into a fresh batch without compiling it; returns the body's wasm address << 32 | its
- * length (0 if nothing was translatable).
+ * For the golden tests of emitted code: translate the region at `pc` (guest bytes at wasm
+ * address `host`) into a fresh batch without compiling it; returns the body's wasm address << 32
+ * | its length (0 if nothing was translatable). The region holds the block at `pc` and every
+ * block it reaches in the page.
  */
 export function emitForTest(pc: i64, host: u32): u64 {
   clearJit();
+  // Every block start of the page has run once, so every block the snippet reaches is a member.
+  const page = pc & ~<i64>0xfff;
+  for (let a = page; a < page + 0x1000; a += 2) store<u16>(hotCounter(a), 1);
   const b = jitSlot(pc);
   claimEntry(b, pc, host);
   compileBlock(b, pc, host);
   if (batchSize == 0) return 0;
-  return (<u64>load<u32>(BATCH, 4) << 32) | <u64>load<u32>(BATCH, 8);
+  return (<u64>load<u32>(BATCH) << 32) | <u64>load<u32>(BATCH, 4);
 }
 
-/** Give up the translation held by entry `b` (taken over by another one, or its page written). */
+/** Give up the translation held by entry `b` (taken over by another one, or its page written);
+ *  the region's table slot is reused once none of its entries is left. */
 export function releaseBlock(b: u32): void {
   if (entryState(b) == STATE_COMPILED) {
     jitDropped++;
-    freeSlot(entryIndex(b));
+    const index = entryIndex(b);
+    const refs = load<u8>(SLOT_REFS + index) - 1;
+    store<u8>(SLOT_REFS + index, refs);
+    if (refs == 0) freeSlot(index);
   }
   setEntryState(b, 0);
 }
@@ -859,7 +1067,7 @@ export function pendingHit(): void {
   return 0x61 + (k == 0 ? i >> 4 : i & 15);
 }
 
-/** Compile the pending batch (host `jitCompile`) and mark its blocks compiled. */
+/** Compile the pending batch (host `jitCompile`) and mark its regions' entries compiled. */
 export function flushJit(): void {
   if (batchSize == 0) return;
   const n = batchSize;
@@ -887,18 +1095,18 @@ export function flushJit(): void {
   // code section
   let codeLen = ulebLen(n);
   for (let i: u32 = 0; i < n; i++) {
-    const len = load<u32>(BATCH + i * 24, 8);
+    const len = load<u32>(BATCH + i * BATCH_RECORD, 4);
     codeLen += ulebLen(len) + len;
   }
   byte(10); uleb(codeLen); uleb(n);
   for (let i: u32 = 0; i < n; i++) {
-    const rec = BATCH + i * 24;
-    const len = load<u32>(rec, 8);
+    const rec = BATCH + i * BATCH_RECORD;
+    const len = load<u32>(rec, 4);
     uleb(len);
-    memory.copy(emitPos(), load<u32>(rec, 4), len);
+    memory.copy(emitPos(), load<u32>(rec), len);
     emitAt(emitPos() + len);
   }
-  // Reuse the table indices of dropped blocks; 0 asks the host for a new one.
+  // Reuse the table indices of dropped regions; 0 asks the host for a new one.
   for (let i: u32 = 0; i < n; i++) {
     let slot: u32 = 0;
     if (freeCount > 0) {
@@ -910,23 +1118,35 @@ export function flushJit(): void {
   const ok = jitCompile(MODULE, emitPos() - MODULE, <i32>n);
   jitBatches++;
   for (let i: u32 = 0; i < n; i++) {
-    const rec = BATCH + i * 24;
-    const b = load<u32>(rec);
-    // The entry may have been taken over by another translation, or its page written, while
-    // its block waited.
-    if (entryPc(b) != load<i64>(rec, 16) || entryHost(b) != load<u32>(rec, 12) || entryState(b) != STATE_PENDING) {
-      if (ok > 0) freeSlot(load<u32>(JIT_SLOTS + (i << 2)));
-      continue;
+    const rec = BATCH + i * BATCH_RECORD;
+    const slot = load<u32>(JIT_SLOTS + (i << 2));
+    const host = load<u32>(rec, 8);
+    const first = load<u32>(rec, 12);
+    let refs: u32 = 0;
+    // An entry may have been taken over by another translation, or its page written, while the
+    // region waited: only those still pending for this record become compiled.
+    for (let m = first; m < first + load<u32>(rec, 16); m++) {
+      const mpc = load<i64>(MEMBERS + 8 * m);
+      const e = jitFind(mpc, host + (<u32>mpc & 0xfff));
+      if (e == 0 || entryState(e) != STATE_PENDING || entryIndex(e) != i) continue;
+      if (ok > 0) {
+        store<u16>(e, <u16>slot, E_INDEX);
+        setEntryState(e, STATE_COMPILED);
+        refs++;
+      } else {
+        setEntryState(e, STATE_NEVER);
+      }
     }
     if (ok > 0) {
-      store<u16>(b, <u16>load<u32>(JIT_SLOTS + (i << 2)), E_INDEX);
-      setEntryState(b, STATE_COMPILED);
-    } else {
-      setEntryState(b, STATE_NEVER);
+      store<u8>(SLOT_REFS + slot, <u8>refs);
+      if (refs == 0) freeSlot(slot);
+      const span = load<u32>(rec, 20);
+      if (slot < REGION_SPAN_SLOTS) store<u32>(REGION_SPANS + 4 * slot, span);
+      codeSpanAdded(host, span & 0xffff, span >> 16);
     }
   }
   batchSize = 0;
+  membersUsed = 0;
   bodyEnd = BODY;
   pendingHits = 0;
 }
-

@@ -54,10 +54,20 @@ export const DECODE_ENTRIES: u32 = 65536;
 export const CODE_PAGES_BASE: u32 = 0x220000;
 export const CODE_PAGES_SIZE: u32 = 0x20000;
 
+/** The code span of recently written code pages (code-pages.ts): 1024 × { page u32, lo u16,
+ *  hi u16 }, in the free space between the state block's page and the boot ROM. */
+export const PAGE_SPANS: u32 = 0x2000;
+export const PAGE_SPANS_ENTRIES: u32 = 1024;
+
 /** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
 export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
 // 0x400000 .. 0x44fb00: the TLBs (above).
+
+/** Each translated region's span of its page (jit.ts): u32 lo | hi << 16 per table slot (the
+ *  host caps the table at 40000 slots; a slot beyond REGION_SPAN_SLOTS counts as the whole page). */
+export const REGION_SPANS: u32 = 0x450000;
+export const REGION_SPAN_SLOTS: u32 = 0xa000;
 
 /** Guest physical 0x8000_0000 (the contract's ramBase()). */
 export const RAM_BASE: u32 = 0x480000;

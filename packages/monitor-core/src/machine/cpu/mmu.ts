@@ -12,7 +12,7 @@ import {
   MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39,
   mstatus, priv, satp,
 } from './csr';
-import { ramWritten } from './code-pages';
+import { isCodePage, ramStore, ramWritten } from './code-pages';
 import { PMP_R, PMP_W, PMP_X, pmpAllows } from './pmp';
 
 @external("env", "mmioRead") declare function mmioRead(addr: u32, size: i32): i32;
@@ -303,7 +303,7 @@ export function translate(va: i64, access: i32): i64 {
         return -1;
       }
       pte |= need;
-      ramWritten(host);
+      ramWritten(host, 8);
       store<i64>(host, pte);
     }
     return ((ppn & ~superMask) << 12) | (va & ((superMask << 12) | PAGE_MASK));
@@ -429,7 +429,7 @@ export function loadSlow(va: i64, size: i32): i64 {
 function storePhys(pa: i64, size: i32, v: i64, va: i64): void {
   if (isRam(pa)) {
     const host = ramHost(pa);
-    ramWritten(host);
+    ramStore(host, size, v);
     if (size == 1) store<u8>(host, <u8>v);
     else if (size == 2) store<u16>(host, <u16>v);
     else if (size == 4) store<u32>(host, <u32>v);
@@ -476,10 +476,12 @@ export function storeSlow(va: i64, size: i32, v: i64): void {
   }
   const pa = physical(va, size, ACCESS_WRITE);
   if (pa < 0) return;
-  if (isRam(pa) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) && cacheable(pa, ACCESS_WRITE)) {
+  storePhys(pa, size, v, va);
+  // A page that still holds translated code (the store left its bytes as they were) stays out
+  // of the write TLB (code-pages.ts).
+  if (isRam(pa) && !isCodePage(ramHost(pa)) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) && cacheable(pa, ACCESS_WRITE)) {
     tlbFill(tlbWrite, va, pa, ramHost(pa));
   }
-  storePhys(pa, size, v, va);
 }
 
 /** Slow path of an LR (access READ) or SC/AMO (access WRITE): aligned RAM only; fills the TLB. */
@@ -496,10 +498,10 @@ export function atomicHost(va: i64, size: i32, access: i32): u32 {
     return 0;
   }
   const host = ramHost(pa);
-  if (!load) ramWritten(host);
+  if (!load) ramWritten(host, <u32>size);
   if (!cacheable(pa, access)) return host;
   if (load) tlbFill(tlbRead, va, pa, host);
-  else if (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0) tlbFill(tlbWrite, va, pa, host);
+  else if (!isCodePage(host) && (tohost == 0 || ((pa ^ tohost) & ~PAGE_MASK) != 0)) tlbFill(tlbWrite, va, pa, host);
   return host;
 }
 
