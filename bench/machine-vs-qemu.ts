@@ -58,8 +58,11 @@ const peers: Record<string, () => GuestProcess> = {
 function jitSummary(a: Record<string, number> | undefined, b: Record<string, number> | undefined): string {
   if (!a || !b) return '';
   const d = (k: string) => (b[k] ?? 0) - (a[k] ?? 0);
+  const interpreted = d('instret') - d('jitInsns');
   return `${(100 * d('jitInsns') / Math.max(1, d('instret'))).toFixed(1)} % of instructions translated, ` +
     `${(d('jitInsns') / Math.max(1, d('jitEntries'))).toFixed(0)} per entry from the interpreter, ` +
+    `block cache: ${(100 * d('jitEntries') / Math.max(1, d('jitLookups'))).toFixed(1)} % of ${d('jitLookups')} lookups compiled, ` +
+    `decode cache: ${(100 * d('decodeMisses') / Math.max(1, interpreted)).toFixed(2)} % misses, ` +
     `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code pages, ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
 }
 

@@ -117,6 +117,10 @@ export interface MachineStats {
   jitCodeWrites: number;
   /** Regions translated (each one wasm function for several of the blocks counted above). */
   jitRegions: number;
+  /** Block starts the interpreter looked up in the block cache (jitEntries of them were found
+   *  compiled), and misses of the decoded-instruction cache. */
+  jitLookups: number;
+  decodeMisses: number;
   /** Host milliseconds spent compiling translated code. */
   jitCompileMs: number;
 }

@@ -330,7 +330,8 @@ export class Machine {
     return {
       instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
       jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
-      jitCodeWrites: jit(5), jitRegions: jit(6), jitCompileMs: Math.round(this.hart.jitCompileMs),
+      jitCodeWrites: jit(5), jitRegions: jit(6),
+      jitLookups: jit(7), decodeMisses: jit(8), jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }
 

@@ -8,7 +8,9 @@ import {
 } from './csr';
 import { clearException, flushTlb as dropTranslations, resetTlbs, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
-import { dropReservation, execute, exitReason, jitEntries, jitInsns, setExitReason, setSbiMode } from './interpreter';
+import {
+  decodeMisses, dropReservation, execute, exitReason, jitEntries, jitInsns, jitLookups, setExitReason, setSbiMode,
+} from './interpreter';
 import { clearCodePages, codePageWrites, ramRangeWritten } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
@@ -121,7 +123,9 @@ export function instret(): i64 {
  * run in translated code (including blocks chained from those calls), 2 = blocks translated,
  * 3 = compiled blocks given up (their page written, or their cache entry taken by another
  * translation), 4 = batches compiled, 5 = writes to pages holding translated code (each dropped
- * that page's blocks), 6 = regions translated (2 counts their blocks).
+ * that page's blocks), 6 = regions translated (2 counts their blocks), 7 = block starts the
+ * interpreter looked up in the block cache (0 counts those it found compiled), 8 = misses of
+ * the decoded-instruction cache.
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -132,6 +136,8 @@ export function jitStats(which: i32): i64 {
     case 4: return jitBatches;
     case 5: return codePageWrites;
     case 6: return jitRegions;
+    case 7: return jitLookups;
+    case 8: return decodeMisses;
   }
   return 0;
 }

@@ -37,9 +37,13 @@ import {
 import { enterTrap } from './trap';
 import { executeFma, executeOpFp } from './fp-exec';
 
-/** Translator statistics (jitStats export): calls into translated code, instructions run there. */
+/** Translator statistics (jitStats export): calls into translated code, instructions run there,
+ *  block starts the interpreter looked up in the block cache, and decoded-instruction cache
+ *  misses. */
 export let jitEntries: i64 = 0;
 export let jitInsns: i64 = 0;
+export let jitLookups: i64 = 0;
+export let decodeMisses: i64 = 0;
 
 /** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
 export let exitReason: i32 = -1;
@@ -321,6 +325,7 @@ export function execute(startPc: i64, budget: i32): i64 {
       jumped = false;
       const host = <u32>(pc + codeAdd);
       let b = jitFind(pc, host);
+      jitLookups++;
       const state = b != 0 ? entryState(b) : 0;
       {
         if (state == STATE_COMPILED) {
@@ -356,7 +361,10 @@ export function execute(startPc: i64, budget: i32): i64 {
       }
     }
     const d = decodeSlot(pc);
-    if ((raw & load<u32>(d, 12)) != load<u32>(d)) decodeInto(d, raw);
+    if ((raw & load<u32>(d, 12)) != load<u32>(d)) {
+      decodeInto(d, raw);
+      decodeMisses++;
+    }
     // The mask is 0xffffffff for a 32-bit instruction and 0xffff for a compressed one.
     let npc = pc + 2 + <i64>((load<u32>(d, 12) >> 30) & 2);
     let illegal = false;
