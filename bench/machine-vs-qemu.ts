@@ -2,7 +2,7 @@
 // (qemu-system-riscv64 -M virt -bios default). Prints one JSON line per measurement and a
 // Markdown table for bench/RESULTS.md. Run: node_modules/.bin/node bench/machine-vs-qemu.ts
 // Options (env): BENCH_LOOP (default 300000), BENCH_IDLE_S (default 30), BENCH_ONLY=ours|qemu,
-// BENCH_WORKLOADS=key,key (a subset of the workloads below, e.g. forkexec,pipe).
+// BENCH_WORKLOADS=key,key (a subset of the workloads below, e.g. forkexec,pingpong).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -31,8 +31,9 @@ const allWorkloads: Workload[] = [
   { key: 'gzip', label: 'gzip -9 of `seq 1 200000` (1.3 MB)', cmd: 'seq 1 200000 > /tmp/seq; gzip -9 -c /tmp/seq | md5sum' },
   { key: 'forkexec', label: 'fork/exec of /bin/true (1,000)', cmd: 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done; echo $i', expect: '1000' },
   { key: 'fswalk', label: 'file-system walk (find over /bin /sbin /usr /etc, 100 times)', cmd: 'i=0; while [ $i -lt 100 ]; do find /bin /sbin /usr /etc > /dev/null; i=$((i+1)); done; find /bin /sbin /usr /etc | wc -l' },
-  // Two processes taking turns on a pipe a byte at a time: context switches between address spaces.
-  { key: 'pipe', label: '1-byte pipe between two dd (50,000 bytes)', cmd: 'dd if=/dev/zero bs=1 count=50000 2>/dev/null | dd bs=1 of=/dev/null 2>&1 | grep out', expect: '50000+0 records out' },
+  // Two shells answering each other through two FIFOs, 3,000 round trips: every message is a
+  // switch between two address spaces (and ash's `read` takes it a byte at a time).
+  { key: 'pingpong', label: 'ping-pong between two shells over FIFOs (3,000 round trips)', cmd: 'rm -f /tmp/p1 /tmp/p2; mknod /tmp/p1 p; mknod /tmp/p2 p; (exec 3</tmp/p1 4>/tmp/p2; while read -r x <&3; do echo "$x" >&4; done) & (exec 5>/tmp/p1 6</tmp/p2; i=0; while [ $i -lt 3000 ]; do echo $i >&5; read -r y <&6; i=$((i+1)); done; echo "pong $y"); wait', expect: 'pong 2999' },
 ];
 const onlyKeys = process.env.BENCH_WORKLOADS?.split(',');
 const workloads = allWorkloads.filter((w) => !onlyKeys || onlyKeys.includes(w.key));

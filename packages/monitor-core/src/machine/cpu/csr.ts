@@ -1,25 +1,16 @@
 // Control and status registers (RISC-V privileged spec 1.12/1.13, chapters 2, 3 and 4; Zicntr,
-// Sstc). All hart state other than x/f/pc lives here as wasm globals.
+// Sstc). All hart state other than x/f/pc lives here as wasm globals, except the translation
+// context (priv, mstatus, satp: context.ts), which csr.ts changes and mmu.ts reads.
 import { PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
-import { ASID_MASK, flushTlb, selectAddressSpace, selectTlbs } from './mmu';
+import {
+  ASID_MASK, MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV,
+  MSTATUS_MXR, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM,
+  MSTATUS_TW, SATP_ASID_SHIFT, SATP_MODE_BARE, SATP_MODE_SV39, SATP_MODE_SV48, SATP_PPN_MASK,
+  mstatus, priv, satp, storeMstatus, storePriv, storeSatp,
+} from './context';
+import { flushTlb, selectAddressSpace, selectTlbs } from './mmu';
 import { PMP_ENTRIES, readPmpaddr, readPmpcfg, resetPmp, writePmpaddr, writePmpcfg } from './pmp';
 
-// --- mstatus bits (priv spec 3.1.6) ---
-export const MSTATUS_SIE: i64 = 1 << 1;
-export const MSTATUS_MIE: i64 = 1 << 3;
-export const MSTATUS_SPIE: i64 = 1 << 5;
-export const MSTATUS_MPIE: i64 = 1 << 7;
-export const MSTATUS_SPP: i64 = 1 << 8;
-export const MSTATUS_MPP_SHIFT: i64 = 11;
-export const MSTATUS_MPP: i64 = 3 << 11;
-export const MSTATUS_FS_SHIFT: i64 = 13;
-export const MSTATUS_FS: i64 = 3 << 13;
-export const MSTATUS_MPRV: i64 = 1 << 17;
-export const MSTATUS_SUM: i64 = 1 << 18;
-export const MSTATUS_MXR: i64 = 1 << 19;
-export const MSTATUS_TVM: i64 = 1 << 20;
-export const MSTATUS_TW: i64 = 1 << 21;
-export const MSTATUS_TSR: i64 = 1 << 22;
 const MSTATUS_UXL_SXL: i64 = (<i64>2 << 32) | (<i64>2 << 34); // XLEN 64 in U and S, read-only
 const SSTATUS_UXL: i64 = <i64>3 << 32;
 const MSTATUS_SD: i64 = <i64>1 << 63;
@@ -46,14 +37,7 @@ export const MISA: i64 =
 
 const MENVCFG_STCE: i64 = <i64>1 << 63;
 const MENVCFG_WRITABLE: i64 = MENVCFG_STCE | 1; // STCE and FIOM; the CBO/PBMT fields are not implemented
-const SATP_MODE_BARE: i64 = 0;
-export const SATP_MODE_SV39: i64 = 8;
-export const SATP_MODE_SV48: i64 = 9;
-const SATP_PPN_MASK: i64 = (<i64>1 << 44) - 1;
-const SATP_ASID_SHIFT: i64 = 44;
 
-export let priv: i32 = PRIV_M;
-export let mstatus: i64 = 0;
 export let mip: i64 = 0;
 export let mie: i64 = 0;
 export let medeleg: i64 = 0;
@@ -73,7 +57,6 @@ export let stval: i64 = 0;
 export let sscratch: i64 = 0;
 export let scounteren: i32 = 0;
 export let senvcfg: i64 = 0;
-export let satp: i64 = 0;
 export let stimecmp: i64 = -1;
 export let fflags: i32 = 0;
 export let frm: i32 = 0;
@@ -111,8 +94,8 @@ export function readTime(): i64 {
 export let csrFault: bool = false;
 
 export function resetCsrs(): void {
-  priv = PRIV_M;
-  mstatus = 0;
+  storePriv(PRIV_M);
+  storeMstatus(0);
   mip = 0;
   mie = 0;
   medeleg = 0;
@@ -132,7 +115,7 @@ export function resetCsrs(): void {
   sscratch = 0;
   scounteren = 0;
   senvcfg = 0;
-  satp = 0;
+  storeSatp(0);
   stimecmp = -1;
   fflags = 0;
   frm = 0;
@@ -146,7 +129,7 @@ export function resetCsrs(): void {
 
 export function setPrivilege(p: i32): void {
   if (p != priv) {
-    priv = p;
+    storePriv(p);
     selectTlbs();
   }
 }
@@ -162,7 +145,7 @@ function writeMstatus(v: i64): void {
   // MPP is WARL: the reserved value 2 (H) is not supported; treat as U.
   if (((n >> MSTATUS_MPP_SHIFT) & 3) == 2) n &= ~MSTATUS_MPP;
   const changed = n ^ mstatus;
-  mstatus = n;
+  storeMstatus(n);
   if (changed & MSTATUS_MXR) flushTlb();
   if (changed & MSTATUS_BANK_BITS) selectTlbs();
 }
@@ -187,7 +170,7 @@ function writeSatp(v: i64): void {
   // MODE takes effect at once; the new ASID's slot of TLBs becomes current (mmu.ts).
   const asid = (v >>> SATP_ASID_SHIFT) & ASID_MASK;
   const oldMode = satp >>> 60;
-  satp = (mode << 60) | (asid << SATP_ASID_SHIFT) | (v & SATP_PPN_MASK);
+  storeSatp((mode << 60) | (asid << SATP_ASID_SHIFT) | (v & SATP_PPN_MASK));
   if (mode != oldMode) flushTlb();
   selectAddressSpace(<i32>asid);
 }
@@ -214,7 +197,7 @@ function fpAllowed(): bool {
 }
 
 export function markFpDirty(): void {
-  mstatus |= MSTATUS_FS;
+  storeMstatus(mstatus | MSTATUS_FS);
 }
 
 function illegal(): i64 {
@@ -381,7 +364,7 @@ export function csrWrite(csr: i32, v: i64): bool {
 export function setMip(v: i64): void { mip = v; }
 export function setMstatusRaw(v: i64): void {
   const changed = v ^ mstatus;
-  mstatus = v;
+  storeMstatus(v);
   if (changed & MSTATUS_BANK_BITS) selectTlbs();
 }
 export function setFflags(v: i32): void { fflags = v; }

@@ -2,8 +2,9 @@
 import {
   DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, STATE_PAGE_END,
 } from './layout';
+import { priv } from './context';
 import {
-  csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, priv, resetCsrs, retired,
+  csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, resetCsrs, retired,
   setMip, setPrivilege, updateTimerCompare,
 } from './csr';
 import { clearException, flushTlb as dropTranslations, resetTlbs, setRamSize, setTohostAddr } from './mmu';

@@ -30,9 +30,11 @@ import {
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
-  MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, csrFault, csrReadChecked,
-  csrWriteChecked, markFpDirty, mepc, mie, mip, mstatus, priv, retired, sepc, setMstatusRaw,
-  setPrivilege, addRetired,
+  MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, mstatus, priv,
+} from './context';
+import {
+  csrFault, csrReadChecked, csrWriteChecked, markFpDirty, mepc, mie, mip, retired, sepc,
+  setMstatusRaw, setPrivilege, addRetired,
 } from './csr';
 import { enterTrap } from './trap';
 import { executeFma, executeOpFp } from './fp-exec';

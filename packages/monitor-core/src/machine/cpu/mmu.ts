@@ -9,9 +9,9 @@ import {
   TLB_BASE, TLB_END, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES,
 } from './layout';
 import {
-  MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39,
-  mstatus, priv, satp,
-} from './csr';
+  ASID_MASK, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, mstatus, priv,
+  satp,
+} from './context';
 import { isCodePage, ramStore, ramWritten } from './code-pages';
 import { PMP_R, PMP_W, PMP_X, pmpAllows } from './pmp';
 
@@ -91,9 +91,6 @@ let superHi: u64 = 0;
 // address space: it is cached in each slot that uses it and marked in TLB_GLOBAL_BASE, so that
 // `sfence.vma` with an ASID keeps it. A slot given to another ASID is flushed first.
 
-/** Implemented ASID bits (satp.ASID is WARL: the upper 16 - ASID_BITS bits read 0). */
-export const ASID_BITS: i32 = 16;
-export const ASID_MASK: i64 = (1 << ASID_BITS) - 1;
 /** The ASID held by each slot (i32), or NO_ASID: a free slot, flushed when given out. */
 const slotAsid = memory.data(4 * TLB_SPACES);
 /** When each slot was last selected (u32, from useClock): the least recently used is reused. */

@@ -3,9 +3,12 @@
 // SEI, SSI, STI).
 import { PRIV_M, PRIV_S } from './layout';
 import {
-  IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
-  MSTATUS_MPP_SHIFT, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, medeleg, mideleg, mie, mip, mstatus,
-  mtvec, priv, setMstatusRaw, setPrivilege, setTrapM, setTrapS, stvec,
+  MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP,
+  mstatus, priv,
+} from './context';
+import {
+  IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI, medeleg, mideleg, mie, mip, mtvec,
+  setMstatusRaw, setPrivilege, setTrapM, setTrapS, stvec,
 } from './csr';
 
 const INTERRUPT_BIT: i64 = <i64>1 << 63;
