@@ -3,15 +3,13 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
-  AttachFlag, ControlIoctl, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, ManagerIoctl,
-  Module, MonitorOp, PROTOCOL_VERSION, Rc, decodeConsoleScreen, decodeInfo, decodeMonitorList, decodeMonitorStatus, decodeRecords, decodeRunResult,
-  decodeStatusReply, decodeStatusVersion, decodeText, encodeAttach, encodeCreate, encodeDiskSnapshot, encodeForward, encodeFrame, encodeInitrdChunk,
-  encodeLoadSection, encodeMonitorId, encodeMonitorOp, encodeMonitorValue, encodeRecords, encodeSuspend, encodeStart, encodeStatusRequest, encodeText,
-  recordToLinux, toMessage, type Frame, type MonitorStatus,
+  AttachFlag, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, Module, MonitorOps,
+  PROTOCOL_VERSION, Rc, Requests, decodeRecords, decodeStatusVersion, decodeText, encodeFrame, encodeRecords, encodeText, recordToLinux, toMessage,
+  type ConsoleScreen, type ForwardOp, type Frame, type ManagerInfo, type ManagerStatus, type Message, type ModuleId, type MonitorConfig, type MonitorInfo,
+  type MonitorOpSpec, type MonitorStatus, type PowerAction, type RequestSpec, type RunResult,
 } from '@colinux/protocol';
 import { endpointPath } from './endpoint.ts';
 import { selectTransport, type Connection, type Transport, type TransportName } from './transport/index.ts';
-import type { ConsoleScreen, ManagerInfo, ManagerStatus, Message, MonitorConfig, MonitorInfo, RunResult } from '@colinux/protocol';
 
 export type EndCause = 'monitor-closed' | 'taken-over' | 'disconnected';
 
@@ -27,7 +25,7 @@ interface Pending {
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
   /** Negative rcs that are answers, not errors ('any': every rc, for relay). */
-  okRcs?: number[] | 'any';
+  okRcs?: readonly Rc[] | 'any';
   what: string;
   conn: Connection;
 }
@@ -38,9 +36,6 @@ type Route = 'home' | 'monitor';
 
 /** How long a client whose monitor connection broke waits for the manager to say why. */
 const WHY_ENDED_MS = 5000;
-
-const ioctlNames = new Map<number, string>(Object.entries(ManagerIoctl).map(([n, v]) => [v, n]));
-const opNames = new Map<number, string>(Object.entries(MonitorOp).map(([n, v]) => [v, n]));
 
 /** LOAD_INITRD frames sent before waiting for a reply (a streamed initrd holds this many chunks). */
 const INITRD_FRAMES_IN_FLIGHT = 4;
@@ -104,49 +99,51 @@ export class ManagerClient extends EventEmitter {
   /** STATUS of the manager, or of the monitor's own process once this client follows one (its
    *  pid and memory are the VM's; the answer also comes after all the output it sent before). */
   async status(): Promise<ManagerStatus> {
-    const f = await this.request(ManagerIoctl.STATUS, encodeStatusRequest(PROTOCOL_VERSION), 'STATUS', [Rc.VERSION_MISMATCHED], 'monitor');
+    const spec = Requests.STATUS;
+    const f = await this.request(spec.code, spec.request.encode(PROTOCOL_VERSION), spec.name, [Rc.VERSION_MISMATCHED], 'monitor');
+    // The version comes first in the reply, so a mismatch is readable whatever else changed.
     const theirs = f.body.length >= 4 ? decodeStatusVersion(f.body) : -1;
     if (f.rc === Rc.VERSION_MISMATCHED || theirs !== PROTOCOL_VERSION) {
       throw new ManagerError(Rc.VERSION_MISMATCHED, `manager speaks protocol version ${theirs}, this program speaks ${PROTOCOL_VERSION}: stop the manager (colinux-daemon --remove-driver) and use matching programs`);
     }
-    return decodeStatusReply(f.body);
+    return spec.reply.decode(f.body);
   }
 
   async list(): Promise<MonitorInfo[]> {
-    return decodeMonitorList((await this.request(ManagerIoctl.MONITOR_LIST, new Uint8Array(0), 'MONITOR_LIST')).body);
+    return this.call(Requests.MONITOR_LIST, undefined);
   }
 
   async info(): Promise<ManagerInfo> {
-    return decodeInfo((await this.request(ManagerIoctl.INFO, new Uint8Array(0), 'INFO')).body);
+    return this.call(Requests.INFO, undefined);
   }
 
   /** CREATE at the manager, which starts the monitor's process and names its endpoint; the
    *  same CREATE there makes this client the owner. */
   async create(id: number, config: MonitorConfig): Promise<void> {
-    const body = encodeCreate(id, config);
     // A connection that follows a monitor already belongs to it: its process refuses.
-    const f = await this.request(ManagerIoctl.CREATE, body, 'CREATE', undefined, this.monitorConn ? 'monitor' : 'home');
-    await this.follow(f, ManagerIoctl.CREATE, body, 'CREATE');
+    await this.createOrAttach(Requests.CREATE, { id, config });
     this.monitorId = id;
   }
 
   /** `watch`: read-only observer of the modules' output (console-nt --read-only). */
-  async attach(id: number, modules: number[], opts: { force?: boolean; watch?: boolean } = {}): Promise<void> {
+  async attach(id: number, modules: ModuleId[], opts: { force?: boolean; watch?: boolean } = {}): Promise<void> {
     const flags = (opts.force ? AttachFlag.FORCE : 0) | (opts.watch ? AttachFlag.WATCH : 0);
-    const body = encodeAttach({ id, flags, modules });
-    const f = await this.request(ManagerIoctl.ATTACH, body, 'ATTACH', undefined, this.monitorConn ? 'monitor' : 'home');
-    await this.follow(f, ManagerIoctl.ATTACH, body, 'ATTACH');
+    await this.createOrAttach(Requests.ATTACH, { id, flags, modules });
     this.monitorId = id;
     this.ended = false;
   }
 
   /**
-   * A CREATE or ATTACH answer naming an endpoint (a socket in the runtime dir): the monitor's own
-   * process, where the same request is made again and all further monitor traffic goes. The
-   * connection to the manager is then closed (it would only count as idle there).
+   * CREATE or ATTACH (`spec`), whose answer may name an endpoint (a socket in the runtime dir): the
+   * monitor's own process, where the same request is made again and all further monitor traffic
+   * goes. The connection to the manager is then closed (it would only count as idle there).
    */
-  private async follow(answer: Frame, code: number, body: Uint8Array, what: string): Promise<void> {
-    const endpoint = decodeText(answer.body);
+  private async createOrAttach<Req>(spec: RequestSpec<Req, string>, value: Req): Promise<void> {
+    const code = spec.code;
+    const what = spec.name;
+    const body = spec.request.encode(value);
+    const answer = await this.request(code, body, what, undefined, this.monitorConn ? 'monitor' : 'home');
+    const endpoint = spec.reply.decode(answer.body);
     if (!endpoint) return;
     if (path.dirname(endpoint) !== path.dirname(this.homePath)) throw new ManagerError(Rc.ERROR, `${what}: the manager named an endpoint outside the runtime dir: ${endpoint}`);
     const conn = await this.transport.connect(endpoint, 5000);
@@ -174,14 +171,14 @@ export class ManagerClient extends EventEmitter {
   }
 
   /** A request passed on as it is, its answer whatever the rc (the manager's link to a monitor). */
-  async relay(code: number, body: Uint8Array): Promise<{ rc: number; body: Uint8Array }> {
+  async relay(code: number, body: Uint8Array): Promise<{ rc: Rc; body: Uint8Array }> {
     const f = await this.requestWithSeq(this.allocSeq(), code, body, `request 0x${code.toString(16)}`, 'any', 'home');
     return { rc: f.rc, body: f.body };
   }
 
   /** Stops the manager (our SHUTDOWN ioctl); refused while monitors run. */
   async shutdownManager(): Promise<void> {
-    await this.request(ManagerIoctl.SHUTDOWN, new Uint8Array(0), 'SHUTDOWN');
+    await this.call(Requests.SHUTDOWN, undefined);
   }
 
   /** DEBUG_READER: the manager's structured (pino JSON) log lines, live, until close(). */
@@ -193,7 +190,8 @@ export class ManagerClient extends EventEmitter {
       queue.push(line);
       wake?.();
     });
-    const started = this.requestWithSeq(seq, ManagerIoctl.DEBUG_READER, new Uint8Array(0), 'DEBUG_READER', undefined, 'home');
+    const spec = Requests.DEBUG_READER;
+    const started = this.requestWithSeq(seq, spec.code, spec.request.encode(), spec.name, undefined, 'home');
     started.catch((err: Error) => {
       queue.push(null);
       wake?.();
@@ -219,58 +217,58 @@ export class ManagerClient extends EventEmitter {
 
   // ---- control requests (control.ts): by monitor id, no attachment needed ------------------
   async monitorStatus(id: number): Promise<MonitorStatus> {
-    return decodeMonitorStatus((await this.request(ControlIoctl.MONITOR_STATUS, encodeMonitorId(id), 'MONITOR_STATUS')).body);
+    return this.call(Requests.MONITOR_STATUS, id);
   }
 
-  /** The graceful power request of `action` (PowerAction) to monitor `id`. */
-  async powerMonitor(id: number, action: number): Promise<void> {
-    await this.request(ControlIoctl.POWER, encodeMonitorValue(id, action), 'POWER');
+  /** The graceful power request of `action` to monitor `id`. */
+  async powerMonitor(id: number, action: PowerAction): Promise<void> {
+    await this.call(Requests.POWER, { id, value: action });
   }
 
   /** Magic SysRq `key` (one ASCII character) in monitor `id`'s guest. */
   async sysrq(id: number, key: string): Promise<void> {
-    await this.request(ControlIoctl.SYSRQ, encodeMonitorValue(id, key.length === 1 ? key.charCodeAt(0) : 0), 'SYSRQ');
+    await this.call(Requests.SYSRQ, { id, value: key.length === 1 ? key.charCodeAt(0) : 0 });
   }
 
   /** cobd<unit> of monitor `id` continues on a new qcow2 overlay; resolves with its path. */
   async diskSnapshot(id: number, unit: number, file?: string): Promise<string> {
-    return decodeText((await this.request(ControlIoctl.DISK_SNAPSHOT, encodeDiskSnapshot(file === undefined ? { id, unit } : { id, unit, file }), 'DISK_SNAPSHOT')).body);
+    return this.call(Requests.DISK_SNAPSHOT, file === undefined ? { id, unit } : { id, unit, file });
   }
 
-  /** Run-time port forwards of network unit `unit` (ForwardOp), answered by its helper. */
-  async forward(id: number, unit: number, op: number, spec = ''): Promise<string> {
-    return decodeText((await this.request(ControlIoctl.FORWARD, encodeForward({ id, unit, op, spec }), 'FORWARD')).body);
+  /** Run-time port forwards of network unit `unit`, answered by its helper. */
+  async forward(id: number, unit: number, op: ForwardOp, spec = ''): Promise<string> {
+    return this.call(Requests.FORWARD, { id, unit, op, spec });
   }
 
   /** Suspend monitor `id` into the bundle `file` (absolute); resolves with the manager's JSON summary. */
   async suspend(id: number, file: string): Promise<string> {
-    return decodeText((await this.request(ControlIoctl.SUSPEND, encodeSuspend({ id, file }), 'SUSPEND')).body);
+    return this.call(Requests.SUSPEND, { id, file });
   }
 
   /** This connection's monitor (just created) takes over the bundle `file`; resolves with a JSON
    *  summary. Made at the monitor's own process, where this client is the owner. */
   async resume(file: string): Promise<string> {
-    return decodeText((await this.request(ControlIoctl.RESUME, encodeText(file), 'RESUME', undefined, 'monitor')).body);
+    return this.call(Requests.RESUME, file, undefined, 'monitor');
   }
 
-  /** Serves the manager's CALLs (FrameKind.CALL) of `code`: the handler's text answers with OK,
+  /** Serves the manager's CALLs (FrameKind.CALL) of `spec`: the handler's text answers with OK,
    *  a thrown error with its rc (ManagerError) or ERROR. Unserved codes answer ERROR. */
-  serveCalls(code: number, handler: (body: Uint8Array) => Promise<string>): void {
-    this.callHandlers.set(code, handler);
+  serveCalls<Req>(spec: RequestSpec<Req, string>, handler: (request: Req) => Promise<string>): void {
+    this.callHandlers.set(spec.code, async (body) => handler(spec.request.decode(body)));
   }
 
   // ---- monitor ops ------------------------------------------------------------------------
   async loadSection(offset: number, size: number, data?: Uint8Array): Promise<void> {
     if (!data) {
-      await this.monitorOp(MonitorOp.LOAD_SECTION, encodeLoadSection({ offset, size }));
+      await this.monitorOp(MonitorOps.LOAD_SECTION, { offset, size });
       return;
     }
     if (data.length !== size) throw new RangeError(`loadSection: size ${size} but ${data.length} data bytes`);
     // Sections can be larger than one frame; chunks are independent loads at increasing offsets.
-    const parts: Array<Promise<Frame>> = [];
+    const parts: Array<Promise<void>> = [];
     for (let at = 0; at < size || (size === 0 && at === 0); at += LOAD_CHUNK) {
       const chunk = data.subarray(at, Math.min(size, at + LOAD_CHUNK));
-      parts.push(this.monitorOp(MonitorOp.LOAD_SECTION, encodeLoadSection({ offset: offset + at, size: chunk.length, data: chunk })));
+      parts.push(this.monitorOp(MonitorOps.LOAD_SECTION, { offset: offset + at, size: chunk.length, data: chunk }));
       if (size === 0) break;
     }
     await Promise.all(parts);
@@ -285,10 +283,10 @@ export class ManagerClient extends EventEmitter {
    * at a time, so a caller streaming from a file never holds the whole initrd.
    */
   async loadInitrdFrom(total: number, read: (offset: number, length: number) => Uint8Array): Promise<void> {
-    const inFlight = new Set<Promise<Frame>>();
+    const inFlight = new Set<Promise<void>>();
     for (let at = 0; at < total || (total === 0 && at === 0); at += LOAD_CHUNK) {
       const data = read(at, Math.min(LOAD_CHUNK, total - at));
-      const p = this.monitorOp(MonitorOp.LOAD_INITRD, encodeInitrdChunk({ total, offset: at, data }));
+      const p = this.monitorOp(MonitorOps.LOAD_INITRD, { total, offset: at, data });
       inFlight.add(p);
       void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
       if (inFlight.size >= INITRD_FRAMES_IN_FLIGHT) await Promise.race(inFlight);
@@ -298,16 +296,16 @@ export class ManagerClient extends EventEmitter {
   }
 
   async start(entryOffset: number): Promise<void> {
-    await this.monitorOp(MonitorOp.START, encodeStart(entryOffset));
+    await this.monitorOp(MonitorOps.START, entryOffset);
   }
 
   /** Long-poll: resolves when the guest terminates, or after a few seconds with RUNNING. */
   async run(): Promise<RunResult> {
-    return decodeRunResult((await this.monitorOp(MonitorOp.RUN, undefined, [Rc.INSTANCE_TERMINATED])).body);
+    return this.monitorOp(MonitorOps.RUN, undefined, [Rc.INSTANCE_TERMINATED]);
   }
 
   async getState(): Promise<RunResult> {
-    return decodeRunResult((await this.monitorOp(MonitorOp.GET_STATE)).body);
+    return this.monitorOp(MonitorOps.GET_STATE, undefined);
   }
 
   async getConsole(): Promise<Uint8Array> {
@@ -315,15 +313,15 @@ export class ManagerClient extends EventEmitter {
   }
 
   async getConsoleScreen(): Promise<ConsoleScreen> {
-    return decodeConsoleScreen((await this.monitorOp(MonitorOp.GET_CONSOLE)).body);
+    return this.monitorOp(MonitorOps.GET_CONSOLE, undefined);
   }
 
   async reset(): Promise<void> {
-    await this.monitorOp(MonitorOp.RESET);
+    await this.monitorOp(MonitorOps.RESET, undefined);
   }
 
   async closeMonitor(): Promise<void> {
-    await this.monitorOp(MonitorOp.CLOSE);
+    await this.monitorOp(MonitorOps.CLOSE, undefined);
     this.monitorId = undefined;
     // The monitor's process is done with this client (the owner's CLOSE ends it).
     const conn = this.monitorConn;
@@ -333,15 +331,15 @@ export class ManagerClient extends EventEmitter {
 
   // ---- messages ---------------------------------------------------------------------------
   /** Bytes for the guest from module `from` (to = LINUX, wrapped in co_linux_message_t). */
-  send(from: number, data: Uint8Array): void {
+  send(from: ModuleId, data: Uint8Array): void {
     if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
     const conn = this.monitorConn ?? this.home;
     if (!conn) return;
-    conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords([recordToLinux(from, data)])));
+    conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, Rc.OK, encodeRecords([recordToLinux(from, data)])));
   }
 
   /** Graceful power request (docs/colinux.md#power), from = DAEMON. */
-  power(action: number): void {
+  power(action: PowerAction): void {
     const payload = new Uint8Array(4);
     new DataView(payload.buffer).setUint32(0, action, true);
     this.send(Module.DAEMON, payload);
@@ -370,17 +368,29 @@ export class ManagerClient extends EventEmitter {
     return seq;
   }
 
-  /** Manager requests go home; monitor requests to the monitor's process once followed. */
-  private request(ioctl: number, body: Uint8Array, what: string, okRcs?: number[], route: Route = 'home'): Promise<Frame> {
-    return this.requestWithSeq(this.allocSeq(), ioctl, body, what, okRcs, route);
+  /** Sends `value` as request `spec` and resolves with its decoded reply. */
+  private async call<Req, Reply>(spec: RequestSpec<Req, Reply>, value: Req, okRcs?: readonly Rc[], route: Route = 'home'): Promise<Reply> {
+    return spec.reply.decode((await this.request(spec.code, spec.request.encode(value), spec.name, okRcs, route)).body);
   }
 
-  private async requestWithSeq(seq: number, ioctl: number, body: Uint8Array, what: string, okRcs: number[] | 'any' | undefined, route: Route): Promise<Frame> {
+  /** A MONITOR operation: to the monitor's process once followed. */
+  private async monitorOp<Req, Reply>(spec: MonitorOpSpec<Req, Reply>, value: Req, okRcs?: readonly Rc[]): Promise<Reply> {
+    const monitor = Requests.MONITOR;
+    const f = await this.request(monitor.code, monitor.request.encode({ op: spec.op, tail: spec.request.encode(value) }), spec.name, okRcs, 'monitor');
+    return spec.reply.decode(monitor.reply.decode(f.body));
+  }
+
+  /** Manager requests go home; monitor requests to the monitor's process once followed. */
+  private request(code: number, body: Uint8Array, what: string, okRcs?: readonly Rc[], route: Route = 'home'): Promise<Frame> {
+    return this.requestWithSeq(this.allocSeq(), code, body, what, okRcs, route);
+  }
+
+  private async requestWithSeq(seq: number, code: number, body: Uint8Array, what: string, okRcs: readonly Rc[] | 'any' | undefined, route: Route): Promise<Frame> {
     const conn = route === 'monitor' ? (this.monitorConn ?? this.home) : await this.homeConnection(what);
     if (!conn || conn.closed) throw new ManagerError(Rc.BROKEN_PIPE, `${what}: manager connection is closed`);
     return await new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, okRcs, what, conn });
-      conn.write(encodeFrame(FrameKind.REQUEST, ioctl, seq, 0, body));
+      conn.write(encodeFrame(FrameKind.REQUEST, code, seq, Rc.OK, body));
     });
   }
 
@@ -398,10 +408,6 @@ export class ManagerClient extends EventEmitter {
     } catch (err) {
       throw new ManagerError(Rc.BROKEN_PIPE, `${what}: cannot reach the manager: ${(err as Error).message}`);
     }
-  }
-
-  private monitorOp(op: number, tail?: Uint8Array, okRcs?: number[]): Promise<Frame> {
-    return this.request(ManagerIoctl.MONITOR, encodeMonitorOp(op, tail), opNames.get(op) ?? `MONITOR op ${op}`, okRcs, 'monitor');
   }
 
   private receive(conn: Connection, decoder: FrameDecoder, chunk: Uint8Array): void {
@@ -463,7 +469,7 @@ export class ManagerClient extends EventEmitter {
 
   private async answerCall(conn: Connection, f: Frame): Promise<void> {
     const handler = this.callHandlers.get(f.code);
-    let rc: number = Rc.OK;
+    let rc: Rc = Rc.OK;
     let text: string;
     try {
       if (!handler) throw new ManagerError(Rc.ERROR, `this helper does not serve request 0x${f.code.toString(16)}`);
@@ -518,8 +524,4 @@ export class ManagerClient extends EventEmitter {
       await c?.close();
     }
   }
-}
-
-export function ioctlName(code: number): string {
-  return ioctlNames.get(code) ?? `IOCTL_0x${code.toString(16)}`;
 }

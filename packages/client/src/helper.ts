@@ -5,7 +5,7 @@
 // status (docs/README.md "Command lines": 0 when the monitor ends, the unit is taken over or a
 // signal stops it, 1 when the work fails, 2 for a bad command line).
 import { Command, CommanderError } from 'commander';
-import { ManagerError, Module } from '@colinux/protocol';
+import { ManagerError, Module, isModuleId, type ModuleId } from '@colinux/protocol';
 import { ManagerClient, type EndCause } from './client.ts';
 import { endStatus, ExitStatus } from './cli.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -42,7 +42,7 @@ export interface HelperContext<O> {
   readonly log: Logger;
   readonly client: ManagerClient;
   /** The module attached: base + unit. */
-  readonly module: number;
+  readonly module: ModuleId;
   /** Ends the helper with this exit status; `why` goes into the last log record. */
   stop(code: number, why: string): void;
 }
@@ -53,7 +53,7 @@ export interface HelperCommandLine<O> {
   name: string;
   description: string;
   /** The module attached is base + unit, unit < count; -u may be left out when defaultUnit is set. */
-  modules: { base: number; count: number; unitHelp: string; defaultUnit?: number };
+  modules: { base: ModuleId; count: number; unitHelp: string; defaultUnit?: number };
   words?: Partial<UnitWords>;
   /** The helper's own options (commander), and their values parsed (throw UsageError). */
   options?: { add(cmd: Command): Command; parse(values: Record<string, unknown>): O };
@@ -129,6 +129,7 @@ export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly str
   const where = `monitor ${args.id} unit ${args.unit}`;
   const log = createLogger({ name: prefix, bindings: { unit: args.unit }, level: spec.logLevel?.(args.options), env, rawTerminal: spec.rawTerminal });
   const module = spec.modules.base + args.unit;
+  if (!isModuleId(module)) return fail(`${where}: module ${module} does not exist`, ExitStatus.USAGE);
 
   let client: ManagerClient;
   try {

@@ -2,15 +2,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ManagerClient } from './client.ts';
 import { runtimeDir } from './endpoint.ts';
-
-/** The monitor-core bin; COLINUX_MONITOR_CORE overrides (tests, packaged installs). */
-export function managerBinPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.COLINUX_MONITOR_CORE) return env.COLINUX_MONITOR_CORE;
-  return fileURLToPath(new URL('../../monitor-core/bin/colinux-monitor-core.js', import.meta.url));
-}
 
 /** A connect attempt to a socket that is not there yet fails at once; a manager starting on demand
  *  is on the daemon's critical path, so look often. */
@@ -37,15 +30,16 @@ export async function waitForManager(env: NodeJS.ProcessEnv, timeoutMs: number):
 }
 
 /**
- * Spawns `process.execPath <monitor-core bin> --serve` detached (its log goes to manager.log in the
+ * Spawns `process.execPath <bin> --serve` detached (`bin`: the monitor-core program,
+ * managerBinPath() of @colinux/monitor-core/bin-path) (its log goes to manager.log in the
  * runtime dir) and waits until the endpoint answers STATUS. Two callers racing is fine: the
  * manager's lock lets one serve and the other exit, and both callers see the winner answer.
  */
-export async function startManager(env: NodeJS.ProcessEnv = process.env, timeoutMs = 15000): Promise<void> {
+export async function startManager(bin: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 15000): Promise<void> {
   const dir = runtimeDir(env);
   const logFd = fs.openSync(path.join(dir, 'manager.log'), 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [managerBinPath(env), '--serve'], {
+    const child = spawn(process.execPath, [bin, '--serve'], {
       env,
       detached: true,
       stdio: ['ignore', logFd, logFd],

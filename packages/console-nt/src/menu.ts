@@ -5,7 +5,7 @@ import { describeEscapeKey } from './escape-key.ts';
 
 export type MenuChoice =
   | { kind: 'detach' }
-  | { kind: 'power'; action: number; label: string }
+  | { kind: 'power'; action: PowerAction; label: string }
   | { kind: 'send-escape' }
   | { kind: 'resume' };
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ForwardOp, ManagerError, PowerAction, Rc, moduleName, monitorStateName, rcName, terminationName, type MonitorInfo, type MonitorStatus,
+  ForwardOp, ManagerError, PowerActionByName, Rc, moduleName, monitorStateName, rcName, terminationName, type MonitorInfo, type MonitorStatus, type PowerActionName,
 } from '@colinux/protocol';
 import { ManagerClient, consoleLogName, runtimeDirPath, type TransportName } from '@colinux/client';
 import { table } from './table.ts';
@@ -31,8 +31,6 @@ export class Refused extends Error {
 /** How often console-log --follow looks for new output, and whether the monitor still runs. */
 const FOLLOW_POLL_MS = 200;
 const FOLLOW_ALIVE_CHECK_MS = 1000;
-
-const POWER = { 'ctrl-alt-del': PowerAction.CTRL_ALT_DEL, shutdown: PowerAction.SHUTDOWN, reboot: PowerAction.REBOOT, poweroff: PowerAction.POWEROFF } as const;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -135,8 +133,8 @@ async function status(out: Output, id: number): Promise<void> {
   out.write(table(undefined, rows));
 }
 
-async function power(out: Output, id: number, action: keyof typeof POWER): Promise<void> {
-  await withManager(out, (c) => c.powerMonitor(id, POWER[action]));
+async function power(out: Output, id: number, action: PowerActionName): Promise<void> {
+  await withManager(out, (c) => c.powerMonitor(id, PowerActionByName[action]));
   out.write(out.json ? `${JSON.stringify({ id, action, requested: true })}\n` : `monitor ${id}: ${action} requested\n`);
 }
 

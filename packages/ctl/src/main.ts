@@ -2,6 +2,7 @@
 // human table, or with --json one JSON document on stdout; exit 0 done, 1 refused (the co_rc_t
 // name on stderr and in the JSON), 2 bad command line.
 import { Command } from 'commander';
+import type { PowerActionName } from '@colinux/protocol';
 import type { TransportName } from '@colinux/client';
 import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { Refused, commands, type Output } from './commands.ts';
@@ -64,12 +65,13 @@ program.command('sysrq').argument('<id>', 'monitor id').argument('<key>', 'one S
     return run(`sysrq ${id}`, (out) => commands.sysrq(out, monitorId(id), key));
   });
 
-for (const [action, what] of [
-  ['ctrl-alt-del', 'send Ctrl-Alt-Del to the guest (its init decides: the bundled guest reboots)'],
-  ['shutdown', 'ask the guest to shut down (sync, unmount, power off)'],
-  ['reboot', 'ask the guest to reboot'],
-  ['poweroff', 'ask the guest to power off; the machine is stopped if it has not after 3 s'],
-] as const) {
+const POWER_HELP: Record<PowerActionName, string> = {
+  'ctrl-alt-del': 'send Ctrl-Alt-Del to the guest (its init decides: the bundled guest reboots)',
+  shutdown: 'ask the guest to shut down (sync, unmount, power off)',
+  reboot: 'ask the guest to reboot',
+  poweroff: 'ask the guest to power off; the machine is stopped if it has not after 3 s',
+};
+for (const [action, what] of Object.entries(POWER_HELP) as Array<[PowerActionName, string]>) {
   program.command(action).argument('<id>', 'monitor id').description(what)
     .action((id: string) => run(`${action} ${id}`, (out) => commands.power(out, monitorId(id), action)));
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { ManagerError, Rc, type MonitorConfig } from '@colinux/protocol';
+import { KERNEL_OFFSET_IN_RAM, ManagerError, Rc, type MonitorConfig } from '@colinux/protocol';
 import { ManagerClient, startManager } from '@colinux/client';
+import { managerBinPath } from '@colinux/monitor-core/bin-path';
 import { expandAtFiles } from './cmdline/expand.ts';
 import { parseSwitches } from './cmdline/switches.ts';
 import { parseConfig, type DaemonConfig } from './config/build.ts';
@@ -8,15 +9,12 @@ import { checkHostResources, type HostChecked } from './config/host.ts';
 import { driverCommand, isAbsent } from './driver.ts';
 import { DaemonError, ExitCode } from './errors.ts';
 import { loadKernel, type KernelPlan, type RamFit } from './kernel/image.ts';
-import { KERNEL_RAM_OFFSET } from './kernel/plan.ts';
 import { checkInitrd, type InitrdFile } from './kernel/initrd.ts';
 import { resolveHelperBin } from './launch/bins.ts';
 import { helperSpecs, type HelperSpec } from './launch/commands.ts';
 import type { Logger } from '@colinux/client/log';
 import { TerminalGate } from './run/terminal-gate.ts';
 import { checkDisks, keepMacs, resumeTokens, savedDaemon } from './run/suspend-config.ts';
-
-/** The kernel is placed 2 MiB into RAM (packages/monitor-core/src/machine/contract.ts: image at 0x8020_0000). */
 
 export interface DaemonIo {
   out: (text: string) => void;
@@ -160,7 +158,7 @@ async function connectOrStart(env: NodeJS.ProcessEnv, log: Logger): Promise<Mana
     if (!isAbsent(err)) throw new DaemonError(`can't access the manager (CoLinuxDriver), please check status driver! ${(err as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
     log.info('manager not running; starting it');
     try {
-      await startManager(env);
+      await startManager(managerBinPath(env), env);
       client = await ManagerClient.connect({ env });
     } catch (e) {
       throw new DaemonError(`can't start the manager (CoLinuxDriver): ${(e as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
@@ -176,17 +174,17 @@ async function connectOrStart(env: NodeJS.ProcessEnv, log: Logger): Promise<Mana
   return client;
 }
 
-/** The kernel (KERNEL_RAM_OFFSET above the start of RAM) and the initrd (at the top of RAM) must both fit in mem=. */
+/** The kernel (KERNEL_OFFSET_IN_RAM above the start of RAM) and the initrd (at the top of RAM) must both fit in mem=. */
 function ramFit(config: DaemonConfig, initrd: InitrdFile | undefined): RamFit {
   const ram = config.memoryMiB * MIB;
   const initrdBytes = initrd?.size ?? 0;
   const what = initrd ? 'the kernel image and the initrd need' : 'the kernel image needs';
-  const room = ram - KERNEL_RAM_OFFSET - initrdBytes;
+  const room = ram - KERNEL_OFFSET_IN_RAM - initrdBytes;
   return {
     room,
     tooSmall: (span) => new DaemonError(span === undefined
       ? `mem=${config.memoryMiB}: too small, kernel=${config.kernel} decompresses to more than the ${Math.floor(Math.max(0, room) / MIB)} MiB left for it`
-      : `mem=${config.memoryMiB}: too small, ${what} at least ${Math.ceil((KERNEL_RAM_OFFSET + span + initrdBytes) / MIB)} MiB`),
+      : `mem=${config.memoryMiB}: too small, ${what} at least ${Math.ceil((KERNEL_OFFSET_IN_RAM + span + initrdBytes) / MIB)} MiB`),
   };
 }
 

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Module, Termination } from '@colinux/protocol';
 import { Machine, type MachineSpec } from '../src/machine/machine.ts';
-import { MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 requireTool('riscv64-unknown-elf-gcc');
@@ -50,9 +50,9 @@ t.test('S-mode program: SBI console, UART, timer interrupt from WFI, SRST power 
       await new Promise((res) => setTimeout(res, Math.max(0, r.sleepMs)));
     }
   }
-  t.same(ended, { reason: TERMINATE_POWEROFF, text: undefined }, 'SRST shutdown -> POWEROFF');
-  t.equal(out.get(MODULE_PRINTK), 'hello sbi\nT', 'SBI console to PRINTK, then the timer trap');
-  t.equal(out.get(MODULE_SERIAL0), 'uart\n', 'UART bytes to SERIAL0');
+  t.same(ended, { reason: Termination.POWEROFF, text: undefined }, 'SRST shutdown -> POWEROFF');
+  t.equal(out.get(Module.PRINTK), 'hello sbi\nT', 'SBI console to PRINTK, then the timer trap');
+  t.equal(out.get(Module.SERIAL0), 'uart\n', 'UART bytes to SERIAL0');
   t.ok(idled >= 1, `WFI reported idle (${idled} times) instead of spinning`);
   m.close();
 });

@@ -3,9 +3,9 @@
 // manager's power request arrives on hvc1. Boot-to-ready time is reported as a comment.
 
 import t from 'tap';
+import { Module, Termination } from '@colinux/protocol';
 import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
 import { requireTool } from '../../../test/tools.ts';
-import { MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 const READY = 'colinux-guest: ready';
 
@@ -15,19 +15,19 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
   t.teardown(() => m.close());
   const started = performance.now();
   startGuest(m, guest);
-  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  const console = () => m.output.get(Module.CONSOLE) ?? '';
   try {
     await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   } finally {
-    t.comment(`kernel log tail:\n${(m.output.get(MODULE_PRINTK) ?? '').slice(-1500)}`);
+    t.comment(`kernel log tail:\n${(m.output.get(Module.PRINTK) ?? '').slice(-1500)}`);
   }
   t.notOk(m.terminated(), 'guest still running');
   t.ok(console().includes(READY), 'ready line on the console (hvc0)');
-  t.match(m.output.get(MODULE_PRINTK) ?? '', /ASID allocator using 16 bits/, 'the kernel found 16 ASID bits in satp');
+  t.match(m.output.get(Module.PRINTK) ?? '', /ASID allocator using 16 bits/, 'the kernel found 16 ASID bits in satp');
   t.comment(`boot to ready: ${((performance.now() - started) / 1000).toFixed(2)} s`);
 
   const before = console().length;
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('uname -m\n') });
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('uname -m\n') });
   await m.until(() => console().slice(before).includes('riscv64\r\n') || console().slice(before).match(/riscv64\s/), 30_000, 'uname output');
   t.match(console().slice(before), /riscv64/);
 
@@ -40,7 +40,7 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
 
   m.send({ type: 'power', action: 'poweroff' });
   const end = await m.until(() => m.terminated(), 60_000, 'power off');
-  t.equal(end.reason, TERMINATE_POWEROFF, 'the init turned the hvc1 request into a power off');
+  t.equal(end.reason, Termination.POWEROFF, 'the init turned the hvc1 request into a power off');
 });
 
 /** Answers ARP requests and ICMP echo requests for one IPv4 address, like a gateway would. */
@@ -103,17 +103,17 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
   let framesFromGuest = 0;
   const misframed: number[] = [];
   m.onMessage = (msg) => {
-    if (msg.type !== 'output' || msg.module !== MODULE_CONET0) return;
+    if (msg.type !== 'output' || msg.module !== Module.CONET0) return;
     framesFromGuest++;
     if (frameLength(msg.data) !== msg.data.length) misframed.push(msg.data.length);
     const reply = gatewayReply(msg.data, gw.ip, gw.mac);
-    if (reply) m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(reply) });
+    if (reply) m.send({ type: 'message', module: Module.CONET0, data: new Uint8Array(reply) });
   };
   startGuest(m, guest);
-  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  const console = () => m.output.get(Module.CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(
     'ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 10.0.2.2\n') });
   await m.until(() => /packets received|packet loss/.test(console().slice(before)), 60_000, 'ping summary');
   t.match(console().slice(before), /2 packets transmitted, 2 packets received/, 'both echoes answered');
@@ -127,14 +127,14 @@ t.test('firmware=: Debian OpenSBI fw_jump in M-mode boots the same guest', async
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, firmwarePath, serialPorts: [0] });
   t.teardown(() => m.close());
   startGuest(m, guest);
-  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  const console = () => m.output.get(Module.CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
-  t.match(m.output.get(MODULE_SERIAL0) ?? '', /OpenSBI v1\.\d+/, 'OpenSBI banner on the UART (stdout-path)');
-  t.match(m.output.get(MODULE_SERIAL0) ?? '', /Domain0 Next Address\s+: 0x0*80200000/, 'fw_jump enters the kernel at 0x8020_0000');
+  t.match(m.output.get(Module.SERIAL0) ?? '', /OpenSBI v1\.\d+/, 'OpenSBI banner on the UART (stdout-path)');
+  t.match(m.output.get(Module.SERIAL0) ?? '', /Domain0 Next Address\s+: 0x0*80200000/, 'fw_jump enters the kernel at 0x8020_0000');
   // OpenSBI counts the PMP entries by writing them, and protects itself with one (priv spec 3.7).
-  t.match(m.output.get(MODULE_SERIAL0) ?? '', /Boot HART PMP Count\s+: 16/, 'OpenSBI finds 16 PMP entries');
+  t.match(m.output.get(Module.SERIAL0) ?? '', /Boot HART PMP Count\s+: 16/, 'OpenSBI finds 16 PMP entries');
   t.ok(console().includes(READY), 'ready line on hvc0');
   m.send({ type: 'power', action: 'poweroff' });
   const end = await m.until(() => m.terminated(), 60_000, 'power off');
-  t.equal(end.reason, TERMINATE_POWEROFF, 'OpenSBI SRST -> sifive_test 0x5555 -> POWEROFF');
+  t.equal(end.reason, Termination.POWEROFF, 'OpenSBI SRST -> sifive_test 0x5555 -> POWEROFF');
 });

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { Module } from '@colinux/protocol';
 import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
-import { MODULE_CONSOLE } from '../src/machine/memory-map.ts';
 
 const READY = 'colinux-guest: ready';
 const SECRET = 'outside-secret-7f3a';
@@ -42,7 +42,7 @@ const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, sharedDirs: [
 ] });
 t.teardown(() => m.close());
 
-const text = () => m.output.get(MODULE_CONSOLE) ?? '';
+const text = () => m.output.get(Module.CONSOLE) ?? '';
 let serial = 0;
 
 /** Runs a guest shell command and returns what it printed (between the echoed command and
@@ -50,7 +50,7 @@ let serial = 0;
 async function sh(command: string, ms = 60_000): Promise<{ out: string; status: number }> {
   const n = ++serial;
   const before = text().length;
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(`${command}; echo "END-$((${n}*1))-$?"\n`) });
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(`${command}; echo "END-$((${n}*1))-$?"\n`) });
   const done = new RegExp(`END-${n}-(\\d+)`);
   const found = await m.until(() => done.exec(text().slice(before)) ?? undefined, ms, `"${command}"`);
   const all = text().slice(before);

@@ -6,8 +6,8 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Module, Termination, type ModuleId } from '@colinux/protocol';
 import { WorkerMachine, baseSpec, bundledGuest, startGuest, type Spec } from './machine-harness.ts';
-import { MODULE_CONSOLE, MODULE_SERIAL0, TERMINATE_HALT, TERMINATE_PANIC, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
 
 const READY = 'colinux-guest: ready';
 const guest = bundledGuest();
@@ -26,7 +26,7 @@ function machine(t: { teardown(f: () => unknown): void }, spec: Partial<Spec>): 
 
 const out = (m: WorkerMachine, module: number) => m.output.get(module) ?? '';
 
-async function shell(m: WorkerMachine, command: string, expect: RegExp, module = MODULE_CONSOLE): Promise<string> {
+async function shell(m: WorkerMachine, command: string, expect: RegExp, module: ModuleId = Module.CONSOLE): Promise<string> {
   const before = out(m, module).length;
   m.send({ type: 'message', module, data: new TextEncoder().encode(`${command}\n`) });
   await m.until(() => expect.test(out(m, module).slice(before)), 30_000, `output of "${command}"`);
@@ -38,34 +38,34 @@ t.test('disk serial id, write + sync reaches the image; UART getty; reboot cycle
   fs.writeFileSync(disk, Buffer.alloc(1024 * 1024));
   const m = machine(t, { blockDevices: [{ index: 0, path: disk, readOnly: false, aliases: ['hda'] }], serialPorts: [0] });
   boot(m);
-  await m.until(() => out(m, MODULE_CONSOLE).includes(READY), 180_000, 'ready');
+  await m.until(() => out(m, Module.CONSOLE).includes(READY), 180_000, 'ready');
 
   t.match(await shell(m, 'cat /sys/block/vda/serial; echo', /cobd0/), /cobd0/, 'GET_ID: the serial is cobd0');
   await shell(m, 'echo coLinux-was-here | dd of=/dev/vda bs=512 seek=7; sync; echo done-$((6*7))', /done-42/);
   t.equal(fs.readFileSync(disk).subarray(7 * 512, 7 * 512 + 16).toString(), 'coLinux-was-here', 'written sector is in the host file');
 
-  const serial = await shell(m, 'uname -m', /riscv64/, MODULE_SERIAL0);
+  const serial = await shell(m, 'uname -m', /riscv64/, Module.SERIAL0);
   t.match(serial, /riscv64/, 'a shell on ttyS0 answers over SERIAL0');
 
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('reboot\n') });
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('reboot\n') });
   const end = await m.until(() => m.terminated(), 60_000, 'reboot');
-  t.equal(end.reason, TERMINATE_REBOOT);
+  t.equal(end.reason, Termination.REBOOT);
 
   m.messages.length = 0;
   m.output.clear();
   m.send({ type: 'reset' });
   boot(m);
-  await m.until(() => out(m, MODULE_CONSOLE).includes(READY) || m.terminated(), 180_000, 'ready after reboot');
-  t.ok(out(m, MODULE_CONSOLE).includes(READY), 'the same machine boots again after reset');
+  await m.until(() => out(m, Module.CONSOLE).includes(READY) || m.terminated(), 180_000, 'ready after reboot');
+  t.ok(out(m, Module.CONSOLE).includes(READY), 'the same machine boots again after reset');
   m.send({ type: 'power', action: 'shutdown' });
-  t.equal((await m.until(() => m.terminated(), 60_000, 'shutdown')).reason, TERMINATE_POWEROFF);
+  t.equal((await m.until(() => m.terminated(), 60_000, 'shutdown')).reason, Termination.POWEROFF);
 });
 
 t.test('no root at all: the kernel panic ends the machine with its text', async (t) => {
   const m = machine(t, {});
   boot(m, false);
   const end = await m.until(() => m.terminated(), 180_000, 'panic');
-  t.equal(end.reason, TERMINATE_PANIC);
+  t.equal(end.reason, Termination.PANIC);
   t.match(end.text, /^VFS: Unable to mount root fs/);
 });
 
@@ -75,7 +75,7 @@ t.test('cofs0: virtio-9p share mounted by tag, read and written from the guest',
   fs.writeFileSync(path.join(share, 'hello.txt'), 'hello from the host\n');
   const m = machine(t, { sharedDirs: [{ unit: 0, path: share, readOnly: false }] });
   boot(m);
-  await m.until(() => out(m, MODULE_CONSOLE).includes(READY), 180_000, 'ready');
+  await m.until(() => out(m, Module.CONSOLE).includes(READY), 180_000, 'ready');
   t.match(await shell(m, 'mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt; echo mounted-$?', /mounted-\d/), /mounted-0/);
   t.match(await shell(m, 'cat /mnt/hello.txt', /hello from the host/), /hello from the host/);
   await shell(m, 'echo guest-wrote > /mnt/sub/new.txt && mkdir /mnt/made && mv /mnt/sub/new.txt /mnt/made/ && rm /mnt/hello.txt; echo step-$?', /step-\d/);
@@ -87,8 +87,8 @@ t.test('cofs0: virtio-9p share mounted by tag, read and written from the guest',
 t.test('halt in the guest ends the monitor as HALT, not POWEROFF', async (t) => {
   const m = machine(t, {});
   boot(m);
-  await m.until(() => out(m, MODULE_CONSOLE).includes(READY), 180_000, 'ready');
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('halt -f\n') });
+  await m.until(() => out(m, Module.CONSOLE).includes(READY), 180_000, 'ready');
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('halt -f\n') });
   const end = await m.until(() => m.terminated(), 60_000, 'halt');
-  t.equal(end.reason, TERMINATE_HALT);
+  t.equal(end.reason, Termination.HALT);
 });

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { Module, Termination } from '@colinux/protocol';
 import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
-import { MODULE_CONSOLE, TERMINATE_PANIC, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
 
 const READY = 'colinux-guest: ready';
 const guest = bundledGuest();
@@ -17,7 +17,7 @@ t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const disk = path.join(dir, 'root.ext2');
 fs.writeFileSync(disk, zlib.gunzipSync(fs.readFileSync(path.join(GUEST_IMAGES, 'root.ext2.gz'))));
 
-const out = (m: WorkerMachine) => m.output.get(MODULE_CONSOLE) ?? '';
+const out = (m: WorkerMachine) => m.output.get(Module.CONSOLE) ?? '';
 
 async function bootFromDisk(t: { teardown(f: () => unknown): void }): Promise<WorkerMachine> {
   const m = new WorkerMachine({
@@ -34,7 +34,7 @@ async function bootFromDisk(t: { teardown(f: () => unknown): void }): Promise<Wo
 
 async function shell(m: WorkerMachine, command: string, expect: RegExp): Promise<string> {
   const before = out(m).length;
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(`${command}\n`) });
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(`${command}\n`) });
   await m.until(() => expect.test(out(m).slice(before)), 60_000, `output of "${command}"`);
   return out(m).slice(before);
 }
@@ -46,16 +46,16 @@ t.test('a synced file on the cobd0 ext2 root survives power off and a second boo
   // 256 KiB from the guest's RNG (virtio-rng feeds it): its digest before and after the reboot.
   const made = await shell(first, 'dd if=/dev/urandom of=/persist.bin bs=1k count=256 2>/dev/null; sync; sha256sum /persist.bin', /[0-9a-f]{64}/);
   const want = /([0-9a-f]{64})/.exec(made)![1]!;
-  first.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('poweroff\n') });
-  t.equal((await first.until(() => first.terminated(), 60_000, 'poweroff')).reason, TERMINATE_POWEROFF, 'powered off');
+  first.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('poweroff\n') });
+  t.equal((await first.until(() => first.terminated(), 60_000, 'poweroff')).reason, Termination.POWEROFF, 'powered off');
   await first.close();
 
   const second = await bootFromDisk(t);
   t.ok(out(second).includes(READY), 'second boot reaches the shell');
   t.match(await shell(second, 'sha256sum /persist.bin', /[0-9a-f]{64}/), new RegExp(want), 'the file is there byte for byte');
 
-  second.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode('echo c > /proc/sysrq-trigger\n') });
+  second.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('echo c > /proc/sysrq-trigger\n') });
   const end = await second.until(() => second.terminated(), 60_000, 'sysrq crash');
-  t.equal(end.reason, TERMINATE_PANIC, 'SysRq-c ends as PANIC');
+  t.equal(end.reason, Termination.PANIC, 'SysRq-c ends as PANIC');
   t.match(end.text ?? '', /sysrq|Fatal exception|Oops/i, 'with the kernel\'s panic text');
 });

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { Module } from '@colinux/protocol';
 import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
-import { MODULE_CONSOLE } from '../src/machine/memory-map.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 const READY = 'colinux-guest: ready';
@@ -47,11 +47,11 @@ const disk = path.join(dir, 'root.ext2');
 fs.writeFileSync(disk, zlib.gunzipSync(fs.readFileSync(path.join(GUEST_IMAGES, 'root.ext2.gz'))));
 execFileSync('debugfs', ['-w', '-R', `write ${program} /clocktest`, disk], { stdio: 'ignore' });
 
-const out = (m: WorkerMachine) => m.output.get(MODULE_CONSOLE) ?? '';
+const out = (m: WorkerMachine) => m.output.get(Module.CONSOLE) ?? '';
 
 async function shell(m: WorkerMachine, command: string, expect: RegExp): Promise<string> {
   const before = out(m).length;
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(`${command}\n`) });
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(`${command}\n`) });
   await m.until(() => expect.test(out(m).slice(before)), 120_000, `output of "${command}"`);
   return out(m).slice(before);
 }

@@ -2,8 +2,8 @@
 // doing what once went wrong.
 
 import t from 'tap';
+import { Module } from '@colinux/protocol';
 import { WorkerMachine, baseSpec, bundledGuest, startGuest } from './machine-harness.ts';
-import { MODULE_CONET0, MODULE_CONSOLE } from '../src/machine/memory-map.ts';
 import { SlirpStack } from '../../net-slirp/src/index.ts';
 
 const READY = 'colinux-guest: ready';
@@ -19,18 +19,18 @@ t.test('udhcpc -S from fresh busybox copies against the slirp stack: every round
   const guest = bundledGuest();
   const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, netDevices: [{ unit: 0, mac: '52:54:00:12:34:56' }] });
   const slirp = new SlirpStack({ ipv6: false, restrict: true, dnsServers: [] }, (frame) => {
-    m.send({ type: 'message', module: MODULE_CONET0, data: new Uint8Array(frame) });
+    m.send({ type: 'message', module: Module.CONET0, data: new Uint8Array(frame) });
   });
   t.teardown(async () => { slirp.close(); await m.close(); });
   m.onMessage = (msg) => {
-    if (msg.type === 'output' && msg.module === MODULE_CONET0) slirp.input(msg.data);
+    if (msg.type === 'output' && msg.module === Module.CONET0) slirp.input(msg.data);
   };
   startGuest(m, guest);
-  const console = () => m.output.get(MODULE_CONSOLE) ?? '';
+  const console = () => m.output.get(Module.CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
   // -S: every message also goes through syslog(3), which formats a timestamp with strftime.
-  m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(
+  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(
     `ip link set eth0 up; for i in $(seq ${ROUNDS}); do mkdir -p /tmp/c$i; cp /bin/busybox /tmp/c$i/; ` +
     '/tmp/c$i/busybox udhcpc -i eth0 -q -n -t 3 -T 1 -S -s /usr/share/udhcpc/default.script; ' +
     'echo "rc=$?"; rm -r /tmp/c$i; done; echo ROUNDS""DONE\n') });

@@ -2,10 +2,11 @@
 // interface the hart's EXIT_SBI uses.
 
 import t from 'tap';
+import { Termination } from '@colinux/protocol';
 import { Sbi, type SbiHost } from '../src/machine/sbi/sbi.ts';
 import { KernelLog } from '../src/machine/sbi/kernel-log.ts';
 import { GuestRam } from '../src/machine/guest-ram.ts';
-import { MIP_SSIP, MIP_STIP, RAM_BASE, TERMINATE_BUG, TERMINATE_PANIC, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
+import { MIP_SSIP, MIP_STIP, RAM_BASE } from '../src/machine/memory-map.ts';
 
 function harness() {
   const regs = new Array<bigint>(32).fill(0n);
@@ -90,7 +91,7 @@ t.test('SRST: shutdown powers off, cold and warm reboot reboot', async (t) => {
   call(0x53525354, 0, 2n, 0n);
   t.same(call(0x53525354, 0, 7n, 0n), [-3n, 0n]);
   call(0x08, 0);
-  t.same(h.terminations.map((x) => x[0]), [TERMINATE_POWEROFF, TERMINATE_REBOOT, TERMINATE_REBOOT, TERMINATE_POWEROFF]);
+  t.same(h.terminations.map((x) => x[0]), [Termination.POWEROFF, Termination.REBOOT, Termination.REBOOT, Termination.POWEROFF]);
 });
 
 t.test('DBCN: write, read, write_byte; bad addresses refused', async (t) => {
@@ -116,8 +117,8 @@ t.test('kernel log: output passes through, panic and BUG lines terminate', async
   log.write(enc.encode('[    0.000000] Linux version 6.12\n[    1.5] Kernel pan'));
   t.same(ends, []);
   log.write(enc.encode('ic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n'));
-  t.same(ends, [[TERMINATE_PANIC, 'VFS: Unable to mount root fs on unknown-block(0,0)']]);
+  t.same(ends, [[Termination.PANIC, 'VFS: Unable to mount root fs on unknown-block(0,0)']]);
   log.write(enc.encode('[    2.0] kernel BUG at mm/slub.c:123!\n'));
-  t.same(ends[1], [TERMINATE_BUG, 'mm/slub.c:123']);
+  t.same(ends[1], [Termination.BUG, 'mm/slub.c:123']);
   t.match(out.join(''), /Linux version 6\.12/);
 });

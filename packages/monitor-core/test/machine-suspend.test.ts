@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { GUEST_IMAGES, WorkerMachine, baseSpec, bundledGuest, startGuest, type Spec } from './machine-harness.ts';
-import { MODULE_CONSOLE } from '../src/machine/memory-map.ts';
+import { Module } from '@colinux/protocol';
 import type { FromMachine } from '../src/machine/contract.ts';
 
 const READY = 'colinux-guest: ready';
-const out = (m: WorkerMachine) => m.output.get(MODULE_CONSOLE) ?? '';
-const type = (m: WorkerMachine, line: string) => m.send({ type: 'message', module: MODULE_CONSOLE, data: new TextEncoder().encode(`${line}\n`) });
+const out = (m: WorkerMachine) => m.output.get(Module.CONSOLE) ?? '';
+const type = (m: WorkerMachine, line: string) => m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(`${line}\n`) });
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suspend-machine-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

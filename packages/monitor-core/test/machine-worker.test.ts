@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Module, Termination } from '@colinux/protocol';
 import { WorkerMachine, baseSpec } from './machine-harness.ts';
-import { MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../src/machine/memory-map.ts';
 import { requireTool } from '../../../test/tools.ts';
 
 requireTool('riscv64-unknown-elf-gcc');
@@ -29,10 +29,10 @@ t.test('load, start, batched output, terminated, reset and boot again, stop', as
   m.send({ type: 'load-section', offset: image.length, size: 8192 });
   m.send({ type: 'start', entryOffset: 0 });
   const end = await m.until(() => m.terminated(), 20_000, 'terminated');
-  t.equal(end.reason, TERMINATE_POWEROFF);
-  t.equal(m.output.get(MODULE_PRINTK), 'hello sbi\nT');
-  t.equal(m.output.get(MODULE_SERIAL0), 'uart\n');
-  const printkPosts = m.messages.filter((x) => x.type === 'output' && x.module === MODULE_PRINTK).length;
+  t.equal(end.reason, Termination.POWEROFF);
+  t.equal(m.output.get(Module.PRINTK), 'hello sbi\nT');
+  t.equal(m.output.get(Module.SERIAL0), 'uart\n');
+  const printkPosts = m.messages.filter((x) => x.type === 'output' && x.module === Module.PRINTK).length;
   t.ok(printkPosts <= 2, `console output coalesced (${printkPosts} posts for 11 bytes)`);
 
   // REBOOT path: reset keeps the configuration; the same program boots again.
@@ -42,10 +42,10 @@ t.test('load, start, batched output, terminated, reset and boot again, stop', as
   m.send({ type: 'load-section', offset: 0, size: image.length, data: image });
   m.send({ type: 'start', entryOffset: 0 });
   const again = await m.until(() => m.terminated(), 20_000, 'second run');
-  t.equal(again.reason, TERMINATE_POWEROFF);
-  t.equal(m.output.get(MODULE_PRINTK), 'hello sbi\nT');
+  t.equal(again.reason, Termination.POWEROFF);
+  t.equal(m.output.get(Module.PRINTK), 'hello sbi\nT');
 
-  m.send({ type: 'stop', reason: TERMINATE_REBOOT });
+  m.send({ type: 'stop', reason: Termination.REBOOT });
   await m.until(() => m.exited, 5000, 'worker exit');
   t.ok(m.exited, 'stop ends the worker');
 });
@@ -59,9 +59,9 @@ t.test('stop while running posts terminated with the given reason', async (t) =>
   await m.until(() => m.messages.some((x) => x.type === 'stats'), 5000, 'stats while running');
   const stats = m.messages.find((x) => x.type === 'stats');
   t.ok(stats && stats.type === 'stats' && stats.instret > 0, 'stats count retired instructions');
-  m.send({ type: 'stop', reason: TERMINATE_REBOOT });
+  m.send({ type: 'stop', reason: Termination.REBOOT });
   const end = await m.until(() => m.terminated(), 5000, 'terminated');
-  t.equal(end.reason, TERMINATE_REBOOT);
+  t.equal(end.reason, Termination.REBOOT);
   await m.until(() => m.exited, 5000, 'worker exit');
 });
 

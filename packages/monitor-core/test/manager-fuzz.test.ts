@@ -30,7 +30,7 @@ t.test('frame decoder: arbitrary chunked input yields valid frames or FrameError
       b.set(body, FRAME_HEADER_SIZE);
       return b;
     }),
-    fc.tuple(fc.integer({ min: 1, max: 7 }), fc.uint8Array({ maxLength: 64 })).map(([kind, body]) => encodeFrame(kind, 0x12, 7, -1, body)),
+    fc.tuple(fc.integer({ min: 1, max: 7 }), fc.uint8Array({ maxLength: 64 })).map(([kind, body]) => encodeFrame(kind as FrameKind, 0x12, 7, -1, body)),
   );
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 8 }), (pieces, cuts) => {

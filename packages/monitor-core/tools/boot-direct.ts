@@ -7,10 +7,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { Module, Termination, terminationName } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../src/machine/contract.ts';
-import { MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, TERMINATE_POWEROFF } from '../src/machine/memory-map.ts';
-
-const REASONS: Record<number, string> = { 1: 'REBOOT', 2: 'POWEROFF', 3: 'PANIC', 4: 'HALT', 9: 'BUG' };
 
 const { values } = parseArgs({
   options: {
@@ -72,14 +70,14 @@ function send(msg: ToMachine): void {
 port1.on('message', (msg: FromMachine) => {
   switch (msg.type) {
     case 'output':
-      if (msg.module === MODULE_CONSOLE || msg.module === MODULE_SERIAL0) process.stdout.write(msg.data);
-      else if (msg.module === MODULE_PRINTK) process.stderr.write(msg.data);
+      if (msg.module === Module.CONSOLE || msg.module === Module.SERIAL0) process.stdout.write(msg.data);
+      else if (msg.module === Module.PRINTK) process.stderr.write(msg.data);
       break;
     case 'terminated': {
       const secs = ((performance.now() - started) / 1000).toFixed(2);
-      process.stderr.write(`\nboot-direct: guest terminated: ${REASONS[msg.reason] ?? msg.reason}${msg.text ? ` (${msg.text})` : ''} after ${secs}s\n`);
+      process.stderr.write(`\nboot-direct: guest terminated: ${terminationName(msg.reason)}${msg.text ? ` (${msg.text})` : ''} after ${secs}s\n`);
       send({ type: 'stop', reason: msg.reason });
-      process.exitCode = msg.reason === TERMINATE_POWEROFF ? 0 : 10 + msg.reason;
+      process.exitCode = msg.reason === Termination.POWEROFF ? 0 : 10 + msg.reason;
       setTimeout(() => process.exit(), 200);
       break;
     }
@@ -107,8 +105,8 @@ send({ type: 'start', entryOffset: 0 });
 if (process.stdin.isTTY) process.stdin.setRawMode(true);
 process.stdin.on('data', (chunk: Buffer) => {
   if (chunk.includes(0x1d)) {
-    send({ type: 'stop', reason: TERMINATE_POWEROFF });
+    send({ type: 'stop', reason: Termination.POWEROFF });
     return;
   }
-  send({ type: 'message', module: values.serial ? MODULE_SERIAL0 : MODULE_CONSOLE, data: new Uint8Array(chunk) });
+  send({ type: 'message', module: values.serial ? Module.SERIAL0 : Module.CONSOLE, data: new Uint8Array(chunk) });
 });

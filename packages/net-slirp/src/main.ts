@@ -1,7 +1,7 @@
 // colinux-slirp-net-daemon -i <id> -u <unit> [-r <redirections>] [--force] [options]
 // Attaches CONET0+unit of the monitor and runs a SlirpStack on its frames (docs/
 // colinux.md#network-helpers). Exits 0 when the monitor ends or another helper takes the unit over.
-import { ControlIoctl, ForwardOp, ManagerError, Module, Rc, decodeForwardCall } from '@colinux/protocol';
+import { Calls, ForwardOp, ManagerError, Module, Rc, type ForwardCall } from '@colinux/protocol';
 import { helperMain, type HelperSpec } from '@colinux/client/helper';
 import { addSlirpOptions, parseSlirpOptions, type SlirpArgs } from './args.ts';
 import { SlirpStack } from './stack.ts';
@@ -28,7 +28,7 @@ export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
     }, (frame) => client.send(module, frame));
     // Run-time forwards (colinux-ctl forward): served from the attach on, since the manager
     // replays the unit's forwards to a new helper right away.
-    client.serveCalls(ControlIoctl.FORWARD, (body) => forwardCall(stack, decodeForwardCall(body)));
+    client.serveCalls(Calls.FORWARD, (call) => forwardCall(stack, call));
     // Like QEMU's "info usernet": kill -USR1 <pid> logs counters and the connection table.
     process.on('SIGUSR1', () => log.info({ stats: stack.stats(), tcp: stack.tcp.describe() }, 'state'));
     return stack;
@@ -53,7 +53,7 @@ export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
 };
 
 /** One FORWARD call: list, add or remove a redirection; the answer is canonical text. */
-async function forwardCall(stack: SlirpStack, c: { op: number; spec: string }): Promise<string> {
+async function forwardCall(stack: SlirpStack, c: ForwardCall): Promise<string> {
   if (c.op === ForwardOp.LIST) return stack.redirects.list().map((l) => `${l.forward} ${l.origin}`).join('\n');
   let r;
   try {

@@ -1,6 +1,6 @@
 // Request and reply body layouts per ioctl (docs/protocol.md "Bodies"). Each decoder checks
 // lengths and ranges before it slices or allocates anything.
-import { Module, isAttachableModule } from './codes.ts';
+import { ManagerState, MonitorState, Termination, isAttachableModule, type ModuleId } from './codes.ts';
 import { BodyError, BodyReader, BodyWriter } from './wire.ts';
 import { decodeMonitorConfig, encodeMonitorConfig } from './config.ts';
 import type { ConsoleScreen, ManagerInfo, ManagerStatus, MonitorConfig, MonitorInfo, RunResult } from './types.ts';
@@ -16,7 +16,14 @@ export const AttachFlag = Object.freeze({
   /** Read-only watcher: receives the modules' output but does not hold them and may not send. */
   WATCH: 2,
 } as const);
-const NO_REASON = 0xffffffff;
+/** The reason field of a monitor that has not terminated. */
+export const NO_REASON = 0xffffffff;
+
+/** A reason field that is not NO_REASON must be a co_termination_reason_t. */
+export function termination(reason: number, what: string): Termination {
+  if (!(Object.values(Termination) as number[]).includes(reason)) throw new BodyError(`${what}: unknown termination reason ${reason}`);
+  return reason as Termination;
+}
 
 // STATUS ------------------------------------------------------------------------------------
 export function encodeStatusRequest(version: number): Uint8Array {
@@ -31,7 +38,7 @@ function writeMonitorInfo(w: BodyWriter, m: MonitorInfo): void {
 }
 function readMonitorInfo(r: BodyReader): MonitorInfo {
   const id = r.u32('monitor id');
-  const state = r.u32('monitor state');
+  const state = r.code('monitor state', MonitorState);
   const memoryMiB = r.u32('memory');
   const ownerPid = r.u32('owner pid');
   const createdAt = r.f64('created at');
@@ -59,7 +66,7 @@ export function decodeStatusReply(body: Uint8Array): ManagerStatus {
   const r = new BodyReader(body, 'STATUS reply');
   const s: ManagerStatus = {
     protocolVersion: r.u32('protocol version'),
-    state: r.u32('state'),
+    state: r.code('state', ManagerState),
     monitorCount: r.u32('monitor count'),
     pid: r.u32('pid'),
     startedAt: r.f64('started at'),
@@ -106,7 +113,7 @@ export function decodeCreate(body: Uint8Array): { id: number; config: MonitorCon
 export interface AttachRequest {
   id: number;
   flags: number;
-  modules: number[];
+  modules: ModuleId[];
 }
 export function encodeAttach(a: AttachRequest): Uint8Array {
   const w = new BodyWriter().u32(a.id).u32(a.flags).u32(a.modules.length);
@@ -121,10 +128,10 @@ export function decodeAttach(body: Uint8Array): AttachRequest {
   const n = r.u32('module count');
   // coLinux never bounds-checked num_modules or the ids (docs/colinux.md#manager-ioctls); we do.
   if (n < 1 || n > ATTACH_MAX_MODULES) throw new BodyError(`ATTACH: module count ${n} outside 1..${ATTACH_MAX_MODULES}`);
-  const modules: number[] = [];
+  const modules: ModuleId[] = [];
   for (let i = 0; i < n; i++) {
     const m = r.u32('module');
-    if (m >= Module.MODULES_MAX || !isAttachableModule(m)) throw new BodyError(`ATTACH: module ${m} cannot be attached (console, printk, net0-15 or serial0-31 only)`);
+    if (!isAttachableModule(m)) throw new BodyError(`ATTACH: module ${m} cannot be attached (console, printk, net0-15 or serial0-31 only)`);
     if (!modules.includes(m)) modules.push(m);
   }
   r.end();
@@ -135,10 +142,19 @@ export function decodeAttach(body: Uint8Array): AttachRequest {
 export function encodeMonitorOp(op: number, tail: Uint8Array = new Uint8Array(0)): Uint8Array {
   return new BodyWriter().u32(op).bytes(tail).finish();
 }
-export function decodeMonitorOp(body: Uint8Array): { op: number; tail: Uint8Array } {
+export interface MonitorOpRequest {
+  /** A number: a client may ask for an op this manager does not implement (answered ERROR). */
+  op: number;
+  tail: Uint8Array;
+}
+export function decodeMonitorOp(body: Uint8Array): MonitorOpRequest {
   const r = new BodyReader(body, 'MONITOR');
   return { op: r.u32('op'), tail: r.rest() };
 }
+
+/** LOAD_SECTION offset 0 is this far above the start of guest RAM: the kernel image sits in the
+ *  second 2 MiB page (0x8020_0000 on QEMU virt, where OpenSBI's fw_jump enters the kernel). */
+export const KERNEL_OFFSET_IN_RAM = 2 * 1024 * 1024;
 
 export interface LoadSection {
   offset: number;
@@ -196,11 +212,11 @@ export function encodeRunResult(res: RunResult): Uint8Array {
 }
 export function decodeRunResult(body: Uint8Array): RunResult {
   const r = new BodyReader(body, 'RUN reply');
-  const state = r.u32('state');
+  const state = r.code('state', MonitorState);
   const reason = r.u32('reason');
   const text = r.text('text', MAX_TEXT);
   const res: RunResult = { state };
-  if (reason !== NO_REASON) res.reason = reason;
+  if (reason !== NO_REASON) res.reason = termination(reason, 'RUN reply');
   if (text) res.text = text;
   return res;
 }

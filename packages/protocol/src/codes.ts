@@ -1,12 +1,19 @@
 // Numeric ids and codes of the coLinux 0.7.9 manager protocol (docs/colinux.md#manager-protocol).
 // The values are coLinux's own so that logs, docs and the original source read the same way.
+// Each table is a frozen object of names and a union type of its values under the same name
+// (`Rc.OK` is a value, `Rc` the type of any co_rc_t), so a code is never a plain number.
+// coLinux's enums this project does not use (the console channel's operations, keyboard modes)
+// are described in docs/colinux.md and not repeated here.
+
+/** The values of a frozen code table. */
+type ValueOf<T> = T[keyof T];
+/** 0 | 1 | … | N-1. */
+type Below<N extends number, Acc extends number[] = []> = Acc['length'] extends N ? Acc[number] : Below<N, [...Acc, Acc['length']]>;
 
 /** Version of OUR wire protocol (frames, bodies); carried by STATUS in both directions. */
 export const PROTOCOL_VERSION = 1;
 /** coLinux's CO_LINUX_PERIPHERY_API_VERSION, reported by --status-driver for orientation. */
 export const PERIPHERY_API_VERSION = 22;
-/** coLinux's CO_LINUX_API_VERSION. */
-export const LINUX_API_VERSION = 14;
 
 /** co_module_t (docs/colinux.md#module-ids): implicit C enum numbering of include/linux/cooperative.h. */
 export const Module = Object.freeze({
@@ -34,7 +41,26 @@ export const Module = Object.freeze({
   COAUDIO_END: 155,
   MODULES_MAX: 156,
 } as const);
-export type ModuleId = number;
+/** A co_module_t: 0 .. MODULES_MAX-1. */
+export type ModuleId = Below<typeof Module.MODULES_MAX>;
+
+export function isModuleId(n: number): n is ModuleId {
+  return Number.isInteger(n) && n >= 0 && n < Module.MODULES_MAX;
+}
+
+function moduleIn(first: ModuleId, last: ModuleId, unit: number, what: string): ModuleId {
+  const id = first + unit;
+  if (!Number.isInteger(unit) || unit < 0 || id > last || !isModuleId(id)) throw new RangeError(`${what} unit ${unit} outside 0..${last - first}`);
+  return id;
+}
+/** CONET0+unit: network unit `unit` (0..15). */
+export function netModule(unit: number): ModuleId {
+  return moduleIn(Module.CONET0, Module.CONET_END, unit, 'network');
+}
+/** SERIAL0+unit: serial port `unit` (0..31). */
+export function serialModule(unit: number): ModuleId {
+  return moduleIn(Module.SERIAL0, Module.SERIAL_END, unit, 'serial');
+}
 
 /** Readable module names, as coLinux's module_repr.c (without its off-by-one range bug). */
 export function moduleName(id: number): string {
@@ -55,7 +81,7 @@ export function moduleName(id: number): string {
 }
 
 /** Modules a user-space client may ATTACH: the ones whose traffic goes to a helper process. */
-export function isAttachableModule(id: number): boolean {
+export function isAttachableModule(id: number): id is ModuleId {
   return (
     id === Module.CONSOLE ||
     id === Module.PRINTK ||
@@ -91,8 +117,12 @@ export const Rc = Object.freeze({
   HOSTMEM_USE_LIMIT_REACHED: -22,
   INSTANCE_TERMINATED: -23,
 } as const);
+export type Rc = ValueOf<typeof Rc>;
 
 const rcNames = new Map<number, string>(Object.entries(Rc).map(([name, value]) => [value, name]));
+export function isRc(n: number): n is Rc {
+  return rcNames.has(n);
+}
 /** `CO_RC_ERROR_<NAME>`-style text for a code; unknown codes are shown with their number. */
 export function rcName(rc: number): string {
   return rcNames.get(rc) ?? `RC_${rc}`;
@@ -106,6 +136,7 @@ export const ManagerState = Object.freeze({
   INITIALIZED_OSDEP: 3,
   INITIALIZED: 4,
 } as const);
+export type ManagerState = ValueOf<typeof ManagerState>;
 
 /** co_monitor_state_t. Note RUNNING=2 < STARTED=3, as in coLinux. */
 export const MonitorState = Object.freeze({
@@ -115,6 +146,7 @@ export const MonitorState = Object.freeze({
   STARTED: 3,
   TERMINATED: 4,
 } as const);
+export type MonitorState = ValueOf<typeof MonitorState>;
 
 const monitorStateNames = new Map<number, string>(Object.entries(MonitorState).map(([n, v]) => [v, n]));
 export function monitorStateName(state: number): string {
@@ -135,6 +167,7 @@ export const Termination = Object.freeze({
   BUG: 9,
   VMXE: 10,
 } as const);
+export type Termination = ValueOf<typeof Termination>;
 
 const terminationNames = new Map<number, string>(Object.entries(Termination).map(([n, v]) => [v, n]));
 export function terminationName(reason: number): string {
@@ -155,6 +188,7 @@ export const ManagerIoctl = Object.freeze({
   MONITOR_LIST: 0x19,
   SHUTDOWN: 0x1f,
 } as const);
+export type ManagerIoctl = ValueOf<typeof ManagerIoctl>;
 
 /** co_monitor_ioctl_op_t (operations under MANAGER_IOCTL_MONITOR). */
 export const MonitorOp = Object.freeze({
@@ -172,6 +206,37 @@ export const MonitorOp = Object.freeze({
   CONET_BIND_ADAPTER: 11,
   CONET_UNBIND_ADAPTER: 12,
 } as const);
+export type MonitorOp = ValueOf<typeof MonitorOp>;
+
+/** Control requests (ours, control.ts): they start at 0x20, after coLinux's ioctls (which end at
+ *  0x19) and our SHUTDOWN (0x1f), so no coLinux number is reused. */
+export const ControlIoctl = Object.freeze({
+  /** u32 id -> MonitorStatus. */
+  MONITOR_STATUS: 0x20,
+  /** u32 id, u32 PowerAction: the same graceful request the daemon's power message makes. */
+  POWER: 0x21,
+  /** u32 id, u32 key: the guest's magic SysRq <key> (hvc's ^O hack, drivers/tty/hvc/hvc_console.c). */
+  SYSRQ: 0x22,
+  /** u32 id, u32 unit, file (empty: the default name) -> file: cobd<unit> continues on a new
+   *  qcow2 overlay over its image so far (docs/qcow2.md). */
+  DISK_SNAPSHOT: 0x23,
+  /** u32 id, u32 unit, u32 ForwardOp, spec -> text: run-time port forwards of network unit
+   *  `unit`, answered by the helper holding CONET0+unit (a CALL with u32 op, spec). */
+  FORWARD: 0x24,
+  /** u32 id, file -> text (JSON: file, bytes, ms): suspend the monitor into the bundle `file`
+   *  (docs/suspend.md). The manager first asks the owner (a CALL of this code with the file),
+   *  whose answer is its configuration (JSON); a refusal there refuses the request. The guest
+   *  then ends (TERMINATED, text "suspended to <file>") and the owner closes the monitor. */
+  SUSPEND: 0x25,
+  /** file -> text (JSON: file, ms): the owner's own monitor, just created (INITIALIZED), takes
+   *  over the bundle's machine state and runs on (STARTED, like START). */
+  RESUME: 0x26,
+} as const);
+export type ControlIoctl = ValueOf<typeof ControlIoctl>;
+
+/** What a FORWARD request does with the run-time port forwards of a network unit. */
+export const ForwardOp = Object.freeze({ LIST: 0, ADD: 1, REMOVE: 2 } as const);
+export type ForwardOp = ValueOf<typeof ForwardOp>;
 
 /** co_linux_message_power_type_t (docs/colinux.md#power). REBOOT (3) is our addition: a graceful reboot. */
 export const PowerAction = Object.freeze({
@@ -180,6 +245,20 @@ export const PowerAction = Object.freeze({
   POWEROFF: 2,
   REBOOT: 3,
 } as const);
+export type PowerAction = ValueOf<typeof PowerAction>;
+/** Each power action by the name colinux-ctl takes and the machine's guest init receives (docs/colinux.md#power). */
+export const PowerActionByName = Object.freeze({
+  'ctrl-alt-del': PowerAction.CTRL_ALT_DEL,
+  shutdown: PowerAction.SHUTDOWN,
+  poweroff: PowerAction.POWEROFF,
+  reboot: PowerAction.REBOOT,
+} as const);
+export type PowerActionName = keyof typeof PowerActionByName;
+const powerActionNames = new Map<number, PowerActionName>(Object.entries(PowerActionByName).map(([n, v]) => [v, n as PowerActionName]));
+/** The name of a power action; undefined for a number that is none. */
+export function powerActionName(action: number): PowerActionName | undefined {
+  return powerActionNames.get(action);
+}
 
 /** co_device_t: the `device` field of co_linux_message_t. */
 export const Device = Object.freeze({
@@ -197,41 +276,15 @@ export const Device = Object.freeze({
   AUDIO: 11,
   PCI: 12,
 } as const);
+export type Device = ValueOf<typeof Device>;
 
 /** co_priority_t: informational only, never acted on (as in coLinux). */
 export const Priority = Object.freeze({ DISCARDABLE: 0, IMPORTANT: 1 } as const);
+export type Priority = ValueOf<typeof Priority>;
 /** co_message_type_t. */
 export const MessageType = Object.freeze({ STRING: 0, OTHER: 1 } as const);
+export type MessageType = ValueOf<typeof MessageType>;
 
 /** Why the manager ended a client's attachment (END frame code). */
 export const EndReason = Object.freeze({ MONITOR_CLOSED: 1, TAKEN_OVER: 2 } as const);
-
-/** co_operation_console_t (docs/colinux.md#console-channel). Our guest console is a terminal on hvc0, so these
- *  ops are not on the wire; they are kept for logs and for anyone porting a coLinux console. */
-export const ConsoleOp = Object.freeze({
-  STARTUP: 0,
-  INIT: 1,
-  DEINIT: 2,
-  CLEAR: 3,
-  PUTC: 4,
-  PUTCS: 5,
-  CURSOR_DRAW: 6,
-  CURSOR_ERASE: 7,
-  CURSOR_MOVE: 8,
-  SCROLL_UP: 9,
-  SCROLL_DOWN: 10,
-  BMOVE: 11,
-  SWITCH: 12,
-  BLANK: 13,
-  FONT_OP: 14,
-  SET_PALETTE: 15,
-  SCROLLDELTA: 16,
-  SET_ORIGIN: 17,
-  SAVE_SCREEN: 18,
-  INVERT_REGION: 19,
-  CONFIG: 20,
-  INIT_SCROLLBUFFER: 21,
-} as const);
-
-/** co_scan_code_t modes (docs/colinux.md#console-channel). */
-export const KeyboardMode = Object.freeze({ SCANCODE_RAW: 0, SCANCODE_ASCII: 1 } as const);
+export type EndReason = ValueOf<typeof EndReason>;

@@ -3,39 +3,13 @@
 // SHUTDOWN is 0x1f; the control range starts at 0x20 so no coLinux number is ever reused.
 // Every request names its monitor by id; any client of the runtime dir (0700: the same user) may
 // send them. Closing stays the owner's (MONITOR CLOSE); these never end a monitor themselves.
+import { ForwardOp, MonitorState, type ModuleId, type Termination } from './codes.ts';
 import { BodyError, BodyReader, BodyWriter } from './wire.ts';
-import { MAX_TEXT } from './bodies.ts';
-
-export const ControlIoctl = Object.freeze({
-  /** u32 id -> MonitorStatus. */
-  MONITOR_STATUS: 0x20,
-  /** u32 id, u32 PowerAction: the same graceful request the daemon's power message makes. */
-  POWER: 0x21,
-  /** u32 id, u32 key: the guest's magic SysRq <key> (hvc's ^O hack, drivers/tty/hvc/hvc_console.c). */
-  SYSRQ: 0x22,
-  /** u32 id, u32 unit, file (empty: the default name) -> file: cobd<unit> continues on a new
-   *  qcow2 overlay over its image so far (docs/qcow2.md). */
-  DISK_SNAPSHOT: 0x23,
-  /** u32 id, u32 unit, u32 ForwardOp, spec -> text: run-time port forwards of network unit
-   *  `unit`, answered by the helper holding CONET0+unit (a CALL with u32 op, spec). */
-  FORWARD: 0x24,
-  /** u32 id, file -> text (JSON: file, bytes, ms): suspend the monitor into the bundle `file`
-   *  (docs/suspend.md). The manager first asks the owner (a CALL of this code with the file),
-   *  whose answer is its configuration (JSON); a refusal there refuses the request. The guest
-   *  then ends (TERMINATED, text "suspended to <file>") and the owner closes the monitor. */
-  SUSPEND: 0x25,
-  /** file -> text (JSON: file, ms): the owner's own monitor, just created (INITIALIZED), takes
-   *  over the bundle's machine state and runs on (STARTED, like START). */
-  RESUME: 0x26,
-} as const);
-
-export const ForwardOp = Object.freeze({ LIST: 0, ADD: 1, REMOVE: 2 } as const);
-
-const NO_REASON = 0xffffffff;
+import { MAX_TEXT, NO_REASON, termination } from './bodies.ts';
 const MAX_LIST = 64;
 
 export interface ModuleStatus {
-  module: number;
+  module: ModuleId;
   /** 1 when a connection holds it. */
   held: boolean;
   watchers: number;
@@ -76,9 +50,9 @@ export interface TranslatorStats {
 
 export interface MonitorStatus {
   id: number;
-  state: number;
+  state: MonitorState;
   /** co_termination_reason_t once TERMINATED. */
-  reason?: number;
+  reason?: Termination;
   text: string;
   memoryMiB: number;
   ownerPid?: number;
@@ -104,11 +78,15 @@ export function decodeMonitorId(body: Uint8Array, what: string): number {
   return id;
 }
 
-/** POWER and SYSRQ: u32 id, u32 value. */
-export function encodeMonitorValue(id: number, value: number): Uint8Array {
-  return new BodyWriter().u32(id).u32(value).finish();
+/** POWER and SYSRQ: u32 id, u32 value (a PowerAction, a SysRq key). */
+export interface MonitorValue {
+  id: number;
+  value: number;
 }
-export function decodeMonitorValue(body: Uint8Array, what: string): { id: number; value: number } {
+export function encodeMonitorValue(v: MonitorValue): Uint8Array {
+  return new BodyWriter().u32(v.id).u32(v.value).finish();
+}
+export function decodeMonitorValue(body: Uint8Array, what: string): MonitorValue {
   const r = new BodyReader(body, what);
   const id = r.u32('monitor id');
   const value = r.u32('value');
@@ -143,7 +121,7 @@ export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
 export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
   const r = new BodyReader(body, 'MONITOR_STATUS reply');
   const id = r.u32('monitor id');
-  const state = r.u32('state');
+  const state = r.code('state', MonitorState);
   const reason = r.u32('reason');
   const memoryMiB = r.u32('memory');
   const ownerPid = r.u32('owner pid');
@@ -157,9 +135,9 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
     },
     modules: [], disks: [], nets: [],
   };
-  if (reason !== NO_REASON) s.reason = reason;
+  if (reason !== NO_REASON) s.reason = termination(reason, 'MONITOR_STATUS reply');
   if (ownerPid) s.ownerPid = ownerPid;
-  for (let i = count(r, 'module count'); i > 0; i--) s.modules.push({ module: r.u32('module'), held: r.u32('held') === 1, watchers: r.u32('watchers') });
+  for (let i = count(r, 'module count'); i > 0; i--) s.modules.push({ module: r.module('module'), held: r.u32('held') === 1, watchers: r.u32('watchers') });
   for (let i = count(r, 'disk count'); i > 0; i--) {
     const unit = r.u32('disk unit');
     const readOnly = r.u32('read-only') === 1;
@@ -191,7 +169,7 @@ export function decodeDiskSnapshot(body: Uint8Array): DiskSnapshotRequest {
 export interface ForwardRequest {
   id: number;
   unit: number;
-  op: number;
+  op: ForwardOp;
   /** A redirection in coLinux syntax, `tcp|udp:[bind:]hostport:guestport` (empty for LIST). */
   spec: string;
 }
@@ -200,18 +178,25 @@ export function encodeForward(r: ForwardRequest): Uint8Array {
 }
 export function decodeForward(body: Uint8Array): ForwardRequest {
   const r = new BodyReader(body, 'FORWARD');
-  const f = { id: r.u32('monitor id'), unit: r.u32('unit'), op: r.u32('op'), spec: r.text('spec', 256) };
+  const id = r.u32('monitor id');
+  const unit = r.u32('unit');
+  const op = r.code('op', ForwardOp);
+  const f = { id, unit, op, spec: r.text('spec', 256) };
   r.end();
-  if (f.op > ForwardOp.REMOVE) throw new BodyError(`FORWARD: unknown op ${f.op}`);
   return f;
 }
 /** The CALL to the helper: u32 op, spec. */
-export function encodeForwardCall(op: number, spec: string): Uint8Array {
-  return new BodyWriter().u32(op).text(spec).finish();
+export interface ForwardCall {
+  op: ForwardOp;
+  spec: string;
 }
-export function decodeForwardCall(body: Uint8Array): { op: number; spec: string } {
+export function encodeForwardCall(c: ForwardCall): Uint8Array {
+  return new BodyWriter().u32(c.op).text(c.spec).finish();
+}
+export function decodeForwardCall(body: Uint8Array): ForwardCall {
   const r = new BodyReader(body, 'FORWARD call');
-  const c = { op: r.u32('op'), spec: r.text('spec', 256) };
+  const op = r.code('op', ForwardOp);
+  const c = { op, spec: r.text('spec', 256) };
   r.end();
   return c;
 }

@@ -10,6 +10,7 @@
 //  12  i32 rc           REPLY: co_rc_t; else 0
 //
 // All integers little-endian, like coLinux's x86 structures.
+import { isRc, type Rc } from './codes.ts';
 
 export const FRAME_HEADER_SIZE = 16;
 /** Largest body accepted. Section and initrd loads are chunked by the client to LOAD_CHUNK. */
@@ -34,12 +35,15 @@ export const FrameKind = Object.freeze({
   /** client -> manager: the answer to one CALL (same seq; rc = co_rc_t, body = UTF-8 text). */
   ANSWER: 7,
 } as const);
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export interface Frame {
-  kind: number;
+  kind: FrameKind;
+  /** REQUEST, REPLY, CALL, ANSWER: the request code (requests.ts); END: the EndReason; else 0.
+   *  A number: a peer may send a code this side does not know, and is answered for it. */
   code: number;
   seq: number;
-  rc: number;
+  rc: Rc;
   body: Uint8Array;
 }
 
@@ -47,7 +51,7 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
-export function encodeFrame(kind: number, code: number, seq: number, rc: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function encodeFrame(kind: FrameKind, code: number, seq: number, rc: Rc, body: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (body.length > MAX_FRAME_BODY) throw new FrameError(`frame body of ${body.length} bytes exceeds the ${MAX_FRAME_BODY}-byte limit`);
   const out = new Uint8Array(FRAME_HEADER_SIZE + body.length);
   const view = new DataView(out.buffer);
@@ -60,7 +64,7 @@ export function encodeFrame(kind: number, code: number, seq: number, rc: number,
   return out;
 }
 
-function validKind(kind: number): boolean {
+function validKind(kind: number): kind is FrameKind {
   return kind >= FrameKind.REQUEST && kind <= FrameKind.ANSWER;
 }
 
@@ -94,15 +98,13 @@ export class FrameDecoder {
       if (!validKind(kind)) throw new FrameError(`unknown frame kind ${kind}`);
       if (view.getUint8(5) !== 0) throw new FrameError('reserved header byte is not zero');
       if (bodyLength > this.maxBody) throw new FrameError(`frame body of ${bodyLength} bytes exceeds the ${this.maxBody}-byte limit`);
+      const rc = view.getInt32(12, true);
+      if (!isRc(rc)) throw new FrameError(`unknown return code ${rc}`);
       if (this.pendingBytes < FRAME_HEADER_SIZE + bodyLength) break;
+      const code = view.getUint16(6, true);
+      const seq = view.getUint32(8, true);
       const whole = this.take(FRAME_HEADER_SIZE + bodyLength);
-      frames.push({
-        kind,
-        code: view.getUint16(6, true),
-        seq: view.getUint32(8, true),
-        rc: view.getInt32(12, true),
-        body: whole.subarray(FRAME_HEADER_SIZE),
-      });
+      frames.push({ kind, code, seq, rc, body: whole.subarray(FRAME_HEADER_SIZE) });
     }
     return frames;
   }

@@ -7,3 +7,4 @@ export * from './bodies.ts';
 export * from './config.ts';
 export * from './wire.ts';
 export * from './control.ts';
+export * from './requests.ts';

@@ -1,6 +1,6 @@
 // co_message_t records (docs/colinux.md#messages) carried in MESSAGES frames, and the co_linux_message_t
 // header that every record addressed to LINUX carries (3.6.2, 3.8-3.11).
-import { Device, MessageType, Module, Priority } from './codes.ts';
+import { Device, MessageType, Module, Priority, isModuleId, type ModuleId } from './codes.ts';
 import { FrameError } from './frame.ts';
 import type { Message } from './types.ts';
 
@@ -11,8 +11,9 @@ export const LINUX_MESSAGE_HEADER_SIZE = 12;
 export const MAX_RECORD_DATA = 65536 + LINUX_MESSAGE_HEADER_SIZE;
 
 export interface MessageRecord {
-  from: number;
-  to: number;
+  from: ModuleId;
+  to: ModuleId;
+  /** Priority and MessageType: informational, never acted on (as in coLinux), so not checked. */
   priority: number;
   type: number;
   data: Uint8Array;
@@ -50,9 +51,12 @@ export function decodeRecords(body: Uint8Array): MessageRecord[] {
     const size = view.getUint32(at + 16, true);
     if (size > MAX_RECORD_DATA) throw new FrameError(`message of ${size} bytes exceeds the ${MAX_RECORD_DATA}-byte record limit`);
     if (body.length - at - MESSAGE_HEADER_SIZE < size) throw new FrameError(`message at byte ${at} claims ${size} bytes but the frame ends first`);
+    const from = view.getUint32(at, true);
+    const to = view.getUint32(at + 4, true);
+    if (!isModuleId(from) || !isModuleId(to)) throw new FrameError(`message at byte ${at} from module ${from} to ${to}: modules are 0..${Module.MODULES_MAX - 1}`);
     records.push({
-      from: view.getUint32(at, true),
-      to: view.getUint32(at + 4, true),
+      from,
+      to,
       priority: view.getUint32(at + 8, true),
       type: view.getUint32(at + 12, true),
       data: body.subarray(at + MESSAGE_HEADER_SIZE, at + MESSAGE_HEADER_SIZE + size),
@@ -63,6 +67,7 @@ export function decodeRecords(body: Uint8Array): MessageRecord[] {
 }
 
 export interface LinuxMessage {
+  /** A number: checked against the sending module by the manager (linuxAddressOf). */
   device: number;
   unit: number;
   data: Uint8Array;
@@ -90,7 +95,7 @@ export function decodeLinuxMessage(data: Uint8Array): LinuxMessage {
  * The co_linux_message_t a sending module uses (device, unit). Console keystrokes are bytes for
  * hvc0 here, not PC scancodes, so they travel as device CONSOLE (a deliberate change from 3.8).
  */
-export function linuxAddressOf(from: number): { device: number; unit: number } | undefined {
+export function linuxAddressOf(from: ModuleId): { device: Device; unit: number } | undefined {
   if (from === Module.CONSOLE) return { device: Device.CONSOLE, unit: 0 };
   if (from === Module.DAEMON) return { device: Device.POWER, unit: 0 };
   if (from >= Module.CONET0 && from <= Module.CONET_END) return { device: Device.NETWORK, unit: from - Module.CONET0 };
@@ -99,7 +104,7 @@ export function linuxAddressOf(from: number): { device: number; unit: number } |
 }
 
 /** Builds the record a client sends for `data` from module `from` to the guest. */
-export function recordToLinux(from: number, data: Uint8Array): MessageRecord {
+export function recordToLinux(from: ModuleId, data: Uint8Array): MessageRecord {
   const address = linuxAddressOf(from);
   if (!address) throw new RangeError(`module ${from} cannot send to linux`);
   const isPower = from === Module.DAEMON;
@@ -113,7 +118,7 @@ export function recordToLinux(from: number, data: Uint8Array): MessageRecord {
 }
 
 /** The record the manager sends a client for guest output to `module`. */
-export function recordFromLinux(module: number, data: Uint8Array): MessageRecord {
+export function recordFromLinux(module: ModuleId, data: Uint8Array): MessageRecord {
   const isFrame = module >= Module.CONET0 && module <= Module.CONET_END;
   return { from: Module.LINUX, to: module, priority: Priority.DISCARDABLE, type: isFrame ? MessageType.OTHER : MessageType.STRING, data };
 }

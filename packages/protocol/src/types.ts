@@ -1,4 +1,5 @@
 // Shapes shared by the client, the manager and the daemon (the fixed client API).
+import type { ManagerState, ModuleId, MonitorState, Termination } from './codes.ts';
 
 /** What CREATE carries; the daemon builds it from the coLinux command line. */
 export interface MonitorConfig {
@@ -14,7 +15,7 @@ export interface MonitorConfig {
 
 export interface MonitorInfo {
   id: number;
-  state: number;
+  state: MonitorState;
   memoryMiB: number;
   ownerPid?: number;
   createdAt: number;
@@ -22,7 +23,7 @@ export interface MonitorInfo {
 
 export interface ManagerStatus {
   protocolVersion: number;
-  state: number;
+  state: ManagerState;
   monitorCount: number;
   pid: number;
   startedAt: number;
@@ -38,15 +39,15 @@ export interface ManagerInfo {
 
 /** One co_message_t record as delivered to a client. */
 export interface Message {
-  from: number;
-  to: number;
+  from: ModuleId;
+  to: ModuleId;
   data: Uint8Array;
 }
 
 /** RUN / GET_STATE answer; `reason` (and `text` for PANIC/BUG) when TERMINATED. */
 export interface RunResult {
-  state: number;
-  reason?: number;
+  state: MonitorState;
+  reason?: Termination;
   text?: string;
 }
 

@@ -1,5 +1,6 @@
 // Little-endian body reader/writer with bounds checks before every read, so a malformed body
 // becomes a BodyError (answered with INVALID_PARAMETER) and never a crash or a huge allocation.
+import { Module, isModuleId, type ModuleId } from './codes.ts';
 
 export class BodyError extends Error {
   override name = 'BodyError';
@@ -102,6 +103,20 @@ export class BodyReader {
     const n = this.u32(`${field} length`);
     if (n > max) throw new BodyError(`${this.what}: ${field} of ${n} bytes exceeds ${max}`);
     return this.bytes(n, field);
+  }
+
+  /** A u32 that must be one of `table`'s values (a code or state), else BodyError. */
+  code<T extends number>(field: string, table: Readonly<Record<string, T>>): T {
+    const v = this.u32(field);
+    if (!(Object.values(table) as number[]).includes(v)) throw new BodyError(`${this.what}: unknown ${field} ${v}`);
+    return v as T;
+  }
+
+  /** A u32 co_module_t, else BodyError. */
+  module(field: string): ModuleId {
+    const v = this.u32(field);
+    if (!isModuleId(v)) throw new BodyError(`${this.what}: ${field} ${v} is no module (0..${Module.MODULES_MAX - 1})`);
+    return v;
   }
 
   text(field: string, max: number): string {

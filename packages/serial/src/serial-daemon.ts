@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { ModuleId } from '@colinux/protocol';
 import { type ManagerClient } from '@colinux/client';
 import type { HelperSpec } from '@colinux/client/helper';
 import { serialCommandLine, type SerialOptions } from './args.ts';
@@ -57,7 +58,7 @@ export const serialHelper: HelperSpec<SerialOptions, HostPort> = {
   close: (port) => port.close(),
 };
 
-function sendChunks(client: ManagerClient, module: number, bytes: Uint8Array): void {
+function sendChunks(client: ManagerClient, module: ModuleId, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; at += CHUNK) client.send(module, bytes.subarray(at, at + CHUNK));
 }
 

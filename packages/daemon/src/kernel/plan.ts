@@ -1,8 +1,5 @@
 /** What the daemon sends for a kernel, whatever its file format (coLinux: LOAD_SECTION requests). */
 
-/** LOAD_SECTION offset 0 is this far above the start of RAM (the machine's 0x8020_0000). */
-export const KERNEL_RAM_OFFSET = 2 * 1024 * 1024;
-
 /** One LOAD_SECTION request: `offset` from the kernel load address; no `data` = zero-fill. */
 export interface LoadPiece { name: string; offset: number; size: number; data?: Uint8Array }
 export interface KernelPlan { format: string; pieces: LoadPiece[]; entryOffset: number; spanBytes: number }

@@ -8,7 +8,8 @@
  * The image is loaded `text_offset` bytes above the start of RAM and entered at its first byte;
  * `image_size` is the memory it occupies, including .bss beyond the file's end. All little-endian.
  */
-import { KERNEL_RAM_OFFSET, KernelFormatError, type KernelPlan } from './plan.ts';
+import { KERNEL_OFFSET_IN_RAM } from '@colinux/protocol';
+import { KernelFormatError, type KernelPlan } from './plan.ts';
 
 export const IMAGE_HEADER_SIZE = 64;
 const MAGIC2 = [0x52, 0x53, 0x43, 0x05]; // "RSC\x05" at offset 56
@@ -25,8 +26,8 @@ export function parseImageHeader(head: Uint8Array): ImageHeader {
   const view = new DataView(head.buffer, head.byteOffset, IMAGE_HEADER_SIZE);
   const textOffset = view.getBigUint64(8, true);
   const imageSize = view.getBigUint64(16, true);
-  if (textOffset < BigInt(KERNEL_RAM_OFFSET) || textOffset >= 1n << 32n) {
-    throw new KernelFormatError(`RISC-V Image text offset 0x${textOffset.toString(16)} is outside 0x${KERNEL_RAM_OFFSET.toString(16)}..4 GiB`);
+  if (textOffset < BigInt(KERNEL_OFFSET_IN_RAM) || textOffset >= 1n << 32n) {
+    throw new KernelFormatError(`RISC-V Image text offset 0x${textOffset.toString(16)} is outside 0x${KERNEL_OFFSET_IN_RAM.toString(16)}..4 GiB`);
   }
   if (imageSize >= 1n << 32n) throw new KernelFormatError(`RISC-V Image size ${imageSize} is larger than 4 GiB`);
   return { textOffset: Number(textOffset), imageSize: Number(imageSize) };
@@ -34,13 +35,13 @@ export function parseImageHeader(head: Uint8Array): ImageHeader {
 
 /** Bytes of RAM above the kernel load address that an Image of `fileSize` bytes needs. */
 export function imageSpan(h: ImageHeader, fileSize: number): number {
-  return h.textOffset - KERNEL_RAM_OFFSET + Math.max(fileSize, h.imageSize);
+  return h.textOffset - KERNEL_OFFSET_IN_RAM + Math.max(fileSize, h.imageSize);
 }
 
 /** One section with the file's bytes at the text offset, then zero fill up to image_size (.bss). */
 export function planImageLoad(bytes: Uint8Array): KernelPlan {
   const h = parseImageHeader(bytes);
-  const offset = h.textOffset - KERNEL_RAM_OFFSET;
+  const offset = h.textOffset - KERNEL_OFFSET_IN_RAM;
   const pieces: KernelPlan['pieces'] = [{ name: 'Image', offset, size: bytes.length, data: bytes }];
   if (h.imageSize > bytes.length) pieces.push({ name: 'Image .bss', offset: offset + bytes.length, size: h.imageSize - bytes.length });
   return { format: 'RISC-V Image', pieces, entryOffset: offset, spanBytes: imageSpan(h, bytes.length) };

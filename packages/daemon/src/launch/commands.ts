@@ -1,4 +1,4 @@
-import { Module } from '@colinux/protocol';
+import { Module, netModule, serialModule, type ModuleId } from '@colinux/protocol';
 import type { DaemonConfig } from '../config/build.ts';
 
 /** A process the daemon starts: a coLinux helper (by bin name) or an execN program. */
@@ -10,7 +10,7 @@ export interface HelperSpec {
   program: string;
   args: string[];
   /** Module the helper attaches (for take-over detection); undefined for execN. */
-  module?: number;
+  module?: ModuleId;
 }
 
 /**
@@ -25,7 +25,7 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
   }
   for (const n of config.net) {
     const unit = ['-u', String(n.unit)];
-    const module = Module.CONET0 + n.unit;
+    const module = netModule(n.unit);
     const label = `eth${n.unit}`;
     if (n.type === 'slirp') {
       const o = n.options;
@@ -42,7 +42,7 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
   }
   for (const s of config.serial) {
     specs.push({
-      label: `ttys${s.unit}`, kind: 'serial', module: Module.SERIAL0 + s.unit, program: 'colinux-serial-daemon',
+      label: `ttys${s.unit}`, kind: 'serial', module: serialModule(s.unit), program: 'colinux-serial-daemon',
       args: [...base, '-u', String(s.unit), '-f', s.device, ...(s.mode ? ['-m', s.mode] : [])],
     });
   }

@@ -3,12 +3,13 @@ import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Logger } from '@colinux/client/log';
+import type { ModuleId } from '@colinux/protocol';
 import { resolveHelperBin } from './bins.ts';
 import type { HelperSpec } from './commands.ts';
 import { errorLogMessage } from '@colinux/client/log';
 
 /** Whether another connection holds a module of the monitor (a helper run by hand with --force). */
-export type ModuleProbe = (module: number) => Promise<'held' | 'free' | 'gone'>;
+export type ModuleProbe = (module: ModuleId) => Promise<'held' | 'free' | 'gone'>;
 
 export interface SupervisorOptions {
   log: Logger;

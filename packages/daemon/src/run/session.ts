@@ -1,6 +1,6 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from '@colinux/client/log';
-import { ControlIoctl, decodeText, ManagerError, Module, MonitorState, PowerAction, Termination, terminationName } from '@colinux/protocol';
+import { Calls, ManagerError, Module, MonitorState, PowerAction, Termination, terminationName, type ModuleId } from '@colinux/protocol';
 import { ManagerClient } from '@colinux/client';
 import { collectGarbage } from '@colinux/monitor-core/collect-garbage';
 import { DaemonError, ExitCode } from '../errors.ts';
@@ -92,8 +92,8 @@ export class DaemonSession {
     const { id, out, log, owner } = this.o;
     out(`PID: ${id}\n`);
     // colinux-ctl suspend: the manager asks the owner; agreeing means answering with the configuration.
-    owner.serveCalls(ControlIoctl.SUSPEND, async (body) => {
-      this.suspendingTo = decodeText(body);
+    owner.serveCalls(Calls.SUSPEND, async (file) => {
+      this.suspendingTo = file;
       log.info({ file: this.suspendingTo }, 'suspend requested');
       return JSON.stringify(this.o.saved);
     });
@@ -139,7 +139,7 @@ export class DaemonSession {
   }
 
   /** Whether a module is held by another connection: a short-lived ATTACH without force. */
-  private async probe(module: number): Promise<'held' | 'free' | 'gone'> {
+  private async probe(module: ModuleId): Promise<'held' | 'free' | 'gone'> {
     let c: ManagerClient | undefined;
     try {
       c = await ManagerClient.connect({ env: this.o.env, timeoutMs: 2000 });

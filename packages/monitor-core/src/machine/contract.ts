@@ -4,6 +4,7 @@
 // worker sleeping in Atomics.wait (idle guest) notices them at once.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { ModuleId, PowerActionName, Termination } from '@colinux/protocol';
 import type { BackingFile } from './devices/virtio/block.ts';
 import type { Plain } from './devices/mmio-device.ts';
 
@@ -82,11 +83,11 @@ export type ToMachine =
   /** Back to power-on state: RAM cleared, devices reset, configuration kept (REBOOT path). */
   | { type: 'reset' }
   /** Bytes for the guest from a module: CONSOLE keystrokes, CONET0+n frames, SERIAL0+n bytes. */
-  | { type: 'message'; module: number; data: Uint8Array }
+  | { type: 'message'; module: ModuleId; data: Uint8Array }
   /** A graceful request to the guest (the init on hvc1 turns it into sync+poweroff/reboot). */
-  | { type: 'power'; action: 'shutdown' | 'reboot' | 'poweroff' | 'ctrl-alt-del' }
+  | { type: 'power'; action: PowerActionName }
   /** Stop immediately (hard power off); the worker posts `terminated` and exits. */
-  | { type: 'stop'; reason: number }
+  | { type: 'stop'; reason: Termination }
   /** cobd<index> continues on the new qcow2 overlay `fd` at `path` (the manager made, opened and
    *  locked it); answered by `disk-snapshot`. */
   | { type: 'disk-snapshot'; index: number; fd: number; path: string }
@@ -128,9 +129,9 @@ export interface MachineStats {
 export type FromMachine =
   /** Guest output for a module: CONSOLE bytes (hvc0), PRINTK (kernel log lines via the SBI
    *  console), CONET0+n frames, SERIAL0+n bytes. */
-  | { type: 'output'; module: number; data: Uint8Array }
+  | { type: 'output'; module: ModuleId; data: Uint8Array }
   /** The guest ended; `reason` is a coLinux termination reason (POWEROFF, REBOOT, HALT, PANIC…). */
-  | { type: 'terminated'; reason: number; text?: string }
+  | { type: 'terminated'; reason: Termination; text?: string }
   /** Counters for INFO / --status-driver. */
   | ({ type: 'stats' } & MachineStats)
   | { type: 'error'; message: string }

@@ -2,6 +2,7 @@
 // from the worker (worker.ts), which adds messages and sleeping. Time is the host monotonic
 // clock in 10 MHz ticks; `run` executes slices sized so timers fire within about 1 ms.
 
+import { Module, Termination, netModule, serialModule, type ModuleId, type PowerActionName } from '@colinux/protocol';
 import { Hart, EXIT_HALT, EXIT_SBI, EXIT_WFI } from './hart.ts';
 import { GuestRam } from './guest-ram.ts';
 import type { MachineConfig, MachineStats } from './contract.ts';
@@ -24,24 +25,19 @@ import { KernelLog } from './sbi/kernel-log.ts';
 import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
 import { loadFirmware } from './firmware.ts';
 import { enterSupervisor, writeBootRom } from './boot.ts';
-import {
-  BOARD, KERNEL_BASE, MODULE_CONET0, MODULE_CONSOLE, MODULE_PRINTK, MODULE_SERIAL0, PLIC_SOURCES,
-  RAM_BASE, TERMINATE_HALT, TERMINATE_POWEROFF, TIMEBASE_HZ, UART_MAX, VIRTIO_MAX_SLOTS,
-} from './memory-map.ts';
+import { BOARD, KERNEL_BASE, PLIC_SOURCES, RAM_BASE, TIMEBASE_HZ, UART_MAX, VIRTIO_MAX_SLOTS } from './memory-map.ts';
 
 export type MachineSpec = Omit<MachineConfig, 'wake' | 'port'>;
 
 export interface MachineEvents {
-  output(module: number, data: Uint8Array): void;
-  terminated(reason: number, text?: string): void;
+  output(module: ModuleId, data: Uint8Array): void;
+  terminated(reason: Termination, text?: string): void;
   log(message: string): void;
 }
 
-export type PowerAction = 'shutdown' | 'reboot' | 'poweroff' | 'ctrl-alt-del';
-
 /** Lines the guest's init reads from /dev/hvc1 (guest/ init). A coLinux "shutdown" is
  *  `shutdown -h now`, which ends the VM: it becomes a clean power-off. */
-const POWER_LINES: Record<PowerAction, string> = {
+const POWER_LINES: Record<PowerActionName, string> = {
   shutdown: 'poweroff\n',
   poweroff: 'poweroff\n',
   reboot: 'reboot\n',
@@ -59,10 +55,6 @@ export type RunResult =
   | { state: 'running' }
   | { state: 'idle'; sleepMs: number }
   | { state: 'terminated' };
-
-/** CO_MODULE_CONET0 … CO_MODULE_CONET_END (docs/colinux.md#module-ids). */
-const CONET_FIRST = 8;
-const CONET_LAST = 23;
 
 export class Machine {
   readonly spec: MachineSpec;
@@ -91,7 +83,7 @@ export class Machine {
   private readonly t0 = performance.now();
   /** Ticks added to the host clock: where a resumed machine's timebase continues (setTimebase). */
   private timebaseOffset = 0;
-  private pendingOutput = new Map<number, Uint8Array[]>();
+  private pendingOutput = new Map<ModuleId, Uint8Array[]>();
   private initrd: Uint8Array | null = null;
   private kernelEnd = KERNEL_BASE;
   private instructionsPerMs = 20_000;
@@ -106,11 +98,11 @@ export class Machine {
     this.hart = new Hart(ramSize, this.bus, wasm, () => this.mtime());
     this.ram = new GuestRam(this.hart.memory.buffer, this.hart.ramBase, ramSize);
     this.ram.onWrite = (offset, len) => this.hart.cpu.ramWritten(offset, len);
-    const terminate = (reason: number, text?: string) => this.terminate(reason, text);
+    const terminate = (reason: Termination, text?: string) => this.terminate(reason, text);
     this.plic = new Plic(BOARD.plic, PLIC_SOURCES, this.hart);
     this.clint = new Clint(BOARD.clint, this.hart, () => this.mtime());
     this.rtc = new GoldfishRtc(BOARD.rtc, this.plic.line(BOARD.rtc.irq));
-    this.kernelLog = new KernelLog((b) => this.emit(MODULE_PRINTK, b), terminate);
+    this.kernelLog = new KernelLog((b) => this.emit(Module.PRINTK, b), terminate);
     this.sbi = new Sbi({
       reg: (n) => this.hart.reg(n),
       setReg: (n, v) => this.hart.setReg(n, v),
@@ -135,13 +127,13 @@ export class Machine {
     for (const unit of spec.serialPorts) {
       if (unit < 0 || unit >= UART_MAX) throw new Error(`ttys${unit}: only ttys0..ttys${UART_MAX - 1} have a UART`);
       const place = BOARD.uart(unit);
-      const uart = new Uart16550(unit, place, this.plic.line(place.irq), (b) => this.emit(MODULE_SERIAL0 + unit, b));
+      const uart = new Uart16550(unit, place, this.plic.line(place.irq), (b) => this.emit(serialModule(unit), b));
       this.uarts.set(unit, uart);
       this.bus.add(uart);
     }
     // Slot order is probe order: hvc0 (console) then hvc1 (power requests), disks in index
     // order (vda, vdb, …), network units, entropy, 9p shares.
-    this.console = new VirtioConsole('console', spec.console.cols, spec.console.rows, (b) => this.emit(MODULE_CONSOLE, b));
+    this.console = new VirtioConsole('console', spec.console.cols, spec.console.rows, (b) => this.emit(Module.CONSOLE, b));
     this.powerConsole = new VirtioConsole('power', 80, 25, () => {});
     this.addVirtio(this.console);
     this.addVirtio(this.powerConsole);
@@ -151,7 +143,7 @@ export class Machine {
       this.addVirtio(blk);
     }
     for (const nic of spec.netDevices) {
-      const net = new VirtioNet(nic.unit, nic.mac, (f) => this.emit(MODULE_CONET0 + nic.unit, f));
+      const net = new VirtioNet(nic.unit, nic.mac, (f) => this.emit(netModule(nic.unit), f));
       this.nets.set(nic.unit, net);
       this.addVirtio(net);
     }
@@ -267,10 +259,10 @@ export class Machine {
   }
 
   /** A message for the guest from a module (console keys, frames, serial bytes). */
-  deliver(module: number, data: Uint8Array): void {
-    if (module === MODULE_CONSOLE) this.console.receive(data);
-    else if (module >= MODULE_SERIAL0 && this.uarts.has(module - MODULE_SERIAL0)) this.uarts.get(module - MODULE_SERIAL0)!.receive(data);
-    else if (module >= MODULE_CONET0 && this.nets.has(module - MODULE_CONET0)) this.nets.get(module - MODULE_CONET0)!.receive(data);
+  deliver(module: ModuleId, data: Uint8Array): void {
+    if (module === Module.CONSOLE) this.console.receive(data);
+    else if (module >= Module.SERIAL0 && this.uarts.has(module - Module.SERIAL0)) this.uarts.get(module - Module.SERIAL0)!.receive(data);
+    else if (module >= Module.CONET0 && this.nets.has(module - Module.CONET0)) this.nets.get(module - Module.CONET0)!.receive(data);
   }
 
   /** `disk-snapshot`: cobd<index> continues on a new overlay (block.ts pushOverlay). */
@@ -280,19 +272,19 @@ export class Machine {
     blk.pushOverlay(fd, file);
   }
 
-  power(action: PowerAction): void {
+  power(action: PowerActionName): void {
     this.powerConsole.receive(new TextEncoder().encode(POWER_LINES[action]));
   }
 
-  terminate(reason: number, text?: string): void {
+  terminate(reason: Termination, text?: string): void {
     if (this.termination) return;
-    if (reason === TERMINATE_POWEROFF && this.kernelLog.systemHalted) reason = TERMINATE_HALT;
+    if (reason === Termination.POWEROFF && this.kernelLog.systemHalted) reason = Termination.HALT;
     this.termination = text === undefined ? { reason } : { reason, text };
     this.flushOutput();
     this.events.terminated(reason, text);
   }
 
-  private emit(module: number, bytes: Uint8Array): void {
+  private emit(module: ModuleId, bytes: Uint8Array): void {
     let list = this.pendingOutput.get(module);
     if (!list) this.pendingOutput.set(module, (list = []));
     list.push(bytes);
@@ -306,7 +298,7 @@ export class Machine {
     for (const [module, parts] of pending) {
       // Network output is a sequence of Ethernet frames whose boundaries the helpers need:
       // one message per frame. Byte streams (console, printk, serial) are coalesced.
-      if (module >= CONET_FIRST && module <= CONET_LAST) {
+      if (module >= Module.CONET0 && module <= Module.CONET_END) {
         for (const frame of parts) this.events.output(module, frame);
         continue;
       }
@@ -356,7 +348,7 @@ export class Machine {
     for (const device of this.ticking) device.tick(now);
     const exit = this.hart.cpu.run(budget);
     if (exit === EXIT_SBI) this.sbi.handleEcall();
-    else if (exit === EXIT_HALT) this.terminate(TERMINATE_HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);
+    else if (exit === EXIT_HALT) this.terminate(Termination.HALT, `tohost 0x${this.hart.exitValue.toString(16)}`);
     return exit;
   }
 

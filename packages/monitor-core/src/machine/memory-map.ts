@@ -1,10 +1,11 @@
 // The physical memory map and interrupt wiring of the machine. Addresses follow QEMU's `virt`
 // board (QEMU hw/riscv/virt.c virt_memmap) so kernels and firmware built for it run unchanged.
+import { KERNEL_OFFSET_IN_RAM } from '@colinux/protocol';
 
 export const ROM_BASE = 0x0000_1000;
 export const RAM_BASE = 0x8000_0000;
-/** Where a Linux Image (and the `load-section` offsets) start: the second 2 MiB page of RAM. */
-export const KERNEL_BASE = 0x8020_0000;
+/** Where a Linux Image (and the `load-section` offsets) start: the second 2 MiB page of RAM, 0x8020_0000. */
+export const KERNEL_BASE = RAM_BASE + KERNEL_OFFSET_IN_RAM;
 
 /** Where a device sits on the board: its register window and the PLIC input it drives. */
 export interface Placement {
@@ -48,16 +49,3 @@ export const MIP_STIP = 1 << 5;
 export const MIP_MTIP = 1 << 7;
 export const MIP_SEIP = 1 << 9;
 export const MIP_MEIP = 1 << 11;
-
-// coLinux module ids (include/linux/cooperative.h, docs/colinux.md#module-ids).
-export const MODULE_CONSOLE = 6;
-export const MODULE_PRINTK = 7;
-export const MODULE_CONET0 = 8;
-export const MODULE_SERIAL0 = 88;
-
-// coLinux termination reasons (co_termination_reason_t, docs/colinux.md#codes-and-states).
-export const TERMINATE_REBOOT = 1;
-export const TERMINATE_POWEROFF = 2;
-export const TERMINATE_PANIC = 3;
-export const TERMINATE_HALT = 4;
-export const TERMINATE_BUG = 9;

@@ -8,11 +8,11 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
+import { Termination } from '@colinux/protocol';
 import { OUTPUT_BACKLOG_MAX, type FromMachine, type MachineConfig, type ToMachine } from './contract.ts';
 import { deviceLog } from './device-log.ts';
 import { Machine } from './machine.ts';
 import { captureMachine, restoreMachine } from './snapshot.ts';
-import { TERMINATE_POWEROFF } from './memory-map.ts';
 
 const RUN_MS = 5;
 const STATS_MS = 1000;
@@ -129,7 +129,7 @@ function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => vo
         }
         break;
       case 'stop':
-        if (!machine.termination) machine.terminate(msg.reason ?? TERMINATE_POWEROFF);
+        if (!machine.termination) machine.terminate(msg.reason ?? Termination.POWEROFF);
         return true;
     }
   } catch (err) {

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type pino from 'pino';
 
 const WORKER_URL = new URL('../machine/worker.ts', import.meta.url);
-/** What the worker loads: this package's and the protocol's sources, and node_modules. */
-const SOURCES = [new URL('..', import.meta.url), new URL('../../../protocol/src', import.meta.url)].map((u) => u.pathname);
+/** What the worker loads: this package's and the protocol's sources (found as Node resolves the
+ *  import), and node_modules. */
+const SOURCES = [new URL('..', import.meta.url), new URL('.', import.meta.resolve('@colinux/protocol'))].map((u) => u.pathname);
 const MODULES_STAMP = new URL('../../../../node_modules/.modules.yaml', import.meta.url).pathname;
 /** Written into the cache dir after a preparation: what it was made from. */
 const PREPARED = 'colinux-machine-prepared.json';

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, monitorStateName } from '@colinux/protocol';
 import { ManagerClient, lockPath, monitorIdOfEndpoint, runtimeDirPath, startManager, waitForManager } from '@colinux/client';
+import { managerBinPath } from './bin-path.ts';
 import { readLockPid } from './lock.ts';
 
 async function tryConnect(env: NodeJS.ProcessEnv): Promise<ManagerClient | undefined> {
@@ -19,7 +20,7 @@ export async function installDriver(env: NodeJS.ProcessEnv = process.env): Promi
   // One look: a manager that is starting right now is handled by startManager (its lock lets one
   // serve), so there is nothing to wait for here.
   if (await waitForManager(env, 0)) return 'driver already installed';
-  await startManager(env);
+  await startManager(managerBinPath(env), env);
   return 'daemon: driver installed';
 }
 
@@ -66,7 +67,7 @@ export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promis
   const lines = ['checking if the driver is installed'];
   let c = await tryConnect(env);
   if (!c && monitorsWithoutManager(env)) {
-    await startManager(env);
+    await startManager(managerBinPath(env), env);
     c = await tryConnect(env);
   }
   if (!c) {

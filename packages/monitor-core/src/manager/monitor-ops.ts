@@ -1,10 +1,7 @@
 // MONITOR ioctl operations (docs/colinux.md#monitor-operations) with coLinux's owner and state rules: loading and
 // starting are the owner's and only while INITIALIZED; any bound connection may GET_CONSOLE;
 // CLOSE by the owner ends the monitor, by anyone else only detaches that connection.
-import {
-  FRAME_HEADER_SIZE, MonitorOp, MonitorState, Rc, decodeInitrdChunk, decodeLoadSection, decodeMonitorOp, decodeStart, encodeConsoleScreen, encodeRunResult,
-  monitorStateName, type Frame,
-} from '@colinux/protocol';
+import { FRAME_HEADER_SIZE, KERNEL_OFFSET_IN_RAM, MonitorOps, MonitorState, Rc, Requests, monitorStateName, type Frame } from '@colinux/protocol';
 import { collectGarbage } from './collect-garbage.ts';
 import type { Monitor } from './monitor.ts';
 import type { MonitorHost } from './monitor-host.ts';
@@ -12,41 +9,39 @@ import type { ClientSession } from './session.ts';
 
 /** RUN is a long-poll: it answers on termination or after this long with the current state. */
 export const RUN_POLL_MS = 2000;
-/** The kernel image is placed at RAM start + 2 MiB (0x8020_0000, as on QEMU virt). */
-const KERNEL_OFFSET_IN_RAM = 2 * 1024 * 1024;
 
 /** Below Buffer.poolSize (8 KiB) a chunk may be a slice of Node's shared pool; keep well clear. */
 const MIN_MOVED_SECTION = 64 * 1024;
 
-const OWNER_ONLY = new Set<number>([MonitorOp.LOAD_SECTION, MonitorOp.LOAD_INITRD, MonitorOp.START, MonitorOp.RUN, MonitorOp.GET_STATE, MonitorOp.RESET]);
+const OWNER_ONLY = new Set<number>([MonitorOps.LOAD_SECTION, MonitorOps.LOAD_INITRD, MonitorOps.START, MonitorOps.RUN, MonitorOps.GET_STATE, MonitorOps.RESET].map((o) => o.op));
 
 export async function handleMonitorOp(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
-  const { op, tail } = decodeMonitorOp(req.body);
+  const { op, tail } = Requests.MONITOR.request.decode(req.body);
   const monitor = session.monitorId === undefined ? undefined : host.monitor;
   if (!monitor) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'this connection has not created or attached a monitor');
   const isOwner = monitor.owner === session;
   if (OWNER_ONLY.has(op) && !isOwner) return session.replyError(req, Rc.ERROR, `only the owner of monitor ${monitor.id} may do that`);
   switch (op) {
-    case MonitorOp.LOAD_SECTION:
+    case MonitorOps.LOAD_SECTION.op:
       return loadSection(session, monitor, req, tail);
-    case MonitorOp.LOAD_INITRD:
+    case MonitorOps.LOAD_INITRD.op:
       return loadInitrd(session, monitor, req, tail);
-    case MonitorOp.START:
+    case MonitorOps.START.op:
       return start(session, monitor, req, tail);
-    case MonitorOp.RUN:
+    case MonitorOps.RUN.op:
       return run(session, monitor, req);
-    case MonitorOp.GET_STATE:
-      return session.reply(req, Rc.OK, encodeRunResult(monitor.runResult()));
-    case MonitorOp.GET_CONSOLE: {
+    case MonitorOps.GET_STATE.op:
+      return session.reply(req, Rc.OK, MonitorOps.GET_STATE.reply.encode(monitor.runResult()));
+    case MonitorOps.GET_CONSOLE.op: {
       const snap = await monitor.shadow.snapshot();
       const s = monitor.shadow;
-      return session.reply(req, Rc.OK, encodeConsoleScreen({ cols: s.cols, rows: s.rows, scrollback: s.scrollback, cursorX: snap.cursorX, cursorY: snap.cursorY, data: snap.data }));
+      return session.reply(req, Rc.OK, MonitorOps.GET_CONSOLE.reply.encode({ cols: s.cols, rows: s.rows, scrollback: s.scrollback, cursorX: snap.cursorX, cursorY: snap.cursorY, data: snap.data }));
     }
-    case MonitorOp.RESET:
+    case MonitorOps.RESET.op:
       monitor.reset();
       host.log.info({ monitor: monitor.id }, 'monitor reset');
       return session.reply(req, Rc.OK);
-    case MonitorOp.CLOSE:
+    case MonitorOps.CLOSE.op:
       if (!isOwner) {
         monitor.detach(session);
         return session.reply(req, Rc.OK);
@@ -61,7 +56,7 @@ export async function handleMonitorOp(host: MonitorHost, session: ClientSession,
   }
 }
 
-function requireState(session: ClientSession, monitor: Monitor, req: Frame, state: number, what: string): boolean {
+function requireState(session: ClientSession, monitor: Monitor, req: Frame, state: MonitorState, what: string): boolean {
   if (monitor.state === state) return true;
   const why = monitor.state === MonitorState.TERMINATED && monitor.text ? ` (${monitor.text})` : '';
   session.replyError(req, Rc.ERROR, `${what} needs monitor ${monitor.id} ${monitorStateName(state)}, it is ${monitorStateName(monitor.state)}${why}`);
@@ -84,7 +79,7 @@ function ownBuffer(req: Frame, data: Uint8Array): Uint8Array {
 
 function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_SECTION')) return;
-  const s = decodeLoadSection(tail);
+  const s = MonitorOps.LOAD_SECTION.request.decode(tail);
   if (KERNEL_OFFSET_IN_RAM + s.offset + s.size > ramBytes(monitor)) {
     return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`);
   }
@@ -97,7 +92,7 @@ function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail:
 
 function loadInitrd(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_INITRD')) return;
-  const c = decodeInitrdChunk(tail);
+  const c = MonitorOps.LOAD_INITRD.request.decode(tail);
   // coLinux refused an initrd reaching within 1 MB of the kernel; half of RAM is our bound,
   // checked before the buffer is allocated.
   if (c.total > ramBytes(monitor) / 2) {
@@ -114,7 +109,7 @@ function loadInitrd(session: ClientSession, monitor: Monitor, req: Frame, tail: 
 }
 
 function start(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
-  const entry = decodeStart(tail);
+  const entry = MonitorOps.START.request.decode(tail);
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'START')) return;
   monitor.post({ type: 'start', entryOffset: entry });
   collectGarbage(); // the image's frames are dead now: tens of MB of buffers per boot
@@ -125,7 +120,7 @@ function start(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8
 async function run(session: ClientSession, monitor: Monitor, req: Frame): Promise<void> {
   if (monitor.state === MonitorState.STARTED) monitor.setState(MonitorState.RUNNING);
   if (monitor.state === MonitorState.RUNNING) await monitor.waitForStateChange(RUN_POLL_MS);
-  if (monitor.state === MonitorState.TERMINATED) return session.reply(req, Rc.INSTANCE_TERMINATED, encodeRunResult(monitor.runResult()));
-  if (monitor.state === MonitorState.RUNNING) return session.reply(req, Rc.OK, encodeRunResult(monitor.runResult()));
+  if (monitor.state === MonitorState.TERMINATED) return session.reply(req, Rc.INSTANCE_TERMINATED, MonitorOps.RUN.reply.encode(monitor.runResult()));
+  if (monitor.state === MonitorState.RUNNING) return session.reply(req, Rc.OK, MonitorOps.RUN.reply.encode(monitor.runResult()));
   session.replyError(req, Rc.ERROR, `RUN needs monitor ${monitor.id} STARTED or RUNNING, it is ${monitorStateName(monitor.state)}`);
 }

@@ -3,7 +3,7 @@
 // says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, PowerAction, Termination, moduleName, monitorStateName, terminationName, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, Termination, moduleName, monitorStateName, powerActionName, terminationName, type ModuleId, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
@@ -12,16 +12,9 @@ import type { DiskImages } from './disk-images.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
 
-const POWER_ACTIONS = new Map<number, 'ctrl-alt-del' | 'shutdown' | 'poweroff' | 'reboot'>([
-  [PowerAction.CTRL_ALT_DEL, 'ctrl-alt-del'],
-  [PowerAction.SHUTDOWN, 'shutdown'],
-  [PowerAction.POWEROFF, 'poweroff'],
-  [PowerAction.REBOOT, 'reboot'],
-]);
-
 /** Byte streams (console, printk, serial) are cut into records of at most the record limit; a
  *  network frame is one record and one larger than any Ethernet frame is dropped (3.10). */
-function splitOutput(module: number, data: Uint8Array): Uint8Array[] {
+function splitOutput(module: ModuleId, data: Uint8Array): Uint8Array[] {
   const isFrame = module >= Module.CONET0 && module <= Module.CONET_END;
   if (isFrame) return data.length <= MAX_RECORD_DATA ? [data] : [];
   const parts: Uint8Array[] = [];
@@ -58,15 +51,15 @@ export class Monitor {
   readonly createdAt = Date.now();
   readonly shadow: ShadowConsole;
   readonly consoleLog: ConsoleLog;
-  state: number = MonitorState.INITIALIZED;
-  reason: number = Termination.END;
+  state: MonitorState = MonitorState.INITIALIZED;
+  reason: Termination = Termination.END;
   text = '';
   owner: ClientSession | undefined;
   /** Every connection bound to this monitor (owner and attachers): coLinux's reference count. */
   readonly bound = new Set<ClientSession>();
   /** module id -> the connection receiving it ("connected_modules[]"). */
-  readonly slots = new Map<number, ClientSession>();
-  readonly watchers = new Map<number, Set<ClientSession>>();
+  readonly slots = new Map<ModuleId, ClientSession>();
+  readonly watchers = new Map<ModuleId, Set<ClientSession>>();
   readonly stats: MonitorStats = {
     instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0,
     jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, compileMs: 0 },
@@ -112,8 +105,8 @@ export class Monitor {
 
   /** The control request MONITOR_STATUS (manager/control.ts). */
   status(): MonitorStatus {
-    const modules = new Map<number, ModuleStatus>();
-    const entry = (module: number): ModuleStatus => {
+    const modules = new Map<ModuleId, ModuleStatus>();
+    const entry = (module: ModuleId): ModuleStatus => {
       let m = modules.get(module);
       if (!m) modules.set(module, (m = { module, held: false, watchers: 0 }));
       return m;
@@ -216,10 +209,10 @@ export class Monitor {
   }
 
   power(action: number): boolean {
-    const name = POWER_ACTIONS.get(action);
+    const name = powerActionName(action);
     if (!name) return false;
     this.post({ type: 'power', action: name });
-    if (action === PowerAction.POWEROFF) this.armHardPowerOff();
+    if (name === 'poweroff') this.armHardPowerOff();
     return true;
   }
 
@@ -254,7 +247,7 @@ export class Monitor {
 
   // ---- routing (docs/colinux.md#routing) ---------------------------------------------
   /** Guest output to `module`: shadow console first (never dropped), then holder and watchers. */
-  route(module: number, data: Uint8Array): void {
+  route(module: ModuleId, data: Uint8Array): void {
     if (module === Module.CONSOLE) {
       this.shadow.write(data);
       this.consoleLog.write(data);
@@ -272,7 +265,7 @@ export class Monitor {
   }
 
   /** Gives `module` to `session`; a previous holder is told it was taken over. */
-  hold(module: number, session: ClientSession): void {
+  hold(module: ModuleId, session: ClientSession): void {
     const previous = this.slots.get(module);
     if (previous && previous !== session) {
       previous.held.delete(module);
@@ -286,7 +279,7 @@ export class Monitor {
     session.watched.delete(module);
   }
 
-  watch(module: number, session: ClientSession): void {
+  watch(module: ModuleId, session: ClientSession): void {
     if (session.held.has(module)) return;
     let set = this.watchers.get(module);
     if (!set) this.watchers.set(module, (set = new Set()));
@@ -469,7 +462,7 @@ export class Monitor {
     }
   }
 
-  private terminated(reason: number, text: string): void {
+  private terminated(reason: Termination, text: string): void {
     clearTimeout(this.powerOffTimer);
     this.powerOffTimer = undefined;
     this.reason = reason;
@@ -478,7 +471,7 @@ export class Monitor {
     this.setState(MonitorState.TERMINATED);
   }
 
-  setState(state: number): void {
+  setState(state: MonitorState): void {
     this.state = state;
     this.wakeWaiters();
   }

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManagerState, MonitorState, type MonitorInfo } from '@colinux/protocol';
-import { ManagerClient, managerBinPath, monitorEndpointPath, monitorIdOfEndpoint, monitorLogName, runtimeDir, type TransportName } from '@colinux/client';
+import { ManagerClient, monitorEndpointPath, monitorIdOfEndpoint, monitorLogName, runtimeDir, type TransportName } from '@colinux/client';
 import type pino from 'pino';
+import { managerBinPath } from './bin-path.ts';
 import type { ClientLimits } from './session.ts';
 
 /** How long a starting monitor process gets to answer on its endpoint. */

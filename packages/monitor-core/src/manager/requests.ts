@@ -3,8 +3,7 @@
 // (#routing), with the checks coLinux left out: `from` must be a module this connection holds,
 // ATTACH bounds and takeover.
 import {
-  AttachFlag, BodyError, ControlIoctl, FrameError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, Rc, decodeAttach, decodeCreate,
-  decodeLinuxMessage, decodeRecords, decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, linuxAddressOf, moduleName,
+  AttachFlag, BodyError, FrameError, Module, MonitorState, PROTOCOL_VERSION, Rc, Requests, decodeLinuxMessage, decodeRecords, linuxAddressOf, moduleName,
   type Frame,
 } from '@colinux/protocol';
 import { handleControl, replayForwards } from './control.ts';
@@ -16,33 +15,33 @@ import type { ClientSession } from './session.ts';
 export async function handleRequest(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   try {
     switch (req.code) {
-      case ManagerIoctl.STATUS:
+      case Requests.STATUS.code:
         return status(host, session, req);
-      case ManagerIoctl.INFO:
-        return session.reply(req, Rc.OK, encodeInfo({ hostmemLimit: hostmemLimit(host.env), hostmemUsed: (host.monitor?.config.memoryMiB ?? 0) * 1024 * 1024 }));
-      case ManagerIoctl.MONITOR_LIST:
-        return session.reply(req, Rc.OK, encodeMonitorList(host.monitor ? [host.monitor.info()] : []));
-      case ManagerIoctl.CREATE:
+      case Requests.INFO.code:
+        return session.reply(req, Rc.OK, Requests.INFO.reply.encode({ hostmemLimit: hostmemLimit(host.env), hostmemUsed: (host.monitor?.config.memoryMiB ?? 0) * 1024 * 1024 }));
+      case Requests.MONITOR_LIST.code:
+        return session.reply(req, Rc.OK, Requests.MONITOR_LIST.reply.encode(host.monitor ? [host.monitor.info()] : []));
+      case Requests.CREATE.code:
         return await create(host, session, req);
-      case ManagerIoctl.ATTACH:
+      case Requests.ATTACH.code:
         return attach(host, session, req);
-      case ManagerIoctl.MONITOR:
+      case Requests.MONITOR.code:
         return await handleMonitorOp(host, session, req);
-      case ManagerIoctl.DEBUG:
+      case Requests.DEBUG.code:
         // CO_MANAGER_IOCTL_DEBUG: a client appends a line to the log.
-        host.log.info({ client: session.id, debug: decodeText(req.body) }, 'client debug line');
+        host.log.info({ client: session.id, debug: Requests.DEBUG.request.decode(req.body) }, 'client debug line');
         return session.reply(req, Rc.OK);
-      case ManagerIoctl.DEBUG_READER:
+      case Requests.DEBUG_READER.code:
         return debugReader(host, session, req);
-      case ManagerIoctl.SHUTDOWN:
+      case Requests.SHUTDOWN.code:
         return session.replyError(req, Rc.ERROR, `this is the process of monitor ${host.id}, not the manager`);
-      case ControlIoctl.MONITOR_STATUS:
-      case ControlIoctl.POWER:
-      case ControlIoctl.SYSRQ:
-      case ControlIoctl.DISK_SNAPSHOT:
-      case ControlIoctl.FORWARD:
-      case ControlIoctl.SUSPEND:
-      case ControlIoctl.RESUME:
+      case Requests.MONITOR_STATUS.code:
+      case Requests.POWER.code:
+      case Requests.SYSRQ.code:
+      case Requests.DISK_SNAPSHOT.code:
+      case Requests.FORWARD.code:
+      case Requests.SUSPEND.code:
+      case Requests.RESUME.code:
         return await handleControl(host, session, req);
       default:
         return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
@@ -55,8 +54,8 @@ export async function handleRequest(host: MonitorHost, session: ClientSession, r
 }
 
 function status(host: MonitorHost, session: ClientSession, req: Frame): void {
-  const theirs = decodeStatusRequest(req.body);
-  const body = encodeStatusReply(host.status());
+  const theirs = Requests.STATUS.request.decode(req.body);
+  const body = Requests.STATUS.reply.encode(host.status());
   if (theirs !== PROTOCOL_VERSION) {
     host.log.error({ client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION }, `client speaks protocol version ${theirs}, this monitor speaks ${PROTOCOL_VERSION}`);
     return session.reply(req, Rc.VERSION_MISMATCHED, body);
@@ -66,7 +65,7 @@ function status(host: MonitorHost, session: ClientSession, req: Frame): void {
 
 /** The owner's CREATE, after the manager has admitted it (server.ts) and started this process. */
 async function create(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
-  const { id, config } = decodeCreate(req.body);
+  const { id, config } = Requests.CREATE.request.decode(req.body);
   if (session.monitorId !== undefined) return session.replyError(req, Rc.ERROR, `this connection already belongs to monitor ${session.monitorId}`);
   if (id !== host.id) return session.replyError(req, Rc.ERROR, `this is the process of monitor ${host.id}, not ${id}`);
   if (host.monitor) return session.replyError(req, Rc.ERROR, `monitor ${id} already exists`);
@@ -81,7 +80,7 @@ async function create(host: MonitorHost, session: ClientSession, req: Frame): Pr
 }
 
 function attach(host: MonitorHost, session: ClientSession, req: Frame): void {
-  const a = decodeAttach(req.body);
+  const a = Requests.ATTACH.request.decode(req.body);
   const monitor = host.monitor;
   if (!monitor || a.id !== monitor.id) return session.replyError(req, Rc.ERROR, `no monitor ${a.id}`);
   const watch = (a.flags & AttachFlag.WATCH) !== 0;

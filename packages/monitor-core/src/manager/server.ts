@@ -3,9 +3,7 @@
 // its own (monitor-server.ts) that the manager starts and lists (registry.ts); CREATE and ATTACH
 // answer with that process's endpoint, where the client goes on (docs/manager.md).
 import {
-  BodyError, BodyReader, ControlIoctl, FrameError, MAX_MONITORS, ManagerIoctl, ManagerState, PROTOCOL_VERSION, Rc, decodeAttach, decodeCreate, decodeRecords,
-  decodeStatusRequest, decodeText, encodeInfo, encodeMonitorList, encodeStatusReply, encodeText, type Frame, type ManagerStatus,
-  type MonitorInfo,
+  BodyError, BodyReader, FrameError, MAX_MONITORS, ManagerState, PROTOCOL_VERSION, Rc, Requests, decodeRecords, type Frame, type ManagerStatus, type MonitorInfo,
 } from '@colinux/protocol';
 import { runtimeDir } from '@colinux/client';
 import { prepareMachineCache } from './compile-cache.ts';
@@ -23,7 +21,7 @@ export interface ManagerOptions extends EndpointOptions {
 }
 
 /** Control requests that name their monitor first (u32 id): passed to its process. */
-const CONTROL_REQUESTS = new Set<number>([ControlIoctl.MONITOR_STATUS, ControlIoctl.POWER, ControlIoctl.SYSRQ, ControlIoctl.DISK_SNAPSHOT, ControlIoctl.FORWARD, ControlIoctl.SUSPEND]);
+const CONTROL_REQUESTS = new Set<number>([Requests.MONITOR_STATUS, Requests.POWER, Requests.SYSRQ, Requests.DISK_SNAPSHOT, Requests.FORWARD, Requests.SUSPEND].map((r) => r.code));
 
 export class ManagerServer extends EndpointServer {
   readonly runtimeDir: string;
@@ -96,26 +94,26 @@ export class ManagerServer extends EndpointServer {
     try {
       if (CONTROL_REQUESTS.has(req.code)) return await this.control(session, req);
       switch (req.code) {
-        case ManagerIoctl.STATUS:
+        case Requests.STATUS.code:
           return await this.statusRequest(session, req);
-        case ManagerIoctl.INFO:
-          return session.reply(req, Rc.OK, encodeInfo({ hostmemLimit: hostmemLimit(this.env), hostmemUsed: this.monitors.hostmemUsed() }));
-        case ManagerIoctl.MONITOR_LIST:
-          return session.reply(req, Rc.OK, encodeMonitorList(await this.monitorList()));
-        case ManagerIoctl.CREATE:
+        case Requests.INFO.code:
+          return session.reply(req, Rc.OK, Requests.INFO.reply.encode({ hostmemLimit: hostmemLimit(this.env), hostmemUsed: this.monitors.hostmemUsed() }));
+        case Requests.MONITOR_LIST.code:
+          return session.reply(req, Rc.OK, Requests.MONITOR_LIST.reply.encode(await this.monitorList()));
+        case Requests.CREATE.code:
           return await this.create(session, req);
-        case ManagerIoctl.ATTACH:
+        case Requests.ATTACH.code:
           return this.attach(session, req);
-        case ManagerIoctl.MONITOR:
-        case ControlIoctl.RESUME: // the owner's, at its monitor's process
+        case Requests.MONITOR.code:
+        case Requests.RESUME.code: // the owner's, at its monitor's process
           return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'this connection has not created or attached a monitor');
-        case ManagerIoctl.DEBUG:
+        case Requests.DEBUG.code:
           // CO_MANAGER_IOCTL_DEBUG: a client appends a line to the manager's log.
-          this.log.info({ client: session.id, debug: decodeText(req.body) }, 'client debug line');
+          this.log.info({ client: session.id, debug: Requests.DEBUG.request.decode(req.body) }, 'client debug line');
           return session.reply(req, Rc.OK);
-        case ManagerIoctl.DEBUG_READER:
+        case Requests.DEBUG_READER.code:
           return this.debugReader(session, req);
-        case ManagerIoctl.SHUTDOWN:
+        case Requests.SHUTDOWN.code:
           return this.shutdown(session, req);
         default:
           return session.replyError(req, Rc.ERROR, `unknown manager ioctl 0x${req.code.toString(16)}`);
@@ -128,8 +126,8 @@ export class ManagerServer extends EndpointServer {
   }
 
   private async statusRequest(session: ClientSession, req: Frame): Promise<void> {
-    const theirs = decodeStatusRequest(req.body);
-    const body = encodeStatusReply(await this.status());
+    const theirs = Requests.STATUS.request.decode(req.body);
+    const body = Requests.STATUS.reply.encode(await this.status());
     if (theirs !== PROTOCOL_VERSION) {
       this.log.error({ client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION }, `client speaks protocol version ${theirs}, this manager speaks ${PROTOCOL_VERSION}`);
       return session.reply(req, Rc.VERSION_MISMATCHED, body);
@@ -140,7 +138,7 @@ export class ManagerServer extends EndpointServer {
   /** CREATE: admitted here (id, count, host memory), then the monitor's process is started and
    *  named in the reply; the client CREATEs again there and becomes the owner. */
   private async create(session: ClientSession, req: Frame): Promise<void> {
-    const { id, config } = decodeCreate(req.body);
+    const { id, config } = Requests.CREATE.request.decode(req.body);
     if (this.monitors.get(id)) return session.replyError(req, Rc.ERROR, `monitor ${id} already exists`);
     if (this.monitors.size >= MAX_MONITORS) return session.replyError(req, Rc.ERROR, `${MAX_MONITORS} monitors already run`);
     const want = config.memoryMiB * 1024 * 1024;
@@ -157,15 +155,15 @@ export class ManagerServer extends EndpointServer {
       return session.replyError(req, Rc.ERROR, (err as Error).message);
     }
     this.log.info({ monitor: id, client: session.id, memoryMiB: config.memoryMiB, endpoint }, 'monitor created');
-    session.reply(req, Rc.OK, encodeText(endpoint));
+    session.reply(req, Rc.OK, Requests.CREATE.reply.encode(endpoint));
   }
 
   /** ATTACH: the monitor's endpoint, where the client attaches (and the rules apply). */
   private attach(session: ClientSession, req: Frame): void {
-    const a = decodeAttach(req.body);
+    const a = Requests.ATTACH.request.decode(req.body);
     const entry = this.monitors.get(a.id);
     if (!entry?.link) return session.replyError(req, Rc.ERROR, `no monitor ${a.id}`);
-    session.reply(req, Rc.OK, encodeText(entry.endpoint));
+    session.reply(req, Rc.OK, Requests.ATTACH.reply.encode(entry.endpoint));
   }
 
   /** Control requests name their monitor first (u32 id): passed to its process, its answer back.

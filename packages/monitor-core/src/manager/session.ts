@@ -1,12 +1,20 @@
 // One client connection (coLinux's co_manager_open_desc_t): its framing, what it holds, and a
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
-import { FrameDecoder, FrameKind, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type Frame } from '@colinux/protocol';
+import {
+  FrameDecoder, FrameKind, Rc, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type EndReason, type Frame, type ModuleId, type RequestSpec,
+} from '@colinux/protocol';
 import { type Connection } from '@colinux/client';
 
 /** Bytes a client may have unsent before guest output to it is dropped and its further
  *  requests wait (it is not reading its replies). */
 export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/** A helper's ANSWER to a CALL; rc undefined: none came (timeout, or the helper went away). */
+export interface CallAnswer {
+  rc: Rc | undefined;
+  text: string;
+}
 
 /** What one connection may cost the manager; ManagerOptions.limits overrides (tests). */
 export interface ClientLimits {
@@ -66,9 +74,9 @@ export class ClientSession {
    *  to say: monitor.ts). */
   monitorId: number | undefined;
   /** Modules whose guest output this connection receives (and may send as). */
-  readonly held = new Set<number>();
+  readonly held = new Set<ModuleId>();
   /** Modules it watches read-only. */
-  readonly watched = new Set<number>();
+  readonly watched = new Set<ModuleId>();
   /** Set once the connection broke the protocol: the rest of its input is ignored. */
   rejected = false;
   droppedMessages = 0;
@@ -78,7 +86,7 @@ export class ClientSession {
   /** Requests whose reply has not been written yet. */
   inFlight = 0;
   private nextCallSeq = 1;
-  private readonly calls = new Map<number, (r: { rc: number | undefined; text: string }) => void>();
+  private readonly calls = new Map<number, (r: CallAnswer) => void>();
   /** A DEBUG_READER: bound to the log, not to a monitor. */
   logReader = false;
   /** When the last byte arrived (or the connection was made). */
@@ -114,28 +122,28 @@ export class ClientSession {
     for (const fn of this.closeHooks.splice(0)) fn();
   }
 
-  reply(req: Frame, rc: number, body: Uint8Array = new Uint8Array(0)): void {
+  reply(req: Frame, rc: Rc, body: Uint8Array = new Uint8Array(0)): void {
     this.conn.write(encodeFrame(FrameKind.REPLY, req.code, req.seq, rc, body));
   }
 
-  replyError(req: Frame, rc: number, text: string): void {
+  replyError(req: Frame, rc: Rc, text: string): void {
     this.reply(req, rc, encodeText(text));
   }
 
   /** A refusal not tied to a request (e.g. a spoofed `from` in a MESSAGES frame): REPLY with seq 0. */
-  notice(rc: number, text: string): void {
+  notice(rc: Rc, text: string): void {
     this.conn.write(encodeFrame(FrameKind.REPLY, 0, 0, rc, encodeText(text)));
   }
 
   /** Guest output for `module` (already cut to record size); dropped and counted when the
    *  client is not keeping up. */
-  deliver(module: number, parts: Uint8Array[]): boolean {
+  deliver(module: ModuleId, parts: Uint8Array[]): boolean {
     if (this.conn.closed) return false;
     if (this.conn.pendingBytes > this.limits.pendingBytes) {
       this.droppedMessages += parts.length;
       return false;
     }
-    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, 0, encodeRecords(parts.map((p) => recordFromLinux(module, p)))));
+    this.conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, Rc.OK, encodeRecords(parts.map((p) => recordFromLinux(module, p)))));
     return true;
   }
 
@@ -145,23 +153,23 @@ export class ClientSession {
       this.droppedLogLines++;
       return;
     }
-    this.conn.write(encodeFrame(FrameKind.LOG, 0, seq, 0, encodeText(line)));
+    this.conn.write(encodeFrame(FrameKind.LOG, 0, seq, Rc.OK, encodeText(line)));
   }
 
-  /** A CALL to this client (a helper): resolves with its ANSWER's rc and text, or rc undefined
-   *  when it did not answer within `timeoutMs` or the connection closed. */
-  call(code: number, body: Uint8Array, timeoutMs: number): Promise<{ rc: number | undefined; text: string }> {
+  /** A CALL of `spec` to this client (a helper): resolves with its ANSWER's rc and text, or rc
+   *  undefined when it did not answer within `timeoutMs` or the connection closed. */
+  call<Req>(spec: RequestSpec<Req, string>, request: Req, timeoutMs: number): Promise<CallAnswer> {
     const seq = this.nextCallSeq++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish({ rc: undefined, text: 'the helper did not answer' }), timeoutMs);
-      const finish = (r: { rc: number | undefined; text: string }): void => {
+      const finish = (r: CallAnswer): void => {
         clearTimeout(timer);
         this.calls.delete(seq);
         resolve(r);
       };
       this.calls.set(seq, finish);
       if (this.conn.closed) return finish({ rc: undefined, text: 'the helper is gone' });
-      this.conn.write(encodeFrame(FrameKind.CALL, code, seq, 0, body));
+      this.conn.write(encodeFrame(FrameKind.CALL, spec.code, seq, Rc.OK, spec.request.encode(request)));
     });
   }
 
@@ -175,7 +183,7 @@ export class ClientSession {
     for (const finish of [...this.calls.values()]) finish({ rc: undefined, text: 'the helper is gone' });
   }
 
-  end(reason: number, detail: string): void {
-    this.conn.write(encodeFrame(FrameKind.END, reason, 0, 0, encodeText(detail)));
+  end(reason: EndReason, detail: string): void {
+    this.conn.write(encodeFrame(FrameKind.END, reason, 0, Rc.OK, encodeText(detail)));
   }
 }

@@ -6,7 +6,7 @@
 // configuration; it takes over the machine state, the screen and the forwards, and runs on.
 import os from 'node:os';
 import {
-  ControlIoctl, MonitorState, Rc, decodeSuspend, decodeText, encodeText, monitorStateName, type Frame,
+  Calls, MonitorState, Rc, Requests, monitorStateName, type Frame,
 } from '@colinux/protocol';
 import {
   BUNDLE_FORMAT, BundleError, bundleState, readBundle, writeBundle, identifyFd, type BundleMeta, type DiskIdentity, type SavedDaemon,
@@ -37,7 +37,7 @@ async function ask<T extends 'suspended' | 'restored'>(monitor: Monitor, msg: Pa
 }
 
 export async function suspend(server: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
-  const { id, file } = decodeSuspend(req.body);
+  const { id, file } = Requests.SUSPEND.request.decode(req.body);
   const monitor = server.monitor?.id === id ? server.monitor : undefined;
   if (!monitor) return session.replyError(req, Rc.NOT_FOUND, `no monitor ${id}`);
   if (monitor.state !== MonitorState.RUNNING && monitor.state !== MonitorState.STARTED) {
@@ -45,7 +45,7 @@ export async function suspend(server: MonitorHost, session: ClientSession, req: 
   }
   // Only the owner may end its monitor (docs/manager.md): it is asked, and answers with its configuration.
   if (!monitor.owner) return session.replyError(req, Rc.ACCESS_DENIED, `monitor ${id} has no owner to agree to the suspend`);
-  const answer = await monitor.owner.call(ControlIoctl.SUSPEND, encodeText(file), OWNER_CALL_MS);
+  const answer = await monitor.owner.call(Calls.SUSPEND, file, OWNER_CALL_MS);
   if (answer.rc === undefined) return session.replyError(req, Rc.TIMEOUT, `the owner of monitor ${id} did not answer: ${answer.text}`);
   if (answer.rc < 0) return session.replyError(req, answer.rc, `the owner of monitor ${id} refused: ${answer.text}`);
   let daemon: SavedDaemon | null;
@@ -85,7 +85,7 @@ export async function suspend(server: MonitorHost, session: ClientSession, req: 
     const ms = Math.round(performance.now() - begin);
     server.log.info({ monitor: id, client: session.id, file, bytes, ms, ramPages: state.ramPages }, 'suspended');
     monitor.suspended(file);
-    session.reply(req, Rc.OK, encodeText(JSON.stringify({ id, file, bytes, ramPages: state.ramPages, ms })));
+    session.reply(req, Rc.OK, Requests.SUSPEND.reply.encode(JSON.stringify({ id, file, bytes, ramPages: state.ramPages, ms })));
   } catch (err) {
     // The guest was only stopped: it runs on, and the owner keeps it.
     monitor.post({ type: 'thaw' });
@@ -122,7 +122,7 @@ function mismatch(meta: BundleMeta, monitor: Monitor): string | undefined {
 }
 
 export async function resume(server: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
-  const file = decodeText(req.body);
+  const file = Requests.RESUME.request.decode(req.body);
   const monitor = server.monitor;
   if (!monitor || monitor.owner !== session) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'RESUME: this connection owns no monitor (CREATE one from the bundle\'s configuration first)');
   if (monitor.state !== MonitorState.INITIALIZED) return session.replyError(req, Rc.ERROR, `RESUME needs monitor ${monitor.id} INITIALIZED, it is ${monitorStateName(monitor.state)}`);
@@ -142,7 +142,7 @@ export async function resume(server: MonitorHost, session: ClientSession, req: F
     monitor.setState(MonitorState.STARTED);
     const ms = Math.round(performance.now() - begin);
     server.log.info({ monitor: monitor.id, client: session.id, file, ms, asleepMs, from: bundle.meta.monitorId }, 'resumed');
-    session.reply(req, Rc.OK, encodeText(JSON.stringify({ id: monitor.id, file, ms, asleepMs })));
+    session.reply(req, Rc.OK, Requests.RESUME.reply.encode(JSON.stringify({ id: monitor.id, file, ms, asleepMs })));
   } catch (err) {
     if (!(err instanceof BundleError)) server.log.error({ err, file }, 'resume failed');
     // The machine may hold part of the state: the monitor counts as ended, the owner closes it.

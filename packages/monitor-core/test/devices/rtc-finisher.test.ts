@@ -5,8 +5,9 @@ import t from 'tap';
 import {
   ALARM_HIGH, ALARM_LOW, ALARM_STATUS, CLEAR_INTERRUPT, GoldfishRtc, IRQ_ENABLED, TIME_HIGH, TIME_LOW,
 } from '../../src/machine/devices/goldfish-rtc.ts';
+import { Termination } from '@colinux/protocol';
 import { TestFinisher } from '../../src/machine/devices/test-finisher.ts';
-import { BOARD, TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../../src/machine/memory-map.ts';
+import { BOARD } from '../../src/machine/memory-map.ts';
 import { Irq } from './virtio-driver.ts';
 
 const read64 = (rtc: GoldfishRtc, low: number) => {
@@ -51,7 +52,7 @@ t.test('test finisher: 0x5555 power off, 0x7777 reboot, 0x3333 fail code', async
   f.write(0, 4, (3 << 16) | 0x3333);
   f.write(0, 4, 0x1234);
   f.write(4, 4, 0x5555);
-  t.same(seen, [[TERMINATE_POWEROFF, undefined], [TERMINATE_REBOOT, undefined], [TERMINATE_HALT, 'test finisher: fail code 3']]);
+  t.same(seen, [[Termination.POWEROFF, undefined], [Termination.REBOOT, undefined], [Termination.HALT, 'test finisher: fail code 3']]);
 });
 
 t.test('RTC: save() is plain data; a new RTC restored from it keeps the guest time, alarm and interrupt', async (t) => {

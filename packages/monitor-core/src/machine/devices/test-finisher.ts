@@ -2,10 +2,11 @@
 // powers off, 0x7777 resets, 0x3333 | code << 16 reports a failure (Linux reaches it through
 // syscon-poweroff / syscon-reboot in the DTB).
 
+import { Termination } from '@colinux/protocol';
 import type { MmioDevice, Plain } from './mmio-device.ts';
-import { TERMINATE_HALT, TERMINATE_POWEROFF, TERMINATE_REBOOT, type Placement } from '../memory-map.ts';
+import { type Placement } from '../memory-map.ts';
 
-export type Terminate = (reason: number, text?: string) => void;
+export type Terminate = (reason: Termination, text?: string) => void;
 
 export class TestFinisher implements MmioDevice {
   readonly name = 'test-finisher';
@@ -32,9 +33,9 @@ export class TestFinisher implements MmioDevice {
   write(offset: number, _size: number, value: number): void {
     if (offset !== 0) return;
     const kind = value & 0xffff;
-    if (kind === 0x5555) this.terminate(TERMINATE_POWEROFF);
-    else if (kind === 0x7777) this.terminate(TERMINATE_REBOOT);
+    if (kind === 0x5555) this.terminate(Termination.POWEROFF);
+    else if (kind === 0x7777) this.terminate(Termination.REBOOT);
     // A failing bare-metal test: HALT, with the exit code in the text.
-    else if (kind === 0x3333) this.terminate(TERMINATE_HALT, `test finisher: fail code ${value >>> 16}`);
+    else if (kind === 0x3333) this.terminate(Termination.HALT, `test finisher: fail code ${value >>> 16}`);
   }
 }

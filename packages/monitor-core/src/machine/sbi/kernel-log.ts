@@ -3,8 +3,7 @@
 // "Kernel panic - not syncing: <text>" -> PANIC, "kernel BUG at <file>:<line>!" -> BUG. It also
 // remembers "reboot: System halted" (kernel/reboot.c kernel_halt), because riscv's machine_halt
 // powers off through SBI like a power off does, and coLinux reported a halt as HALT.
-
-import { TERMINATE_BUG, TERMINATE_PANIC } from '../memory-map.ts';
+import { Termination } from '@colinux/protocol';
 
 const PANIC = 'Kernel panic - not syncing: ';
 const BUG = 'kernel BUG at ';
@@ -16,9 +15,9 @@ export class KernelLog {
   private line = '';
   private readonly decoder = new TextDecoder();
   private readonly output: (bytes: Uint8Array) => void;
-  private readonly terminate: (reason: number, text: string) => void;
+  private readonly terminate: (reason: Termination, text: string) => void;
 
-  constructor(output: (bytes: Uint8Array) => void, terminate: (reason: number, text: string) => void) {
+  constructor(output: (bytes: Uint8Array) => void, terminate: (reason: Termination, text: string) => void) {
     this.output = output;
     this.terminate = terminate;
   }
@@ -45,10 +44,10 @@ export class KernelLog {
     if (line.includes(HALTED)) this.systemHalted = true;
     const p = line.indexOf(PANIC);
     if (p >= 0) {
-      this.terminate(TERMINATE_PANIC, line.slice(p + PANIC.length).trimEnd());
+      this.terminate(Termination.PANIC, line.slice(p + PANIC.length).trimEnd());
       return;
     }
     const b = line.indexOf(BUG);
-    if (b >= 0) this.terminate(TERMINATE_BUG, line.slice(b + BUG.length).replace(/!?\s*$/, ''));
+    if (b >= 0) this.terminate(Termination.BUG, line.slice(b + BUG.length).replace(/!?\s*$/, ''));
   }
 }

@@ -2,9 +2,10 @@
 // `ecall`, the way a coLinux kernel called its host through the passage page. The core returns
 // EXIT_SBI with a0..a7 in the state block (docs/cpu-core.md); results go back in a0/a1.
 
+import { Termination } from '@colinux/protocol';
 import type { GuestRam } from '../guest-ram.ts';
 import { GuestMemoryError } from '../guest-ram.ts';
-import { MIP_SSIP, MIP_STIP, TERMINATE_POWEROFF, TERMINATE_REBOOT } from '../memory-map.ts';
+import { MIP_SSIP, MIP_STIP } from '../memory-map.ts';
 import type { Ticking } from '../devices/mmio-device.ts';
 
 const EXT_BASE = 0x10;
@@ -47,7 +48,7 @@ export interface SbiHost {
   consoleWrite(bytes: Uint8Array): void;
   /** Next byte of SBI console input, or -1. */
   consoleRead(): number;
-  terminate(reason: number, text?: string): void;
+  terminate(reason: Termination, text?: string): void;
 }
 
 export class Sbi implements Ticking {
@@ -80,7 +81,7 @@ export class Sbi implements Ticking {
       case LEGACY_SET_TIMER: this.setTimer(args[0]!); legacy(0n); return;
       case LEGACY_PUTCHAR: h.consoleWrite(Uint8Array.of(Number(args[0]! & 0xffn))); legacy(0n); return;
       case LEGACY_GETCHAR: legacy(BigInt(h.consoleRead())); return;
-      case LEGACY_SHUTDOWN: h.terminate(TERMINATE_POWEROFF); return;
+      case LEGACY_SHUTDOWN: h.terminate(Termination.POWEROFF); return;
       case EXT_BASE: [error, value] = this.base(fid, args[0]!); break;
       case EXT_TIME:
         if (fid === 0) this.setTimer(args[0]!);
@@ -137,8 +138,8 @@ export class Sbi implements Ticking {
 
   private reset_(fid: number, type: bigint): bigint {
     if (fid !== 0) return ERR_NOT_SUPPORTED;
-    if (type === 0n) this.host.terminate(TERMINATE_POWEROFF);
-    else if (type === 1n || type === 2n) this.host.terminate(TERMINATE_REBOOT);
+    if (type === 0n) this.host.terminate(Termination.POWEROFF);
+    else if (type === 1n || type === 2n) this.host.terminate(Termination.REBOOT);
     else return ERR_INVALID_PARAM;
     return SUCCESS;
   }
