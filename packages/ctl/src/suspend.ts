@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rc } from '@colinux/protocol';
-import { runtimeDirPath } from '@colinux/client';
+import { runtimeDir } from '@colinux/client';
 import { Refused, withManager, type Output } from './commands.ts';
 
 /** The daemon's bin beside this package in the repository (packages/daemon/bin). */
@@ -16,7 +16,7 @@ const DAEMON_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 /** Resume reads and checks the bundle and every disk first: a 4 GiB guest takes a while. */
 const RESUME_WAIT_MS = 300_000;
 const POLL_MS = 100;
-const RESUMED = /^colinux: resumed from /m;
+const RESUMED = /^colinux: resumed from .* in (\d+) ms$/m;
 
 export async function suspend(out: Output, id: number, file: string): Promise<void> {
   const text = await withManager(out, (c) => c.suspend(id, path.resolve(file)));
@@ -33,9 +33,8 @@ function lastError(log: string): string {
 
 export async function resume(out: Output, file: string, overrides: string[], force: boolean): Promise<void> {
   const bundle = path.resolve(file);
-  const runtimeDir = runtimeDirPath();
-  fs.mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-  const logFile = path.join(runtimeDir, `daemon-resume-${process.pid}.log`);
+  const dir = runtimeDir(); // made 0700 if missing: the daemon's manager will serve there
+  const logFile = path.join(dir, `daemon-resume-${process.pid}.log`);
   const fd = fs.openSync(logFile, 'w', 0o600);
   const args = [DAEMON_BIN, '-d', ...(force ? ['--force'] : []), `resume=${bundle}`, ...overrides];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
@@ -44,9 +43,11 @@ export async function resume(out: Output, file: string, overrides: string[], for
   let code: number | null | undefined;
   void exited.then((c) => { code = c; });
   const deadline = Date.now() + RESUME_WAIT_MS;
+  let ms: string | undefined;
   for (;;) {
     const log = fs.readFileSync(logFile, 'utf8');
-    if (RESUMED.test(log)) break;
+    ms = RESUMED.exec(log)?.[1];
+    if (ms !== undefined) break;
     if (code !== undefined) {
       fs.rmSync(logFile, { force: true });
       throw new Refused(Rc.ERROR, lastError(log).replace(/^colinux(-daemon)?: /, ''));
@@ -59,8 +60,8 @@ export async function resume(out: Output, file: string, overrides: string[], for
   }
   // The monitor id is the daemon's pid; its output goes on in a file named after it.
   const id = child.pid!;
-  const named = path.join(runtimeDir, `daemon-${id}.log`);
+  const named = path.join(dir, `daemon-${id}.log`);
   fs.renameSync(logFile, named);
   child.unref();
-  out.write(out.json ? `${JSON.stringify({ id, file: bundle, daemonLog: named, resumed: true })}\n` : `monitor ${id} resumed from ${bundle} (daemon output: ${named})\n`);
+  out.write(out.json ? `${JSON.stringify({ id, file: bundle, ms: Number(ms), daemonLog: named, resumed: true })}\n` : `monitor ${id} resumed from ${bundle} in ${ms} ms (daemon output: ${named})\n`);
 }

@@ -58,6 +58,8 @@ export class DaemonSession {
   private lost?: string;
   /** The bundle the manager is writing, once the daemon agreed to a suspend. */
   private suspendingTo?: string;
+  /** How long the manager took to put the bundle's state in place (RESUME's answer). */
+  private resumeMs = 0;
   private readonly printkFilter = new PrintkFilter();
 
   constructor(o: SessionOptions) {
@@ -81,7 +83,7 @@ export class DaemonSession {
   /** resume=: the new monitor takes over the bundle's machine state instead of loading a kernel. */
   async resume(file: string): Promise<void> {
     try {
-      await this.o.owner.resume(file);
+      this.resumeMs = (JSON.parse(await this.o.owner.resume(file)) as { ms: number }).ms;
     } catch (err) {
       throw new DaemonError(`colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '') : (err as Error).message}`);
     }
@@ -124,7 +126,7 @@ export class DaemonSession {
       const ok = this.supervisor.launch(spec);
       if (!ok && spec.kind === 'console') throw new DaemonError('colinux: error launching console (use -d to run without one)');
     }
-    out(this.o.resumeFrom ? `colinux: resumed from ${this.o.resumeFrom}\n` : 'colinux: booting\n');
+    out(this.o.resumeFrom ? `colinux: resumed from ${this.o.resumeFrom} in ${this.resumeMs} ms\n` : 'colinux: booting\n');
     return await this.runLoop();
   }
 
