@@ -67,6 +67,41 @@ t.test('a guest suspended in one worker runs on in another from the next instruc
   t.notOk(b.terminated(), 'the guest is still running');
 });
 
+t.test('a 9p share: open files and the cwd carry over, renamed before the suspend; a file removed while suspended does not', async (t) => {
+  const share = fs.mkdtempSync(path.join(os.tmpdir(), 'suspend-share-'));
+  t.teardown(() => fs.rmSync(share, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(share, 'sub'));
+  fs.writeFileSync(path.join(share, 'sub', 'lines'), 'one\ntwo\nthree\n');
+  fs.writeFileSync(path.join(share, 'gone'), 'x\n');
+  const shared: Spec = { ...baseSpec, memoryMiB: 64, sharedDirs: [{ unit: 0, path: share, readOnly: false }] };
+  const a = new WorkerMachine(shared);
+  t.teardown(() => a.close());
+  startGuest(a, bundledGuest());
+  await a.until(() => out(a).includes(READY) || a.terminated(), 180_000, 'ready');
+  type(a, 'mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt && cd /mnt/sub && exec 4</mnt/sub/lines 5>>/mnt/sub/log 6</mnt/gone && read first <&4 && echo "first=$first"');
+  await a.until(() => /first=one/.test(out(a)), 60_000, 'the share mounted and a line read');
+  // Renamed on the host before the suspend: a fid follows its file, not the name it was walked by.
+  fs.renameSync(path.join(share, 'sub'), path.join(share, 'moved'));
+  a.send({ type: 'suspend' });
+  const answer = await a.until(() => a.messages.find((m): m is Extract<FromMachine, { type: 'suspended' }> => m.type === 'suspended'), 30_000, 'suspended');
+  t.notOk(answer.error, 'suspended');
+  await a.close();
+  fs.unlinkSync(path.join(share, 'gone')); // while suspended: its fid cannot be reopened
+
+  const b = new WorkerMachine(shared);
+  t.teardown(() => b.close());
+  const st = answer.state!;
+  b.send({ type: 'restore', name: 'test', state: { cpu: st.cpu, devices: st.devices, rom: st.rom, ram: st.ram, mtime: st.mtime, wallMs: st.wallMs } });
+  await b.until(() => b.messages.some((m) => m.type === 'restored'), 30_000, 'restored');
+  // The markers are computed by the guest shell, so the echoed command line never matches them.
+  type(b, 'read second <&4; echo "second=$second"; echo appended >&5; ls; cat <&6 || echo "gone-$((6*7))"; echo "end-$((6*7))"');
+  await b.until(() => /end-42/.test(out(b)), 60_000, 'the commands after the resume');
+  t.match(out(b), /second=two/, 'the open file reads on from its next line');
+  t.match(out(b), /gone-42/, 'reading the file removed while suspended fails');
+  t.match(out(b), /lines/, 'ls in the working directory (renamed on the host) lists it', { output: out(b) });
+  t.equal(fs.readFileSync(path.join(share, 'moved', 'log'), 'utf8'), 'appended\n', 'a file open for appending is written in its new place');
+});
+
 t.test('a state that does not fit the machine is refused with one line', async (t) => {
   const a = new WorkerMachine({ ...baseSpec, memoryMiB: 16 });
   t.teardown(() => a.close());

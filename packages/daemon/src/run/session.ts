@@ -85,7 +85,7 @@ export class DaemonSession {
     try {
       this.resumeMs = (JSON.parse(await this.o.owner.resume(file)) as { ms: number }).ms;
     } catch (err) {
-      throw new DaemonError(`colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '') : (err as Error).message}`);
+      throw new DaemonError(`colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '').replace(/^RESUME: /, '') : (err as Error).message}`);
     }
   }
 

@@ -4,7 +4,7 @@
 // suspended (a disk snapshot may have moved it to a new overlay), then the command line's own
 // tokens, which override them.
 import { isAbsolute, resolve } from 'node:path';
-import { BundleError, diskChanged, readBundle, type ReadBundle, type SavedDaemon } from '@colinux/monitor-core/bundle';
+import { BundleError, diskChanged, readBundleMeta, type BundleMeta, type SavedDaemon } from '@colinux/monitor-core/bundle';
 import type { Token } from '../cmdline/tokenize.ts';
 import type { DaemonConfig } from '../config/build.ts';
 import { matchKey } from '../config/keys.ts';
@@ -40,7 +40,8 @@ export function savedDaemon(tokens: readonly Token[], helpers: readonly HelperSp
 
 export interface Resuming {
   file: string;
-  bundle: ReadBundle;
+  /** The bundle's META (the manager reads and checks the rest at RESUME). */
+  meta: BundleMeta;
   tokens: Token[];
 }
 
@@ -52,27 +53,27 @@ export function resumeTokens(tokens: readonly Token[]): Resuming | undefined {
   const raw = unquote(given[0]!.text.slice(RESUME_KEY.length + 1));
   if (raw === '') throw new DaemonError(`${RESUME_KEY}=: empty path`);
   const file = resolve(raw);
-  let bundle: ReadBundle;
+  let meta: BundleMeta;
   try {
-    bundle = readBundle(file);
+    meta = readBundleMeta(file);
   } catch (err) {
     if (err instanceof BundleError) throw new DaemonError(`colinux: cannot resume: ${err.message}`);
     throw err;
   }
-  const saved = bundle.meta.daemon;
+  const saved = meta.daemon;
   if (!saved) throw new DaemonError(`colinux: cannot resume: ${file}: the suspended VM had no colinux-daemon configuration`);
   const origin = `bundle '${file}'`;
   const fromBundle = [
     ...saved.args,
-    ...bundle.meta.disks.map((d) => `cobd${d.index}=${d.path}`),
+    ...meta.disks.map((d) => `cobd${d.index}=${d.path}`),
   ].map((text, i): Token => ({ text, origin, source: SAVED_SOURCE + i }));
-  return { file, bundle, tokens: [...fromBundle, ...tokens.filter((t) => !given.includes(t))] };
+  return { file, meta, tokens: [...fromBundle, ...tokens.filter((t) => !given.includes(t))] };
 }
 
 /** The guest's network drivers know the suspended MACs: a random one must not replace them. */
 export function keepMacs(config: DaemonConfig, r: Resuming): void {
   for (const n of config.net) {
-    const saved = r.bundle.meta.machine.netDevices.find((s) => s.unit === n.unit);
+    const saved = r.meta.machine.netDevices.find((s) => s.unit === n.unit);
     if (saved) n.mac = saved.mac;
   }
 }
@@ -80,7 +81,7 @@ export function keepMacs(config: DaemonConfig, r: Resuming): void {
 /** Refuses a disk whose content is not the suspended one (one line naming it), unless forced. */
 export async function checkDisks(r: Resuming, blockDevices: ReadonlyArray<{ index: number; path: string }>, force: boolean): Promise<void> {
   if (force) return;
-  for (const saved of r.bundle.meta.disks) {
+  for (const saved of r.meta.disks) {
     const now = blockDevices.find((d) => d.index === saved.index);
     if (!now) continue; // the manager refuses the other set of disks with its own line
     const changed = await diskChanged(saved, now.path);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BundleError, Codec, PREFERRED_CODEC, decodeContainer, encodeContainer, section, sectionBytes, type Section, type StoredSection } from './container.ts';
+import { BundleError, Codec, PREFERRED_CODEC, decodeContainer, encodeContainer, readFirstSection, section, sectionBytes, type Section, type StoredSection } from './container.ts';
 
 export { BundleError } from './container.ts';
 
@@ -120,6 +120,23 @@ export function readBundle(file: string): ReadBundle {
     throw new BundleError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parseBundle(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+}
+
+/** Only the META section (the first), checked: enough to configure a resume; the manager reads
+ *  and checks the rest. Throws BundleError. */
+export function readBundleMeta(file: string): BundleMeta {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new BundleError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const stored = readFirstSection(fd, fs.fstatSync(fd).size, file);
+    return checkMeta(parseJson(sectionBytes(stored, 'META', file), `${file}: section 'META'`), file);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function parseBundle(bytes: Uint8Array, name: string): ReadBundle {

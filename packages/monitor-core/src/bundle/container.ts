@@ -2,6 +2,7 @@
 // tagged sections, every number little-endian, every section with its length, codec and CRC-32,
 // so that a bundle written on one host reads on any other and a damaged one is refused with one
 // line naming the file and the section. No section is trusted before its CRC and lengths check.
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 
 export const BUNDLE_MAGIC = 'COLXSUSP';
@@ -124,6 +125,23 @@ export function decodeContainer(file: Uint8Array, name: string): Map<string, Sto
   }
   if (at !== file.length) fail(`${file.length - at} bytes after the last section (damaged or not a bundle)`);
   return sections;
+}
+
+/** The container's header and first section only, read from `fd` (a file of `size` bytes) and
+ *  checked as decodeContainer checks them: what a reader needing only the first section takes
+ *  (colinux-daemon reads META without the megabytes of RAM behind it). */
+export function readFirstSection(fd: number, size: number, name: string): Map<string, StoredSection> {
+  const head = new Uint8Array(Math.min(size, HEADER_BYTES + SECTION_HEADER_BYTES));
+  fs.readSync(fd, head, 0, head.length, 0);
+  if (head.length < HEADER_BYTES + SECTION_HEADER_BYTES) return decodeContainer(head, name);
+  const view = new DataView(head.buffer);
+  const stored = view.getBigUint64(HEADER_BYTES + 16, true);
+  if (view.getUint32(12, true) === 0 || stored > BigInt(size - head.length)) return decodeContainer(head, name);
+  const first = new Uint8Array(head.length + Number(stored));
+  first.set(head);
+  fs.readSync(fd, first, head.length, Number(stored), head.length);
+  new DataView(first.buffer).setUint32(12, 1, true); // this copy holds one section
+  return decodeContainer(first, name);
 }
 
 /** The inflated bytes of a required section. */

@@ -50,7 +50,15 @@ export function encodeRam(bytes: Uint8Array, codec: number): RamImage {
   return { parts: [new Uint8Array(header.buffer), ...entries.map((e) => e.data)], pages: stored };
 }
 
-/** Fills `ram` (zeroed first) from a RAM section; throws a BundleError naming what is wrong. */
+/** Zeroes the pages first..end-1 that are not zero already: new RAM is all zero, and writing
+ *  zeros would make every page of it resident (reading an untouched page does not). */
+function zeroPages(ram: Uint8Array, first: number, end: number): void {
+  const buf = Buffer.from(ram.buffer, ram.byteOffset, ram.byteLength);
+  for (let page = first; page < end; page++) if (!isZero(buf, page)) buf.fill(0, page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
+}
+
+/** Fills `ram` from a RAM section (pages it does not hold become zero); throws a BundleError
+ *  naming what is wrong. */
 export function decodeRam(section: Uint8Array, ram: Uint8Array, name: string): void {
   const fail = (what: string): never => { throw new BundleError(`${name}: RAM: ${what}`); };
   if (section.length < HEADER_BYTES) fail('truncated header');
@@ -77,8 +85,11 @@ export function decodeRam(section: Uint8Array, ram: Uint8Array, name: string): v
     lastEnd = first + pages;
   }
   if (at !== section.length) fail(`${section.length - at} bytes after the last chunk`);
-  ram.fill(0);
+  let end = 0;
   for (const [i, c] of chunks.entries()) {
+    zeroPages(ram, end, c.first);
     ram.set(decompress(codec, c.data, c.pages * PAGE_BYTES, `${name}: RAM chunk ${i}`), c.first * PAGE_BYTES);
+    end = c.first + c.pages;
   }
+  zeroPages(ram, end, pageCount);
 }

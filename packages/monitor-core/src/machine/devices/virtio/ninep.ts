@@ -40,14 +40,14 @@ export class VirtioNinep implements VirtioDevice {
     this.server.reset();
   }
 
-  /** The fids are host descriptors, which plain data cannot carry: a restored share starts with
-   *  none, as after a reset, and the guest has to mount it again. */
+  /** The fids are host descriptors: saved as their paths under the share and reopened beneath it
+   *  (server.ts saveFids, docs/suspend.md "Shares"). */
   save(): Plain {
-    return {};
+    return this.server.saveFids();
   }
 
-  restore(): void {
-    this.server.reset();
+  restore(state: Plain): void {
+    this.server.restoreFids(state);
   }
 
   close(): void {

@@ -13,6 +13,7 @@ import {
   EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENODATA, ENXIO, EOPNOTSUPP, EPERM, EROFS, ELOOP,
 } from './wire.ts';
 import * as host from './host-fs.ts';
+import type { Plain } from '../../mmio-device.ts';
 
 const MAX_MSIZE = 512 * 1024;
 /** Fids one guest may hold (each holds a host descriptor): bounds what a guest can take from the
@@ -32,6 +33,10 @@ const ATTR_ATIME_SET = 0x80;
 const ATTR_MTIME_SET = 0x100;
 /** The Linux open flags a guest may pass through. */
 const OPEN_FLAGS = host.O_ACCMODE | host.O_TRUNC | host.O_APPEND | host.O_CREAT | host.O_EXCL;
+/** How a suspended fid's file is opened again: as the guest opened it, without creating or truncating. */
+const REOPEN_FLAGS = OPEN_FLAGS & ~(host.O_CREAT | host.O_EXCL | host.O_TRUNC);
+/** /proc/self/fd/N names the file a descriptor holds (proc(5)); " (deleted)" once it is unlinked. */
+const PROC_FD = '/proc/self/fd';
 /** d_type values (dirent.h DT_*). */
 const DT_UNKNOWN = 0;
 const DT_DIR = 4;
@@ -42,6 +47,8 @@ interface Fid {
   fd: number;
   /** Open for reading/writing after Tlopen/Tlcreate of a regular file. */
   io: number | null;
+  /** The flags `io` was opened with, as a reopen takes them (suspend: saveFids). */
+  ioFlags: number;
   entries: Array<{ name: string; qid: Qid; type: number }> | null;
 }
 
@@ -69,6 +76,56 @@ export class NinepServer {
   reset(): void {
     for (const f of this.fids.values()) release(f);
     this.fids.clear();
+  }
+
+  /** Suspend (docs/suspend.md "Shares"): the negotiated msize and each fid as its path under the
+   *  share (the kernel's name of the held descriptor) and how it was open. A fid whose file is gone
+   *  (unlinked) or outside the share (moved out on the host) is left out: the guest gets EBADF. */
+  saveFids(): Plain {
+    const root = fs.readlinkSync(`${PROC_FD}/${this.rootFd}`);
+    const fids: Plain[] = [];
+    for (const [id, f] of this.fids) {
+      let where: string;
+      try {
+        where = fs.readlinkSync(`${PROC_FD}/${f.fd}`);
+      } catch {
+        continue;
+      }
+      const under = where === root ? '' : where.startsWith(`${root}/`) ? where.slice(root.length + 1) : undefined;
+      if (under === undefined || where.endsWith(' (deleted)')) continue;
+      fids.push({ id, path: under === '' ? [] : under.split('/'), io: f.io === null ? null : f.ioFlags });
+    }
+    return { msize: this.msize, fids };
+  }
+
+  /** Takes over saveFids() (of a share of another process, maybe another host): each path is
+   *  walked one component at a time beneath the share root (openat2 RESOLVE_BENEATH, no
+   *  symlinks), as Twalk does; a fid that cannot be reopened is left out. Returns how many. */
+  restoreFids(state: Plain): number {
+    this.reset();
+    const s = state as { msize?: unknown; fids?: unknown };
+    if (typeof s?.msize === 'number') this.msize = Math.max(4096, Math.min(s.msize, MAX_MSIZE));
+    let lost = 0;
+    for (const saved of Array.isArray(s?.fids) ? s.fids.slice(0, MAX_FIDS) : []) {
+      const { id, path, io } = saved as { id: unknown; path: unknown; io: unknown };
+      if (typeof id !== 'number' || !Array.isArray(path) || path.length > 4096) { lost++; continue; }
+      let cur = host.dup(this.rootFd);
+      try {
+        for (const name of path) {
+          const next = host.openBeneath(cur, checkName(String(name)), host.O_PATH | host.O_NOFOLLOW);
+          host.close(cur);
+          cur = next;
+        }
+        const flags = typeof io === 'number' ? io & REOPEN_FLAGS : null;
+        if (flags !== null && (this.readOnly && (flags & host.O_ACCMODE) !== host.O_RDONLY)) throw new NinepError(EROFS);
+        const ioFd = flags === null ? null : host.reopen(this.procFd, cur, flags);
+        this.fids.set(id >>> 0, { fd: cur, io: ioFd, ioFlags: flags ?? 0, entries: null });
+      } catch {
+        host.close(cur);
+        lost++;
+      }
+    }
+    return lost;
   }
 
   /** Releases every host descriptor (the machine's worker shares the manager's descriptor
@@ -114,7 +171,7 @@ export class NinepServer {
       throw new NinepError(EMFILE, 'too many fids');
     }
     if (old) release(old);
-    this.fids.set(id, { fd, io: null, entries: null });
+    this.fids.set(id, { fd, io: null, ioFlags: 0, entries: null });
   }
 
   private writable(): void {
@@ -160,7 +217,10 @@ export class NinepServer {
         if ((flags & host.O_ACCMODE) !== host.O_RDONLY || flags & (host.O_TRUNC | host.O_APPEND)) this.writable();
         const st = host.statAt(f.fd);
         closeIo(f);
-        if (kind(st) === host.S_IFREG) f.io = host.reopen(this.procFd, f.fd, flags & OPEN_FLAGS & ~(host.O_CREAT | host.O_EXCL));
+        if (kind(st) === host.S_IFREG) {
+          f.io = host.reopen(this.procFd, f.fd, flags & OPEN_FLAGS & ~(host.O_CREAT | host.O_EXCL));
+          f.ioFlags = flags & REOPEN_FLAGS;
+        }
         else if (kind(st) === host.S_IFLNK) throw new NinepError(ELOOP);
         // Only regular files and directories: opening a FIFO or device would block or reach
         // a host device.
@@ -188,7 +248,7 @@ export class NinepServer {
           throw err;
         }
         release(f);
-        Object.assign(f, { fd, io, entries: null });
+        Object.assign(f, { fd, io, ioFlags: flags & REOPEN_FLAGS, entries: null });
         return;
       }
       case 116: { // Tread
