@@ -1,6 +1,7 @@
 // Physical memory protection (priv spec 3.7): 16 entries, TOR, NA4 and NAPOT matching, R/W/X,
-// the lowest-numbered matching entry decides and must match every byte of the access, S/U
-// accesses that match no entry fail, M-mode obeys only locked entries, locked entries ignore
+// the lowest-numbered matching entry decides and must match every byte of the access, M-mode
+// loads with MPRV are checked with MPP's privilege, S/U accesses that match no entry fail,
+// M-mode obeys only locked entries, locked entries ignore
 // writes (and a locked TOR entry protects the address below it), page-table walks are checked as
 // S-mode reads, and violations are access faults (1, 5, 7), never page faults. Also what our TLBs
 // must respect: a PMP write takes effect on pages already cached, and a page PMP divides is
@@ -132,6 +133,14 @@ tests:
   LOAD_OK r_napot, 8192
   BACK_TO_M 1f
 1: LOAD_OK r_napot, 0
+  li t0, 3 << 11 // M-mode loads with MPRV = 1 and MPP = S are checked as S-mode ones
+  csrc mstatus, t0
+  li t0, (1 << 17) | (1 << 11)
+  csrs mstatus, t0
+  LOAD_FAULTS r_napot, 0, CAUSE_LOAD // (the trap sets MPP = M: the handler's own accesses are M's)
+  li t0, 1 << 17
+  csrc mstatus, t0
+  LOAD_OK r_napot, 0
 
   TEST 4 // NA4: 4 bytes; an access that matches only some of its bytes fails whatever the bits
   PMP_AT pmpaddr3, r_na4, 8
