@@ -39,7 +39,7 @@ function core() {
 // name, immediates: b = block type, u = uleb, v = uleb vector + default, s = sleb, m = memarg (align, offset), t = type+table
 const OPS: Record<number, [string, string]> = {
   0x00: ['unreachable', ''], 0x02: ['block', 'b'], 0x03: ['loop', 'b'], 0x04: ['if', 'b'], 0x05: ['else', ''],
-  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0e: ['br_table', 'v'], 0x0f: ['return', ''], 0x13: ['return_call_indirect', 't'],
+  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0e: ['br_table', 'v'], 0x0f: ['return', ''], 0x1a: ['drop', ''], 0x1b: ['select', ''], 0x13: ['return_call_indirect', 't'],
   0x20: ['local.get', 'u'], 0x21: ['local.set', 'u'], 0x22: ['local.tee', 'u'],
   0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2c: ['i32.load8_s', 'm'], 0x2d: ['i32.load8_u', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
   0x30: ['i64.load8_s', 'm'], 0x31: ['i64.load8_u', 'm'], 0x32: ['i64.load16_s', 'm'], 0x33: ['i64.load16_u', 'm'],
@@ -47,7 +47,7 @@ const OPS: Record<number, [string, string]> = {
   0x3c: ['i64.store8', 'm'], 0x3d: ['i64.store16', 'm'], 0x3e: ['i64.store32', 'm'],
   0x41: ['i32.const', 's'], 0x42: ['i64.const', 's'], 0x45: ['i32.eqz', ''], 0x46: ['i32.eq', ''], 0x47: ['i32.ne', ''],
   0x48: ['i32.lt_s', ''], 0x4e: ['i32.ge_s', ''], 0x50: ['i64.eqz', ''], 0x51: ['i64.eq', ''], 0x52: ['i64.ne', ''],
-  0x53: ['i64.lt_s', ''], 0x54: ['i64.lt_u', ''], 0x59: ['i64.ge_s', ''], 0x5a: ['i64.ge_u', ''],
+  0x53: ['i64.lt_s', ''], 0x54: ['i64.lt_u', ''], 0x55: ['i64.gt_s', ''], 0x56: ['i64.gt_u', ''], 0x59: ['i64.ge_s', ''], 0x5a: ['i64.ge_u', ''],
   0x6a: ['i32.add', ''], 0x6b: ['i32.sub', ''], 0x6c: ['i32.mul', ''], 0x6d: ['i32.div_s', ''], 0x6e: ['i32.div_u', ''],
   0x6f: ['i32.rem_s', ''], 0x70: ['i32.rem_u', ''], 0x71: ['i32.and', ''], 0x72: ['i32.or', ''], 0x73: ['i32.xor', ''], 0x74: ['i32.shl', ''],
   0x75: ['i32.shr_s', ''], 0x76: ['i32.shr_u', ''], 0x7c: ['i64.add', ''], 0x7d: ['i64.sub', ''], 0x7e: ['i64.mul', ''],
@@ -635,6 +635,368 @@ i64.store offset=0x1050
 i32.const 0
 local.get 16
 i64.store offset=0x1060
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`);
+});
+
+t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the reservation at 0x1930', async (t) => {
+  // amoadd.w a0, a1, (a2) / amomaxu.d a3, a4, (a5) / lr.d a0, (a2) / sc.d a1, a0, (a2) / ret
+  const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+i32.const 0
+i64.load offset=0x1068
+local.set 17
+i32.const 0
+i64.load offset=0x1070
+local.set 18
+i32.const 0
+i64.load offset=0x1078
+local.set 19
+block
+  block
+    loop
+      local.get 3
+      i32.const 5
+      i32.lt_s
+      if
+        i64.const 0x80001000
+        local.set 1
+        br 3
+      end
+      local.get 3
+      i32.const 5
+      i32.sub
+      local.set 3
+      local.get 16
+      i64.const 0
+      i64.add
+      local.set 1
+      i32.const 0
+      i32.load offset=0x190c
+      local.get 1
+      i64.const 12
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 255
+      i32.and
+      i32.const 4
+      i32.shl
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4093
+      i64.and
+      i64.ne
+      if
+        i64.const 0x80001000
+        local.set 1
+        local.get 3
+        i32.const 5
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 2
+      i64.load32_s offset=0x0
+      local.set 1
+      local.get 2
+      local.get 1
+      local.get 15
+      i32.wrap_i64
+      i64.extend_i32_s
+      i64.add
+      i64.store32 offset=0x0
+      local.get 1
+      local.set 14
+      local.get 19
+      i64.const 0
+      i64.add
+      local.set 1
+      i32.const 0
+      i32.load offset=0x190c
+      local.get 1
+      i64.const 12
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 255
+      i32.and
+      i32.const 4
+      i32.shl
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4089
+      i64.and
+      i64.ne
+      if
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 4
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 2
+      i64.load offset=0x0
+      local.set 1
+      local.get 2
+      local.get 1
+      local.get 18
+      local.get 1
+      local.get 18
+      i64.gt_u
+      select
+      i64.store offset=0x0
+      local.get 1
+      local.set 17
+      local.get 16
+      i64.const 0
+      i64.add
+      local.set 1
+      i32.const 0
+      i32.load offset=0x1908
+      local.get 1
+      i64.const 12
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 255
+      i32.and
+      i32.const 4
+      i32.shl
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4089
+      i64.and
+      i64.ne
+      if
+        i64.const 0x80001008
+        local.set 1
+        local.get 3
+        i32.const 3
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 2
+      i64.load offset=0x0
+      local.set 14
+      i32.const 0
+      local.get 2
+      i64.extend_i32_u
+      i64.store offset=0x1930
+      local.get 16
+      i64.const 0
+      i64.add
+      local.set 1
+      i32.const 0
+      i32.load offset=0x190c
+      local.get 1
+      i64.const 12
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 255
+      i32.and
+      i32.const 4
+      i32.shl
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4089
+      i64.and
+      i64.ne
+      if
+        i64.const 0x8000100c
+        local.set 1
+        local.get 3
+        i32.const 2
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      i32.const 0
+      i64.load offset=0x1930
+      local.get 2
+      i64.extend_i32_u
+      i64.eq
+      if (result i64)
+        local.get 2
+        local.get 14
+        i64.store offset=0x0
+        i64.const 0
+      else
+        i64.const 1
+      end
+      local.set 15
+      i32.const 0
+      i64.const -1
+      i64.store offset=0x1930
+      local.get 5
+      i64.const 0
+      i64.add
+      i64.const -2
+      i64.and
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  i32.const 0
+  local.get 15
+  i64.store offset=0x1058
+  i32.const 0
+  local.get 17
+  i64.store offset=0x1068
+  block
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 12
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 255
+    i32.and
+    i32.const 4
+    i32.shl
+    i32.add
+    local.tee 2
+    i64.load offset=0x0
+    local.get 1
+    i64.const -4096
+    i64.and
+    i64.ne
+    br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
+    local.get 4
+    i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
+    i32.add
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 15
+i64.store offset=0x1058
+i32.const 0
+local.get 17
+i64.store offset=0x1068
 i32.const 0
 local.get 1
 i64.store offset=0x1900

@@ -19,7 +19,7 @@ import {
   decodeInto, decodeSlot,
 } from './decode';
 import {
-  JIT_FS, JIT_NPC, JIT_REM, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
+  JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
   compileBlock, countHot, entryIndex, entryMember, entryState, jitFind, jitSlot, jitVictim, pendingHit,
   releaseBlock,
 } from './jit';
@@ -50,12 +50,10 @@ export let decodeMisses: i64 = 0;
 /** Set when run() must return (EXIT_WFI, EXIT_SBI, EXIT_HALT); -1 while running. */
 export let exitReason: i32 = -1;
 export let sbiInMonitor: bool = false;
-/** LR/SC reservation: the wasm address of the reserved word, -1 for none. */
-let reservation: i64 = -1;
 
 export function setExitReason(r: i32): void { exitReason = r; }
 export function setSbiMode(on: bool): void { sbiInMonitor = on; }
-export function dropReservation(): void { reservation = -1; }
+export function dropReservation(): void { store<i64>(JIT_RESERVATION, -1); }
 
 const BOX: i64 = <i64>0xffffffff00000000;
 const PAGE: i64 = 0xfff;
@@ -241,12 +239,12 @@ function exceptionTrap(epc: i64, npc: i64): i64 {
     return npc;
   }
   if (cause == CAUSE_END_BLOCK) return npc;
-  reservation = -1;
+  dropReservation();
   return enterTrap(<i64>cause, excTval, epc);
 }
 
 function illegalTrap(epc: i64, bits: u32): i64 {
-  reservation = -1;
+  dropReservation();
   return enterTrap(<i64>CAUSE_ILLEGAL, <i64>bits, epc);
 }
 
@@ -525,18 +523,18 @@ export function execute(startPc: i64, budget: i32): i64 {
           const host = atomicAddress(va, size, ACCESS_READ);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
           writeX(RD(insn), size == 4 ? <i64>load<i32>(host) : load<i64>(host));
-          reservation = <i64>host;
+          store<i64>(JIT_RESERVATION, <i64>host);
         } else if (f5 == 3) { // sc
           const host = atomicAddress(va, size, ACCESS_WRITE);
           if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-          if (reservation == <i64>host) {
+          if (load<i64>(JIT_RESERVATION) == <i64>host) {
             if (size == 4) store<i32>(host, <i32>getX(RS2(insn)));
             else store<i64>(host, getX(RS2(insn)));
             writeX(RD(insn), 0);
           } else {
             writeX(RD(insn), 1);
           }
-          reservation = -1;
+          dropReservation();
         } else {
           if (!validAmo(f5)) { illegal = true; break; }
           const host = atomicAddress(va, size, ACCESS_WRITE);
@@ -615,19 +613,19 @@ function system(insn: u32, pc: i64, npc: i64): i64 {
         exitReason = EXIT_SBI;
         return npc;
       }
-      reservation = -1;
+      dropReservation();
       return enterTrap(<i64>(8 + priv), 0, pc);
     }
     case 0x00100073: // ebreak
-      reservation = -1;
+      dropReservation();
       return enterTrap(<i64>CAUSE_BREAKPOINT, pc, pc);
     case 0x30200073: // mret
       if (priv != PRIV_M) return -1;
-      reservation = -1;
+      dropReservation();
       return doMret();
     case 0x10200073: // sret
       if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TSR))) return -1;
-      reservation = -1;
+      dropReservation();
       return doSret();
     case 0x10500073: // wfi (priv 3.3.3): illegal in U, and in S when mstatus.TW is set
       if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TW))) return -1;

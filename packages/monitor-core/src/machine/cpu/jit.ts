@@ -25,14 +25,14 @@ import {
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
-  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, decodeInto,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, decodeInto,
 } from './decode';
 import {
   I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I32_XOR, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
   I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
   I64_SHR_U, I64_SUB, I64_XOR, I32, I64, I32_EQ, I32_EQZ, I32_DIV_S, I32_DIV_U, I32_REM_S, I32_REM_U,
   I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, I32_GE_S,
-  I32_OR, i32Load8S, i32Load8U,
+  I32_OR, I64_GT_S, I64_GT_U, DROP, i32Load8S, i32Load8U, i64Load32S, select,
   loopVoid, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
   i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
@@ -90,6 +90,9 @@ export const JIT_REM: u32 = 0x1914;
 export const JIT_FS: u32 = 0x1918;
 /** Scratch decode slot (16 bytes) and the emission buffers. */
 const SCRATCH: u32 = 0x1920;
+/** The LR/SC reservation (i64): the wasm address of the reserved word, -1 for none; the
+ *  interpreter's and translated code's LR and SC share it. */
+export const JIT_RESERVATION: u32 = 0x1930;
 // Wasm memory 0x200000 .. 0x300000: the table indices of dropped regions, function bodies of the
 // pending batch, its members' pcs, the module around the bodies (plus under 32 KiB of headers),
 // the batch records, the first pass's scratch output (one instruction), the slot list, the
@@ -648,6 +651,114 @@ function fsCheck(load_: bool, pc: i64, count: i32): void {
   end();
 }
 
+/**
+ * AMOs (unpriv spec 14.4; LR/SC in lrsc below), on the write TLB's fast path like a store: an
+ * address that misses (misaligned, MMIO, a page holding code, unmapped) leaves the region before
+ * the instruction, which the interpreter then runs with its traps. The .W forms work on the
+ * sign-extended words, which keeps min/max and minu/maxu right (an unsigned compare of two
+ * sign-extended words orders them as u32).
+ *   va = x[rs1]; host = TLB(va); old = mem[host]; mem[host] = op(old, x[rs2]); x[rd] = old
+ */
+function amo(insn: u32, pc: i64, count: i32): bool {
+  const f5 = insn >> 27;
+  const f3 = (insn >> 12) & 7;
+  if (f3 != 2 && f3 != 3) return false;
+  let cmp: u32 = 0; // the compare that keeps old (min/max)
+  switch (f5) {
+    case 0x01: case 0x00: case 0x04: case 0x0c: case 0x08: break;
+    case 0x10: cmp = I64_LT_S; break;
+    case 0x14: cmp = I64_GT_S; break;
+    case 0x18: cmp = I64_LT_U; break;
+    case 0x1c: cmp = I64_GT_U; break;
+    case 0x02: return lrsc(insn, true, f3 == 2, pc, count);
+    case 0x03: return lrsc(insn, false, f3 == 2, pc, count);
+    default: return false; // reserved encodings
+  }
+  const word = f3 == 2;
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31;
+  const rs2 = (insn >> 20) & 31;
+  tlbCheck(rs1 << 3, 0, JIT_TLB_PTRS + 4, word ? 4 : 8, pc, count);
+  hostAddr();
+  localSet(L_E);
+  localGet(L_E);
+  if (word) i64Load32S(0); else i64Load(0);
+  localSet(L_VA); // old
+  localGet(L_E);
+  if (f5 == 0x01) {
+    amoSource(rs2, word);
+  } else if (cmp != 0) {
+    localGet(L_VA);
+    amoSource(rs2, word);
+    localGet(L_VA);
+    amoSource(rs2, word);
+    numeric(cmp);
+    select();
+  } else {
+    localGet(L_VA);
+    amoSource(rs2, word);
+    numeric(f5 == 0x00 ? I64_ADD : f5 == 0x04 ? I64_XOR : f5 == 0x0c ? I64_AND : I64_OR);
+  }
+  if (word) i64Store32(0); else i64Store(0);
+  if (rd != 0) {
+    localGet(L_VA);
+    setReg(rd << 3);
+  }
+  return true;
+}
+/**
+ * LR and SC (unpriv spec 14.2) with the reservation at JIT_RESERVATION, as the interpreter keeps
+ * it: LR through the read TLB, SC through the write TLB (a miss leaves the region before it).
+ *   lr: host = TLB(x[rs1]); x[rd] = mem[host]; reservation = host
+ *   sc: host = TLB(x[rs1]); x[rd] = reservation == host ? (mem[host] = x[rs2], 0) : 1;
+ *       reservation = -1
+ */
+function lrsc(insn: u32, lr: bool, word: bool, pc: i64, count: i32): bool {
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31;
+  const rs2 = (insn >> 20) & 31;
+  if (lr && rs2 != 0) return false; // reserved: the interpreter raises illegal instruction
+  tlbCheck(rs1 << 3, 0, lr ? JIT_TLB_PTRS : JIT_TLB_PTRS + 4, word ? 4 : 8, pc, count);
+  hostAddr();
+  localSet(L_E);
+  if (lr) {
+    if (rd != 0) {
+      localGet(L_E);
+      if (word) i64Load32S(0); else i64Load(0);
+      setReg(rd << 3);
+    }
+    i32Const(0);
+    localGet(L_E);
+    numeric(I64_EXTEND_I32_U);
+    i64Store(JIT_RESERVATION);
+    return true;
+  }
+  i32Const(0);
+  i64Load(JIT_RESERVATION);
+  localGet(L_E);
+  numeric(I64_EXTEND_I32_U);
+  numeric(I64_EQ);
+  ifI64();
+  localGet(L_E);
+  getReg(rs2 << 3);
+  if (word) i64Store32(0); else i64Store(0);
+  i64Const(0);
+  else_();
+  i64Const(1);
+  end();
+  if (rd != 0) setReg(rd << 3); else numeric(DROP);
+  i32Const(0);
+  i64Const(-1);
+  i64Store(JIT_RESERVATION);
+  return true;
+}
+
+/** Push x[rs2], as the sign-extended low word for a .W AMO. */
+function amoSource(rs2: u32, word: bool): void {
+  getReg(rs2 << 3);
+  if (word) { i32WrapI64(); numeric(I64_EXTEND_I32_S); }
+}
+
 /** Emit the code of one instruction; returns false if it cannot be translated. */
 function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
   const op = load<u8>(d, 8);
@@ -725,6 +836,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       if (single) i64Store32(0); else i64Store(0);
       break;
     }
+    case OP_AMO:
+      if (!amo(<u32>load<i32>(d, 4), pc, count)) return false;
+      break;
     case OP_LUI: i64Const(imm); setReg(rd); break;
     case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;
     case OP_FENCE: break;

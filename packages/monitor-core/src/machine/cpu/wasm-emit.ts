@@ -49,6 +49,9 @@ export function end(): void { byte(0x0b); }
 export function br(depth: u32): void { byte(0x0c); uleb(depth); }
 export function brIf(depth: u32): void { byte(0x0d); uleb(depth); }
 export function return_(): void { byte(0x0f); }
+export const DROP: u32 = 0x1a;
+/** [a, b, cond] -> cond ? a : b */
+export function select(): void { byte(0x1b); }
 /** Tail call through table `table` with type `type` (tail-call proposal, in V8 since 11.2). */
 export function returnCallIndirect(type: u32, table: u32): void { byte(0x13); uleb(type); uleb(table); }
 
@@ -93,6 +96,8 @@ export const I64_EQ: u32 = 0x51;
 export const I64_NE: u32 = 0x52;
 export const I64_LT_S: u32 = 0x53;
 export const I64_LT_U: u32 = 0x54;
+export const I64_GT_S: u32 = 0x55;
+export const I64_GT_U: u32 = 0x56;
 export const I64_GE_S: u32 = 0x59;
 export const I64_GE_U: u32 = 0x5a;
 export const I64_EQZ: u32 = 0x50;
