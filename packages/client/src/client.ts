@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
-  AttachFlag, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_RECORD_DATA, ManagerError, Module, MonitorOps,
+  AttachFlag, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_PENDING_BYTES, MAX_RECORD_DATA, ManagerError, Module, MonitorOps,
   PROTOCOL_VERSION, Rc, Requests, decodeRecords, decodeStatusVersion, decodeText, encodeFrame, encodeRecords, encodeText, recordToLinux, toMessage,
   type ConsoleScreen, type ForwardOp, type Frame, type ManagerInfo, type ManagerStatus, type Message, type ModuleId, type MonitorConfig, type MonitorInfo,
   type MonitorOpSpec, type MonitorStatus, type PowerAction, type RequestSpec, type RunResult,
@@ -19,6 +19,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Another endpoint than the manager's (the manager's link to a monitor process). */
   endpoint?: string;
+  /** Unsent bytes beyond which message records are dropped (default MAX_PENDING_BYTES). */
+  maxPendingBytes?: number;
 }
 
 interface Pending {
@@ -62,10 +64,15 @@ export class ManagerClient extends EventEmitter {
   /** The monitor this connection created or attached to. */
   monitorId: number | undefined;
 
-  private constructor(transport: Transport, homePath: string, conn: Connection) {
+  /** Message records not sent because the peer was not reading (send(), power()). */
+  droppedMessages = 0;
+  private readonly maxPendingBytes: number;
+
+  private constructor(transport: Transport, homePath: string, conn: Connection, maxPendingBytes: number) {
     super();
     this.transport = transport;
     this.homePath = homePath;
+    this.maxPendingBytes = maxPendingBytes;
     this.home = conn;
     this.listen(conn);
   }
@@ -75,7 +82,7 @@ export class ManagerClient extends EventEmitter {
     const transport = selectTransport(opts.transport, env);
     const homePath = opts.endpoint ?? endpointPath(env);
     const conn = await transport.connect(homePath, opts.timeoutMs ?? 5000);
-    return new ManagerClient(transport, homePath, conn);
+    return new ManagerClient(transport, homePath, conn, opts.maxPendingBytes ?? MAX_PENDING_BYTES);
   }
 
   private listen(conn: Connection): void {
@@ -335,7 +342,20 @@ export class ManagerClient extends EventEmitter {
     if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
     const conn = this.monitorConn ?? this.home;
     if (!conn) return;
+    // A stalled peer (a stopped monitor process, a manager that does not read) must not grow this
+    // process without bound: past the limit records are dropped and counted, as the manager does
+    // with guest output to a slow client. Guest input is a stream the guest tolerates losing
+    // (frames, keystrokes), and requests are never dropped: each waits for its reply.
+    if (conn.pendingBytes > this.maxPendingBytes) {
+      this.droppedMessages++;
+      return;
+    }
     conn.write(encodeFrame(FrameKind.MESSAGES, 0, 0, Rc.OK, encodeRecords([recordToLinux(from, data)])));
+  }
+
+  /** Bytes written towards the peer that it has not taken yet (what the drop limit looks at). */
+  get unsentBytes(): number {
+    return (this.monitorConn ?? this.home)?.pendingBytes ?? 0;
   }
 
   /** Graceful power request (docs/colinux.md#power), from = DAEMON. */

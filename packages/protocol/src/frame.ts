@@ -17,6 +17,10 @@ export const FRAME_HEADER_SIZE = 16;
 export const MAX_FRAME_BODY = 4 * 1024 * 1024 + 4096;
 /** Bytes of section/initrd data per LOAD_SECTION / LOAD_INITRD frame. */
 export const LOAD_CHUNK = 1024 * 1024;
+/** Bytes either side may have unsent towards a peer that does not read before it drops message
+ *  records to it, counting them: the manager's guest output to a slow client (docs/manager.md
+ *  "Connection limits"), a client's records to a stalled manager or monitor. */
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 export const FrameKind = Object.freeze({
   /** client -> manager: a manager ioctl. */

@@ -2,13 +2,13 @@
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
 import {
-  FrameDecoder, FrameKind, Rc, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type EndReason, type Frame, type ModuleId, type RequestSpec,
+  FrameDecoder, FrameKind, MAX_PENDING_BYTES, Rc, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type EndReason, type Frame, type ModuleId, type RequestSpec,
 } from '@colinux/protocol';
 import { type Connection } from '@colinux/client';
 
-/** Bytes a client may have unsent before guest output to it is dropped and its further
- *  requests wait (it is not reading its replies). */
-export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** MAX_PENDING_BYTES (protocol frame.ts): a client with that much unsent loses guest output and
+ *  its further requests wait (it is not reading its replies). */
+export { MAX_PENDING_BYTES };
 
 /** A helper's ANSWER to a CALL; rc undefined: none came (timeout, or the helper went away). */
 export interface CallAnswer {
