@@ -100,7 +100,7 @@ let useClock: u32 = 0;
 let currentSlot: u32 = 0;
 let currentAsid: i32 = 0;
 /** Whether the last translate() went through a PTE with G set. */
-let walkGlobal = false;
+let walkGlobal: bool = false;
 
 @inline function slotBase(slot: u32): u32 {
   return TLB_SPACE_BASE + slot * TLB_SPACE_SIZE;
@@ -166,8 +166,8 @@ export function selectAddressSpace(asid: i32): void {
 function dropPage(slot: u32, va: i64, keepGlobal: bool): void {
   const tag = va & ~PAGE_MASK;
   const index = (<u32>(va >>> 12) & (TLB_ENTRIES - 1)) << 4;
-  for (let t: u32 = 0; t < 9; t++) {
-    const e = slotBase(slot) + t * TLB_SIZE + index;
+  for (let tlb = slotBase(slot); tlb < slotBase(slot) + TLB_SPACE_SIZE; tlb += TLB_SIZE) {
+    const e = tlb + index;
     if (load<i64>(e) == tag && !(keepGlobal && load<u8>(globalFlag(e)))) store<i64>(e, -1);
   }
 }
