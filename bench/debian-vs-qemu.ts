@@ -1,24 +1,128 @@
 // Benchmark: Debian trixie (guest/debian/build) with Debian's kernel and initramfs on our machine
 // (`colinux-daemon @debian.conf -d`) and, in the same run, on Debian's qemu-system-riscv64 -M virt:
-// boot to the console's login prompt, then `apt-get update` and `apt-get install -y hello` against
-// a repository served on the host. Wall seconds and the emulator process's CPU seconds (ours: the
-// manager process, whose worker thread runs the machine). Prints JSON lines and a Markdown table.
-// Run: node_modules/.bin/node bench/debian-vs-qemu.ts   (BENCH_ONLY=ours|qemu for one side)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// boot to the console's login prompt, `apt-get update` and `apt-get install -y hello` against a
+// repository served on the host, then coreutils work over ssh on the same 64 MiB files (hashes,
+// gzip, zstd, xz), a fork/exec loop and a file-system walk. Per workload: wall, the host CPU
+// seconds of every emulator process (ours: every process of the run's runtime dir — daemon,
+// manager, monitor process, slirp helper; QEMU: its process), the guest's own user+sys (bash
+// `time`), and for ours the translator's statistics (`colinux-ctl --json status`, docs/cpu-core.md
+// "jitStats"). Prints JSON lines and Markdown tables.
+// Run: node_modules/.bin/node bench/debian-vs-qemu.ts [--only apt,md5sum,...] [--parallel]
+//      BENCH_ONLY=ours|qemu for one side; the workload names are in WORKLOADS below; --parallel
+//      runs the two peers at the same time.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOOT_MS, CMD_MS, bootCopy, debianImage, freePort, serveRepository, ssh, waitForSsh, TEST_PACKAGE, type DebianImage } from '../guest/test/debian-guest.ts';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { BOOT_MS, CMD_MS, bootCopy, debianImage, freePort, serveDebs, ssh, sshArgs, waitForSsh, TEST_PACKAGE, type DebianImage } from '../guest/test/debian-guest.ts';
+import { commandOf, processesUnder } from '../packages/daemon/test/helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 const DAEMON = join(root, 'packages', 'daemon', 'bin', 'colinux-daemon.js');
+const CTL = join(root, 'packages', 'ctl', 'bin', 'colinux-ctl.js');
 const TICKS = 100; // USER_HZ: /proc/<pid>/stat counts in 1/100 s on Linux
+/** The worker posts the translator's statistics once a second (docs/cpu-core.md): wait one post. */
+const STATS_POST_MS = 1200;
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS; // utime, stime (fields 14, 15)
+/** What guest/debian/build installs from (its SUITE, ARCH, MIRROR). */
+const SUITE = 'trixie';
+const ARCH = 'riscv64';
+const MIRROR = 'http://deb.debian.org/debian';
+/** Compressors the image lacks, installed from the bench's local repository (their libraries are in the image). */
+const BENCH_PACKAGES = ['zstd', 'xz-utils'];
+
+/** The inputs, made in the guest from files both peers' copies of the image hold alike. */
+const FILE_MIB = 64;
+const PREPARE = [
+  'set -e', 'mkdir -p /root/bench', 'cd /root/bench', 'export LC_ALL=C',
+  // Incompressible: the kernel's modules are xz-compressed (about 100 MB of them).
+  `find /usr/lib/modules -name '*.ko.xz' -print0 | sort -z | xargs -0 cat | head -c ${FILE_MIB}M >random.bin`,
+  // Compressible: programs, libraries and data files as they lie on disk.
+  `find /usr/bin /usr/sbin /usr/lib/riscv64-linux-gnu /usr/share -type f ! -name '*.gz' ! -name '*.xz' ! -name '*.zst' -print0 | sort -z | xargs -0 cat | head -c ${FILE_MIB}M >text.bin`,
+  `test "$(stat -c %s random.bin text.bin)" = "$(printf '%s\\n' ${FILE_MIB * 1048576} ${FILE_MIB * 1048576})"`,
+  'find /usr >/dev/null', // the walk below then measures the dentry cache, not the disk
+].join('\n');
+
+interface Workload { name: string; label: string; command: string; packages?: string[] }
+const FORKS = 1000;
+const WORKLOADS: Workload[] = [
+  { name: 'md5sum', label: `\`md5sum\` ${FILE_MIB} MiB`, command: 'md5sum text.bin' },
+  { name: 'sha256sum', label: `\`sha256sum\` ${FILE_MIB} MiB`, command: 'sha256sum text.bin' },
+  { name: 'gzip-text', label: `\`gzip -c\` ${FILE_MIB} MiB compressible`, command: 'gzip -c text.bin | wc -c' },
+  { name: 'gzip-random', label: `\`gzip -c\` ${FILE_MIB} MiB incompressible`, command: 'gzip -c random.bin | wc -c' },
+  { name: 'zstd-text', label: `\`zstd -c\` ${FILE_MIB} MiB compressible`, command: 'zstd -q -c text.bin | wc -c', packages: ['zstd'] },
+  { name: 'zstd-random', label: `\`zstd -c\` ${FILE_MIB} MiB incompressible`, command: 'zstd -q -c random.bin | wc -c', packages: ['zstd'] },
+  { name: 'xz-text', label: `\`xz -0 -c\` ${FILE_MIB} MiB compressible`, command: 'xz -0 -T1 -c text.bin | wc -c', packages: ['xz-utils'] },
+  { name: 'forkexec', label: `${FORKS} × fork/exec \`/bin/true\` (bash loop)`, command: `for i in $(seq ${FORKS}); do /bin/true; done` },
+  { name: 'find', label: '`find /usr | wc -l` (cached)', command: 'find /usr | wc -l' },
+];
+/** Not in WORKLOADS: boot (always) and apt (update, then install). */
+const ALL_NAMES = ['apt', ...WORKLOADS.map((w) => w.name)];
+
+function parseOnly(): Set<string> {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return new Set(ALL_NAMES);
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = names.filter((n) => !ALL_NAMES.includes(n));
+  if (names.length === 0 || bad.length) {
+    console.error(`bench/debian-vs-qemu.ts: --only takes a comma-separated list of ${ALL_NAMES.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
+    process.exit(2);
+  }
+  return new Set(names);
 }
+
+/**
+ * The .debs of BENCH_PACKAGES for the image's suite, downloaded once by the host's apt-get with a
+ * private state directory (per run, so two runs never share one) and kept in the cache.
+ */
+function benchDebs(): string[] {
+  const dir = join(process.env.COLINUX_CACHE ?? join(homedir(), '.cache', 'colinux'), 'debian', 'bench-debs');
+  mkdirSync(dir, { recursive: true });
+  const have = () => readdirSync(dir).filter((f) => f.endsWith('.deb'));
+  const missing = BENCH_PACKAGES.filter((p) => !have().some((f) => f.startsWith(`${p}_`)));
+  if (missing.length) {
+    const s = mkdtempSync(join(tmpdir(), 'colinux-bench-apt-'));
+    try {
+      mkdirSync(join(s, 'lists', 'partial'), { recursive: true });
+      mkdirSync(join(s, 'cache', 'archives', 'partial'), { recursive: true });
+      mkdirSync(join(s, 'debs'));
+      writeFileSync(join(s, 'sources.list'), `deb [arch=${ARCH}] ${MIRROR} ${SUITE} main\n`);
+      writeFileSync(join(s, 'status'), '');
+      const opts = [
+        `Dir::State::Lists=${s}/lists`, `Dir::Cache=${s}/cache`, `Dir::Etc::SourceList=${s}/sources.list`, 'Dir::Etc::SourceParts=/dev/null',
+        `Dir::State::status=${s}/status`, `APT::Architecture=${ARCH}`, `APT::Architectures=${ARCH}`, 'Debug::NoLocking=1', 'APT::Sandbox::User=root',
+      ].flatMap((o) => ['-o', o]);
+      console.error(`bench: downloading ${missing.join(' ')} (${SUITE} ${ARCH}) into ${dir}`);
+      execFileSync('apt-get', [...opts, '-q', 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync('apt-get', [...opts, 'download', ...missing], { cwd: join(s, 'debs'), stdio: ['ignore', 'ignore', 'inherit'] });
+      for (const f of readdirSync(join(s, 'debs'))) {
+        copyFileSync(join(s, 'debs', f), join(dir, `${f}.partial`));
+        renameSync(join(dir, `${f}.partial`), join(dir, f));
+      }
+    } finally {
+      rmSync(s, { recursive: true, force: true });
+    }
+  }
+  return have().map((f) => join(dir, f));
+}
+
+/** utime + stime of each process, in seconds. */
+function cpuOf(pids: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      m.set(pid, (Number(f[11]) + Number(f[12])) / TICKS); // utime, stime (fields 14, 15)
+    } catch {
+      // exited
+    }
+  }
+  return m;
+}
+const total = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -29,31 +133,48 @@ async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> 
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Peer { emulatorPid(): number; console(): string; stop(): void }
+/** The translator's counters (colinux-ctl status "jit"); absent on a build without them. */
+interface Jit { instructions: number; entries: number; insns: number; translated: number; dropped: number; codeWrites: number; compileMs: number }
+
+interface Peer {
+  /** CPU seconds of each of the peer's emulator processes, by a short name. */
+  cpu(): Map<string, number>;
+  jit(): Promise<Jit | undefined>;
+  console(): string;
+  alive(): boolean;
+  stop(): void;
+}
 
 function startOurs(img: DebianImage, disk: string, sshPort: number, dir: string): Peer {
   const runtimeDir = join(dir, 'run');
   const env = { ...process.env, COLINUX_RUNTIME_DIR: runtimeDir };
   const d = spawn(process.execPath, [DAEMON, '-d', `@${img.conf}`, `cobd0=${disk}`, `eth0=slirp,,tcp:${sshPort}:22`], { env, stdio: 'ignore' });
-  const manager = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('colinux-monitor-core')
-        && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`COLINUX_RUNTIME_DIR=${runtimeDir}`);
-    } catch {
-      return false;
-    }
-  });
+  const name = (pid: number) => {
+    const c = commandOf(pid);
+    return `${/colinux-[a-z-]+/.exec(c)?.[0] ?? c.split(' ')[0]}[${pid}]`;
+  };
   return {
-    emulatorPid: () => manager() ?? -1,
+    cpu: () => new Map([...cpuOf(processesUnder(runtimeDir))].map(([pid, s]) => [name(pid), s])),
+    jit: async () => {
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [CTL, '--json', 'status', String(d.pid)], { env });
+        const s = JSON.parse(stdout) as { instructions: number; jit?: Omit<Jit, 'instructions'> };
+        return s.jit ? { instructions: s.instructions, ...s.jit } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     console: () => {
       const log = join(runtimeDir, `monitor-${d.pid}.console.log`);
       return existsSync(log) ? readFileSync(log, 'latin1') : '';
     },
+    alive: () => processesUnder(runtimeDir).length > 0,
     stop: () => {
       d.kill('SIGTERM');
-      const m = manager();
-      if (m) setTimeout(() => process.kill(m, 'SIGTERM'), 5000).unref();
+      // The manager outlives its daemon: ask it (and anything else of this run) to go.
+      setTimeout(() => { for (const pid of processesUnder(runtimeDir)) process.kill(pid, 'SIGTERM'); }, 5000).unref();
     },
   };
 }
@@ -68,62 +189,164 @@ function startQemu(img: DebianImage, disk: string, sshPort: number): Peer {
   ], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   q.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  return { emulatorPid: () => q.pid!, console: () => out, stop: () => q.kill('SIGTERM') };
+  return {
+    cpu: () => new Map([...cpuOf([q.pid!])].map(([pid, s]) => [`qemu-system-riscv64[${pid}]`, s])),
+    jit: () => Promise.resolve(undefined),
+    console: () => out,
+    alive: () => q.exitCode === null && q.signalCode === null,
+    stop: () => q.kill('SIGTERM'),
+  };
 }
 
-interface Result { login: number; loginCpu: number; update: number; updateCpu: number; install: number; installCpu: number }
+interface Measure {
+  work: string;
+  wall: number;
+  cpu: number;
+  /** CPU seconds by process. */
+  processes: Record<string, number>;
+  /** The guest's own user + sys seconds (bash `time`), where measured. */
+  guest?: number;
+  jit?: Jit;
+  /** The workload's output (a digest, a size, a count): the same on both peers. */
+  out?: string;
+}
 
-async function measure(name: 'ours' | 'qemu', img: DebianImage): Promise<Result> {
+function cpuDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of b) d[k] = +(v - (a.get(k) ?? 0)).toFixed(2);
+  return d;
+}
+function jitDelta(a: Jit | undefined, b: Jit | undefined): Jit | undefined {
+  if (!a || !b) return undefined;
+  const d = {} as Jit;
+  for (const k of Object.keys(b) as Array<keyof Jit>) d[k] = b[k] - a[k];
+  return d;
+}
+
+/**
+ * Runs `command` in the guest (bash, in /root/bench) and measures only the command: the session
+ * first prints a mark and waits for a line on stdin, so ssh's login is outside the host's CPU
+ * and wall readings; bash's `time` reports the guest's own user and sys seconds.
+ */
+async function timedInGuest(img: DebianImage, port: number, peer: Peer, work: string, command: string): Promise<Measure> {
+  const script = [
+    'exec 2>&1', 'cd /root/bench 2>/dev/null || cd', 'echo @ready', 'read -r _',
+    "TIMEFORMAT='@guest %3U %3S %3R'", `time { ${command} ; }`, 'echo "@exit $?"',
+  ].join('\n');
+  const p = spawn('ssh', sshArgs(img, port, script), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => p.kill('SIGKILL'), CMD_MS * 2);
+  let out = '';
+  p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  let before: { cpu: Map<string, number>; jit: Jit | undefined; t: number } | undefined;
+  let after: { cpu: Map<string, number>; t: number } | undefined;
+  let code: number | undefined;
+  let guest: number | undefined;
+  for await (const line of createInterface({ input: p.stdout })) {
+    if (line === '@ready') {
+      await sleep(STATS_POST_MS);
+      const jit = await peer.jit();
+      before = { cpu: peer.cpu(), jit, t: Date.now() };
+      p.stdin.write('go\n');
+    } else if (line.startsWith('@exit ')) {
+      after = { cpu: peer.cpu(), t: Date.now() };
+      code = Number(line.slice(6));
+    } else if (line.startsWith('@guest ')) {
+      const [u, s] = line.split(' ').slice(1).map(Number);
+      guest = u! + s!;
+    } else out += `${line}\n`;
+  }
+  clearTimeout(timer);
+  if (!before || !after || code !== 0) throw new Error(`'${command}' failed (exit ${code}): ${out}`);
+  await sleep(STATS_POST_MS);
+  const jit = jitDelta(before.jit, await peer.jit());
+  const processes = cpuDelta(before.cpu, after.cpu);
+  // The last line says what the work produced (a digest, a size, a count; apt's last step).
+  return { work, wall: (after.t - before.t) / 1000, cpu: Object.values(processes).reduce((a, b) => a + b, 0), processes, guest, jit, out: out.trim().split('\n').pop() };
+}
+
+async function measure(name: 'ours' | 'qemu', img: DebianImage, only: Set<string>, debs: string[]): Promise<Measure[]> {
   const dir = mkdtempSync(join(tmpdir(), `colinux-bench-debian-${name}-`));
-  const repo = await serveRepository(img, dir);
+  const repo = await serveDebs(dir, debs);
   const disk = bootCopy(img, dir);
   const sshPort = await freePort();
   const begun = Date.now();
   const peer = name === 'ours' ? startOurs(img, disk, sshPort, dir) : startQemu(img, disk, sshPort);
+  const results: Measure[] = [];
+  const record = (m: Measure) => {
+    results.push(m);
+    console.log(JSON.stringify({ peer: name, ...m }));
+  };
   try {
     await until(() => (/^debian login: /m.test(peer.console()) ? true : undefined), BOOT_MS);
-    const login = (Date.now() - begun) / 1000;
-    const loginCpu = cpuSeconds(peer.emulatorPid());
+    const processes = Object.fromEntries([...peer.cpu()].map(([k, v]) => [k, +v.toFixed(2)]));
+    record({ work: 'boot', wall: (Date.now() - begun) / 1000, cpu: total(peer.cpu()), processes, jit: await peer.jit() });
     await waitForSsh(img, sshPort);
     await ssh(img, sshPort, 'systemctl is-system-running --wait');
     // Where the boot time goes, for bench/RESULTS.md (docs/debian.md compares the two).
     console.error(`--- ${name}: systemd-analyze\n${(await ssh(img, sshPort, 'systemd-analyze; systemd-analyze blame | head -n 15')).out}`);
     await ssh(img, sshPort, `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; echo 'deb [trusted=yes] http://10.0.2.2:${repo.port}/ ./' >/etc/apt/sources.list.d/bench.list`);
-    const timed = async (command: string) => {
-      const c0 = cpuSeconds(peer.emulatorPid());
-      const t0 = Date.now();
-      const r = await ssh(img, sshPort, command, CMD_MS * 2);
-      if (r.code !== 0) throw new Error(`${name}: '${command}' failed: ${r.out}`);
-      return [(Date.now() - t0) / 1000, cpuSeconds(peer.emulatorPid()) - c0] as const;
-    };
-    const [update, updateCpu] = await timed('apt-get update -q');
-    const [install, installCpu] = await timed(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${TEST_PACKAGE}`);
+    if (only.has('apt')) {
+      record(await timedInGuest(img, sshPort, peer, 'apt-update', 'apt-get update -q'));
+      record(await timedInGuest(img, sshPort, peer, 'apt-install', `DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${TEST_PACKAGE}`));
+    }
+    const chosen = WORKLOADS.filter((w) => only.has(w.name));
+    const packages = [...new Set(chosen.flatMap((w) => w.packages ?? []))];
+    if (packages.length) {
+      const r = await ssh(img, sshPort, `${only.has('apt') ? '' : 'apt-get update -q && '}DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${packages.join(' ')}`, CMD_MS * 2);
+      if (r.code !== 0) throw new Error(`${name}: installing ${packages.join(' ')} failed: ${r.out}`);
+    }
+    if (chosen.length) {
+      const r = await ssh(img, sshPort, PREPARE, CMD_MS * 2);
+      if (r.code !== 0) throw new Error(`${name}: preparing the inputs failed: ${r.out}`);
+    }
+    for (const w of chosen) record(await timedInGuest(img, sshPort, peer, w.name, w.command));
     await ssh(img, sshPort, 'poweroff');
-    return { login, loginCpu, update, updateCpu, install, installCpu };
+    return results;
   } finally {
     peer.stop();
     repo.server.close();
     // The emulator (our manager, which owns the runtime dir) must be gone before its dir is removed.
-    await until(() => (peer.emulatorPid() === -1 || !existsSync(`/proc/${peer.emulatorPid()}/stat`) ? true : undefined), 60_000).catch(() => undefined);
+    await until(() => (peer.alive() ? undefined : true), 60_000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const only = parseOnly();
 const img = await debianImage((l) => console.error(l));
-const results: Partial<Record<'ours' | 'qemu', Result>> = {};
-for (const name of ['ours', 'qemu'] as const) {
-  if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== name) continue;
-  results[name] = await measure(name, img);
-  console.log(JSON.stringify({ peer: name, ...results[name] }));
-}
-const row = (label: string, key: keyof Result) => {
-  const o = results.ours?.[key];
-  const q = results.qemu?.[key];
-  const f = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(1)} s`);
-  return `| ${label} | ${f(o)} | ${f(q)} | ${o !== undefined && q !== undefined ? (o / q).toFixed(2) : ''} |`;
+const hello = readdirSync(img.debs).find((f) => f.startsWith(`${TEST_PACKAGE}_`) && f.endsWith('.deb'));
+if (!hello) throw new Error(`no ${TEST_PACKAGE}_*.deb in ${img.debs}: rerun guest/debian/build --force`);
+const debs = [join(img.debs, hello), ...benchDebs()];
+console.error(`bench: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
+const results: Partial<Record<'ours' | 'qemu', Measure[]>> = {};
+const run = async (name: 'ours' | 'qemu') => {
+  results[name] = await measure(name, img, only, debs);
+  console.error(`bench: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} after ${name}`);
 };
-console.log(['| measure | ours | QEMU | ratio |', '|---|---|---|---|',
-  row('boot to the console login prompt, wall', 'login'), row('same, CPU', 'loginCpu'),
-  row('`apt-get update` (local repository), wall', 'update'), row('same, CPU', 'updateCpu'),
-  row(`\`apt-get install -y ${TEST_PACKAGE}\`, wall`, 'install'), row('same, CPU', 'installCpu')].join('\n'));
+const peers = (['ours', 'qemu'] as const).filter((name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name);
+// --parallel: both peers at once (half the time; on a host loaded anyway, the CPU seconds are the figure).
+if (process.argv.includes('--parallel')) await Promise.all(peers.map(run));
+else for (const name of peers) await run(name);
+
+const LABELS: Record<string, string> = {
+  'boot': 'boot to the console login prompt',
+  'apt-update': '`apt-get update` (local repository)',
+  'apt-install': `\`apt-get install -y ${TEST_PACKAGE}\``,
+  ...Object.fromEntries(WORKLOADS.map((w) => [w.name, w.label])),
+};
+const works = [...new Set([...(results.ours ?? []), ...(results.qemu ?? [])].map((m) => m.work))];
+const get = (peer: 'ours' | 'qemu', work: string) => results[peer]?.find((m) => m.work === work);
+const s = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(1)} s`);
+const ratio = (o: number | undefined, q: number | undefined) => (o !== undefined && q !== undefined && q > 0 ? (o / q).toFixed(2) : '');
+console.log(['| work | wall ours | wall QEMU | CPU ours | CPU QEMU | CPU ratio | guest user+sys ours | QEMU | ratio |', '|---|---|---|---|---|---|---|---|---|',
+  ...works.map((w) => {
+    const o = get('ours', w);
+    const q = get('qemu', w);
+    return `| ${LABELS[w] ?? w} | ${s(o?.wall)} | ${s(q?.wall)} | ${s(o?.cpu)} | ${s(q?.cpu)} | ${ratio(o?.cpu, q?.cpu)} | ${s(o?.guest)} | ${s(q?.guest)} | ${ratio(o?.guest, q?.guest)} |`;
+  })].join('\n'));
+const jitRows = works.map((w) => [w, get('ours', w)?.jit] as const).filter((r): r is readonly [string, Jit] => r[1] !== undefined);
+if (jitRows.length) {
+  const M = (v: number) => (v / 1e6).toFixed(1);
+  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | per entry | blocks translated | given up | code writes | compile ms |', '|---|---|---|---|---|---|---|---|',
+    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.translated} | ${j.dropped} | ${j.codeWrites} | ${j.compileMs} |`)].join('\n'));
+}
 process.exit(0);

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { join, normalize } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import type { Test } from 'tap';
 import { requireTool } from '../../test/tools.ts';
 
@@ -83,11 +83,16 @@ export const TEST_PACKAGE = 'hello';
  * HTTP on the host's loopback; the guest reaches it at 10.0.2.2 (slirp and QEMU's user network).
  */
 export async function serveRepository(img: DebianImage, dir: string): Promise<{ port: number; server: Server }> {
-  const repo = join(dir, 'repo');
-  mkdirSync(repo, { recursive: true });
   const deb = readdirSync(img.debs).find((f) => f.startsWith(`${TEST_PACKAGE}_`) && f.endsWith('.deb'));
   if (!deb) throw new Error(`no ${TEST_PACKAGE}_*.deb in ${img.debs}: rerun guest/debian/build --force`);
-  symlinkSync(join(img.debs, deb), join(repo, deb));
+  return serveDebs(dir, [join(img.debs, deb)]);
+}
+
+/** The same repository for any .debs (paths): the bench adds the compressors it times. */
+export async function serveDebs(dir: string, debs: string[]): Promise<{ port: number; server: Server }> {
+  const repo = join(dir, 'repo');
+  mkdirSync(repo, { recursive: true });
+  for (const deb of debs) symlinkSync(deb, join(repo, basename(deb)));
   writeFileSync(join(repo, 'Packages'), execFileSync('apt-ftparchive', ['packages', '.'], { cwd: repo }));
   writeFileSync(join(repo, 'Release'), execFileSync('apt-ftparchive', ['release', '.'], { cwd: repo }));
   const server = createServer((req, res) => {
@@ -103,13 +108,18 @@ export async function serveRepository(img: DebianImage, dir: string): Promise<{ 
   return { port: (server.address() as { port: number }).port, server };
 }
 
+/** The ssh command line that runs `command` as root in the guest (key login, no host key kept). */
+export function sshArgs(img: DebianImage, port: number, command: string): string[] {
+  return [
+    '-i', img.sshKey, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=30',
+    'root@127.0.0.1', command,
+  ];
+}
+
 export function ssh(img: DebianImage, port: number, command: string, timeoutMs = CMD_MS): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn('ssh', [
-      '-i', img.sshKey, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=30',
-      'root@127.0.0.1', command,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('ssh', sshArgs(img, port, command), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (b) => (out += b));
     p.stderr.on('data', (b) => (out += b));
