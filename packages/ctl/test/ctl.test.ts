@@ -64,9 +64,10 @@ t.test('a running bundled guest: list, status, console-log, sysrq, reboot, power
   // The translator's statistics (cpu-core.md jitStats) as the worker posted them: a booted guest
   // ran most of its instructions translated, entered from the interpreter, in blocks it translated.
   t.ok(s.jit.insns > 0 && s.jit.insns <= s.instructions, `translated instructions counted (${s.jit.insns} of ${s.instructions})`);
-  t.ok(s.jit.entries > 0 && s.jit.translated > 0 && s.jit.batches > 0, `entries ${s.jit.entries}, blocks ${s.jit.translated}, batches ${s.jit.batches}`);
+  t.ok(s.jit.entries > 0 && s.jit.translated > 0 && s.jit.batches > 0 && s.jit.regions > 0, `entries ${s.jit.entries}, blocks ${s.jit.translated}, batches ${s.jit.batches}, regions ${s.jit.regions}`);
+  t.ok(s.jit.lookups >= s.jit.entries && s.jit.decodeMisses > 0, `lookups ${s.jit.lookups}, decode misses ${s.jit.decodeMisses}`);
   t.ok(s.modules.some((m: { module: string; held: boolean }) => m.module === 'printk' && m.held), 'the daemon holds printk');
-  t.match((await ctl(box.env, 'status', pid!)).stdout, new RegExp(`^id +${id}\\nstate +RUNNING\\n[\\s\\S]*\\ntranslator +\\d+ instructions in \\d+ entries, \\d+ blocks translated, [\\s\\S]*cobd1 +${disk} \\(raw, read-write\\)\\n`));
+  t.match((await ctl(box.env, 'status', pid!)).stdout, new RegExp(`^id +${id}\\nstate +RUNNING\\n[\\s\\S]*\\ntranslator +\\d+ instructions in \\d+ entries, \\d+ blocks \\(\\d+ regions\\) translated, [\\s\\S]*cobd1 +${disk} \\(raw, read-write\\)\\n`));
   const whole = await ctlJson(t, box.env, 'console-log', pid!);
   t.match(whole, { id, file: join(box.runtimeDir, `monitor-${id}.console.log`), text: /colinux-guest: ready/ });
 

@@ -44,6 +44,12 @@ export interface TranslatorStats {
   batches: number;
   /** Writes to guest pages holding translated code (each dropped that page's blocks). */
   codeWrites: number;
+  /** Regions translated (each one wasm function for several of the blocks). */
+  regions: number;
+  /** Block starts the interpreter looked up in the block cache (`entries` of them found compiled). */
+  lookups: number;
+  /** Misses of the decoded-instruction cache. */
+  decodeMisses: number;
   /** Host milliseconds spent compiling translated code. */
   compileMs: number;
 }
@@ -108,7 +114,7 @@ function count(r: BodyReader, field: string): number {
 export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
   const w = new BodyWriter().u32(s.id).u32(s.state).u32(s.reason ?? NO_REASON).u32(s.memoryMiB).u32(s.ownerPid ?? 0).f64(s.createdAt);
   w.f64(s.instructions).f64(s.hostMs).f64(s.droppedFrames).f64(s.droppedToClients).text(s.text).text(s.bootLine);
-  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.compileMs);
+  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.regions).f64(s.jit.lookups).f64(s.jit.decodeMisses).f64(s.jit.compileMs);
   w.u32(s.modules.length);
   for (const m of s.modules) w.u32(m.module).u32(m.held ? 1 : 0).u32(m.watchers);
   w.u32(s.disks.length);
@@ -131,7 +137,8 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
     text: r.text('text', MAX_TEXT), bootLine: r.text('boot line', MAX_TEXT),
     jit: {
       entries: r.f64('jit entries'), insns: r.f64('jit instructions'), translated: r.f64('jit blocks translated'), dropped: r.f64('jit blocks dropped'),
-      batches: r.f64('jit batches'), codeWrites: r.f64('jit code writes'), compileMs: r.f64('jit compile ms'),
+      batches: r.f64('jit batches'), codeWrites: r.f64('jit code writes'), regions: r.f64('jit regions'), lookups: r.f64('jit lookups'),
+      decodeMisses: r.f64('decode misses'), compileMs: r.f64('jit compile ms'),
     },
     modules: [], disks: [], nets: [],
   };
