@@ -136,7 +136,10 @@ async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The translator's counters (colinux-ctl status "jit"); absent on a build without them. */
-interface Jit { instructions: number; entries: number; insns: number; translated: number; dropped: number; codeWrites: number; compileMs: number }
+interface Jit {
+  instructions: number; entries: number; insns: number; translated: number; dropped: number; codeWrites: number;
+  regions?: number; lookups?: number; decodeMisses?: number; compileMs: number;
+}
 
 interface Peer {
   /** CPU seconds of each of the peer's emulator processes, by a short name. */
@@ -218,9 +221,9 @@ function cpuDelta(a: Map<string, number>, b: Map<string, number>): Record<string
 }
 function jitDelta(a: Jit | undefined, b: Jit | undefined): Jit | undefined {
   if (!a || !b) return undefined;
-  const d = {} as Jit;
-  for (const k of Object.keys(b) as Array<keyof Jit>) d[k] = b[k] - a[k];
-  return d;
+  const d: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) d[k] = v - ((a as unknown as Record<string, number>)[k] ?? 0);
+  return d as unknown as Jit;
 }
 
 /**
@@ -346,7 +349,9 @@ console.log(['| work | wall ours | wall QEMU | CPU ours | CPU QEMU | CPU ratio |
 const jitRows = works.map((w) => [w, get('ours', w)?.jit] as const).filter((r): r is readonly [string, Jit] => r[1] !== undefined);
 if (jitRows.length) {
   const M = (v: number) => (v / 1e6).toFixed(1);
-  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | per entry | blocks translated | given up | code writes | compile ms |', '|---|---|---|---|---|---|---|---|',
-    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.translated} | ${j.dropped} | ${j.codeWrites} | ${j.compileMs} |`)].join('\n'));
+  const n = (v: number | undefined) => (v === undefined ? '' : String(v));
+  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses | compile ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${(100 * j.entries / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${n(j.decodeMisses)} | ${j.compileMs} |`)].join('\n'));
 }
 process.exit(0);
