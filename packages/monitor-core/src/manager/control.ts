@@ -86,7 +86,7 @@ async function forward(host: MonitorHost, session: ClientSession, req: Frame): P
   if (!monitor) return;
   if (f.unit > Module.CONET_END - Module.CONET0) return session.replyError(req, Rc.INVALID_PARAMETER, `network unit ${f.unit} outside 0..${Module.CONET_END - Module.CONET0}`);
   const module = netModule(f.unit);
-  const helper = monitor.slots.get(module);
+  const helper = monitor.rules.holder(module);
   if (!helper) return session.replyError(req, Rc.NOT_FOUND, `no helper holds ${moduleName(module)} of monitor ${f.id}`);
   const answer = await helper.call(Calls.FORWARD, { op: f.op, spec: f.spec }, FORWARD_CALL_MS);
   if (answer.rc === undefined) return session.replyError(req, Rc.TIMEOUT, `${moduleName(module)}: ${answer.text}`);

@@ -1,7 +1,7 @@
 // MONITOR ioctl operations (docs/colinux.md#monitor-operations) with coLinux's owner and state rules: loading and
 // starting are the owner's and only while INITIALIZED; any bound connection may GET_CONSOLE;
 // CLOSE by the owner ends the monitor, by anyone else only detaches that connection.
-import { FRAME_HEADER_SIZE, KERNEL_OFFSET_IN_RAM, MonitorOps, MonitorState, Rc, Requests, monitorStateName, type Frame } from '@colinux/protocol';
+import { FRAME_HEADER_SIZE, KERNEL_OFFSET_IN_RAM, MonitorOps, MonitorState, Rc, Requests, type Frame } from '@colinux/protocol';
 import { collectGarbage } from './collect-garbage.ts';
 import type { Monitor } from './monitor.ts';
 import type { MonitorHost } from './monitor-host.ts';
@@ -13,14 +13,11 @@ export const RUN_POLL_MS = 2000;
 /** Below Buffer.poolSize (8 KiB) a chunk may be a slice of Node's shared pool; keep well clear. */
 const MIN_MOVED_SECTION = 64 * 1024;
 
-const OWNER_ONLY = new Set<number>([MonitorOps.LOAD_SECTION, MonitorOps.LOAD_INITRD, MonitorOps.START, MonitorOps.RUN, MonitorOps.GET_STATE, MonitorOps.RESET].map((o) => o.op));
-
 export async function handleMonitorOp(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const { op, tail } = Requests.MONITOR.request.decode(req.body);
-  const monitor = session.monitorId === undefined ? undefined : host.monitor;
-  if (!monitor) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'this connection has not created or attached a monitor');
-  const isOwner = monitor.owner === session;
-  if (OWNER_ONLY.has(op) && !isOwner) return session.replyError(req, Rc.ERROR, `only the owner of monitor ${monitor.id} may do that`);
+  const monitor = host.monitor;
+  const refused = monitor ? monitor.rules.mayOperate(session, op) : { rc: Rc.MONITOR_NOT_LOADED, text: 'this connection has not created or attached a monitor' };
+  if (refused || !monitor) return session.replyError(req, refused!.rc, refused!.text);
   switch (op) {
     case MonitorOps.LOAD_SECTION.op:
       return loadSection(session, monitor, req, tail);
@@ -42,8 +39,8 @@ export async function handleMonitorOp(host: MonitorHost, session: ClientSession,
       host.log.info({ monitor: monitor.id }, 'monitor reset');
       return session.reply(req, Rc.OK);
     case MonitorOps.CLOSE.op:
-      if (!isOwner) {
-        monitor.detach(session);
+      if (monitor.rules.leave(session) === 'detached') {
+        session.monitorId = undefined;
         return session.reply(req, Rc.OK);
       }
       // Answered once the disk images are released: a VM started next on the same image is not
@@ -57,10 +54,9 @@ export async function handleMonitorOp(host: MonitorHost, session: ClientSession,
 }
 
 function requireState(session: ClientSession, monitor: Monitor, req: Frame, state: MonitorState, what: string): boolean {
-  if (monitor.state === state) return true;
-  const why = monitor.state === MonitorState.TERMINATED && monitor.text ? ` (${monitor.text})` : '';
-  session.replyError(req, Rc.ERROR, `${what} needs monitor ${monitor.id} ${monitorStateName(state)}, it is ${monitorStateName(monitor.state)}${why}`);
-  return false;
+  const refused = monitor.rules.require(state, what);
+  if (refused) session.replyError(req, refused.rc, refused.text);
+  return !refused;
 }
 
 function ramBytes(monitor: Monitor): number {
@@ -110,17 +106,17 @@ function loadInitrd(session: ClientSession, monitor: Monitor, req: Frame, tail: 
 
 function start(session: ClientSession, monitor: Monitor, req: Frame, tail: Uint8Array): void {
   const entry = MonitorOps.START.request.decode(tail);
-  if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'START')) return;
+  const refused = monitor.rules.start();
+  if (refused) return session.replyError(req, refused.rc, refused.text);
   monitor.post({ type: 'start', entryOffset: entry });
   collectGarbage(); // the image's frames are dead now: tens of MB of buffers per boot
-  monitor.setState(MonitorState.STARTED);
+  monitor.stateChanged();
   session.reply(req, Rc.OK);
 }
 
 async function run(session: ClientSession, monitor: Monitor, req: Frame): Promise<void> {
-  if (monitor.state === MonitorState.STARTED) monitor.setState(MonitorState.RUNNING);
-  if (monitor.state === MonitorState.RUNNING) await monitor.waitForStateChange(RUN_POLL_MS);
-  if (monitor.state === MonitorState.TERMINATED) return session.reply(req, Rc.INSTANCE_TERMINATED, MonitorOps.RUN.reply.encode(monitor.runResult()));
-  if (monitor.state === MonitorState.RUNNING) return session.reply(req, Rc.OK, MonitorOps.RUN.reply.encode(monitor.runResult()));
-  session.replyError(req, Rc.ERROR, `RUN needs monitor ${monitor.id} STARTED or RUNNING, it is ${monitorStateName(monitor.state)}`);
+  if (monitor.rules.run() === 'wait') await monitor.waitForStateChange(RUN_POLL_MS);
+  const refused = monitor.rules.runAnswer();
+  if (refused && refused.rc !== Rc.INSTANCE_TERMINATED) return session.replyError(req, refused.rc, refused.text);
+  session.reply(req, refused?.rc ?? Rc.OK, MonitorOps.RUN.reply.encode(monitor.runResult()));
 }

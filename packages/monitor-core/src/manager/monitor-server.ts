@@ -67,9 +67,8 @@ export class MonitorServer extends EndpointServer implements MonitorHost {
 
   protected sessionClosed(session: ClientSession): void {
     const m = this.monitor;
-    if (!m || session.monitorId !== m.id) return;
-    if (m.owner === session) void this.closeMonitor('its owner disconnected');
-    else m.detach(session);
+    if (!m || !m.rules.isBound(session)) return;
+    if (m.rules.leave(session) === 'end') void this.closeMonitor('its owner disconnected');
   }
 
   protected get busy(): boolean {
@@ -106,10 +105,7 @@ export class MonitorServer extends EndpointServer implements MonitorHost {
       throw new Error(`monitor ${this.id} already exists`);
     }
     clearTimeout(this.createTimer);
-    const monitor = new Monitor(this.id, config, this.runtimeDir, this.log, disks);
-    monitor.owner = owner;
-    monitor.bound.add(owner);
-    owner.monitorId = this.id;
+    const monitor = new Monitor(this.id, config, this.runtimeDir, this.log, disks, owner, this.limits.watchers);
     this.monitor = monitor;
     return monitor;
   }

@@ -3,12 +3,13 @@
 // says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, Termination, moduleName, monitorStateName, powerActionName, terminationName, type ModuleId, type ModuleStatus, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
+import { EndReason, MAX_RECORD_DATA, Module, MonitorState, Termination, moduleName, monitorStateName, powerActionName, terminationName, type ModuleId, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
 import { ForwardTable } from './forward-table.ts';
 import type { DiskImages } from './disk-images.ts';
+import { MonitorRules, isRefusal, type AttachRequest, type Refusal } from './rules.ts';
 import { ShadowConsole } from './shadow-console.ts';
 import type { ClientSession } from './session.ts';
 
@@ -51,15 +52,8 @@ export class Monitor {
   readonly createdAt = Date.now();
   readonly shadow: ShadowConsole;
   readonly consoleLog: ConsoleLog;
-  state: MonitorState = MonitorState.INITIALIZED;
-  reason: Termination = Termination.END;
-  text = '';
-  owner: ClientSession | undefined;
-  /** Every connection bound to this monitor (owner and attachers): coLinux's reference count. */
-  readonly bound = new Set<ClientSession>();
-  /** module id -> the connection receiving it ("connected_modules[]"). */
-  readonly slots = new Map<ModuleId, ClientSession>();
-  readonly watchers = new Map<ModuleId, Set<ClientSession>>();
+  /** Owner, attachments and state: every change to them happens in the model (rules.ts). */
+  readonly rules: MonitorRules<ClientSession>;
   readonly stats: MonitorStats = {
     instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0,
     jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, regions: 0, lookups: 0, decodeMisses: 0, compileMs: 0 },
@@ -86,15 +80,25 @@ export class Monitor {
   private released: Promise<void> | undefined;
 
   /** `disks`: the images, already opened and locked (CREATE); the monitor closes them. */
-  constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger, disks: DiskImages) {
+  constructor(id: number, config: MonitorConfig, runtimeDir: string, log: pino.Logger, disks: DiskImages, owner: ClientSession, watcherLimit: number) {
     this.id = id;
     this.config = config;
+    this.rules = new MonitorRules(id, owner, watcherLimit);
+    owner.monitorId = id;
     this.disks = disks;
     this.log = log.child({ monitor: id });
     this.shadow = new ShadowConsole(config.console.cols, config.console.rows, config.console.scrollback);
     this.consoleLog = new ConsoleLog(runtimeDir, id);
     this.forwards = new ForwardTable(runtimeDir, id, this.log);
     this.startMachine();
+  }
+
+  get state(): MonitorState {
+    return this.rules.state;
+  }
+
+  get owner(): ClientSession | undefined {
+    return this.rules.owner;
   }
 
   info(): MonitorInfo {
@@ -105,18 +109,10 @@ export class Monitor {
 
   /** The control request MONITOR_STATUS (manager/control.ts). */
   status(): MonitorStatus {
-    const modules = new Map<ModuleId, ModuleStatus>();
-    const entry = (module: ModuleId): ModuleStatus => {
-      let m = modules.get(module);
-      if (!m) modules.set(module, (m = { module, held: false, watchers: 0 }));
-      return m;
-    };
-    for (const module of this.slots.keys()) entry(module).held = true;
-    for (const [module, set] of this.watchers) if (set.size) entry(module).watchers = set.size;
     const s: MonitorStatus = {
       id: this.id,
       state: this.state,
-      text: this.text,
+      text: this.rules.text,
       memoryMiB: this.config.memoryMiB,
       createdAt: this.createdAt,
       bootLine: this.config.bootLine,
@@ -125,18 +121,17 @@ export class Monitor {
       droppedFrames: this.stats.droppedFrames,
       droppedToClients: this.stats.droppedToClients,
       jit: { ...this.stats.jit },
-      modules: [...modules.values()].sort((a, b) => a.module - b.module),
+      modules: this.rules.modules(),
       disks: this.disks.devices.map((d) => ({ unit: d.index, path: d.path, readOnly: d.readOnly, format: imageFormat(d.path) })),
       nets: this.config.netDevices.map((n) => ({ unit: n.unit, mac: n.mac, type: n.type })),
     };
-    if (this.state === MonitorState.TERMINATED) s.reason = this.reason;
+    if (this.state === MonitorState.TERMINATED) s.reason = this.rules.reason;
     if (this.owner) s.ownerPid = this.id;
     return s;
   }
 
   runResult(): RunResult {
-    if (this.state !== MonitorState.TERMINATED) return { state: this.state };
-    return this.text ? { state: this.state, reason: this.reason, text: this.text } : { state: this.state, reason: this.reason };
+    return this.rules.runResult();
   }
 
   /** Resolves on the next state change or after `ms`. */
@@ -240,9 +235,8 @@ export class Monitor {
       this.stopMachine();
       this.startMachine();
     }
-    this.reason = Termination.END;
-    this.text = '';
-    this.setState(MonitorState.INITIALIZED);
+    this.rules.reset();
+    this.wakeWaiters();
   }
 
   // ---- routing (docs/colinux.md#routing) ---------------------------------------------
@@ -252,55 +246,31 @@ export class Monitor {
       this.shadow.write(data);
       this.consoleLog.write(data);
     }
-    const holder = this.slots.get(module);
-    const watchers = this.watchers.get(module);
-    if (!holder && !watchers?.size) return; // nobody attached: dropped, as in coLinux (3.6.1)
+    const recipients = this.rules.recipients(module);
+    if (recipients.length === 0) return; // nobody attached: dropped, as in coLinux (3.6.1)
     const parts = splitOutput(module, data);
     if (parts.length === 0) {
       this.stats.droppedToClients++;
       return;
     }
-    if (holder && !holder.deliver(module, parts)) this.stats.droppedToClients += parts.length;
-    if (watchers) for (const w of watchers) if (!w.deliver(module, parts)) this.stats.droppedToClients += parts.length;
+    for (const r of recipients) if (!r.deliver(module, parts)) this.stats.droppedToClients += parts.length;
   }
 
-  /** Gives `module` to `session`; a previous holder is told it was taken over. */
-  hold(module: ModuleId, session: ClientSession): void {
-    const previous = this.slots.get(module);
-    if (previous && previous !== session) {
-      previous.held.delete(module);
-      previous.end(EndReason.TAKEN_OVER, `module ${moduleName(module)} of monitor ${this.id} was taken over by another client`);
-      this.log.info({ module: moduleName(module), from: previous.id, to: session.id }, 'module taken over');
+  /** ATTACH (rules.ts): a displaced holder is told it was taken over. */
+  attach(session: ClientSession, req: AttachRequest): Refusal | undefined {
+    const done = this.rules.attach(session, req);
+    if (isRefusal(done)) return done;
+    session.monitorId = this.id;
+    for (const { module, from } of done.takenOver) {
+      from.end(EndReason.TAKEN_OVER, `module ${moduleName(module)} of monitor ${this.id} was taken over by another client`);
+      this.log.info({ module: moduleName(module), from: from.id, to: session.id }, 'module taken over');
     }
-    this.slots.set(module, session);
-    session.held.add(module);
-    // Holding includes the output a watcher gets: never deliver it twice.
-    this.watchers.get(module)?.delete(session);
-    session.watched.delete(module);
-  }
-
-  watch(module: ModuleId, session: ClientSession): void {
-    if (session.held.has(module)) return;
-    let set = this.watchers.get(module);
-    if (!set) this.watchers.set(module, (set = new Set()));
-    set.add(session);
-    session.watched.add(module);
-  }
-
-  /** Bound connections that only watch: neither the owner nor holding any module. */
-  watcherCount(): number {
-    let n = 0;
-    for (const s of this.bound) if (s !== this.owner && s.held.size === 0) n++;
-    return n;
+    return undefined;
   }
 
   /** A non-owner connection leaves (CLOSE op or disconnect): coLinux 3.6.4. */
   detach(session: ClientSession): void {
-    for (const m of session.held) if (this.slots.get(m) === session) this.slots.delete(m);
-    for (const m of session.watched) this.watchers.get(m)?.delete(session);
-    session.held.clear();
-    session.watched.clear();
-    this.bound.delete(session);
+    this.rules.detach(session);
     session.monitorId = undefined;
   }
 
@@ -309,11 +279,12 @@ export class Monitor {
     if (this.closed) return;
     this.closed = true;
     this.log.info({ why }, 'monitor closed');
-    for (const s of [...this.bound]) {
-      if (s !== this.owner) s.end(EndReason.MONITOR_CLOSED, `monitor ${this.id} closed: ${why}`);
-      this.detach(s);
+    const owner = this.rules.owner;
+    if (owner) owner.monitorId = undefined;
+    for (const s of this.rules.end()) {
+      s.end(EndReason.MONITOR_CLOSED, `monitor ${this.id} closed: ${why}`);
+      s.monitorId = undefined;
     }
-    this.owner = undefined;
     clearTimeout(this.powerOffTimer);
     this.stopMachine();
     this.released = this.workerExit.then(() => this.disks.close());
@@ -464,16 +435,21 @@ export class Monitor {
   }
 
   private terminated(reason: Termination, text: string): void {
+    if (!this.rules.terminated(reason, text)) return;
     clearTimeout(this.powerOffTimer);
     this.powerOffTimer = undefined;
-    this.reason = reason;
-    this.text = text;
     this.log.info({ reason: terminationName(reason), text }, 'guest terminated');
-    this.setState(MonitorState.TERMINATED);
+    this.wakeWaiters();
   }
 
-  setState(state: MonitorState): void {
-    this.state = state;
+  /** The rules moved the state (START, RUN): RUN long-polls see it. */
+  stateChanged(): void {
+    this.wakeWaiters();
+  }
+
+  /** The machine took over a suspended state (suspend.ts): where START would have left it. */
+  resumed(): void {
+    this.rules.resumed();
     this.wakeWaiters();
   }
 

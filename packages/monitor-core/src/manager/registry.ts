@@ -71,6 +71,10 @@ export class MonitorRegistry {
     return this.live().length;
   }
 
+  ids(): Set<number> {
+    return new Set(this.live().map((e) => e.id));
+  }
+
   get(id: number): MonitorEntry | undefined {
     const e = this.entries.get(id);
     return e && !e.closed ? e : undefined;

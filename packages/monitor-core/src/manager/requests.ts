@@ -85,27 +85,9 @@ function attach(host: MonitorHost, session: ClientSession, req: Frame): void {
   if (!monitor || a.id !== monitor.id) return session.replyError(req, Rc.ERROR, `no monitor ${a.id}`);
   const watch = (a.flags & AttachFlag.WATCH) !== 0;
   const force = (a.flags & AttachFlag.FORCE) !== 0;
-  if (watch && !monitor.bound.has(session) && monitor.watcherCount() >= host.limits.watchers) {
-    return session.replyError(req, Rc.ACCESS_DENIED, `monitor ${a.id} already has ${host.limits.watchers} watching clients`);
-  }
-  if (!watch && !force) {
-    // coLinux let the last attacher win silently (3.6.3); we refuse unless asked to take over.
-    for (const m of a.modules) {
-      const holder = monitor.slots.get(m);
-      if (holder && holder !== session) {
-        return session.replyError(req, Rc.ACCESS_DENIED, `module ${moduleName(m)} of monitor ${a.id} is held by another client (use --force to take it over)`);
-      }
-    }
-  }
-  session.monitorId = monitor.id;
-  monitor.bound.add(session);
-  for (const m of a.modules) {
-    if (watch) monitor.watch(m, session);
-    else {
-      monitor.hold(m, session);
-      replayForwards(host, monitor, m, session);
-    }
-  }
+  const refused = monitor.attach(session, { modules: a.modules, force, watch });
+  if (refused) return session.replyError(req, refused.rc, refused.text);
+  if (!watch) for (const m of a.modules) replayForwards(host, monitor, m, session);
   host.log.info({ monitor: a.id, client: session.id, modules: a.modules.map(moduleName), force, watch }, 'attached');
   session.reply(req, Rc.OK);
 }
@@ -120,22 +102,13 @@ function debugReader(host: MonitorHost, session: ClientSession, req: Frame): voi
 /** MESSAGES from a client: each record must be to LINUX and from a module this client may use. */
 export function handleMessages(host: MonitorHost, session: ClientSession, frame: Frame): void {
   const records = decodeRecords(frame.body);
-  const monitor = session.monitorId === undefined ? undefined : host.monitor;
+  const monitor = host.monitor;
   for (const r of records) {
-    if (!monitor) {
-      session.notice(Rc.MONITOR_NOT_LOADED, 'message refused: this connection is not attached to a monitor');
-      continue;
-    }
-    if (r.to !== Module.LINUX) {
-      session.notice(Rc.INVALID_PARAMETER, `message to ${moduleName(r.to)} refused: clients may only send to linux`);
-      continue;
-    }
-    // coLinux never checked `from` (3.6.2); a connection may only speak as what it holds, and as
-    // DAEMON (power requests) only if it owns the monitor or holds the console.
-    const mayPower = r.from === Module.DAEMON && (monitor.owner === session || session.held.has(Module.CONSOLE));
-    if (!session.held.has(r.from) && !mayPower) {
-      host.log.warn({ client: session.id, from: r.from }, 'spoofed message refused');
-      session.notice(Rc.ACCESS_DENIED, `message from ${moduleName(r.from)} refused: this connection has not attached that module`);
+    // coLinux never checked `from` (3.6.2): the rules do (rules.ts maySend).
+    const refused = monitor ? monitor.rules.maySend(session, r.from, r.to) : { rc: Rc.MONITOR_NOT_LOADED, text: 'message refused: this connection is not attached to a monitor' };
+    if (refused || !monitor) {
+      if (refused?.rc === Rc.ACCESS_DENIED) host.log.warn({ client: session.id, from: r.from }, 'spoofed message refused');
+      session.notice(refused!.rc, refused!.text);
       continue;
     }
     const address = linuxAddressOf(r.from);

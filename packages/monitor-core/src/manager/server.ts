@@ -3,7 +3,7 @@
 // its own (monitor-server.ts) that the manager starts and lists (registry.ts); CREATE and ATTACH
 // answer with that process's endpoint, where the client goes on (docs/manager.md).
 import {
-  BodyError, BodyReader, FrameError, MAX_MONITORS, ManagerState, PROTOCOL_VERSION, Rc, Requests, decodeRecords, type Frame, type ManagerStatus, type MonitorInfo,
+  BodyError, BodyReader, FrameError, ManagerState, PROTOCOL_VERSION, Rc, Requests, decodeRecords, type Frame, type ManagerStatus, type MonitorInfo,
 } from '@colinux/protocol';
 import { runtimeDir } from '@colinux/client';
 import { prepareMachineCache } from './compile-cache.ts';
@@ -11,6 +11,7 @@ import { EndpointServer, type EndpointOptions } from './endpoint-server.ts';
 import { hostmemLimit } from './hostmem.ts';
 import { acquireEndpoint, type EndpointLock } from './lock.ts';
 import { MonitorRegistry } from './registry.ts';
+import { admit } from './rules.ts';
 import type { ClientSession } from './session.ts';
 
 export { ENDPOINT_CHECK_MS } from './endpoint-server.ts';
@@ -139,14 +140,8 @@ export class ManagerServer extends EndpointServer {
    *  named in the reply; the client CREATEs again there and becomes the owner. */
   private async create(session: ClientSession, req: Frame): Promise<void> {
     const { id, config } = Requests.CREATE.request.decode(req.body);
-    if (this.monitors.get(id)) return session.replyError(req, Rc.ERROR, `monitor ${id} already exists`);
-    if (this.monitors.size >= MAX_MONITORS) return session.replyError(req, Rc.ERROR, `${MAX_MONITORS} monitors already run`);
-    const want = config.memoryMiB * 1024 * 1024;
-    const limit = hostmemLimit(this.env);
-    const used = this.monitors.hostmemUsed();
-    if (used + want > limit) {
-      return session.replyError(req, Rc.HOSTMEM_USE_LIMIT_REACHED, `mem=${config.memoryMiB} would exceed the host memory limit of ${Math.floor(limit / 1048576)} MiB (${Math.floor(used / 1048576)} MiB in use)`);
-    }
+    const refused = admit(id, config.memoryMiB, { ids: this.monitors.ids(), usedBytes: this.monitors.hostmemUsed() }, hostmemLimit(this.env));
+    if (refused) return session.replyError(req, refused.rc, refused.text);
     let endpoint: string;
     try {
       endpoint = (await this.monitors.start(id, config.memoryMiB)).endpoint;

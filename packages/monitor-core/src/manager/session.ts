@@ -73,10 +73,6 @@ export class ClientSession {
   /** The id of the monitor this connection created or attached to (its owner is the monitor's
    *  to say: monitor.ts). */
   monitorId: number | undefined;
-  /** Modules whose guest output this connection receives (and may send as). */
-  readonly held = new Set<ModuleId>();
-  /** Modules it watches read-only. */
-  readonly watched = new Set<ModuleId>();
   /** Set once the connection broke the protocol: the rest of its input is ignored. */
   rejected = false;
   droppedMessages = 0;

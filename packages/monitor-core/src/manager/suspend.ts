@@ -139,7 +139,7 @@ export async function resume(server: MonitorHost, session: ClientSession, req: F
     if (answer.error) throw new BundleError(answer.error);
     monitor.shadow.write(s.screen);
     for (const [unit, specs] of Object.entries(bundle.meta.forwards)) for (const spec of specs) monitor.forwards.add(Number(unit), spec);
-    monitor.setState(MonitorState.STARTED);
+    monitor.resumed();
     const ms = Math.round(performance.now() - begin);
     server.log.info({ monitor: monitor.id, client: session.id, file, ms, asleepMs, from: bundle.meta.monitorId }, 'resumed');
     session.reply(req, Rc.OK, Requests.RESUME.reply.encode(JSON.stringify({ id: monitor.id, file, ms, asleepMs })));
