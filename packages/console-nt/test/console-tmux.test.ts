@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { privateTmux } from './tmux.ts';
 import { ManagerClient } from '@colinux/client';
-import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
+import { echoConsoleGuest, monitorConfig, startManager } from '@colinux/monitor-core/test/manager-fixtures';
 
 const BIN = fileURLToPath(new URL('../bin/colinux-console-nt.js', import.meta.url));
 const SOCKET = `colinux-test-${process.pid}`;

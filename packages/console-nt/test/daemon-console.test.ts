@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { privateTmux } from './tmux.ts';
-import { removeDriver } from '../../monitor-core/src/index.ts';
-import { echoConsoleGuest, guestElf, tempRuntime } from '../../monitor-core/test/manager-fixtures.ts';
+import { removeDriver } from '@colinux/monitor-core';
+import { echoConsoleGuest, guestElf, tempRuntime } from '@colinux/monitor-core/test/manager-fixtures';
 
-const DAEMON = fileURLToPath(new URL('../../daemon/bin/colinux-daemon.js', import.meta.url));
+const DAEMON = fileURLToPath(import.meta.resolve('@colinux/daemon/bin'));
 const CONSOLE = fileURLToPath(new URL('../bin/colinux-console-nt.js', import.meta.url));
 const SOCKET = `colinux-daemon-test-${process.pid}`;
 

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { privateTmux } from './tmux.ts';
-import { removeDriver } from '../../monitor-core/src/index.ts';
-import { tempRuntime } from '../../monitor-core/test/manager-fixtures.ts';
+import { removeDriver } from '@colinux/monitor-core';
+import { tempRuntime } from '@colinux/monitor-core/test/manager-fixtures';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const DAEMON = `${REPO}packages/daemon/bin/colinux-daemon.js`;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireTool } from '../../../test/tools.ts';
-import { DAEMON_BIN, REPO, monitorsOf, sandbox, start, until } from '../../daemon/test/helpers.ts';
+import { DAEMON_BIN, REPO, monitorsOf, sandbox, start, until } from '@colinux/daemon/test/helpers';
 
 const WEB_BIN = join(REPO, 'packages/console-web/bin/colinux-console-web.js');
 const NT_BIN = join(REPO, 'packages/console-nt/bin/colinux-console-nt.js');

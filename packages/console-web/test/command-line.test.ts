@@ -2,7 +2,7 @@
 // status 2 for a bad --listen, status 1 and nothing left listening when no manager answers.
 import { join } from 'node:path';
 import t from 'tap';
-import { REPO, runToEnd, sandbox } from '../../daemon/test/helpers.ts';
+import { REPO, runToEnd, sandbox } from '@colinux/daemon/test/helpers';
 
 const WEB_BIN = join(REPO, 'packages/console-web/bin/colinux-console-web.js');
 

@@ -6,8 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import { ManagerClient } from '@colinux/client';
-import { monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
-import { REPO, until } from '../../daemon/test/helpers.ts';
+import { monitorConfig, startManager } from '@colinux/monitor-core/test/manager-fixtures';
+import { REPO, until } from '@colinux/daemon/test/helpers';
 import { requireTool } from '../../../test/tools.ts';
 
 const WEB_BIN = join(REPO, 'packages/console-web/bin/colinux-console-web.js');

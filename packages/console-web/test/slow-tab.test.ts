@@ -9,8 +9,8 @@ import t from 'tap';
 import { Module } from '@colinux/protocol';
 import { ManagerClient } from '@colinux/client';
 import { attachConsole } from '@colinux/console-nt';
-import { echoConsoleGuest, monitorConfig, startManager } from '../../monitor-core/test/manager-fixtures.ts';
-import { until } from '../../daemon/test/helpers.ts';
+import { echoConsoleGuest, monitorConfig, startManager } from '@colinux/monitor-core/test/manager-fixtures';
+import { until } from '@colinux/daemon/test/helpers';
 import { TAB_BACKLOG_LIMIT, WebConsole, WebSocketConnection } from '../src/index.ts';
 import { Browser } from './tab-stream.ts';
 

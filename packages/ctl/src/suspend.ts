@@ -11,8 +11,8 @@ import { Rc } from '@colinux/protocol';
 import { runtimeDir } from '@colinux/client';
 import { Refused, withManager, type Output } from './commands.ts';
 
-/** The daemon's bin beside this package in the repository (packages/daemon/bin). */
-const DAEMON_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../daemon/bin/colinux-daemon.js');
+/** The daemon's bin, found as Node resolves the package (packages/daemon/bin in the repository). */
+const DAEMON_BIN = fileURLToPath(import.meta.resolve('@colinux/daemon/bin'));
 /** Resume reads and checks the bundle and every disk first: a 4 GiB guest takes a while. */
 const RESUME_WAIT_MS = 300_000;
 const POLL_MS = 100;

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, runToEnd, sandbox, start, until } from '../../daemon/test/helpers.ts';
+import { DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, runToEnd, sandbox, start, until } from '@colinux/daemon/test/helpers';
 
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, start, until } from '../../daemon/test/helpers.ts';
+import { DAEMON_BIN, REPO, commandOf, processesUnder, runToEnd, sandbox, start, until } from '@colinux/daemon/test/helpers';
 import { requireTool } from '../../../test/tools.ts';
 
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BUNDLED_GUEST, DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, runToEnd, sandbox, serialShell, start, until } from '../../daemon/test/helpers.ts';
+import { BUNDLED_GUEST, DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, runToEnd, sandbox, serialShell, start, until } from '@colinux/daemon/test/helpers';
 import { requireTool } from '../../../test/tools.ts';
 
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');

@@ -5,7 +5,7 @@ import t from 'tap';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ManagerClient } from '@colinux/client';
-import { startManager, monitorConfig } from '../../monitor-core/test/manager-fixtures.ts';
+import { startManager, monitorConfig } from '@colinux/monitor-core/test/manager-fixtures';
 
 const BIN = new URL('../bin/colinux-slirp-net-daemon.js', import.meta.url).pathname;
 

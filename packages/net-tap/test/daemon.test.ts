@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawn, execFileSync } from 'node:child_process';
 import { ManagerClient } from '@colinux/client';
-import { startManager, monitorConfig } from '../../monitor-core/test/manager-fixtures.ts';
+import { startManager, monitorConfig } from '@colinux/monitor-core/test/manager-fixtures';
 import { requireTool } from '../../../test/tools.ts';
 
 requireTool('ip');

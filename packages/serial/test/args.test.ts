@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERIAL_BIN } from '../../daemon/test/helpers.ts';
+import { SERIAL_BIN } from '@colinux/daemon/test/helpers';
 import { parseSerialArgs, sttyWords } from '../src/args.ts';
 
 t.test('serial arguments (docs/colinux.md#serial-helper)', async (t) => {

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAEMON_BIN, FIXTURES, SERIAL_BIN, commandOf, processesUnder, sandbox, start, until } from '../../daemon/test/helpers.ts';
+import { DAEMON_BIN, FIXTURES, SERIAL_BIN, commandOf, processesUnder, sandbox, start, until } from '@colinux/daemon/test/helpers';
 import { requireTool } from '../../../test/tools.ts';
 
 requireTool('mkfifo');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SlirpStack, type SlirpStackOptions } from '../../src/index.ts';
-import { forEachFrame } from '../../../net-tap/src/tap-device.ts';
+import { forEachFrame } from '@colinux/net-tap/tap-device';
 import { requireTool } from '../../../../test/tools.ts';
 import { Random } from '../../../../test/random.ts';
 

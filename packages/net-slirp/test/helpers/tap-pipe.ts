@@ -1,7 +1,7 @@
 // Runs inside a test network namespace: opens a TAP interface and shuttles frames between it
 // and stdio as [u32 big-endian length][frame] records. The namespace's Linux kernel is then
 // the "guest" of the slirp stack running in the test process.
-import { TapDevice, forEachFrame } from '../../../net-tap/src/tap-device.ts';
+import { TapDevice, forEachFrame } from '@colinux/net-tap/tap-device';
 
 const name = process.argv[2] ?? 'tap0';
 const tap = TapDevice.open(name);
