@@ -74,7 +74,7 @@ t.test('kill -9 of the manager: both guests keep running and a new manager lists
 
   const status = await runToEnd(DAEMON_BIN, ['--status-driver'], box.env);
   t.equal(status.code, 0, status.stderr);
-  for (const id of ids) t.match(status.stdout, new RegExp(`^monitor ${id}: RUNNING, mem=64`, 'm'), `--status-driver lists monitor ${id}`);
+  ids.forEach((id, i) => t.match(status.stdout, new RegExp(`^monitor ${id}: RUNNING, mem=64, created \\S+, process ${monitors[i]}: \\d+\\.\\d MiB resident, \\d+\\.\\d s CPU$`, 'm'), `--status-driver lists monitor ${id} with its process`));
   t.match(status.stdout, /current number of monitors: 2/);
   const newManager = processesUnder(box.runtimeDir).find(isManager);
   t.ok(newManager !== undefined && newManager !== manager, 'a new manager serves');

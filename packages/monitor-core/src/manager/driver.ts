@@ -3,7 +3,7 @@
 // colinux-daemon forwards its own switches to these functions.
 import fs from 'node:fs';
 import { ManagerError, PERIPHERY_API_VERSION, PROTOCOL_VERSION, Rc, monitorStateName } from '@colinux/protocol';
-import { ManagerClient, lockPath, monitorIdOfEndpoint, runtimeDirPath, startManager, waitForManager } from '@colinux/client';
+import { ManagerClient, lockPath, monitorEndpointPath, monitorIdOfEndpoint, runtimeDirPath, startManager, waitForManager } from '@colinux/client';
 import { managerBinPath } from './bin-path.ts';
 import { readLockPid } from './lock.ts';
 
@@ -61,6 +61,27 @@ function monitorsWithoutManager(env: NodeJS.ProcessEnv): boolean {
   }
 }
 
+/** ", process N: X MiB resident, Y s CPU" of a monitor's own process (docs/manager.md "Monitor
+ *  processes": its memory and CPU time are the VM's), asked at its endpoint; '' when it does not
+ *  answer. CPU from /proc/<pid>/stat (proc(5): utime and stime, fields 14 and 15, in clock ticks). */
+async function monitorProcess(env: NodeJS.ProcessEnv, id: number): Promise<string> {
+  let c: ManagerClient | undefined;
+  try {
+    c = await ManagerClient.connect({ env, endpoint: monitorEndpointPath(env, id), timeoutMs: 1000 });
+    const s = await c.status();
+    const fields = fs.readFileSync(`/proc/${s.pid}/stat`, 'latin1').split(') ')[1]?.split(' ') ?? [];
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return `, process ${s.pid}: ${(s.rssBytes / 1048576).toFixed(1)} MiB resident${Number.isFinite(cpu) ? `, ${cpu.toFixed(1)} s CPU` : ''}`;
+  } catch {
+    return '';
+  } finally {
+    await c?.close();
+  }
+}
+
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux ABI Node runs on (times(2)). */
+const CLOCK_TICKS = 100;
+
 /** The text --status-driver prints. Monitors whose manager died (docs/manager.md "Monitor
  *  processes") get a new manager, which finds them. */
 export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -86,7 +107,8 @@ export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promis
       `manager memory: ${(s.rssBytes / 1048576).toFixed(1)} MiB resident; guest memory ${Math.round(info.hostmemUsed / 1048576)} of ${Math.round(info.hostmemLimit / 1048576)} MiB`,
     );
     for (const m of s.monitors) {
-      lines.push(`monitor ${m.id}: ${monitorStateName(m.state)}, mem=${m.memoryMiB}, created ${new Date(m.createdAt).toISOString()}`);
+      const p = await monitorProcess(env, m.id);
+      lines.push(`monitor ${m.id}: ${monitorStateName(m.state)}, mem=${m.memoryMiB}, created ${new Date(m.createdAt).toISOString()}${p}`);
     }
   } catch (err) {
     if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED) lines.push(`driver version mismatch: ${err.message} (this program: ${PROTOCOL_VERSION})`);
