@@ -16,9 +16,9 @@ export interface Output {
 
 /** A request the manager (or the situation) refused: exit status 1 with coLinux's co_rc_t name. */
 export class Refused extends Error {
-  readonly rc: number;
+  readonly rc: Rc;
   readonly detail: string;
-  constructor(rc: number, detail: string) {
+  constructor(rc: Rc, detail: string) {
     super(detail);
     this.rc = rc;
     this.detail = detail;

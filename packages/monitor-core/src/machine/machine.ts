@@ -70,7 +70,7 @@ export class Machine {
   readonly nets = new Map<number, VirtioNet>();
   readonly uarts = new Map<number, Uart16550>();
   readonly virtio: VirtioMmio[] = [];
-  termination: { reason: number; text?: string } | null = null;
+  termination: { reason: Termination; text?: string } | null = null;
   started = false;
   private readonly events: MachineEvents;
   private readonly bus: Bus;
