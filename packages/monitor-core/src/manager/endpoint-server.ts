@@ -89,6 +89,9 @@ export abstract class EndpointServer {
   private async listen(): Promise<void> {
     const socketPath = this.lock!.socketPath;
     this.servers.push(await this.transport.listen(socketPath, path.dirname(socketPath), (conn) => this.accept(conn)));
+    // The 0700 runtime dir already keeps other users out; the socket itself is the owner's only
+    // too (bind(2) leaves it to the umask).
+    fs.chmodSync(socketPath, 0o600);
     this.endpointId = fileId(socketPath);
   }
 

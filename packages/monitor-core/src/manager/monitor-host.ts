@@ -5,6 +5,10 @@ import type pino from 'pino';
 import type { Monitor } from './monitor.ts';
 import type { ClientLimits, ClientSession } from './session.ts';
 
+/** A monitor process stops when its owner's CREATE has not come this long after it started
+ *  (monitor-server.ts); a manager that found it waiting looks again for as long (registry.ts). */
+export const CREATE_WAIT_MS = 15_000;
+
 export interface MonitorHost {
   /** The monitor id this process was started for (the owning daemon's pid). */
   readonly id: number;

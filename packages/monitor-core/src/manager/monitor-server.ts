@@ -8,7 +8,7 @@ import { runtimeDir } from '@colinux/client';
 import { DiskImages } from './disk-images.ts';
 import { EndpointServer, type EndpointOptions } from './endpoint-server.ts';
 import { acquireMonitorEndpoint, type EndpointLock } from './lock.ts';
-import type { MonitorHost } from './monitor-host.ts';
+import { CREATE_WAIT_MS, type MonitorHost } from './monitor-host.ts';
 import { Monitor } from './monitor.ts';
 import { handleMessages, handleRequest } from './requests.ts';
 import type { ClientSession } from './session.ts';
@@ -18,9 +18,6 @@ export interface MonitorServerOptions extends EndpointOptions {
   /** Called once the server has closed (main.ts exits the process). */
   onShutdown?: () => void;
 }
-
-/** The owner's CREATE must follow the manager's start of this process within this long. */
-export const CREATE_WAIT_MS = 15_000;
 
 /** A disk image still locked by a monitor that is ending (its process stops its machine within
  *  a second, monitor.ts STOP_GRACE_MS) is waited for this long before the CREATE is refused. */

@@ -10,8 +10,12 @@ import { ManagerState, MonitorState, type MonitorInfo } from '@colinux/protocol'
 import { ManagerClient, monitorEndpointPath, monitorIdOfEndpoint, monitorLogName, runtimeDir, type TransportName } from '@colinux/client';
 import type pino from 'pino';
 import { managerBinPath } from './bin-path.ts';
+import { CREATE_WAIT_MS } from './monitor-host.ts';
 import type { ClientLimits } from './session.ts';
 
+/** A found monitor process still waiting for its owner's CREATE is looked at again this often,
+ *  for as long as it waits (monitor-server.ts CREATE_WAIT_MS). */
+const DISCOVER_AGAIN_MS = 500;
 /** How long a starting monitor process gets to answer on its endpoint. */
 const START_TIMEOUT_MS = 15_000;
 /** How often a starting monitor process's endpoint is tried. */
@@ -97,23 +101,41 @@ export class MonitorRegistry {
     const dir = runtimeDir(this.env);
     const ids = fs.readdirSync(dir).map(monitorIdOfEndpoint).filter((id): id is number => id !== undefined);
     await Promise.all(ids.map(async (id) => {
-      const endpoint = monitorEndpointPath(this.env, id);
-      const link = await this.connect(endpoint, REFRESH_TIMEOUT_MS).catch(() => undefined);
-      const status = await link?.status().catch(() => undefined);
-      const info = status?.monitors.find((m) => m.id === id);
-      if (!link || !status || !info) {
-        await link?.close();
-        if (!link) {
-          this.log.warn({ endpoint }, 'removing the endpoint of a monitor process that is gone');
-          fs.rmSync(endpoint, { force: true });
-        }
-        return;
-      }
-      const entry: MonitorEntry = { id, endpoint, memoryMiB: info.memoryMiB, info, pid: status.pid, rssBytes: status.rssBytes, link: undefined, child: undefined, gone: undefined, closed: false };
-      this.entries.set(id, entry);
-      this.adopt(entry, link);
-      this.log.info({ monitor: id, pid: status.pid }, 'found a running monitor');
+      if (await this.discoverOne(id) === 'starting') this.discoverLater(id, Date.now() + CREATE_WAIT_MS);
     }));
+  }
+
+  /** Monitor `id`'s endpoint: registered when its process serves its monitor ('found'); a stale
+   *  socket is removed ('gone'); a process still waiting for its owner's CREATE is 'starting'. */
+  private async discoverOne(id: number): Promise<'found' | 'gone' | 'starting' | undefined> {
+    const endpoint = monitorEndpointPath(this.env, id);
+    const link = await this.connect(endpoint, REFRESH_TIMEOUT_MS).catch(() => undefined);
+    const status = await link?.status().catch(() => undefined);
+    const info = status?.monitors.find((m) => m.id === id);
+    if (!link || !status || !info || this.entries.has(id)) {
+      await link?.close();
+      if (link) return status?.state === ManagerState.INITIALIZED && !info ? 'starting' : undefined;
+      this.log.warn({ endpoint }, 'removing the endpoint of a monitor process that is gone');
+      fs.rmSync(endpoint, { force: true });
+      return 'gone';
+    }
+    const entry: MonitorEntry = { id, endpoint, memoryMiB: info.memoryMiB, info, pid: status.pid, rssBytes: status.rssBytes, link: undefined, child: undefined, gone: undefined, closed: false };
+    this.entries.set(id, entry);
+    this.adopt(entry, link);
+    this.log.info({ monitor: id, pid: status.pid }, 'found a running monitor');
+    return 'found';
+  }
+
+  /** A monitor process that answered before its owner's CREATE: registered once it lists its
+   *  monitor, forgotten when it stops (it does without a CREATE, monitor-server.ts). */
+  private discoverLater(id: number, until: number): void {
+    const timer = setTimeout(() => {
+      if (this.entries.has(id)) return;
+      void this.discoverOne(id).then((found) => {
+        if (found === 'starting' && Date.now() < until) this.discoverLater(id, until);
+      });
+    }, DISCOVER_AGAIN_MS);
+    timer.unref();
   }
 
   /** Starts monitor `id`'s process and resolves once it answers on its endpoint; throws one line
