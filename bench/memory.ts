@@ -1,7 +1,8 @@
-// Memory of the manager (monitor-core) beyond guest RAM, and the idle CPU cost of a guest.
-// Starts the real colinux-daemon one, two, three times (each creates a monitor in the same
-// manager, started on demand) with a fresh runtime dir, waits for each guest's shell, and prints
-// the manager's RSS, Anonymous, guest-RAM-resident and "beyond guest RAM" figures per step.
+// Memory of monitor-core (the manager and one process per monitor, docs/manager.md "Monitor
+// processes") beyond guest RAM, and the idle CPU cost of a guest. Starts the real colinux-daemon
+// one, two, three times (each creates a monitor through the same manager, started on demand) with
+// a fresh runtime dir, waits for each guest's shell, and prints the RSS, Anonymous,
+// guest-RAM-resident and "beyond guest RAM" figures of all monitor-core processes per step.
 //   node bench/memory.ts [--monitors 3] [--mem 64] [--idle-seconds 10]
 // The manager inherits this environment: NODE_COMPILE_CACHE=<dir> (run twice) shows a manager
 // whose own thread starts from a warm compile cache (docs/manager.md "Memory").
@@ -81,6 +82,25 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in USER_HZ, proc(5)
 }
 
+/** The manager and every monitor process of this run (their environment names our runtime dir). */
+function coreProcesses(): number[] {
+  const needle = `COLINUX_RUNTIME_DIR=${runtime}\0`;
+  const monitors = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('\0--monitor\0') && `${fs.readFileSync(`/proc/${p}/environ`, 'latin1')}\0`.includes(needle);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+  return [managerPid, ...monitors];
+}
+
+function sum(all: Figures[]): Figures {
+  const total: Figures = { rss: 0, anonymous: 0, sharedClean: 0, guestRam: 0, guestMappings: 0, brk: 0, arenas: 0, code: 0, other: 0 };
+  for (const f of all) for (const k of Object.keys(total) as Array<keyof Figures>) total[k] += f[k];
+  return total;
+}
+
 const mb = (n: number) => (n / MiB).toFixed(1).padStart(6);
 
 function print(step: string, f: Figures): void {
@@ -140,14 +160,16 @@ try {
   for (let n = 1; n <= MONITORS; n++) {
     await startMonitor(n);
     await new Promise((r) => setTimeout(r, 3000)); // let the boot's garbage go
-    const f = figures(managerPid);
-    print(`${n} monitor${n === 1 ? '' : 's'}`, f);
+    const pids = coreProcesses();
+    print(`${n} monitor${n === 1 ? '' : 's'}`, sum(pids.map(figures)));
+    console.log(`${''.padEnd(12)} ${pids.length} processes; the manager alone: RSS ${mb(figures(managerPid).rss)} MiB, Anonymous ${mb(figures(managerPid).anonymous)} MiB`);
     if (n === 1) {
-      const c0 = cpuSeconds(managerPid);
+      const cpu = () => pids.reduce((a, p) => a + cpuSeconds(p), 0);
+      const c0 = cpu();
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-      const share = (cpuSeconds(managerPid) - c0) / ((performance.now() - t0) / 1000);
-      console.log(`idle         one idle guest costs ${(share * 100).toFixed(2)} % of a core (manager process, ${IDLE_S} s)`);
+      const share = (cpu() - c0) / ((performance.now() - t0) / 1000);
+      console.log(`idle         one idle guest costs ${(share * 100).toFixed(2)} % of a core (manager and monitor process, ${IDLE_S} s)`);
     }
   }
 } finally {
