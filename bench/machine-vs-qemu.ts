@@ -64,7 +64,7 @@ function jitSummary(a: Record<string, number> | undefined, b: Record<string, num
     `${(d('jitInsns') / Math.max(1, d('jitEntries'))).toFixed(0)} per entry from the interpreter, ` +
     `block cache: ${(100 * d('jitEntries') / Math.max(1, d('jitLookups'))).toFixed(1)} % of ${d('jitLookups')} lookups compiled, ` +
     `decode cache: ${(100 * d('decodeMisses') / Math.max(1, interpreted)).toFixed(2)} % misses, ` +
-    `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code pages, ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
+    `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code (${d('codePageDataWrites')} beside it), ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
 }
 
 async function measure(name: string): Promise<Result> {

@@ -122,6 +122,9 @@ export interface MachineStats {
    *  compiled), and misses of the decoded-instruction cache. */
   jitLookups: number;
   decodeMisses: number;
+  /** Writes to pages holding translated code that dropped nothing (same bytes, or beside the
+   *  code); each left translated code for the interpreter if it came from there. */
+  codePageDataWrites: number;
   /** Host milliseconds spent compiling translated code. */
   jitCompileMs: number;
 }

@@ -15,6 +15,9 @@ import { invalidateRange } from './jit';
 /** Writes since init that reached code translated from a page (jitStats 5), each dropping the
  *  translations whose bytes it overlapped. */
 export let codePageWrites: i64 = 0;
+/** Writes to pages holding translated code that dropped nothing (same bytes, or beside the
+ *  code): each took the slow path, leaving translated code if it came from there (jitStats 9). */
+export let codePageDataWrites: i64 = 0;
 
 @inline function bitAddr(host: u32): u32 {
   return CODE_PAGES_BASE + ((host - RAM_BASE) >> 15);
@@ -56,6 +59,7 @@ export function markCodePage(host: u32): void {
   const old = size == 1 ? <i64>load<u8>(host) : size == 2 ? <i64>load<u16>(host) : size == 4 ? <i64>load<u32>(host) : load<i64>(host);
   const mask: i64 = size == 8 ? -1 : (<i64>1 << (size << 3)) - 1;
   if (old != (v & mask)) codeWritten(host, <u32>size);
+  else codePageDataWrites++;
 }
 
 /**
@@ -72,7 +76,10 @@ function codeWritten(host: u32, len: u32): void {
   const e = PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
   if (load<u32>(e) == page) {
     const span = load<u32>(e, 4);
-    if (lo + len <= (span & 0xffff) || lo >= (span >> 16)) return;
+    if (lo + len <= (span & 0xffff) || lo >= (span >> 16)) {
+      codePageDataWrites++;
+      return;
+    }
   }
   codePageWrites++;
   const left = invalidateRange(page, lo, lo + len);

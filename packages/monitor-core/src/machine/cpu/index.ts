@@ -12,7 +12,7 @@ import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import {
   decodeMisses, dropReservation, execute, exitReason, jitEntries, jitInsns, jitLookups, setExitReason, setSbiMode,
 } from './interpreter';
-import { clearCodePages, codePageWrites, ramRangeWritten } from './code-pages';
+import { clearCodePages, codePageDataWrites, codePageWrites, ramRangeWritten } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
 import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitRegions, jitTranslated, setJitEnabled } from './jit';
@@ -126,7 +126,8 @@ export function instret(): i64 {
  * translation), 4 = batches compiled, 5 = writes to pages holding translated code (each dropped
  * that page's blocks), 6 = regions translated (2 counts their blocks), 7 = block starts the
  * interpreter looked up in the block cache (0 counts those it found compiled), 8 = misses of
- * the decoded-instruction cache.
+ * the decoded-instruction cache, 9 = writes to pages holding translated code that dropped
+ * nothing (the same bytes, or beside the code).
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -139,6 +140,7 @@ export function jitStats(which: i32): i64 {
     case 6: return jitRegions;
     case 7: return jitLookups;
     case 8: return decodeMisses;
+    case 9: return codePageDataWrites;
   }
   return 0;
 }
