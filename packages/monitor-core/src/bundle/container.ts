@@ -30,10 +30,10 @@ export interface Section {
   rawLength: number;
 }
 
-/** zstd level 3 (zstd's default): on a guest's RAM as fast as level 1 and 5 % smaller, compressing
- *  ~100 MB in about 0.6 s where deflate level 1 took 2.4 s for a quarter more bytes (bench/RESULTS.md). */
+/** zstd level 3 (zstd's default): on 98 MiB of a guest's RAM 6 % smaller than level 1 for 0.13 s
+ *  more (0.49 s), where deflate level 1 took 2.2 s for a third more bytes (bench/RESULTS.md). */
 const ZSTD_LEVEL = 3;
-/** deflate level 1: its higher levels cost several times the time for 2 % (bench/RESULTS.md). */
+/** deflate level 1: level 6 took 2.4 times as long for 2 % less (bench/RESULTS.md). */
 const DEFLATE_LEVEL = 1;
 /** zstd when this Node has it (Node >= 23.8 / 22.15), else deflate: bench/suspend.ts measured both. */
 export const PREFERRED_CODEC: number = typeof zlib.zstdCompressSync === 'function' ? Codec.ZSTD : Codec.DEFLATE;
