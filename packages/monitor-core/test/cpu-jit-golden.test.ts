@@ -109,7 +109,7 @@ function emit(words: number[]): string {
 t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through the block cache', async (t) => {
   // add a0, a1, a2 / ld a3, 8(a0) / jalr x0, 0(ra)
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -307,7 +307,7 @@ end`);
 t.test('a loop back to the block start stays in the function: wasm loop, budget check, br', async (t) => {
   // loop: addi a0, a0, -1 / bne a0, x0, loop
   const text = emit([0xfff50513, 0xfe051ee3]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -454,7 +454,7 @@ end`);
 t.test('a region of two blocks: br_table dispatcher, a branch and a jump between members as br', async (t) => {
   // loop: addi a0, a0, -1 / beq a0, a1, skip / addi a2, a2, 1 / j loop / skip: ret
   const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -649,7 +649,7 @@ end`);
 t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the reservation at 0x1930', async (t) => {
   // amoadd.w a0, a1, (a2) / amomaxu.d a3, a4, (a5) / lr.d a0, (a2) / sc.d a1, a0, (a2) / ret
   const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -997,6 +997,367 @@ i64.store offset=0x1058
 i32.const 0
 local.get 17
 i64.store offset=0x1068
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`);
+});
+
+t.test('mulh, mulhsu, mulhu: the high product from 32-bit halves, sign corrections by select', async (t) => {
+  // mulh a0, a1, a2 / mulhsu a3, a1, a2 / mulhu a4, a1, a2 / ret
+  const text = emit([0x02c59533, 0x02c5a6b3, 0x02c5b733, 0x00008067]);
+  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+i32.const 0
+i64.load offset=0x1068
+local.set 17
+i32.const 0
+i64.load offset=0x1070
+local.set 18
+block
+  block
+    loop
+      local.get 3
+      i32.const 4
+      i32.lt_s
+      if
+        i64.const 0x80001000
+        local.set 1
+        br 3
+      end
+      local.get 3
+      i32.const 4
+      i32.sub
+      local.set 3
+      local.get 15
+      local.set 36
+      local.get 16
+      local.set 37
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.set 38
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      local.set 39
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      i64.const 32
+      i64.shr_u
+      local.get 38
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.get 39
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.set 1
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.get 38
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 39
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 1
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 37
+      i64.const 0
+      local.get 36
+      i64.const 0
+      i64.lt_s
+      select
+      i64.sub
+      local.get 36
+      i64.const 0
+      local.get 37
+      i64.const 0
+      i64.lt_s
+      select
+      i64.sub
+      local.set 14
+      local.get 15
+      local.set 36
+      local.get 16
+      local.set 37
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.set 38
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      local.set 39
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      i64.const 32
+      i64.shr_u
+      local.get 38
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.get 39
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.set 1
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.get 38
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 39
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 1
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 37
+      i64.const 0
+      local.get 36
+      i64.const 0
+      i64.lt_s
+      select
+      i64.sub
+      local.set 17
+      local.get 15
+      local.set 36
+      local.get 16
+      local.set 37
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.set 38
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      local.set 39
+      local.get 36
+      i64.const 0xffffffff
+      i64.and
+      local.get 37
+      i64.const 0xffffffff
+      i64.and
+      i64.mul
+      i64.const 32
+      i64.shr_u
+      local.get 38
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.get 39
+      i64.const 0xffffffff
+      i64.and
+      i64.add
+      local.set 1
+      local.get 36
+      i64.const 32
+      i64.shr_u
+      local.get 37
+      i64.const 32
+      i64.shr_u
+      i64.mul
+      local.get 38
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 39
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.get 1
+      i64.const 32
+      i64.shr_u
+      i64.add
+      local.set 18
+      local.get 5
+      i64.const 0
+      i64.add
+      i64.const -2
+      i64.and
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  i32.const 0
+  local.get 17
+  i64.store offset=0x1068
+  i32.const 0
+  local.get 18
+  i64.store offset=0x1070
+  block
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 12
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 255
+    i32.and
+    i32.const 4
+    i32.shl
+    i32.add
+    local.tee 2
+    i64.load offset=0x0
+    local.get 1
+    i64.const -4096
+    i64.and
+    i64.ne
+    br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
+    local.get 4
+    i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
+    i32.add
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 17
+i64.store offset=0x1068
+i32.const 0
+local.get 18
+i64.store offset=0x1070
 i32.const 0
 local.get 1
 i64.store offset=0x1900

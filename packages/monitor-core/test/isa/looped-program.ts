@@ -4,12 +4,12 @@
 import { randomProgram } from './random-program.ts';
 
 /** Body instructions the translator leaves to the interpreter (they end blocks). */
-const UNTRANSLATED = /^\s+(f(?!ld\s|sd\s|lw\s|sw\s|ence)[a-z.]+|mulh[a-z]*)\s/;
+const UNTRANSLATED = /^\s+(f(?!ld\s|sd\s|lw\s|sw\s|ence)[a-z.]+)\s/;
 
 /**
- * The random program with its body repeated; `integerOnly` drops the F/D arithmetic and
- * high-multiply instructions (FP loads/stores, AMOs and division stay: they are translated) so
- * that blocks grow long.
+ * The random program with its body repeated; `integerOnly` drops the F/D arithmetic (FP
+ * loads/stores, AMOs, high multiplies and division stay: they are translated) so that blocks
+ * grow long.
  */
 export function loopedProgram(seed: number, length: number, iterations: number, integerOnly = false): string {
   const lines = randomProgram(seed, length).split('\n');

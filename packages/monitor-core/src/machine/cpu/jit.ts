@@ -25,7 +25,7 @@ import {
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
-  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, decodeInto,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
 } from './decode';
 import {
   I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I32_XOR, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
@@ -284,6 +284,11 @@ const L_REM: u32 = 3; // local i32: what is left of the budget
 const L_B: u32 = 4; // local i32: block-cache entry of a chained target
 /** x1..x31 are locals 5..35 (x0 reads as the constant 0 and is never written). */
 @inline function regLocal(r: u32): u32 { return L_B + r; }
+/** Scratch i64 locals after the registers (mulh*). */
+const L_T0: u32 = 36;
+const L_T1: u32 = 37;
+const L_T2: u32 = 38;
+const L_T3: u32 = 39;
 
 /** Most members in a region, and instructions in all of them (bounding the function's size). */
 const MAX_MEMBERS: i32 = 32;
@@ -638,6 +643,47 @@ function divide(d: u32, opcode: u32, word: bool, signedDiv: bool, rem: bool): vo
 }
 
 
+/** Push L_T(k) >>> 32 (high) or & 0xffffffff (low). */
+function half(local: u32, high: bool): void {
+  localGet(local);
+  if (high) { i64Const(32); i64ShrU(); } else { i64Const(0xffffffff); i64And(); }
+}
+
+/**
+ * The high 64 bits of the 128-bit product (unpriv spec 13.1; the interpreter's mulhu/mulh/
+ * mulhsu), from 32-bit halves, wasm having no wide multiply:
+ *   a = rs1, b = rs2; p01 = a.lo * b.hi; p10 = a.hi * b.lo
+ *   mid = (a.lo * b.lo) >>> 32 + p01.lo + p10.lo
+ *   hi = a.hi * b.hi + p01.hi + p10.hi + mid >>> 32        (mulhu)
+ *   mulh: hi -= (a < 0 ? b : 0) + (b < 0 ? a : 0); mulhsu: hi -= (a < 0 ? b : 0)
+ * Compilers divide by constants with mulhu, so busybox's number formatting runs it constantly.
+ */
+function mulHigh(d: u32, op: u8): void {
+  getReg(load<u8>(d, 10));
+  localSet(L_T0);
+  getReg(load<u8>(d, 11));
+  localSet(L_T1);
+  half(L_T0, false); half(L_T1, true); numeric(I64_MUL); localSet(L_T2);
+  half(L_T0, true); half(L_T1, false); numeric(I64_MUL); localSet(L_T3);
+  half(L_T0, false); half(L_T1, false); numeric(I64_MUL); i64Const(32); i64ShrU();
+  half(L_T2, false); i64Add();
+  half(L_T3, false); i64Add();
+  localSet(L_VA); // mid
+  half(L_T0, true); half(L_T1, true); numeric(I64_MUL);
+  half(L_T2, true); i64Add();
+  half(L_T3, true); i64Add();
+  localGet(L_VA); i64Const(32); i64ShrU(); i64Add();
+  if (op != OP_MULHU) {
+    localGet(L_T1); i64Const(0); localGet(L_T0); i64Const(0); numeric(I64_LT_S); select();
+    numeric(I64_SUB);
+  }
+  if (op == OP_MULH) {
+    localGet(L_T0); i64Const(0); localGet(L_T1); i64Const(0); numeric(I64_LT_S); select();
+    numeric(I64_SUB);
+  }
+  setReg(load<u8>(d, 9));
+}
+
 /** Leave before this instruction unless mstatus.FS (JIT_FS) is `Dirty` (a load, which would
  *  have to set it) or not `Off` (a store). */
 function fsCheck(load_: bool, pc: i64, count: i32): void {
@@ -767,7 +813,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
   // Ops without effects but a register write: nothing to do for rd = x0 (loads still check).
   switch (op) {
     case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR: case OP_SRL:
-    case OP_SRA: case OP_OR: case OP_AND: case OP_MUL: case OP_ADDW: case OP_SUBW: case OP_SLLW:
+    case OP_SRA: case OP_OR: case OP_AND: case OP_MUL: case OP_MULH: case OP_MULHSU: case OP_MULHU: case OP_ADDW: case OP_SUBW: case OP_SLLW:
     case OP_SRLW: case OP_SRAW: case OP_MULW: case OP_ADDI: case OP_SLTI: case OP_SLTIU:
     case OP_XORI: case OP_ORI: case OP_ANDI: case OP_SLLI: case OP_SRLI: case OP_SRAI:
     case OP_ADDIW: case OP_SLLIW: case OP_SRLIW: case OP_SRAIW: case OP_LUI: case OP_AUIPC:
@@ -786,6 +832,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_OR: binop64(d, I64_OR); break;
     case OP_AND: binop64(d, I64_AND); break;
     case OP_MUL: binop64(d, I64_MUL); break;
+    case OP_MULH: case OP_MULHSU: case OP_MULHU: mulHigh(d, op); break;
     case OP_SLT: cmpop(d, I64_LT_S, false); break;
     case OP_SLTU: cmpop(d, I64_LT_U, false); break;
     case OP_SLTI: cmpop(d, I64_LT_S, true); break;
@@ -956,7 +1003,9 @@ function scanBlock(pc: i64): i32 {
     count++;
     if (isJump(op)) break;
   }
-  if (count > 0 && !isJump(load<u8>(SCRATCH, 8))) addCandidate(pc + <i64>off); // falls through
+  // A block that stops at its size limit (or before an instruction left out) goes on at the
+  // next pc, as hot as itself although the interpreter never counted it as a block start.
+  if (count > 0 && !isJump(load<u8>(SCRATCH, 8))) addCandidate(pc + <i64>off, true);
   scanning = false;
   scanBytes = off;
   return count;
@@ -964,14 +1013,15 @@ function scanBlock(pc: i64): i32 {
 
 /**
  * A block start `pc` found while scanning: scanned later if it lies in the page, is not a
- * candidate yet, has run (its hotness counter is not 0) and is not translated already (a jump
+ * candidate yet, has run (its hotness counter is not 0, or it is where the block falls through
+ * to) and is not translated already (a jump
  * there chains to that translation: taking it into this region too made the fork/exec
  * workload translate 2.4 times as many blocks, each new region taking entries from older ones).
  */
-function addCandidate(pc: i64): void {
+function addCandidate(pc: i64, fallThrough: bool = false): void {
   if (((pc ^ pagePc) & ~<i64>0xfff) != 0 || candidateCount >= MAX_CANDIDATES) return;
   for (let i = 0; i < candidateCount; i++) if (load<i64>(candidatePc + 8 * <u32>i) == pc) return;
-  if (hotCount(pc) == 0) return;
+  if (hotCount(pc) == 0 && !fallThrough) return;
   const b = jitFind(pc, hostOf(pc));
   if (b != 0 && (entryState(b) == STATE_COMPILED || entryState(b) == STATE_PENDING)) return;
   store<i64>(candidatePc + 8 * <u32>candidateCount, pc);
@@ -1062,10 +1112,11 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   // Body: locals, the registers, the dispatcher, the members, the two stubs.
   const start = bodyEnd;
   emitAt(start);
-  uleb(3); // local groups: L_VA; L_E, L_REM, L_B; x1..x31
+  uleb(4); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3
   uleb(1); byte(I64);
   uleb(3); byte(I32);
   uleb(31); byte(I64);
+  uleb(4); byte(I64);
   i32Const(0);
   i32Load(JIT_REM);
   localSet(L_REM);
