@@ -9,10 +9,12 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pino from 'pino';
 
-const WORKER_URL = new URL('../machine/worker.ts', import.meta.url);
-/** What the worker loads: this package's and the protocol's sources (found as Node resolves the
- *  import), and node_modules. */
-const SOURCES = [new URL('..', import.meta.url), new URL('.', import.meta.resolve('@colinux/protocol'))].map((u) => u.pathname);
+/** What a monitor process loads: its main thread (monitor-server.ts and what it imports) and its
+ *  machine worker (docs/manager.md "Monitor processes"). */
+const MONITOR_URLS = [new URL('../machine/worker.ts', import.meta.url), new URL('./monitor-server.ts', import.meta.url)];
+/** Their sources: this package's, the protocol's and the client's (found as Node resolves the
+ *  imports), and node_modules. */
+const SOURCES = [new URL('..', import.meta.url), new URL('.', import.meta.resolve('@colinux/protocol')), new URL('.', import.meta.resolve('@colinux/client'))].map((u) => u.pathname);
 const MODULES_STAMP = new URL('../../../../node_modules/.modules.yaml', import.meta.url).pathname;
 /** Written into the cache dir after a preparation: what it was made from. */
 const PREPARED = 'colinux-machine-prepared.json';
@@ -37,7 +39,8 @@ export function prepareMachineCache(log: pino.Logger): Promise<void> {
   if (readPrepared(cacheDir) === made) return Promise.resolve();
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(WORKER_URL.href)});`], { env, stdio: 'ignore' });
+    const imports = MONITOR_URLS.map((u) => `await import(${JSON.stringify(u.href)});`).join(' ');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', imports], { env, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), PREPARE_TIMEOUT_MS);
     const done = (outcome: string): void => {
       clearTimeout(timer);
