@@ -1,5 +1,6 @@
 // colinux-monitor-core: serve the manager endpoint, or install/remove/query it like coLinux's
 // driver (docs/colinux.md#driver-switches).
+import * as nodeModule from 'node:module';
 import { Command, Option } from 'commander';
 import type { TransportName } from '@colinux/client';
 import type { ManagerServer } from './index.ts';
@@ -67,6 +68,9 @@ async function serveMonitor(arg: string): Promise<number> {
   const [{ MonitorServer }, { parseLimits }] = await Promise.all([import('./manager/monitor-server.ts'), import('./manager/session.ts')]);
   const limits = opts.limits === undefined ? {} : parseLimits(opts.limits);
   const server = await MonitorServer.start({ id, transport: opts.transport, limits, onShutdown: () => process.exit(0) });
+  // Node writes its compile cache at exit; a monitor lives long, so write what this process
+  // compiled now and the next monitor process starts from it (docs/manager.md "Memory").
+  nodeModule.flushCompileCache();
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(sig, () => void server.requestShutdown());
   }

@@ -9,9 +9,10 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pino from 'pino';
 
-/** What a monitor process loads: its main thread (monitor-server.ts and what it imports) and its
- *  machine worker (docs/manager.md "Monitor processes"). */
-const MONITOR_URLS = [new URL('../machine/worker.ts', import.meta.url), new URL('./monitor-server.ts', import.meta.url)];
+/** The machine worker of a monitor process (docs/manager.md "Monitor processes"). Its main
+ *  thread's modules are not prepared here (that made a cold start under load miss the daemon's
+ *  15 s wait): the first monitor process writes them to the cache once it serves (main.ts). */
+const MONITOR_URLS = [new URL('../machine/worker.ts', import.meta.url)];
 /** Their sources: this package's, the protocol's and the client's (found as Node resolves the
  *  imports), and node_modules. */
 const SOURCES = [new URL('..', import.meta.url), new URL('.', import.meta.resolve('@colinux/protocol')), new URL('.', import.meta.resolve('@colinux/client'))].map((u) => u.pathname);
