@@ -351,9 +351,8 @@ console.log(['| work | wall ours | wall QEMU | CPU ours | CPU QEMU | CPU ratio |
 const jitRows = works.map((w) => [w, get('ours', w)?.jit] as const).filter((r): r is readonly [string, Jit] => r[1] !== undefined);
 if (jitRows.length) {
   const M = (v: number) => (v / 1e6).toFixed(1);
-  const n = (v: number | undefined) => (v === undefined ? '' : String(v));
-  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses | compile ms |',
+  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses per M instructions | compile ms |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${(100 * j.entries / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${n(j.decodeMisses)} | ${j.compileMs} |`)].join('\n'));
+    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${(100 * j.entries / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : (1e6 * j.decodeMisses / j.instructions).toFixed(0)} | ${j.compileMs} |`)].join('\n'));
 }
 process.exit(0);
