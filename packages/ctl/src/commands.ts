@@ -125,7 +125,7 @@ async function status(out: Output, id: number): Promise<void> {
     ['boot line', j.bootLine],
     ['instructions', String(j.instructions)],
     ['dropped', `${j.droppedFrames} frames, ${j.droppedToClients} to clients`],
-    ['translator', `${j.jit.insns} instructions in ${j.jit.entries} entries, ${j.jit.translated} blocks (${j.jit.regions} regions) translated, ${j.jit.dropped} given up, ${j.jit.codeWrites} code writes, ${j.jit.decodeMisses} decode misses, ${j.jit.compileMs} ms compiling`],
+    ['translator', `${j.jit.insns} instructions in ${j.jit.entries} entries, ${j.jit.translated} blocks (${j.jit.regions} regions) translated, ${j.jit.dropped} given up, ${j.jit.codeWrites} code writes, ${j.jit.decodeMisses} decode misses, ${j.jit.flushes} flushes, ${j.jit.compileMs} ms compiling`],
     ['modules', j.modules.map((m) => `${m.module}${m.held ? '' : ' (unheld)'}${m.watchers ? ` +${m.watchers} watching` : ''}`).join(', ') || '-'],
   ];
   for (const d of j.disks) rows.push([d.name, `${d.path} (${d.format}, ${d.readOnly ? 'read-only' : 'read-write'})`]);

@@ -50,6 +50,8 @@ export interface TranslatorStats {
   lookups: number;
   /** Misses of the decoded-instruction cache. */
   decodeMisses: number;
+  /** Times every translation was dropped because the function table was full. */
+  flushes: number;
   /** Host milliseconds spent compiling translated code. */
   compileMs: number;
 }
@@ -114,7 +116,7 @@ function count(r: BodyReader, field: string): number {
 export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
   const w = new BodyWriter().u32(s.id).u32(s.state).u32(s.reason ?? NO_REASON).u32(s.memoryMiB).u32(s.ownerPid ?? 0).f64(s.createdAt);
   w.f64(s.instructions).f64(s.hostMs).f64(s.droppedFrames).f64(s.droppedToClients).text(s.text).text(s.bootLine);
-  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.regions).f64(s.jit.lookups).f64(s.jit.decodeMisses).f64(s.jit.compileMs);
+  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.regions).f64(s.jit.lookups).f64(s.jit.decodeMisses).f64(s.jit.flushes).f64(s.jit.compileMs);
   w.u32(s.modules.length);
   for (const m of s.modules) w.u32(m.module).u32(m.held ? 1 : 0).u32(m.watchers);
   w.u32(s.disks.length);
@@ -138,7 +140,7 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
     jit: {
       entries: r.f64('jit entries'), insns: r.f64('jit instructions'), translated: r.f64('jit blocks translated'), dropped: r.f64('jit blocks dropped'),
       batches: r.f64('jit batches'), codeWrites: r.f64('jit code writes'), regions: r.f64('jit regions'), lookups: r.f64('jit lookups'),
-      decodeMisses: r.f64('decode misses'), compileMs: r.f64('jit compile ms'),
+      decodeMisses: r.f64('decode misses'), flushes: r.f64('jit flushes'), compileMs: r.f64('jit compile ms'),
     },
     modules: [], disks: [], nets: [],
   };

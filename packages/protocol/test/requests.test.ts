@@ -40,7 +40,7 @@ const requestSamples: { [K in keyof typeof Requests]: Sample<(typeof Requests)[K
   MONITOR_STATUS: [4242, {
     id: 4242, state: MonitorState.TERMINATED, reason: Termination.PANIC, text: 'Attempted to kill init!', memoryMiB: 64, ownerPid: 4242, createdAt: 1.5e12,
     bootLine: 'root=/dev/cobd0', instructions: 123_456_789, hostMs: 4321, droppedFrames: 3, droppedToClients: 1,
-    jit: { entries: 10, insns: 2_000_000, translated: 300, dropped: 4, batches: 12, codeWrites: 1, regions: 90, lookups: 40, decodeMisses: 7, compileMs: 55.5 },
+    jit: { entries: 10, insns: 2_000_000, translated: 300, dropped: 4, batches: 12, codeWrites: 1, regions: 90, lookups: 40, decodeMisses: 7, flushes: 2, compileMs: 55.5 },
     modules: [{ module: Module.CONSOLE, held: true, watchers: 2 }, { module: netModule(0), held: false, watchers: 0 }],
     disks: [{ unit: 0, path: '/srv/root.qcow2', readOnly: false, format: 'qcow2' }],
     nets: [{ unit: 0, mac: '02:00:00:00:00:01', type: 'slirp' }],

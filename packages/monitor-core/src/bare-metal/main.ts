@@ -138,7 +138,7 @@ function main(): void {
     const jit = (which: number) => Number(hart.cpu.jitStats(which));
     process.stderr.write(
       `translated ${((100 * jit(1)) / Math.max(1, n)).toFixed(1)} % of instructions, ${(jit(1) / Math.max(1, jit(0))).toFixed(0)} per entry, ` +
-        `${jit(2)} blocks translated in ${jit(6)} regions, ${jit(3)} entries dropped, ${jit(5)} writes to code pages, ${jit(4)} batches\n`,
+        `${jit(2)} blocks translated in ${jit(6)} regions, ${jit(3)} entries dropped, ${jit(5)} writes to code pages, ${jit(4)} batches, ${jit(10)} flushes, ${hart.jitCompileMs.toFixed(0)} ms compiling\n`,
     );
   }
   process.exitCode = result === 0 ? 0 : result || 1;

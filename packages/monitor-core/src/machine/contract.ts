@@ -125,6 +125,8 @@ export interface MachineStats {
   /** Writes to pages holding translated code that dropped nothing (same bytes, or beside the
    *  code); each left translated code for the interpreter if it came from there. */
   codePageDataWrites: number;
+  /** Times every translation was dropped because the function table was full. */
+  jitFlushes: number;
   /** Host milliseconds spent compiling translated code. */
   jitCompileMs: number;
 }

@@ -55,8 +55,11 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 
 export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url);
 
-/** Table size limit (the core reuses indices, so it holds about its 16384 block entries). */
+/** Function table size limit: when a batch would need more indices, jitCompile answers
+ *  TABLE_FULL and the core drops every translation at its next `run` (docs/cpu-core.md). */
 const MAX_BLOCKS = 40000;
+/** jitCompile's answer when the batch does not fit in the table (cpu/jit.ts TABLE_FULL). */
+const TABLE_FULL = -1;
 /** Where jitCompile writes the table indices (cpu/jit.ts JIT_SLOTS). */
 const JIT_SLOTS = 0x2c1000;
 
@@ -120,19 +123,28 @@ export class Hart implements HartInterrupts {
 
   private instantiate(mod: WasmModule, memory: WasmMemory, mmio: Mmio): CpuExports {
     let cpu: CpuExports | undefined;
+    /** The first table index the translator's functions use (the core's own come before). */
+    let firstSlot = -1;
     const env: Record<string, unknown> = {
       memory,
       // The core's translator (cpu/jit.ts) hands over a module of n functions exported as
       // "aa", "ab", …; function i goes into the core's function table at JIT_SLOTS[i], or
-      // at a new index written back there when that is 0.
+      // at a new index written back there when that is 0. n = 0: the core dropped every
+      // translation, so the functions it put in the table are let go (their modules can then
+      // be garbage collected).
       jitCompile: (ptr: number, len: number, n: number) => {
         if (!cpu) return 0;
         const t0 = performance.now();
         const table = cpu.table;
-        if (table.length + n > MAX_BLOCKS) return 0;
+        if (firstSlot < 0) firstSlot = table.length;
+        if (n === 0) {
+          for (let i = firstSlot; i < table.length; i++) table.set(i, null);
+          return 0;
+        }
+        const slots = new Uint32Array(memory.buffer, JIT_SLOTS, n);
+        if (table.length + slots.filter((s) => s === 0).length > MAX_BLOCKS) return TABLE_FULL;
         const bytes = new Uint8Array(memory.buffer, ptr, len).slice();
         const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, table } }).exports as Record<string, unknown>;
-        const slots = new Uint32Array(memory.buffer, JIT_SLOTS, n);
         for (let i = 0; i < n; i++) {
           if (slots[i] === 0) slots[i] = table.grow(1);
           table.set(slots[i]!, fns[String.fromCharCode(97 + (i >> 4), 97 + (i & 15))]);

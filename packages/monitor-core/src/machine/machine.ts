@@ -323,7 +323,7 @@ export class Machine {
       instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
       jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
       jitCodeWrites: jit(5), jitRegions: jit(6),
-      jitLookups: jit(7), decodeMisses: jit(8), codePageDataWrites: jit(9), jitCompileMs: Math.round(this.hart.jitCompileMs),
+      jitLookups: jit(7), decodeMisses: jit(8), codePageDataWrites: jit(9), jitFlushes: jit(10), jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }
 

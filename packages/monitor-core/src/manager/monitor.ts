@@ -56,7 +56,7 @@ export class Monitor {
   readonly rules: MonitorRules<ClientSession>;
   readonly stats: MonitorStats = {
     instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0,
-    jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, regions: 0, lookups: 0, decodeMisses: 0, compileMs: 0 },
+    jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, regions: 0, lookups: 0, decodeMisses: 0, flushes: 0, compileMs: 0 },
   };
   /** Initrd being received in chunks: allocated once its total size passed the bounds check. */
   initrd: { data: Uint8Array; received: number } | undefined;
@@ -420,7 +420,7 @@ export class Monitor {
         this.stats.jit = {
           entries: msg.jitEntries, insns: msg.jitInsns, translated: msg.jitTranslated, dropped: msg.jitDropped,
           batches: msg.jitBatches, codeWrites: msg.jitCodeWrites, regions: msg.jitRegions, lookups: msg.jitLookups,
-          decodeMisses: msg.decodeMisses, compileMs: msg.jitCompileMs,
+          decodeMisses: msg.decodeMisses, flushes: msg.jitFlushes, compileMs: msg.jitCompileMs,
         };
         return;
       case 'error':

@@ -15,7 +15,7 @@ import {
 import { clearCodePages, codePageDataWrites, codePageWrites, ramRangeWritten } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
-import { clearJit, emitForTest, flushJit, jitBatches, jitDropped, jitRegions, jitTranslated, setJitEnabled } from './jit';
+import { clearJit, emitForTest, flushIfFull, flushJit, jitBatches, jitDropped, jitFlushes, jitRegions, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_BASE;
@@ -52,6 +52,7 @@ export function init(ramSize: u32): void {
 }
 
 export function run(budget: i32): i32 {
+  flushIfFull();
   if (load<i32>(PRIV_OFF) != priv) setPrivilege(load<i32>(PRIV_OFF));
   let pc = load<i64>(PC_OFF);
   setExitReason(-1);
@@ -127,7 +128,8 @@ export function instret(): i64 {
  * that page's blocks), 6 = regions translated (2 counts their blocks), 7 = block starts the
  * interpreter looked up in the block cache (0 counts those it found compiled), 8 = misses of
  * the decoded-instruction cache, 9 = writes to pages holding translated code that dropped
- * nothing (the same bytes, or beside the code).
+ * nothing (the same bytes, or beside the code), 10 = flushes (every translation dropped because
+ * the function table was full).
  */
 export function jitStats(which: i32): i64 {
   switch (which) {
@@ -141,6 +143,7 @@ export function jitStats(which: i32): i64 {
     case 7: return jitLookups;
     case 8: return decodeMisses;
     case 9: return codePageDataWrites;
+    case 10: return jitFlushes;
   }
   return 0;
 }

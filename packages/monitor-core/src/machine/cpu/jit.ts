@@ -18,7 +18,7 @@
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import { BLOCK_CACHE_BASE, F_BASE, REGION_SPANS, REGION_SPAN_SLOTS, X_BASE } from './layout';
-import { codeSpanAdded, markCodePage } from './code-pages';
+import { clearCodePages, codeSpanAdded, markCodePage } from './code-pages';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
   OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
@@ -166,6 +166,8 @@ export let jitTranslated: i64 = 0;
 export let jitRegions: i64 = 0;
 export let jitDropped: i64 = 0;
 export let jitBatches: i64 = 0;
+/** Times every translation was dropped because the function table was full (jitStats 10). */
+export let jitFlushes: i64 = 0;
 export function setJitEnabled(on: bool): void { enabled = on; }
 
 /**
@@ -196,7 +198,38 @@ const JIT_SET_MASK: u32 = ((JIT_ENTRIES - 1) << 4) & ~JIT_WAY;
   return state >= 0 || state == STATE_NEVER ? b : b + JIT_WAY;
 }
 
+/** `jitCompile`'s answer when the host's function table is full: nothing was compiled. */
+const TABLE_FULL: i32 = -1;
+/** The table indices the host has handed out (it grows the table one index at a time, so they
+ *  are contiguous): all of them are free again once every translation is dropped. */
+let slotsLow: u32 = 0xffffffff;
+let slotsHigh: u32 = 0;
+/** The host's table is full: every translation is dropped at the start of the next `run`. */
+let flushWanted: bool = false;
+
+/**
+ * The generation flush (QEMU's tb_flush): when the function table is full, drop every
+ * translation and start over, so the code that is hot from now on is translated again. It runs
+ * at the start of `run` (flushIfFull), where no translated code is on the stack; the batch that
+ * did not fit left its entries untranslated (state 0), not "never".
+ */
+export function flushIfFull(): void {
+  if (!flushWanted) return;
+  jitFlushes++;
+  clearJit();
+  clearCodePages();
+}
+
+/** Drop every translation: the block cache, the pending batch, the hotness counts; every table
+ *  index the host handed out is free again, and the host may clear the table's old functions
+ *  (`jitCompile` with n = 0) so their modules can be garbage collected. */
 export function clearJit(): void {
+  flushWanted = false;
+  freeCount = 0;
+  if (slotsHigh != 0) {
+    for (let slot = slotsLow; slot <= slotsHigh; slot++) freeSlot(slot);
+    jitCompile(0, 0, 0);
+  }
   memory.fill(HOT_BASE, 0, HOT_ENTRIES * 2);
   memory.fill(SLOT_REFS, 0, 65536);
   batchSize = 0;
@@ -1080,6 +1113,7 @@ function emitMember(k: i32): void {
  */
 export function compileBlock(b: u32, pc: i64, host: u32): void {
   if (!enabled) { setEntryState(b, STATE_NEVER); return; }
+  if (flushWanted) return; // no table index left until the flush
   if (bodyEnd + REGION_BYTES_MAX > BODY_END) flushJit();
   pagePc = pc & ~<i64>0xfff;
   pageHost = host - (<u32>pc & 0xfff);
@@ -1281,7 +1315,8 @@ export function flushJit(): void {
     store<u32>(JIT_SLOTS + (i << 2), slot);
   }
   const ok = jitCompile(MODULE, emitPos() - MODULE, <i32>n);
-  jitBatches++;
+  if (ok == TABLE_FULL) flushWanted = true;
+  else jitBatches++;
   for (let i: u32 = 0; i < n; i++) {
     const rec = BATCH + i * BATCH_RECORD;
     const slot = load<u32>(JIT_SLOTS + (i << 2));
@@ -1299,10 +1334,13 @@ export function flushJit(): void {
         setEntryState(e, STATE_COMPILED);
         refs++;
       } else {
-        setEntryState(e, STATE_NEVER);
+        // A full table is no reason to give the block up: after the flush it is translated again.
+        setEntryState(e, ok == TABLE_FULL ? 0 : STATE_NEVER);
       }
     }
     if (ok > 0) {
+      slotsLow = min(slotsLow, slot);
+      slotsHigh = max(slotsHigh, slot);
       store<u8>(SLOT_REFS + slot, <u8>refs);
       if (refs == 0) freeSlot(slot);
       const span = load<u32>(rec, 20);
