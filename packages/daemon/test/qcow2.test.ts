@@ -124,12 +124,16 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   const noDisk = await runToEnd(CTL, ['disk', 'snapshot', id!, '5'], box.env);
   t.match([noDisk.code, noDisk.stderr], [1, /has no cobd5 \(CO_RC_ERROR\)/], 'a snapshot of a missing disk is refused');
 
-  // Hard kill: the manager dies while the guest allocates and writes clusters.
+  // Hard kill: the monitor's process (which owns the disks and writes the overlays; one process per
+  // monitor, docs/manager.md) and the manager die while the guest allocates and writes clusters.
   // Each round allocates clusters (a new 256 KiB range of cobd1, new files on the root).
   await serial.sh('(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i * 4 % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true');
   await until(async () => (Number((await serial.sh('cat /round 2>/dev/null || echo 0')).trim().split(/\s+/).pop()) >= 5 ? true : undefined), 120_000, 500);
   const managerPid = Number(readFileSync(join(box.runtimeDir, 'manager.lock'), 'utf8').trim());
   t.ok(managerPid > 0, 'the manager pid from its lock file');
+  const monitorPid = processesUnder(box.runtimeDir).find((p) => commandOf(p).includes('colinux-monitor-core.js --monitor'));
+  t.ok(monitorPid, 'the monitor process');
+  process.kill(monitorPid!, 'SIGKILL');
   process.kill(managerPid, 'SIGKILL');
   await d.exited;
   await until(() => (processesUnder(box.runtimeDir).length === 0 ? true : undefined), 30_000);
