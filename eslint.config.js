@@ -25,10 +25,7 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // A promise nobody awaits loses its rejection. tap's `t.test(...)` queues the subtest itself.
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: 'test', package: '@tapjs/test' }] },
-      ],
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: 'test', package: '@tapjs/test' }] }],
       '@typescript-eslint/no-misused-promises': 'error',
       // `Promise.all(xs.map((x) => x.done ?? undefined))` is fine; an array with no promise at all is not.
       '@typescript-eslint/await-thenable': ['error', { allowMixedPromiseArrays: true }],
@@ -51,10 +48,7 @@ export default tseslint.config(
       '@typescript-eslint/no-this-alias': 'off',
       // Rethrowing with a clearer message is common here; the original is not always worth keeping.
       'preserve-caught-error': 'off',
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },

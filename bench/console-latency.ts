@@ -28,7 +28,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /** A byte stream to and from the guest's console: `send` a key, `output` so far. */
-interface ConsoleLink { send(data: string): void; output(): string }
+interface ConsoleLink {
+  send(data: string): void;
+  output(): string;
+}
 
 async function until(what: string, ms: number, fn: () => boolean): Promise<void> {
   const deadline = Date.now() + ms;
@@ -52,8 +55,11 @@ async function ours(): Promise<number[]> {
   mkdirSync(rt, { mode: 0o700 });
   const env = { ...process.env, COLINUX_RUNTIME_DIR: rt };
   const idFile = join(rt, 'daemon.id');
-  const d = spawn(join(ROOT, 'node_modules/.bin/colinux-daemon'), ['-d', '-k', '-p', idFile, `kernel=${join(ROOT, 'guest/images/vmlinux')}`,
-    `initrd=${join(ROOT, 'guest/images/initramfs.cpio.gz')}`, 'mem=64'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const d = spawn(
+    join(ROOT, 'node_modules/.bin/colinux-daemon'),
+    ['-d', '-k', '-p', idFile, `kernel=${join(ROOT, 'guest/images/vmlinux')}`, `initrd=${join(ROOT, 'guest/images/initramfs.cpio.gz')}`, 'mem=64'],
+    { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'ignore'] },
+  );
   started.push(d);
   let id = 0;
   await until('the monitor id', 60_000, () => {
@@ -80,9 +86,38 @@ async function ours(): Promise<number[]> {
 async function qemu(): Promise<number[]> {
   const kernel = join(work, 'Image');
   writeFileSync(kernel, gunzipSync(readFileSync(join(ROOT, 'guest/images/Image.gz'))));
-  const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '64M', '-kernel', kernel, '-initrd', join(ROOT, 'guest/images/initramfs.cpio.gz'),
-    '-display', 'none', '-monitor', 'none', '-serial', 'null', '-device', 'virtio-serial-device',
-    '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0', '-append', 'console=hvc0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const q = spawn(
+    'qemu-system-riscv64',
+    [
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      '64M',
+      '-kernel',
+      kernel,
+      '-initrd',
+      join(ROOT, 'guest/images/initramfs.cpio.gz'),
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-device',
+      'virtio-serial-device',
+      '-chardev',
+      'stdio,id=con0,signal=off',
+      '-device',
+      'virtconsole,chardev=con0',
+      '-append',
+      'console=hvc0',
+    ],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
   started.push(q);
   q.on('error', (err) => {
     console.error(`qemu-system-riscv64: ${err.message} (Debian package qemu-system-misc)`);
@@ -90,7 +125,7 @@ async function qemu(): Promise<number[]> {
   });
   let out = '';
   q.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  await until('QEMU\'s ready line', 120_000, () => out.includes(READY));
+  await until("QEMU's ready line", 120_000, () => out.includes(READY));
   const times = await measure({ send: (s) => q.stdin!.write(s), output: () => out });
   q.kill('SIGKILL');
   return times;
@@ -119,10 +154,13 @@ async function measure(link: ConsoleLink): Promise<number[]> {
   return times;
 }
 
-const row = (label: string, xs: number[]) => console.log(`| ${label} | ${percentile(xs, 0.5).toFixed(2)} ms | ${percentile(xs, 0.95).toFixed(2)} ms | ${xs.length} |`);
+const row = (label: string, xs: number[]) =>
+  console.log(`| ${label} | ${percentile(xs, 0.5).toFixed(2)} ms | ${percentile(xs, 0.95).toFixed(2)} ms | ${xs.length} |`);
 const a = await ours();
 const b = await qemu();
-console.log(`\n### Console keystroke echo (${new Date().toISOString().slice(0, 16)} UTC, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`);
+console.log(
+  `\n### Console keystroke echo (${new Date().toISOString().slice(0, 16)} UTC, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
+);
 console.log('| peer | median | 95th percentile | keys |\n|---|---|---|---|');
 row('ours (manager protocol, CONSOLE module)', a);
 row('QEMU virtio console on stdio', b);

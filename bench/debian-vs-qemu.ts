@@ -16,7 +16,19 @@ import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { BOOT_MS, CMD_MS, bootCopy, debianImage, freePort, serveDebs, ssh, sshArgs, waitForSsh, TEST_PACKAGE, type DebianImage } from '../guest/test/debian-guest.ts';
+import {
+  BOOT_MS,
+  CMD_MS,
+  bootCopy,
+  debianImage,
+  freePort,
+  serveDebs,
+  ssh,
+  sshArgs,
+  waitForSsh,
+  TEST_PACKAGE,
+  type DebianImage,
+} from '../guest/test/debian-guest.ts';
 import { commandOf, processesUnder } from '../packages/daemon/test/helpers.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -36,7 +48,10 @@ const BENCH_PACKAGES = ['zstd', 'xz-utils'];
 /** The inputs, made in the guest from files both peers' copies of the image hold alike. */
 const FILE_MIB = 64;
 const PREPARE = [
-  'set -e', 'mkdir -p /root/bench', 'cd /root/bench', 'export LC_ALL=C',
+  'set -e',
+  'mkdir -p /root/bench',
+  'cd /root/bench',
+  'export LC_ALL=C',
   // Incompressible: the kernel's modules are xz-compressed (about 100 MB of them).
   `find /usr/lib/modules -name '*.ko.xz' -print0 | sort -z | xargs -0 cat | head -c ${FILE_MIB}M >random.bin`,
   // Compressible: programs, libraries and data files as they lie on disk.
@@ -46,7 +61,13 @@ const PREPARE = [
 ].join('\n');
 
 /** `optional`: only with --only (xz -0 alone takes about 30 CPU seconds on QEMU, over 100 on ours). */
-interface Workload { name: string; label: string; command: string; packages?: string[]; optional?: true }
+interface Workload {
+  name: string;
+  label: string;
+  command: string;
+  packages?: string[];
+  optional?: true;
+}
 const FORKS = 300;
 const WORKLOADS: Workload[] = [
   { name: 'md5sum', label: `\`md5sum\` ${FILE_MIB} MiB`, command: 'md5sum text.bin' },
@@ -92,8 +113,15 @@ function benchDebs(): string[] {
       writeFileSync(join(s, 'sources.list'), `deb [arch=${ARCH}] ${MIRROR} ${SUITE} main\n`);
       writeFileSync(join(s, 'status'), '');
       const opts = [
-        `Dir::State::Lists=${s}/lists`, `Dir::Cache=${s}/cache`, `Dir::Etc::SourceList=${s}/sources.list`, 'Dir::Etc::SourceParts=/dev/null',
-        `Dir::State::status=${s}/status`, `APT::Architecture=${ARCH}`, `APT::Architectures=${ARCH}`, 'Debug::NoLocking=1', 'APT::Sandbox::User=root',
+        `Dir::State::Lists=${s}/lists`,
+        `Dir::Cache=${s}/cache`,
+        `Dir::Etc::SourceList=${s}/sources.list`,
+        'Dir::Etc::SourceParts=/dev/null',
+        `Dir::State::status=${s}/status`,
+        `APT::Architecture=${ARCH}`,
+        `APT::Architectures=${ARCH}`,
+        'Debug::NoLocking=1',
+        'APT::Sandbox::User=root',
       ].flatMap((o) => ['-o', o]);
       console.error(`bench: downloading ${missing.join(' ')} (${SUITE} ${ARCH}) into ${dir}`);
       execFileSync('apt-get', [...opts, '-q', 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -138,8 +166,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The translator's counters (colinux-ctl status "jit"); absent on a build without them. */
 interface Jit {
-  instructions: number; entries: number; insns: number; translated: number; dropped: number; codeWrites: number;
-  regions?: number; lookups?: number; decodeMisses?: number; compileMs: number;
+  instructions: number;
+  entries: number;
+  insns: number;
+  translated: number;
+  dropped: number;
+  codeWrites: number;
+  regions?: number;
+  lookups?: number;
+  decodeMisses?: number;
+  compileMs: number;
 }
 
 interface Peer {
@@ -178,19 +214,48 @@ function startOurs(img: DebianImage, disk: string, sshPort: number, dir: string)
     stop: () => {
       d.kill('SIGTERM');
       // The manager outlives its daemon: ask it (and anything else of this run) to go.
-      setTimeout(() => { for (const pid of processesUnder(runtimeDir)) process.kill(pid, 'SIGTERM'); }, 5000).unref();
+      setTimeout(() => {
+        for (const pid of processesUnder(runtimeDir)) process.kill(pid, 'SIGTERM');
+      }, 5000).unref();
     },
   };
 }
 
 function startQemu(img: DebianImage, disk: string, sshPort: number): Peer {
-  const q = spawn('qemu-system-riscv64', [
-    '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '512M', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
-    '-kernel', img.kernel, '-initrd', img.initrd,
-    '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0',
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-device,netdev=n0',
-    '-append', 'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0',
-  ], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const q = spawn(
+    'qemu-system-riscv64',
+    [
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      '512M',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'stdio',
+      '-kernel',
+      img.kernel,
+      '-initrd',
+      img.initrd,
+      '-drive',
+      `file=${disk},format=raw,if=none,id=d0`,
+      '-device',
+      'virtio-blk-device,drive=d0',
+      '-netdev',
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+      '-device',
+      'virtio-net-device,netdev=n0',
+      '-append',
+      'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   let out = '';
   q.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
   return {
@@ -234,8 +299,13 @@ function jitDelta(a: Jit | undefined, b: Jit | undefined): Jit | undefined {
  */
 async function timedInGuest(img: DebianImage, port: number, peer: Peer, work: string, command: string): Promise<Measure> {
   const script = [
-    'exec 2>&1', 'cd /root/bench 2>/dev/null || cd', 'echo @ready', 'read -r _',
-    "TIMEFORMAT='@guest %3U %3S %3R'", `time { ${command} ; }`, 'echo "@exit $?"',
+    'exec 2>&1',
+    'cd /root/bench 2>/dev/null || cd',
+    'echo @ready',
+    'read -r _',
+    "TIMEFORMAT='@guest %3U %3S %3R'",
+    `time { ${command} ; }`,
+    'echo "@exit $?"',
   ].join('\n');
   const p = spawn('ssh', sshArgs(img, port, script), { stdio: ['pipe', 'pipe', 'pipe'] });
   const timer = setTimeout(() => p.kill('SIGKILL'), CMD_MS * 2);
@@ -265,7 +335,15 @@ async function timedInGuest(img: DebianImage, port: number, peer: Peer, work: st
   const jit = jitDelta(before.jit, await peer.jit());
   const processes = cpuDelta(before.cpu, after.cpu);
   // The last line says what the work produced (a digest, a size, a count; apt's last step).
-  return { work, wall: (after.t - before.t) / 1000, cpu: Object.values(processes).reduce((a, b) => a + b, 0), processes, guest, jit, out: out.trim().split('\n').pop() };
+  return {
+    work,
+    wall: (after.t - before.t) / 1000,
+    cpu: Object.values(processes).reduce((a, b) => a + b, 0),
+    processes,
+    guest,
+    jit,
+    out: out.trim().split('\n').pop(),
+  };
 }
 
 async function measure(name: 'ours' | 'qemu', img: DebianImage, only: Set<string>, debs: string[]): Promise<Measure[]> {
@@ -288,7 +366,11 @@ async function measure(name: 'ours' | 'qemu', img: DebianImage, only: Set<string
     await ssh(img, sshPort, 'systemctl is-system-running --wait');
     // Where the boot time goes, for bench/RESULTS.md (docs/debian.md compares the two).
     console.error(`--- ${name}: systemd-analyze\n${(await ssh(img, sshPort, 'systemd-analyze; systemd-analyze blame | head -n 15')).out}`);
-    await ssh(img, sshPort, `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; echo 'deb [trusted=yes] http://10.0.2.2:${repo.port}/ ./' >/etc/apt/sources.list.d/bench.list`);
+    await ssh(
+      img,
+      sshPort,
+      `rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; echo 'deb [trusted=yes] http://10.0.2.2:${repo.port}/ ./' >/etc/apt/sources.list.d/bench.list`,
+    );
     const chosen = WORKLOADS.filter((w) => only.has(w.name));
     // The inputs first, from the image as built: what apt installs next would change them.
     if (chosen.length) {
@@ -301,7 +383,12 @@ async function measure(name: 'ours' | 'qemu', img: DebianImage, only: Set<string
     }
     const packages = [...new Set(chosen.flatMap((w) => w.packages ?? []))];
     if (packages.length) {
-      const r = await ssh(img, sshPort, `${only.has('apt') ? '' : 'apt-get update -q && '}DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${packages.join(' ')}`, CMD_MS * 2);
+      const r = await ssh(
+        img,
+        sshPort,
+        `${only.has('apt') ? '' : 'apt-get update -q && '}DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${packages.join(' ')}`,
+        CMD_MS * 2,
+      );
       if (r.code !== 0) throw new Error(`${name}: installing ${packages.join(' ')} failed: ${r.out}`);
     }
     for (const w of chosen) record(await timedInGuest(img, sshPort, peer, w.name, w.command));
@@ -321,11 +408,19 @@ const img = await debianImage((l) => console.error(l));
 const hello = readdirSync(img.debs).find((f) => f.startsWith(`${TEST_PACKAGE}_`) && f.endsWith('.deb'));
 if (!hello) throw new Error(`no ${TEST_PACKAGE}_*.deb in ${img.debs}: rerun guest/debian/build --force`);
 const debs = [join(img.debs, hello), ...benchDebs()];
-console.error(`bench: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
+console.error(
+  `bench: load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} at the start`,
+);
 const results: Partial<Record<'ours' | 'qemu', Measure[]>> = {};
 const run = async (name: 'ours' | 'qemu') => {
   results[name] = await measure(name, img, only, debs);
-  console.error(`bench: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} after ${name}`);
+  console.error(
+    `bench: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} after ${name}`,
+  );
 };
 const peers = (['ours', 'qemu'] as const).filter((name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name);
 // --parallel: both peers at once (half the time; on a host loaded anyway, the CPU seconds are the figure).
@@ -333,7 +428,7 @@ if (process.argv.includes('--parallel')) await Promise.all(peers.map(run));
 else for (const name of peers) await run(name);
 
 const LABELS: Record<string, string> = {
-  'boot': 'boot to the console login prompt',
+  boot: 'boot to the console login prompt',
   'apt-update': '`apt-get update` (local repository)',
   'apt-install': `\`apt-get install -y ${TEST_PACKAGE}\``,
   ...Object.fromEntries(WORKLOADS.map((w) => [w.name, w.label])),
@@ -342,17 +437,30 @@ const works = [...new Set([...(results.ours ?? []), ...(results.qemu ?? [])].map
 const get = (peer: 'ours' | 'qemu', work: string) => results[peer]?.find((m) => m.work === work);
 const s = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(1)} s`);
 const ratio = (o: number | undefined, q: number | undefined) => (o !== undefined && q !== undefined && q > 0 ? (o / q).toFixed(2) : '');
-console.log(['| work | wall ours | wall QEMU | CPU ours | CPU QEMU | CPU ratio | guest user+sys ours | QEMU | ratio |', '|---|---|---|---|---|---|---|---|---|',
-  ...works.map((w) => {
-    const o = get('ours', w);
-    const q = get('qemu', w);
-    return `| ${LABELS[w] ?? w} | ${s(o?.wall)} | ${s(q?.wall)} | ${s(o?.cpu)} | ${s(q?.cpu)} | ${ratio(o?.cpu, q?.cpu)} | ${s(o?.guest)} | ${s(q?.guest)} | ${ratio(o?.guest, q?.guest)} |`;
-  })].join('\n'));
+console.log(
+  [
+    '| work | wall ours | wall QEMU | CPU ours | CPU QEMU | CPU ratio | guest user+sys ours | QEMU | ratio |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...works.map((w) => {
+      const o = get('ours', w);
+      const q = get('qemu', w);
+      return `| ${LABELS[w] ?? w} | ${s(o?.wall)} | ${s(q?.wall)} | ${s(o?.cpu)} | ${s(q?.cpu)} | ${ratio(o?.cpu, q?.cpu)} | ${s(o?.guest)} | ${s(q?.guest)} | ${ratio(o?.guest, q?.guest)} |`;
+    }),
+  ].join('\n'),
+);
 const jitRows = works.map((w) => [w, get('ours', w)?.jit] as const).filter((r): r is readonly [string, Jit] => r[1] !== undefined);
 if (jitRows.length) {
   const M = (v: number) => (v / 1e6).toFixed(1);
-  console.log(['', '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses per M instructions | compile ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...jitRows.map(([w, j]) => `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${(100 * j.insns / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${(100 * j.entries / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : (1e6 * j.decodeMisses / j.instructions).toFixed(0)} | ${j.compileMs} |`)].join('\n'));
+  console.log(
+    [
+      '',
+      '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses per M instructions | compile ms |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...jitRows.map(
+        ([w, j]) =>
+          `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${((100 * j.insns) / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${((100 * j.entries) / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : ((1e6 * j.decodeMisses) / j.instructions).toFixed(0)} | ${j.compileMs} |`,
+      ),
+    ].join('\n'),
+  );
 }
 process.exit(0);

@@ -41,22 +41,46 @@ function disk(name: string, format: Format): string {
 }
 
 const peers: Record<string, (image: string, format: Format) => GuestProcess> = {
-  ours: (image) =>
-    new GuestProcess(process.execPath, [
-      BOOT_DIRECT,
-      '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image,
-    ]),
+  ours: (image) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image]),
   qemu: (image, format) =>
     new GuestProcess('qemu-system-riscv64', [
-      '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', kernel, '-initrd', initrd,
-      '-display', 'none', '-monitor', 'none', '-serial', 'null',
-      '-device', 'virtio-serial-device', '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-      '-drive', `file=${image},format=${format},if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0',
-      '-append', 'console=hvc0',
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      `${memMiB}M`,
+      '-kernel',
+      kernel,
+      '-initrd',
+      initrd,
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-device',
+      'virtio-serial-device',
+      '-chardev',
+      'stdio,id=con0,signal=off',
+      '-device',
+      'virtconsole,chardev=con0',
+      '-drive',
+      `file=${image},format=${format},if=none,id=d0`,
+      '-device',
+      'virtio-blk-device,drive=d0',
+      '-append',
+      'console=hvc0',
     ]),
 };
 
-interface Result { read: Step; write: Step }
+interface Result {
+  read: Step;
+  write: Step;
+}
 
 async function measure(peer: string, format: Format): Promise<Result> {
   const guest = peers[peer]!(disk(`${peer}-${format}`, format), format);
@@ -89,10 +113,15 @@ console.log('| measure | ours | QEMU TCG | ratio |\n|---|---|---|---|');
 for (const format of ['raw', 'qcow2'] as const) {
   const o = results[`ours-${format}`];
   const q = results[`qemu-${format}`];
-  for (const [step, label] of [['read', `read ${mib} MiB`], ['write', `write ${mib} MiB + sync`]] as const) {
+  for (const [step, label] of [
+    ['read', `read ${mib} MiB`],
+    ['write', `write ${mib} MiB + sync`],
+  ] as const) {
     for (const key of ['wall', 'cpu'] as const) {
       const ratio = o && q ? (o[step][key] / q[step][key]).toFixed(2) : '-';
-      console.log(`| ${format}: ${label}, ${key === 'wall' ? 'wall' : 'CPU'} | ${cell(o?.[step], key)}${key === 'wall' ? rate(o?.[step]) : ''} | ${cell(q?.[step], key)}${key === 'wall' ? rate(q?.[step]) : ''} | ${ratio} |`);
+      console.log(
+        `| ${format}: ${label}, ${key === 'wall' ? 'wall' : 'CPU'} | ${cell(o?.[step], key)}${key === 'wall' ? rate(o?.[step]) : ''} | ${cell(q?.[step], key)}${key === 'wall' ? rate(q?.[step]) : ''} | ${ratio} |`,
+      );
     }
   }
 }

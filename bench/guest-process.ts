@@ -9,7 +9,10 @@ export const READY_LINE = 'colinux-guest: ready';
 export const BOOT_DIRECT = join(import.meta.dirname, '..', 'packages', 'monitor-core', 'tools', 'boot-direct.ts');
 
 /** Wall and CPU seconds of one timed guest command. */
-export interface Step { wall: number; cpu: number }
+export interface Step {
+  wall: number;
+  cpu: number;
+}
 
 export class GuestProcess {
   readonly child: ChildProcess;

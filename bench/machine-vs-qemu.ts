@@ -22,36 +22,81 @@ const initrd = join(images, 'initramfs.cpio.gz');
 
 /** Guest work a user does, timed on both peers: the command and a check of its output. The
  *  outputs that have no fixed expected value (gzip, find) must match between the peers. */
-interface Workload { key: string; label: string; cmd: string; expect?: string }
+interface Workload {
+  key: string;
+  label: string;
+  cmd: string;
+  expect?: string;
+}
 const allWorkloads: Workload[] = [
   { key: 'loop', label: `busybox sh counting loop (${loop})`, cmd: `i=0; while [ $i -lt ${loop} ]; do i=$((i+1)); done; echo $i`, expect: String(loop) },
   { key: 'md5', label: 'dd 64 MiB \\| md5sum', cmd: 'dd if=/dev/zero bs=1M count=64 2>/dev/null | md5sum', expect: '7f614da9329cd3aebf59b91aadc30bf0' },
-  { key: 'sha256', label: 'dd 16 MiB \\| sha256sum', cmd: 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum', expect: '080acf35a507ac9849cfcba47dc2ad83e01b75663a516279c8b9d243b719643e' },
+  {
+    key: 'sha256',
+    label: 'dd 16 MiB \\| sha256sum',
+    cmd: 'dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum',
+    expect: '080acf35a507ac9849cfcba47dc2ad83e01b75663a516279c8b9d243b719643e',
+  },
   { key: 'awk', label: 'awk arithmetic loop (300,000)', cmd: "awk 'BEGIN { s = 0; for (i = 0; i < 300000; i++) s += i % 7; print s }'", expect: '899997' },
   { key: 'gzip', label: 'gzip -9 of `seq 1 200000` (1.3 MB)', cmd: 'seq 1 200000 > /tmp/seq; gzip -9 -c /tmp/seq | md5sum' },
   { key: 'forkexec', label: 'fork/exec of /bin/true (1,000)', cmd: 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done; echo $i', expect: '1000' },
-  { key: 'fswalk', label: 'file-system walk (find over /bin /sbin /usr /etc, 100 times)', cmd: 'i=0; while [ $i -lt 100 ]; do find /bin /sbin /usr /etc > /dev/null; i=$((i+1)); done; find /bin /sbin /usr /etc | wc -l' },
+  {
+    key: 'fswalk',
+    label: 'file-system walk (find over /bin /sbin /usr /etc, 100 times)',
+    cmd: 'i=0; while [ $i -lt 100 ]; do find /bin /sbin /usr /etc > /dev/null; i=$((i+1)); done; find /bin /sbin /usr /etc | wc -l',
+  },
   // Two shells answering each other through two FIFOs, 3,000 round trips: every message is a
   // switch between two address spaces (and ash's `read` takes it a byte at a time).
-  { key: 'pingpong', label: 'ping-pong between two shells over FIFOs (3,000 round trips)', cmd: 'rm -f /tmp/p1 /tmp/p2; mknod /tmp/p1 p; mknod /tmp/p2 p; (exec 3</tmp/p1 4>/tmp/p2; while read -r x <&3; do echo "$x" >&4; done) & (exec 5>/tmp/p1 6</tmp/p2; i=0; while [ $i -lt 3000 ]; do echo $i >&5; read -r y <&6; i=$((i+1)); done; echo "pong $y"); wait', expect: 'pong 2999' },
+  {
+    key: 'pingpong',
+    label: 'ping-pong between two shells over FIFOs (3,000 round trips)',
+    cmd: 'rm -f /tmp/p1 /tmp/p2; mknod /tmp/p1 p; mknod /tmp/p2 p; (exec 3</tmp/p1 4>/tmp/p2; while read -r x <&3; do echo "$x" >&4; done) & (exec 5>/tmp/p1 6</tmp/p2; i=0; while [ $i -lt 3000 ]; do echo $i >&5; read -r y <&6; i=$((i+1)); done; echo "pong $y"); wait',
+    expect: 'pong 2999',
+  },
 ];
 const onlyKeys = process.env.BENCH_WORKLOADS?.split(',');
 const workloads = allWorkloads.filter((w) => !onlyKeys || onlyKeys.includes(w.key));
 
-interface Result { boot: number; wall: Record<string, number>; cpu: Record<string, number>; output: Record<string, string>; idleCpuPct: number; rssBeyondRamMiB: number; jit?: string }
+interface Result {
+  boot: number;
+  wall: Record<string, number>;
+  cpu: Record<string, number>;
+  output: Record<string, string>;
+  idleCpuPct: number;
+  rssBeyondRamMiB: number;
+  jit?: string;
+}
 
 const peers: Record<string, () => GuestProcess> = {
-  ours: () =>
-    new GuestProcess(process.execPath, [
-      BOOT_DIRECT,
-      '--image', kernel, '--initrd', initrd, '--mem', String(memMiB),
-    ], { BOOT_DIRECT_STATS: '1' }),
+  ours: () => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB)], { BOOT_DIRECT_STATS: '1' }),
   qemu: () =>
     new GuestProcess('qemu-system-riscv64', [
-      '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', kernel, '-initrd', initrd,
-      '-display', 'none', '-monitor', 'none', '-serial', 'null',
-      '-device', 'virtio-serial-device', '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-      '-append', 'console=hvc0',
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      `${memMiB}M`,
+      '-kernel',
+      kernel,
+      '-initrd',
+      initrd,
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-device',
+      'virtio-serial-device',
+      '-chardev',
+      'stdio,id=con0,signal=off',
+      '-device',
+      'virtconsole,chardev=con0',
+      '-append',
+      'console=hvc0',
     ]),
 };
 
@@ -60,11 +105,13 @@ function jitSummary(a: Record<string, number> | undefined, b: Record<string, num
   if (!a || !b) return '';
   const d = (k: string) => (b[k] ?? 0) - (a[k] ?? 0);
   const interpreted = d('instret') - d('jitInsns');
-  return `${(100 * d('jitInsns') / Math.max(1, d('instret'))).toFixed(1)} % of instructions translated, ` +
+  return (
+    `${((100 * d('jitInsns')) / Math.max(1, d('instret'))).toFixed(1)} % of instructions translated, ` +
     `${(d('jitInsns') / Math.max(1, d('jitEntries'))).toFixed(0)} per entry from the interpreter, ` +
-    `block cache: ${(100 * d('jitEntries') / Math.max(1, d('jitLookups'))).toFixed(1)} % of ${d('jitLookups')} lookups compiled, ` +
-    `decode cache: ${(100 * d('decodeMisses') / Math.max(1, interpreted)).toFixed(2)} % misses, ` +
-    `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code (${d('codePageDataWrites')} beside it), ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`;
+    `block cache: ${((100 * d('jitEntries')) / Math.max(1, d('jitLookups'))).toFixed(1)} % of ${d('jitLookups')} lookups compiled, ` +
+    `decode cache: ${((100 * d('decodeMisses')) / Math.max(1, interpreted)).toFixed(2)} % misses, ` +
+    `${d('jitTranslated')} blocks translated in ${d('jitRegions')} regions, ${d('jitDropped')} entries dropped, ${d('jitCodeWrites')} writes to code (${d('codePageDataWrites')} beside it), ${d('jitBatches')} batches compiled in ${d('jitCompileMs')} ms`
+  );
 }
 
 async function measure(name: string): Promise<Result> {
@@ -105,7 +152,20 @@ async function measure(name: string): Promise<Result> {
 function bareMetalMips(): string {
   const elf = join(work, 'bench.elf');
   const isa = join(root, 'packages', 'monitor-core', 'test', 'isa');
-  execFileSync('riscv64-unknown-elf-gcc', ['-DITERATIONS=20000000', '-march=rv64gc', '-mabi=lp64d', '-nostdlib', '-static', '-I', isa, '-T', join(isa, 'link.ld'), '-o', elf, join(isa, 'bench.S')]);
+  execFileSync('riscv64-unknown-elf-gcc', [
+    '-DITERATIONS=20000000',
+    '-march=rv64gc',
+    '-mabi=lp64d',
+    '-nostdlib',
+    '-static',
+    '-I',
+    isa,
+    '-T',
+    join(isa, 'link.ld'),
+    '-o',
+    elf,
+    join(isa, 'bench.S'),
+  ]);
   const run = spawnSync(join(root, 'node_modules', '.bin', 'colinux-bare-metal'), [elf, '--stats'], { encoding: 'utf8' });
   return run.stderr.trim();
 }

@@ -36,11 +36,18 @@ const daemons: ChildProcess[] = [];
 let managerPid = 0;
 
 interface Figures {
-  rss: number; anonymous: number; sharedClean: number; guestRam: number; guestMappings: number;
+  rss: number;
+  anonymous: number;
+  sharedClean: number;
+  guestRam: number;
+  guestMappings: number;
   /** Anonymous memory by kind: malloc's main heap (brk), malloc's per-thread arenas (mappings
    *  starting on a 64 MiB boundary, glibc's HEAP_MAX_SIZE), executable (compiled JS and wasm
    *  code), and the rest (V8 heap pages, thread stacks). */
-  brk: number; arenas: number; code: number; other: number;
+  brk: number;
+  arenas: number;
+  code: number;
+  other: number;
 }
 
 function kb(line: string | undefined): number {
@@ -53,7 +60,17 @@ function kb(line: string | undefined): number {
 function figures(pid: number): Figures {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n');
   const field = (name: string) => kb(rollup.find((l) => l.startsWith(`${name}:`)));
-  const f: Figures = { rss: field('Rss'), anonymous: field('Anonymous'), sharedClean: field('Shared_Clean'), guestRam: 0, guestMappings: 0, brk: 0, arenas: 0, code: 0, other: 0 };
+  const f: Figures = {
+    rss: field('Rss'),
+    anonymous: field('Anonymous'),
+    sharedClean: field('Shared_Clean'),
+    guestRam: 0,
+    guestMappings: 0,
+    brk: 0,
+    arenas: 0,
+    code: 0,
+    other: 0,
+  };
   let kind: 'guest' | 'brk' | 'arenas' | 'code' | 'other' | 'file' = 'file';
   for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const range = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
@@ -85,13 +102,19 @@ function cpuSeconds(pid: number): number {
 /** The manager and every monitor process of this run (their environment names our runtime dir). */
 function coreProcesses(): number[] {
   const needle = `COLINUX_RUNTIME_DIR=${runtime}\0`;
-  const monitors = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('\0--monitor\0') && `${fs.readFileSync(`/proc/${p}/environ`, 'latin1')}\0`.includes(needle);
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  const monitors = fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return (
+          fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('\0--monitor\0') && `${fs.readFileSync(`/proc/${p}/environ`, 'latin1')}\0`.includes(needle)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
   return [managerPid, ...monitors];
 }
 
@@ -105,8 +128,12 @@ const mb = (n: number) => (n / MiB).toFixed(1).padStart(6);
 
 function print(step: string, f: Figures): void {
   const beyond = f.anonymous - f.guestRam;
-  console.log(`${step.padEnd(12)} RSS ${mb(f.rss)} MiB  shared-clean ${mb(f.sharedClean)}  Anonymous ${mb(f.anonymous)}  guest RAM resident ${mb(f.guestRam)} (${f.guestMappings} mapping${f.guestMappings === 1 ? '' : 's'})  beyond guest RAM ${mb(beyond)} MiB`);
-  console.log(`${''.padEnd(12)} beyond guest RAM: malloc heap ${mb(f.brk)}  malloc arenas ${mb(f.arenas)}  code ${mb(f.code)}  V8 heaps, stacks ${mb(f.other)}`);
+  console.log(
+    `${step.padEnd(12)} RSS ${mb(f.rss)} MiB  shared-clean ${mb(f.sharedClean)}  Anonymous ${mb(f.anonymous)}  guest RAM resident ${mb(f.guestRam)} (${f.guestMappings} mapping${f.guestMappings === 1 ? '' : 's'})  beyond guest RAM ${mb(beyond)} MiB`,
+  );
+  console.log(
+    `${''.padEnd(12)} beyond guest RAM: malloc heap ${mb(f.brk)}  malloc arenas ${mb(f.arenas)}  code ${mb(f.code)}  V8 heaps, stacks ${mb(f.other)}`,
+  );
 }
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
@@ -130,10 +157,14 @@ function readText(file: string): string | undefined {
 async function startMonitor(n: number): Promise<void> {
   const pidFile = path.join(runtime, `daemon-${n}.id`);
   const child = spawn(daemonBin, ['-d', '-k', '-p', pidFile, 'kernel=guest/images/vmlinux', 'initrd=guest/images/initramfs.cpio.gz', `mem=${MEM_MIB}`], {
-    cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   daemons.push(child);
-  child.once('exit', (code) => { if (code !== null && code !== 0) console.error(`daemon ${n} exited with status ${code}`); });
+  child.once('exit', (code) => {
+    if (code !== null && code !== 0) console.error(`daemon ${n} exited with status ${code}`);
+  });
   const id = await until(`monitor ${n} id`, 30_000, () => readText(pidFile)?.trim() || undefined);
   await until(`monitor ${id} shell`, 120_000, () => (readText(path.join(runtime, `monitor-${id}.console.log`))?.includes(READY) ? true : undefined));
   if (!managerPid) managerPid = await until('manager lock', 5000, () => Number(readText(path.join(runtime, 'manager.lock'))?.trim()) || undefined);
@@ -162,7 +193,9 @@ try {
     await new Promise((r) => setTimeout(r, 3000)); // let the boot's garbage go
     const pids = coreProcesses();
     print(`${n} monitor${n === 1 ? '' : 's'}`, sum(pids.map(figures)));
-    console.log(`${''.padEnd(12)} ${pids.length} processes; the manager alone: RSS ${mb(figures(managerPid).rss)} MiB, Anonymous ${mb(figures(managerPid).anonymous)} MiB`);
+    console.log(
+      `${''.padEnd(12)} ${pids.length} processes; the manager alone: RSS ${mb(figures(managerPid).rss)} MiB, Anonymous ${mb(figures(managerPid).anonymous)} MiB`,
+    );
     if (n === 1) {
       const cpu = () => pids.reduce((a, p) => a + cpuSeconds(p), 0);
       const c0 = cpu();

@@ -25,22 +25,47 @@ const data = randomBytes(mib << 20);
 const dataSha = createHash('sha256').update(data).digest('hex');
 
 const peers: Record<string, (share: string) => GuestProcess> = {
-  ours: (share) =>
-    new GuestProcess(process.execPath, [
-      BOOT_DIRECT,
-      '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share,
-    ]),
+  ours: (share) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share]),
   qemu: (share) =>
     new GuestProcess('qemu-system-riscv64', [
-      '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', kernel, '-initrd', initrd,
-      '-display', 'none', '-monitor', 'none', '-serial', 'null',
-      '-device', 'virtio-serial-device', '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-      '-fsdev', `local,id=fs0,path=${share},security_model=none`, '-device', 'virtio-9p-device,fsdev=fs0,mount_tag=cofs0',
-      '-append', 'console=hvc0',
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      `${memMiB}M`,
+      '-kernel',
+      kernel,
+      '-initrd',
+      initrd,
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-device',
+      'virtio-serial-device',
+      '-chardev',
+      'stdio,id=con0,signal=off',
+      '-device',
+      'virtconsole,chardev=con0',
+      '-fsdev',
+      `local,id=fs0,path=${share},security_model=none`,
+      '-device',
+      'virtio-9p-device,fsdev=fs0,mount_tag=cofs0',
+      '-append',
+      'console=hvc0',
     ]),
 };
 
-interface Result { read: Step; write: Step; files: Step }
+interface Result {
+  read: Step;
+  write: Step;
+  files: Step;
+}
 
 async function measure(name: string): Promise<Result> {
   const share = join(work, `share-${name}`);
@@ -54,7 +79,8 @@ async function measure(name: string): Promise<Result> {
     const write = await guest.timed(`dd if=/dev/zero of=/mnt/out.bin bs=1M count=${mib}; sync`, (o) => o.includes(`${mib}+0 records out`));
     const files = await guest.timed(
       `mkdir /mnt/many && cd /mnt/many && i=0; while [ $i -lt ${FILES} ]; do echo $i > f$i; i=$((i+1)); done; ls -l | wc -l; cd /; rm -r /mnt/many`,
-      (o) => new RegExp(`^${FILES}\\s*$`, 'm').test(o));
+      (o) => new RegExp(`^${FILES}\\s*$`, 'm').test(o),
+    );
     const check = await guest.run('sha256sum /mnt/in.bin', 600_000);
     if (!check.output.includes(dataSha)) throw new Error(`${name}: sha256 of the read file differs`);
     return { read, write, files };

@@ -30,14 +30,33 @@ if (mode === 2) {
 
 async function hostServer(mode: number): Promise<{ port: number; close(): void; received: Promise<number> }> {
   let resolveRx!: (n: number) => void;
-  const received = new Promise<number>((r) => { resolveRx = r; });
+  const received = new Promise<number>((r) => {
+    resolveRx = r;
+  });
   const server = net.createServer({ noDelay: true }, (s) => {
     if (mode === 0) {
-      const buf = Buffer.alloc(1 << 20, 9); let sent = 0;
-      const pump = (): void => { while (sent < BYTES) { sent += buf.length; if (!s.write(buf)) { s.once('drain', pump); return; } } s.end(); };
+      const buf = Buffer.alloc(1 << 20, 9);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < BYTES) {
+          sent += buf.length;
+          if (!s.write(buf)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+        s.end();
+      };
       pump();
     } else if (mode === 1) {
-      let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => { s.end(); resolveRx(n); });
+      let n = 0;
+      s.on('data', (d) => {
+        n += d.length;
+      });
+      s.on('end', () => {
+        s.end();
+        resolveRx(n);
+      });
     } else s.on('data', (d) => s.write(d));
     s.on('error', () => undefined);
   });
@@ -53,7 +72,9 @@ async function run(g: NetnsGuest, mode: number): Promise<{ what: number; ns: num
     if (r.code !== 0) throw new Error(`guest client failed: ${r.stderr}`);
     const cpu = process.cpuUsage(cpu0);
     return { ...(JSON.parse(r.stdout) as { what: number; ns: number }), cpuUs: cpu.user + cpu.system };
-  } finally { srv.close(); }
+  } finally {
+    srv.close();
+  }
 }
 
 const rows: string[] = [];
@@ -65,15 +86,19 @@ for (const mtu of MTUS) {
     const down = await run(g, 0);
     const up = await run(g, 1);
     const rr = await run(g, 2);
-    const gbit = (bytes: number, ns: number): string => (bytes * 8 / ns).toFixed(2);
+    const gbit = (bytes: number, ns: number): string => ((bytes * 8) / ns).toFixed(2);
     // Stack-bound rate: bytes per CPU second of this process (stack + host sockets + harness
     // framing), i.e. what the stack could carry if the guest side and the rest of the machine
     // were free.
-    const perCpu = (r: { what: number; cpuUs: number }): string => (r.what * 8 / (r.cpuUs * 1000)).toFixed(2);
+    const perCpu = (r: { what: number; cpuUs: number }): string => ((r.what * 8) / (r.cpuUs * 1000)).toFixed(2);
     rows.push(`| ${mtu} | ${gbit(down.what, down.ns)} | ${gbit(up.what, up.ns)} | ${perCpu(down)} | ${perCpu(up)} | ${(rr.ns / rr.what / 1000).toFixed(0)} |`);
     process.stderr.write(`${rows[rows.length - 1]}  stats ${JSON.stringify(g.stack.stats().counters)}\n`);
-  } finally { await g.close(); }
+  } finally {
+    await g.close();
+  }
 }
 process.stdout.write(`slirp TCP through a namespace kernel, ${MB} MiB per direction, ${RR} request/response round trips\n`);
-process.stdout.write('| MTU | host->guest Gbit/s | guest->host Gbit/s | host->guest Gbit per stack CPU-s | guest->host Gbit per stack CPU-s | TCP RR latency us |\n|---|---|---|---|---|---|\n');
+process.stdout.write(
+  '| MTU | host->guest Gbit/s | guest->host Gbit/s | host->guest Gbit per stack CPU-s | guest->host Gbit per stack CPU-s | TCP RR latency us |\n|---|---|---|---|---|---|\n',
+);
 process.stdout.write(`${rows.join('\n')}\n`);

@@ -31,33 +31,70 @@ execFileSync('resize2fs', [image, `${64 + MB * 2}M`], { stdio: 'ignore' });
 execFileSync('debugfs', ['-w', '-R', `write ${blob} /www/big.bin`, image], { stdio: 'ignore' });
 
 async function freePort(): Promise<number> {
-  return new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+  return new Promise<number>((r) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => r(p));
+    });
+  });
 }
 
 function fetch(port: number, p: string): Promise<{ bytes: number; sha: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    http.get({ host: '127.0.0.1', port, path: p, timeout: 5000 }, (res) => {
-      const h = crypto.createHash('sha256'); let n = 0;
-      res.on('data', (c: Buffer) => { h.update(c); n += c.length; });
-      res.on('end', () => resolve({ bytes: n, sha: h.digest('hex'), ms: performance.now() - t0 }));
-      res.on('error', reject);
-    }).on('error', reject).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('timeout')); });
+    http
+      .get({ host: '127.0.0.1', port, path: p, timeout: 5000 }, (res) => {
+        const h = crypto.createHash('sha256');
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          h.update(c);
+          n += c.length;
+        });
+        res.on('end', () => resolve({ bytes: n, sha: h.digest('hex'), ms: performance.now() - t0 }));
+        res.on('error', reject);
+      })
+      .on('error', reject)
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('timeout'));
+      });
   });
 }
 
-interface Peer { port: number; exitCode: () => number | null; log: () => string; stop: () => Promise<void> }
+interface Peer {
+  port: number;
+  exitCode: () => number | null;
+  log: () => string;
+  stop: () => Promise<void>;
+}
 
 /** Ours: colinux-daemon with eth0=slirp redirecting a host port to the guest's httpd. */
 async function bootOurs(disk: string): Promise<Peer> {
   const port = await freePort();
-  const d = spawn(process.execPath, [DAEMON, '-d', '-k', `kernel=${ROOT}guest/images/vmlinux`, `initrd=${ROOT}guest/images/initramfs.cpio.gz`,
-    'mem=64', `cobd0=${disk}`, 'root=/dev/cobd0', `eth0=slirp,,tcp:${port}:80`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const d = spawn(
+    process.execPath,
+    [
+      DAEMON,
+      '-d',
+      '-k',
+      `kernel=${ROOT}guest/images/vmlinux`,
+      `initrd=${ROOT}guest/images/initramfs.cpio.gz`,
+      'mem=64',
+      `cobd0=${disk}`,
+      'root=/dev/cobd0',
+      `eth0=slirp,,tcp:${port}:80`,
+    ],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
-  d.stderr.on('data', (b: Buffer) => { log += b.toString(); });
+  d.stderr.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
   const exited = new Promise((r) => d.once('exit', r));
   return {
-    port, exitCode: () => d.exitCode, log: () => log,
+    port,
+    exitCode: () => d.exitCode,
+    log: () => log,
     stop: async () => {
       if (d.exitCode === null) d.kill('SIGTERM');
       await exited;
@@ -73,15 +110,54 @@ async function bootQemu(disk: string): Promise<Peer> {
   const port = await freePort();
   const kernel = path.join(tmp, 'Image');
   fs.writeFileSync(kernel, zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'guest/images/Image.gz'))));
-  const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '64M', '-kernel', kernel,
-    '-initrd', path.join(ROOT, 'guest/images/initramfs.cpio.gz'), '-display', 'none', '-monitor', 'none', '-serial', 'null',
-    '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0,serial=cobd0',
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`, '-device', 'virtio-net-device,netdev=n0',
-    '-append', 'root=/dev/cobd0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const q = spawn(
+    'qemu-system-riscv64',
+    [
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      '64M',
+      '-kernel',
+      kernel,
+      '-initrd',
+      path.join(ROOT, 'guest/images/initramfs.cpio.gz'),
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-drive',
+      `file=${disk},format=raw,if=none,id=d0`,
+      '-device',
+      'virtio-blk-device,drive=d0,serial=cobd0',
+      '-netdev',
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`,
+      '-device',
+      'virtio-net-device,netdev=n0',
+      '-append',
+      'root=/dev/cobd0',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
-  q.stderr.on('data', (b: Buffer) => { log += b.toString(); });
+  q.stderr.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
   const exited = new Promise((r) => q.once('exit', r));
-  return { port, exitCode: () => q.exitCode, log: () => log, stop: async () => { if (q.exitCode === null) q.kill('SIGKILL'); await exited; } };
+  return {
+    port,
+    exitCode: () => q.exitCode,
+    log: () => log,
+    stop: async () => {
+      if (q.exitCode === null) q.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 async function measure(name: string, boot: (disk: string) => Promise<Peer>): Promise<string> {
@@ -91,14 +167,20 @@ async function measure(name: string, boot: (disk: string) => Promise<Peer>): Pro
   try {
     const end = Date.now() + 240_000;
     for (;;) {
-      try { await fetch(peer.port, '/'); break; } catch { if (Date.now() > end || peer.exitCode() !== null) throw new Error(`${name}: guest httpd never answered:\n${peer.log().slice(-2000)}`); await new Promise((r) => setTimeout(r, 1000)); }
+      try {
+        await fetch(peer.port, '/');
+        break;
+      } catch {
+        if (Date.now() > end || peer.exitCode() !== null) throw new Error(`${name}: guest httpd never answered:\n${peer.log().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     }
     const r = await fetch(peer.port, '/big.bin');
     if (r.sha !== want) throw new Error(`${name}: sha256 mismatch after ${r.bytes} bytes`);
     const rtts: number[] = [];
     for (let i = 0; i < 20; i++) rtts.push((await fetch(peer.port, '/')).ms);
     rtts.sort((a, b) => a - b);
-    return `| ${name} | ${(r.bytes * 8 / r.ms / 1000).toFixed(1)} | ok | ${rtts[10]!.toFixed(1)} |`;
+    return `| ${name} | ${((r.bytes * 8) / r.ms / 1000).toFixed(1)} | ok | ${rtts[10]!.toFixed(1)} |`;
   } finally {
     await peer.stop();
   }

@@ -24,8 +24,16 @@ const READY = 'colinux-guest: ready';
 const MEM_MIB = 64;
 const MiB = 1024 * 1024;
 const QEMU = 'qemu-system-riscv64';
-const PROGRAMS = ['colinux-daemon', 'colinux-monitor-core', 'colinux-console-nt', 'colinux-slirp-net-daemon', 'colinux-net-daemon',
-  'colinux-bridged-net-daemon', 'colinux-serial-daemon', 'colinux-bare-metal'];
+const PROGRAMS = [
+  'colinux-daemon',
+  'colinux-monitor-core',
+  'colinux-console-nt',
+  'colinux-slirp-net-daemon',
+  'colinux-net-daemon',
+  'colinux-bridged-net-daemon',
+  'colinux-serial-daemon',
+  'colinux-bare-metal',
+];
 
 const work = mkdtempSync(join(tmpdir(), 'colinux-startup-bench-'));
 const started: ChildProcess[] = [];
@@ -126,7 +134,11 @@ function startupFigures(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-interface Boot { wall: number; cpu: number; phases: Record<string, number> }
+interface Boot {
+  wall: number;
+  cpu: number;
+  phases: Record<string, number>;
+}
 
 /** Log lines (pino JSON) with their time relative to t0, by message. */
 function logTimes(text: string, t0: number, into: Record<string, number>, names: Record<string, string>): void {
@@ -149,8 +161,11 @@ async function bootThroughDaemon(rt: { dir: string; env: NodeJS.ProcessEnv }): P
   const managerLog = join(rt.dir, 'manager.log');
   const logFrom = readText(managerLog)?.length ?? 0; // this boot's lines only
   const t0 = Date.now();
-  const d = spawn(join(BIN, 'colinux-daemon'), ['-d', '-k', '-p', idFile, 'kernel=guest/images/vmlinux', 'initrd=guest/images/initramfs.cpio.gz', `mem=${MEM_MIB}`],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const d = spawn(
+    join(BIN, 'colinux-daemon'),
+    ['-d', '-k', '-p', idFile, 'kernel=guest/images/vmlinux', 'initrd=guest/images/initramfs.cpio.gz', `mem=${MEM_MIB}`],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   started.push(d);
   const phases: Record<string, number> = {};
   let stdout = '';
@@ -176,13 +191,43 @@ async function bootThroughDaemon(rt: { dir: string; env: NodeJS.ProcessEnv }): P
 
 async function bootQemu(kernel: string, extra: string[] = [], append = 'console=hvc0'): Promise<Boot & { child: ChildProcess }> {
   const t0 = Date.now();
-  const q = spawn(QEMU, ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${MEM_MIB}M`, '-kernel', kernel, '-initrd', join(ROOT, 'guest/images/initramfs.cpio.gz'),
-    '-display', 'none', '-monitor', 'none', '-serial', 'null', '-device', 'virtio-serial-device',
-    '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0', ...extra, '-append', append], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const q = spawn(
+    QEMU,
+    [
+      '-M',
+      'virt',
+      '-bios',
+      'default',
+      '-smp',
+      '1',
+      '-m',
+      `${MEM_MIB}M`,
+      '-kernel',
+      kernel,
+      '-initrd',
+      join(ROOT, 'guest/images/initramfs.cpio.gz'),
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'null',
+      '-device',
+      'virtio-serial-device',
+      '-chardev',
+      'stdio,id=con0,signal=off',
+      '-device',
+      'virtconsole,chardev=con0',
+      ...extra,
+      '-append',
+      append,
+    ],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
   started.push(q);
   let out = '';
   q.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  await until('QEMU\'s ready line', 120_000, () => (out.includes(READY) ? true : undefined));
+  await until("QEMU's ready line", 120_000, () => (out.includes(READY) ? true : undefined));
   const wall = (Date.now() - t0) / 1000;
   return { wall, cpu: cpuOf(q.pid!), phases: { ready: wall }, child: q };
 }
@@ -220,7 +265,10 @@ async function bootFigures(): Promise<void> {
   console.log('\nWhere the time goes (seconds since the daemon was spawned, median):\n');
   console.log(`| | ${phaseNames.join(' | ')} |`);
   console.log(`|---|${phaseNames.map(() => '---').join('|')}|`);
-  for (const [label, runs] of [['manager not running', cold], ['manager running', warm]] as const) {
+  for (const [label, runs] of [
+    ['manager not running', cold],
+    ['manager running', warm],
+  ] as const) {
     const cells = phaseNames.map((p) => {
       const xs = runs.map((r) => r.phases[p]).filter((x): x is number => x !== undefined);
       return xs.length ? median(xs).toFixed(2) : '–';
@@ -230,7 +278,11 @@ async function bootFigures(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-interface Memory { pss: number; anon: number; guestRam: number }
+interface Memory {
+  pss: number;
+  anon: number;
+  guestRam: number;
+}
 
 /** Pss and Pss_Anon from smaps_rollup, and the resident pages of guest RAM: every read-write
  *  anonymous mapping between mem= and mem= + 16 MiB long (the wasm memory for us, the RAM block
@@ -280,10 +332,21 @@ async function pssFigures(): Promise<void> {
   const tmuxSocket = `colinux-bench-${process.pid}`;
   // The console needs a terminal: the daemon runs in a private tmux server, as a user would.
   const port = 20000 + (process.pid % 20000); // host ports for the redirections, ours and QEMU's
-  const daemonCmd = [join(BIN, 'colinux-daemon'), '@examples/default.conf', `cobd0=${disk}`, `eth0=slirp,,tcp:${port}:22/tcp:${port + 1}:80`, '-p', idFile].join(' ');
+  const daemonCmd = [
+    join(BIN, 'colinux-daemon'),
+    '@examples/default.conf',
+    `cobd0=${disk}`,
+    `eth0=slirp,,tcp:${port}:22/tcp:${port + 1}:80`,
+    '-p',
+    idFile,
+  ].join(' ');
   const boot = async () => {
     rmSync(idFile, { force: true });
-    await exited(spawn('tmux', ['-L', tmuxSocket, 'new-session', '-d', '-x', '80', '-y', '25', `cd ${ROOT} && env COLINUX_RUNTIME_DIR=${rt.dir} ${daemonCmd}`], { stdio: 'ignore' }));
+    await exited(
+      spawn('tmux', ['-L', tmuxSocket, 'new-session', '-d', '-x', '80', '-y', '25', `cd ${ROOT} && env COLINUX_RUNTIME_DIR=${rt.dir} ${daemonCmd}`], {
+        stdio: 'ignore',
+      }),
+    );
     const id = await until('the monitor id', 60_000, () => readText(idFile)?.trim() || undefined, 50);
     await until('the ready line', 120_000, () => (readText(join(rt.dir, `monitor-${id}.console.log`))?.includes(READY) ? true : undefined), 50);
     await sleep(5000); // helpers settle, boot garbage collected
@@ -291,7 +354,9 @@ async function pssFigures(): Promise<void> {
   const stop = async () => {
     const daemon = processesUnder(rt.dir).find((p) => p.program === 'colinux-daemon');
     if (daemon) process.kill(daemon.pid, 'SIGTERM');
-    await until('the daemon to stop', 60_000, () => (processesUnder(rt.dir).some((p) => p.program === 'colinux-daemon') ? undefined : true), 100).catch(() => undefined);
+    await until('the daemon to stop', 60_000, () => (processesUnder(rt.dir).some((p) => p.program === 'colinux-daemon') ? undefined : true), 100).catch(
+      () => undefined,
+    );
     driver('remove', rt.env);
     spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
   };
@@ -300,13 +365,27 @@ async function pssFigures(): Promise<void> {
     await boot();
     await stop();
     await boot();
-    const rows = processesUnder(rt.dir).map((p) => ({ ...p, ...memoryOf(p.pid) })).sort((a, b) => b.pss - a.pss);
+    const rows = processesUnder(rt.dir)
+      .map((p) => ({ ...p, ...memoryOf(p.pid) }))
+      .sort((a, b) => b.pss - a.pss);
     const kernel = join(work, 'Image-pss');
     writeFileSync(kernel, gunzipSync(readFileSync(join(ROOT, 'guest/images/Image.gz'))));
     const qdisk = join(work, 'root-qemu.ext2');
     copyFileSync(disk, qdisk);
-    const q = await bootQemu(kernel, ['-drive', `file=${qdisk},format=raw,if=none,id=cobd0`, '-device', 'virtio-blk-device,drive=cobd0',
-      '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port + 2}-:22,hostfwd=tcp:127.0.0.1:${port + 3}-:80`, '-device', 'virtio-net-device,netdev=n0'], 'console=hvc0 root=/dev/cobd0');
+    const q = await bootQemu(
+      kernel,
+      [
+        '-drive',
+        `file=${qdisk},format=raw,if=none,id=cobd0`,
+        '-device',
+        'virtio-blk-device,drive=cobd0',
+        '-netdev',
+        `user,id=n0,hostfwd=tcp:127.0.0.1:${port + 2}-:22,hostfwd=tcp:127.0.0.1:${port + 3}-:80`,
+        '-device',
+        'virtio-net-device,netdev=n0',
+      ],
+      'console=hvc0 root=/dev/cobd0',
+    );
     await sleep(5000);
     const qm = memoryOf(q.child.pid!);
     q.child.kill('SIGKILL');
@@ -326,7 +405,9 @@ async function pssFigures(): Promise<void> {
 }
 
 const only = values.only;
-console.log(`# bench/startup.ts, ${new Date().toISOString()}, Node ${process.versions.node}, ${spawnSync(QEMU, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`);
+console.log(
+  `# bench/startup.ts, ${new Date().toISOString()}, Node ${process.versions.node}, ${spawnSync(QEMU, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`,
+);
 console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 if (!existsSync(join(BIN, 'colinux-daemon'))) throw new Error('run `npm run build` first');
 if (!only || only === 'startup') startupFigures();

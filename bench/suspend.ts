@@ -24,7 +24,7 @@ const CTL = path.join(REPO, 'packages/ctl/bin/colinux-ctl.js');
 const MANAGER = path.join(REPO, 'packages/monitor-core/bin/colinux-monitor-core.js');
 const FILL = 'dd if=/dev/urandom of=/tmp/random bs=1M count=32 2>/dev/null; seq 1 7000000 > /tmp/text; sync';
 /** Guest memory in use: MemTotal - MemFree (tmpfs and page cache included: they are what is saved). */
-const USED = "awk '/^MemTotal/ { t = $2 } /^MemFree/ { f = $2 } END { print \"used-kib=\" t - f }' /proc/meminfo";
+const USED = 'awk \'/^MemTotal/ { t = $2 } /^MemFree/ { f = $2 } END { print "used-kib=" t - f }\' /proc/meminfo';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'colinux-bench-suspend-'));
 /** QEMU boots the raw Image (the ELF's load address would overlap its firmware). */
 const qemuKernel = path.join(work, 'Image');
@@ -75,8 +75,12 @@ function ctlAsync(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Record<str
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [CTL, '--json', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    c.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number | string>) : reject(new Error(`colinux-ctl ${args.join(' ')}: exit ${code}`))));
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    c.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Record<string, number | string>) : reject(new Error(`colinux-ctl ${args.join(' ')}: exit ${code}`)),
+    );
   });
 }
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -86,7 +90,12 @@ function serialShell(file: string) {
   let text = '';
   let n = 0;
   let socket: net.Socket | undefined;
-  const server = net.createServer((s) => { socket = s; s.on('data', (b) => { text += b.toString('latin1'); }); });
+  const server = net.createServer((s) => {
+    socket = s;
+    s.on('data', (b) => {
+      text += b.toString('latin1');
+    });
+  });
   server.listen(file);
   const wait = async (ok: () => boolean, ms: number, what: string) => {
     const end = Date.now() + ms;
@@ -96,7 +105,10 @@ function serialShell(file: string) {
     }
   };
   return {
-    close: () => { socket?.destroy(); server.close(); },
+    close: () => {
+      socket?.destroy();
+      server.close();
+    },
     async run(cmd: string, ms = 600_000): Promise<string> {
       await wait(() => socket !== undefined, ms, 'the serial helper');
       const mark = `<<${++n}>>`;
@@ -129,7 +141,10 @@ async function ours() {
   const env1 = { ...process.env, COLINUX_RUNTIME_DIR: path.join(work, 'run1'), COLINUX_LOG_LEVEL: 'warn' };
   const env2 = { ...process.env, COLINUX_RUNTIME_DIR: path.join(work, 'run2'), COLINUX_LOG_LEVEL: 'warn' };
   const s1 = serialShell(path.join(work, 's1.sock'));
-  const daemon = spawn(process.execPath, [DAEMON, '-d', '-k', `kernel=${kernel}`, `initrd=${initrd}`, `mem=${memMiB}`, `ttys0=${path.join(work, 's1.sock')}`], { env: env1, stdio: 'ignore' });
+  const daemon = spawn(process.execPath, [DAEMON, '-d', '-k', `kernel=${kernel}`, `initrd=${initrd}`, `mem=${memMiB}`, `ttys0=${path.join(work, 's1.sock')}`], {
+    env: env1,
+    stdio: 'ignore',
+  });
   await s1.ready(300_000);
   await s1.run(FILL);
   const used = usedKiB(await s1.run(USED));
@@ -156,7 +171,18 @@ async function ours() {
   s2.close();
   await new Promise((res) => setTimeout(res, 4000));
   execFileSync(process.execPath, [DAEMON, '--remove-driver'], { env: env2 });
-  return { used, bundle, bytes: Number(s.bytes), managerMs: Number(s.ms), resumeMs: Number(r.ms), suspendWall, suspendCpu, resumeWall, resumeCpu, check: check.trim().split('\n').pop() };
+  return {
+    used,
+    bundle,
+    bytes: Number(s.bytes),
+    managerMs: Number(s.ms),
+    resumeMs: Number(r.ms),
+    suspendWall,
+    suspendCpu,
+    resumeWall,
+    resumeCpu,
+    check: check.trim().split('\n').pop(),
+  };
 }
 
 function hmp(sock: string, command: string): Promise<string> {
@@ -165,7 +191,10 @@ function hmp(sock: string, command: string): Promise<string> {
     let out = '';
     c.on('data', (b) => {
       out += b.toString();
-      if (out.split('(qemu)').length >= 3) { c.end(); resolve(out); }
+      if (out.split('(qemu)').length >= 3) {
+        c.end();
+        resolve(out);
+      }
     });
     c.on('error', reject);
     c.write(`${command}\n`);
@@ -174,10 +203,32 @@ function hmp(sock: string, command: string): Promise<string> {
 
 async function qemu() {
   const args = (monitor: string) => [
-    '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', qemuKernel, '-initrd', initrd,
-    '-display', 'none', '-monitor', `unix:${monitor},server,nowait`, '-serial', 'null',
-    '-device', 'virtio-serial-device', '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-    '-append', 'console=hvc0',
+    '-M',
+    'virt',
+    '-bios',
+    'default',
+    '-smp',
+    '1',
+    '-m',
+    `${memMiB}M`,
+    '-kernel',
+    qemuKernel,
+    '-initrd',
+    initrd,
+    '-display',
+    'none',
+    '-monitor',
+    `unix:${monitor},server,nowait`,
+    '-serial',
+    'null',
+    '-device',
+    'virtio-serial-device',
+    '-chardev',
+    'stdio,id=con0,signal=off',
+    '-device',
+    'virtconsole,chardev=con0',
+    '-append',
+    'console=hvc0',
   ];
   const m1 = path.join(work, 'q1.mon');
   const g = new GuestProcess('qemu-system-riscv64', args(m1));
@@ -210,7 +261,10 @@ function codecs(bundle: string) {
   const zero = Buffer.alloc(PAGE_BYTES);
   const chunks: Buffer[] = [];
   let run: number[] = [];
-  const flush = () => { if (run.length) chunks.push(buf.subarray(run[0]! * PAGE_BYTES, (run[run.length - 1]! + 1) * PAGE_BYTES)); run = []; };
+  const flush = () => {
+    if (run.length) chunks.push(buf.subarray(run[0]! * PAGE_BYTES, (run[run.length - 1]! + 1) * PAGE_BYTES));
+    run = [];
+  };
   for (let p = 0; p < ram.length / PAGE_BYTES; p++) {
     const isZero = buf.compare(zero, 0, PAGE_BYTES, p * PAGE_BYTES, (p + 1) * PAGE_BYTES) === 0;
     if (isZero || run.length === 256 || (run.length && run[run.length - 1] !== p - 1)) flush();
@@ -227,14 +281,17 @@ function codecs(bundle: string) {
     ['zstd 1', (b) => zlib.zstdCompressSync(b, { params: { [z.ZSTD_c_compressionLevel]: 1 } }), (b) => zlib.zstdDecompressSync(b)],
     ['zstd 3', (b) => zlib.zstdCompressSync(b, { params: { [z.ZSTD_c_compressionLevel]: 3 } }), (b) => zlib.zstdDecompressSync(b)],
   ];
-  return { raw, rows: kinds.map(([name, pack, unpack]) => {
-    const t0 = process.hrtime.bigint();
-    const packed = chunks.map(pack);
-    const packS = seconds(t0);
-    const t1 = process.hrtime.bigint();
-    for (const p of packed) unpack(p, 0);
-    return { name, bytes: packed.reduce((n, p) => n + p.length, 0), packS, unpackS: seconds(t1) };
-  }) };
+  return {
+    raw,
+    rows: kinds.map(([name, pack, unpack]) => {
+      const t0 = process.hrtime.bigint();
+      const packed = chunks.map(pack);
+      const packS = seconds(t0);
+      const t1 = process.hrtime.bigint();
+      for (const p of packed) unpack(p, 0);
+      return { name, bytes: packed.reduce((n, p) => n + p.length, 0), packS, unpackS: seconds(t1) };
+    }),
+  };
 }
 
 try {
@@ -247,13 +304,23 @@ try {
   const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   console.log(`\n| ${memMiB} MiB guest | ours | QEMU | ratio |\n|---|---|---|---|`);
   console.log(`| used memory in the guest (free) | ${MiB(o.used * 1024)} | ${MiB(q.used * 1024)} | |`);
-  console.log(`| suspend, wall (colinux-ctl; QEMU migrate until completed) | ${o.suspendWall.toFixed(2)} s | ${q.suspendWall.toFixed(2)} s | ${(o.suspendWall / q.suspendWall).toFixed(2)} |`);
-  console.log(`| suspend, CPU (every process of the runtime dir: manager, monitor, daemon, colinux-ctl; QEMU process) | ${o.suspendCpu.toFixed(2)} s | ${q.suspendCpu.toFixed(2)} s | ${(o.suspendCpu / q.suspendCpu).toFixed(2)} |`);
+  console.log(
+    `| suspend, wall (colinux-ctl; QEMU migrate until completed) | ${o.suspendWall.toFixed(2)} s | ${q.suspendWall.toFixed(2)} s | ${(o.suspendWall / q.suspendWall).toFixed(2)} |`,
+  );
+  console.log(
+    `| suspend, CPU (every process of the runtime dir: manager, monitor, daemon, colinux-ctl; QEMU process) | ${o.suspendCpu.toFixed(2)} s | ${q.suspendCpu.toFixed(2)} s | ${(o.suspendCpu / q.suspendCpu).toFixed(2)} |`,
+  );
   console.log(`| file | ${MiB(o.bytes)} | ${MiB(q.bytes)} | ${(o.bytes / q.bytes).toFixed(2)} |`);
-  console.log(`| resume to an answering console, wall | ${o.resumeWall.toFixed(2)} s | ${q.resumeWall.toFixed(2)} s | ${(o.resumeWall / q.resumeWall).toFixed(2)} |`);
-  console.log(`| resume, CPU (every process of the runtime dir: manager, monitor, daemon, serial helper, colinux-ctl; QEMU process) | ${o.resumeCpu.toFixed(2)} s | ${q.resumeCpu.toFixed(2)} s | ${(o.resumeCpu / q.resumeCpu).toFixed(2)} |`);
+  console.log(
+    `| resume to an answering console, wall | ${o.resumeWall.toFixed(2)} s | ${q.resumeWall.toFixed(2)} s | ${(o.resumeWall / q.resumeWall).toFixed(2)} |`,
+  );
+  console.log(
+    `| resume, CPU (every process of the runtime dir: manager, monitor, daemon, serial helper, colinux-ctl; QEMU process) | ${o.resumeCpu.toFixed(2)} s | ${q.resumeCpu.toFixed(2)} s | ${(o.resumeCpu / q.resumeCpu).toFixed(2)} |`,
+  );
   console.log(`| md5 of the text after resume | ${o.check} | ${q.check} | |`);
-  console.log(`\nmanager: suspend ${o.managerMs} ms, resume ${o.resumeMs} ms. RAM codecs on our image (${MiB(c.raw)} of non-zero pages):\n| codec | size | compress | decompress |\n|---|---|---|---|`);
+  console.log(
+    `\nmanager: suspend ${o.managerMs} ms, resume ${o.resumeMs} ms. RAM codecs on our image (${MiB(c.raw)} of non-zero pages):\n| codec | size | compress | decompress |\n|---|---|---|---|`,
+  );
   for (const r of c.rows) console.log(`| ${r.name} | ${MiB(r.bytes)} | ${r.packS.toFixed(2)} s | ${r.unpackS.toFixed(2)} s |`);
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

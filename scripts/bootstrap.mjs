@@ -39,10 +39,14 @@ const wasm = join(core, 'build', 'cpu.wasm');
 const cpuSrc = join(core, 'src', 'machine', 'cpu');
 if (existsSync(cpuSrc) && newest(cpuSrc) > mtime(wasm)) {
   step('compiling the RISC-V CPU core (AssemblyScript -> WebAssembly)');
-  execFileSync(join(root, 'node_modules', '.bin', 'node'), [join(core, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), 'src/machine/cpu/index.ts', '--config', 'asconfig.json'], {
-    cwd: core,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'node'),
+    [join(core, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), 'src/machine/cpu/index.ts', '--config', 'asconfig.json'],
+    {
+      cwd: core,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 }
 
 // examples/default.conf boots with guest/run/root.ext2 as cobd0. The guest writes to it, so it is a

@@ -23,7 +23,10 @@ export function readPackageList(text = readFileSync(PACKAGE_LIST, 'utf8')) {
 export function locate(tool) {
   const candidates = isAbsolute(tool)
     ? [tool]
-    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, tool));
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, tool));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, isAbsolute(tool) ? constants.R_OK : constants.X_OK);
@@ -40,7 +43,12 @@ export function missingPackages(packages = readPackageList()) {
   const names = packages.map((p) => p.name);
   const query = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\\n', ...names], { encoding: 'utf8' });
   if (query.error) return packages.filter((p) => p.tools.some((t) => locate(t) === undefined)).map((p) => p.name);
-  const installed = new Set(query.stdout.split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0]));
+  const installed = new Set(
+    query.stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .map((l) => l.split(' ')[0]),
+  );
   return names.filter((n) => !installed.has(n));
 }
 
@@ -60,7 +68,12 @@ function main(listFile = PACKAGE_LIST) {
     execFileSync('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     execFileSync('apt-get', install, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    say(`apt-get failed: ${String(err.stderr ?? err.message).trim().split('\n').pop()}`);
+    say(
+      `apt-get failed: ${String(err.stderr ?? err.message)
+        .trim()
+        .split('\n')
+        .pop()}`,
+    );
     return 1;
   }
   return 0;

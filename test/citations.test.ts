@@ -36,7 +36,11 @@ function trackedFiles(): string[] {
 
 /** GitHub's anchor for a heading: lower case, punctuation but `-` and `_` dropped, spaces to `-`. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** The anchors of a markdown file's headings. */
@@ -72,17 +76,20 @@ t.test('no file cites a document that is not in the repository', async (t) => {
       continue; // deleted in the work tree but not yet in git
     }
     if (!isText(bytes)) continue;
-    bytes.toString('utf8').split('\n').forEach((line, i) => {
-      const where = `${file}:${i + 1}`;
-      for (const { what, pattern } of OUTSIDE_CITATIONS) {
-        const m = pattern.exec(line);
-        if (m) problems.push(`${where}: cites ${what}: "${m[0]}"`);
-      }
-      for (const m of line.matchAll(/\S*?([\w.-]*[\w-]\.md)\b/g)) {
-        if (m[0].includes('://')) continue; // a web address: public by construction
-        if (!markdownNames.has(m[1]!)) problems.push(`${where}: cites ${m[1]}, which is not in the repository`);
-      }
-    });
+    bytes
+      .toString('utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const where = `${file}:${i + 1}`;
+        for (const { what, pattern } of OUTSIDE_CITATIONS) {
+          const m = pattern.exec(line);
+          if (m) problems.push(`${where}: cites ${what}: "${m[0]}"`);
+        }
+        for (const m of line.matchAll(/\S*?([\w.-]*[\w-]\.md)\b/g)) {
+          if (m[0].includes('://')) continue; // a web address: public by construction
+          if (!markdownNames.has(m[1]!)) problems.push(`${where}: cites ${m[1]}, which is not in the repository`);
+        }
+      });
   }
   t.same(problems, [], 'citations a clone can follow');
 });
@@ -102,16 +109,19 @@ t.test('every cited section of a markdown page of the repository exists', async 
       continue;
     }
     if (!isText(bytes)) continue;
-    bytes.toString('utf8').split('\n').forEach((line, i) => {
-      for (const m of line.matchAll(/\S*?([\w./-]*[\w-]\.md)#([\w-]+)/g)) {
-        if (m[0].includes('://')) continue;
-        const page = citedFile(known, file, m[1]!);
-        if (!page) continue; // an unknown page is the test above's finding
-        if (!anchors.has(page)) anchors.set(page, anchorsOf(page));
-        checked++;
-        if (!anchors.get(page)!.has(m[2]!)) problems.push(`${file}:${i + 1}: ${page} has no section #${m[2]}`);
-      }
-    });
+    bytes
+      .toString('utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        for (const m of line.matchAll(/\S*?([\w./-]*[\w-]\.md)#([\w-]+)/g)) {
+          if (m[0].includes('://')) continue;
+          const page = citedFile(known, file, m[1]!);
+          if (!page) continue; // an unknown page is the test above's finding
+          if (!anchors.has(page)) anchors.set(page, anchorsOf(page));
+          checked++;
+          if (!anchors.get(page)!.has(m[2]!)) problems.push(`${file}:${i + 1}: ${page} has no section #${m[2]}`);
+        }
+      });
   }
   t.ok(checked > 50, `section citations checked (${checked})`);
   t.same(problems, [], 'every cited section exists');

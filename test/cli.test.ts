@@ -62,7 +62,11 @@ for (const p of PROGRAMS) {
       t.match(r.stdout, new RegExp(`^Usage: ${p.name} `), `${flag}: usage on stdout`);
     }
     const v = await run(p.name, ['--version']);
-    t.same(v, { code: 0, stdout: `${p.name} ${version} (colinux-ts, manager protocol ${PROTOCOL_VERSION})\n`, stderr: '' }, '--version: package and protocol version');
+    t.same(
+      v,
+      { code: 0, stdout: `${p.name} ${version} (colinux-ts, manager protocol ${PROTOCOL_VERSION})\n`, stderr: '' },
+      '--version: package and protocol version',
+    );
     const bad = await run(p.name, [...p.required, '--no-such-option']);
     t.equal(bad.code, p.usageStatus, `a bad option exits ${p.usageStatus}`);
     t.equal(bad.stdout, '', 'nothing on stdout');

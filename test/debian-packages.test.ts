@@ -9,11 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { locate, readPackageList, requireTool } from './tools.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const TEST_DIRS = [
-  ...readdirSync(join(ROOT, 'packages')).map((p) => join(ROOT, 'packages', p, 'test')),
-  join(ROOT, 'guest', 'test'),
-  join(ROOT, 'test'),
-];
+const TEST_DIRS = [...readdirSync(join(ROOT, 'packages')).map((p) => join(ROOT, 'packages', p, 'test')), join(ROOT, 'guest', 'test'), join(ROOT, 'test')];
 
 function sources(dir: string): string[] {
   let entries;
@@ -42,7 +38,9 @@ const STARTS = [
 const CONSTANT = /\bconst ([A-Z][A-Z0-9_]*) = '([^']+)'/g;
 
 // This file names programs only as examples.
-const files = TEST_DIRS.flatMap(sources).filter((path) => path !== import.meta.filename).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+const files = TEST_DIRS.flatMap(sources)
+  .filter((path) => path !== import.meta.filename)
+  .map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 const constants = new Map<string, string>();
 for (const f of files) for (const m of f.text.matchAll(CONSTANT)) constants.set(m[1]!, m[2]!);
 
@@ -84,24 +82,36 @@ t.test('every program a test starts is listed, and the test checks for it with r
 t.test('each listed program comes from the package it is listed under (or one that package depends on)', async (t) => {
   for (const p of packages) {
     const depends = spawnSync(requireTool('dpkg-query'), ['-W', '-f=${Depends}, ${Pre-Depends}', p.name], { encoding: 'utf8' }).stdout;
-    const allowed = new Set([p.name, ...depends.split(/[,|]/).map((d) => d.trim().split(/[\s:(]/)[0]!).filter(Boolean)]);
+    const allowed = new Set([
+      p.name,
+      ...depends
+        .split(/[,|]/)
+        .map((d) => d.trim().split(/[\s:(]/)[0]!)
+        .filter(Boolean),
+    ]);
     for (const tool of p.tools) {
       const path = locate(tool);
       t.ok(path, `${tool} is present (npm test installed ${p.name})`);
       // Debian records programs under /bin or /usr/bin (and sbin), whichever the package ships.
       const base = tool.startsWith('/') ? [tool, tool.replace(/^\/usr\//, '/')] : ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].map((d) => join(d, tool));
       const candidates = [...new Set([...base, ...base.map((b) => (b.startsWith('/usr/') ? b : `/usr${b}`))])];
-      const owners = spawnSync(requireTool('dpkg-query'), ['-S', ...candidates], { encoding: 'utf8' }).stdout
-        .split('\n').filter((l) => l.includes(': /') && !l.startsWith('diversion'))
+      const owners = spawnSync(requireTool('dpkg-query'), ['-S', ...candidates], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(': /') && !l.startsWith('diversion'))
         .flatMap((l) => l.slice(0, l.indexOf(': /')).split(', '));
-      t.ok(owners.some((o) => allowed.has(o.split(':')[0]!)), `${tool} belongs to ${p.name} (dpkg says: ${owners.join(', ') || 'no package'})`);
+      t.ok(
+        owners.some((o) => allowed.has(o.split(':')[0]!)),
+        `${tool} belongs to ${p.name} (dpkg says: ${owners.join(', ') || 'no package'})`,
+      );
     }
   }
 });
 
 t.test('requireTool() names the package of a missing program, and refuses an unlisted one', async (t) => {
   const saved = process.env.PATH;
-  t.teardown(() => { process.env.PATH = saved; });
+  t.teardown(() => {
+    process.env.PATH = saved;
+  });
   process.env.PATH = dirname(process.execPath);
   t.throws(() => requireTool('tmux'), /^tmux not found: install the Debian package tmux \(apt-get install tmux/);
   t.throws(() => requireTool('qemu-system-riscv64'), /install the Debian package qemu-system-misc/);
@@ -110,7 +120,7 @@ t.test('requireTool() names the package of a missing program, and refuses an unl
   t.equal(requireTool('tmux'), locate('tmux'), 'found on PATH: its path');
 });
 
-t.test('npm test\'s first step: without root, one line with the apt-get command, at once', async (t) => {
+t.test("npm test's first step: without root, one line with the apt-get command, at once", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'colinux-test-packages-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
@@ -125,7 +135,11 @@ t.test('npm test\'s first step: without root, one line with the apt-get command,
   const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', ...plain, list], { encoding: 'utf8' });
   t.equal(r.status, 1, 'exit status 1');
   t.equal(r.stdout, '', 'nothing on stdout');
-  t.equal(r.stderr, 'test-packages: the tests need Debian packages that are missing; run: sudo apt-get install -y --no-install-recommends hello\n', 'one line naming only what is missing');
+  t.equal(
+    r.stderr,
+    'test-packages: the tests need Debian packages that are missing; run: sudo apt-get install -y --no-install-recommends hello\n',
+    'one line naming only what is missing',
+  );
   t.ok(Date.now() - started < 5_000, 'it stops at once');
   const ok = spawnSync(plain[0]!, [...plain.slice(1), join(ROOT, 'test', 'debian-packages.txt')], { encoding: 'utf8' });
   t.same([ok.status, ok.stderr], [0, ''], 'with everything installed: exit 0, silent');

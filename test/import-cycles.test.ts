@@ -123,8 +123,12 @@ t.test('no import cycle in packages/*/src beyond the known, shrinking list', asy
   }
   t.ok(edges > 300, `the relative imports were read (${edges})`);
 
-  const added = [...seen].filter(([key]) => !KNOWN_CYCLES.includes(key)).map(([key, path]) => `new import cycle in packages/${key.split(':')[0]}/src: ${path} (all files in it: ${key})`);
-  const gone = KNOWN_CYCLES.filter((key) => !seen.has(key)).map((key) => `listed cycle no longer exists, update KNOWN_CYCLES (what is left of it is reported as new): ${key}`);
+  const added = [...seen]
+    .filter(([key]) => !KNOWN_CYCLES.includes(key))
+    .map(([key, path]) => `new import cycle in packages/${key.split(':')[0]}/src: ${path} (all files in it: ${key})`);
+  const gone = KNOWN_CYCLES.filter((key) => !seen.has(key)).map(
+    (key) => `listed cycle no longer exists, update KNOWN_CYCLES (what is left of it is reported as new): ${key}`,
+  );
   t.same(added, [], 'no import cycle that is not listed');
   t.same(gone, [], 'every listed cycle still exists exactly as listed');
 });

@@ -43,6 +43,14 @@ t.test('no package reaches into another by a relative path', async (t) => {
     }
   }
   t.ok(imports > 300, `read the relative imports (${imports})`);
-  t.same(found.filter((f) => !KNOWN.has(f)), [], 'every reach into another package goes through its name');
-  t.same([...KNOWN].filter((k) => !found.includes(k)), [], 'every listed reach still exists exactly as listed');
+  t.same(
+    found.filter((f) => !KNOWN.has(f)),
+    [],
+    'every reach into another package goes through its name',
+  );
+  t.same(
+    [...KNOWN].filter((k) => !found.includes(k)),
+    [],
+    'every listed reach still exists exactly as listed',
+  );
 });

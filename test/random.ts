@@ -26,9 +26,11 @@ export class Random {
   /** The next value, 0 ≤ x < 2^32. */
   u32(): number {
     let s = this.state;
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     this.state = s;
     return s;
   }
@@ -64,6 +66,8 @@ export function testSeed(t: Test, fallback: number | 'clock'): number {
   }
   const again = `${SEED_ENV}=${seed} node_modules/.bin/tap ${relative(process.cwd(), process.argv[1] ?? '')}`;
   t.comment(`seed ${seed}`);
-  t.teardown(() => { if (!t.passing()) process.stderr.write(`# ${t.name}: seed ${seed}; repeat with ${again}\n`); });
+  t.teardown(() => {
+    if (!t.passing()) process.stderr.write(`# ${t.name}: seed ${seed}; repeat with ${again}\n`);
+  });
   return seed;
 }

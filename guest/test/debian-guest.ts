@@ -17,7 +17,15 @@ export const BUILD_MS = 45 * 60_000;
 export const BOOT_MS = 15 * 60_000;
 export const CMD_MS = 5 * 60_000;
 
-export interface DebianImage { dir: string; image: string; kernel: string; initrd: string; conf: string; sshKey: string; debs: string }
+export interface DebianImage {
+  dir: string;
+  image: string;
+  kernel: string;
+  initrd: string;
+  conf: string;
+  sshKey: string;
+  debs: string;
+}
 
 /** The programs the Debian tests start (the recipe's own are checked by the recipe, naming their packages). */
 export function requireDebianTools(): void {
@@ -56,8 +64,13 @@ export async function debianImage(log: (line: string) => void): Promise<DebianIm
     return m[1]!;
   };
   return {
-    dir: out, image: join(out, 'debian.img'), kernel: join(out, 'vmlinux'), initrd: join(out, 'initrd.img'),
-    conf: join(out, 'debian.conf'), sshKey: field('ssh-key'), debs: field('debs'),
+    dir: out,
+    image: join(out, 'debian.img'),
+    kernel: join(out, 'vmlinux'),
+    initrd: join(out, 'initrd.img'),
+    conf: join(out, 'debian.conf'),
+    sshKey: field('ssh-key'),
+    debs: field('debs'),
   };
 }
 
@@ -111,9 +124,24 @@ export async function serveDebs(dir: string, debs: string[]): Promise<{ port: nu
 /** The ssh command line that runs `command` as root in the guest (key login, no host key kept). */
 export function sshArgs(img: DebianImage, port: number, command: string): string[] {
   return [
-    '-i', img.sshKey, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=30',
-    'root@127.0.0.1', command,
+    '-i',
+    img.sshKey,
+    '-p',
+    String(port),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'ConnectTimeout=20',
+    '-o',
+    'ServerAliveInterval=30',
+    'root@127.0.0.1',
+    command,
   ];
 }
 
@@ -151,15 +179,19 @@ export async function guestChecks(t: Test, img: DebianImage, sshPort: number, re
   const uname = await ssh(img, sshPort, 'uname -a');
   t.match(uname.out, /^Linux debian .* riscv64 GNU\/Linux$/m, 'uname -a over ssh');
   const list = `deb [trusted=yes] http://10.0.2.2:${repoPort}/ ./`;
-  const apt = await ssh(img, sshPort, [
-    'set -e',
-    'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
-    `echo '${list}' >/etc/apt/sources.list.d/colinux-test.list`,
-    'apt-get update -q',
-    `DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${TEST_PACKAGE}`,
-    TEST_PACKAGE,
-  ].join('; '), CMD_MS * 2);
+  const apt = await ssh(
+    img,
+    sshPort,
+    [
+      'set -e',
+      'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
+      `echo '${list}' >/etc/apt/sources.list.d/colinux-test.list`,
+      'apt-get update -q',
+      `DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${TEST_PACKAGE}`,
+      TEST_PACKAGE,
+    ].join('; '),
+    CMD_MS * 2,
+  );
   t.equal(apt.code, 0, `apt-get update + install ${TEST_PACKAGE} from the host's repository`);
   t.match(apt.out, /Hello, world!/, `${TEST_PACKAGE} runs`);
 }
-

@@ -7,7 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuGuest } from './qemu-guest.ts';
 import { requireTool } from '../../test/tools.ts';
-import { BOOT_MS, BUILD_MS, CMD_MS, bootCopy, debianImage, freePort, guestChecks, requireDebianTools, serveRepository, ssh, waitForSsh } from './debian-guest.ts';
+import {
+  BOOT_MS,
+  BUILD_MS,
+  CMD_MS,
+  bootCopy,
+  debianImage,
+  freePort,
+  guestChecks,
+  requireDebianTools,
+  serveRepository,
+  ssh,
+  waitForSsh,
+} from './debian-guest.ts';
 
 t.setTimeout(BUILD_MS + 2 * BOOT_MS + 4 * CMD_MS);
 
@@ -23,13 +35,36 @@ t.test('Debian boots on qemu-system-riscv64 -M virt with the same checks', async
   const sshPort = await freePort();
   const begun = Date.now();
   const guest = new QemuGuest('qemu-system-riscv64', [
-    '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '512M', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
-    '-kernel', img.kernel, '-initrd', img.initrd,
-    '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0',
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-device,netdev=n0',
+    '-M',
+    'virt',
+    '-bios',
+    'default',
+    '-smp',
+    '1',
+    '-m',
+    '512M',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-kernel',
+    img.kernel,
+    '-initrd',
+    img.initrd,
+    '-drive',
+    `file=${disk},format=raw,if=none,id=d0`,
+    '-device',
+    'virtio-blk-device,drive=d0',
+    '-netdev',
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    '-device',
+    'virtio-net-device,netdev=n0',
     // systemd.default_device_timeout_sec as in debian.conf: on a loaded host udev's coldplug takes
     // longer than systemd's 90 s, and the ttyS0 getty's device job then fails (no login prompt).
-    '-append', 'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0 systemd.default_device_timeout_sec=600',
+    '-append',
+    'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0 systemd.default_device_timeout_sec=600',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(/Linux version 6\.\d+\.\d+\S*\+deb13/, BOOT_MS);

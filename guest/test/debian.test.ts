@@ -7,7 +7,19 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_BIN, REPO, monitorsOf, sandbox, start, until } from '../../packages/daemon/test/helpers.ts';
-import { BOOT_MS, BUILD_MS, CMD_MS, bootCopy, debianImage, freePort, guestChecks, requireDebianTools, serveRepository, ssh, waitForSsh } from './debian-guest.ts';
+import {
+  BOOT_MS,
+  BUILD_MS,
+  CMD_MS,
+  bootCopy,
+  debianImage,
+  freePort,
+  guestChecks,
+  requireDebianTools,
+  serveRepository,
+  ssh,
+  waitForSsh,
+} from './debian-guest.ts';
 
 t.setTimeout(BUILD_MS + 2 * BOOT_MS + 4 * CMD_MS);
 
@@ -24,7 +36,7 @@ t.test('Debian boots with its own kernel on colinux-daemon @debian.conf', async 
   // Later tokens replace the file's cobd0= and eth0=: a private copy and a free port.
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '300', `@${img.conf}`, `cobd0=${disk}`, `eth0=slirp,,tcp:${sshPort}:22`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
-  const pid = Number((/^PID: (\d+)$/m.exec(await d.waitFor(/^PID: \d+$/m, 60_000)))![1]);
+  const pid = Number(/^PID: (\d+)$/m.exec(await d.waitFor(/^PID: \d+$/m, 60_000))![1]);
   // The SBI console shows the kernel from its first line, before Debian's initramfs loads virtio-mmio.
   await d.waitFor(/Linux version 6\.\d+\.\d+\S*\+deb13/, BOOT_MS);
   t.pass('kernel lines from the first one on the daemon terminal (earlycon=sbi)');
@@ -52,10 +64,23 @@ t.test('the bundled kernel (no initramfs, everything built in) boots the same im
   const disk = bootCopy(img, box.dir);
   const sshPort = await freePort();
   const begun = Date.now();
-  const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '300', `kernel=${join(REPO, 'guest/images/vmlinux')}`, 'mem=512', `cobd0=${disk}`,
-    `eth0=slirp,,tcp:${sshPort}:22`, 'root=/dev/vda', 'rw', 'rootwait', 'net.ifnames=0',
-  ], box.env);
+  const d = start(
+    DAEMON_BIN,
+    [
+      '-d',
+      '--shutdown-timeout',
+      '300',
+      `kernel=${join(REPO, 'guest/images/vmlinux')}`,
+      'mem=512',
+      `cobd0=${disk}`,
+      `eth0=slirp,,tcp:${sshPort}:22`,
+      'root=/dev/vda',
+      'rw',
+      'rootwait',
+      'net.ifnames=0',
+    ],
+    box.env,
+  );
   t.teardown(() => d.child.kill('SIGKILL'));
   await waitForSsh(img, sshPort);
   const running = await ssh(img, sshPort, 'systemctl is-system-running --wait', BOOT_MS);

@@ -18,10 +18,14 @@ for (const line of manifest) {
 }
 
 t.test('every shipped file is listed with its sha256', async (t) => {
-  const shipped = readdirSync(images).filter((f) => f !== 'MANIFEST').sort();
+  const shipped = readdirSync(images)
+    .filter((f) => f !== 'MANIFEST')
+    .sort();
   t.same([...sums.keys()].sort(), shipped, 'MANIFEST lists exactly the files in guest/images/');
   for (const [file, expected] of sums) {
-    const actual = createHash('sha256').update(readFileSync(join(images, file))).digest('hex');
+    const actual = createHash('sha256')
+      .update(readFileSync(join(images, file)))
+      .digest('hex');
     t.equal(actual, expected, `sha256 of ${file}`);
   }
 });

@@ -32,11 +32,24 @@ t.test('initramfs boots to the ready line on hvc0, answers uname, powers off on 
   const power = join(dir, 'power.sock');
   const guest = new QemuGuest(qemu, [
     ...common,
-    '-display', 'none', '-monitor', 'none', '-serial', 'null',
-    '-device', 'virtio-serial-device',
-    '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-    '-chardev', `socket,id=pwr,path=${power},server=on,wait=off`, '-device', 'virtconsole,chardev=pwr',
-    '-append', 'console=hvc0 earlycon=sbi',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'null',
+    '-device',
+    'virtio-serial-device',
+    '-chardev',
+    'stdio,id=con0,signal=off',
+    '-device',
+    'virtconsole,chardev=con0',
+    '-chardev',
+    `socket,id=pwr,path=${power},server=on,wait=off`,
+    '-device',
+    'virtconsole,chardev=pwr',
+    '-append',
+    'console=hvc0 earlycon=sbi',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(READY_LINE, BOOT_MS);
@@ -58,11 +71,25 @@ t.test('a ctrl-alt-del request on hvc1 reboots the guest', async (t) => {
   const power = join(dir, 'cad.sock');
   const guest = new QemuGuest(qemu, [
     ...common,
-    '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', 'null',
-    '-device', 'virtio-serial-device',
-    '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0',
-    '-chardev', `socket,id=pwr,path=${power},server=on,wait=off`, '-device', 'virtconsole,chardev=pwr',
-    '-append', 'console=hvc0',
+    '-no-reboot',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'null',
+    '-device',
+    'virtio-serial-device',
+    '-chardev',
+    'stdio,id=con0,signal=off',
+    '-device',
+    'virtconsole,chardev=con0',
+    '-chardev',
+    `socket,id=pwr,path=${power},server=on,wait=off`,
+    '-device',
+    'virtconsole,chardev=pwr',
+    '-append',
+    'console=hvc0',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(READY_LINE, BOOT_MS);
@@ -79,9 +106,16 @@ t.test('root=/dev/cobd0 mounts the ext2 root from the first virtio disk and shut
   const guest = new QemuGuest(qemu, [
     ...common,
     '-nographic',
-    '-drive', `file=${disk},format=raw,if=none,id=cobd0`, '-device', 'virtio-blk-device,drive=cobd0',
-    '-netdev', 'user,id=net0', '-device', 'virtio-net-device,netdev=net0',
-    '-append', 'console=ttyS0 earlycon=sbi root=/dev/cobd0',
+    '-drive',
+    `file=${disk},format=raw,if=none,id=cobd0`,
+    '-device',
+    'virtio-blk-device,drive=cobd0',
+    '-netdev',
+    'user,id=net0',
+    '-device',
+    'virtio-net-device,netdev=net0',
+    '-append',
+    'console=ttyS0 earlycon=sbi root=/dev/cobd0',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(READY_LINE, BOOT_MS);
@@ -115,11 +149,23 @@ t.test('serials pick the disk (root=/dev/hda, cobd_alias=hda:0 -> second virtio 
     ...common,
     '-nographic',
     // Probe order puts the scratch disk at vda; only the serial says which one is cobd0.
-    '-drive', `file=${scratch},format=raw,if=none,id=d1`, '-device', 'virtio-blk-device,drive=d1,serial=cobd1',
-    '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0,serial=cobd0',
+    '-drive',
+    `file=${scratch},format=raw,if=none,id=d1`,
+    '-device',
+    'virtio-blk-device,drive=d1,serial=cobd1',
+    '-drive',
+    `file=${disk},format=raw,if=none,id=d0`,
+    '-device',
+    'virtio-blk-device,drive=d0,serial=cobd0',
     // One virtio console and no power port: the shell goes to hvc0 (null here), ttyS0 gets a getty.
-    '-device', 'virtio-serial-device', '-chardev', 'null,id=con0', '-device', 'virtconsole,chardev=con0',
-    '-append', 'console=ttyS0 root=/dev/hda cobd_alias=hda:0,hdb:1',
+    '-device',
+    'virtio-serial-device',
+    '-chardev',
+    'null,id=con0',
+    '-device',
+    'virtconsole,chardev=con0',
+    '-append',
+    'console=ttyS0 root=/dev/hda cobd_alias=hda:0,hdb:1',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(READY_LINE, BOOT_MS);
@@ -137,9 +183,23 @@ t.test('the ext2 root boots without the initramfs (its /sbin/init is the same in
   const disk = join(dir, 'root-direct.ext2');
   writeFileSync(disk, gunzipSync(readFileSync(join(images, 'root.ext2.gz'))));
   const guest = new QemuGuest(qemu, [
-    '-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '256M', '-kernel', kernel, '-nographic',
-    '-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0',
-    '-append', 'console=ttyS0 root=/dev/vda rw rootwait',
+    '-M',
+    'virt',
+    '-bios',
+    'default',
+    '-smp',
+    '1',
+    '-m',
+    '256M',
+    '-kernel',
+    kernel,
+    '-nographic',
+    '-drive',
+    `file=${disk},format=raw,if=none,id=d0`,
+    '-device',
+    'virtio-blk-device,drive=d0',
+    '-append',
+    'console=ttyS0 root=/dev/vda rw rootwait',
   ]);
   t.teardown(() => guest.kill());
   await guest.waitFor(READY_LINE, BOOT_MS);

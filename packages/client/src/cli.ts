@@ -21,6 +21,16 @@ interface CommandLike {
 /** Makes commander print a parse error as one `<name>: <problem>` line and exit with USAGE. */
 export function usageErrorsOneLine<T extends CommandLike>(command: T, name: string): T {
   return command
-    .configureOutput({ outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '').trim().split('\n')[0]}\n`) })
+    .configureOutput({
+      outputError: (text, write) =>
+        write(
+          `${name}: ${
+            text
+              .replace(/^error: /, '')
+              .trim()
+              .split('\n')[0]
+          }\n`,
+        ),
+    })
     .exitOverride((err) => process.exit(err.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE));
 }

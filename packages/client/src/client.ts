@@ -3,10 +3,43 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
-  AttachFlag, EndReason, FrameDecoder, FrameError, FrameKind, LINUX_MESSAGE_HEADER_SIZE, LOAD_CHUNK, MAX_PENDING_BYTES, MAX_RECORD_DATA, ManagerError, Module, MonitorOps,
-  PROTOCOL_VERSION, Rc, Requests, decodeRecords, decodeStatusVersion, decodeText, encodeFrame, encodeRecords, encodeText, recordToLinux, toMessage,
-  type ConsoleScreen, type ForwardOp, type Frame, type ManagerInfo, type ManagerStatus, type Message, type ModuleId, type MonitorConfig, type MonitorInfo,
-  type MonitorOpSpec, type MonitorStatus, type PowerAction, type RequestSpec, type RunResult,
+  AttachFlag,
+  EndReason,
+  FrameDecoder,
+  FrameError,
+  FrameKind,
+  LINUX_MESSAGE_HEADER_SIZE,
+  LOAD_CHUNK,
+  MAX_PENDING_BYTES,
+  MAX_RECORD_DATA,
+  ManagerError,
+  Module,
+  MonitorOps,
+  PROTOCOL_VERSION,
+  Rc,
+  Requests,
+  decodeRecords,
+  decodeStatusVersion,
+  decodeText,
+  encodeFrame,
+  encodeRecords,
+  encodeText,
+  recordToLinux,
+  toMessage,
+  type ConsoleScreen,
+  type ForwardOp,
+  type Frame,
+  type ManagerInfo,
+  type ManagerStatus,
+  type Message,
+  type ModuleId,
+  type MonitorConfig,
+  type MonitorInfo,
+  type MonitorOpSpec,
+  type MonitorStatus,
+  type PowerAction,
+  type RequestSpec,
+  type RunResult,
 } from '@colinux/protocol';
 import { endpointPath } from './endpoint.ts';
 import { selectTransport, type Connection, type Transport, type TransportName } from './transport/index.ts';
@@ -111,7 +144,10 @@ export class ManagerClient extends EventEmitter {
     // The version comes first in the reply, so a mismatch is readable whatever else changed.
     const theirs = f.body.length >= 4 ? decodeStatusVersion(f.body) : -1;
     if (f.rc === Rc.VERSION_MISMATCHED || theirs !== PROTOCOL_VERSION) {
-      throw new ManagerError(Rc.VERSION_MISMATCHED, `manager speaks protocol version ${theirs}, this program speaks ${PROTOCOL_VERSION}: stop the manager (colinux-daemon --remove-driver) and use matching programs`);
+      throw new ManagerError(
+        Rc.VERSION_MISMATCHED,
+        `manager speaks protocol version ${theirs}, this program speaks ${PROTOCOL_VERSION}: stop the manager (colinux-daemon --remove-driver) and use matching programs`,
+      );
     }
     return spec.reply.decode(f.body);
   }
@@ -152,7 +188,8 @@ export class ManagerClient extends EventEmitter {
     const answer = await this.request(code, body, what, undefined, this.monitorConn ? 'monitor' : 'home');
     const endpoint = spec.reply.decode(answer.body);
     if (!endpoint) return;
-    if (path.dirname(endpoint) !== path.dirname(this.homePath)) throw new ManagerError(Rc.ERROR, `${what}: the manager named an endpoint outside the runtime dir: ${endpoint}`);
+    if (path.dirname(endpoint) !== path.dirname(this.homePath))
+      throw new ManagerError(Rc.ERROR, `${what}: the manager named an endpoint outside the runtime dir: ${endpoint}`);
     const conn = await this.transport.connect(endpoint, 5000);
     this.listen(conn);
     const previous = this.monitorConn;
@@ -295,7 +332,10 @@ export class ManagerClient extends EventEmitter {
       const data = read(at, Math.min(LOAD_CHUNK, total - at));
       const p = this.monitorOp(MonitorOps.LOAD_INITRD, { total, offset: at, data });
       inFlight.add(p);
-      void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+      void p.then(
+        () => inFlight.delete(p),
+        () => inFlight.delete(p),
+      );
       if (inFlight.size >= INITRD_FRAMES_IN_FLIGHT) await Promise.race(inFlight);
       if (total === 0) break;
     }
@@ -339,7 +379,8 @@ export class ManagerClient extends EventEmitter {
   // ---- messages ---------------------------------------------------------------------------
   /** Bytes for the guest from module `from` (to = LINUX, wrapped in co_linux_message_t). */
   send(from: ModuleId, data: Uint8Array): void {
-    if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE) throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
+    if (data.length > MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE)
+      throw new RangeError(`message of ${data.length} bytes exceeds ${MAX_RECORD_DATA - LINUX_MESSAGE_HEADER_SIZE}`);
     const conn = this.monitorConn ?? this.home;
     if (!conn) return;
     // A stalled peer (a stopped monitor process, a manager that does not read) must not grow this
@@ -368,17 +409,22 @@ export class ManagerClient extends EventEmitter {
   async close(): Promise<void> {
     this.closing = true;
     const conns = [this.monitorConn, this.home, await this.homeConnecting?.catch(() => undefined)].filter((c): c is Connection => c !== undefined && !c.closed);
-    await Promise.all(conns.map((conn) => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        conn.destroy();
-        resolve();
-      }, 2000);
-      conn.onClose(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      conn.end();
-    })));
+    await Promise.all(
+      conns.map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              conn.destroy();
+              resolve();
+            }, 2000);
+            conn.onClose(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+            conn.end();
+          }),
+      ),
+    );
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
@@ -405,7 +451,14 @@ export class ManagerClient extends EventEmitter {
     return this.requestWithSeq(this.allocSeq(), code, body, what, okRcs, route);
   }
 
-  private async requestWithSeq(seq: number, code: number, body: Uint8Array, what: string, okRcs: readonly Rc[] | 'any' | undefined, route: Route): Promise<Frame> {
+  private async requestWithSeq(
+    seq: number,
+    code: number,
+    body: Uint8Array,
+    what: string,
+    okRcs: readonly Rc[] | 'any' | undefined,
+    route: Route,
+  ): Promise<Frame> {
     const conn = route === 'monitor' ? (this.monitorConn ?? this.home) : await this.homeConnection(what);
     if (!conn || conn.closed) throw new ManagerError(Rc.BROKEN_PIPE, `${what}: manager connection is closed`);
     return await new Promise((resolve, reject) => {
@@ -418,11 +471,14 @@ export class ManagerClient extends EventEmitter {
   private async homeConnection(what: string): Promise<Connection | undefined> {
     if (this.home && !this.home.closed) return this.home;
     if (!this.followed || this.closing) return this.home;
-    this.homeConnecting ??= this.transport.connect(this.homePath, 5000).then((conn) => {
-      this.listen(conn);
-      this.home = conn;
-      return conn;
-    }).finally(() => (this.homeConnecting = undefined));
+    this.homeConnecting ??= this.transport
+      .connect(this.homePath, 5000)
+      .then((conn) => {
+        this.listen(conn);
+        this.home = conn;
+        return conn;
+      })
+      .finally(() => (this.homeConnecting = undefined));
     try {
       return await this.homeConnecting;
     } catch (err) {
@@ -534,7 +590,11 @@ export class ManagerClient extends EventEmitter {
       c = await ManagerClient.connect({ transport: this.transport.name, endpoint: this.homePath, timeoutMs: WHY_ENDED_MS });
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<string>((r) => (timer = setTimeout(() => r(fallback), WHY_ENDED_MS)));
-      const asked = c.monitorStatus(id).then(() => `${fallback} (the monitor still runs)`, (err: Error) => (err instanceof ManagerError && err.rc === Rc.NOT_FOUND ? err.message.replace(/^MONITOR_STATUS: /, '').replace(/ \(NOT_FOUND\)$/, '') : fallback));
+      const asked = c.monitorStatus(id).then(
+        () => `${fallback} (the monitor still runs)`,
+        (err: Error) =>
+          err instanceof ManagerError && err.rc === Rc.NOT_FOUND ? err.message.replace(/^MONITOR_STATUS: /, '').replace(/ \(NOT_FOUND\)$/, '') : fallback,
+      );
       const why = await Promise.race([asked, late]);
       clearTimeout(timer);
       return why;

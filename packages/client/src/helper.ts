@@ -34,7 +34,12 @@ const MAX_MONITOR_ID = 0xffff_ffff;
  *  sockets and timers must not keep it alive). */
 const EXIT_GRACE_MS = 500;
 
-export interface HelperArgs<O> { id: number; unit: number; force: boolean; options: O }
+export interface HelperArgs<O> {
+  id: number;
+  unit: number;
+  force: boolean;
+  options: O;
+}
 
 /** What a helper is given while it runs. */
 export interface HelperContext<O> {
@@ -85,10 +90,14 @@ export function parseHelperArgs<O>(spec: HelperCommandLine<O>, argv: readonly st
   let cmd = new Command(spec.name)
     .description(spec.description)
     .option('-i, --id <id>', 'monitor id (the PID colinux-daemon printed) to attach to')
-    .option('-u, --unit <unit>', `${spec.modules.unitHelp} (0..${last}${spec.modules.defaultUnit === undefined ? '' : `, default ${spec.modules.defaultUnit}`})`)
+    .option(
+      '-u, --unit <unit>',
+      `${spec.modules.unitHelp} (0..${last}${spec.modules.defaultUnit === undefined ? '' : `, default ${spec.modules.defaultUnit}`})`,
+    )
     .option('--force', 'take the unit over from a helper already attached');
   if (spec.options) cmd = spec.options.add(cmd);
-  cmd.exitOverride()
+  cmd
+    .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
     .helpOption('-h, --help', 'this help');
   try {
@@ -109,7 +118,11 @@ export function parseHelperArgs<O>(spec: HelperCommandLine<O>, argv: readonly st
 }
 
 /** Runs a helper; resolves to its exit status. */
-export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runHelper<O, R>(
+  spec: HelperSpec<O, R>,
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const prefix = spec.prefix ?? spec.name;
   const fail = (line: string, status: number): number => {
     process.stderr.write(`${prefix}: ${line}\n`);
@@ -138,7 +151,11 @@ export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly str
     return fail(`${where}: cannot reach the manager: ${(e as Error).message}`, ExitStatus.FAILURE);
   }
   /** How the helper ended; reason: the end of the attachment, when that ended it. */
-  interface End { code: number; why: string; reason?: EndCause }
+  interface End {
+    code: number;
+    why: string;
+    reason?: EndCause;
+  }
   let stop!: (end: End) => void;
   const done = new Promise<End>((resolve) => {
     let stopped = false;
@@ -157,7 +174,9 @@ export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly str
     await client.close();
     return fail((e as Error).message, ExitStatus.FAILURE);
   }
-  client.on('message', (m) => { if (m.from === Module.LINUX && m.to === module) spec.onGuest(r, m.data); });
+  client.on('message', (m) => {
+    if (m.from === Module.LINUX && m.to === module) spec.onGuest(r, m.data);
+  });
   try {
     await client.attach(args.id, [module], { force: args.force });
   } catch (e) {
@@ -186,8 +205,12 @@ export async function runHelper<O, R>(spec: HelperSpec<O, R>, argv: readonly str
 
 /** The exit status and the words for the end of an attachment. */
 function endOfAttachment(reason: EndCause, detail: string | undefined): { code: number; why: string; reason: EndCause } {
-  const why = reason === 'taken-over' ? `unit taken over by another helper${detail ? ` (${detail})` : ''}`
-    : reason === 'monitor-closed' ? 'monitor closed' : `lost the manager: ${detail ?? 'disconnected'}`;
+  const why =
+    reason === 'taken-over'
+      ? `unit taken over by another helper${detail ? ` (${detail})` : ''}`
+      : reason === 'monitor-closed'
+        ? 'monitor closed'
+        : `lost the manager: ${detail ?? 'disconnected'}`;
   return { code: endStatus(reason), why, reason };
 }
 

@@ -60,7 +60,9 @@ export function readableLogLine(line: string): string | undefined {
   }
   if (typeof record !== 'object' || record === null || typeof record.level !== 'number') return undefined;
   const { msg, level, time: _t, name, pid: _p, hostname: _h, ...rest } = record;
-  const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const extra = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
   const tag = (level as number) >= LEVEL_ERROR ? 'error: ' : (level as number) >= LEVEL_WARN ? 'warning: ' : '';
   const text = typeof msg === 'string' && typeof name === 'string' && msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : String(msg ?? '');
   return `${String(name ?? '?')}: ${tag}${text}${extra ? ` (${extra})` : ''}\n`;

@@ -77,7 +77,8 @@ export async function attachTo(client: ManagerClient, id: number, how: { force: 
   try {
     await client.attach(id, [Module.CONSOLE], { force: how.force, watch: how.readOnly });
   } catch (err) {
-    if (err instanceof ManagerError && err.rc === Rc.ACCESS_DENIED) throw new ConsoleFailure(`the console of monitor ${id} is attached elsewhere; use --force to take it over or --read-only to watch`);
+    if (err instanceof ManagerError && err.rc === Rc.ACCESS_DENIED)
+      throw new ConsoleFailure(`the console of monitor ${id} is attached elsewhere; use --force to take it over or --read-only to watch`);
     if (err instanceof ManagerError) throw new ConsoleFailure(`cannot attach to monitor ${id}: ${err.message}`);
     throw err;
   }
@@ -85,7 +86,11 @@ export async function attachTo(client: ManagerClient, id: number, how: { force: 
 
 /** The line a console prints when its attachment ends, and its exit status. */
 export function endOfAttachment(cause: EndCause, id: number): { code: number; line: string } {
-  const line = cause === 'taken-over' ? `monitor ${id}: console taken over by another console`
-    : cause === 'monitor-closed' ? `monitor ${id} has ended` : 'lost the connection to the manager';
+  const line =
+    cause === 'taken-over'
+      ? `monitor ${id}: console taken over by another console`
+      : cause === 'monitor-closed'
+        ? `monitor ${id} has ended`
+        : 'lost the connection to the manager';
   return { code: endStatus(cause), line };
 }

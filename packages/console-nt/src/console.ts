@@ -68,7 +68,10 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
         if (step.kind === 'keys') sendKeys(step.bytes);
         else if (step.kind === 'menu-opened') term.write(menuText(opts.escapeByte));
         else if (step.choice.kind === 'detach') {
-          void client.closeMonitor().catch(() => {}).finally(() => finish(0, `detached from monitor ${id}`));
+          void client
+            .closeMonitor()
+            .catch(() => {})
+            .finally(() => finish(0, `detached from monitor ${id}`));
           return;
         } else if (step.choice.kind === 'power') {
           if (opts.readOnly) term.write('\r\n[colinux-console] read-only: nothing sent\r\n');

@@ -6,15 +6,18 @@ import { ExitStatus, usageErrorsOneLine } from '@colinux/client/cli';
 import { ConsoleFailure, runConsole } from './console.ts';
 import { parseEscapeKey } from './escape-key.ts';
 
-const program = usageErrorsOneLine(new Command('colinux-console-nt')
-  .description('attach this terminal to the console of a running coLinux monitor')
-  .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
-  .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
-  .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
-  .option('-e <key>', 'escape key that opens the menu', '^]')
-  .option('--force', 'take the console over from another console')
-  .option('--read-only', 'watch only: nothing typed reaches the guest')
-  .option('--transport <name>', "'node-ipc' (default) or 'net'"), 'colinux-console-nt');
+const program = usageErrorsOneLine(
+  new Command('colinux-console-nt')
+    .description('attach this terminal to the console of a running coLinux monitor')
+    .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
+    .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
+    .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
+    .option('-e <key>', 'escape key that opens the menu', '^]')
+    .option('--force', 'take the console over from another console')
+    .option('--read-only', 'watch only: nothing typed reaches the guest')
+    .option('--transport <name>', "'node-ipc' (default) or 'net'"),
+  'colinux-console-nt',
+);
 
 program.parse();
 const o = program.opts<{ a?: string; p?: string; n?: string; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();

@@ -3,11 +3,7 @@
 import { PowerAction } from '@colinux/protocol';
 import { describeEscapeKey } from './escape-key.ts';
 
-export type MenuChoice =
-  | { kind: 'detach' }
-  | { kind: 'power'; action: PowerAction; label: string }
-  | { kind: 'send-escape' }
-  | { kind: 'resume' };
+export type MenuChoice = { kind: 'detach' } | { kind: 'power'; action: PowerAction; label: string } | { kind: 'send-escape' } | { kind: 'resume' };
 
 /** The menu's entries, in the order shown: the key that picks each and what it does. */
 export const MENU_ITEMS: ReadonlyArray<{ key: string; label: string; choice: MenuChoice }> = [

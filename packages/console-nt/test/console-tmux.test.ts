@@ -66,7 +66,7 @@ t.test('console-nt in tmux', async (t) => {
     await waitFor(pane, /d: detach .* c: Ctrl-Alt-Del .* s: shutdown/, 'the escape menu');
     tmux('send-keys', '-t', pane, 'd');
     const after = await waitFor(pane, /EXIT=0/, 'exit after detach');
-    t.match(after, /daemon output before the console/, 'the daemon\'s output is back');
+    t.match(after, /daemon output before the console/, "the daemon's output is back");
     t.match(after, /detached from monitor 4321/);
     t.notMatch(after, /boot message/, 'the guest screen is gone with the alternate screen');
     await waitFor(pane, /TTY-COOKED/, 'the terminal is back in cooked mode');

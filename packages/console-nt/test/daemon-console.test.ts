@@ -22,8 +22,17 @@ t.test('colinux-daemon -t nt with colinux-console-nt', async (t) => {
   fs.writeFileSync(kernel, guestElf(echoConsoleGuest('hello from the booted guest\r\n', 4)));
   const pidFile = path.join(rt.dir, 'colinux.pid');
   const envPrefix = `COLINUX_RUNTIME_DIR='${rt.dir}'`;
-  tmux('new-session', '-d', '-s', 'main', '-x', '100', '-y', '30',
-    `${envPrefix} '${process.execPath}' '${DAEMON}' kernel='${kernel}' mem=32 cocon=80x25 -t nt -p '${pidFile}'; echo "DAEMON-EXIT=$?"; sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'main',
+    '-x',
+    '100',
+    '-y',
+    '30',
+    `${envPrefix} '${process.execPath}' '${DAEMON}' kernel='${kernel}' mem=32 cocon=80x25 -t nt -p '${pidFile}'; echo "DAEMON-EXIT=$?"; sleep 600`,
+  );
   t.teardown(async () => {
     try {
       tmux('kill-server');
@@ -47,8 +56,16 @@ t.test('colinux-daemon -t nt with colinux-console-nt', async (t) => {
 
   const id = fs.readFileSync(pidFile, 'utf8').trim();
   t.match(id, /^\d+$/, 'the daemon wrote its pid file');
-  const second = tmux('new-window', '-d', '-P', '-F', '#{pane_id}', '-t', 'main',
-    `${envPrefix} '${process.execPath}' '${CONSOLE}' -p '${pidFile}'; echo "CONSOLE-EXIT=$?"; sleep 600`).trim();
+  const second = tmux(
+    'new-window',
+    '-d',
+    '-P',
+    '-F',
+    '#{pane_id}',
+    '-t',
+    'main',
+    `${envPrefix} '${process.execPath}' '${CONSOLE}' -p '${pidFile}'; echo "CONSOLE-EXIT=$?"; sleep 600`,
+  ).trim();
   await waitFor(second, /keys via the daemon terminal/, 'a later console gets the whole screen');
   tmux('send-keys', '-t', second, 'C-]');
   await waitFor(second, /p: power off/, 'menu');

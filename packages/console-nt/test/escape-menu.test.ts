@@ -30,7 +30,17 @@ t.test('the escape splitter: keys around the menu, a choice in the next chunk', 
     { kind: 'keys', bytes: bytes('xy') },
   ]);
   t.same(menu.feed(bytes('q\x1d')), [{ kind: 'keys', bytes: bytes('q') }, { kind: 'menu-opened' }], 'the menu stays open across chunks');
-  t.same(menu.feed(bytes('\x1dz')), [{ kind: 'keys', bytes: Uint8Array.of(0x1d) }, { kind: 'keys', bytes: bytes('z') }], 'the escape key twice sends it');
+  t.same(
+    menu.feed(bytes('\x1dz')),
+    [
+      { kind: 'keys', bytes: Uint8Array.of(0x1d) },
+      { kind: 'keys', bytes: bytes('z') },
+    ],
+    'the escape key twice sends it',
+  );
   t.same(menu.feed(bytes('\x1dd')), [{ kind: 'menu-opened' }, { kind: 'chosen', choice: { kind: 'detach' } }]);
-  t.same(MENU_ITEMS.map((i) => i.key), ['d', 'c', 's', 'r', 'p']);
+  t.same(
+    MENU_ITEMS.map((i) => i.key),
+    ['d', 'c', 's', 'r', 'p'],
+  );
 });

@@ -38,7 +38,16 @@ t.test('log in to the bundled Linux through colinux-console-nt', async (t) => {
   tmux('send-keys', '-t', daemon, 'd');
   await waitFor(daemon, /console detached/, 'back to the daemon output');
 
-  const again = tmux('new-window', '-d', '-P', '-F', '#{pane_id}', '-t', 'main', `${env} '${process.execPath}' '${CONSOLE}'; echo "CONSOLE-EXIT=$?"; sleep 600`).trim();
+  const again = tmux(
+    'new-window',
+    '-d',
+    '-P',
+    '-F',
+    '#{pane_id}',
+    '-t',
+    'main',
+    `${env} '${process.execPath}' '${CONSOLE}'; echo "CONSOLE-EXIT=$?"; sleep 600`,
+  ).trim();
   const repaint = await waitFor(again, /^answer=42$/m, 'the re-attached console shows the earlier session');
   t.match(repaint, /echo answer=\$\(\(6\*7\)\)/);
   tmux('send-keys', '-t', again, 'C-]');

@@ -4,7 +4,14 @@
 import { Terminal } from '/xterm.mjs';
 
 const $ = (id) => document.getElementById(id);
-const term = new Terminal({ cols: 80, rows: 25, fontSize: 15, fontFamily: "'DejaVu Sans Mono', 'Liberation Mono', monospace", scrollback: 1000, cursorBlink: true });
+const term = new Terminal({
+  cols: 80,
+  rows: 25,
+  fontSize: 15,
+  fontFamily: "'DejaVu Sans Mono', 'Liberation Mono', monospace",
+  scrollback: 1000,
+  cursorBlink: true,
+});
 term.open($('terminal'));
 let writer = false;
 
@@ -20,14 +27,16 @@ ws.onmessage = (ev) => {
     case 'hello':
       document.title = `Console - Cooperative Linux - monitor ${m.monitor}`;
       $('title').textContent = `monitor ${m.monitor} · tab ${m.tab}`;
-      $('menu').replaceChildren(...m.menu.map((item) => {
-        const b = document.createElement('button');
-        b.textContent = item.label;
-        b.dataset.key = item.key;
-        b.title = `${m.escape} then ${item.key}`;
-        b.onclick = () => send({ type: 'menu', key: item.key });
-        return b;
-      }));
+      $('menu').replaceChildren(
+        ...m.menu.map((item) => {
+          const b = document.createElement('button');
+          b.textContent = item.label;
+          b.dataset.key = item.key;
+          b.title = `${m.escape} then ${item.key}`;
+          b.onclick = () => send({ type: 'menu', key: item.key });
+          return b;
+        }),
+      );
       break;
     case 'state':
       writer = m.writer;
@@ -53,7 +62,9 @@ ws.onmessage = (ev) => {
       break;
   }
 };
-ws.onclose = () => { if (document.body.dataset.role !== 'ended') ended('connection to colinux-console-web closed'); };
+ws.onclose = () => {
+  if (document.body.dataset.role !== 'ended') ended('connection to colinux-console-web closed');
+};
 
 function ended(text) {
   document.body.dataset.role = 'ended';
@@ -63,7 +74,9 @@ function ended(text) {
   term.options.disableStdin = true;
 }
 
-term.onData((data) => { if (writer && ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data)); });
+term.onData((data) => {
+  if (writer && ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
+});
 $('take-over').onclick = () => send({ type: 'take-over' });
 
 // The guest's console has a fixed geometry (cocon=); the page scales the font so that all of it

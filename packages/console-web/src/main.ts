@@ -13,20 +13,33 @@ const NAME = 'colinux-console-web';
 /** After telling the tabs, how long their close frames get before the server goes. */
 const CLOSE_GRACE_MS = 300;
 
-const program = usageErrorsOneLine(new Command(NAME)
-  .description('show the console of a running coLinux monitor in a web browser')
-  .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
-  .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
-  .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
-  .option('--listen <host:port>', 'address of the page (port 0: any free port)', DEFAULT_LISTEN)
-  .option('--allow-remote', 'allow a --listen address that is not loopback')
-  .option('-e <key>', 'escape key that opens the menu from the keyboard', '^]')
-  .option('--force', 'take the console over from another console')
-  .option('--read-only', 'watch only: nothing typed reaches the guest')
-  .option('--transport <name>', "'node-ipc' (default) or 'net'"), NAME);
+const program = usageErrorsOneLine(
+  new Command(NAME)
+    .description('show the console of a running coLinux monitor in a web browser')
+    .option('-a <id>', 'attach to monitor <id> (the PID colinux-daemon printed)')
+    .option('-p <pidfile>', 'read the monitor id from a file written by colinux-daemon -p')
+    .option('-n <name>', 'attach to the VM installed as service <name> (colinux-daemon --install-service)')
+    .option('--listen <host:port>', 'address of the page (port 0: any free port)', DEFAULT_LISTEN)
+    .option('--allow-remote', 'allow a --listen address that is not loopback')
+    .option('-e <key>', 'escape key that opens the menu from the keyboard', '^]')
+    .option('--force', 'take the console over from another console')
+    .option('--read-only', 'watch only: nothing typed reaches the guest')
+    .option('--transport <name>', "'node-ipc' (default) or 'net'"),
+  NAME,
+);
 
 program.parse();
-const o = program.opts<{ a?: string; p?: string; n?: string; listen: string; allowRemote?: boolean; e: string; force?: boolean; readOnly?: boolean; transport?: TransportName }>();
+const o = program.opts<{
+  a?: string;
+  p?: string;
+  n?: string;
+  listen: string;
+  allowRemote?: boolean;
+  e: string;
+  force?: boolean;
+  readOnly?: boolean;
+  transport?: TransportName;
+}>();
 
 function say(line: string): void {
   process.stderr.write(`${NAME}: ${line}\n`);
@@ -51,7 +64,10 @@ try {
   fail((err as Error).message, ExitStatus.USAGE);
 }
 if (!listen.loopback && !o.allowRemote) {
-  fail(`--listen ${o.listen}: not a loopback address; anyone who reaches it with the token can type into the guest (add --allow-remote if that is what you want)`, ExitStatus.USAGE);
+  fail(
+    `--listen ${o.listen}: not a loopback address; anyone who reaches it with the token can type into the guest (add --allow-remote if that is what you want)`,
+    ExitStatus.USAGE,
+  );
 }
 
 async function main(): Promise<number> {

@@ -109,7 +109,13 @@ export class WebConsole {
       }
       this.opts.log(`tab ${tab.n} closed${tab.dropped ? ` (${tab.dropped} bytes of output dropped for it)` : ''}`);
     });
-    tab.send({ type: 'hello', monitor: this.id, tab: tab.n, escape: describeEscapeKey(this.opts.escapeByte), menu: MENU_ITEMS.map(({ key, label }) => ({ key, label })) });
+    tab.send({
+      type: 'hello',
+      monitor: this.id,
+      tab: tab.n,
+      escape: describeEscapeKey(this.opts.escapeByte),
+      menu: MENU_ITEMS.map(({ key, label }) => ({ key, label })),
+    });
     this.sendState(tab);
     this.repaint(tab);
   }
@@ -117,7 +123,10 @@ export class WebConsole {
   /** Detaches from the monitor (menu, signal): the guest keeps running. */
   detach(why: string): void {
     if (this.ended) return;
-    void this.client.closeMonitor().catch(() => {}).finally(() => this.end(0, `${why}, detached from monitor ${this.id}`));
+    void this.client
+      .closeMonitor()
+      .catch(() => {})
+      .finally(() => this.end(0, `${why}, detached from monitor ${this.id}`));
   }
 
   // ---- guest output -----------------------------------------------------------------------
@@ -159,7 +168,11 @@ export class WebConsole {
     for (const step of tab.menu.feed(data)) {
       if (this.ended) return;
       if (step.kind === 'keys') this.sendKeys(step.bytes);
-      else if (step.kind === 'menu-opened') tab.send({ type: 'notice', text: `menu: ${MENU_ITEMS.map((i) => `${i.key} ${i.label}`).join(', ')}; ${describeEscapeKey(this.opts.escapeByte)} sends it; any other key resumes` });
+      else if (step.kind === 'menu-opened')
+        tab.send({
+          type: 'notice',
+          text: `menu: ${MENU_ITEMS.map((i) => `${i.key} ${i.label}`).join(', ')}; ${describeEscapeKey(this.opts.escapeByte)} sends it; any other key resumes`,
+        });
       else this.choose(tab, step.choice);
     }
   }

@@ -107,10 +107,13 @@ export class FrameDecoder {
     }
     if (control) {
       if (!fin) throw new WebSocketError(CloseCode.PROTOCOL_ERROR, 'a fragmented control frame');
-      if (length > MAX_CONTROL_PAYLOAD) throw new WebSocketError(CloseCode.PROTOCOL_ERROR, `a control frame of ${length} bytes (at most ${MAX_CONTROL_PAYLOAD})`);
+      if (length > MAX_CONTROL_PAYLOAD)
+        throw new WebSocketError(CloseCode.PROTOCOL_ERROR, `a control frame of ${length} bytes (at most ${MAX_CONTROL_PAYLOAD})`);
     } else {
-      if (opcode === Opcode.CONTINUATION && this.fragmentOpcode < 0) throw new WebSocketError(CloseCode.PROTOCOL_ERROR, 'a continuation frame with no message to continue');
-      if (opcode !== Opcode.CONTINUATION && this.fragmentOpcode >= 0) throw new WebSocketError(CloseCode.PROTOCOL_ERROR, 'a new message inside a fragmented one');
+      if (opcode === Opcode.CONTINUATION && this.fragmentOpcode < 0)
+        throw new WebSocketError(CloseCode.PROTOCOL_ERROR, 'a continuation frame with no message to continue');
+      if (opcode !== Opcode.CONTINUATION && this.fragmentOpcode >= 0)
+        throw new WebSocketError(CloseCode.PROTOCOL_ERROR, 'a new message inside a fragmented one');
       if (this.fragmentBytes + length > this.maxMessage) throw new WebSocketError(CloseCode.TOO_BIG, `a message of more than ${this.maxMessage} bytes`);
     }
     if (b.length < at + 4 + length) return 0;
@@ -197,7 +200,9 @@ export function handshakeProblem(req: IncomingMessage): string | undefined {
 }
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + HANDSHAKE_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + HANDSHAKE_GUID)
+    .digest('base64');
 }
 
 /**
@@ -224,7 +229,11 @@ export class WebSocketConnection extends EventEmitter {
   /** Completes the opening handshake on `socket` (4.2.2) and wraps it. */
   static accept(req: IncomingMessage, socket: Duplex, head: Uint8Array, extraHeaders: string[] = []): WebSocketConnection {
     const accept = acceptKey(String(req.headers['sec-websocket-key']));
-    socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`, ...extraHeaders, '', ''].join('\r\n'));
+    socket.write(
+      ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`, ...extraHeaders, '', ''].join(
+        '\r\n',
+      ),
+    );
     return new WebSocketConnection(socket, head);
   }
 

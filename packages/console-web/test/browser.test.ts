@@ -14,7 +14,15 @@ import { DAEMON_BIN, REPO, monitorsOf, sandbox, start, until } from '@colinux/da
 
 const WEB_BIN = join(REPO, 'packages/console-web/bin/colinux-console-web.js');
 const NT_BIN = join(REPO, 'packages/console-nt/bin/colinux-console-nt.js');
-const BROWSER_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const BROWSER_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 /** The shell's prompt: in the console log, and as a line on the page (whose rows lose trailing blanks). */
 const PROMPT = /colinux:\/# /;
 const PROMPT_LINE = /^colinux:\/# *$/m;
@@ -27,10 +35,14 @@ async function screenText(page: Page): Promise<string> {
 async function waitForText(page: Page, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
   let last = '';
   try {
-    return await until(async () => {
-      last = await screenText(page);
-      return pattern.test(last) ? last : undefined;
-    }, timeoutMs, 200);
+    return await until(
+      async () => {
+        last = await screenText(page);
+        return pattern.test(last) ? last : undefined;
+      },
+      timeoutMs,
+      200,
+    );
   } catch {
     throw new Error(`${what}: ${pattern} not on the page; it shows:\n${last}`);
   }
@@ -48,10 +60,12 @@ async function waitForRole(page: Page, want: string, what: string): Promise<void
 
 function status(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -65,7 +79,11 @@ t.test('the bundled Linux in a browser tab through colinux-console-web', async (
     await sb.cleanup();
   });
 
-  const daemon = start(DAEMON_BIN, ['-d', '-p', pidFile, `kernel=${REPO}/guest/images/vmlinux`, `initrd=${REPO}/guest/images/initramfs.cpio.gz`, 'mem=64', 'cocon=80x25'], sb.env);
+  const daemon = start(
+    DAEMON_BIN,
+    ['-d', '-p', pidFile, `kernel=${REPO}/guest/images/vmlinux`, `initrd=${REPO}/guest/images/initramfs.cpio.gz`, 'mem=64', 'cocon=80x25'],
+    sb.env,
+  );
   const id = await until(() => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : undefined), 60_000);
   const consoleLog = join(sb.runtimeDir, `monitor-${id}.console.log`);
   await until(() => (fs.existsSync(consoleLog) && PROMPT.test(fs.readFileSync(consoleLog, 'utf8')) ? true : undefined), 180_000, 250);
@@ -78,7 +96,15 @@ t.test('the bundled Linux in a browser tab through colinux-console-web', async (
     t.equal(await status(`${origin}/`), 403);
     t.equal(await status(`${origin}/?token=wrong`), 403);
     t.equal(await status(`${origin}/xterm.mjs`), 403);
-    t.equal(await status(`${origin}/ws`, { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' }), 403);
+    t.equal(
+      await status(`${origin}/ws`, {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }),
+      403,
+    );
     t.match(await web.waitFor(/wrong access token/), /refused GET \/ from 127\.0\.0\.1: wrong access token/, 'refusals are logged');
   });
 
@@ -135,10 +161,14 @@ t.test('the bundled Linux in a browser tab through colinux-console-web', async (
 
   await t.test('the window is resized: the whole guest screen still fits', async (t) => {
     await tab1.setViewportSize({ width: 560, height: 380 });
-    const fits = await until(async () => {
-      const box = await tab1.locator('.xterm-screen').boundingBox();
-      return box && box.width <= 560 && box.height <= 380 - 40 ? box : undefined;
-    }, 10_000, 100);
+    const fits = await until(
+      async () => {
+        const box = await tab1.locator('.xterm-screen').boundingBox();
+        return box && box.width <= 560 && box.height <= 380 - 40 ? box : undefined;
+      },
+      10_000,
+      100,
+    );
     t.ok(fits.width > 300, `the 80x25 screen is ${Math.round(fits.width)}x${Math.round(fits.height)} px`);
     t.match(await screenText(tab1), /tab2=42/);
   });
@@ -168,7 +198,11 @@ t.test('the bundled Linux in a browser tab through colinux-console-web', async (
     await waitForRole(tab2, 'ended', 'the other tab');
     t.match(await tab2.locator('#role').innerText(), new RegExp(`detached from monitor ${id}`));
     t.equal((await web.exited).code, 0);
-    t.same((await monitorsOf(sb.env))?.map((m) => m.id), [id], 'the monitor still runs');
+    t.same(
+      (await monitorsOf(sb.env))?.map((m) => m.id),
+      [id],
+      'the monitor still runs',
+    );
     t.equal(daemon.child.exitCode, null, 'the daemon still runs');
   });
 });

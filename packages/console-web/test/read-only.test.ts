@@ -33,7 +33,16 @@ t.test('--read-only: watch only, whatever the tab asks', async (t) => {
   const web = new WebConsole(client, id, { readOnly: true, escapeByte: 0x1d, log: (l) => logged.push(l) });
   const tab = new Browser(false);
   web.addTab(new WebSocketConnection(tab, new Uint8Array(0)));
-  const control = (type: string, after = 0) => until(() => tab.controls().slice(after).find((c) => c.type === type), 10_000, 20);
+  const control = (type: string, after = 0) =>
+    until(
+      () =>
+        tab
+          .controls()
+          .slice(after)
+          .find((c) => c.type === type),
+      10_000,
+      20,
+    );
 
   t.same(await control('state'), { type: 'state', writer: false, canTakeOver: false, text: 'read-only (--read-only)' });
   await until(() => (tab.terminal().includes('read-only test guest') ? true : undefined), 10_000, 20);
@@ -56,5 +65,9 @@ t.test('--read-only: watch only, whatever the tab asks', async (t) => {
   const end = await web.done;
   t.same(end, { code: 0, line: `tab 1, detached from monitor ${id}` });
   t.match(await control('end'), { text: /detached from monitor/ });
-  t.same((await owner.list()).map((x) => x.id), [id], 'the guest runs on');
+  t.same(
+    (await owner.list()).map((x) => x.id),
+    [id],
+    'the guest runs on',
+  );
 });

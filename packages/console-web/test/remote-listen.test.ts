@@ -39,7 +39,10 @@ t.test('--allow-remote on a non-loopback address: served, and logged', async (t)
   });
   await owner.create(8103, monitorConfig());
 
-  const web = spawn('ip', ['netns', 'exec', NS, process.execPath, WEB_BIN, '-a', '8103', '--allow-remote', '--listen', `${ADDRESS}:0`], { env: m.rt.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const web = spawn('ip', ['netns', 'exec', NS, process.execPath, WEB_BIN, '-a', '8103', '--allow-remote', '--listen', `${ADDRESS}:0`], {
+    env: m.rt.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   web.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -48,8 +51,18 @@ t.test('--allow-remote on a non-loopback address: served, and logged', async (t)
   t.teardown(() => web.kill('SIGKILL'));
   const url = await until(() => /^http:\/\/10\.77\.0\.1:\d+\/\?token=\S+$/m.exec(out)?.[0], 30_000, 50);
   const port = new URL(url).port;
-  t.match(err, new RegExp(`^colinux-console-web: listening on ${ADDRESS.replaceAll('.', '\\.')}:${port}, which is not loopback \\(--allow-remote\\): keep the URL's token secret$`, 'm'));
-  const status = execFileSync('ip', ['netns', 'exec', NS, process.execPath, '-e', `require('http').get('http://${ADDRESS}:${port}/', (r) => console.log(r.statusCode))`], { encoding: 'utf8', timeout: 10_000 }).trim();
+  t.match(
+    err,
+    new RegExp(
+      `^colinux-console-web: listening on ${ADDRESS.replaceAll('.', '\\.')}:${port}, which is not loopback \\(--allow-remote\\): keep the URL's token secret$`,
+      'm',
+    ),
+  );
+  const status = execFileSync(
+    'ip',
+    ['netns', 'exec', NS, process.execPath, '-e', `require('http').get('http://${ADDRESS}:${port}/', (r) => console.log(r.statusCode))`],
+    { encoding: 'utf8', timeout: 10_000 },
+  ).trim();
   t.equal(status, '403', 'no token: 403, from inside the namespace');
   web.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM detaches and ends it');

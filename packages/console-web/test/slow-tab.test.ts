@@ -50,10 +50,14 @@ t.test('a stuck tab: the guest and the other tab go on, its drops are counted, t
   const dropped = await until(() => slow.controls().find((c) => c.type === 'dropped'), 10_000, 20);
   t.ok(Number(dropped.bytes) > total - TAB_BACKLOG_LIMIT - 64 * 1024, `the stuck tab is told that ${dropped.bytes} bytes were dropped for it`);
   t.ok(slow.terminal().split(LINE).length - 1 < got, 'it did not get everything live');
-  const afterDrop = await until(() => {
-    const c = slow.controls();
-    return c.slice(c.indexOf(c.find((x) => x.type === 'dropped')!)).find((x) => x.type === 'screen');
-  }, 10_000, 20);
+  const afterDrop = await until(
+    () => {
+      const c = slow.controls();
+      return c.slice(c.indexOf(c.find((x) => x.type === 'dropped')!)).find((x) => x.type === 'screen');
+    },
+    10_000,
+    20,
+  );
   t.same(afterDrop, { type: 'screen', cols: 80, rows: 25 }, 'and then a full repaint');
   t.match(slow.frames().at(-1)?.payload.toString('latin1'), /END-MARK/, 'the repaint carries the screen as it is now');
 

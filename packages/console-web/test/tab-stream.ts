@@ -42,7 +42,7 @@ export class Browser extends Duplex {
   frames(): Array<{ opcode: number; payload: Buffer }> {
     const out: Array<{ opcode: number; payload: Buffer }> = [];
     const b = this.received;
-    for (let at = 0; at + 2 <= b.length; ) {
+    for (let at = 0; at + 2 <= b.length;) {
       let n = b[at + 1]! & 0x7f;
       let head = 2;
       if (n === 126) [n, head] = [b.readUInt16BE(at + 2), 4];
@@ -54,11 +54,16 @@ export class Browser extends Duplex {
   }
 
   controls(): Array<Record<string, unknown>> {
-    return this.frames().filter((f) => f.opcode === 0x1).map((f) => JSON.parse(f.payload.toString()) as Record<string, unknown>);
+    return this.frames()
+      .filter((f) => f.opcode === 0x1)
+      .map((f) => JSON.parse(f.payload.toString()) as Record<string, unknown>);
   }
 
   terminal(): string {
-    return this.frames().filter((f) => f.opcode === 0x2).map((f) => f.payload.toString('latin1')).join('');
+    return this.frames()
+      .filter((f) => f.opcode === 0x2)
+      .map((f) => f.payload.toString('latin1'))
+      .join('');
   }
 }
 

@@ -3,7 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ForwardOp, ManagerError, PowerActionByName, Rc, moduleName, monitorStateName, rcName, terminationName, type MonitorInfo, type MonitorStatus, type PowerActionName,
+  ForwardOp,
+  ManagerError,
+  PowerActionByName,
+  Rc,
+  moduleName,
+  monitorStateName,
+  rcName,
+  terminationName,
+  type MonitorInfo,
+  type MonitorStatus,
+  type PowerActionName,
 } from '@colinux/protocol';
 import { ManagerClient, consoleLogName, runtimeDirPath, type TransportName } from '@colinux/client';
 import { table } from './table.ts';
@@ -107,9 +117,12 @@ async function list(out: Output): Promise<void> {
   }
   if (out.json) return out.write(`${JSON.stringify({ monitors: monitors.map(monitorJson) })}\n`);
   if (monitors.length === 0) return out.write('no monitors\n');
-  out.write(table(['ID', 'STATE', 'MEMORY', 'OWNER', 'CREATED'], monitors.map((m) => [
-    String(m.id), monitorStateName(m.state), `${m.memoryMiB} MiB`, m.ownerPid ? String(m.ownerPid) : '-', iso(m.createdAt),
-  ])));
+  out.write(
+    table(
+      ['ID', 'STATE', 'MEMORY', 'OWNER', 'CREATED'],
+      monitors.map((m) => [String(m.id), monitorStateName(m.state), `${m.memoryMiB} MiB`, m.ownerPid ? String(m.ownerPid) : '-', iso(m.createdAt)]),
+    ),
+  );
 }
 
 async function status(out: Output, id: number): Promise<void> {
@@ -125,7 +138,10 @@ async function status(out: Output, id: number): Promise<void> {
     ['boot line', j.bootLine],
     ['instructions', String(j.instructions)],
     ['dropped', `${j.droppedFrames} frames, ${j.droppedToClients} to clients`],
-    ['translator', `${j.jit.insns} instructions in ${j.jit.entries} entries, ${j.jit.translated} blocks (${j.jit.regions} regions) translated, ${j.jit.dropped} given up, ${j.jit.codeWrites} code writes, ${j.jit.decodeMisses} decode misses, ${j.jit.flushes} flushes, ${j.jit.compileMs} ms compiling`],
+    [
+      'translator',
+      `${j.jit.insns} instructions in ${j.jit.entries} entries, ${j.jit.translated} blocks (${j.jit.regions} regions) translated, ${j.jit.dropped} given up, ${j.jit.codeWrites} code writes, ${j.jit.decodeMisses} decode misses, ${j.jit.flushes} flushes, ${j.jit.compileMs} ms compiling`,
+    ],
     ['modules', j.modules.map((m) => `${m.module}${m.held ? '' : ' (unheld)'}${m.watchers ? ` +${m.watchers} watching` : ''}`).join(', ') || '-'],
   ];
   for (const d of j.disks) rows.push([d.name, `${d.path} (${d.format}, ${d.readOnly ? 'read-only' : 'read-write'})`]);
@@ -153,7 +169,8 @@ function logFiles(id: number): string[] {
   } catch {
     // no runtime dir: no logs
   }
-  const older = names.filter((n) => n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1)))
+  const older = names
+    .filter((n) => n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1)))
     .sort((a, b) => Number(b.slice(base.length + 1)) - Number(a.slice(base.length + 1)));
   return [...older, ...(names.includes(base) ? [base] : [])].map((n) => path.join(dir, n));
 }
@@ -269,13 +286,21 @@ function forwardJson(text: string) {
 
 async function forwardList(out: Output, id: number, unit: number): Promise<void> {
   const text = await withManager(out, (c) => c.forward(id, unit, ForwardOp.LIST));
-  const rows = text.split('\n').filter(Boolean).map((line) => {
-    const [forward, origin] = line.split(' ');
-    return { ...forwardJson(forward!), origin: origin ?? 'runtime' };
-  });
+  const rows = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [forward, origin] = line.split(' ');
+      return { ...forwardJson(forward!), origin: origin ?? 'runtime' };
+    });
   if (out.json) return out.write(`${JSON.stringify({ id, unit, forwards: rows })}\n`);
   if (rows.length === 0) return out.write(`eth${unit}: no forwards\n`);
-  out.write(table(['PROTO', 'BIND', 'HOST', 'GUEST', 'FROM'], rows.map((r) => [`${r.proto}${r.v6 ? '6' : ''}`, String(r.bind), String(r.hostPort), String(r.guestPort), r.origin])));
+  out.write(
+    table(
+      ['PROTO', 'BIND', 'HOST', 'GUEST', 'FROM'],
+      rows.map((r) => [`${r.proto}${r.v6 ? '6' : ''}`, String(r.bind), String(r.hostPort), String(r.guestPort), r.origin]),
+    ),
+  );
 }
 
 async function forwardChange(out: Output, id: number, unit: number, op: 'add' | 'remove', spec: string): Promise<void> {

@@ -21,8 +21,11 @@ const RESUMED = /^colinux: resumed from .* in (\d+) ms$/m;
 export async function suspend(out: Output, id: number, file: string): Promise<void> {
   const text = await withManager(out, (c) => c.suspend(id, path.resolve(file)));
   const r = JSON.parse(text) as { id: number; file: string; bytes: number; ramPages: number; ms: number };
-  out.write(out.json ? `${JSON.stringify({ id: r.id, file: r.file, bytes: r.bytes, ramPages: r.ramPages, ms: r.ms, suspended: true })}\n`
-    : `monitor ${r.id} suspended to ${r.file} (${(r.bytes / 1048576).toFixed(1)} MiB, ${r.ms} ms)\n`);
+  out.write(
+    out.json
+      ? `${JSON.stringify({ id: r.id, file: r.file, bytes: r.bytes, ramPages: r.ramPages, ms: r.ms, suspended: true })}\n`
+      : `monitor ${r.id} suspended to ${r.file} (${(r.bytes / 1048576).toFixed(1)} MiB, ${r.ms} ms)\n`,
+  );
 }
 
 /** The last line of the daemon's output that says why it stopped. */
@@ -41,7 +44,9 @@ export async function resume(out: Output, file: string, overrides: string[], for
   fs.closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let code: number | null | undefined;
-  void exited.then((c) => { code = c; });
+  void exited.then((c) => {
+    code = c;
+  });
   const deadline = Date.now() + RESUME_WAIT_MS;
   let ms: string | undefined;
   for (;;) {
@@ -63,5 +68,9 @@ export async function resume(out: Output, file: string, overrides: string[], for
   const named = path.join(dir, `daemon-${id}.log`);
   fs.renameSync(logFile, named);
   child.unref();
-  out.write(out.json ? `${JSON.stringify({ id, file: bundle, ms: Number(ms), daemonLog: named, resumed: true })}\n` : `monitor ${id} resumed from ${bundle} in ${ms} ms (daemon output: ${named})\n`);
+  out.write(
+    out.json
+      ? `${JSON.stringify({ id, file: bundle, ms: Number(ms), daemonLog: named, resumed: true })}\n`
+      : `monitor ${id} resumed from ${bundle} in ${ms} ms (daemon output: ${named})\n`,
+  );
 }

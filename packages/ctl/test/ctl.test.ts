@@ -29,7 +29,15 @@ t.test('no manager: an empty list, a refused status, usage errors', async (t) =>
   t.equal(s.code, 1, 'refused: exit 1');
   t.equal(JSON.parse(s.stdout).error.rc, 'CO_RC_ERROR_ACCESSING_DRIVER');
   t.match(s.stderr, /^colinux-ctl: status 4242: no manager is running .*\(CO_RC_ERROR_ACCESSING_DRIVER\)\n$/);
-  for (const bad of [['status'], ['status', 'x1'], ['sysrq', '1', 'hh'], ['frobnicate'], [], ['disk', 'snapshot', '1', 'cobdx'], ['disk', 'snapshot', '1', '32']]) {
+  for (const bad of [
+    ['status'],
+    ['status', 'x1'],
+    ['sysrq', '1', 'hh'],
+    ['frobnicate'],
+    [],
+    ['disk', 'snapshot', '1', 'cobdx'],
+    ['disk', 'snapshot', '1', '32'],
+  ]) {
     const r = await ctl(box.env, ...bad);
     t.equal(r.code, 2, `'${bad.join(' ')}': usage, exit 2`);
     t.equal(r.stdout, '', 'nothing on stdout');
@@ -41,11 +49,20 @@ t.test('a running bundled guest: list, status, console-log, sysrq, reboot, power
   t.teardown(() => box.cleanup());
   const disk = join(box.dir, 'scratch.img');
   writeFileSync(disk, Buffer.alloc(1024 * 1024));
-  const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '120',
-    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
-    `cobd1=${disk}`, 'colinux.ctltest=1',
-  ], box.env);
+  const d = start(
+    DAEMON_BIN,
+    [
+      '-d',
+      '--shutdown-timeout',
+      '120',
+      `kernel=${join(REPO, 'guest/images/vmlinux')}`,
+      `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`,
+      'mem=64',
+      `cobd1=${disk}`,
+      'colinux.ctltest=1',
+    ],
+    box.env,
+  );
   t.teardown(() => d.child.kill('SIGKILL'));
   const [, pid] = (await d.waitFor(/^PID: (\d+)\n/m)).match(/^PID: (\d+)\n/m)!;
   const id = Number(pid);
@@ -64,10 +81,21 @@ t.test('a running bundled guest: list, status, console-log, sysrq, reboot, power
   // The translator's statistics (cpu-core.md jitStats) as the worker posted them: a booted guest
   // ran most of its instructions translated, entered from the interpreter, in blocks it translated.
   t.ok(s.jit.insns > 0 && s.jit.insns <= s.instructions, `translated instructions counted (${s.jit.insns} of ${s.instructions})`);
-  t.ok(s.jit.entries > 0 && s.jit.translated > 0 && s.jit.batches > 0 && s.jit.regions > 0, `entries ${s.jit.entries}, blocks ${s.jit.translated}, batches ${s.jit.batches}, regions ${s.jit.regions}`);
+  t.ok(
+    s.jit.entries > 0 && s.jit.translated > 0 && s.jit.batches > 0 && s.jit.regions > 0,
+    `entries ${s.jit.entries}, blocks ${s.jit.translated}, batches ${s.jit.batches}, regions ${s.jit.regions}`,
+  );
   t.ok(s.jit.lookups >= s.jit.entries && s.jit.decodeMisses > 0, `lookups ${s.jit.lookups}, decode misses ${s.jit.decodeMisses}`);
-  t.ok(s.modules.some((m: { module: string; held: boolean }) => m.module === 'printk' && m.held), 'the daemon holds printk');
-  t.match((await ctl(box.env, 'status', pid!)).stdout, new RegExp(`^id +${id}\\nstate +RUNNING\\n[\\s\\S]*\\ntranslator +\\d+ instructions in \\d+ entries, \\d+ blocks \\(\\d+ regions\\) translated, [\\s\\S]*cobd1 +${disk} \\(raw, read-write\\)\\n`));
+  t.ok(
+    s.modules.some((m: { module: string; held: boolean }) => m.module === 'printk' && m.held),
+    'the daemon holds printk',
+  );
+  t.match(
+    (await ctl(box.env, 'status', pid!)).stdout,
+    new RegExp(
+      `^id +${id}\\nstate +RUNNING\\n[\\s\\S]*\\ntranslator +\\d+ instructions in \\d+ entries, \\d+ blocks \\(\\d+ regions\\) translated, [\\s\\S]*cobd1 +${disk} \\(raw, read-write\\)\\n`,
+    ),
+  );
   const whole = await ctlJson(t, box.env, 'console-log', pid!);
   t.match(whole, { id, file: join(box.runtimeDir, `monitor-${id}.console.log`), text: /colinux-guest: ready/ });
 
@@ -98,5 +126,11 @@ t.test('a running bundled guest: list, status, console-log, sysrq, reboot, power
   t.equal((await ctl(box.env, 'sysrq', pid!, 'h')).code, 1, 'sysrq to a gone monitor is refused');
   t.match((await ctl(box.env, 'console-log', pid!)).stdout, /Requesting system poweroff/, 'the log outlives the monitor');
   t.same(await monitorsOf(box.env), []);
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'nothing but the manager left');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core')),
+    [],
+    'nothing but the manager left',
+  );
 });

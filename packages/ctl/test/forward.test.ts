@@ -85,7 +85,14 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   mkdirSync(share);
   writeFileSync(join(box.dir, 'udpecho.c'), UDP_ECHO_C);
   execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', join(share, 'udpecho'), join(box.dir, 'udpecho.c')]);
-  const [configPort, tcpPort, udpPort, v6Port, filePort, udp6Port] = [await freePort('tcp'), await freePort('tcp'), await freePort('udp'), await freePort('tcp'), await freePort('tcp'), await freePort('udp')];
+  const [configPort, tcpPort, udpPort, v6Port, filePort, udp6Port] = [
+    await freePort('tcp'),
+    await freePort('tcp'),
+    await freePort('udp'),
+    await freePort('tcp'),
+    await freePort('tcp'),
+    await freePort('udp'),
+  ];
   const serialPath = join(box.dir, 'ttyS0.sock');
   let serial = '';
   const connected = new Promise<net.Socket>((resolve) => {
@@ -96,11 +103,21 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
     server.listen(serialPath);
     t.teardown(() => server.close());
   });
-  const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '120',
-    `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
-    `eth0=slirp,,tcp:${configPort}:80`, `ttys0=${serialPath}`, `cofs0=${share},ro`,
-  ], box.env);
+  const d = start(
+    DAEMON_BIN,
+    [
+      '-d',
+      '--shutdown-timeout',
+      '120',
+      `kernel=${join(REPO, 'guest/images/vmlinux')}`,
+      `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`,
+      'mem=64',
+      `eth0=slirp,,tcp:${configPort}:80`,
+      `ttys0=${serialPath}`,
+      `cofs0=${share},ro`,
+    ],
+    box.env,
+  );
   t.teardown(() => d.child.kill('SIGKILL'));
   const id = (await d.waitFor(/^PID: (\d+)\n/m)).match(/^PID: (\d+)\n/m)![1]!;
   const ctl = (...args: string[]) => runToEnd(CTL, args, box.env);
@@ -114,37 +131,73 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   // echo server starts from the share.
   await until(() => httpGet(configPort), 240_000, 2000);
   const socket = await connected;
-  await until(() => {
-    socket.write('mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt 2>/dev/null; (/mnt/udpecho 7777 &) ; echo echo-$((6*7))\n');
-    return serial.includes('echo-42') ? true : undefined;
-  }, 120_000, 3000);
+  await until(
+    () => {
+      socket.write('mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt 2>/dev/null; (/mnt/udpecho 7777 &) ; echo echo-$((6*7))\n');
+      return serial.includes('echo-42') ? true : undefined;
+    },
+    120_000,
+    3000,
+  );
 
-  t.same((await ctlJson('forward', 'list', id)).forwards, [{ proto: 'tcp', bind: '127.0.0.1', hostPort: configPort, guestPort: 80, v6: false, origin: 'config' }]);
-  t.same(await ctlJson('forward', 'add', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, added: true });
-  t.same(await ctlJson('forward', 'add', id, 'udp', `127.0.0.1:${udpPort}:7777`), { id: Number(id), unit: 0, forward: { proto: 'udp', v6: false, bind: '127.0.0.1', hostPort: udpPort, guestPort: 7777 }, added: true });
-  t.match(await httpGet(tcpPort), /coLinux guest/, 'the TCP forward reaches the guest\'s httpd');
-  t.equal(await until(() => udpEcho(udpPort, 'ping-1'), 30_000, 500), 'ping-1', 'the UDP forward reaches the guest\'s echo server and back');
+  t.same((await ctlJson('forward', 'list', id)).forwards, [
+    { proto: 'tcp', bind: '127.0.0.1', hostPort: configPort, guestPort: 80, v6: false, origin: 'config' },
+  ]);
+  t.same(await ctlJson('forward', 'add', id, 'tcp', `${tcpPort}:80`), {
+    id: Number(id),
+    unit: 0,
+    forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 },
+    added: true,
+  });
+  t.same(await ctlJson('forward', 'add', id, 'udp', `127.0.0.1:${udpPort}:7777`), {
+    id: Number(id),
+    unit: 0,
+    forward: { proto: 'udp', v6: false, bind: '127.0.0.1', hostPort: udpPort, guestPort: 7777 },
+    added: true,
+  });
+  t.match(await httpGet(tcpPort), /coLinux guest/, "the TCP forward reaches the guest's httpd");
+  t.equal(await until(() => udpEcho(udpPort, 'ping-1'), 30_000, 500), 'ping-1', "the UDP forward reaches the guest's echo server and back");
 
   // --v6: a second httpd in the guest listens on the guest's global IPv6 address only, so only a
   // forward that really goes over IPv6 reaches it (an IPv4 forward to the same port is refused).
-  await until(() => {
-    socket.write(`a=$(ip -6 addr show dev eth0 scope global | sed -n 's/.*inet6 \\([^/]*\\).*/\\1/p' | head -n 1); [ -n "$a" ] && httpd -h /www -p "[$a]:81" && echo "v6-httpd-$((6*7))"\n`);
-    return serial.includes('v6-httpd-42') ? true : undefined;
-  }, 60_000, 3000);
-  t.same(await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`, '--v6'), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 }, added: true });
-  t.match(await until(() => httpGet(v6Port), 30_000, 500), /coLinux guest/, 'the --v6 TCP forward reaches the httpd on the guest\'s IPv6 address');
-  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 }, removed: true });
+  await until(
+    () => {
+      socket.write(
+        `a=$(ip -6 addr show dev eth0 scope global | sed -n 's/.*inet6 \\([^/]*\\).*/\\1/p' | head -n 1); [ -n "$a" ] && httpd -h /www -p "[$a]:81" && echo "v6-httpd-$((6*7))"\n`,
+      );
+      return serial.includes('v6-httpd-42') ? true : undefined;
+    },
+    60_000,
+    3000,
+  );
+  t.same(await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`, '--v6'), {
+    id: Number(id),
+    unit: 0,
+    forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 },
+    added: true,
+  });
+  t.match(await until(() => httpGet(v6Port), 30_000, 500), /coLinux guest/, "the --v6 TCP forward reaches the httpd on the guest's IPv6 address");
+  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`), {
+    id: Number(id),
+    unit: 0,
+    forward: { proto: 'tcp', v6: true, bind: '127.0.0.1', hostPort: v6Port, guestPort: 81 },
+    removed: true,
+  });
   t.equal(await httpGet(v6Port), undefined, 'the removed --v6 forward no longer listens');
   await ctlJson('forward', 'add', id, 'tcp', `${v6Port}:81`);
   t.equal(await httpGet(v6Port), undefined, 'an IPv4 forward does not reach the IPv6-only httpd');
   await ctlJson('forward', 'remove', id, 'tcp', `${v6Port}:81`);
   // UDP --v6: an echo server on an IPv6-only socket in the guest.
-  await until(() => {
-    socket.write('(/mnt/udpecho 7778 6 &) ; echo udp6-$((6*7))\n');
-    return serial.includes('udp6-42') ? true : undefined;
-  }, 30_000, 3000);
+  await until(
+    () => {
+      socket.write('(/mnt/udpecho 7778 6 &) ; echo udp6-$((6*7))\n');
+      return serial.includes('udp6-42') ? true : undefined;
+    },
+    30_000,
+    3000,
+  );
   await ctlJson('forward', 'add', id, 'udp', `${udp6Port}:7778`, '--v6');
-  t.equal(await until(() => udpEcho(udp6Port, 'ping-v6'), 30_000, 500), 'ping-v6', 'the --v6 UDP forward reaches the guest\'s IPv6-only echo server and back');
+  t.equal(await until(() => udpEcho(udp6Port, 'ping-v6'), 30_000, 500), 'ping-v6', "the --v6 UDP forward reaches the guest's IPv6-only echo server and back");
   await ctlJson('forward', 'remove', id, 'udp', `${udp6Port}:7778`);
   await ctlJson('forward', 'add', id, 'udp', `${udp6Port}:7778`);
   t.equal(await udpEcho(udp6Port, 'ping-v4'), undefined, 'an IPv4 UDP forward does not reach it');
@@ -159,7 +212,12 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   // Refusals: a host port in use (one clear line; the others keep working), a unit without a helper.
   const taken = await ctl('forward', 'add', id, 'tcp', `${configPort}:22`);
   t.equal(taken.code, 1);
-  t.match(taken.stderr, new RegExp(`^colinux-ctl: forward add ${id}: slirp redir tcp:127\\.0\\.0\\.1:${configPort}:22 failed: .*already forwards that host port \\(CO_RC_ERROR\\)\\n$`));
+  t.match(
+    taken.stderr,
+    new RegExp(
+      `^colinux-ctl: forward add ${id}: slirp redir tcp:127\\.0\\.0\\.1:${configPort}:22 failed: .*already forwards that host port \\(CO_RC_ERROR\\)\\n$`,
+    ),
+  );
   const noHelper = await ctl('forward', 'list', id, '--unit', '3');
   t.match([noHelper.code, noHelper.stderr], [1, /no helper holds net3 .*\(CO_RC_NOT_FOUND\)/]);
   t.match(await httpGet(tcpPort), /coLinux guest/, 'the TCP forward still works after the refusals');
@@ -180,11 +238,20 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
   t.match(await until(() => httpGet(tcpPort), 60_000, 500), /coLinux guest/, 'the TCP forward is back after the helper restart');
   t.equal(await until(() => udpEcho(udpPort, 'ping-2'), 60_000, 500), 'ping-2', 'the UDP forward is back after the helper restart');
   t.match(await until(() => httpGet(filePort), 60_000, 500), /coLinux guest/, 'the forward written into the table file is replayed too');
-  t.same((await ctlJson('forward', 'list', id)).forwards.map((f: { proto: string; hostPort: number; origin: string }) => `${f.proto}:${f.hostPort}:${f.origin}`).sort(),
-    [`tcp:${configPort}:config`, `tcp:${tcpPort}:runtime`, `udp:${udpPort}:runtime`, `tcp:${filePort}:runtime`].sort());
+  t.same(
+    (await ctlJson('forward', 'list', id)).forwards
+      .map((f: { proto: string; hostPort: number; origin: string }) => `${f.proto}:${f.hostPort}:${f.origin}`)
+      .sort(),
+    [`tcp:${configPort}:config`, `tcp:${tcpPort}:runtime`, `udp:${udpPort}:runtime`, `tcp:${filePort}:runtime`].sort(),
+  );
   await ctlJson('forward', 'remove', id, 'tcp', `${filePort}:80`);
 
-  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${tcpPort}:80`), { id: Number(id), unit: 0, forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 }, removed: true });
+  t.same(await ctlJson('forward', 'remove', id, 'tcp', `${tcpPort}:80`), {
+    id: Number(id),
+    unit: 0,
+    forward: { proto: 'tcp', v6: false, bind: '127.0.0.1', hostPort: tcpPort, guestPort: 80 },
+    removed: true,
+  });
   t.equal(await httpGet(tcpPort), undefined, 'the removed forward no longer listens');
   t.equal(await udpEcho(udpPort, 'ping-3'), 'ping-3', 'the other forward keeps working');
   t.same(JSON.parse(readFileSync(tableFile, 'utf8')), { version: 1, units: { 0: [`udp:127.0.0.1:${udpPort}:7777`] } }, 'removals reach the table file');
@@ -193,7 +260,13 @@ t.test('run-time TCP and UDP forwards: add, reach the guest, survive a helper re
 
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
-  await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('slirp')) ? undefined : true));
+  await until(() =>
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .some((c) => c.includes('slirp'))
+      ? undefined
+      : true,
+  );
   t.pass('the slirp helper exited with the monitor');
   t.notOk(existsSync(tableFile), 'the forward table went with the monitor');
 });

@@ -10,7 +10,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BUNDLED_GUEST, DAEMON_BIN, REPO, commandOf, monitorsOf, processesUnder, runToEnd, sandbox, serialShell, start, until } from '@colinux/daemon/test/helpers';
+import {
+  BUNDLED_GUEST,
+  DAEMON_BIN,
+  REPO,
+  commandOf,
+  monitorsOf,
+  processesUnder,
+  runToEnd,
+  sandbox,
+  serialShell,
+  start,
+  until,
+} from '@colinux/daemon/test/helpers';
 import { requireTool } from '../../../test/tools.ts';
 
 const CTL = join(REPO, 'packages/ctl/bin/colinux-ctl.js');
@@ -80,19 +92,30 @@ t.test('suspend a counting guest, resume it elsewhere from another process', asy
   const r = await ctlJson(t, two.env, 'resume', bundle, `ttys0=${join(two.dir, 'ttyS0-2.sock')}`);
   t.match(r, { file: bundle, resumed: true, id: Number });
   const id2 = r.id as number;
-  t.not(id2, id, 'a new monitor (the new daemon\'s pid)');
+  t.not(id2, id, "a new monitor (the new daemon's pid)");
   await until(() => (counts(consoleLog(two, id2)).length >= 3 ? true : undefined), 60_000);
   const after = counts(consoleLog(two, id2));
   t.equal(after[0], last + 1, `the loop continues from the next number (${last} -> ${after[0]})`);
-  t.same(after, after.map((_, i) => last + 1 + i), 'and counts on without a gap');
+  t.same(
+    after,
+    after.map((_, i) => last + 1 + i),
+    'and counts on without a gap',
+  );
 
   await serial2.ready(60_000);
   const file = await serial2.sh('kill $!; sync; cat /counter.txt');
   const lines = [...file.matchAll(/line-(\d+)/g)].map((m) => Number(m[1]));
   t.ok(lines.length > last, `the open file has every number (${lines.length} lines)`);
-  t.same(lines, lines.map((_, i) => i + 1), 'once each, in order: its content is intact');
+  t.same(
+    lines,
+    lines.map((_, i) => i + 1),
+    'once each, in order: its content is intact',
+  );
   const offsetAfter = await clockOffset(serial2);
-  t.ok(Math.abs(offsetAfter) < 1, `after ${ASLEEP_MS / 1000} s asleep the guest's date is within 1 s of the host's: ${offsetAfter.toFixed(3)} s (before the suspend ${offsetBefore.toFixed(3)} s)`);
+  t.ok(
+    Math.abs(offsetAfter) < 1,
+    `after ${ASLEEP_MS / 1000} s asleep the guest's date is within 1 s of the host's: ${offsetAfter.toFixed(3)} s (before the suspend ${offsetBefore.toFixed(3)} s)`,
+  );
   const dmesg = await serial2.sh('dmesg | grep -ciE "soft lockup|rcu.*stall|hung task" || true');
   t.match(dmesg, /^0\r?$/m, 'no soft-lockup, RCU stall or hung-task warning in the guest log');
 
@@ -106,7 +129,11 @@ t.test('suspend a counting guest, resume it elsewhere from another process', asy
   const damaged: Array<[string, Buffer, RegExp]> = [
     ['truncated', good.subarray(0, Math.floor(good.length * 0.6)), /truncated/],
     ['a flipped byte', Buffer.from(good).fill(good[good.length - 100]! ^ 0x55, good.length - 100, good.length - 99), /damaged \(CRC-32 mismatch\)/],
-    ['another version', Buffer.concat([good.subarray(0, 8), Buffer.from([2, 0, 0, 0]), good.subarray(12)]), /bundle format version 2, this program reads version 1/],
+    [
+      'another version',
+      Buffer.concat([good.subarray(0, 8), Buffer.from([2, 0, 0, 0]), good.subarray(12)]),
+      /bundle format version 2, this program reads version 1/,
+    ],
   ];
   const before = processesUnder(two.runtimeDir).length;
   for (const [what, bytes, message] of damaged) {
@@ -116,14 +143,18 @@ t.test('suspend a counting guest, resume it elsewhere from another process', asy
     t.equal(res.code, 1, `${what}: exit 1`);
     t.match(res.stderr, message, `${what}: ${res.stderr.trim()}`);
     t.equal(res.stderr.trim().split('\n').length, 1, `${what}: one line`);
-    t.same((await monitorsOf(two.env))?.map((m) => m.id), [id2], `${what}: no monitor left behind`);
+    t.same(
+      (await monitorsOf(two.env))?.map((m) => m.id),
+      [id2],
+      `${what}: no monitor left behind`,
+    );
     // The refused monitor's own process (colinux-monitor-core --monitor) exits once it is closed.
     await until(() => (processesUnder(two.runtimeDir).length === before ? true : undefined), 15_000).catch(() => undefined);
     t.equal(processesUnder(two.runtimeDir).length, before, `${what}: no process left behind`, { processes: processesUnder(two.runtimeDir).map(commandOf) });
   }
   // A disk changed since the suspend: refused naming it, unless --force (not run here: the VM runs).
   const res = await runToEnd(DAEMON_BIN, ['-d', `resume=${bundle}`, `cobd0=${join(dir, 'root.ext2')}`], two.env);
-  t.equal(res.code, 255, 'a different disk: coLinux\'s error status (docs/daemon.md)');
+  t.equal(res.code, 255, "a different disk: coLinux's error status (docs/daemon.md)");
   t.match(res.stderr, /^colinux: cannot resume: cobd0: .*root\.ext2 changed since the suspend .*--force resumes anyway\n$/, res.stderr.trim());
 
   await runToEnd(CTL, ['poweroff', String(id2)], two.env);

@@ -57,7 +57,9 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
   if (switches.removeDriver) return driverCommand('remove', env, line);
   if (switches.service) return (await import('./service/service.ts')).serviceCommand(switches.service, switches, parsed.config, env, line);
   if (switches.legacyConfig !== undefined) {
-    throw new DaemonError(`-c ${switches.legacyConfig}: XML configuration files are obsolete. Please pass command line options, or use '@' with a file of them`);
+    throw new DaemonError(
+      `-c ${switches.legacyConfig}: XML configuration files are obsolete. Please pass command line options, or use '@' with a file of them`,
+    );
   }
   // resume=<bundle> (docs/suspend.md): the bundle's configuration, overridden by the command line's.
   const resuming = resumeTokens(parsed.config);
@@ -97,11 +99,18 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
     await owner.create(id, monitorConfig);
   } catch (err) {
     await owner.close();
-    if (err instanceof ManagerError) throw new DaemonError(`colinux: error creating monitor: ${err.message}`, err.rc === Rc.VERSION_MISMATCHED ? ExitCode.VERSION_MISMATCHED : ExitCode.ERROR);
+    if (err instanceof ManagerError)
+      throw new DaemonError(`colinux: error creating monitor: ${err.message}`, err.rc === Rc.VERSION_MISMATCHED ? ExitCode.VERSION_MISMATCHED : ExitCode.ERROR);
     throw err;
   }
   const session = new DaemonSession({
-    id, env, log, owner, kernel, reloadKernel: readKernel, initrd,
+    id,
+    env,
+    log,
+    owner,
+    kernel,
+    reloadKernel: readKernel,
+    initrd,
     helpers,
     saved: savedDaemon(tokens, helpers),
     ...(resuming ? { resumeFrom: resuming.file } : {}),
@@ -140,7 +149,8 @@ async function runChecked(argv: readonly string[], env: NodeJS.ProcessEnv, io: D
 function checkHelperPrograms(helpers: readonly HelperSpec[], env: NodeJS.ProcessEnv): void {
   for (const h of helpers) {
     if (h.kind === 'exec' || resolveHelperBin(h.program, env)) continue;
-    if (h.kind === 'console') throw new DaemonError(`-t ${h.program.slice('colinux-console-'.length)}: no console program ${h.program} (use -t nt, or -d for none)`);
+    if (h.kind === 'console')
+      throw new DaemonError(`-t ${h.program.slice('colinux-console-'.length)}: no console program ${h.program} (use -t nt, or -d for none)`);
     throw new DaemonError(`${h.label}: helper program ${h.program} is not installed`);
   }
 }
@@ -155,7 +165,8 @@ async function connectOrStart(env: NodeJS.ProcessEnv, log: Logger): Promise<Mana
   try {
     client = await ManagerClient.connect({ env });
   } catch (err) {
-    if (!isAbsent(err)) throw new DaemonError(`can't access the manager (CoLinuxDriver), please check status driver! ${(err as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
+    if (!isAbsent(err))
+      throw new DaemonError(`can't access the manager (CoLinuxDriver), please check status driver! ${(err as Error).message}`, ExitCode.ERROR_ACCESSING_DRIVER);
     log.info('manager not running; starting it');
     try {
       await startManager(managerBinPath(env), env);
@@ -168,7 +179,8 @@ async function connectOrStart(env: NodeJS.ProcessEnv, log: Logger): Promise<Mana
     await client.status();
   } catch (err) {
     await client.close();
-    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED) throw new DaemonError(`error driver version, please reinstall driver! ${err.message}`, ExitCode.VERSION_MISMATCHED);
+    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED)
+      throw new DaemonError(`error driver version, please reinstall driver! ${err.message}`, ExitCode.VERSION_MISMATCHED);
     throw err;
   }
   return client;
@@ -182,9 +194,12 @@ function ramFit(config: DaemonConfig, initrd: InitrdFile | undefined): RamFit {
   const room = ram - KERNEL_OFFSET_IN_RAM - initrdBytes;
   return {
     room,
-    tooSmall: (span) => new DaemonError(span === undefined
-      ? `mem=${config.memoryMiB}: too small, kernel=${config.kernel} decompresses to more than the ${Math.floor(Math.max(0, room) / MIB)} MiB left for it`
-      : `mem=${config.memoryMiB}: too small, ${what} at least ${Math.ceil((KERNEL_OFFSET_IN_RAM + span + initrdBytes) / MIB)} MiB`),
+    tooSmall: (span) =>
+      new DaemonError(
+        span === undefined
+          ? `mem=${config.memoryMiB}: too small, kernel=${config.kernel} decompresses to more than the ${Math.floor(Math.max(0, room) / MIB)} MiB left for it`
+          : `mem=${config.memoryMiB}: too small, ${what} at least ${Math.ceil((KERNEL_OFFSET_IN_RAM + span + initrdBytes) / MIB)} MiB`,
+      ),
   };
 }
 

@@ -18,18 +18,38 @@ t.test('each bad input: one error line, exit 255, nothing started', async (t) =>
   writeFileSync(join(box.dir, 'dup.conf'), `kernel=${KERNEL}\ncobd0=disk.img\ncobd0=disk.img\n`);
   const cases: Array<[string, string[], RegExp]> = [
     ['missing kernel', ['kernel=none.elf'], /^colinux-daemon: kernel=none\.elf: error loading vmlinux file: no such file$/],
-    ['not a kernel', ['kernel=notes.txt'], /^colinux-daemon: kernel=notes\.txt: not a kernel \(accepted: ELF vmlinux, RISC-V Image, either compressed with gzip or zstd, EFI zboot vmlinuz\)$/],
+    [
+      'not a kernel',
+      ['kernel=notes.txt'],
+      /^colinux-daemon: kernel=notes\.txt: not a kernel \(accepted: ELF vmlinux, RISC-V Image, either compressed with gzip or zstd, EFI zboot vmlinuz\)$/,
+    ],
     ['non-RISC-V kernel', [`kernel=${process.execPath}`], /^colinux-daemon: kernel=.*node: not a RISC-V kernel \(ELF for (x86-64|AArch64)/],
-    ['bad MAC', [`kernel=${KERNEL}`, 'eth0=slirp,00:11:22:33:44'], /^colinux-daemon: eth0: bad MAC address '00:11:22:33:44': expected xx:xx:xx:xx:xx:xx in hex$/],
+    [
+      'bad MAC',
+      [`kernel=${KERNEL}`, 'eth0=slirp,00:11:22:33:44'],
+      /^colinux-daemon: eth0: bad MAC address '00:11:22:33:44': expected xx:xx:xx:xx:xx:xx in hex$/,
+    ],
     ['out-of-range index', [`kernel=${KERNEL}`, 'ttys32=/dev/null'], /^colinux-daemon: ttys32=\/dev\/null: invalid ttys index 32 \(allowed 0\.\.31\)$/],
     ['duplicate indexed key', ['@dup.conf'], /^colinux-daemon: cobd0=disk\.img: cobd0 defined twice \(file 'dup\.conf' line 2 and file 'dup\.conf' line 3\)$/],
     ['missing image', [`kernel=${KERNEL}`, 'cobd0=gone.img'], /^colinux-daemon: cobd0=gone\.img: no such file$/],
     ['image is a directory', [`kernel=${KERNEL}`, 'hda=adir'], /^colinux-daemon: hda=adir: not a regular file or block device$/],
-    ['host-specific network', [`kernel=${KERNEL}`, 'eth1=ndis-bridge,"LAN 1"'], /^colinux-daemon: eth1=ndis-bridge,"LAN 1": network type 'ndis-bridge' is not available on this host/],
+    [
+      'host-specific network',
+      [`kernel=${KERNEL}`, 'eth1=ndis-bridge,"LAN 1"'],
+      /^colinux-daemon: eth1=ndis-bridge,"LAN 1": network type 'ndis-bridge' is not available on this host/,
+    ],
     ['missing @file', ['@nowhere.conf'], /^colinux-daemon: error loading config file 'nowhere\.conf': no such file$/],
-    ['initrd does not fit', [`kernel=${KERNEL}`, 'initrd=big.initrd', 'mem=8'], /^colinux-daemon: mem=8: too small, the kernel image and the initrd need at least 12 MiB$/],
+    [
+      'initrd does not fit',
+      [`kernel=${KERNEL}`, 'initrd=big.initrd', 'mem=8'],
+      /^colinux-daemon: mem=8: too small, the kernel image and the initrd need at least 12 MiB$/,
+    ],
     ['unknown switch', ['-q', `kernel=${KERNEL}`], /^colinux-daemon: unknown option '-q'$/],
-    ['console that does not exist', ['-t', 'fltk', `kernel=${KERNEL}`], /^colinux-daemon: -t fltk: no console program colinux-console-fltk \(use -t nt, or -d for none\)$/],
+    [
+      'console that does not exist',
+      ['-t', 'fltk', `kernel=${KERNEL}`],
+      /^colinux-daemon: -t fltk: no console program colinux-console-fltk \(use -t nt, or -d for none\)$/,
+    ],
     ['unreadable serial device', [`kernel=${KERNEL}`, 'ttys0=/dev/no-such-tty'], /^colinux-daemon: ttys0=\/dev\/no-such-tty: no such file$/],
   ];
   for (const [name, args, line] of cases) {
@@ -54,5 +74,11 @@ t.test('a failure after CREATE closes the monitor and starts no helper', async (
   t.same(await monitorsOf(box.env), [], 'no monitor left in the manager');
   // The monitor's own process ends a moment after its monitor closed (one process per monitor).
   await until(() => (processesUnder(box.runtimeDir).length === 1 ? true : undefined), 15_000).catch(() => undefined);
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core.js --serve')), [], 'only the manager runs');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core.js --serve')),
+    [],
+    'only the manager runs',
+  );
 });

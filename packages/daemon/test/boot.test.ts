@@ -16,12 +16,18 @@ t.test('poweroff: PID line, kernel lines without level tags, "powered off", exit
   const { code } = await d.exited;
   t.equal(code, 0, d.stderr());
   const out = d.stdout();
-  t.match(out, new RegExp(`^PID: ${d.child.pid}\\ncolinux: booting\\n`), 'PID is the daemon\'s own pid (coLinux monitor id)');
+  t.match(out, new RegExp(`^PID: ${d.child.pid}\\ncolinux: booting\\n`), "PID is the daemon's own pid (coLinux monitor id)");
   t.match(out, /^test guest: hello from the guest$/m, 'kernel line printed with <6> stripped');
   t.match(out, /colinux: powered off, exiting\.\n$/);
   t.notOk(existsSync(pidFile), 'pid file removed on exit');
   t.same(await monitorsOf(box.env), [], 'monitor freed');
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'only the manager still runs');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core')),
+    [],
+    'only the manager still runs',
+  );
 });
 
 t.test('the net transport (COLINUX_TRANSPORT=net) reaches the helpers too', async (t) => {
@@ -89,13 +95,21 @@ t.test('execN programs start after the helpers and are killed at the end', async
   const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', 'exec0=/bin/sleep,1000', 'exec3=/bin/sleep,1001'], box.env);
   await d.waitFor('colinux: booting');
   const sleeps = await until(() => {
-    const found = processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep'));
+    const found = processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => c.startsWith('/bin/sleep'));
     return found.length === 2 ? found : undefined;
   });
   t.same(sleeps.sort(), ['/bin/sleep 1000', '/bin/sleep 1001']);
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.startsWith('/bin/sleep')), [], 'exec programs killed');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => c.startsWith('/bin/sleep')),
+    [],
+    'exec programs killed',
+  );
   await until(() => (processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('exec-watchdog')) ? undefined : true), 10_000);
   t.pass('the execN watchdog has ended');
 });
@@ -107,11 +121,15 @@ t.test('a redirection port in use and an execN program that does not exist: erro
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => busy.close());
   const port = (busy.address() as net.AddressInfo).port;
-  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', `eth0=slirp,,tcp:${port}:80`, 'exec0=/nonexistent/program,arg'], box.env);
+  const d = start(
+    DAEMON_BIN,
+    ['-d', '--shutdown-timeout', '0', guest('idle'), 'mem=16', `eth0=slirp,,tcp:${port}:80`, 'exec0=/nonexistent/program,arg'],
+    box.env,
+  );
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor(new RegExp(`^colinux: eth0: error: slirp redir tcp:127\\.0\\.0\\.1:${port}:80 failed: .*EADDRINUSE.*$`, 'm'), 60_000);
   await d.waitFor(/^colinux: exec0: error: cannot run \/nonexistent\/program: ENOENT$/m, 60_000);
-  t.pass('both problems are error lines on stdout, not only in a helper\'s JSON log');
+  t.pass("both problems are error lines on stdout, not only in a helper's JSON log");
   t.equal(d.child.exitCode, null, 'the guest keeps running');
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
@@ -131,7 +149,10 @@ t.test('console (-t nt default): launched as coLinux does, kernel lines held bac
   await d.waitFor('console detached');
   await d.waitFor('hello from the guest');
   t.pass('kernel lines resume after the console detached');
-  t.notOk(processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('colinux-console-nt')), 'a detached console is not restarted');
+  t.notOk(
+    processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('colinux-console-nt')),
+    'a detached console is not restarted',
+  );
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
 });

@@ -36,9 +36,10 @@ t.test(`yes on the console for ${FLOOD_S} s: the monitor process's memory stays 
   // quiet PRINTK module), this client's STATUS is that process's.
   await c.attach(d.child.pid!, [Module.PRINTK], { watch: true });
   const manager = (await c.status()).pid;
-  const logSize = (): number => readdirSync(box.runtimeDir)
-    .filter((f) => f.startsWith(`monitor-${d.child.pid}.console.log`))
-    .reduce((n, f) => n + statSync(join(box.runtimeDir, f)).size, 0);
+  const logSize = (): number =>
+    readdirSync(box.runtimeDir)
+      .filter((f) => f.startsWith(`monitor-${d.child.pid}.console.log`))
+      .reduce((n, f) => n + statSync(join(box.runtimeDir, f)).size, 0);
 
   socket.write('yes > /dev/hvc0 &\n');
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
@@ -54,8 +55,10 @@ t.test(`yes on the console for ${FLOOD_S} s: the monitor process's memory stays 
     t.ok(logSize() <= LOG_BOUND, 'the console log and its rotated files stay bounded');
   }
   t.ok(logSize() !== logAtBase, 'the guest kept writing to its console');
-  t.ok(high <= base * 1.1 && low >= base * 0.9,
-    `monitor process RSS ${Math.round(low)}..${Math.round(high)} MiB over ${FLOOD_S} s, within ±10 % of ${Math.round(base)} MiB after ${WARMUP_S} s of warm-up`);
+  t.ok(
+    high <= base * 1.1 && low >= base * 0.9,
+    `monitor process RSS ${Math.round(low)}..${Math.round(high)} MiB over ${FLOOD_S} s, within ±10 % of ${Math.round(base)} MiB after ${WARMUP_S} s of warm-up`,
+  );
 
   socket.write('kill %1; poweroff\n');
   t.equal((await d.exited).code, 0);

@@ -34,10 +34,7 @@ t.test('ENOSPC on the host fails guest writes with EIO; after space is freed wri
   const socketPath = join(box.dir, 'ttyS0.sock');
   // d is declared below; the context runs only on a timeout, after the daemon has started.
   const serial = serialShell(socketPath, t, { context: () => `daemon:\n${d.stdout().slice(-2000)}` });
-  const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '60', ...BUNDLED_GUEST,
-    `cobd0=${image}`, `ttys0=${socketPath}`,
-  ], box.env);
+  const d = start(DAEMON_BIN, ['-d', '--shutdown-timeout', '60', ...BUNDLED_GUEST, `cobd0=${image}`, `ttys0=${socketPath}`], box.env);
   t.teardown(() => d.child.kill('SIGKILL'));
   await serial.ready();
 
@@ -46,7 +43,9 @@ t.test('ENOSPC on the host fails guest writes with EIO; after space is freed wri
   t.match(d.stdout(), /I\/O error, dev vda/, 'the kernel reports I/O errors on vda');
 
   rmSync(filler);
-  const again = await serial.sh('dd if=/dev/urandom of=/tmp/p bs=64k count=16 2>/dev/null; dd if=/tmp/p of=/dev/vda bs=64k count=16; fsync /dev/vda; echo fsync-rc=$?; sha256sum /tmp/p');
+  const again = await serial.sh(
+    'dd if=/dev/urandom of=/tmp/p bs=64k count=16 2>/dev/null; dd if=/tmp/p of=/dev/vda bs=64k count=16; fsync /dev/vda; echo fsync-rc=$?; sha256sum /tmp/p',
+  );
   t.match(again, /fsync-rc=0/, 'after the host frees space the same device takes writes and syncs');
   const guestSum = /([0-9a-f]{64})\s+\/tmp\/p/.exec(again)?.[1];
   const fd = openSync(image, 'r');

@@ -16,15 +16,34 @@ requireTool(QEMU);
 requireTool('ls');
 
 const guestArgs = (image: string): string[] => [
-  '-d', '--shutdown-timeout', '1',
-  `kernel=${join(REPO, 'guest/images/vmlinux')}`, `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`, 'mem=64',
+  '-d',
+  '--shutdown-timeout',
+  '1',
+  `kernel=${join(REPO, 'guest/images/vmlinux')}`,
+  `initrd=${join(REPO, 'guest/images/initramfs.cpio.gz')}`,
+  'mem=64',
   `cobd0=${image}`,
 ];
 
 /** QEMU on the image, paused before the guest runs (-S): it takes its image locks at start-up. */
 function qemuOn(image: string, readOnly = false) {
-  const child = spawn(QEMU, ['-M', 'virt', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-S',
-    '-drive', `file=${image},format=raw,if=virtio,readonly=${readOnly ? 'on' : 'off'}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    QEMU,
+    [
+      '-M',
+      'virt',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'none',
+      '-S',
+      '-drive',
+      `file=${image},format=raw,if=virtio,readonly=${readOnly ? 'on' : 'off'}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -45,9 +64,16 @@ t.test('a second daemon on the same cobd0 image is refused; the lock goes with t
   const second = start(DAEMON_BIN, guestArgs(image), box.env);
   const { code } = await second.exited;
   t.equal(code, ExitCode.ERROR, 'the second daemon fails');
-  t.equal(second.stderr(), `colinux: error creating monitor: CREATE: cobd0: image ${image} is in use by monitor ${first.child.pid} (read-write); two VMs must not share a writable disk (ERROR)\n`,
-    'one line naming the image and the monitor that holds it');
-  t.same((await monitorsOf(box.env))?.map((m) => m.id), [first.child.pid], 'only the first monitor exists');
+  t.equal(
+    second.stderr(),
+    `colinux: error creating monitor: CREATE: cobd0: image ${image} is in use by monitor ${first.child.pid} (read-write); two VMs must not share a writable disk (ERROR)\n`,
+    'one line naming the image and the monitor that holds it',
+  );
+  t.same(
+    (await monitorsOf(box.env))?.map((m) => m.id),
+    [first.child.pid],
+    'only the first monitor exists',
+  );
 
   const q = qemuOn(image);
   t.equal(await q.exited, 1, 'QEMU refuses the image our VM holds');
@@ -83,16 +109,36 @@ t.test('an image QEMU holds is refused, naming the process', async (t) => {
     const q = qemuOn(image, readOnly);
     t.teardown(() => q.child.kill('SIGKILL'));
     // QEMU has taken its locks once /proc shows the image among its descriptors.
-    await until(() => (commandOf(q.child.pid!) && spawnSync('ls', ['-l', `/proc/${q.child.pid}/fd`]).stdout.toString().includes(image) ? true : undefined), 30_000);
+    await until(
+      () =>
+        commandOf(q.child.pid!) &&
+        spawnSync('ls', ['-l', `/proc/${q.child.pid}/fd`])
+          .stdout.toString()
+          .includes(image)
+          ? true
+          : undefined,
+      30_000,
+    );
     const d = start(DAEMON_BIN, guestArgs(image), box.env);
     const { code } = await d.exited;
     t.equal(code, ExitCode.ERROR, `refused while QEMU holds it ${readOnly ? 'read-only' : 'read-write'}`);
     // (the first daemon also logs that it started the manager)
-    t.match(d.stderr(), new RegExp(`(^|\\n)colinux: error creating monitor: CREATE: cobd0: image ${image} is in use by pid ${q.child.pid} \\(qemu-system-ris\\); two VMs must not share a writable disk \\(ERROR\\)\\n$`));
+    t.match(
+      d.stderr(),
+      new RegExp(
+        `(^|\\n)colinux: error creating monitor: CREATE: cobd0: image ${image} is in use by pid ${q.child.pid} \\(qemu-system-ris\\); two VMs must not share a writable disk \\(ERROR\\)\\n$`,
+      ),
+    );
     q.child.kill('SIGKILL');
     await q.exited;
   }
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'nothing of ours left running');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core')),
+    [],
+    'nothing of ours left running',
+  );
 });
 
 t.test('the lock stays across a guest reboot and goes with a power off', async (t) => {

@@ -13,12 +13,15 @@ t.test('a vmlinux-style image: sections placed by load address, .bss zero-filled
   t.equal(elf.machine, 243);
   t.equal(elf.entry, 0xffffffff80000000n);
   const plan = planKernelLoad(elf);
-  t.same(plan.pieces.map((p) => [p.name, p.offset, p.size, p.data ? 'data' : 'zero']), [
-    ['.head.text', 0, plan.pieces[0]!.size, 'data'],
-    ['.rodata', 0x1000, plan.pieces[1]!.size, 'data'],
-    ['.data', plan.pieces[2]!.offset, 8, 'data'],
-    ['.bss', plan.pieces[3]!.offset, 4096, 'zero'],
-  ]);
+  t.same(
+    plan.pieces.map((p) => [p.name, p.offset, p.size, p.data ? 'data' : 'zero']),
+    [
+      ['.head.text', 0, plan.pieces[0]!.size, 'data'],
+      ['.rodata', 0x1000, plan.pieces[1]!.size, 'data'],
+      ['.data', plan.pieces[2]!.offset, 8, 'data'],
+      ['.bss', plan.pieces[3]!.offset, 4096, 'zero'],
+    ],
+  );
   t.equal(plan.entryOffset, 0);
   t.equal(plan.spanBytes, plan.pieces[3]!.offset + 4096);
   // .data holds the 64-bit 42 the fixture stores there.
@@ -50,17 +53,21 @@ t.test('rejects what is not a RISC-V ELF64 kernel, with the reason', async (t) =
 t.test('fuzz: random corruption of a real image never throws anything but ElfError', async (t) => {
   const runs = process.env.COLINUX_LONG_TESTS === '1' ? 100_000 : 2000;
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(guest.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(guest.length), (edits, cut) => {
-      const copy = Uint8Array.from(guest.subarray(0, Math.max(cut, 64)));
-      for (const [at, value] of edits) if (at < copy.length) copy[at] = value;
-      try {
-        const plan = planKernelLoad(parseElf64(copy));
-        for (const p of plan.pieces) if (p.data && p.data.length !== p.size) return false;
-      } catch (err) {
-        if (!(err instanceof ElfError)) throw err;
-      }
-      return true;
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(guest.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.nat(guest.length),
+      (edits, cut) => {
+        const copy = Uint8Array.from(guest.subarray(0, Math.max(cut, 64)));
+        for (const [at, value] of edits) if (at < copy.length) copy[at] = value;
+        try {
+          const plan = planKernelLoad(parseElf64(copy));
+          for (const p of plan.pieces) if (p.data && p.data.length !== p.size) return false;
+        } catch (err) {
+          if (!(err instanceof ElfError)) throw err;
+        }
+        return true;
+      },
+    ),
     { numRuns: runs },
   );
   t.pass(`${runs} corrupted images handled`);

@@ -28,7 +28,9 @@ export function sandbox(): Sandbox {
   const runtimeDir = join(dir, 'run');
   const env = { ...process.env, COLINUX_RUNTIME_DIR: runtimeDir, COLINUX_LOG_LEVEL: process.env.COLINUX_LOG_LEVEL ?? 'info' };
   return {
-    dir, runtimeDir, env,
+    dir,
+    runtimeDir,
+    env,
     async cleanup() {
       await stopManager(env);
       for (const pid of processesUnder(runtimeDir)) {
@@ -213,10 +215,14 @@ export function serialShell(path: string, t: { teardown(fn: () => void): void },
     /** Resolves once the shell on ttyS0 answers (the guest has booted). */
     async ready(timeoutMs = 240_000): Promise<net.Socket> {
       const socket = await connected;
-      await until(() => {
-        socket.write('echo up-$((6*7))\n');
-        return text.includes('up-42') ? true : undefined;
-      }, timeoutMs, 2000);
+      await until(
+        () => {
+          socket.write('echo up-$((6*7))\n');
+          return text.includes('up-42') ? true : undefined;
+        },
+        timeoutMs,
+        2000,
+      );
       return socket;
     },
     async sh(cmd: string, timeoutMs = 120_000): Promise<string> {
@@ -226,9 +232,11 @@ export function serialShell(path: string, t: { teardown(fn: () => void): void },
       const marker = `<<${n}:`;
       const from = text.length;
       socket.write(`${cmd}; echo "<<$((${n}*1)):$?>>"\n`);
-      await until(() => (text.indexOf(marker, from) >= 0 && text.indexOf('>>', text.indexOf(marker, from)) >= 0 ? true : undefined), timeoutMs, 200).catch(() => {
-        throw new Error(`no answer to '${cmd}'; serial:\n${text.slice(-2000)}${opts.context ? `\n${opts.context()}` : ''}`);
-      });
+      await until(() => (text.indexOf(marker, from) >= 0 && text.indexOf('>>', text.indexOf(marker, from)) >= 0 ? true : undefined), timeoutMs, 200).catch(
+        () => {
+          throw new Error(`no answer to '${cmd}'; serial:\n${text.slice(-2000)}${opts.context ? `\n${opts.context()}` : ''}`);
+        },
+      );
       const at = text.indexOf(marker, from);
       const status = Number(text.slice(at + marker.length, text.indexOf('>>', at)));
       const body = text.slice(from, at);

@@ -42,15 +42,25 @@ t.test('each format gives the same load: one Image section at the text offset, .
     'vmlinuz-zstd.efi': zboot(zstdCompressSync(image), 'zstd'),
   };
   const formats: Record<string, string> = {
-    Image: 'RISC-V Image', 'Image.gz': 'gzip-compressed RISC-V Image', 'Image.zst': 'zstd-compressed RISC-V Image',
-    'vmlinuz.efi': 'EFI zboot-compressed RISC-V Image', 'vmlinuz-zstd.efi': 'EFI zboot-compressed RISC-V Image',
+    Image: 'RISC-V Image',
+    'Image.gz': 'gzip-compressed RISC-V Image',
+    'Image.zst': 'zstd-compressed RISC-V Image',
+    'vmlinuz.efi': 'EFI zboot-compressed RISC-V Image',
+    'vmlinuz-zstd.efi': 'EFI zboot-compressed RISC-V Image',
   };
   const imageSize = Number(image.readBigUInt64LE(16));
   for (const [name, bytes] of Object.entries(files)) {
     writeFileSync(join(box.dir, name), bytes);
     const plan = loadKernel(join(box.dir, name), name, roomy);
     t.equal(plan.format, formats[name], `${name}: detected format`);
-    t.same(plan.pieces.map((p) => [p.offset, p.size, p.data ? 'data' : 'zero']), [[0, image.length, 'data'], [image.length, imageSize - image.length, 'zero']], `${name}: pieces`);
+    t.same(
+      plan.pieces.map((p) => [p.offset, p.size, p.data ? 'data' : 'zero']),
+      [
+        [0, image.length, 'data'],
+        [image.length, imageSize - image.length, 'zero'],
+      ],
+      `${name}: pieces`,
+    );
     t.ok(Buffer.from(plan.pieces[0]!.data!).equals(image), `${name}: the Image bytes`);
     t.equal(plan.entryOffset, 0);
     t.equal(plan.spanBytes, imageSize);
@@ -107,12 +117,28 @@ t.test('not a kernel, a broken one, or one that cannot fit: one line, found befo
   const cases: Array<[string, string[], RegExp]> = [
     ['junk', ['kernel=junk.bin'], new RegExp(`^colinux-daemon: kernel=junk\\.bin: not a kernel \\(${accepted}\\)$`)],
     ['truncated gzip', ['kernel=cut.gz'], /^colinux-daemon: kernel=cut\.gz: corrupt gzip data \(unexpected end of file\)$/],
-    ['zboot with another compression', ['kernel=lzma.efi'], /^colinux-daemon: kernel=lzma\.efi: EFI zboot image compressed with 'lzma' \(accepted: gzip, zstd\)$/],
+    [
+      'zboot with another compression',
+      ['kernel=lzma.efi'],
+      /^colinux-daemon: kernel=lzma\.efi: EFI zboot image compressed with 'lzma' \(accepted: gzip, zstd\)$/,
+    ],
     ['gzip of something else', ['kernel=text.gz'], new RegExp(`^colinux-daemon: kernel=text\\.gz: gzip-compressed data is not a kernel \\(${accepted}\\)$`)],
     ['Image larger than mem=', ['kernel=huge-Image', 'mem=64'], /^colinux-daemon: mem=64: too small, the kernel image needs at least 1026 MiB$/],
-    ['compressed Image larger than mem=', ['kernel=padded.gz', 'mem=8'], /^colinux-daemon: mem=8: too small, kernel=padded\.gz decompresses to more than the 6 MiB left for it$/],
-    ['1.5 GiB initrd', [`kernel=${join(IMAGES, 'Image.gz')}`, 'initrd=big.initrd', 'mem=64'], /^colinux-daemon: mem=64: too small, the kernel image and the initrd need at least 15\d\d MiB$/],
-    ['1.5 GiB initrd, more than half of RAM', [`kernel=${join(IMAGES, 'Image.gz')}`, 'initrd=big.initrd', 'mem=2048'], /^colinux-daemon: mem=2048: too small, initrd=big\.initrd \(1536 MiB\) may take at most half of RAM$/],
+    [
+      'compressed Image larger than mem=',
+      ['kernel=padded.gz', 'mem=8'],
+      /^colinux-daemon: mem=8: too small, kernel=padded\.gz decompresses to more than the 6 MiB left for it$/,
+    ],
+    [
+      '1.5 GiB initrd',
+      [`kernel=${join(IMAGES, 'Image.gz')}`, 'initrd=big.initrd', 'mem=64'],
+      /^colinux-daemon: mem=64: too small, the kernel image and the initrd need at least 15\d\d MiB$/,
+    ],
+    [
+      '1.5 GiB initrd, more than half of RAM',
+      [`kernel=${join(IMAGES, 'Image.gz')}`, 'initrd=big.initrd', 'mem=2048'],
+      /^colinux-daemon: mem=2048: too small, initrd=big\.initrd \(1536 MiB\) may take at most half of RAM$/,
+    ],
   ];
   for (const [name, args, line] of cases) {
     const begun = Date.now();
@@ -127,25 +153,30 @@ t.test('not a kernel, a broken one, or one that cannot fit: one line, found befo
   t.equal(await monitorsOf(box.env), undefined, 'the manager was never started');
 });
 
-
 t.test('fuzz: corrupted Image headers, compressed streams and zboot wrappers give a plan or one format error', async (t) => {
   const runs = process.env.COLINUX_LONG_TESTS === '1' ? 20_000 : 300;
   const head = image.subarray(0, 8192);
   const seeds = [head, gzipSync(head), zstdCompressSync(head), zboot(gzipSync(head), 'gzip'), zboot(zstdCompressSync(head), 'zstd')];
   const small: RamFit = { room: 4 << 20, tooSmall: () => new DaemonError('too small') };
   fc.assert(
-    fc.property(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(8191), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(8192), (which, edits, cut) => {
-      const seed = seeds[which]!;
-      const copy = Uint8Array.from(seed.subarray(0, Math.max(cut, 1)));
-      for (const [at, value] of edits) if (at < copy.length) copy[at] = value;
-      try {
-        const plan = planBytes(copy, small);
-        return plan.pieces.every((p) => !p.data || p.data.length === p.size);
-      } catch (err) {
-        if (err instanceof KernelFormatError || err instanceof ElfError || err instanceof DaemonError) return err.message !== '' && !/[\n\r]/.test(err.message);
-        throw err;
-      }
-    }),
+    fc.property(
+      fc.nat(seeds.length - 1),
+      fc.array(fc.tuple(fc.nat(8191), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.nat(8192),
+      (which, edits, cut) => {
+        const seed = seeds[which]!;
+        const copy = Uint8Array.from(seed.subarray(0, Math.max(cut, 1)));
+        for (const [at, value] of edits) if (at < copy.length) copy[at] = value;
+        try {
+          const plan = planBytes(copy, small);
+          return plan.pieces.every((p) => !p.data || p.data.length === p.size);
+        } catch (err) {
+          if (err instanceof KernelFormatError || err instanceof ElfError || err instanceof DaemonError)
+            return err.message !== '' && !/[\n\r]/.test(err.message);
+          throw err;
+        }
+      },
+    ),
     { numRuns: runs },
   );
   t.pass(`${runs} corrupted kernels`);

@@ -73,10 +73,21 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
 
   const socketPath = join(dir, 'ttyS0.sock');
   const serial = serialShell(socketPath, t);
-  const d = start(DAEMON_BIN, [
-    '-d', '--shutdown-timeout', '120', ...BUNDLED_GUEST,
-    `cobd0=${rootOverlay}`, `cobd1=${dataOverlay}`, `cobd2=${compressed}`, 'root=/dev/cobd0', `ttys0=${socketPath}`,
-  ], box.env);
+  const d = start(
+    DAEMON_BIN,
+    [
+      '-d',
+      '--shutdown-timeout',
+      '120',
+      ...BUNDLED_GUEST,
+      `cobd0=${rootOverlay}`,
+      `cobd1=${dataOverlay}`,
+      `cobd2=${compressed}`,
+      'root=/dev/cobd0',
+      `ttys0=${socketPath}`,
+    ],
+    box.env,
+  );
   t.teardown(() => d.child.kill('SIGKILL'));
   const [, id] = (await d.waitFor(/^PID: (\d+)\n/m)).match(/^PID: (\d+)\n/m)!;
   await d.waitFor(/EXT4-fs \(vda\): mounted filesystem/, 240_000);
@@ -84,7 +95,11 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   t.pass('the guest booted with its root on a qcow2 overlay and a shell answered on ttyS0');
 
   const status = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);
-  t.same(status.disks.map((x: { name: string; format: string }) => `${x.name}:${x.format}`), ['cobd0:qcow2', 'cobd1:qcow2', 'cobd2:qcow2'], 'colinux-ctl status shows the format');
+  t.same(
+    status.disks.map((x: { name: string; format: string }) => `${x.name}:${x.format}`),
+    ['cobd0:qcow2', 'cobd1:qcow2', 'cobd2:qcow2'],
+    'colinux-ctl status shows the format',
+  );
 
   t.match(await serial.sh('md5sum /dev/cobd1'), new RegExp(`${md5(expected)} +/dev/cobd1`), 'what qemu-io wrote reads back byte-exact in the guest');
   t.match(await serial.sh('md5sum /dev/cobd2'), new RegExp(`${md5(text)} +/dev/cobd2`), 'a compressed image qemu-img wrote reads back byte-exact');
@@ -98,7 +113,10 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   const afterGuest = qemuRaw(dir, dataOverlay);
   t.equal(md5(afterGuest), guestSum, 'qemu-img reads exactly what the guest reads after its writes');
   t.equal(afterGuest.subarray(70001, 70012).toString(), 'hello-qcow2');
-  t.ok(afterGuest.subarray(0, 70001).equals(expected.subarray(0, 70001)) && afterGuest.subarray(70012, 300 * 4096).equals(expected.subarray(70012, 300 * 4096)), 'bytes the guest did not write are unchanged');
+  t.ok(
+    afterGuest.subarray(0, 70001).equals(expected.subarray(0, 70001)) && afterGuest.subarray(70012, 300 * 4096).equals(expected.subarray(70012, 300 * 4096)),
+    'bytes the guest did not write are unchanged',
+  );
   for (const image of [rootOverlay, dataOverlay]) {
     const c = check(image, true);
     t.equal(c.status, 0, `qemu-img check ${image}: ${c.out.trim()}`);
@@ -110,13 +128,17 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   const snap = JSON.parse((await runToEnd(CTL, ['--json', 'disk', 'snapshot', id!, 'cobd1'], box.env)).stdout);
   t.match(snap, { id: Number(id), unit: 1, name: 'cobd1', overlay: new RegExp(`^${dir}/data\\.snap-\\d{8}T\\d{6}\\.qcow2$`) });
   const chain = execFileSync(QEMU_IMG, ['info', '-U', '--backing-chain', snap.overlay], { encoding: 'utf8' });
-  t.match(chain, /backing file: data\.qcow2[^\n]*\n[\s\S]*backing file format: qcow2[\s\S]*backing file: \S*data\.raw/, 'qemu-img sees the chain new overlay -> data.qcow2 -> data.raw');
+  t.match(
+    chain,
+    /backing file: data\.qcow2[^\n]*\n[\s\S]*backing file format: qcow2[\s\S]*backing file: \S*data\.raw/,
+    'qemu-img sees the chain new overlay -> data.qcow2 -> data.raw',
+  );
   const status2 = JSON.parse((await runToEnd(CTL, ['--json', 'status', id!], box.env)).stdout);
   t.equal(status2.disks[1].path, snap.overlay, 'colinux-ctl status shows the new top of cobd1');
   await serial.sh('dd if=/dev/urandom of=/dev/cobd1 bs=4096 seek=10 count=40 && sync && echo 3 > /proc/sys/vm/drop_caches');
   const snapSum = (await serial.sh('md5sum /dev/cobd1')).match(/([0-9a-f]{32}) +\/dev\/cobd1/)![1];
   t.not(snapSum, guestSum);
-  t.equal(md5(qemuRaw(dir, snap.overlay)), snapSum, 'qemu-img reads the guest\'s new writes through the new overlay');
+  t.equal(md5(qemuRaw(dir, snap.overlay)), snapSum, "qemu-img reads the guest's new writes through the new overlay");
   t.equal(md5(qemuRaw(dir, dataOverlay)), guestSum, 'the old overlay kept what it held at the snapshot');
   t.equal(check(snap.overlay, true).status, 0, 'qemu-img check of the new overlay');
   const busy = await runToEnd(CTL, ['disk', 'reset', snap.overlay], box.env);
@@ -127,7 +149,9 @@ t.test('qcow2 overlays made by qemu-img: boot, read, write, check, hard kill', a
   // Hard kill: the monitor's process (which owns the disks and writes the overlays; one process per
   // monitor, docs/manager.md) and the manager die while the guest allocates and writes clusters.
   // Each round allocates clusters (a new 256 KiB range of cobd1, new files on the root).
-  await serial.sh('(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i * 4 % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true');
+  await serial.sh(
+    '(i=0; while :; do dd if=/dev/urandom of=/dev/cobd1 bs=65536 count=4 seek=$((i * 4 % 60)) 2>/dev/null; echo $i > /tmp-file-$i; sync; i=$((i+1)); echo $i > /round; done) >/dev/null 2>&1 & true',
+  );
   await until(async () => (Number((await serial.sh('cat /round 2>/dev/null || echo 0')).trim().split(/\s+/).pop()) >= 5 ? true : undefined), 120_000, 500);
   const managerPid = Number(readFileSync(join(box.runtimeDir, 'manager.lock'), 'utf8').trim());
   t.ok(managerPid > 0, 'the manager pid from its lock file');
@@ -165,8 +189,25 @@ t.test('a broken qcow2 image: one line naming the unit and the problem, nothing 
   const cases: Array<[string, (b: Buffer) => Buffer, RegExp]> = [
     ['not-qcow2', () => Buffer.alloc(MiB), /cobd0: .*not-qcow2\.qcow2: not a qcow2 image/],
     ['truncated', (b) => b.subarray(0, 50), /cobd0: .*truncated\.qcow2: not a qcow2 image/],
-    ['bad-l1', (b) => { const c = Buffer.from(b); c.writeBigUInt64BE(0x12345n, 40); return c; }, /cobd0: .*L1 table offset 74565 is not a non-zero multiple of the cluster size 65536/],
-    ['missing-backing', (b) => { const c = Buffer.from(b); const at = Number(c.readBigUInt64BE(8)); c.write('nope', at); return c; }, /cobd0: \S*missing-backing\.qcow2: cannot open its backing file \S*nope\S*: ENOENT/],
+    [
+      'bad-l1',
+      (b) => {
+        const c = Buffer.from(b);
+        c.writeBigUInt64BE(0x12345n, 40);
+        return c;
+      },
+      /cobd0: .*L1 table offset 74565 is not a non-zero multiple of the cluster size 65536/,
+    ],
+    [
+      'missing-backing',
+      (b) => {
+        const c = Buffer.from(b);
+        const at = Number(c.readBigUInt64BE(8));
+        c.write('nope', at);
+        return c;
+      },
+      /cobd0: \S*missing-backing\.qcow2: cannot open its backing file \S*nope\S*: ENOENT/,
+    ],
   ];
   const good = join(box.dir, 'good.qcow2');
   execFileSync(QEMU_IMG, ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw', good]);
@@ -176,9 +217,18 @@ t.test('a broken qcow2 image: one line naming the unit and the problem, nothing 
     const r = await runToEnd(DAEMON_BIN, [`kernel=${join(REPO, 'guest/images/vmlinux')}`, 'mem=32', `cobd0=${image}`], box.env);
     t.not(r.code, 0, `${name}: the daemon fails`);
     // (The daemon's structured log line about starting the manager is not an error line.)
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{"level"'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{"level"'));
     t.equal(lines.length, 1, `${name}: one line on stderr: ${r.stderr.trim()}`);
     t.match(lines[0], line);
   }
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'nothing but the manager left');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core')),
+    [],
+    'nothing but the manager left',
+  );
 });

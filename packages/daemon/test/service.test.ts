@@ -38,11 +38,27 @@ interface Container {
 }
 
 function bootContainer(name: string, dir: string): Promise<Container> {
-  const nspawn = spawn(requireTool(NSPAWN), [
-    '--directory=/', '--volatile=yes', '--boot', '--register=no', '--keep-unit', `--machine=${name}`, '--console=pipe',
-    // PAM's configuration, for the user manager (user@.service) of the user-unit test.
-    `--bind-ro=${REPO}`, `--bind=${dir}`, '--bind-ro=/etc/pam.d', '--bind-ro=/etc/security', '--', 'systemd.firstboot=off', 'systemd.unit=basic.target',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nspawn = spawn(
+    requireTool(NSPAWN),
+    [
+      '--directory=/',
+      '--volatile=yes',
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      `--machine=${name}`,
+      '--console=pipe',
+      // PAM's configuration, for the user manager (user@.service) of the user-unit test.
+      `--bind-ro=${REPO}`,
+      `--bind=${dir}`,
+      '--bind-ro=/etc/pam.d',
+      '--bind-ro=/etc/security',
+      '--',
+      'systemd.firstboot=off',
+      'systemd.unit=basic.target',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
   nspawn.stdout.on('data', (b: Buffer) => (log += b.toString()));
   nspawn.stderr.on('data', (b: Buffer) => (log += b.toString()));
@@ -56,15 +72,25 @@ function bootContainer(name: string, dir: string): Promise<Container> {
     clearTimeout(timer);
   };
   return (async () => {
-    const leader = await until(() => {
-      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${log}`);
-      const kids = fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim();
-      return kids ? Number(kids.split(' ')[0]) : undefined;
-    }, 30_000, 50);
+    const leader = await until(
+      () => {
+        if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${log}`);
+        const kids = fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim();
+        return kids ? Number(kids.split(' ')[0]) : undefined;
+      },
+      30_000,
+      50,
+    );
     const run: Container['run'] = (args, opts = {}) => {
       const inner = opts.cwd ? ['sh', '-c', `cd '${opts.cwd}' && exec "$@"`, 'sh', ...args] : args;
       try {
-        return { code: 0, stdout: execFileSync(nsenter, ['-t', String(leader), '-a', 'env', '-i', PATH, ...(opts.env ?? []), ...inner], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+        return {
+          code: 0,
+          stdout: execFileSync(nsenter, ['-t', String(leader), '-a', 'env', '-i', PATH, ...(opts.env ?? []), ...inner], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
+        };
       } catch (err) {
         const e = err as { status: number; stdout: string; stderr: string };
         if (opts.ok?.includes(e.status)) return { code: e.status, stdout: e.stdout };
@@ -74,10 +100,14 @@ function bootContainer(name: string, dir: string): Promise<Container> {
     // "degraded" (exit 1) is fine: some host services have nothing to do in a container.
     // 'offline' until its PID 1 answers; then --wait waits for the end of the boot.
     let state = '';
-    await until(() => {
-      state = run(['systemctl', 'is-system-running', '--wait'], { ok: [1] }).stdout.trim();
-      return state === 'running' || state === 'degraded' ? true : undefined;
-    }, 60_000, 200).catch(() => {
+    await until(
+      () => {
+        state = run(['systemctl', 'is-system-running', '--wait'], { ok: [1] }).stdout.trim();
+        return state === 'running' || state === 'degraded' ? true : undefined;
+      },
+      60_000,
+      200,
+    ).catch(() => {
       throw new Error(`the container's systemd is '${state}': ${log}`);
     });
     return { leader, run, stop, file: (p: string) => `/proc/${leader}/root${p}` };
@@ -101,15 +131,20 @@ t.test('a VM as a systemd service: install, start, console by name, kill -9, gra
   const show = (prop: string) => ct.run(['systemctl', 'show', '-p', prop, '--value', UNIT]).stdout.trim();
   const runtime = ct.file(`/run/colinux-${NAME}`);
   /** The monitor id in the pid file, once the guest shell on it has printed its prompt. */
-  const bootedMonitor = (other?: number) => until(() => {
-    try {
-      const id = Number(fs.readFileSync(path.join(runtime, 'monitor.pid'), 'utf8'));
-      if (!id || id === other) return undefined;
-      return PROMPT.test(fs.readFileSync(path.join(runtime, `monitor-${id}.console.log`), 'utf8')) ? id : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 180_000, 250);
+  const bootedMonitor = (other?: number) =>
+    until(
+      () => {
+        try {
+          const id = Number(fs.readFileSync(path.join(runtime, 'monitor.pid'), 'utf8'));
+          if (!id || id === other) return undefined;
+          return PROMPT.test(fs.readFileSync(path.join(runtime, `monitor-${id}.console.log`), 'utf8')) ? id : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      180_000,
+      250,
+    );
 
   await t.test('install: a unit that systemd accepts, enabled, with the configuration and working directory stored', async (t) => {
     // Relative paths, as coLinux users wrote them: the unit keeps the directory they were given in.
@@ -119,7 +154,10 @@ t.test('a VM as a systemd service: install, start, console by name, kill -9, gra
     const unit = fs.readFileSync(ct.file(`/etc/systemd/system/${UNIT}`), 'utf8');
     t.match(unit, new RegExp(`^WorkingDirectory=${REPO}$`, 'm'));
     t.match(unit, /^ExecStart=\S+node \S+colinux-daemon\.js -d -p %t\/colinux-vm1\/monitor\.pid --shutdown-timeout 20 @\/etc\/colinux\/vm1\.conf$/m);
-    t.match(fs.readFileSync(ct.file('/etc/colinux/vm1.conf'), 'utf8'), /^kernel=guest\/images\/vmlinux\ninitrd=guest\/images\/initramfs\.cpio\.gz\nmem=64\ncocon=80x25\n$/m);
+    t.match(
+      fs.readFileSync(ct.file('/etc/colinux/vm1.conf'), 'utf8'),
+      /^kernel=guest\/images\/vmlinux\ninitrd=guest\/images\/initramfs\.cpio\.gz\nmem=64\ncocon=80x25\n$/m,
+    );
     t.equal(ct.run([ANALYZE, 'verify', `/etc/systemd/system/${UNIT}`]).code, 0, 'systemd-analyze verify has nothing to say');
     t.match(daemon('--install-service', NAME, `@${dir}/vm.conf`), { code: 255 }, 'a second install is refused');
   });
@@ -176,20 +214,30 @@ t.test('a VM as a systemd service: install, start, console by name, kill -9, gra
     ct.run([USERADD, '--create-home', '--uid', '1500', 'vmuser']);
     ct.run(['loginctl', 'enable-linger', 'vmuser']);
     await until(() => (ct.run(['systemctl', 'is-active', 'user@1500.service'], { ok: [3] }).stdout.trim() === 'active' ? true : undefined), 30_000, 200);
-    const asUser = (args: string[], ok?: number[]) => ct.run([SETPRIV, '--reuid=1500', '--regid=1500', '--init-groups', ...args], {
-      cwd: REPO, ok, env: ['HOME=/home/vmuser', 'XDG_RUNTIME_DIR=/run/user/1500', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1500/bus'],
-    });
-    t.match(asUser([process.execPath, DAEMON_BIN, '--install-service', 'u1', `@${dir}/vm.conf`]).stdout, /installed as colinux-u1\.service \(\/home\/vmuser\/\.config\/systemd\/user\/colinux-u1\.service\)/);
+    const asUser = (args: string[], ok?: number[]) =>
+      ct.run([SETPRIV, '--reuid=1500', '--regid=1500', '--init-groups', ...args], {
+        cwd: REPO,
+        ok,
+        env: ['HOME=/home/vmuser', 'XDG_RUNTIME_DIR=/run/user/1500', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1500/bus'],
+      });
+    t.match(
+      asUser([process.execPath, DAEMON_BIN, '--install-service', 'u1', `@${dir}/vm.conf`]).stdout,
+      /installed as colinux-u1\.service \(\/home\/vmuser\/\.config\/systemd\/user\/colinux-u1\.service\)/,
+    );
     asUser(['systemctl', '--user', 'start', 'colinux-u1.service']);
     const userRuntime = ct.file('/run/user/1500/colinux-u1');
-    const id = await until(() => {
-      try {
-        const pid = Number(fs.readFileSync(path.join(userRuntime, 'monitor.pid'), 'utf8'));
-        return pid && PROMPT.test(fs.readFileSync(path.join(userRuntime, `monitor-${pid}.console.log`), 'utf8')) ? pid : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 180_000, 250);
+    const id = await until(
+      () => {
+        try {
+          const pid = Number(fs.readFileSync(path.join(userRuntime, 'monitor.pid'), 'utf8'));
+          return pid && PROMPT.test(fs.readFileSync(path.join(userRuntime, `monitor-${pid}.console.log`), 'utf8')) ? pid : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      180_000,
+      250,
+    );
     t.match(asUser([process.execPath, DAEMON_BIN, '--status-service', 'u1']).stdout, new RegExp(`active \\(running\\)\\n  monitor: ${id} `));
     t.match(asUser([process.execPath, DAEMON_BIN, '--remove-service', 'u1']).stdout, /service 'u1' stopped and removed/);
     const journal = asUser(['journalctl', '--user', '-u', 'colinux-u1.service', '-o', 'cat', '--no-pager']).stdout;
@@ -206,13 +254,28 @@ t.test('a VM as a systemd service: install, start, console by name, kill -9, gra
       // (Before=: stop order is the reverse of start order) and a second later (ExecStop= runs
       // before the stop signal), so it has read our unit's last lines.
       const copy = path.join(dir, 'journal.txt');
-      ct.run(['systemd-run', '--unit=colinux-journal-copy', `--property=Before=${UNIT}`, `--property=StandardOutput=file:${copy}`, '--property=ExecStop=/bin/sleep 1', 'journalctl', '-f', '-o', 'cat', '-u', UNIT]);
+      ct.run([
+        'systemd-run',
+        '--unit=colinux-journal-copy',
+        `--property=Before=${UNIT}`,
+        `--property=StandardOutput=file:${copy}`,
+        '--property=ExecStop=/bin/sleep 1',
+        'journalctl',
+        '-f',
+        '-o',
+        'cat',
+        '-u',
+        UNIT,
+      ]);
       await until(() => (fs.existsSync(copy) && fs.statSync(copy).size > 0 ? true : undefined), 10_000, 50);
       const started = Date.now();
       await ct.stop();
       t.ok(Date.now() - started < 40_000, `the container shut down in ${Date.now() - started} ms`);
       const seen = fs.readFileSync(copy, 'utf8');
-      t.match(seen.slice(seen.lastIndexOf('shutdown requested')), /colinux: Linux VM goes shutdown[\s\S]*reboot: Power down[\s\S]*colinux: powered off, exiting\./);
+      t.match(
+        seen.slice(seen.lastIndexOf('shutdown requested')),
+        /colinux: Linux VM goes shutdown[\s\S]*reboot: Power down[\s\S]*colinux: powered off, exiting\./,
+      );
     });
   }
 });

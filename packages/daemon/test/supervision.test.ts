@@ -38,7 +38,13 @@ t.test('a helper killed with SIGKILL is restarted and the exit reason logged', a
   t.pass('backoff doubles');
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.includes('serial-daemon')), [], 'helpers gone after exit');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => c.includes('serial-daemon')),
+    [],
+    'helpers gone after exit',
+  );
 });
 
 t.test('a helper run by hand with --force takes the unit over; the daemon waits until it is free', async (t) => {
@@ -78,12 +84,24 @@ t.test('kill -9 of the daemon: the monitor is freed and every helper exits', asy
   });
   const d = start(DAEMON_BIN, ['-d', IDLE, 'mem=16', ...ports], box.env);
   await d.waitFor('colinux: booting');
-  await until(() => (processesUnder(box.runtimeDir).map(commandOf).filter((c) => c.includes('serial-daemon')).length === 3 ? true : undefined));
+  await until(() =>
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => c.includes('serial-daemon')).length === 3
+      ? true
+      : undefined,
+  );
   d.child.kill('SIGKILL');
   await d.exited;
   await until(async () => ((await monitorsOf(box.env))?.length === 0 ? true : undefined));
   t.pass('monitor freed');
-  await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('serial-daemon')) ? undefined : true));
+  await until(() =>
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .some((c) => c.includes('serial-daemon'))
+      ? undefined
+      : true,
+  );
   t.pass('every helper exited');
 });
 
@@ -96,7 +114,7 @@ function running(pid: number): boolean {
   }
 }
 
-t.test('kill -9 of the daemon: its execN program and the program\'s children end too', async (t) => {
+t.test("kill -9 of the daemon: its execN program and the program's children end too", async (t) => {
   const box = sandbox();
   t.teardown(() => box.cleanup());
   const script = join(box.dir, 'exec0.sh');
@@ -117,7 +135,7 @@ t.test('kill -9 of the daemon: its execN program and the program\'s children end
   t.pass('the watchdog is gone too');
 });
 
-t.test('the monitor\'s process dies: one line from the daemon with the reason, exit 255, helpers end too', async (t) => {
+t.test("the monitor's process dies: one line from the daemon with the reason, exit 255, helpers end too", async (t) => {
   const box = sandbox();
   t.teardown(() => box.cleanup());
   const port = join(box.dir, 'ttyS0.out');

@@ -24,9 +24,18 @@ t.test('console in the daemon terminal, detach, Ctrl-C', async (t) => {
   const port = join(box.dir, 'ttyS0.out');
   writeFileSync(port, '');
   const cmd = [
-    'env', `COLINUX_RUNTIME_DIR=${box.runtimeDir}`, process.execPath, DAEMON_BIN, '--shutdown-timeout', '1',
-    `kernel=${join(FIXTURES, 'guest-idle.elf')}`, 'mem=16', `ttys0=${port}`,
-  ].map((a) => `'${a}'`).join(' ');
+    'env',
+    `COLINUX_RUNTIME_DIR=${box.runtimeDir}`,
+    process.execPath,
+    DAEMON_BIN,
+    '--shutdown-timeout',
+    '1',
+    `kernel=${join(FIXTURES, 'guest-idle.elf')}`,
+    'mem=16',
+    `ttys0=${port}`,
+  ]
+    .map((a) => `'${a}'`)
+    .join(' ');
   tmux('new-session', '-d', '-s', 'main', '-x', '120', '-y', '40', `${cmd}; echo EXIT=$?; sleep 60`);
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'main');
   await until(() => (processesUnder(box.runtimeDir).some((p) => commandOf(p).includes('colinux-console-nt')) ? true : undefined));
@@ -45,5 +54,11 @@ t.test('console in the daemon terminal, detach, Ctrl-C', async (t) => {
   t.match(text, /colinux: Linux VM goes shutdown, please wait!/);
   t.match(text, /EXIT=0/);
   t.notMatch(text, /helper exited/, 'Ctrl-C did not hit the helpers (own process groups)');
-  t.same(processesUnder(box.runtimeDir).map(commandOf).filter((c) => !c.includes('monitor-core')), [], 'nothing left but the manager');
+  t.same(
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .filter((c) => !c.includes('monitor-core')),
+    [],
+    'nothing left but the manager',
+  );
 });

@@ -27,8 +27,10 @@ t.test('log lines are held while the console owns the terminal, then written in 
 });
 
 t.test('pino JSON lines from helpers become readable lines on a terminal', async (t) => {
-  t.equal(readableLogLine('{"level":30,"time":1,"name":"conet-slirp-daemon","pid":5,"unit":0,"ip":"10.0.2.15","msg":"DHCP lease"}'),
-    'conet-slirp-daemon: DHCP lease (unit=0 ip=10.0.2.15)\n');
+  t.equal(
+    readableLogLine('{"level":30,"time":1,"name":"conet-slirp-daemon","pid":5,"unit":0,"ip":"10.0.2.15","msg":"DHCP lease"}'),
+    'conet-slirp-daemon: DHCP lease (unit=0 ip=10.0.2.15)\n',
+  );
   t.equal(readableLogLine('{"level":40,"name":"colinux-serial-daemon","msg":"colinux-serial-daemon: running"}'), 'colinux-serial-daemon: warning: running\n');
   t.equal(readableLogLine('plain text'), undefined);
   t.equal(readableLogLine('[1,2]'), undefined);

@@ -6,18 +6,29 @@ import type { TransportName } from '@colinux/client';
 import type { ManagerServer } from './index.ts';
 import { usageErrorsOneLine } from '@colinux/client/cli';
 
-const program = usageErrorsOneLine(new Command('colinux-monitor-core')
-  .description('the coLinux manager: owns every monitor (VM) of this user and serves its endpoint')
-  .option('--serve', 'serve the endpoint in the foreground')
-  .option('--install-driver', 'start the manager detached unless it already runs')
-  .option('--remove-driver', 'stop the manager (refused while monitors run)')
-  .option('--status-driver', 'print the manager state, version, monitors and memory')
-  .option('--transport <name>', "'node-ipc' (default) or 'net'")
-  .addOption(new Option('--monitor <id>', 'run one monitor (started by the manager)').hideHelp())
-  .addOption(new Option('--limits <json>', "the manager's connection limits, for a monitor it starts").hideHelp()), 'colinux-monitor-core');
+const program = usageErrorsOneLine(
+  new Command('colinux-monitor-core')
+    .description('the coLinux manager: owns every monitor (VM) of this user and serves its endpoint')
+    .option('--serve', 'serve the endpoint in the foreground')
+    .option('--install-driver', 'start the manager detached unless it already runs')
+    .option('--remove-driver', 'stop the manager (refused while monitors run)')
+    .option('--status-driver', 'print the manager state, version, monitors and memory')
+    .option('--transport <name>', "'node-ipc' (default) or 'net'")
+    .addOption(new Option('--monitor <id>', 'run one monitor (started by the manager)').hideHelp())
+    .addOption(new Option('--limits <json>', "the manager's connection limits, for a monitor it starts").hideHelp()),
+  'colinux-monitor-core',
+);
 
 program.parse();
-const opts = program.opts<{ serve?: boolean; installDriver?: boolean; removeDriver?: boolean; statusDriver?: boolean; transport?: TransportName; monitor?: string; limits?: string }>();
+const opts = program.opts<{
+  serve?: boolean;
+  installDriver?: boolean;
+  removeDriver?: boolean;
+  statusDriver?: boolean;
+  transport?: TransportName;
+  monitor?: string;
+  limits?: string;
+}>();
 
 async function main(): Promise<number> {
   if (opts.monitor !== undefined) return await serveMonitor(opts.monitor);

@@ -15,12 +15,21 @@ const NAME = '/x/vm.bundle';
 const RAM_BYTES = 64 * PAGE_BYTES;
 
 const meta: BundleMeta = {
-  format: BUNDLE_FORMAT, createdAt: new Date(0).toISOString(), wallMs: 1, mtime: 2, timebaseHz: 10_000_000,
-  host: { platform: 'linux', arch: 'x64', node: 'v24' }, monitorId: 7,
+  format: BUNDLE_FORMAT,
+  createdAt: new Date(0).toISOString(),
+  wallMs: 1,
+  mtime: 2,
+  timebaseHz: 10_000_000,
+  host: { platform: 'linux', arch: 'x64', node: 'v24' },
+  monitorId: 7,
   machine: {
-    memoryMiB: 1, bootLine: 'root=/dev/cobd0', console: { cols: 80, rows: 25, scrollback: 100 },
+    memoryMiB: 1,
+    bootLine: 'root=/dev/cobd0',
+    console: { cols: 80, rows: 25, scrollback: 100 },
     blockDevices: [{ index: 0, path: '/x/root.qcow2', readOnly: false, aliases: [] }],
-    netDevices: [{ unit: 0, mac: '00:ff:00:00:00:01', type: 'slirp' }], serialPorts: [0], sharedDirs: [],
+    netDevices: [{ unit: 0, mac: '00:ff:00:00:00:01', type: 'slirp' }],
+    serialPorts: [0],
+    sharedDirs: [],
   },
   daemon: { args: ['kernel=/x/vmlinux', 'mem=1'], cwd: '/x', helpers: [] },
   forwards: { 0: ['tcp:127.0.0.1:8080:80'] },
@@ -38,11 +47,16 @@ function bundle(): Buffer {
   const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const ram = encodeRam(ramImage(), PREFERRED_CODEC);
   const ramBytes = Buffer.concat(ram.parts);
-  return Buffer.concat(encodeContainer([
-    section('META', PREFERRED_CODEC, json(meta)), section('CPU ', Codec.NONE, new Uint8Array(600)),
-    section('DEVS', PREFERRED_CODEC, json({ uarts: [], virtio: [] })), section('SCRN', PREFERRED_CODEC, new TextEncoder().encode('screen')),
-    section('ROM ', PREFERRED_CODEC, new Uint8Array(65536)), { tag: 'RAM ', codec: Codec.NONE, parts: [ramBytes], rawLength: ramBytes.length },
-  ]));
+  return Buffer.concat(
+    encodeContainer([
+      section('META', PREFERRED_CODEC, json(meta)),
+      section('CPU ', Codec.NONE, new Uint8Array(600)),
+      section('DEVS', PREFERRED_CODEC, json({ uarts: [], virtio: [] })),
+      section('SCRN', PREFERRED_CODEC, new TextEncoder().encode('screen')),
+      section('ROM ', PREFERRED_CODEC, new Uint8Array(65536)),
+      { tag: 'RAM ', codec: Codec.NONE, parts: [ramBytes], rawLength: ramBytes.length },
+    ]),
+  );
 }
 
 /** Reads like resume does: container, META, then every section and the RAM into a machine's RAM. */
@@ -118,9 +132,18 @@ t.test(`${RUNS} random mutations: read or refused with one line, never anything 
     const why = refusal(bytes);
     if (why === undefined) continue;
     if (!why.startsWith(`${NAME}: `) || why.includes('\n')) t.fail(`run ${run}: ${why}`);
-    const kind = why.slice(NAME.length + 2).replace(/\d+/g, 'N').slice(0, 50);
+    const kind = why
+      .slice(NAME.length + 2)
+      .replace(/\d+/g, 'N')
+      .slice(0, 50);
     reasons.set(kind, (reasons.get(kind) ?? 0) + 1);
   }
   t.ok(reasons.size > 5, `refused for ${reasons.size} kinds of reasons`);
-  t.comment([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${n} × ${k}`).join('\n'));
+  t.comment(
+    [...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, n]) => `${n} × ${k}`)
+      .join('\n'),
+  );
 });

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
-interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: object };
@@ -19,23 +21,48 @@ const RAM = 0x8000_0000;
 const RAM_SIZE = 1 << 20;
 
 interface Core {
-  ramBase(): number; romBase(): number; statePtr(): number; init(ramSize: number): void; run(budget: number): number;
-  setPending(mask: number): void; clearPending(mask: number): void; setSbiInMonitor(on: number): void;
-  setTohost(addr: number): void; csrRead(csr: number): bigint; csrWrite(csr: number, v: bigint): void;
-  setPc(pc: bigint): void; setPriv(p: number): void; flushTlb(): void; instret(): bigint;
+  ramBase(): number;
+  romBase(): number;
+  statePtr(): number;
+  init(ramSize: number): void;
+  run(budget: number): number;
+  setPending(mask: number): void;
+  clearPending(mask: number): void;
+  setSbiInMonitor(on: number): void;
+  setTohost(addr: number): void;
+  csrRead(csr: number): bigint;
+  csrWrite(csr: number, v: bigint): void;
+  setPc(pc: bigint): void;
+  setPriv(p: number): void;
+  flushTlb(): void;
+  instret(): bigint;
 }
 
-interface Access { kind: 'r' | 'w'; addr: number; size: number; value?: number }
+interface Access {
+  kind: 'r' | 'w';
+  addr: number;
+  size: number;
+  value?: number;
+}
 
 function boot(clock: () => number = () => 0) {
   const module = new WebAssembly.Module(readFileSync(wasmPath));
   const log: Access[] = [];
   let memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
   const env = {
-    get memory() { return memory; },
-    mmioRead: (addr: number, size: number) => { log.push({ kind: 'r', addr: addr >>> 0, size }); return 0x12345678; },
-    mmioWrite: (addr: number, size: number, value: number) => { log.push({ kind: 'w', addr: addr >>> 0, size, value }); },
-    abort: () => { throw new Error('abort'); },
+    get memory() {
+      return memory;
+    },
+    mmioRead: (addr: number, size: number) => {
+      log.push({ kind: 'r', addr: addr >>> 0, size });
+      return 0x12345678;
+    },
+    mmioWrite: (addr: number, size: number, value: number) => {
+      log.push({ kind: 'w', addr: addr >>> 0, size, value });
+    },
+    abort: () => {
+      throw new Error('abort');
+    },
     jitCompile: () => 0, // no translator: the core interprets only
     clock: () => clock(),
   };
@@ -53,7 +80,10 @@ function boot(clock: () => number = () => 0) {
   const priv = () => state.getInt32(536, true);
   // S and U need a PMP entry that allows them (priv spec 3.7.1): all of memory, as firmware does.
   const startAt = (p: number, addr = RAM) => {
-    if (p < 3) { core.csrWrite(0x3b0, -1n); core.csrWrite(0x3a0, 0x1fn); }
+    if (p < 3) {
+      core.csrWrite(0x3b0, -1n);
+      core.csrWrite(0x3a0, 0x1fn);
+    }
     core.setPriv(p);
     core.setPc(BigInt(addr));
   };
@@ -63,7 +93,8 @@ function boot(clock: () => number = () => 0) {
 
 // Tiny encoders for the instructions the tests need (unpriv spec ch. 2, 34).
 const I = (imm: number, rs1: number, f3: number, rd: number, op: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const S = (imm: number, rs2: number, rs1: number, f3: number) => (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | 0x23;
+const S = (imm: number, rs2: number, rs1: number, f3: number) =>
+  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | 0x23;
 const addi = (rd: number, rs1: number, imm: number) => I(imm, rs1, 0, rd, 0x13);
 const ld = (rd: number, rs1: number, imm: number) => I(imm, rs1, 3, rd, 0x03);
 const sd = (rs2: number, rs1: number, imm: number) => S(imm, rs2, rs1, 3);
@@ -74,7 +105,10 @@ const ECALL = 0x73;
 const WFI = 0x10500073;
 const LOOP = 0x0000006f; // jal x0, 0
 
-const EXIT_BUDGET = 0, EXIT_WFI = 1, EXIT_SBI = 2, EXIT_HALT = 3;
+const EXIT_BUDGET = 0,
+  EXIT_WFI = 1,
+  EXIT_SBI = 2,
+  EXIT_HALT = 3;
 
 t.test('reset state', async (t) => {
   const h = boot();

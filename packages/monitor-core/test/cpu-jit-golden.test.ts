@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
-interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: object };
@@ -19,15 +21,26 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 const wasmPath = join(import.meta.dirname, '..', 'build', 'cpu.wasm');
 const RAM_SIZE = 1 << 20;
 
-interface Core { ramBase(): number; init(ramSize: number): void; jitEmit(pc: bigint, host: number): bigint }
+interface Core {
+  ramBase(): number;
+  init(ramSize: number): void;
+  jitEmit(pc: bigint, host: number): bigint;
+}
 
 function core() {
   const module = new WebAssembly.Module(readFileSync(wasmPath));
   let memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
   const env = {
-    get memory() { return memory; },
-    mmioRead: () => 0, mmioWrite: () => {}, abort: () => { throw new Error('abort'); },
-    jitCompile: () => 0, clock: () => 0,
+    get memory() {
+      return memory;
+    },
+    mmioRead: () => 0,
+    mmioWrite: () => {},
+    abort: () => {
+      throw new Error('abort');
+    },
+    jitCompile: () => 0,
+    clock: () => 0,
   };
   const probe = new WebAssembly.Instance(module, { env }).exports as unknown as Core;
   memory = new WebAssembly.Memory({ initial: Math.ceil((probe.ramBase() + RAM_SIZE) / 65536), maximum: 65536 });
@@ -38,37 +51,118 @@ function core() {
 
 // name, immediates: b = block type, u = uleb, v = uleb vector + default, s = sleb, m = memarg (align, offset), t = type+table
 const OPS: Record<number, [string, string]> = {
-  0x00: ['unreachable', ''], 0x02: ['block', 'b'], 0x03: ['loop', 'b'], 0x04: ['if', 'b'], 0x05: ['else', ''],
-  0x0b: ['end', ''], 0x0c: ['br', 'u'], 0x0d: ['br_if', 'u'], 0x0e: ['br_table', 'v'], 0x0f: ['return', ''], 0x1a: ['drop', ''], 0x1b: ['select', ''], 0x13: ['return_call_indirect', 't'],
-  0x20: ['local.get', 'u'], 0x21: ['local.set', 'u'], 0x22: ['local.tee', 'u'],
-  0x28: ['i32.load', 'm'], 0x29: ['i64.load', 'm'], 0x2c: ['i32.load8_s', 'm'], 0x2d: ['i32.load8_u', 'm'], 0x2e: ['i32.load16_s', 'm'], 0x2f: ['i32.load16_u', 'm'],
-  0x30: ['i64.load8_s', 'm'], 0x31: ['i64.load8_u', 'm'], 0x32: ['i64.load16_s', 'm'], 0x33: ['i64.load16_u', 'm'],
-  0x34: ['i64.load32_s', 'm'], 0x35: ['i64.load32_u', 'm'], 0x36: ['i32.store', 'm'], 0x37: ['i64.store', 'm'],
-  0x3c: ['i64.store8', 'm'], 0x3d: ['i64.store16', 'm'], 0x3e: ['i64.store32', 'm'],
-  0x41: ['i32.const', 's'], 0x42: ['i64.const', 's'], 0x45: ['i32.eqz', ''], 0x46: ['i32.eq', ''], 0x47: ['i32.ne', ''],
-  0x48: ['i32.lt_s', ''], 0x4e: ['i32.ge_s', ''], 0x50: ['i64.eqz', ''], 0x51: ['i64.eq', ''], 0x52: ['i64.ne', ''],
-  0x53: ['i64.lt_s', ''], 0x54: ['i64.lt_u', ''], 0x55: ['i64.gt_s', ''], 0x56: ['i64.gt_u', ''], 0x59: ['i64.ge_s', ''], 0x5a: ['i64.ge_u', ''],
-  0x6a: ['i32.add', ''], 0x6b: ['i32.sub', ''], 0x6c: ['i32.mul', ''], 0x6d: ['i32.div_s', ''], 0x6e: ['i32.div_u', ''],
-  0x6f: ['i32.rem_s', ''], 0x70: ['i32.rem_u', ''], 0x71: ['i32.and', ''], 0x72: ['i32.or', ''], 0x73: ['i32.xor', ''], 0x74: ['i32.shl', ''],
-  0x75: ['i32.shr_s', ''], 0x76: ['i32.shr_u', ''], 0x7c: ['i64.add', ''], 0x7d: ['i64.sub', ''], 0x7e: ['i64.mul', ''],
-  0x7f: ['i64.div_s', ''], 0x80: ['i64.div_u', ''], 0x81: ['i64.rem_s', ''], 0x82: ['i64.rem_u', ''], 0x83: ['i64.and', ''],
-  0x84: ['i64.or', ''], 0x85: ['i64.xor', ''], 0x86: ['i64.shl', ''], 0x87: ['i64.shr_s', ''], 0x88: ['i64.shr_u', ''],
-  0xa7: ['i32.wrap_i64', ''], 0xac: ['i64.extend_i32_s', ''], 0xad: ['i64.extend_i32_u', ''],
+  0x00: ['unreachable', ''],
+  0x02: ['block', 'b'],
+  0x03: ['loop', 'b'],
+  0x04: ['if', 'b'],
+  0x05: ['else', ''],
+  0x0b: ['end', ''],
+  0x0c: ['br', 'u'],
+  0x0d: ['br_if', 'u'],
+  0x0e: ['br_table', 'v'],
+  0x0f: ['return', ''],
+  0x1a: ['drop', ''],
+  0x1b: ['select', ''],
+  0x13: ['return_call_indirect', 't'],
+  0x20: ['local.get', 'u'],
+  0x21: ['local.set', 'u'],
+  0x22: ['local.tee', 'u'],
+  0x28: ['i32.load', 'm'],
+  0x29: ['i64.load', 'm'],
+  0x2c: ['i32.load8_s', 'm'],
+  0x2d: ['i32.load8_u', 'm'],
+  0x2e: ['i32.load16_s', 'm'],
+  0x2f: ['i32.load16_u', 'm'],
+  0x30: ['i64.load8_s', 'm'],
+  0x31: ['i64.load8_u', 'm'],
+  0x32: ['i64.load16_s', 'm'],
+  0x33: ['i64.load16_u', 'm'],
+  0x34: ['i64.load32_s', 'm'],
+  0x35: ['i64.load32_u', 'm'],
+  0x36: ['i32.store', 'm'],
+  0x37: ['i64.store', 'm'],
+  0x3c: ['i64.store8', 'm'],
+  0x3d: ['i64.store16', 'm'],
+  0x3e: ['i64.store32', 'm'],
+  0x41: ['i32.const', 's'],
+  0x42: ['i64.const', 's'],
+  0x45: ['i32.eqz', ''],
+  0x46: ['i32.eq', ''],
+  0x47: ['i32.ne', ''],
+  0x48: ['i32.lt_s', ''],
+  0x4e: ['i32.ge_s', ''],
+  0x50: ['i64.eqz', ''],
+  0x51: ['i64.eq', ''],
+  0x52: ['i64.ne', ''],
+  0x53: ['i64.lt_s', ''],
+  0x54: ['i64.lt_u', ''],
+  0x55: ['i64.gt_s', ''],
+  0x56: ['i64.gt_u', ''],
+  0x59: ['i64.ge_s', ''],
+  0x5a: ['i64.ge_u', ''],
+  0x6a: ['i32.add', ''],
+  0x6b: ['i32.sub', ''],
+  0x6c: ['i32.mul', ''],
+  0x6d: ['i32.div_s', ''],
+  0x6e: ['i32.div_u', ''],
+  0x6f: ['i32.rem_s', ''],
+  0x70: ['i32.rem_u', ''],
+  0x71: ['i32.and', ''],
+  0x72: ['i32.or', ''],
+  0x73: ['i32.xor', ''],
+  0x74: ['i32.shl', ''],
+  0x75: ['i32.shr_s', ''],
+  0x76: ['i32.shr_u', ''],
+  0x7c: ['i64.add', ''],
+  0x7d: ['i64.sub', ''],
+  0x7e: ['i64.mul', ''],
+  0x7f: ['i64.div_s', ''],
+  0x80: ['i64.div_u', ''],
+  0x81: ['i64.rem_s', ''],
+  0x82: ['i64.rem_u', ''],
+  0x83: ['i64.and', ''],
+  0x84: ['i64.or', ''],
+  0x85: ['i64.xor', ''],
+  0x86: ['i64.shl', ''],
+  0x87: ['i64.shr_s', ''],
+  0x88: ['i64.shr_u', ''],
+  0xa7: ['i32.wrap_i64', ''],
+  0xac: ['i64.extend_i32_s', ''],
+  0xad: ['i64.extend_i32_u', ''],
 };
 
 /** The body as one instruction per line, nested blocks indented; locals first. */
 function disassemble(bytes: Uint8Array): string {
   let i = 0;
-  const uleb = () => { let v = 0, shift = 0, b; do { b = bytes[i++]!; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return v; };
+  const uleb = () => {
+    let v = 0,
+      shift = 0,
+      b;
+    do {
+      b = bytes[i++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v;
+  };
   const sleb = () => {
-    let v = 0n, shift = 0n, b;
-    do { b = bytes[i++]!; v |= BigInt(b & 0x7f) << shift; shift += 7n; } while (b & 0x80);
+    let v = 0n,
+      shift = 0n,
+      b;
+    do {
+      b = bytes[i++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+    } while (b & 0x80);
     return b & 0x40 ? v - (1n << shift) : v;
   };
   const out: string[] = [];
   const groups = uleb();
   const locals: string[] = [];
-  for (let g = 0; g < groups; g++) { const n = uleb(); locals.push(`${n} ${bytes[i++] === 0x7e ? 'i64' : 'i32'}`); }
+  for (let g = 0; g < groups; g++) {
+    const n = uleb();
+    locals.push(`${n} ${bytes[i++] === 0x7e ? 'i64' : 'i32'}`);
+  }
   out.push(`locals ${locals.join(', ')}`);
   let depth = 0;
   while (i < bytes.length) {
@@ -76,12 +170,20 @@ function disassemble(bytes: Uint8Array): string {
     const [name, imm] = OPS[op] ?? [`<0x${op.toString(16)}>`, ''];
     if (name === 'end' || name === 'else') depth--;
     let text = name;
-    if (imm === 'b') { const bt = bytes[i++]!; if (bt !== 0x40) text += bt === 0x7e ? ' (result i64)' : ` (type ${bt})`; }
-    else if (imm === 'u') text += ` ${uleb()}`;
-    else if (imm === 'v') { const n = uleb(); for (let k = 0; k <= n; k++) text += ` ${uleb()}`; }
-    else if (imm === 's') { const v = sleb(); text += ` ${v < -4096n || v > 4096n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v}`; }
-    else if (imm === 'm') { uleb(); text += ` offset=0x${uleb().toString(16)}`; }
-    else if (imm === 't') text += ` type=${uleb()} table=${uleb()}`;
+    if (imm === 'b') {
+      const bt = bytes[i++]!;
+      if (bt !== 0x40) text += bt === 0x7e ? ' (result i64)' : ` (type ${bt})`;
+    } else if (imm === 'u') text += ` ${uleb()}`;
+    else if (imm === 'v') {
+      const n = uleb();
+      for (let k = 0; k <= n; k++) text += ` ${uleb()}`;
+    } else if (imm === 's') {
+      const v = sleb();
+      text += ` ${v < -4096n || v > 4096n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v}`;
+    } else if (imm === 'm') {
+      uleb();
+      text += ` offset=0x${uleb().toString(16)}`;
+    } else if (imm === 't') text += ` type=${uleb()} table=${uleb()}`;
     out.push(`${'  '.repeat(Math.max(0, depth))}${text}`);
     if (imm === 'b' || name === 'else') depth++;
   }
@@ -109,7 +211,9 @@ function emit(words: number[]): string {
 t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through the block cache', async (t) => {
   // add a0, a1, a2 / ld a3, 8(a0) / jalr x0, 0(ra)
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -301,13 +405,16 @@ local.get 3
 i32.store offset=0x1914
 i32.const 0
 return
-end`);
+end`,
+  );
 });
 
 t.test('a loop back to the block start stays in the function: wasm loop, budget check, br', async (t) => {
   // loop: addi a0, a0, -1 / bne a0, x0, loop
   const text = emit([0xfff50513, 0xfe051ee3]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -448,13 +555,16 @@ local.get 3
 i32.store offset=0x1914
 i32.const 0
 return
-end`);
+end`,
+  );
 });
 
 t.test('a region of two blocks: br_table dispatcher, a branch and a jump between members as br', async (t) => {
   // loop: addi a0, a0, -1 / beq a0, a1, skip / addi a2, a2, 1 / j loop / skip: ret
   const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -643,13 +753,16 @@ local.get 3
 i32.store offset=0x1914
 i32.const 0
 return
-end`);
+end`,
+  );
 });
 
 t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the reservation at 0x1930', async (t) => {
   // amoadd.w a0, a1, (a2) / amomaxu.d a3, a4, (a5) / lr.d a0, (a2) / sc.d a1, a0, (a2) / ret
   const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1005,13 +1118,16 @@ local.get 3
 i32.store offset=0x1914
 i32.const 0
 return
-end`);
+end`,
+  );
 });
 
 t.test('mulh, mulhsu, mulhu: the high product from 32-bit halves, sign corrections by select', async (t) => {
   // mulh a0, a1, a2 / mulhsu a3, a1, a2 / mulhu a4, a1, a2 / ret
   const text = emit([0x02c59533, 0x02c5a6b3, 0x02c5b733, 0x00008067]);
-  t.equal(text, `locals 1 i64, 3 i32, 31 i64, 4 i64
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1366,5 +1482,6 @@ local.get 3
 i32.store offset=0x1914
 i32.const 0
 return
-end`);
+end`,
+  );
 });

@@ -26,8 +26,14 @@ function build(source: string): Buffer {
 }
 
 const spec: MachineSpec = {
-  monitorId: 0, memoryMiB: 16, bootLine: '', console: { cols: 80, rows: 25 },
-  blockDevices: [], netDevices: [], serialPorts: [0], sharedDirs: [],
+  monitorId: 0,
+  memoryMiB: 16,
+  bootLine: '',
+  console: { cols: 80, rows: 25 },
+  blockDevices: [],
+  netDevices: [],
+  serialPorts: [0],
+  sharedDirs: [],
 };
 
 t.test('S-mode program: SBI console, UART, timer interrupt from WFI, SRST power off', async (t) => {
@@ -35,7 +41,9 @@ t.test('S-mode program: SBI console, UART, timer interrupt from WFI, SRST power 
   let ended: { reason: number; text?: string } | null = null;
   const m = new Machine(spec, {
     output: (mod, data) => out.set(mod, (out.get(mod) ?? '') + new TextDecoder().decode(data)),
-    terminated: (reason, text) => { ended = { reason, text }; },
+    terminated: (reason, text) => {
+      ended = { reason, text };
+    },
     log: () => {},
   });
   const image = build(path.join(import.meta.dirname, 'fixtures/sbi-hello.S'));

@@ -15,7 +15,10 @@ t.test('a warning is one pino JSON line on stderr naming the monitor; none loads
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
   t.equal(r.status, 0, r.stderr);
   t.same(JSON.parse(r.stdout), { before: false }, 'pino not loaded before the first warning');
-  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   t.equal(lines.length, 2);
   t.match(lines[0], { level: 40, name: 'colinux-machine', monitor: 42, msg: 'virtio-blk: descriptor 3 points outside RAM; device needs reset' });
   t.match(lines[1], { level: 40, monitor: 42, msg: 'second' });

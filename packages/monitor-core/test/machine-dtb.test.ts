@@ -21,7 +21,10 @@ t.test('dtc reads back the machine tree', async (t) => {
     bootargs: 'console=hvc0 earlycon=sbi keep_bootcon root=/dev/vda',
     initrd: { start: 0x87000000, end: 0x87123456 },
     // The board table's entries; the expectations below spell out QEMU virt's addresses and IRQs.
-    uarts: [{ unit: 0, ...BOARD.uart(0) }, { unit: 2, ...BOARD.uart(2) }],
+    uarts: [
+      { unit: 0, ...BOARD.uart(0) },
+      { unit: 2, ...BOARD.uart(2) },
+    ],
     virtio: [BOARD.virtio(0), BOARD.virtio(1)],
     sstc: true,
     rngSeed: new Uint8Array(64).fill(7),

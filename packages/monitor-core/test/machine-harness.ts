@@ -15,7 +15,11 @@ export type Spec = Omit<MachineConfig, 'wake' | 'port'>;
  *  (guest/work/out while developing). */
 export const GUEST_IMAGES = process.env.COLINUX_GUEST_IMAGES || path.resolve(import.meta.dirname, '../../../guest/images');
 
-export interface BundledGuest { image: Uint8Array; imageSize: number; initrd: Uint8Array }
+export interface BundledGuest {
+  image: Uint8Array;
+  imageSize: number;
+  initrd: Uint8Array;
+}
 
 /** The raw kernel Image and the initramfs. `imageSize` is the Image header's image_size field
  *  (Documentation/arch/riscv/boot-image-header.rst, offset 16): the load size including .bss. */
@@ -34,8 +38,14 @@ export function startGuest(m: WorkerMachine, guest: BundledGuest, withInitrd = t
 }
 
 export const baseSpec: Spec = {
-  monitorId: 0, memoryMiB: 16, bootLine: '', console: { cols: 80, rows: 25 },
-  blockDevices: [], netDevices: [], serialPorts: [], sharedDirs: [],
+  monitorId: 0,
+  memoryMiB: 16,
+  bootLine: '',
+  console: { cols: 80, rows: 25 },
+  blockDevices: [],
+  netDevices: [],
+  serialPorts: [],
+  sharedDirs: [],
 };
 
 export class WorkerMachine {
@@ -54,7 +64,10 @@ export class WorkerMachine {
     this.port = port1;
     const config: MachineConfig = { ...spec, wake: this.wake.buffer as SharedArrayBuffer, port: port2 as unknown as MachineConfig['port'] };
     this.worker = new Worker(new URL('../src/machine/worker.ts', import.meta.url), { workerData: config, transferList: [port2] });
-    this.worker.on('exit', () => { this.exited = true; this.poke(); });
+    this.worker.on('exit', () => {
+      this.exited = true;
+      this.poke();
+    });
     port1.on('message', (m: FromMachine) => {
       this.messages.push(m);
       this.onMessage?.(m);
@@ -82,7 +95,10 @@ export class WorkerMachine {
       const v = check();
       if (v) return v;
       if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise<void>((res) => { this.waiters.push(res); setTimeout(res, 200); });
+      await new Promise<void>((res) => {
+        this.waiters.push(res);
+        setTimeout(res, 200);
+      });
     }
   }
 

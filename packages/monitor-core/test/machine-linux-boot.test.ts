@@ -29,13 +29,23 @@ t.test('bundled kernel + initramfs: ready line, uname -m on hvc0, power off via 
 
   const before = console().length;
   m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('uname -m\n') });
-  await m.until(() => console().slice(before).includes('riscv64\r\n') || console().slice(before).match(/riscv64\s/), 30_000, 'uname output');
+  await m.until(
+    () =>
+      console().slice(before).includes('riscv64\r\n') ||
+      console()
+        .slice(before)
+        .match(/riscv64\s/),
+    30_000,
+    'uname output',
+  );
   t.match(console().slice(before), /riscv64/);
 
   // More processes at once than the core has TLB slots for ASIDs (8): slots are taken over and
   // flushed in turn (docs/cpu-core.md "MMU"), and every pipeline must still compute the same sum.
   const jobs = 12;
-  const expected = createHash('md5').update(Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join('')).digest('hex');
+  const expected = createHash('md5')
+    .update(Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join(''))
+    .digest('hex');
   const mark = console().length;
   const pipelines = `for i in $(seq 1 ${jobs}); do (seq 1 5000 | md5sum > /tmp/m$i) & done; wait; echo sums=$(cat /tmp/m* | sort -u | wc -l) $(cat /tmp/m1)\n`;
   m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(pipelines) });
@@ -91,10 +101,14 @@ function gatewayReply(frame: Uint8Array, ip: number[], mac: number[]): Uint8Arra
 function frameLength(f: Uint8Array): number {
   const b = Buffer.from(f.buffer, f.byteOffset, f.length);
   switch (b.readUInt16BE(12)) {
-    case 0x0806: return 42;
-    case 0x0800: return 14 + b.readUInt16BE(16);
-    case 0x86dd: return 54 + b.readUInt16BE(18);
-    default: return f.length;
+    case 0x0806:
+      return 42;
+    case 0x0800:
+      return 14 + b.readUInt16BE(16);
+    case 0x86dd:
+      return 54 + b.readUInt16BE(18);
+    default:
+      return f.length;
   }
 }
 
@@ -124,8 +138,11 @@ t.test('virtio-net: the guest pings a gateway answered on module CONET0', async 
   const console = () => m.output.get(Module.CONSOLE) ?? '';
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
-  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(
-    'ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 10.0.2.2\n') });
+  m.send({
+    type: 'message',
+    module: Module.CONSOLE,
+    data: new TextEncoder().encode('ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 10.0.2.2\n'),
+  });
   await m.until(() => /packets received|packet loss/.test(console().slice(before)), 60_000, 'ping summary');
   t.match(console().slice(before), /2 packets transmitted, 2 packets received/, 'both echoes answered');
   t.ok(framesFromGuest >= 3, `frames from the guest reached CONET0 (${framesFromGuest})`);

@@ -36,10 +36,14 @@ function snapshot(root: string): Record<string, string> {
 }
 const outsideBefore = snapshot(outside);
 
-const m = new WorkerMachine({ ...baseSpec, memoryMiB: 128, sharedDirs: [
-  { unit: 0, path: share, readOnly: false },
-  { unit: 1, path: roShare, readOnly: true },
-] });
+const m = new WorkerMachine({
+  ...baseSpec,
+  memoryMiB: 128,
+  sharedDirs: [
+    { unit: 0, path: share, readOnly: false },
+    { unit: 1, path: roShare, readOnly: true },
+  ],
+});
 t.teardown(() => m.close());
 
 const text = () => m.output.get(Module.CONSOLE) ?? '';
@@ -69,19 +73,19 @@ t.afterEach(async () => {
   if (!m.exited) await sh('cd /');
 });
 
-t.test('the issue\'s sequence: rename a directory under a working directory, symlink the old name to /', async (t) => {
+t.test("the issue's sequence: rename a directory under a working directory, symlink the old name to /", async (t) => {
   await sh('mkdir -p /mnt/a/tmp; cd /mnt/a/tmp; mv /mnt/a /mnt/b; ln -s / /mnt/a');
   t.match((await sh('realpath .')).out, /^\/mnt\/b\/tmp$/m);
-  t.notMatch((await sh('ls')).out, path.basename(dir), 'the working directory does not list the host\'s /tmp');
+  t.notMatch((await sh('ls')).out, path.basename(dir), "the working directory does not list the host's /tmp");
   const marker = `cofs-escape-${process.pid}`;
   t.teardown(() => fs.rmSync(path.join('/tmp', marker), { force: true }));
   t.equal((await sh(`echo created > ${marker}`)).status, 0);
-  t.notOk(fs.existsSync(path.join('/tmp', marker)), 'nothing created in the host\'s /tmp');
+  t.notOk(fs.existsSync(path.join('/tmp', marker)), "nothing created in the host's /tmp");
   t.equal(fs.readFileSync(path.join(share, 'b/tmp', marker), 'utf8'), 'created\n', 'the file is where the guest sees it: share/b/tmp');
   await sh('cd /; rm -rf /mnt/a /mnt/b');
 });
 
-t.test('the same from a working directory named etc: the host\'s /etc/hostname is not read', async (t) => {
+t.test("the same from a working directory named etc: the host's /etc/hostname is not read", async (t) => {
   await sh('mkdir -p /mnt/a/etc; cd /mnt/a/etc; mv /mnt/a /mnt/b; ln -s / /mnt/a');
   const read = await sh('cat hostname');
   t.not(read.status, 0, 'no hostname in share/b/etc');
@@ -112,7 +116,7 @@ t.test('a symlink to outside swapped in at each level above a held working direc
   }
 });
 
-t.test('the share\'s parent renamed on the host, its old path now a symlink to outside', async (t) => {
+t.test("the share's parent renamed on the host, its old path now a symlink to outside", async (t) => {
   await sh('mkdir -p /mnt/held && cd /mnt/held');
   const parent = path.join(dir, 'parent');
   const inner = path.join(parent, 'inner');
@@ -122,7 +126,12 @@ t.test('the share\'s parent renamed on the host, its old path now a symlink to o
   // the directory of *this* share (cofs0) is the case; do it and symlink the old path away.
   const moved = `${dir}-moved`;
   fs.renameSync(dir, moved);
-  t.teardown(() => { if (fs.existsSync(moved)) { fs.rmSync(dir, { force: true }); fs.renameSync(moved, dir); } });
+  t.teardown(() => {
+    if (fs.existsSync(moved)) {
+      fs.rmSync(dir, { force: true });
+      fs.renameSync(moved, dir);
+    }
+  });
   fs.symlinkSync(path.join(moved, 'outside'), dir);
   const now = await sh('echo after-move > /mnt/held/note && cat /mnt/held/note && ls /mnt');
   t.match(now.out, /after-move/);
@@ -135,7 +144,9 @@ t.test('the share\'s parent renamed on the host, its old path now a symlink to o
 });
 
 t.test('hard links: inside the share they work, from outside it the guest cannot make one', async (t) => {
-  const r = await sh('echo data > /mnt/orig && ln /mnt/orig /mnt/link && echo more >> /mnt/link && cat /mnt/orig && set -- $(ls -l /mnt/orig) && echo links=$2');
+  const r = await sh(
+    'echo data > /mnt/orig && ln /mnt/orig /mnt/link && echo more >> /mnt/link && cat /mnt/orig && set -- $(ls -l /mnt/orig) && echo links=$2',
+  );
   t.match(r.out, /^data\nmore\nlinks=2$/m);
   t.equal(fs.statSync(path.join(share, 'orig')).ino, fs.statSync(path.join(share, 'link')).ino, 'one inode on the host');
   t.not((await sh('ln /etc/hostname /mnt/host-link')).status, 0, 'a link across file systems is refused by the guest');
@@ -144,7 +155,16 @@ t.test('hard links: inside the share they work, from outside it the guest cannot
 
 t.test('a read-only share (cofs1=...,ro): reads work, every change answers EROFS', async (t) => {
   t.match((await sh('cat /ro/kept.txt')).out, /read-only share/);
-  for (const change of ['echo x > /ro/new', 'echo x >> /ro/kept.txt', 'rm /ro/kept.txt', 'mkdir /ro/d', 'touch /ro/kept.txt', 'mv /ro/kept.txt /ro/k2', 'ln -s x /ro/l', 'chmod 600 /ro/kept.txt']) {
+  for (const change of [
+    'echo x > /ro/new',
+    'echo x >> /ro/kept.txt',
+    'rm /ro/kept.txt',
+    'mkdir /ro/d',
+    'touch /ro/kept.txt',
+    'mv /ro/kept.txt /ro/k2',
+    'ln -s x /ro/l',
+    'chmod 600 /ro/kept.txt',
+  ]) {
     const r = await sh(`${change} 2>&1`);
     t.not(r.status, 0, change);
     t.match(r.out, /Read-only file system/, `${change}: EROFS`);
@@ -164,7 +184,8 @@ t.test('files of 0 B, 1 KiB, 1 MiB and 64 MiB arrive whole, both ways (sha256 in
   for (const name of Object.keys(sizes)) t.match(r.out, `${sha256(path.join(share, 'sizes', name))}  ${name}`, `${name} read in the guest`);
   const w = await sh('cd /mnt/sizes && ok=0; for f in empty 1k 1m 64m; do dd if=$f of=copy-$f bs=64k 2>/dev/null || ok=1; done; sync; [ $ok = 0 ]', 180_000);
   t.equal(w.status, 0, 'every dd succeeded');
-  for (const name of Object.keys(sizes)) t.equal(sha256(path.join(share, 'sizes', `copy-${name}`)), sha256(path.join(share, 'sizes', name)), `${name} written by the guest`);
+  for (const name of Object.keys(sizes))
+    t.equal(sha256(path.join(share, 'sizes', `copy-${name}`)), sha256(path.join(share, 'sizes', name)), `${name} written by the guest`);
   await sh('rm -r /mnt/sizes');
 });
 
@@ -175,23 +196,35 @@ t.test('a directory of 1,000 names is listed completely', async (t) => {
   for (const n of names) fs.writeFileSync(path.join(many, n), n);
   const r = await sh('ls /mnt/many | sha256sum; ls /mnt/many | wc -l');
   t.match(r.out, /^1000$/m);
-  t.match(r.out, crypto.createHash('sha256').update(`${names.sort().join('\n')}\n`).digest('hex'), 'every name, in order');
+  t.match(
+    r.out,
+    crypto
+      .createHash('sha256')
+      .update(`${names.sort().join('\n')}\n`)
+      .digest('hex'),
+    'every name, in order',
+  );
   await sh('rm -r /mnt/many');
 });
 
 t.test('a binary on the share is executed', async (t) => {
   const r = await sh('cp /bin/busybox /mnt/busybox && /mnt/busybox echo ran-from-the-share-$((40+2))');
   t.match(r.out, /ran-from-the-share-42/);
-  t.equal(fs.readFileSync(path.join(share, 'busybox')).subarray(0, 4).toString('latin1'), '\x7fELF', 'the guest\'s busybox, on the host');
+  t.equal(fs.readFileSync(path.join(share, 'busybox')).subarray(0, 4).toString('latin1'), '\x7fELF', "the guest's busybox, on the host");
   await sh('rm /mnt/busybox');
 });
 
 t.test('stopping the machine closes every descriptor it held in the shares', async (t) => {
-  const intoShares = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
-    try { return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir); } catch { return false; }
-  });
+  const intoShares = () =>
+    fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    });
   await sh('cd /mnt && exec 4</ro/kept.txt');
   t.ok(intoShares().length >= 3, 'while running: the share roots, the working directory, the open file');
   await m.close();
-  t.same(intoShares(), [], 'none left after the worker ended (it shares this process\'s descriptor table)');
+  t.same(intoShares(), [], "none left after the worker ended (it shares this process's descriptor table)");
 });

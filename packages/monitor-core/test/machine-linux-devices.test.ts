@@ -42,7 +42,14 @@ t.test('disk serial id, write + sync reaches the image; UART getty; reboot cycle
 
   t.match(await shell(m, 'cat /sys/block/vda/serial; echo', /cobd0/), /cobd0/, 'GET_ID: the serial is cobd0');
   await shell(m, 'echo coLinux-was-here | dd of=/dev/vda bs=512 seek=7; sync; echo done-$((6*7))', /done-42/);
-  t.equal(fs.readFileSync(disk).subarray(7 * 512, 7 * 512 + 16).toString(), 'coLinux-was-here', 'written sector is in the host file');
+  t.equal(
+    fs
+      .readFileSync(disk)
+      .subarray(7 * 512, 7 * 512 + 16)
+      .toString(),
+    'coLinux-was-here',
+    'written sector is in the host file',
+  );
 
   const serial = await shell(m, 'uname -m', /riscv64/, Module.SERIAL0);
   t.match(serial, /riscv64/, 'a shell on ttyS0 answers over SERIAL0');

@@ -57,5 +57,5 @@ t.test('a synced file on the cobd0 ext2 root survives power off and a second boo
   second.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode('echo c > /proc/sysrq-trigger\n') });
   const end = await second.until(() => second.terminated(), 60_000, 'sysrq crash');
   t.equal(end.reason, Termination.PANIC, 'SysRq-c ends as PANIC');
-  t.match(end.text ?? '', /sysrq|Fatal exception|Oops/i, 'with the kernel\'s panic text');
+  t.match(end.text ?? '', /sysrq|Fatal exception|Oops/i, "with the kernel's panic text");
 });

@@ -23,7 +23,9 @@ requireTool('debugfs');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtime-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const source = path.join(dir, 'clocktest.c');
-fs.writeFileSync(source, `#include <stdio.h>
+fs.writeFileSync(
+  source,
+  `#include <stdio.h>
 #include <time.h>
 int main(void) {
   struct timespec prev, now;
@@ -40,7 +42,8 @@ int main(void) {
   printf("clocktest: %d reads, %ld increasing, %ld equal, %ld backwards\\n", ${READS}, increasing, equal, backwards);
   return 0;
 }
-`);
+`,
+);
 const program = path.join(dir, 'clocktest');
 execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', program, source]);
 const disk = path.join(dir, 'root.ext2');

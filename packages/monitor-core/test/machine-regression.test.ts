@@ -21,7 +21,10 @@ t.test('udhcpc -S from fresh busybox copies against the slirp stack: every round
   const slirp = new SlirpStack({ ipv6: false, restrict: true, dnsServers: [] }, (frame) => {
     m.send({ type: 'message', module: Module.CONET0, data: new Uint8Array(frame) });
   });
-  t.teardown(async () => { slirp.close(); await m.close(); });
+  t.teardown(async () => {
+    slirp.close();
+    await m.close();
+  });
   m.onMessage = (msg) => {
     if (msg.type === 'output' && msg.module === Module.CONET0) slirp.input(msg.data);
   };
@@ -30,10 +33,15 @@ t.test('udhcpc -S from fresh busybox copies against the slirp stack: every round
   await m.until(() => console().includes(READY) || m.terminated(), 180_000, 'the ready line on hvc0');
   const before = console().length;
   // -S: every message also goes through syslog(3), which formats a timestamp with strftime.
-  m.send({ type: 'message', module: Module.CONSOLE, data: new TextEncoder().encode(
-    `ip link set eth0 up; for i in $(seq ${ROUNDS}); do mkdir -p /tmp/c$i; cp /bin/busybox /tmp/c$i/; ` +
-    '/tmp/c$i/busybox udhcpc -i eth0 -q -n -t 3 -T 1 -S -s /usr/share/udhcpc/default.script; ' +
-    'echo "rc=$?"; rm -r /tmp/c$i; done; echo ROUNDS""DONE\n') });
+  m.send({
+    type: 'message',
+    module: Module.CONSOLE,
+    data: new TextEncoder().encode(
+      `ip link set eth0 up; for i in $(seq ${ROUNDS}); do mkdir -p /tmp/c$i; cp /bin/busybox /tmp/c$i/; ` +
+        '/tmp/c$i/busybox udhcpc -i eth0 -q -n -t 3 -T 1 -S -s /usr/share/udhcpc/default.script; ' +
+        'echo "rc=$?"; rm -r /tmp/c$i; done; echo ROUNDS""DONE\n',
+    ),
+  });
   await m.until(() => console().slice(before).includes('ROUNDSDONE') || m.terminated(), 60_000 + ROUNDS * 15_000, 'the udhcpc rounds');
   const out = console().slice(before);
   t.notMatch(out, /stack smashing|Aborted|Segmentation fault/, 'no udhcpc died');

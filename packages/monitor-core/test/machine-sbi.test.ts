@@ -21,11 +21,22 @@ function harness() {
   };
   const host: SbiHost = {
     reg: (n) => regs[n]!,
-    setReg: (n, v) => { regs[n] = v; },
-    setPending: (m) => { h.mip |= m; },
-    clearPending: (m) => { h.mip &= ~m; },
-    flushTlb: () => { h.flushes++; },
-    setStimecmp: (v) => { h.stimecmp = v; return h.sstc; },
+    setReg: (n, v) => {
+      regs[n] = v;
+    },
+    setPending: (m) => {
+      h.mip |= m;
+    },
+    clearPending: (m) => {
+      h.mip &= ~m;
+    },
+    flushTlb: () => {
+      h.flushes++;
+    },
+    setStimecmp: (v) => {
+      h.stimecmp = v;
+      return h.sstc;
+    },
     ram: new GuestRam(new ArrayBuffer(65536), 0, 65536),
     consoleWrite: (b) => h.console.push(...b),
     consoleRead: () => h.input.shift() ?? -1,
@@ -35,7 +46,9 @@ function harness() {
   const call = (eid: number, fid: number, ...args: bigint[]) => {
     regs[17] = BigInt(eid);
     regs[16] = BigInt(fid);
-    args.forEach((a, i) => { regs[10 + i] = a; });
+    args.forEach((a, i) => {
+      regs[10 + i] = a;
+    });
     sbi.handleEcall();
     return [BigInt.asIntN(64, regs[10]!), regs[11]!] as const;
   };
@@ -91,7 +104,10 @@ t.test('SRST: shutdown powers off, cold and warm reboot reboot', async (t) => {
   call(0x53525354, 0, 2n, 0n);
   t.same(call(0x53525354, 0, 7n, 0n), [-3n, 0n]);
   call(0x08, 0);
-  t.same(h.terminations.map((x) => x[0]), [Termination.POWEROFF, Termination.REBOOT, Termination.REBOOT, Termination.POWEROFF]);
+  t.same(
+    h.terminations.map((x) => x[0]),
+    [Termination.POWEROFF, Termination.REBOOT, Termination.REBOOT, Termination.POWEROFF],
+  );
 });
 
 t.test('DBCN: write, read, write_byte; bad addresses refused', async (t) => {
@@ -112,7 +128,10 @@ t.test('DBCN: write, read, write_byte; bad addresses refused', async (t) => {
 t.test('kernel log: output passes through, panic and BUG lines terminate', async (t) => {
   const out: string[] = [];
   const ends: Array<[number, string]> = [];
-  const log = new KernelLog((b) => out.push(new TextDecoder().decode(b)), (r, text) => ends.push([r, text]));
+  const log = new KernelLog(
+    (b) => out.push(new TextDecoder().decode(b)),
+    (r, text) => ends.push([r, text]),
+  );
   const enc = new TextEncoder();
   log.write(enc.encode('[    0.000000] Linux version 6.12\n[    1.5] Kernel pan'));
   t.same(ends, []);

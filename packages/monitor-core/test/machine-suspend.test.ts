@@ -21,7 +21,9 @@ const disk = path.join(dir, 'root.ext2');
 fs.writeFileSync(disk, zlib.gunzipSync(fs.readFileSync(path.join(GUEST_IMAGES, 'root.ext2.gz'))));
 
 const spec: Spec = {
-  ...baseSpec, memoryMiB: 64, bootLine: 'root=/dev/cobd0',
+  ...baseSpec,
+  memoryMiB: 64,
+  bootLine: 'root=/dev/cobd0',
   blockDevices: [{ index: 0, path: disk, readOnly: false, aliases: [] }],
 };
 
@@ -54,7 +56,11 @@ t.test('a guest suspended in one worker runs on in another from the next instruc
 
   const b = new WorkerMachine(spec);
   t.teardown(() => b.close());
-  b.send({ type: 'restore', name: 'test', state: { cpu: state.cpu, devices: state.devices, rom: state.rom, ram: state.ram, mtime: state.mtime, wallMs: state.wallMs } });
+  b.send({
+    type: 'restore',
+    name: 'test',
+    state: { cpu: state.cpu, devices: state.devices, rom: state.rom, ram: state.ram, mtime: state.mtime, wallMs: state.wallMs },
+  });
   const restored = await b.until(() => b.messages.find((m): m is Extract<FromMachine, { type: 'restored' }> => m.type === 'restored'), 30_000, 'restored');
   t.notOk(restored.error, 'restored without error');
   await b.until(() => /count-\d+/.test(out(b)), 30_000, 'the counter again');
@@ -78,7 +84,10 @@ t.test('a 9p share: open files and the cwd carry over, renamed before the suspen
   t.teardown(() => a.close());
   startGuest(a, bundledGuest());
   await a.until(() => out(a).includes(READY) || a.terminated(), 180_000, 'ready');
-  type(a, 'mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt && cd /mnt/sub && exec 4</mnt/sub/lines 5>>/mnt/sub/log 6</mnt/gone && read first <&4 && echo "first=$first"');
+  type(
+    a,
+    'mkdir -p /mnt && mount -t 9p -o trans=virtio cofs0 /mnt && cd /mnt/sub && exec 4</mnt/sub/lines 5>>/mnt/sub/log 6</mnt/gone && read first <&4 && echo "first=$first"',
+  );
   await a.until(() => /first=one/.test(out(a)), 60_000, 'the share mounted and a line read');
   // Renamed on the host before the suspend: a fid follows its file, not the name it was walked by.
   fs.renameSync(path.join(share, 'sub'), path.join(share, 'moved'));
@@ -105,7 +114,11 @@ t.test('a 9p share: open files and the cwd carry over, renamed before the suspen
 t.test('a state that does not fit the machine is refused with one line', async (t) => {
   const a = new WorkerMachine({ ...baseSpec, memoryMiB: 16 });
   t.teardown(() => a.close());
-  a.send({ type: 'restore', name: 'x.bundle', state: { cpu: new Uint8Array(8), devices: {}, rom: new Uint8Array(0), ram: new Uint8Array(24), mtime: 0, wallMs: 0 } });
+  a.send({
+    type: 'restore',
+    name: 'x.bundle',
+    state: { cpu: new Uint8Array(8), devices: {}, rom: new Uint8Array(0), ram: new Uint8Array(24), mtime: 0, wallMs: 0 },
+  });
   const r = await a.until(() => a.messages.find((m): m is Extract<FromMachine, { type: 'restored' }> => m.type === 'restored'), 30_000, 'restored');
   t.match(r.error, /^x\.bundle: RAM: 0 bytes of RAM saved, this machine has 16777216/, r.error ?? 'no error');
   t.notOk(r.error?.includes('\n'), 'one line');

@@ -17,8 +17,15 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mworker-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const elf = path.join(dir, 'hello.elf');
 const bin = path.join(dir, 'hello.bin');
-execFileSync('riscv64-unknown-elf-gcc', ['-nostdlib', '-march=rv64gc', '-mabi=lp64d', '-Wl,-Ttext=0x80200000', '-o', elf,
-  path.join(import.meta.dirname, 'fixtures/sbi-hello.S')]);
+execFileSync('riscv64-unknown-elf-gcc', [
+  '-nostdlib',
+  '-march=rv64gc',
+  '-mabi=lp64d',
+  '-Wl,-Ttext=0x80200000',
+  '-o',
+  elf,
+  path.join(import.meta.dirname, 'fixtures/sbi-hello.S'),
+]);
 execFileSync('riscv64-unknown-elf-objcopy', ['-O', 'binary', elf, bin]);
 const image = new Uint8Array(fs.readFileSync(bin));
 

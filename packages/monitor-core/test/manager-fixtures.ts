@@ -46,17 +46,37 @@ export function monitorConfig(overrides: Partial<MonitorConfig> = {}): MonitorCo
 }
 
 // ---- a minimal RV64 assembler for the few instructions the test guests use -----------------
-const REGS: Record<string, number> = { zero: 0, ra: 1, t0: 5, t1: 6, t2: 7, s0: 8, s1: 9, a0: 10, a1: 11, a2: 12, a3: 13, a6: 16, a7: 17, s2: 18, s3: 19, t3: 28 };
+const REGS: Record<string, number> = {
+  zero: 0,
+  ra: 1,
+  t0: 5,
+  t1: 6,
+  t2: 7,
+  s0: 8,
+  s1: 9,
+  a0: 10,
+  a1: 11,
+  a2: 12,
+  a3: 13,
+  a6: 16,
+  a7: 17,
+  s2: 18,
+  s3: 19,
+  t3: 28,
+};
 const r = (name: string): number => {
   const n = REGS[name];
   if (n === undefined) throw new Error(`unknown register ${name}`);
   return n;
 };
 const I = (imm: number, rs1: number, f3: number, rd: number, op: number): number => (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
-const S = (imm: number, rs2: number, rs1: number, f3: number): number => ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23) >>> 0;
+const S = (imm: number, rs2: number, rs1: number, f3: number): number =>
+  ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23) >>> 0;
 const B = (o: number, rs1: number, rs2: number, f3: number): number =>
-  ((((o >> 12) & 1) << 31) | (((o >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (((o >> 1) & 0xf) << 8) | (((o >> 11) & 1) << 7) | 0x63) >>> 0;
-const J = (o: number, rd: number): number => ((((o >> 20) & 1) << 31) | (((o >> 1) & 0x3ff) << 21) | (((o >> 11) & 1) << 20) | (((o >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0;
+  ((((o >> 12) & 1) << 31) | (((o >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (((o >> 1) & 0xf) << 8) | (((o >> 11) & 1) << 7) | 0x63) >>>
+  0;
+const J = (o: number, rd: number): number =>
+  ((((o >> 20) & 1) << 31) | (((o >> 1) & 0x3ff) << 21) | (((o >> 11) & 1) << 20) | (((o >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0;
 
 /** Two-pass assembly: items are instructions, `label:` strings, or branch/jump requests. */
 class Asm {
@@ -82,23 +102,57 @@ class Asm {
     this.emit((((hi & 0xfffff) << 12) | (r(rd) << 7) | 0x37) >>> 0);
     return this.emit(I(v - (hi << 12), r(rd), 0, r(rd), 0x13));
   }
-  addi(rd: string, rs: string, v: number): this { return this.emit(I(v, r(rs), 0, r(rd), 0x13)); }
-  andi(rd: string, rs: string, v: number): this { return this.emit(I(v, r(rs), 7, r(rd), 0x13)); }
-  slli(rd: string, rs: string, sh: number): this { return this.emit(I(sh, r(rs), 1, r(rd), 0x13)); }
-  srli(rd: string, rs: string, sh: number): this { return this.emit(I(sh, r(rs), 5, r(rd), 0x13)); }
-  add(rd: string, a: string, b: string): this { return this.emit(((r(b) << 20) | (r(a) << 15) | (r(rd) << 7) | 0x33) >>> 0); }
-  lui(rd: string, imm20: number): this { return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x37) >>> 0); }
-  auipc(rd: string, imm20: number): this { return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x17) >>> 0); }
-  sw(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 2)); }
-  sd(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 3)); }
-  sh(rs2: string, off: number, rs1: string): this { return this.emit(S(off, r(rs2), r(rs1), 1)); }
-  lw(rd: string, off: number, rs1: string): this { return this.emit(I(off, r(rs1), 2, r(rd), 0x03)); }
-  lhu(rd: string, off: number, rs1: string): this { return this.emit(I(off, r(rs1), 5, r(rd), 0x03)); }
-  ecall(): this { return this.emit(0x00000073); }
-  ret(): this { return this.emit(I(0, r('ra'), 0, 0, 0x67)); }
-  bne(a: string, b: string, target: string): this { return this.ref((o) => B(o, r(a), r(b), 1), target); }
-  beq(a: string, b: string, target: string): this { return this.ref((o) => B(o, r(a), r(b), 0), target); }
-  jal(rd: string, target: string): this { return this.ref((o) => J(o, r(rd)), target); }
+  addi(rd: string, rs: string, v: number): this {
+    return this.emit(I(v, r(rs), 0, r(rd), 0x13));
+  }
+  andi(rd: string, rs: string, v: number): this {
+    return this.emit(I(v, r(rs), 7, r(rd), 0x13));
+  }
+  slli(rd: string, rs: string, sh: number): this {
+    return this.emit(I(sh, r(rs), 1, r(rd), 0x13));
+  }
+  srli(rd: string, rs: string, sh: number): this {
+    return this.emit(I(sh, r(rs), 5, r(rd), 0x13));
+  }
+  add(rd: string, a: string, b: string): this {
+    return this.emit(((r(b) << 20) | (r(a) << 15) | (r(rd) << 7) | 0x33) >>> 0);
+  }
+  lui(rd: string, imm20: number): this {
+    return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x37) >>> 0);
+  }
+  auipc(rd: string, imm20: number): this {
+    return this.emit((((imm20 & 0xfffff) << 12) | (r(rd) << 7) | 0x17) >>> 0);
+  }
+  sw(rs2: string, off: number, rs1: string): this {
+    return this.emit(S(off, r(rs2), r(rs1), 2));
+  }
+  sd(rs2: string, off: number, rs1: string): this {
+    return this.emit(S(off, r(rs2), r(rs1), 3));
+  }
+  sh(rs2: string, off: number, rs1: string): this {
+    return this.emit(S(off, r(rs2), r(rs1), 1));
+  }
+  lw(rd: string, off: number, rs1: string): this {
+    return this.emit(I(off, r(rs1), 2, r(rd), 0x03));
+  }
+  lhu(rd: string, off: number, rs1: string): this {
+    return this.emit(I(off, r(rs1), 5, r(rd), 0x03));
+  }
+  ecall(): this {
+    return this.emit(0x00000073);
+  }
+  ret(): this {
+    return this.emit(I(0, r('ra'), 0, 0, 0x67));
+  }
+  bne(a: string, b: string, target: string): this {
+    return this.ref((o) => B(o, r(a), r(b), 1), target);
+  }
+  beq(a: string, b: string, target: string): this {
+    return this.ref((o) => B(o, r(a), r(b), 0), target);
+  }
+  jal(rd: string, target: string): this {
+    return this.ref((o) => J(o, r(rd)), target);
+  }
   /** a <- address of `target` (pc-relative). */
   la(rd: string, target: string): this {
     this.ref((o) => (((((o + 0x800) >> 12) & 0xfffff) << 12) | (r(rd) << 7) | 0x17) >>> 0, target);
@@ -140,7 +194,18 @@ export function printingGuest(line: string, repeat: number): { image: Uint8Array
 }
 
 /** The register offsets of virtio-mmio (virtio 1.2 §4.2.2). */
-const MMIO = { FEATURES_SEL: 0x24, FEATURES: 0x20, QUEUE_SEL: 0x30, QUEUE_NUM: 0x38, QUEUE_READY: 0x44, NOTIFY: 0x50, STATUS: 0x70, DESC: 0x80, DRIVER: 0x90, DEVICE: 0xa0 };
+const MMIO = {
+  FEATURES_SEL: 0x24,
+  FEATURES: 0x20,
+  QUEUE_SEL: 0x30,
+  QUEUE_NUM: 0x38,
+  QUEUE_READY: 0x44,
+  NOTIFY: 0x50,
+  STATUS: 0x70,
+  DESC: 0x80,
+  DRIVER: 0x90,
+  DEVICE: 0xa0,
+};
 
 /**
  * A console guest: a polling driver for the virtio-console in slot 0 (hvc0, 0x1000_1000) that
@@ -156,10 +221,20 @@ export function echoConsoleGuest(banner: string, repeat: number): { image: Uint8
   a.li('t1', 1).sw('t1', MMIO.FEATURES_SEL, 't0').sw('t1', MMIO.FEATURES, 't0'); // VIRTIO_F_VERSION_1
   a.li('t1', 11).sw('t1', MMIO.STATUS, 't0'); // + FEATURES_OK
   a.auipc('s1', 0x100).srli('s1', 's1', 12).slli('s1', 's1', 12);
-  for (const [queue, base] of [[1, 0x000], [0, 0x400]] as const) {
+  for (const [queue, base] of [
+    [1, 0x000],
+    [0, 0x400],
+  ] as const) {
     a.li('t1', queue).sw('t1', MMIO.QUEUE_SEL, 't0').li('t1', 4).sw('t1', MMIO.QUEUE_NUM, 't0');
-    for (const [reg, off] of [[MMIO.DESC, 0], [MMIO.DRIVER, 0x100], [MMIO.DEVICE, 0x200]] as const) {
-      a.addi('t2', 's1', base + off).sw('t2', reg, 't0').srli('t1', 't2', 32).sw('t1', reg + 4, 't0');
+    for (const [reg, off] of [
+      [MMIO.DESC, 0],
+      [MMIO.DRIVER, 0x100],
+      [MMIO.DEVICE, 0x200],
+    ] as const) {
+      a.addi('t2', 's1', base + off)
+        .sw('t2', reg, 't0')
+        .srli('t1', 't2', 32)
+        .sw('t1', reg + 4, 't0');
     }
     a.li('t1', 1).sw('t1', MMIO.QUEUE_READY, 't0');
   }

@@ -58,7 +58,9 @@ t.test('a stalled manager: the flooding guest waits instead of burying it in mes
   // OUTPUT_BACKLOG_MAX (4 MiB) and one batch.
   const before = process.memoryUsage.rss();
   const until = Date.now() + 5000;
-  while (Date.now() < until) { /* busy */ }
+  while (Date.now() < until) {
+    /* busy */
+  }
   const grown = process.memoryUsage.rss() - before;
   t.ok(grown < 48 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB while the manager was stalled for 5 s`);
   const resumed = seen;

@@ -4,7 +4,17 @@ import net from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  FRAME_HEADER_SIZE, FrameDecoder, FrameError, FrameKind, MAX_FRAME_BODY, ManagerIoctl, Module, PROTOCOL_VERSION, encodeFrame, encodeStatusRequest, type Frame,
+  FRAME_HEADER_SIZE,
+  FrameDecoder,
+  FrameError,
+  FrameKind,
+  MAX_FRAME_BODY,
+  ManagerIoctl,
+  Module,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  encodeStatusRequest,
+  type Frame,
 } from '@colinux/protocol';
 import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, startManager } from './manager-fixtures.ts';
@@ -194,7 +204,12 @@ t.test(`a live manager answers ${CASES} random frames with errors or a close, an
           body = Buffer.concat([u32(next() % 16), bytes(next() % 24)]);
           break;
         case 2: // ATTACH-shaped: the real id or not, random flags, counts and modules
-          body = Buffer.concat([u32(next() % 2 ? 9001 : next()), u32(next() % 5), u32(next() % 20), ...Array.from({ length: next() % 6 }, () => u32(next() % 170))]);
+          body = Buffer.concat([
+            u32(next() % 2 ? 9001 : next()),
+            u32(next() % 5),
+            u32(next() % 20),
+            ...Array.from({ length: next() % 6 }, () => u32(next() % 170)),
+          ]);
           break;
         default: // a length-prefixed blob that lies about its length
           body = Buffer.concat([u32(next() % 2 ? 9001 : 0), u32(next()), bytes(next() % 16)]);

@@ -7,7 +7,17 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import {
-  AttachFlag, FRAME_HEADER_SIZE, FrameKind, ManagerError, ManagerIoctl, Module, MonitorOp, Rc, encodeAttach, encodeFrame, encodeMonitorOp,
+  AttachFlag,
+  FRAME_HEADER_SIZE,
+  FrameKind,
+  ManagerError,
+  ManagerIoctl,
+  Module,
+  MonitorOp,
+  Rc,
+  encodeAttach,
+  encodeFrame,
+  encodeMonitorOp,
 } from '@colinux/protocol';
 import { ManagerClient, endpointPath, monitorEndpointPath, waitForManager } from '@colinux/client';
 import { ManagerServer } from '../src/index.ts';
@@ -40,7 +50,7 @@ const attachFrame = (id: number, seq: number): Uint8Array =>
   encodeFrame(FrameKind.REQUEST, ManagerIoctl.ATTACH, seq, 0, encodeAttach({ id, modules: [Module.CONSOLE], flags: AttachFlag.WATCH }));
 const getConsoleFrame = (seq: number): Uint8Array => encodeFrame(FrameKind.REQUEST, ManagerIoctl.MONITOR, seq, 0, encodeMonitorOp(MonitorOp.GET_CONSOLE));
 
-t.test('a client that never reads its replies: 5,000 GET_CONSOLE leave the monitor process\'s memory bounded', async (t) => {
+t.test("a client that never reads its replies: 5,000 GET_CONSOLE leave the monitor process's memory bounded", async (t) => {
   const rt = tempRuntime();
   const child: ChildProcess = spawn(process.execPath, [BIN, '--serve'], { env: { ...rt.env, COLINUX_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   t.teardown(async () => {
@@ -132,11 +142,15 @@ t.test('a half-sent frame is dropped after its timeout; idle connections cannot 
   await Promise.all(idle.map((s) => closed(s)));
   t.pass('every idle connection was closed');
   await new Promise((r) => setTimeout(r, 1500));
-  t.same((await helper.list()).map((m) => m.id), [4200], 'connections bound to a monitor are never idle-closed');
+  t.same(
+    (await helper.list()).map((m) => m.id),
+    [4200],
+    'connections bound to a monitor are never idle-closed',
+  );
   await owner.closeMonitor();
 });
 
-t.test('watchers are capped per monitor; the owner\'s helpers still find room', async (t) => {
+t.test("watchers are capped per monitor; the owner's helpers still find room", async (t) => {
   const rt = tempRuntime();
   const server = await ManagerServer.start({ env: rt.env, logToStderr: false, limits: { watchers: 2 } });
   t.teardown(async () => {
@@ -155,7 +169,10 @@ t.test('watchers are capped per monitor; the owner\'s helpers still find room', 
   await (await connect()).attach(4300, [Module.CONSOLE], { watch: true });
   await (await connect()).attach(4300, [Module.CONSOLE], { watch: true });
   const third = await connect();
-  const err = await third.attach(4300, [Module.CONSOLE], { watch: true }).then(() => undefined, (e: unknown) => e);
+  const err = await third.attach(4300, [Module.CONSOLE], { watch: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(err instanceof ManagerError && err.rc === Rc.ACCESS_DENIED, 'a third watcher is refused');
   t.match((err as Error).message, /monitor 4300 already has 2 watching clients/);
   await (await connect()).attach(4300, [Module.CONSOLE]);

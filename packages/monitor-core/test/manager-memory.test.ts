@@ -31,7 +31,10 @@ t.test('the manager program fills a private compile cache before it serves', asy
   const client = await connectWhenReady(rt.env);
   await client.close();
   const cache = path.join(rt.dir, 'cache', 'colinux', 'compile-cache');
-  const versions = fs.readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const versions = fs
+    .readdirSync(cache, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   t.equal(versions.length, 1, 'one cache for this Node version');
   t.ok(fs.existsSync(path.join(cache, 'colinux-machine-prepared.json')), 'what it was prepared from is noted, so the next start skips it');
   // worker.ts, machine.ts, the devices, virtio, SBI, DTB: dozens of modules.

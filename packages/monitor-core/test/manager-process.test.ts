@@ -172,11 +172,19 @@ t.test('the runtime dir removed under a running manager: it stops when idle, mak
   await owner.create(333, monitorConfig());
   busy.remove();
   t.ok(await waitForManager(busy.env, 15000), 'a new client reaches the manager again');
-  t.equal((fs.statSync(busy.dir).mode & 0o777), 0o700, 'the runtime dir is made again 0700');
+  t.equal(fs.statSync(busy.dir).mode & 0o777, 0o700, 'the runtime dir is made again 0700');
   const other = await ManagerClient.connect({ env: busy.env });
-  t.same((await other.list()).map((m) => m.id), [333], 'the same manager, with its monitor');
+  t.same(
+    (await other.list()).map((m) => m.id),
+    [333],
+    'the same manager, with its monitor',
+  );
   await other.close();
-  t.same((await owner.list()).map((m) => m.id), [333], 'the owner\'s connection survived');
+  t.same(
+    (await owner.list()).map((m) => m.id),
+    [333],
+    "the owner's connection survived",
+  );
   t.equal(Number(fs.readFileSync(lockPath(busy.env), 'utf8').trim()), m2.pid, 'the lock names this manager again');
   await owner.closeMonitor();
 });

@@ -29,11 +29,13 @@ t.test('a new manager finds a monitor process waiting for its CREATE, and lists 
   const exited = new Promise((r) => monitor.once('exit', r));
   const endpoint = monitorEndpointPath(rt.env, 9101);
   await until('the monitor endpoint', async () => (fs.existsSync(endpoint) ? true : undefined));
-  t.equal(fs.statSync(endpoint).mode & 0o777, 0o600, 'the monitor endpoint is the owner\'s only');
+  t.equal(fs.statSync(endpoint).mode & 0o777, 0o600, "the monitor endpoint is the owner's only");
 
   // The endpoint of a monitor process that died: a socket file nobody answers on.
   const stale = monitorEndpointPath(rt.env, 9102);
-  const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise((r) => dead.stdout!.once('data', r));
   dead.kill('SIGKILL');
   await new Promise((r) => dead.once('exit', r));
@@ -48,7 +50,7 @@ t.test('a new manager finds a monitor process waiting for its CREATE, and lists 
   const c = await ManagerClient.connect({ env: rt.env });
   t.teardown(() => c.close());
   t.same(await c.list(), [], 'not listed before its owner created it');
-  t.notOk(fs.existsSync(stale), 'the dead monitor\'s endpoint was removed');
+  t.notOk(fs.existsSync(stale), "the dead monitor's endpoint was removed");
 
   const owner = await ManagerClient.connect({ env: rt.env, endpoint });
   t.teardown(() => owner.close());
@@ -57,7 +59,11 @@ t.test('a new manager finds a monitor process waiting for its CREATE, and lists 
     const l = await c.list();
     return l.length ? l : undefined;
   });
-  t.same(listed.map((x) => [x.id, x.memoryMiB]), [[9101, 16]], 'listed once created');
+  t.same(
+    listed.map((x) => [x.id, x.memoryMiB]),
+    [[9101, 16]],
+    'listed once created',
+  );
   const helper = await ManagerClient.connect({ env: rt.env });
   t.teardown(() => helper.close());
   await helper.attach(9101, [Module.CONSOLE]);

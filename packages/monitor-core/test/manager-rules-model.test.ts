@@ -16,7 +16,8 @@ function refusal(x: unknown): Refusal {
 t.test('the owner may do everything; others only what anyone may; strangers nothing', async (t) => {
   const r = rules();
   t.ok(r.isOwner('owner') && r.isBound('owner'));
-  for (const op of [MonitorOp.LOAD_SECTION, MonitorOp.START, MonitorOp.RUN, MonitorOp.RESET, MonitorOp.GET_CONSOLE, MonitorOp.CLOSE]) t.equal(r.mayOperate('owner', op), undefined);
+  for (const op of [MonitorOp.LOAD_SECTION, MonitorOp.START, MonitorOp.RUN, MonitorOp.RESET, MonitorOp.GET_CONSOLE, MonitorOp.CLOSE])
+    t.equal(r.mayOperate('owner', op), undefined);
   t.same(r.mayOperate('stranger', MonitorOp.GET_CONSOLE), { rc: Rc.MONITOR_NOT_LOADED, text: 'this connection has not created or attached a monitor' });
   r.attach('console', { modules: [Module.CONSOLE], force: false, watch: false });
   t.equal(r.mayOperate('console', MonitorOp.GET_CONSOLE), undefined, 'any bound client may GET_CONSOLE');
@@ -44,14 +45,21 @@ t.test('watchers: a copy of the output, no sending, at most the limit; holders a
   r.attach('w2', { modules: [Module.CONSOLE], force: false, watch: true });
   t.equal(r.watcherCount(), 2);
   t.same(r.recipients(Module.CONET0), ['helper', 'w1']);
-  t.same(refusal(r.attach('w3', { modules: [Module.CONSOLE], force: false, watch: true })), { rc: Rc.ACCESS_DENIED, text: 'monitor 4242 already has 2 watching clients' });
+  t.same(refusal(r.attach('w3', { modules: [Module.CONSOLE], force: false, watch: true })), {
+    rc: Rc.ACCESS_DENIED,
+    text: 'monitor 4242 already has 2 watching clients',
+  });
   t.same(r.attach('w1', { modules: [Module.PRINTK], force: false, watch: true }), { takenOver: [] }, 'a bound watcher may watch more');
   t.same(r.attach('console', { modules: [Module.CONSOLE], force: false, watch: false }), { takenOver: [] }, 'a holder always finds room');
   t.same(refusal(r.maySend('w2', Module.CONSOLE, Module.LINUX)).rc, Rc.ACCESS_DENIED, 'a watcher cannot send');
   // A watcher that takes the module over gets it once, as its holder.
   r.attach('w2', { modules: [Module.CONSOLE], force: true, watch: false });
   t.same(r.recipients(Module.CONSOLE), ['w2', 'w1']);
-  t.same(r.modules(), [{ module: Module.CONSOLE, held: true, watchers: 1 }, { module: Module.PRINTK, held: false, watchers: 1 }, { module: Module.CONET0, held: true, watchers: 1 }]);
+  t.same(r.modules(), [
+    { module: Module.CONSOLE, held: true, watchers: 1 },
+    { module: Module.PRINTK, held: false, watchers: 1 },
+    { module: Module.CONET0, held: true, watchers: 1 },
+  ]);
 });
 
 t.test('records: only to linux, only as a held module; DAEMON from the owner or the console holder', async (t) => {
@@ -60,8 +68,14 @@ t.test('records: only to linux, only as a held module; DAEMON from the owner or 
   r.attach('net', { modules: [Module.CONET0], force: false, watch: false });
   t.equal(r.maySend('owner', Module.DAEMON, Module.LINUX), undefined);
   t.equal(r.maySend('console', Module.DAEMON, Module.LINUX), undefined);
-  t.same(r.maySend('net', Module.DAEMON, Module.LINUX), { rc: Rc.ACCESS_DENIED, text: 'message from daemon refused: this connection has not attached that module' });
-  t.same(r.maySend('net', Module.CONSOLE, Module.LINUX), { rc: Rc.ACCESS_DENIED, text: 'message from console refused: this connection has not attached that module' });
+  t.same(r.maySend('net', Module.DAEMON, Module.LINUX), {
+    rc: Rc.ACCESS_DENIED,
+    text: 'message from daemon refused: this connection has not attached that module',
+  });
+  t.same(r.maySend('net', Module.CONSOLE, Module.LINUX), {
+    rc: Rc.ACCESS_DENIED,
+    text: 'message from console refused: this connection has not attached that module',
+  });
   t.same(r.maySend('net', Module.CONET0, Module.CONSOLE), { rc: Rc.INVALID_PARAMETER, text: 'message to console refused: clients may only send to linux' });
   t.same(refusal(r.maySend('stranger', Module.CONET0, Module.LINUX)).rc, Rc.MONITOR_NOT_LOADED);
 });
@@ -82,7 +96,10 @@ t.test('states: START once, RUN long-polls while RUNNING, TERMINATED says why, R
   t.same(r.runAnswer(), { rc: Rc.INSTANCE_TERMINATED, text: '' });
   t.same(r.run(), { rc: Rc.INSTANCE_TERMINATED, text: '' });
   t.same(r.runResult(), { state: MonitorState.TERMINATED, reason: Termination.PANIC, text: 'Attempted to kill init!' });
-  t.same(r.require(MonitorState.INITIALIZED, 'LOAD_SECTION'), { rc: Rc.ERROR, text: 'LOAD_SECTION needs monitor 4242 INITIALIZED, it is TERMINATED (Attempted to kill init!)' });
+  t.same(r.require(MonitorState.INITIALIZED, 'LOAD_SECTION'), {
+    rc: Rc.ERROR,
+    text: 'LOAD_SECTION needs monitor 4242 INITIALIZED, it is TERMINATED (Attempted to kill init!)',
+  });
   t.notOk(r.running);
   r.reset();
   t.same(r.runResult(), { state: MonitorState.INITIALIZED });
@@ -114,7 +131,13 @@ t.test('CREATE admission at the manager: a free id, at most MAX_MONITORS, guest 
   const none = { ids: new Set<number>(), usedBytes: 0 };
   t.equal(admit(7, 64, none, 128 * MiB), undefined);
   t.same(admit(7, 64, { ids: new Set([7]), usedBytes: 64 * MiB }, 1024 * MiB), { rc: Rc.ERROR, text: 'monitor 7 already exists' });
-  t.same(admit(7, 64, { ids: new Set(Array.from({ length: MAX_MONITORS }, (_, i) => 100 + i)), usedBytes: 0 }, 1 << 30), { rc: Rc.ERROR, text: `${MAX_MONITORS} monitors already run` });
-  t.same(admit(7, 64, { ids: new Set([8]), usedBytes: 100 * MiB }, 128 * MiB), { rc: Rc.HOSTMEM_USE_LIMIT_REACHED, text: 'mem=64 would exceed the host memory limit of 128 MiB (100 MiB in use)' });
+  t.same(admit(7, 64, { ids: new Set(Array.from({ length: MAX_MONITORS }, (_, i) => 100 + i)), usedBytes: 0 }, 1 << 30), {
+    rc: Rc.ERROR,
+    text: `${MAX_MONITORS} monitors already run`,
+  });
+  t.same(admit(7, 64, { ids: new Set([8]), usedBytes: 100 * MiB }, 128 * MiB), {
+    rc: Rc.HOSTMEM_USE_LIMIT_REACHED,
+    text: 'mem=64 would exceed the host memory limit of 128 MiB (100 MiB in use)',
+  });
   t.equal(admit(7, 28, { ids: new Set([8]), usedBytes: 100 * MiB }, 128 * MiB), undefined, 'exactly at the limit fits');
 });

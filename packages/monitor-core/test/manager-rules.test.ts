@@ -3,13 +3,30 @@
 import net from 'node:net';
 import t from 'tap';
 import {
-  FrameDecoder, FrameKind, ManagerError, ManagerIoctl, Module, MonitorState, PROTOCOL_VERSION, PowerAction, Rc, Termination, decodeStatusVersion, encodeFrame, encodeStatusRequest, serialModule, type Frame,
+  FrameDecoder,
+  FrameKind,
+  ManagerError,
+  ManagerIoctl,
+  Module,
+  MonitorState,
+  PROTOCOL_VERSION,
+  PowerAction,
+  Rc,
+  Termination,
+  decodeStatusVersion,
+  encodeFrame,
+  encodeStatusRequest,
+  serialModule,
+  type Frame,
 } from '@colinux/protocol';
 import { ManagerClient, endpointPath } from '@colinux/client';
 import { monitorConfig, printingGuest, startManager } from './manager-fixtures.ts';
 
 async function errOf(p: Promise<unknown>): Promise<ManagerError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ManagerError)) throw new Error(`expected a ManagerError, got ${String(err)}`);
   return err;
 }
@@ -84,7 +101,16 @@ t.test('malformed requests are answered with INVALID_PARAMETER', async (t) => {
   t.teardown(() => other.close());
   t.equal(await rcOf(other.attach(3001, [Module.LINUX])), Rc.INVALID_PARAMETER, 'module LINUX is not attachable');
   t.equal(await rcOf(other.attach(3001, [Module.COBD0])), Rc.INVALID_PARAMETER, 'in-manager modules are not attachable');
-  t.equal(await rcOf(other.attach(3001, Array.from({ length: 17 }, (_, i) => serialModule(i)))), Rc.INVALID_PARAMETER, 'more than 16 modules');
+  t.equal(
+    await rcOf(
+      other.attach(
+        3001,
+        Array.from({ length: 17 }, (_, i) => serialModule(i)),
+      ),
+    ),
+    Rc.INVALID_PARAMETER,
+    'more than 16 modules',
+  );
   t.equal(await rcOf(other.attach(3001, [])), Rc.INVALID_PARAMETER, 'no module');
 });
 
@@ -228,7 +254,10 @@ t.test('the manager refuses a client of another protocol version and says so', a
   s.destroy();
   t.equal(f.rc, Rc.VERSION_MISMATCHED);
   t.equal(decodeStatusVersion(f.body), PROTOCOL_VERSION, 'the reply still says which version the manager speaks');
-  t.ok(lines.some((l) => l.includes(`client speaks protocol version ${PROTOCOL_VERSION + 1}`)), 'logged on the manager side');
+  t.ok(
+    lines.some((l) => l.includes(`client speaks protocol version ${PROTOCOL_VERSION + 1}`)),
+    'logged on the manager side',
+  );
 });
 
 t.test('a machine error while loading ends the monitor with the reason', async (t) => {

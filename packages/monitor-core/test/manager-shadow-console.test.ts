@@ -35,7 +35,14 @@ t.test('a repaint reproduces rows, colours, cursor and scrollback', async (t) =>
   const copy = await replay(40, 5, snap.data);
   t.equal(rowText(copy, 4), 'red pl€');
   t.equal(rowText(copy, 3), 'line 11');
-  t.equal(copy.buffer.active.getLine(copy.buffer.active.viewportY + 4)?.getCell(0)?.getFgColor(), 1, 'red survives');
+  t.equal(
+    copy.buffer.active
+      .getLine(copy.buffer.active.viewportY + 4)
+      ?.getCell(0)
+      ?.getFgColor(),
+    1,
+    'red survives',
+  );
   t.equal(copy.buffer.active.getLine(0)?.translateToString(true), 'line 0', 'scrollback survives');
   copy.dispose();
 });

@@ -42,8 +42,22 @@ function seed(name: string, create: string[], io: string[]): Buffer {
 const text = join(dir, 'text.raw');
 fs.writeFileSync(text, Buffer.from('qcow2 fuzz seed text\n'.repeat(100_000)).subarray(0, MiB));
 const SEEDS = [
-  { backed: true, bytes: seed('a.qcow2', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw'], ['write -P 0x11 0 70000', 'write -z 196608 65536', 'write -P 0x22 1500000 3000']) },
-  { backed: true, bytes: seed('b.qcow2', ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=512', '-b', base, '-F', 'raw'], ['write -P 0x33 1000 9000', 'write -P 0x44 1048576 4096']) },
+  {
+    backed: true,
+    bytes: seed(
+      'a.qcow2',
+      ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw'],
+      ['write -P 0x11 0 70000', 'write -z 196608 65536', 'write -P 0x22 1500000 3000'],
+    ),
+  },
+  {
+    backed: true,
+    bytes: seed(
+      'b.qcow2',
+      ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=512', '-b', base, '-F', 'raw'],
+      ['write -P 0x33 1000 9000', 'write -P 0x44 1048576 4096'],
+    ),
+  },
   { backed: false, bytes: (execFileSync(QEMU_IMG, ['convert', '-c', '-O', 'qcow2', text, join(dir, 'c.qcow2')]), fs.readFileSync(join(dir, 'c.qcow2'))) },
 ];
 
@@ -66,7 +80,7 @@ function qemuRaw(file: string): Buffer {
   return fs.readFileSync(out);
 }
 
-t.test('unmutated seeds: our reads equal qemu-img\'s; after our writes qemu-img check is clean and reads what we wrote', async (t) => {
+t.test("unmutated seeds: our reads equal qemu-img's; after our writes qemu-img check is clean and reads what we wrote", async (t) => {
   for (const [i, s] of SEEDS.entries()) {
     const file = join(dir, 'case.qcow2');
     const ours = withImage(s.bytes, s.backed, (img) => {
@@ -91,7 +105,11 @@ t.test('unmutated seeds: our reads equal qemu-img\'s; after our writes qemu-img 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('bytes' as const), edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('u64' as const), slot: fc.nat(), value: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, 1n, 0x8000000000000000n, 0x10000n, 0x200n, 0xffffffffffffffffn)) }),
+  fc.record({
+    kind: fc.constant('u64' as const),
+    slot: fc.nat(),
+    value: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, 1n, 0x8000000000000000n, 0x10000n, 0x200n, 0xffffffffffffffffn)),
+  }),
 );
 
 type Mutation = { kind: 'truncate'; at: number } | { kind: 'bytes'; edits: Array<[number, number]> } | { kind: 'u64'; slot: number; value: bigint };

@@ -93,7 +93,10 @@ port1.on('message', (msg: FromMachine) => {
   }
 });
 worker.on('exit', () => process.exit());
-worker.on('error', (err) => { process.stderr.write(`boot-direct: worker failed: ${err.stack}\n`); process.exit(2); });
+worker.on('error', (err) => {
+  process.stderr.write(`boot-direct: worker failed: ${err.stack}\n`);
+  process.exit(2);
+});
 
 // The Image header's image_size (offset 16, boot-image-header.rst) includes the BSS, which
 // the kernel clears itself but which must stay clear of the initrd.

@@ -30,14 +30,23 @@ if (!values.image) {
 }
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
-const m = new Machine({
-  monitorId: 0, memoryMiB: Number(values.mem), bootLine: values.append, console: { cols: 80, rows: 25 },
-  blockDevices: [], netDevices: [], serialPorts: [], sharedDirs: [],
-}, {
-  output: (_module, data) => process.stderr.write(data),
-  terminated: (reason, text) => process.stderr.write(`\nboot-trace: terminated ${reason}${text ? ` (${text})` : ''}\n`),
-  log: (msg) => process.stderr.write(`boot-trace: ${msg}\n`),
-});
+const m = new Machine(
+  {
+    monitorId: 0,
+    memoryMiB: Number(values.mem),
+    bootLine: values.append,
+    console: { cols: 80, rows: 25 },
+    blockDevices: [],
+    netDevices: [],
+    serialPorts: [],
+    sharedDirs: [],
+  },
+  {
+    output: (_module, data) => process.stderr.write(data),
+    terminated: (reason, text) => process.stderr.write(`\nboot-trace: terminated ${reason}${text ? ` (${text})` : ''}\n`),
+    log: (msg) => process.stderr.write(`boot-trace: ${msg}\n`),
+  },
+);
 const image = fs.readFileSync(values.image);
 m.loadSection(0, Math.max(image.length, Number(image.readBigUInt64LE(16))), image);
 if (values.initrd) m.loadInitrd(fs.readFileSync(values.initrd));

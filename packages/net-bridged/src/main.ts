@@ -8,20 +8,30 @@ import type { Logger } from '@colinux/client/log';
 import { PacketSocket } from './packet-socket.ts';
 import { isForGuest, parseMac } from './frame-filter.ts';
 
-interface BridgedOptions { ifname?: string; mac: Uint8Array; promiscuous: boolean }
-interface Bridge { nic: PacketSocket; log: Logger; toGuest: number; toHost: number }
+interface BridgedOptions {
+  ifname?: string;
+  mac: Uint8Array;
+  promiscuous: boolean;
+}
+interface Bridge {
+  nic: PacketSocket;
+  log: Logger;
+  toGuest: number;
+  toHost: number;
+}
 
 export const bridgedHelper: HelperSpec<BridgedOptions, Bridge> = {
   name: 'colinux-bridged-net-daemon',
   description: 'bridge a coLinux network unit onto a host Ethernet interface',
   modules: { base: Module.CONET0, count: 16, unitHelp: 'network unit (ethN)' },
   options: {
-    add: (cmd) => cmd
-      .option('-n, --name <ifname>', 'host interface (default: the first up, non-loopback one with IPv4)')
-      .option('--mac <mac>', 'the guest interface\'s MAC address (coLinux spells it -mac)')
-      .option('-p, --promisc <0|1>', 'promiscuous mode', '1'),
+    add: (cmd) =>
+      cmd
+        .option('-n, --name <ifname>', 'host interface (default: the first up, non-loopback one with IPv4)')
+        .option('--mac <mac>', "the guest interface's MAC address (coLinux spells it -mac)")
+        .option('-p, --promisc <0|1>', 'promiscuous mode', '1'),
     parse: (o) => {
-      if (typeof o.mac !== 'string') throw new UsageError('-mac <mac> not specified: the guest interface\'s MAC address');
+      if (typeof o.mac !== 'string') throw new UsageError("-mac <mac> not specified: the guest interface's MAC address");
       const mac = parseMac(o.mac);
       if (!mac) throw new UsageError(`error parsing MAC address: ${o.mac}`);
       if (o.promisc !== '0' && o.promisc !== '1') throw new UsageError(`-p ${String(o.promisc)}: must be 0 or 1`);
@@ -71,4 +81,7 @@ function defaultInterface(): string {
 }
 
 // coLinux spells the MAC switch `-mac`; commander only knows single-letter short options.
-await helperMain(bridgedHelper, process.argv.slice(2).map((a) => (a === '-mac' ? '--mac' : a)));
+await helperMain(
+  bridgedHelper,
+  process.argv.slice(2).map((a) => (a === '-mac' ? '--mac' : a)),
+);

@@ -13,23 +13,28 @@ const nsA = `${tag}-a`;
 const nsB = `${tag}-b`;
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
-t.test('frame filter follows coLinux\'s BPF rule', async (t) => {
+t.test("frame filter follows coLinux's BPF rule", async (t) => {
   const mac = parseMac('02:00:00:00:00:09')!;
   const frame = (dst: string, src: string) => Uint8Array.from(Buffer.from(dst + src + '0800', 'hex'));
   t.ok(isForGuest(frame('020000000009', '020000000001'), mac), 'unicast to the guest');
   t.notOk(isForGuest(frame('020000000007', '020000000001'), mac), 'unicast to another host');
   t.ok(isForGuest(frame('ffffffffffff', '020000000001'), mac), 'broadcast from another host');
-  t.notOk(isForGuest(frame('ffffffffffff', '020000000009'), mac), 'the guest\'s own broadcast echoed');
+  t.notOk(isForGuest(frame('ffffffffffff', '020000000009'), mac), "the guest's own broadcast echoed");
   t.notOk(isForGuest(new Uint8Array(13), mac), 'runt');
   t.equal(parseMac('02:00:00:00:00'), undefined);
   t.equal(parseMac('zz:00:00:00:00:00'), undefined);
 });
 
-t.test('a packet socket in one namespace gets ARP answered by the other namespace\'s kernel', async (t) => {
+t.test("a packet socket in one namespace gets ARP answered by the other namespace's kernel", async (t) => {
   ip('netns', 'add', nsA);
   ip('netns', 'add', nsB);
   t.teardown(() => {
-    for (const ns of [nsA, nsB]) try { ip('netns', 'del', ns); } catch { /* already gone */ }
+    for (const ns of [nsA, nsB])
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        /* already gone */
+      }
   });
   ip('link', 'add', `${tag}a`, 'type', 'veth', 'peer', 'name', `${tag}b`);
   ip('link', 'set', `${tag}a`, 'netns', nsA);

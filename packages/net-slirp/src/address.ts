@@ -11,16 +11,30 @@ export function parseIpv6(text: string): Uint8Array {
   if (!net.isIPv6(text)) throw new Error(`'${text}' is not an IPv6 address`);
   let t = text;
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(t)?.[1];
-  if (dotted !== undefined) { // RFC 4291 2.2 form 3: the last 32 bits written as an IPv4 address
+  if (dotted !== undefined) {
+    // RFC 4291 2.2 form 3: the last 32 bits written as an IPv4 address
     const b = parseIpv4(dotted);
     t = `${t.slice(0, -dotted.length)}${be16(b, 0).toString(16)}:${be16(b, 2).toString(16)}`;
   }
   const [head, rest] = t.includes('::') ? t.split('::') : [t, undefined];
-  const h = head ? head.split(':').filter((s) => s !== '').map((s) => parseInt(s, 16)) : [];
-  const r = rest ? rest.split(':').filter((s) => s !== '').map((s) => parseInt(s, 16)) : [];
+  const h = head
+    ? head
+        .split(':')
+        .filter((s) => s !== '')
+        .map((s) => parseInt(s, 16))
+    : [];
+  const r = rest
+    ? rest
+        .split(':')
+        .filter((s) => s !== '')
+        .map((s) => parseInt(s, 16))
+    : [];
   const words = rest === undefined ? h : [...h, ...new Array(8 - h.length - r.length).fill(0), ...r];
   const out = new Uint8Array(16);
-  words.slice(0, 8).forEach((w, i) => { out[2 * i] = w >>> 8; out[2 * i + 1] = w & 255; });
+  words.slice(0, 8).forEach((w, i) => {
+    out[2 * i] = w >>> 8;
+    out[2 * i + 1] = w & 255;
+  });
   return out;
 }
 
@@ -33,11 +47,19 @@ export function formatIp(a: Uint8Array): string {
   const w: string[] = [];
   for (let i = 0; i < 16; i += 2) w.push(be16(a, i).toString(16));
   // Collapse the longest run of zero words (RFC 5952 4.2).
-  let best = -1; let bestLen = 0;
+  let best = -1;
+  let bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (w[i] !== '0') { i++; continue; }
-    let j = i; while (j < 8 && w[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    if (w[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return w.join(':');

@@ -6,8 +6,13 @@ import { parseRedirections, type Redirection } from './redirect.ts';
 
 export interface SlirpArgs {
   redirections: Redirection[];
-  mtu: number; restrict: boolean; hostLoopback: boolean; ipv6: boolean;
-  pcap?: string; dns?: string[]; verbose: boolean;
+  mtu: number;
+  restrict: boolean;
+  hostLoopback: boolean;
+  ipv6: boolean;
+  pcap?: string;
+  dns?: string[];
+  verbose: boolean;
 }
 
 export function addSlirpOptions(cmd: Command): Command {
@@ -26,8 +31,11 @@ export function parseSlirpOptions(o: Record<string, unknown>): SlirpArgs {
   const mtu = Number(o.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65520) throw new UsageError(`--mtu ${String(o.mtu)}: must be 1280..65520`);
   return {
-    redirections: typeof o.redirections === 'string' ? parseRedirections(o.redirections) : [], mtu, restrict: o.restrict === true,
-    hostLoopback: o.hostLoopback !== false, ipv6: o.ipv6 !== false,
+    redirections: typeof o.redirections === 'string' ? parseRedirections(o.redirections) : [],
+    mtu,
+    restrict: o.restrict === true,
+    hostLoopback: o.hostLoopback !== false,
+    ipv6: o.ipv6 !== false,
     pcap: typeof o.pcap === 'string' ? o.pcap : undefined,
     dns: typeof o.dns === 'string' ? o.dns.split(',').filter(Boolean) : undefined,
     verbose: o.verbose === true,

@@ -14,8 +14,8 @@ export function arpInput(ctx: SlirpContext, frame: Uint8Array): void {
   const o = ETH_HLEN;
   if (frame.length < o + ARP_LEN) return ctx.count('arp-short');
   // htype 1 (Ethernet), ptype 0x0800, hlen 6, plen 4
-  if (frame[o] !== 0 || frame[o + 1] !== 1 || frame[o + 2] !== 8 || frame[o + 3] !== 0
-    || frame[o + 4] !== 6 || frame[o + 5] !== 4) return ctx.count('arp-format');
+  if (frame[o] !== 0 || frame[o + 1] !== 1 || frame[o + 2] !== 8 || frame[o + 3] !== 0 || frame[o + 4] !== 6 || frame[o + 5] !== 4)
+    return ctx.count('arp-format');
   const op = be16(frame, o + 6);
   const senderMac = frame.subarray(o + 8, o + 14);
   const senderIp = frame.subarray(o + 14, o + 18);
@@ -27,7 +27,8 @@ export function arpInput(ctx: SlirpContext, frame: Uint8Array): void {
   const reply = Buffer.alloc(Math.max(MIN_ETHERNET, o + ARP_LEN)) as Uint8Array;
   writeEthernet(reply, senderMac, c.gatewayMac, ETHERTYPE_ARP);
   reply.set(frame.subarray(o, o + 6), o);
-  reply[o + 6] = 0; reply[o + 7] = OP_REPLY;
+  reply[o + 6] = 0;
+  reply[o + 7] = OP_REPLY;
   reply.set(c.gatewayMac, o + 8);
   reply.set(targetIp, o + 14);
   reply.set(senderMac, o + 18);

@@ -2,8 +2,8 @@
 // Chunks are kept as received (no concatenation); reading copies straight into a frame.
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
-  private head = 0;        // index of the first live chunk
-  private headOff = 0;     // bytes already consumed from chunks[head]
+  private head = 0; // index of the first live chunk
+  private headOff = 0; // bytes already consumed from chunks[head]
   length = 0;
 
   push(chunk: Uint8Array): void {
@@ -20,14 +20,20 @@ export class ByteQueue {
     // Below, the live chunks hold this.length bytes, so chunks[i] exists while bytes are left.
     let i = this.head;
     let skip = offset + this.headOff;
-    while (len > 0 && skip >= this.chunks[i]!.length) { skip -= this.chunks[i]!.length; i++; }
+    while (len > 0 && skip >= this.chunks[i]!.length) {
+      skip -= this.chunks[i]!.length;
+      i++;
+    }
     let left = len;
     let d = destOff;
     while (left > 0) {
       const c = this.chunks[i]!;
       const n = Math.min(c.length - skip, left);
       dest.set(n === c.length ? c : c.subarray(skip, skip + n), d);
-      d += n; left -= n; skip = 0; i++;
+      d += n;
+      left -= n;
+      skip = 0;
+      i++;
     }
   }
 
@@ -37,7 +43,10 @@ export class ByteQueue {
     while (left > 0) {
       const c = this.chunks[this.head]!; // left <= this.length: a live chunk is there
       const avail = c.length - this.headOff;
-      if (left < avail) { this.headOff += left; break; }
+      if (left < avail) {
+        this.headOff += left;
+        break;
+      }
       left -= avail;
       this.headOff = 0;
       this.head++;
@@ -48,5 +57,10 @@ export class ByteQueue {
     }
   }
 
-  clear(): void { this.chunks = []; this.head = 0; this.headOff = 0; this.length = 0; }
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.headOff = 0;
+    this.length = 0;
+  }
 }

@@ -7,8 +7,12 @@ export function sum16(buf: Uint8Array, off: number, len: number, acc: number): n
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = off + len;
   let i = off;
-  let a = 0; let b = 0;
-  for (; i + 8 <= end; i += 8) { a += dv.getUint32(i); b += dv.getUint32(i + 4); }
+  let a = 0;
+  let b = 0;
+  for (; i + 8 <= end; i += 8) {
+    a += dv.getUint32(i);
+    b += dv.getUint32(i + 4);
+  }
   let s = a + b;
   s = (s % 65536) + Math.floor(s / 65536);
   for (; i + 2 <= end; i += 2) s += dv.getUint16(i);
@@ -19,7 +23,7 @@ export function sum16(buf: Uint8Array, off: number, len: number, acc: number): n
 export function fold(acc: number): number {
   let a = acc;
   while (a > 0xffff) a = (a % 65536) + Math.floor(a / 65536);
-  return (~a) & 0xffff;
+  return ~a & 0xffff;
 }
 
 export function checksum(buf: Uint8Array, off: number, len: number): number {

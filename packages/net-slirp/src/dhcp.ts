@@ -8,16 +8,25 @@ import type { SlirpContext } from './context.ts';
 import { be32, u8 } from './bytes.ts';
 
 const MAGIC = 0x63825363;
-const DISCOVER = 1; const OFFER = 2; const REQUEST = 3; const ACK = 5; const NAK = 6; const RELEASE = 7; const INFORM = 8;
+const DISCOVER = 1;
+const OFFER = 2;
+const REQUEST = 3;
+const ACK = 5;
+const NAK = 6;
+const RELEASE = 7;
+const INFORM = 8;
 const LEASE_SECONDS = 86400;
 const MAX_CLIENTS = 16;
 const BOOTP_FIXED = 236;
-const SERVER_PORT = 67; const CLIENT_PORT = 68; // RFC 2131 4.1
+const SERVER_PORT = 67;
+const CLIENT_PORT = 68; // RFC 2131 4.1
 
 export class DhcpServer {
   private readonly leases = new Map<string, number>();
   private readonly ctx: SlirpContext;
-  constructor(ctx: SlirpContext) { this.ctx = ctx; }
+  constructor(ctx: SlirpContext) {
+    this.ctx = ctx;
+  }
 
   /** True for a datagram to the DHCP server port at the gateway or the broadcast address. */
   accepts(p: IpPacket, dport: number): boolean {
@@ -39,7 +48,10 @@ export class DhcpServer {
     for (let i = b + 240; i < b + n;) {
       const code = f[i];
       if (code === 255) break;
-      if (code === 0) { i++; continue; }
+      if (code === 0) {
+        i++;
+        continue;
+      }
       if (i + 1 >= b + n) break;
       const l = u8(f, i + 1);
       if (i + 2 + l > b + n) return this.ctx.count('dhcp-option');
@@ -51,7 +63,10 @@ export class DhcpServer {
     const xid = f.subarray(b + 4, b + 8);
     const ciaddr = f.subarray(b + 12, b + 16);
     const key = formatMac(mac);
-    if (type === RELEASE) { this.leases.delete(key); return; }
+    if (type === RELEASE) {
+      this.leases.delete(key);
+      return;
+    }
     const flags = u8(f, b + 10); // the high byte of BOOTP flags: broadcast bit (RFC 2131 2)
     const ip = this.addressFor(key);
     if (!ip) return this.ctx.log.warn({ mac: key }, 'DHCP: no free address for this client (16 leases in use)');
@@ -72,7 +87,10 @@ export class DhcpServer {
       const used = new Set(this.leases.values());
       for (let i = 0; i < MAX_CLIENTS; i++) {
         const h = u8(c.guest, 3) + i;
-        if (h < 255 && !used.has(h)) { host = h; break; }
+        if (h < 255 && !used.has(h)) {
+          host = h;
+          break;
+        }
       }
       if (host === undefined) return undefined;
       this.leases.set(mac, host);
@@ -86,8 +104,27 @@ export class DhcpServer {
     const c = this.ctx.config;
     const opts: number[] = [53, 1, type, 54, 4, ...c.gateway];
     if (type !== NAK) {
-      opts.push(1, 4, ...c.netmask, 51, 4, ...u32(LEASE_SECONDS), 58, 4, ...u32(LEASE_SECONDS / 2),
-        59, 4, ...u32(LEASE_SECONDS * 7 / 8), 26, 2, c.mtu >>> 8, c.mtu & 255, 28, 4, ...c.broadcast);
+      opts.push(
+        1,
+        4,
+        ...c.netmask,
+        51,
+        4,
+        ...u32(LEASE_SECONDS),
+        58,
+        4,
+        ...u32(LEASE_SECONDS / 2),
+        59,
+        4,
+        ...u32((LEASE_SECONDS * 7) / 8),
+        26,
+        2,
+        c.mtu >>> 8,
+        c.mtu & 255,
+        28,
+        4,
+        ...c.broadcast,
+      );
       if (!c.restrict) opts.push(3, 4, ...c.gateway, 6, 4, ...c.dns);
     }
     opts.push(255);
@@ -95,10 +132,16 @@ export class DhcpServer {
     const l4Len = 8 + bootpLen;
     const { frame, l4Off } = buildIpFrame(mac, c.gatewayMac, c.gateway, new Uint8Array([255, 255, 255, 255]), PROTO_UDP, l4Len);
     frame.fill(0, l4Off);
-    frame[l4Off] = 0; frame[l4Off + 1] = SERVER_PORT; frame[l4Off + 2] = 0; frame[l4Off + 3] = CLIENT_PORT;
-    frame[l4Off + 4] = l4Len >>> 8; frame[l4Off + 5] = l4Len & 255;
+    frame[l4Off] = 0;
+    frame[l4Off + 1] = SERVER_PORT;
+    frame[l4Off + 2] = 0;
+    frame[l4Off + 3] = CLIENT_PORT;
+    frame[l4Off + 4] = l4Len >>> 8;
+    frame[l4Off + 5] = l4Len & 255;
     const b = l4Off + 8;
-    frame[b] = 2; frame[b + 1] = 1; frame[b + 2] = 6;
+    frame[b] = 2;
+    frame[b + 1] = 1;
+    frame[b + 2] = 6;
     frame.set(xid, b + 4);
     frame[b + 10] = flags & 0x80;
     frame.set(yiaddr, b + 16);

@@ -6,7 +6,10 @@
 import fs from 'node:fs';
 import { parseHostPort } from './address.ts';
 
-export interface Resolver { host: string; port: number }
+export interface Resolver {
+  host: string;
+  port: number;
+}
 
 const SYSTEMD_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 const RECHECK_MS = 1000;
@@ -48,8 +51,13 @@ export class DnsResolvers {
 
   private reload(): void {
     let st: fs.Stats;
-    try { st = fs.statSync(this.path); } catch {
-      if (this.mtimeMs !== -2) { this.mtimeMs = -2; this.cached = [{ host: '127.0.0.1', port: 53 }]; }
+    try {
+      st = fs.statSync(this.path);
+    } catch {
+      if (this.mtimeMs !== -2) {
+        this.mtimeMs = -2;
+        this.cached = [{ host: '127.0.0.1', port: 53 }];
+      }
       return;
     }
     if (st.mtimeMs === this.mtimeMs) return;
@@ -59,7 +67,9 @@ export class DnsResolvers {
       try {
         const upstream = parseResolvConf(fs.readFileSync(this.systemdUpstream, 'utf8'));
         if (upstream.length > 0) servers = upstream;
-      } catch { /* no systemd-resolved upstream file: keep the stub, it may still answer */ }
+      } catch {
+        /* no systemd-resolved upstream file: keep the stub, it may still answer */
+      }
     }
     this.cached = servers.length > 0 ? servers.map((s) => ({ host: s, port: 53 })) : [{ host: '127.0.0.1', port: 53 }];
   }

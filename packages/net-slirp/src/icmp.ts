@@ -35,8 +35,9 @@ export function echoReply(ctx: SlirpContext, from: Uint8Array, to: Uint8Array, r
 
 function finishL4ICMPv4(frame: Uint8Array, l4Off: number): void {
   // ICMPv4 has no pseudo-header (RFC 792), unlike ICMPv6.
-  frame[l4Off + 2] = 0; frame[l4Off + 3] = 0;
+  frame[l4Off + 2] = 0;
+  frame[l4Off + 3] = 0;
   const cs = checksum(frame, l4Off, frame.length - l4Off);
-  frame[l4Off + 2] = cs >>> 8; frame[l4Off + 3] = cs & 255;
+  frame[l4Off + 2] = cs >>> 8;
+  frame[l4Off + 3] = cs & 255;
 }
-

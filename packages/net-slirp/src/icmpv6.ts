@@ -7,12 +7,14 @@ import type { SlirpContext } from './context.ts';
 import type { PingForwarder } from './ping.ts';
 import { u8 } from './bytes.ts';
 
-const ECHO_REQUEST = 128; const ECHO_REPLY = 129;
+const ECHO_REQUEST = 128;
+const ECHO_REPLY = 129;
 
 export function icmpv6Input(ctx: SlirpContext, p: IpPacket, ping: PingForwarder): void {
   if (p.l4Len < 8) return ctx.count('icmpv6-short');
   if (!l4ChecksumOk(p)) return ctx.count('icmpv6-checksum');
-  const f = p.frame; const o = p.l4Off;
+  const f = p.frame;
+  const o = p.l4Off;
   const type = u8(f, o);
   if (type === ECHO_REQUEST) {
     if (isOurAddress6(ctx.config, p.dst)) return reply(ctx, p.dst, p.src, f.subarray(o, o + p.l4Len), ECHO_REPLY);
@@ -27,7 +29,8 @@ function reply(ctx: SlirpContext, from: Uint8Array, to: Uint8Array, request: Uin
   if (!mac) return;
   const { frame, l4Off } = buildIpFrame(mac, ctx.config.gatewayMac, from, to, PROTO_ICMPV6, request.length);
   frame.set(request, l4Off);
-  frame[l4Off] = type; frame[l4Off + 1] = 0;
+  frame[l4Off] = type;
+  frame[l4Off + 1] = 0;
   finishL4(frame, PROTO_ICMPV6, 2);
   ctx.emit(frame);
 }

@@ -28,4 +28,3 @@ export function parseIpv4(frame: Uint8Array, out: IpPacket): string | undefined 
   out.hopLimit = u8(frame, o + 8);
   return undefined;
 }
-

@@ -21,4 +21,3 @@ export function parseIpv6(frame: Uint8Array, out: IpPacket): string | undefined 
   out.hopLimit = u8(frame, o + 7);
   return undefined;
 }
-

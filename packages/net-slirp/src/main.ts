@@ -22,10 +22,19 @@ export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
   logLevel: (o) => (o.verbose ? 'debug' : 'info'),
 
   open({ args: { options: o }, log, client, module }) {
-    const stack = new SlirpStack({
-      mtu: o.mtu, restrict: o.restrict, disableHostLoopback: !o.hostLoopback, ipv6: o.ipv6,
-      dnsServers: o.dns, redirections: o.redirections, pcap: o.pcap, logger: log,
-    }, (frame) => client.send(module, frame));
+    const stack = new SlirpStack(
+      {
+        mtu: o.mtu,
+        restrict: o.restrict,
+        disableHostLoopback: !o.hostLoopback,
+        ipv6: o.ipv6,
+        dnsServers: o.dns,
+        redirections: o.redirections,
+        pcap: o.pcap,
+        logger: log,
+      },
+      (frame) => client.send(module, frame),
+    );
     // Run-time forwards (colinux-ctl forward): served from the attach on, since the manager
     // replays the unit's forwards to a new helper right away.
     client.serveCalls(Calls.FORWARD, (call) => forwardCall(stack, call));
@@ -41,10 +50,19 @@ export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
     let results = await stack.redirects.start(args.options.redirections, { quiet: true });
     for (let i = 0; args.force && i < REBIND_TRIES && results.some(inUse); i++) {
       await new Promise((r) => setTimeout(r, REBIND_MS));
-      results = [...results.filter((r) => !r.error), ...await stack.redirects.retry(results.filter((r) => r.error), false)];
+      results = [
+        ...results.filter((r) => !r.error),
+        ...(await stack.redirects.retry(
+          results.filter((r) => r.error),
+          false,
+        )),
+      ];
     }
     for (const r of results) if (r.error) log.error(`slirp redir ${r.proto}:${r.bind}:${r.hostPort}:${r.guestPort} failed: ${r.error}`);
-    log.info({ monitor: args.id, module, mtu: args.options.mtu, restrict: args.options.restrict, redirections: results.filter((r) => !r.error).length }, 'running');
+    log.info(
+      { monitor: args.id, module, mtu: args.options.mtu, restrict: args.options.restrict, redirections: results.filter((r) => !r.error).length },
+      'running',
+    );
   },
 
   onGuest: (stack, frame) => stack.input(frame),
@@ -54,7 +72,11 @@ export const slirpHelper: HelperSpec<SlirpArgs, SlirpStack> = {
 
 /** One FORWARD call: list, add or remove a redirection; the answer is canonical text. */
 async function forwardCall(stack: SlirpStack, c: ForwardCall): Promise<string> {
-  if (c.op === ForwardOp.LIST) return stack.redirects.list().map((l) => `${l.forward} ${l.origin}`).join('\n');
+  if (c.op === ForwardOp.LIST)
+    return stack.redirects
+      .list()
+      .map((l) => `${l.forward} ${l.origin}`)
+      .join('\n');
   let r;
   try {
     r = parseRedirection(c.spec);

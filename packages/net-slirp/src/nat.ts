@@ -5,15 +5,23 @@ import type { SlirpConfig } from './config.ts';
 import type { Resolver } from './dns.ts';
 import { u8 } from './bytes.ts';
 
-export interface HostTarget { host: string; port: number }
+export interface HostTarget {
+  host: string;
+  port: number;
+}
 
 /** True for destinations that never leave: the virtual networks, broadcast, multicast,
  *  loopback, unspecified and link-local addresses. */
 export function staysInside(c: SlirpConfig, d: Uint8Array): boolean {
   const first = u8(d, 0);
   if (d.length === 4) return inPrefix(d, c.network, c.prefixLength) || first >= 224 || first === 0 || first === 127;
-  return inPrefix(d, c.prefix6, 64) || first === 0xff || (first === 0xfe && (u8(d, 1) & 0xc0) === 0x80)
-    || d.every((b, i) => b === (i === 15 ? 1 : 0)) || d.every((b) => b === 0);
+  return (
+    inPrefix(d, c.prefix6, 64) ||
+    first === 0xff ||
+    (first === 0xfe && (u8(d, 1) & 0xc0) === 0x80) ||
+    d.every((b, i) => b === (i === 15 ? 1 : 0)) ||
+    d.every((b) => b === 0)
+  );
 }
 
 /** Where a guest packet to dst:port goes on the host, or undefined when it may not leave: the

@@ -14,9 +14,15 @@ import { buildIpFrame, finishL4, PROTO_ICMP, PROTO_ICMPV6, type IpPacket } from 
 import type { SlirpContext } from './context.ts';
 import { be16 } from './bytes.ts';
 
-const AF_INET = 2; const AF_INET6 = 10; const SOCK_DGRAM = 2; const SOCK_NONBLOCK = 0o4000;
-const IPPROTO_ICMP = 1; const IPPROTO_ICMPV6 = 58;
-const IDLE_MS = 10_000; const POLL_MS = 5; const MAX_SOCKETS = 16;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+const IDLE_MS = 10_000;
+const POLL_MS = 5;
+const MAX_SOCKETS = 16;
 
 interface Libc {
   socket: (d: number, t: number, p: number) => number;
@@ -37,7 +43,13 @@ function load(): Libc {
   return libc;
 }
 
-interface PingSocket { fd: number; v6: boolean; guestId: number; guest: Uint8Array; lastUse: number }
+interface PingSocket {
+  fd: number;
+  v6: boolean;
+  guestId: number;
+  guest: Uint8Array;
+  lastUse: number;
+}
 
 export class PingForwarder {
   private readonly ctx: SlirpContext;
@@ -47,7 +59,9 @@ export class PingForwarder {
   private readonly buf = new Uint8Array(65536);
   private readonly addr = new Uint8Array(28); // sockaddr_in6 is the larger of the two
 
-  constructor(ctx: SlirpContext) { this.ctx = ctx; }
+  constructor(ctx: SlirpContext) {
+    this.ctx = ctx;
+  }
 
   /** An echo request from the guest to a host that is not ours. */
   forward(p: IpPacket): void {
@@ -64,8 +78,14 @@ export class PingForwarder {
       if (fd < 0) {
         this.refused = true;
         let range = '?';
-        try { range = fs.readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' '); } catch { /* not Linux */ }
-        this.ctx.log.warn(`ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`);
+        try {
+          range = fs.readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\s+/, ' ');
+        } catch {
+          /* not Linux */
+        }
+        this.ctx.log.warn(
+          `ICMP echo to ${formatIp(p.dst)} not forwarded: this host does not allow unprivileged ICMP sockets (net.ipv4.ping_group_range = ${range}); only the gateway and DNS addresses answer ping`,
+        );
         return this.ctx.count('icmp-not-forwarded');
       }
       s = { fd, v6, guestId: id, guest: Uint8Array.from(p.src), lastUse: 0 };
@@ -74,9 +94,13 @@ export class PingForwarder {
     s.lastUse = Date.now();
     // sockaddr_in {family, port, addr[4]} / sockaddr_in6 {family, port, flowinfo, addr[16], scope}
     const sa = new Uint8Array(v6 ? 28 : 16);
-    sa[0] = v6 ? AF_INET6 : AF_INET; sa.set(p.dst, v6 ? 8 : 4);
+    sa[0] = v6 ? AF_INET6 : AF_INET;
+    sa.set(p.dst, v6 ? 8 : 4);
     load().sendto(s.fd, p.frame.subarray(p.l4Off, p.l4Off + p.l4Len), p.l4Len, 0, sa, sa.length);
-    if (!this.poller) { this.poller = setInterval(() => this.poll(), POLL_MS); this.poller.unref(); }
+    if (!this.poller) {
+      this.poller = setInterval(() => this.poll(), POLL_MS);
+      this.poller.unref();
+    }
   }
 
   private poll(): void {
@@ -91,12 +115,15 @@ export class PingForwarder {
         const from = s.v6 ? this.addr.slice(8, 24) : this.addr.slice(4, 8);
         const { frame, l4Off } = buildIpFrame(mac, this.ctx.config.gatewayMac, from, s.guest, s.v6 ? PROTO_ICMPV6 : PROTO_ICMP, n);
         frame.set(this.buf.subarray(0, n), l4Off);
-        frame[l4Off + 4] = s.guestId >>> 8; frame[l4Off + 5] = s.guestId & 255;
+        frame[l4Off + 4] = s.guestId >>> 8;
+        frame[l4Off + 5] = s.guestId & 255;
         if (s.v6) finishL4(frame, PROTO_ICMPV6, 2);
         else {
-          frame[l4Off + 2] = 0; frame[l4Off + 3] = 0;
+          frame[l4Off + 2] = 0;
+          frame[l4Off + 3] = 0;
           const cs = checksum(frame, l4Off, n);
-          frame[l4Off + 2] = cs >>> 8; frame[l4Off + 3] = cs & 255;
+          frame[l4Off + 2] = cs >>> 8;
+          frame[l4Off + 3] = cs & 255;
         }
         this.ctx.emit(frame);
       }
@@ -105,9 +132,15 @@ export class PingForwarder {
 
   tick(now: number): void {
     for (const [id, s] of this.sockets) {
-      if (now - s.lastUse > IDLE_MS) { load().close(s.fd); this.sockets.delete(id); }
+      if (now - s.lastUse > IDLE_MS) {
+        load().close(s.fd);
+        this.sockets.delete(id);
+      }
     }
-    if (this.sockets.size === 0 && this.poller) { clearInterval(this.poller); this.poller = undefined; }
+    if (this.sockets.size === 0 && this.poller) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
   }
 
   close(): void {

@@ -12,12 +12,31 @@ import type { Redirection } from './redirect.ts';
 import type { SlirpContext } from './context.ts';
 import type { TcpNat } from './tcp.ts';
 
-interface UdpClient { server: dgram.Socket; address: string; port: number; guestPort: number; v6: boolean; lastUse: number }
+interface UdpClient {
+  server: dgram.Socket;
+  address: string;
+  port: number;
+  guestPort: number;
+  v6: boolean;
+  lastUse: number;
+}
 
-export interface RedirectResult { text: string; proto: 'tcp' | 'udp'; v6: boolean; bind: string; hostPort: number; guestPort: number; error?: string }
+export interface RedirectResult {
+  text: string;
+  proto: 'tcp' | 'udp';
+  v6: boolean;
+  bind: string;
+  hostPort: number;
+  guestPort: number;
+  error?: string;
+}
 
 /** One listening host port: `origin` config (-r) or runtime (colinux-ctl forward add). */
-interface Listening { res: RedirectResult; server: net.Server | dgram.Socket; origin: 'config' | 'runtime' }
+interface Listening {
+  res: RedirectResult;
+  server: net.Server | dgram.Socket;
+  origin: 'config' | 'runtime';
+}
 
 /** `proto:bind:hostport:guestport` with an IPv6 bind in brackets (proto tcp6/udp6 for the
  *  guest's IPv6 address): the form `forward` answers. */
@@ -42,14 +61,19 @@ export class Redirects {
   private readonly udpByClient = new Map<string, number>();
   private nextUdpPort = UDP_FIRST;
 
-  constructor(ctx: SlirpContext, tcp: TcpNat) { this.ctx = ctx; this.tcp = tcp; }
+  constructor(ctx: SlirpContext, tcp: TcpNat) {
+    this.ctx = ctx;
+    this.tcp = tcp;
+  }
 
   /** Binds every host port of every redirection; with quiet, failures are only returned. */
   async start(list: Redirection[], opts: { quiet?: boolean } = {}): Promise<RedirectResult[]> {
     const results: RedirectResult[] = [];
     for (const r of list) {
       for (let i = 0; i < r.count; i++) {
-        results.push(await this.bindOne({ text: r.text, proto: r.proto, v6: r.v6, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i }, !opts.quiet));
+        results.push(
+          await this.bindOne({ text: r.text, proto: r.proto, v6: r.v6, bind: r.bind, hostPort: r.hostPort + i, guestPort: r.guestPort + i }, !opts.quiet),
+        );
       }
     }
     return results;
@@ -78,7 +102,8 @@ export class Redirects {
         await new Promise((resolve) => setTimeout(resolve, REBIND_STEP_MS));
         done = await this.bindOne(res, false, 'runtime');
       }
-      if (!done.error && !isLoopback(res.bind)) this.ctx.log.warn({ forward: canonical(res) }, 'forward bound to a non-loopback address: the guest port is reachable from the network');
+      if (!done.error && !isLoopback(res.bind))
+        this.ctx.log.warn({ forward: canonical(res) }, 'forward bound to a non-loopback address: the guest port is reachable from the network');
       out.push(done);
     }
     return out;
@@ -101,13 +126,17 @@ export class Redirects {
 
   /** Every listening redirection, configured and run-time, in host-port order. */
   list(): Array<{ forward: string; origin: 'config' | 'runtime' }> {
-    return [...this.listening.values()].sort((a, b) => a.res.hostPort - b.res.hostPort || a.res.proto.localeCompare(b.res.proto))
+    return [...this.listening.values()]
+      .sort((a, b) => a.res.hostPort - b.res.hostPort || a.res.proto.localeCompare(b.res.proto))
       .map((l) => ({ forward: canonical(l.res), origin: l.origin }));
   }
 
   private async bindOne(res: RedirectResult, report: boolean, origin: 'config' | 'runtime' = 'config'): Promise<RedirectResult> {
     try {
-      const server = res.proto === 'tcp' ? await this.listenTcp(res.bind, res.hostPort, res.guestPort, res.v6) : await this.listenUdp(res.bind, res.hostPort, res.guestPort, res.v6);
+      const server =
+        res.proto === 'tcp'
+          ? await this.listenTcp(res.bind, res.hostPort, res.guestPort, res.v6)
+          : await this.listenUdp(res.bind, res.hostPort, res.guestPort, res.v6);
       this.listening.set(keyOf(res), { res, server, origin });
       this.ctx.log.info({ redirection: res.text, bind: res.bind, hostPort: res.hostPort, guestPort: res.guestPort }, 'redirection listening');
       return res;
@@ -121,7 +150,11 @@ export class Redirects {
   private listenTcp(bind: string, hostPort: number, guestPort: number, v6: boolean): Promise<net.Server> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       const guest = v6 ? this.ctx.guestAddress6() : this.ctx.config.guest;
-      if (!guest) { this.ctx.count('redirect-no-guest6'); socket.destroy(); return; }
+      if (!guest) {
+        this.ctx.count('redirect-no-guest6');
+        socket.destroy();
+        return;
+      }
       this.tcp.redirect(socket, guest, guestPort);
     });
     return new Promise((resolve, reject) => {
@@ -153,8 +186,10 @@ export class Redirects {
     let gwPort = this.udpByClient.get(ck);
     if (gwPort === undefined) {
       if (this.udpByPort.size >= this.ctx.config.maxUdpFlows) return this.ctx.count('udp-redirect-full');
-      do { gwPort = this.nextUdpPort; this.nextUdpPort = this.nextUdpPort >= 48999 ? UDP_FIRST : this.nextUdpPort + 1; }
-      while (this.udpByPort.has(gwPort));
+      do {
+        gwPort = this.nextUdpPort;
+        this.nextUdpPort = this.nextUdpPort >= 48999 ? UDP_FIRST : this.nextUdpPort + 1;
+      } while (this.udpByPort.has(gwPort));
       this.udpByClient.set(ck, gwPort);
     }
     this.udpByPort.set(gwPort, { server, address, port, guestPort, v6, lastUse: Date.now() });

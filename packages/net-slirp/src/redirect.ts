@@ -43,5 +43,8 @@ export function parseRedirection(entry: string): Redirection {
 }
 
 export function parseRedirections(list: string): Redirection[] {
-  return list.split('/').filter((s) => s.length > 0).map(parseRedirection);
+  return list
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(parseRedirection);
 }

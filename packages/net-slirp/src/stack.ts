@@ -42,11 +42,23 @@ export class SlirpStack {
   private readonly ping: PingForwarder;
   private readonly output: (frame: Uint8Array) => void;
   private readonly pcap: PcapWriter | undefined;
-  private readonly pkt: IpPacket = { version: 4, frame: new Uint8Array(0), src: new Uint8Array(0), dst: new Uint8Array(0), proto: 0, l4Off: 0, l4Len: 0, hopLimit: 0 };
+  private readonly pkt: IpPacket = {
+    version: 4,
+    frame: new Uint8Array(0),
+    src: new Uint8Array(0),
+    dst: new Uint8Array(0),
+    proto: 0,
+    l4Off: 0,
+    l4Len: 0,
+    hopLimit: 0,
+  };
   private readonly udpHeader: UdpHeader = { sport: 0, dport: 0, length: 0 };
   private timer: NodeJS.Timeout | undefined;
   private lastRa = 0;
-  framesIn = 0; framesOut = 0; bytesIn = 0; bytesOut = 0;
+  framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(options: SlirpStackOptions, output: (frame: Uint8Array) => void) {
     this.output = output;
@@ -61,8 +73,12 @@ export class SlirpStack {
     this.timer.unref();
   }
 
-  get config(): SlirpConfig { return this.ctx.config; }
-  get counters(): Readonly<Record<string, number>> { return this.ctx.counters; }
+  get config(): SlirpConfig {
+    return this.ctx.config;
+  }
+  get counters(): Readonly<Record<string, number>> {
+    return this.ctx.counters;
+  }
 
   /** Binds the configured redirections; failures are logged and reported, never thrown. */
   start(): Promise<RedirectResult[]> {
@@ -152,8 +168,15 @@ export class SlirpStack {
   }
 
   stats(): Record<string, unknown> {
-    return { framesIn: this.framesIn, framesOut: this.framesOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
-      tcpConnections: this.tcp.size, udpFlows: this.udp.size, counters: { ...this.ctx.counters } };
+    return {
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      tcpConnections: this.tcp.size,
+      udpFlows: this.udp.size,
+      counters: { ...this.ctx.counters },
+    };
   }
 
   close(): void {

@@ -20,8 +20,11 @@ import { SackScoreboard } from './tcp-scoreboard.ts';
 export const RECV_BUFFER = 4 * 1024 * 1024;
 export const SEND_BUFFER = 4 * 1024 * 1024;
 export const OUR_WSCALE = 7; // 65535 << 7 = 8 MiB > RECV_BUFFER
-const RTO_INITIAL = 1000; const RTO_MIN = 200; const RTO_MAX = 60_000;
-const MAX_RETRIES = 12; const SYN_RETRIES = 5;
+const RTO_INITIAL = 1000;
+const RTO_MIN = 200;
+const RTO_MAX = 60_000;
+const MAX_RETRIES = 12;
+const SYN_RETRIES = 5;
 const CONNECT_TIMEOUT = 30_000;
 const OOO_BUFFER = 1024 * 1024;
 const PROBE_MIN = 10;
@@ -139,16 +142,28 @@ export class TcpConnection {
   probeDeadline = 0;
 
   constructor(table: ConnectionTable, key: string, addrs: SegmentAddrs, socket: net.Socket, state: TcpState) {
-    this.table = table; this.key = key; this.addrs = addrs; this.socket = socket; this.state = state;
+    this.table = table;
+    this.key = key;
+    this.addrs = addrs;
+    this.socket = socket;
+    this.state = state;
     this.iss = (Math.random() * 0x100000000) >>> 0;
-    this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
     socket.on('error', () => this.abort(true));
-    socket.on('close', () => { if (this.state !== 'closed' && !(this.hostEnded && this.guestFin)) this.abort(true); });
-    socket.on('drain', () => { if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < this.table.bufferCap(RECV_BUFFER) / 2) this.sendAck(); });
+    socket.on('close', () => {
+      if (this.state !== 'closed' && !(this.hostEnded && this.guestFin)) this.abort(true);
+    });
+    socket.on('drain', () => {
+      if (this.advRight !== 0 && seqDiff(this.advRight, this.rcvNxt) < this.table.bufferCap(RECV_BUFFER) / 2) this.sendAck();
+    });
     if (state === 'connecting') this.rtoDeadline = Date.now() + CONNECT_TIMEOUT;
   }
 
-  private get segMax(): number { return this.table.ctx.config.mtu - (this.addrs.local.length === 16 ? 60 : 40); }
+  private get segMax(): number {
+    return this.table.ctx.config.mtu - (this.addrs.local.length === 16 ? 60 : 40);
+  }
 
   // ---- handshake -------------------------------------------------------------------------
 
@@ -174,19 +189,24 @@ export class TcpConnection {
   private negotiate(seg: TcpSegment): void {
     const theirs = seg.mss || (this.addrs.local.length === 16 ? 1220 : 536);
     this.mss = Math.max(64, Math.min(theirs, this.segMax));
-    if (seg.wscale >= 0) { this.sndWscale = seg.wscale; this.rcvWscale = OUR_WSCALE; }
+    if (seg.wscale >= 0) {
+      this.sndWscale = seg.wscale;
+      this.rcvWscale = OUR_WSCALE;
+    }
     this.sack = seg.sackOk;
     this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 2.2)
     this.cwnd = 10 * this.mss; // RFC 6928 initial window
   }
 
   private sendSyn(flags: number): void {
-    this.sndNxt = (this.iss + 1) >>> 0; this.sndMax = this.sndNxt;
+    this.sndNxt = (this.iss + 1) >>> 0;
+    this.sndMax = this.sndNxt;
     const answer = (flags & ACK) !== 0; // SYN-ACK: only what the guest offered (RFC 7323 1.3, RFC 2018 2)
     const wscale = answer ? (this.rcvWscale ? OUR_WSCALE : -1) : OUR_WSCALE;
     const win = Math.min(65535, RECV_BUFFER);
-    this.emit(buildSegment(this.addrs, flags, this.iss, answer ? this.rcvNxt : 0, win,
-      synOptions(this.segMax, wscale, answer ? this.sack : true), undefined, 0, 0));
+    this.emit(
+      buildSegment(this.addrs, flags, this.iss, answer ? this.rcvNxt : 0, win, synOptions(this.segMax, wscale, answer ? this.sack : true), undefined, 0, 0),
+    );
     this.advRight = (this.rcvNxt + win) >>> 0;
     this.rtoDeadline = Date.now() + this.rto;
   }
@@ -196,7 +216,7 @@ export class TcpConnection {
   input(seg: TcpSegment, frame: Uint8Array): void {
     if (seg.flags & RST) return this.guestReset(seg);
     if (this.state === 'syn-sent') {
-      if ((seg.flags & (SYN | ACK)) === (SYN | ACK) && seg.ack === ((this.iss + 1) >>> 0)) {
+      if ((seg.flags & (SYN | ACK)) === (SYN | ACK) && seg.ack === (this.iss + 1) >>> 0) {
         this.rcvNxt = (seg.seq + 1) >>> 0;
         this.negotiate(seg);
         if (seg.wscale < 0) this.rcvWscale = 0;
@@ -211,14 +231,20 @@ export class TcpConnection {
     }
     if (this.state === 'connecting') return; // a retransmitted SYN while the host connects
     if (this.state === 'syn-received') {
-      if (seg.flags & SYN) { this.sendSyn(SYN | ACK); return; }
-      if (!(seg.flags & ACK) || seg.ack !== ((this.iss + 1) >>> 0)) return;
+      if (seg.flags & SYN) {
+        this.sendSyn(SYN | ACK);
+        return;
+      }
+      if (!(seg.flags & ACK) || seg.ack !== (this.iss + 1) >>> 0) return;
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.established();
     }
     if (this.state !== 'established') return;
-    if (seg.flags & SYN) { this.sendAck(); return; } // RFC 5961 4.2 challenge ACK
+    if (seg.flags & SYN) {
+      this.sendAck();
+      return;
+    } // RFC 5961 4.2 challenge ACK
     if (!(seg.flags & ACK)) return;
     this.retries = 0;
     this.ackInput(seg);
@@ -236,7 +262,11 @@ export class TcpConnection {
     if (!this.reading) {
       this.reading = true;
       this.socket.on('data', (chunk: Buffer) => this.hostData(chunk));
-      this.socket.on('end', () => { this.hostEnded = true; this.pump(); this.maybeFinish(); });
+      this.socket.on('end', () => {
+        this.hostEnded = true;
+        this.pump();
+        this.maybeFinish();
+      });
       this.socket.resume();
     }
   }
@@ -255,7 +285,10 @@ export class TcpConnection {
   private ackInput(seg: TcpSegment): void {
     const acked = seqDiff(seg.ack, this.sndUna);
     if (acked < 0) return;
-    if (acked > seqDiff(this.sndMax, this.sndUna)) { this.sendAck(); return; } // acks what we never sent
+    if (acked > seqDiff(this.sndMax, this.sndUna)) {
+      this.sendAck();
+      return;
+    } // acks what we never sent
     const now = Date.now();
     if (this.sack && seg.sackCount > 0) this.sacked.update(seg.sack, seg.sackCount, this.sndUna, this.sndMax);
     if (acked > 0) {
@@ -265,16 +298,23 @@ export class TcpConnection {
       this.sndUna = seg.ack;
       if (seqDiff(this.sndNxt, this.sndUna) < 0) this.sndNxt = this.sndUna;
       this.sacked.trim(this.sndUna);
-      if (this.rttSeq >= 0 && seqDiff(seg.ack, this.rttSeq) >= 0) { this.rttSample(now - this.rttStart); this.rttSeq = -1; }
+      if (this.rttSeq >= 0 && seqDiff(seg.ack, this.rttSeq) >= 0) {
+        this.rttSample(now - this.rttStart);
+        this.rttSeq = -1;
+      }
       if (this.inRecovery && seqDiff(seg.ack, this.recover) < 0) {
         // NewReno partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now
         // instead of waiting for three more duplicates or the timer.
         if (!this.retransmitHole()) this.retransmitFirst();
         this.cwnd = Math.max(this.mss, this.cwnd - dataAcked + this.mss);
       } else {
-        if (this.inRecovery) { this.inRecovery = false; this.cwnd = this.ssthresh; } // full ACK (step 6)
-        else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(dataAcked, 2 * this.mss); // RFC 3465 L=2
-        else this.cwnd += Math.max(1, Math.floor(this.mss * this.mss / this.cwnd));
+        if (this.inRecovery) {
+          this.inRecovery = false;
+          this.cwnd = this.ssthresh;
+        } // full ACK (step 6)
+        else if (this.cwnd < this.ssthresh)
+          this.cwnd += Math.min(dataAcked, 2 * this.mss); // RFC 3465 L=2
+        else this.cwnd += Math.max(1, Math.floor((this.mss * this.mss) / this.cwnd));
         this.dupAcks = 0;
       }
       this.cwnd = Math.min(this.cwnd, 2 * SEND_BUFFER);
@@ -282,9 +322,17 @@ export class TcpConnection {
       this.probeDeadline = 0;
       this.armProbe(now);
       this.rtoDeadline = this.sndMax !== this.sndUna ? now + this.rto : 0;
-      if (this.hostPaused && this.sendQueue.length < this.table.bufferCap(SEND_BUFFER) / 2) { this.hostPaused = false; this.socket.resume(); }
-    } else if (seg.dataLen === 0 && !(seg.flags & FIN) && this.sndMax !== this.sndUna && this.sndWnd > 0
-      && (seg.sackCount > 0 || (seg.window << this.sndWscale) === this.sndWnd)) {
+      if (this.hostPaused && this.sendQueue.length < this.table.bufferCap(SEND_BUFFER) / 2) {
+        this.hostPaused = false;
+        this.socket.resume();
+      }
+    } else if (
+      seg.dataLen === 0 &&
+      !(seg.flags & FIN) &&
+      this.sndMax !== this.sndUna &&
+      this.sndWnd > 0 &&
+      (seg.sackCount > 0 || seg.window << this.sndWscale === this.sndWnd)
+    ) {
       // RFC 5681 3.2: the third duplicate ACK triggers fast retransmit. A duplicate carrying
       // SACK blocks counts even when the window moved (Linux autotunes its receive window),
       // and SACKed data three segments past a hole means loss too (RFC 6675 5 IsLost).
@@ -315,17 +363,24 @@ export class TcpConnection {
         // resent and duplicates keep coming, a retransmission was lost: start over (the
         // RACK idea, RFC 8985, without timestamps) rather than wait for the timer.
         if (this.retransmitHole()) this.dupSinceHole = 0;
-        else if (++this.dupSinceHole >= 8) { this.dupSinceHole = 0; this.holeNext = this.sndUna; }
+        else if (++this.dupSinceHole >= 8) {
+          this.dupSinceHole = 0;
+          this.holeNext = this.sndUna;
+        }
       }
     }
     this.sndWnd = seg.window << this.sndWscale;
   }
 
   private dataInput(seg: TcpSegment, frame: Uint8Array): void {
-    let len = seg.dataLen; let off = seg.dataOff;
+    let len = seg.dataLen;
+    let off = seg.dataOff;
     const fin = (seg.flags & FIN) !== 0;
     if (len === 0 && !fin) return;
-    if (this.guestFin) { this.sendAck(); return; }
+    if (this.guestFin) {
+      this.sendAck();
+      return;
+    }
     const d = seqDiff(this.rcvNxt, seg.seq);
     if (d < 0) {
       this.queueOutOfOrder(seg.seq, frame.subarray(off, off + len), fin);
@@ -333,8 +388,12 @@ export class TcpConnection {
       return;
     }
     if (d > 0) {
-      if (d >= len + (fin ? 1 : 0)) { this.sendAck(); return; } // all old: re-acknowledge
-      off += d; len -= d;
+      if (d >= len + (fin ? 1 : 0)) {
+        this.sendAck();
+        return;
+      } // all old: re-acknowledge
+      off += d;
+      len -= d;
     }
     this.deliver(frame.subarray(off, off + len), fin);
     let filled = false;
@@ -360,11 +419,17 @@ export class TcpConnection {
     if (data.length > 0) {
       const room = Math.max(0, seqDiff(this.advRight, this.rcvNxt));
       const take = Math.min(data.length, room);
-      if (take < data.length) { this.table.ctx.count('tcp-beyond-window'); fin = false; }
+      if (take < data.length) {
+        this.table.ctx.count('tcp-beyond-window');
+        fin = false;
+      }
       if (take > 0) {
         // Corked until the batch's delayed ACK: the segments of one batch reach the host
         // socket as one writev instead of one syscall per segment.
-        if (!this.corked) { this.corked = true; this.socket.cork(); }
+        if (!this.corked) {
+          this.corked = true;
+          this.socket.cork();
+        }
         this.socket.write(take === data.length ? data : data.subarray(0, take));
         this.rcvNxt = (this.rcvNxt + take) >>> 0;
       }
@@ -382,7 +447,10 @@ export class TcpConnection {
 
   private rttSample(r: number): void {
     // RFC 6298 2.2/2.3 with alpha 1/8, beta 1/4.
-    if (this.srtt === 0) { this.srtt = r; this.rttvar = r / 2; } else {
+    if (this.srtt === 0) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
       this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
       this.srtt = 0.875 * this.srtt + 0.125 * r;
     }
@@ -393,7 +461,10 @@ export class TcpConnection {
 
   private hostData(chunk: Buffer): void {
     this.sendQueue.push(chunk);
-    if (this.sendQueue.length >= this.table.bufferCap(SEND_BUFFER) && !this.hostPaused) { this.hostPaused = true; this.socket.pause(); }
+    if (this.sendQueue.length >= this.table.bufferCap(SEND_BUFFER) && !this.hostPaused) {
+      this.hostPaused = true;
+      this.socket.pause();
+    }
     this.pump();
   }
 
@@ -408,14 +479,28 @@ export class TcpConnection {
 
   /** End of an input batch: release corked host writes. */
   flushHost(): void {
-    if (this.corked) { this.corked = false; this.socket.uncork(); }
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
   }
 
   sendAck(): void {
     if (this.state !== 'established' && this.state !== 'syn-received') return;
     this.ackPending = false;
-    this.emit(buildSegment(this.addrs, ACK, this.sndNxt, this.rcvNxt, this.advertise(),
-      this.sack && this.ooo.length > 0 ? sackOption(this.ooo.sackBlocks()) : undefined, undefined, 0, 0));
+    this.emit(
+      buildSegment(
+        this.addrs,
+        ACK,
+        this.sndNxt,
+        this.rcvNxt,
+        this.advertise(),
+        this.sack && this.ooo.length > 0 ? sackOption(this.ooo.sackBlocks()) : undefined,
+        undefined,
+        0,
+        0,
+      ),
+    );
   }
 
   private emit(frame: Uint8Array): void {
@@ -439,13 +524,16 @@ export class TcpConnection {
         const held = this.sacked.heldUntil(this.sndNxt);
         if (held !== undefined) {
           const skip = Math.min(seqDiff(held, this.sndNxt), unsent);
-          this.sndNxt = (this.sndNxt + skip) >>> 0; inFlight += skip; unsent -= skip;
+          this.sndNxt = (this.sndNxt + skip) >>> 0;
+          inFlight += skip;
+          unsent -= skip;
           continue;
         }
       }
       let room = wnd - inFlight;
       if (room <= 0) {
-        if (this.sndWnd === 0 && inFlight === 0) room = 1; // zero-window probe (RFC 9293 3.8.6.1)
+        if (this.sndWnd === 0 && inFlight === 0)
+          room = 1; // zero-window probe (RFC 9293 3.8.6.1)
         else break;
       }
       let len = Math.min(this.mss, unsent, room);
@@ -457,10 +545,14 @@ export class TcpConnection {
       const flags = ACK | (len === unsent ? PSH : 0);
       this.ackPending = false;
       this.emit(buildSegment(this.addrs, flags, this.sndNxt, this.rcvNxt, this.advertise(), undefined, this.sendQueue, inFlight, len));
-      if (this.rttSeq < 0 && this.sndNxt === this.sndMax) { this.rttSeq = (this.sndNxt + len) >>> 0; this.rttStart = now; }
+      if (this.rttSeq < 0 && this.sndNxt === this.sndMax) {
+        this.rttSeq = (this.sndNxt + len) >>> 0;
+        this.rttStart = now;
+      }
       this.sndNxt = (this.sndNxt + len) >>> 0;
       if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
-      inFlight += len; unsent -= len;
+      inFlight += len;
+      unsent -= len;
     }
     if (unsent === 0 && this.hostEnded && !this.finSent) {
       this.finSent = true;
@@ -529,12 +621,24 @@ export class TcpConnection {
     this.rtoDeadline = 0;
     this.probeDeadline = 0;
     this.retries++;
-    if (this.state === 'connecting') { this.abort(true); return; }
+    if (this.state === 'connecting') {
+      this.abort(true);
+      return;
+    }
     const limit = this.state === 'established' ? MAX_RETRIES : SYN_RETRIES;
-    if (this.retries > limit) { this.abort(true); return; }
+    if (this.retries > limit) {
+      this.abort(true);
+      return;
+    }
     this.rto = Math.min(RTO_MAX, this.rto * 2); // RFC 6298 5.5
-    if (this.state === 'syn-sent') { this.sendSyn(SYN); return; }
-    if (this.state === 'syn-received') { this.sendSyn(SYN | ACK); return; }
+    if (this.state === 'syn-sent') {
+      this.sendSyn(SYN);
+      return;
+    }
+    if (this.state === 'syn-received') {
+      this.sendSyn(SYN | ACK);
+      return;
+    }
     if (this.state !== 'established') return;
     this.table.ctx.count('tcp-retransmit-timeout');
     // RFC 5681 (4): one segment after a timeout; go back to the first unacknowledged byte.
@@ -578,9 +682,25 @@ export class TcpConnection {
   }
 
   describe(): Record<string, unknown> {
-    return { key: this.key, state: this.state, toGuestQueued: this.sendQueue.length, toHostBuffered: this.socket.writableLength,
-      hostPaused: this.hostPaused, cwnd: this.cwnd, sndWnd: this.sndWnd, rto: this.rto,
-      rcvNxt: this.rcvNxt, advRight: this.advRight, outOfOrder: this.ooo.length, firstOutOfOrder: this.ooo.firstSeq,
-      sndUna: this.sndUna, sndNxt: this.sndNxt, sndMax: this.sndMax, guestFin: this.guestFin, hostEnded: this.hostEnded, finSent: this.finSent };
+    return {
+      key: this.key,
+      state: this.state,
+      toGuestQueued: this.sendQueue.length,
+      toHostBuffered: this.socket.writableLength,
+      hostPaused: this.hostPaused,
+      cwnd: this.cwnd,
+      sndWnd: this.sndWnd,
+      rto: this.rto,
+      rcvNxt: this.rcvNxt,
+      advRight: this.advRight,
+      outOfOrder: this.ooo.length,
+      firstOutOfOrder: this.ooo.firstSeq,
+      sndUna: this.sndUna,
+      sndNxt: this.sndNxt,
+      sndMax: this.sndMax,
+      guestFin: this.guestFin,
+      hostEnded: this.hostEnded,
+      finSent: this.finSent,
+    };
   }
 }

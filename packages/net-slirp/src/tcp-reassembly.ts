@@ -4,7 +4,11 @@
 // segments; what does not fit is dropped and simply resent by the guest later.
 import { seqDiff } from './tcp-sequence.ts';
 
-export interface HeldSegment { seq: number; data: Uint8Array; fin: boolean }
+export interface HeldSegment {
+  seq: number;
+  data: Uint8Array;
+  fin: boolean;
+}
 
 const MAX_SEGMENTS = 512;
 
@@ -13,8 +17,12 @@ export class ReassemblyQueue {
   private bytes = 0;
   private lastArrival = 0;
 
-  get length(): number { return this.segments.length; }
-  get firstSeq(): number | undefined { return this.segments[0]?.seq; }
+  get length(): number {
+    return this.segments.length;
+  }
+  get firstSeq(): number | undefined {
+    return this.segments[0]?.seq;
+  }
 
   /** Keeps a segment when it fits the byte budget; sorted by sequence, exact repeats ignored. */
   add(seg: HeldSegment, budget: number): void {
@@ -44,12 +52,17 @@ export class ReassemblyQueue {
     for (const q of this.segments) {
       const end = (q.seq + q.data.length) >>> 0;
       const last = blocks[blocks.length - 1];
-      if (last && seqDiff(q.seq, last[1]) <= 0) { if (seqDiff(end, last[1]) > 0) last[1] = end; } else blocks.push([q.seq, end]);
+      if (last && seqDiff(q.seq, last[1]) <= 0) {
+        if (seqDiff(end, last[1]) > 0) last[1] = end;
+      } else blocks.push([q.seq, end]);
     }
     const latest = blocks.findIndex(([l, r]) => seqDiff(this.lastArrival, l) >= 0 && seqDiff(this.lastArrival, r) < 0);
     if (latest > 0) blocks.unshift(...blocks.splice(latest, 1));
     return blocks.slice(0, 4);
   }
 
-  clear(): void { this.segments = []; this.bytes = 0; }
+  clear(): void {
+    this.segments = [];
+    this.bytes = 0;
+  }
 }

@@ -8,19 +8,24 @@ const MAX_RANGES = 64;
 export class SackScoreboard {
   private ranges: Array<[number, number]> = [];
 
-  get empty(): boolean { return this.ranges.length === 0; }
+  get empty(): boolean {
+    return this.ranges.length === 0;
+  }
 
   /** Adds the blocks of one ACK (pairs in blocks[0..2*count)), ignoring bogus or old ones. */
   update(blocks: number[], count: number, sndUna: number, sndMax: number): void {
     for (let b = 0; b < count; b++) {
       // parseTcp wrote 2 * count entries (TcpSegment.sackCount).
-      let l = blocks[2 * b]!; const r = blocks[2 * b + 1]!;
+      let l = blocks[2 * b]!;
+      const r = blocks[2 * b + 1]!;
       if (seqDiff(r, l) <= 0 || seqDiff(r, sndMax) > 0 || seqDiff(r, sndUna) <= 0) continue;
       if (seqDiff(l, sndUna) < 0) l = sndUna;
       const ranges = this.ranges;
       let i = 0;
       while (i < ranges.length && seqDiff(ranges[i]![1], l) < 0) i++;
-      let nl = l; let nr = r; let j = i;
+      let nl = l;
+      let nr = r;
+      let j = i;
       for (let next = ranges[j]; next !== undefined && seqDiff(next[0], nr) <= 0; next = ranges[++j]) {
         if (seqDiff(next[0], nl) < 0) nl = next[0];
         if (seqDiff(next[1], nr) > 0) nr = next[1];
@@ -33,7 +38,10 @@ export class SackScoreboard {
   /** Forgets what a cumulative ACK up to sndUna now covers. */
   trim(sndUna: number): void {
     let first = this.ranges[0];
-    while (first !== undefined && seqDiff(first[1], sndUna) <= 0) { this.ranges.shift(); first = this.ranges[0]; }
+    while (first !== undefined && seqDiff(first[1], sndUna) <= 0) {
+      this.ranges.shift();
+      first = this.ranges[0];
+    }
     if (first !== undefined && seqDiff(first[0], sndUna) < 0) first[0] = sndUna;
   }
 
@@ -68,5 +76,7 @@ export class SackScoreboard {
     return undefined;
   }
 
-  clear(): void { this.ranges = []; }
+  clear(): void {
+    this.ranges = [];
+  }
 }

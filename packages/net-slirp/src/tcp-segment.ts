@@ -6,17 +6,26 @@ import { buildIpFrame, finishL4, PROTO_TCP } from './ip.ts';
 import type { ByteQueue } from './byte-queue.ts';
 import { be16, be32, u8 } from './bytes.ts';
 
-export const FIN = 0x01; export const SYN = 0x02; export const RST = 0x04;
-export const PSH = 0x08; export const ACK = 0x10;
+export const FIN = 0x01;
+export const SYN = 0x02;
+export const RST = 0x04;
+export const PSH = 0x08;
+export const ACK = 0x10;
 
 export interface TcpSegment {
-  sport: number; dport: number; seq: number; ack: number; flags: number; window: number;
-  dataOff: number; dataLen: number;
-  mss: number;     // 0 when absent
-  wscale: number;  // -1 when absent
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  dataOff: number;
+  dataLen: number;
+  mss: number; // 0 when absent
+  wscale: number; // -1 when absent
   sackOk: boolean; // SACK-permitted in a SYN
-  sackCount: number;  // SACK blocks in this segment
-  sack: number[];     // left, right pairs (reused between segments)
+  sackCount: number; // SACK blocks in this segment
+  sack: number[]; // left, right pairs (reused between segments)
 }
 
 /** Parses the header at off (segment length len); returns a reason string when malformed. */
@@ -40,7 +49,10 @@ export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegmen
     for (let i = off + 20; i < off + hl;) {
       const kind = u8(f, i);
       if (kind === 0) break;
-      if (kind === 1) { i++; continue; }
+      if (kind === 1) {
+        i++;
+        continue;
+      }
       if (i + 1 >= off + hl) return 'tcp-option';
       const l = u8(f, i + 1);
       if (l < 2 || i + l > off + hl) return 'tcp-option';
@@ -62,9 +74,12 @@ export function parseTcp(f: Uint8Array, off: number, len: number, out: TcpSegmen
 }
 
 export interface SegmentAddrs {
-  mac: Uint8Array; ourMac: Uint8Array;
-  local: Uint8Array; localPort: number;   // our side as the guest sees it
-  remote: Uint8Array; remotePort: number; // the guest
+  mac: Uint8Array;
+  ourMac: Uint8Array;
+  local: Uint8Array;
+  localPort: number; // our side as the guest sees it
+  remote: Uint8Array;
+  remotePort: number; // the guest
 }
 
 /** SYN options: MSS, then window scale and SACK-permitted when wanted, NOP-padded to 32 bits. */
@@ -84,18 +99,40 @@ export function sackOption(blocks: Array<[number, number]>): number[] {
 
 /** Builds and returns one frame. Options are raw bytes (a multiple of 4); data, when len > 0,
  *  is copied from queue at offset. */
-export function buildSegment(a: SegmentAddrs, flags: number, seq: number, ack: number, window: number,
-  options: number[] | undefined, queue: ByteQueue | undefined, offset: number, len: number): Uint8Array {
+export function buildSegment(
+  a: SegmentAddrs,
+  flags: number,
+  seq: number,
+  ack: number,
+  window: number,
+  options: number[] | undefined,
+  queue: ByteQueue | undefined,
+  offset: number,
+  len: number,
+): Uint8Array {
   const optLen = options ? options.length : 0;
   const hl = 20 + optLen;
   const { frame, l4Off: o } = buildIpFrame(a.mac, a.ourMac, a.local, a.remote, PROTO_TCP, hl + len);
-  frame[o] = a.localPort >>> 8; frame[o + 1] = a.localPort & 255;
-  frame[o + 2] = a.remotePort >>> 8; frame[o + 3] = a.remotePort & 255;
-  frame[o + 4] = seq >>> 24; frame[o + 5] = (seq >>> 16) & 255; frame[o + 6] = (seq >>> 8) & 255; frame[o + 7] = seq & 255;
-  frame[o + 8] = ack >>> 24; frame[o + 9] = (ack >>> 16) & 255; frame[o + 10] = (ack >>> 8) & 255; frame[o + 11] = ack & 255;
-  frame[o + 12] = (hl / 4) << 4; frame[o + 13] = flags;
-  frame[o + 14] = window >>> 8; frame[o + 15] = window & 255;
-  frame[o + 16] = 0; frame[o + 17] = 0; frame[o + 18] = 0; frame[o + 19] = 0;
+  frame[o] = a.localPort >>> 8;
+  frame[o + 1] = a.localPort & 255;
+  frame[o + 2] = a.remotePort >>> 8;
+  frame[o + 3] = a.remotePort & 255;
+  frame[o + 4] = seq >>> 24;
+  frame[o + 5] = (seq >>> 16) & 255;
+  frame[o + 6] = (seq >>> 8) & 255;
+  frame[o + 7] = seq & 255;
+  frame[o + 8] = ack >>> 24;
+  frame[o + 9] = (ack >>> 16) & 255;
+  frame[o + 10] = (ack >>> 8) & 255;
+  frame[o + 11] = ack & 255;
+  frame[o + 12] = (hl / 4) << 4;
+  frame[o + 13] = flags;
+  frame[o + 14] = window >>> 8;
+  frame[o + 15] = window & 255;
+  frame[o + 16] = 0;
+  frame[o + 17] = 0;
+  frame[o + 18] = 0;
+  frame[o + 19] = 0;
   if (options) frame.set(options, o + 20);
   if (len > 0 && queue) queue.copyOut(offset, len, frame, o + hl);
   finishL4(frame, PROTO_TCP, 16);

@@ -25,11 +25,29 @@ export class TcpNat implements ConnectionTable {
   private ackScheduled = false;
   private halfOpen = 0;
   private nextPort = EPHEMERAL_FIRST;
-  private readonly seg: TcpSegment = { sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, dataOff: 0, dataLen: 0, mss: 0, wscale: -1, sackOk: false, sackCount: 0, sack: [0, 0, 0, 0, 0, 0, 0, 0] };
+  private readonly seg: TcpSegment = {
+    sport: 0,
+    dport: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    dataOff: 0,
+    dataLen: 0,
+    mss: 0,
+    wscale: -1,
+    sackOk: false,
+    sackCount: 0,
+    sack: [0, 0, 0, 0, 0, 0, 0, 0],
+  };
 
-  constructor(ctx: SlirpContext) { this.ctx = ctx; }
+  constructor(ctx: SlirpContext) {
+    this.ctx = ctx;
+  }
 
-  get size(): number { return this.conns.size; }
+  get size(): number {
+    return this.conns.size;
+  }
 
   /** Per-connection buffer cap in each direction right now. */
   bufferCap(full: number): number {
@@ -44,12 +62,20 @@ export class TcpNat implements ConnectionTable {
     if (seg.sport === 0 || seg.dport === 0) return this.ctx.count('tcp-port-zero'); // reserved (RFC 6335 6)
     const key = `${formatIp(p.src)}|${seg.sport}|${formatIp(p.dst)}|${seg.dport}`;
     const conn = this.conns.get(key);
-    if (conn) { conn.input(seg, p.frame); return; }
+    if (conn) {
+      conn.input(seg, p.frame);
+      return;
+    }
     const addrs = this.addrsFor(p, seg);
     if (seg.flags & RST) return;
     if ((seg.flags & (SYN | ACK)) !== SYN) {
       this.ctx.count('tcp-no-connection');
-      return this.sendReset(addrs, seg.flags & ACK ? seg.ack : 0, (seg.seq + seg.dataLen + ((seg.flags & SYN) ? 1 : 0) + (seg.flags & 1)) >>> 0, !(seg.flags & ACK));
+      return this.sendReset(
+        addrs,
+        seg.flags & ACK ? seg.ack : 0,
+        (seg.seq + seg.dataLen + (seg.flags & SYN ? 1 : 0) + (seg.flags & 1)) >>> 0,
+        !(seg.flags & ACK),
+      );
     }
     const target = this.ctx.mapOutbound(p.dst, seg.dport);
     if (!target) {
@@ -66,8 +92,18 @@ export class TcpNat implements ConnectionTable {
     this.conns.set(key, c);
     this.halfOpen++;
     let counted = true;
-    const settle = (): void => { if (counted) { counted = false; this.halfOpen--; } };
-    socket.once('connect', () => { settle(); socket.setNoDelay(true); socket.pause(); c.hostConnected(); });
+    const settle = (): void => {
+      if (counted) {
+        counted = false;
+        this.halfOpen--;
+      }
+    };
+    socket.once('connect', () => {
+      settle();
+      socket.setNoDelay(true);
+      socket.pause();
+      c.hostConnected();
+    });
     socket.once('close', settle);
     socket.connect({ host: target.host, port: target.port });
   }
@@ -87,7 +123,10 @@ export class TcpNat implements ConnectionTable {
 
   /** A host client connected to a redirected port: connect it to the guest's port. */
   redirect(socket: net.Socket, guest: Uint8Array, guestPort: number): void {
-    if (this.conns.size >= this.ctx.config.maxTcpConnections) { socket.destroy(); return; }
+    if (this.conns.size >= this.ctx.config.maxTcpConnections) {
+      socket.destroy();
+      return;
+    }
     const local = guest.length === 16 ? this.ctx.config.gateway6 : this.ctx.config.gateway;
     for (let i = 0; i < 16384; i++) {
       const port = this.nextPort;
@@ -95,8 +134,14 @@ export class TcpNat implements ConnectionTable {
       const key = `${formatIp(guest)}|${guestPort}|${formatIp(local)}|${port}`;
       if (!this.conns.has(key)) {
         socket.setNoDelay(true);
-        const addrs: SegmentAddrs = { mac: this.ctx.guestMac ?? new Uint8Array(6), ourMac: this.ctx.config.gatewayMac,
-          local, localPort: port, remote: Uint8Array.from(guest), remotePort: guestPort };
+        const addrs: SegmentAddrs = {
+          mac: this.ctx.guestMac ?? new Uint8Array(6),
+          ourMac: this.ctx.config.gatewayMac,
+          local,
+          localPort: port,
+          remote: Uint8Array.from(guest),
+          remotePort: guestPort,
+        };
         const c = new TcpConnection(this, key, addrs, socket, 'syn-sent');
         this.conns.set(key, c);
         c.openToGuest();
@@ -107,8 +152,14 @@ export class TcpNat implements ConnectionTable {
   }
 
   private addrsFor(p: IpPacket, seg: TcpSegment): SegmentAddrs {
-    return { mac: this.ctx.guestMac ?? new Uint8Array(6), ourMac: this.ctx.config.gatewayMac,
-      local: Uint8Array.from(p.dst), localPort: seg.dport, remote: Uint8Array.from(p.src), remotePort: seg.sport };
+    return {
+      mac: this.ctx.guestMac ?? new Uint8Array(6),
+      ourMac: this.ctx.config.gatewayMac,
+      local: Uint8Array.from(p.dst),
+      localPort: seg.dport,
+      remote: Uint8Array.from(p.src),
+      remotePort: seg.sport,
+    };
   }
 
   private sendReset(a: SegmentAddrs, seq: number, ack: number, withAck: boolean): void {
@@ -151,5 +202,7 @@ export class TcpNat implements ConnectionTable {
     for (const c of [...this.conns.values()]) c.abort(false);
   }
 
-  describe(): Record<string, unknown>[] { return [...this.conns.values()].map((c) => c.describe()); }
+  describe(): Record<string, unknown>[] {
+    return [...this.conns.values()].map((c) => c.describe());
+  }
 }

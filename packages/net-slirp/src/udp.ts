@@ -9,14 +9,22 @@ import { formatIp, parseIp } from './address.ts';
 import type { SlirpContext } from './context.ts';
 import { be16 } from './bytes.ts';
 
-interface Peer { addr: Uint8Array; port: number }
+interface Peer {
+  addr: Uint8Array;
+  port: number;
+}
 
 /** The UDP header of a guest datagram (RFC 768), filled by parseUdp. */
-export interface UdpHeader { sport: number; dport: number; length: number }
+export interface UdpHeader {
+  sport: number;
+  dport: number;
+  length: number;
+}
 
 /** Checks the header of p's UDP datagram and fills h; returns a drop reason when malformed. */
 export function parseUdp(p: IpPacket, h: UdpHeader): string | undefined {
-  const f = p.frame; const o = p.l4Off;
+  const f = p.frame;
+  const o = p.l4Off;
   if (p.l4Len < 8) return 'udp-short';
   const ulen = be16(f, o + 4);
   if (ulen < 8 || ulen > p.l4Len) return 'udp-length';
@@ -45,7 +53,10 @@ class UdpFlow {
   /** Only DNS so far: a resolver's source port is used once, so the flow can go sooner. */
   dnsOnly = true;
   constructor(key: string, guestAddr: Uint8Array, guestPort: number, socket: dgram.Socket) {
-    this.key = key; this.guestAddr = guestAddr; this.guestPort = guestPort; this.socket = socket;
+    this.key = key;
+    this.guestAddr = guestAddr;
+    this.guestPort = guestPort;
+    this.socket = socket;
   }
 }
 
@@ -53,13 +64,18 @@ export class UdpNat {
   private readonly ctx: SlirpContext;
   private readonly flows = new Map<string, UdpFlow>();
 
-  constructor(ctx: SlirpContext) { this.ctx = ctx; }
+  constructor(ctx: SlirpContext) {
+    this.ctx = ctx;
+  }
 
-  get size(): number { return this.flows.size; }
+  get size(): number {
+    return this.flows.size;
+  }
 
   /** A guest datagram (header checked by parseUdp) for a host outside. */
   input(p: IpPacket, h: UdpHeader): void {
-    const f = p.frame; const o = p.l4Off;
+    const f = p.frame;
+    const o = p.l4Off;
     const { sport, dport } = h;
     const target = this.ctx.mapOutbound(p.dst, dport);
     if (!target) return this.ctx.count('udp-refused');
@@ -67,7 +83,10 @@ export class UdpNat {
     const key = `${formatIp(p.src)}|${sport}|${family}`;
     let flow = this.flows.get(key);
     if (!flow) flow = this.open(key, Uint8Array.from(p.src), sport, family);
-    else { this.flows.delete(key); this.flows.set(key, flow); } // keep LRU order
+    else {
+      this.flows.delete(key);
+      this.flows.set(key, flow);
+    } // keep LRU order
     flow.lastUse = Date.now();
     if (target.port !== 53) flow.dnsOnly = false;
     const peerKey = `${target.host}|${target.port}`;
@@ -129,9 +148,12 @@ export function sendUdp(ctx: SlirpContext, src: Uint8Array, sport: number, dst: 
   const l4Len = 8 + data.length;
   if (l4Len + (src.length === 16 ? 40 : 20) > ctx.config.mtu) return ctx.count('udp-too-big');
   const { frame, l4Off } = buildIpFrame(mac, ctx.config.gatewayMac, src, dst, PROTO_UDP, l4Len);
-  frame[l4Off] = sport >>> 8; frame[l4Off + 1] = sport & 255;
-  frame[l4Off + 2] = dport >>> 8; frame[l4Off + 3] = dport & 255;
-  frame[l4Off + 4] = l4Len >>> 8; frame[l4Off + 5] = l4Len & 255;
+  frame[l4Off] = sport >>> 8;
+  frame[l4Off + 1] = sport & 255;
+  frame[l4Off + 2] = dport >>> 8;
+  frame[l4Off + 3] = dport & 255;
+  frame[l4Off + 4] = l4Len >>> 8;
+  frame[l4Off + 5] = l4Len & 255;
   frame.set(data, l4Off + 8);
   finishL4(frame, PROTO_UDP, 6);
   ctx.emit(frame);

@@ -13,11 +13,14 @@ function reference(b: Uint8Array, off: number, len: number, acc: number): number
 }
 
 t.test('sum16 matches the 16-bit definition', async (t) => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(7), fc.nat(9), fc.nat(0xffff), (bytes, view, off, acc) => {
-    const sub = bytes.subarray(Math.min(view, bytes.length));
-    const o = Math.min(off, sub.length);
-    const len = sub.length - o;
-    return fold(sum16(sub, o, len, acc)) === reference(sub, o, len, acc);
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(7), fc.nat(9), fc.nat(0xffff), (bytes, view, off, acc) => {
+      const sub = bytes.subarray(Math.min(view, bytes.length));
+      const o = Math.min(off, sub.length);
+      const len = sub.length - o;
+      return fold(sum16(sub, o, len, acc)) === reference(sub, o, len, acc);
+    }),
+    { numRuns: 3000 },
+  );
   t.pass('3000 random cases agree');
 });

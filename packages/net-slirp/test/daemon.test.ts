@@ -12,7 +12,9 @@ const BIN = new URL('../bin/colinux-slirp-net-daemon.js', import.meta.url).pathn
 function run(args: string[], env: NodeJS.ProcessEnv): { p: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
   const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  p.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exit = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
   return { p, stderr: () => err, exit };
 }
@@ -28,7 +30,10 @@ async function until(fn: () => boolean, what: string, ms = 20_000): Promise<void
 function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -67,7 +72,9 @@ t.test('attach, redirections, takeover with --force, exit on monitor close', asy
   const args = ['-i', String(id), '-u', '0', '-r', `tcp:${port}:22`];
 
   const first = run(args, mgr.rt.env);
-  t.teardown(() => { first.p.kill('SIGKILL'); });
+  t.teardown(() => {
+    first.p.kill('SIGKILL');
+  });
   await until(() => first.stderr().includes('"running"'), 'first daemon running');
   t.ok(await connects(port), 'the redirected port listens');
 
@@ -75,7 +82,9 @@ t.test('attach, redirections, takeover with --force, exit on monitor close', asy
   t.not(await again.exit, 0, 'a second daemon without --force is refused');
 
   const second = run([...args, '--force'], mgr.rt.env);
-  t.teardown(() => { second.p.kill('SIGKILL'); });
+  t.teardown(() => {
+    second.p.kill('SIGKILL');
+  });
   t.equal(await first.exit, 0, 'the replaced daemon exits 0');
   t.match(first.stderr(), /taken over/);
   await until(() => second.stderr().includes('"running"'), 'second daemon running');
@@ -103,9 +112,14 @@ t.test('a redirected port in use is one error line; the daemon still runs', asyn
   const busyPort = (busy.address() as net.AddressInfo).port;
   const freeP = await freePort();
   const d = run(['-i', String(id), '-u', '2', '-r', `tcp:${busyPort}:22/tcp:${freeP}:80`], mgr.rt.env);
-  t.teardown(() => { d.p.kill('SIGKILL'); });
+  t.teardown(() => {
+    d.p.kill('SIGKILL');
+  });
   await until(() => d.stderr().includes('"running"'), 'daemon running');
-  const lines = d.stderr().split('\n').filter((l) => l.includes('failed'));
+  const lines = d
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('failed'));
   t.equal(lines.length, 1, 'one line for the port in use');
   t.match(lines[0], new RegExp(`slirp redir tcp:127\\.0\\.0\\.1:${busyPort}:22 failed: .*EADDRINUSE`));
   t.match(d.stderr(), /"redirections":1/, 'the other redirection is bound');

@@ -16,16 +16,40 @@ const RUNNER = new URL('./helpers/fuzz-run.ts', import.meta.url).pathname;
 t.test(`${N} mutated frames`, async (t) => {
   const ns = `slirp-fuzz-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
-  t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  t.teardown(() => {
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const seed = testSeed(t, 'clock');
-  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--max-old-space-size=256', RUNNER, String(N), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = ''; let err = '';
-  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--max-old-space-size=256', RUNNER, String(N), String(seed)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const code = await new Promise((r) => p.once('exit', r));
   t.equal(code, 0, 'the fuzz run completes', { stderr: err.slice(-2000), seed });
-  const r = JSON.parse(out) as { tcp: number; udp: number; maxTcp: number; maxUdp: number; counters: Record<string, number>; heapQuarter: number; heapEnd: number; errors: string[]; framesOut: number; ms: number };
+  const r = JSON.parse(out) as {
+    tcp: number;
+    udp: number;
+    maxTcp: number;
+    maxUdp: number;
+    counters: Record<string, number>;
+    heapQuarter: number;
+    heapEnd: number;
+    errors: string[];
+    framesOut: number;
+    ms: number;
+  };
   t.comment(`${N} frames in ${r.ms} ms, ${r.framesOut} frames out, heap ${(r.heapQuarter / 1e6).toFixed(1)} -> ${(r.heapEnd / 1e6).toFixed(1)} MB`);
   t.notOk(r.counters['internal-error'], 'no parser threw', { errors: r.errors });
   t.ok(r.tcp <= r.maxTcp && r.udp <= r.maxUdp, 'connection tables stay within their caps');
@@ -38,7 +62,13 @@ t.test(`${N} mutated frames`, async (t) => {
 t.test('SYN flood: the table stays capped and a real connection still gets in', async (t) => {
   const ns = `slirp-syn-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
-  t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  t.teardown(() => {
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, new URL('./helpers/synflood-run.ts', import.meta.url).pathname], { timeout: 60_000 });
   const r = JSON.parse(out.toString()) as { maxSize: number; legit?: string; counters: Record<string, number> };

@@ -23,11 +23,18 @@ async function freePort(): Promise<number> {
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('timeout')); });
+    http
+      .get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject)
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('timeout'));
+      });
   });
 }
 
@@ -35,11 +42,18 @@ t.test('bundled guest on slirp: DHCP lease, redirected httpd, clean exit', async
   const rt = fs.mkdtempSync(path.join(os.tmpdir(), 'colinux-rt-'));
   const env = { ...process.env, COLINUX_RUNTIME_DIR: rt };
   const port = await freePort();
-  const d = spawn(process.execPath, [DAEMON, '-d', '-k', `kernel=${ROOT}guest/images/vmlinux`, `initrd=${ROOT}guest/images/initramfs.cpio.gz`,
-    'mem=64', `eth0=slirp,,tcp:${port}:80`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const d = spawn(
+    process.execPath,
+    [DAEMON, '-d', '-k', `kernel=${ROOT}guest/images/vmlinux`, `initrd=${ROOT}guest/images/initramfs.cpio.gz`, 'mem=64', `eth0=slirp,,tcp:${port}:80`],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
-  d.stdout.on('data', (b: Buffer) => { log += b.toString(); });
-  d.stderr.on('data', (b: Buffer) => { log += b.toString(); });
+  d.stdout.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  d.stderr.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
   const exited = new Promise<number | null>((r) => d.once('exit', (c) => r(c)));
   t.teardown(async () => {
     d.kill('SIGKILL');
@@ -53,7 +67,11 @@ t.test('bundled guest on slirp: DHCP lease, redirected httpd, clean exit', async
   const end = Date.now() + 240_000;
   while (Date.now() < end && !page) {
     await new Promise((r) => setTimeout(r, 1000));
-    try { page = await get(port); } catch { /* not up yet */ }
+    try {
+      page = await get(port);
+    } catch {
+      /* not up yet */
+    }
   }
   t.match(page, /coLinux guest/, 'the guest httpd answers on the redirected host port');
   t.match(log, /"msg":"DHCP lease"/, 'the guest got its DHCP lease from the slirp daemon');

@@ -28,8 +28,7 @@ async function freePort(): Promise<number> {
 
 /** Starts a TCP echo server inside the namespace (node, listening on every address). */
 async function guestEcho(g: NetnsGuest, port: number): Promise<() => void> {
-  const p = g.spawn([process.execPath, '-e',
-    `require('net').createServer({allowHalfOpen:true},s=>s.pipe(s)).listen(${port},()=>console.log('up'))`]);
+  const p = g.spawn([process.execPath, '-e', `require('net').createServer({allowHalfOpen:true},s=>s.pipe(s)).listen(${port},()=>console.log('up'))`]);
   await new Promise<void>((resolve, reject) => {
     p.stdout!.once('data', () => resolve());
     p.once('exit', (c) => reject(new Error(`echo server exited ${c}`)));
@@ -42,7 +41,10 @@ async function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
     const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
     const got: Buffer[] = [];
     s.on('data', (d) => got.push(d));
-    s.on('end', () => { resolve(Buffer.concat(got)); s.end(); });
+    s.on('end', () => {
+      resolve(Buffer.concat(got));
+      s.end();
+    });
     s.on('error', reject);
     s.end(payload);
   });
@@ -58,7 +60,12 @@ t.test('IPv4 guest: DHCP, ping, DNS, TCP both ways, redirections', async (t) => 
   const redirs = `tcp:${busyPort}:7000/tcp:${redirPort}:7777`;
   const { parseRedirections } = await import('../src/index.ts');
   const g = await NetnsGuest.create({ dnsServers: [dns.address], redirections: parseRedirections(redirs) });
-  t.teardown(async () => { await g.close(); dns.close(); blob.close(); blocker.close(); });
+  t.teardown(async () => {
+    await g.close();
+    dns.close();
+    blob.close();
+    blocker.close();
+  });
 
   const results = await g.stack.start();
   t.match(results.find((r) => r.hostPort === busyPort)?.error ?? '', /EADDRINUSE/, 'a port in use is reported');
@@ -82,7 +89,13 @@ t.test('IPv4 guest: DHCP, ping, DNS, TCP both ways, redirections', async (t) => 
 
   const upload = path.join(g.tmp, 'upload.bin');
   // busybox wget sends --post-file as a C string: no NUL bytes in it.
-  fs.writeFileSync(upload, crypto.randomBytes(4 * 1024 * 1024).toString('base64').slice(0, 4 * 1024 * 1024 + 123));
+  fs.writeFileSync(
+    upload,
+    crypto
+      .randomBytes(4 * 1024 * 1024)
+      .toString('base64')
+      .slice(0, 4 * 1024 * 1024 + 123),
+  );
   const want = crypto.createHash('sha256').update(fs.readFileSync(upload)).digest('hex');
   const up = await g.exec(['busybox', 'wget', '-q', '-O', '-', '--post-file', upload, `http://10.0.2.2:${blob.port}/up`], { timeoutMs: 120_000 });
   t.equal(up.stdout.trim(), `${want} ${4 * 1024 * 1024 + 123}`, 'guest->host upload arrives intact', { stderr: up.stderr });
@@ -95,14 +108,18 @@ t.test('IPv4 guest: DHCP, ping, DNS, TCP both ways, redirections', async (t) => 
 
   const refused = await g.exec(['busybox', 'wget', '-q', '-O', '-', `http://10.0.2.2:${busyPort + 0}/`], { timeoutMs: 20_000 });
   t.not(refused.code, 0, 'a connection to a host port without HTTP fails cleanly');
-  t.equal(g.stack.stats().tcpConnections as number >= 0, true);
+  t.equal((g.stack.stats().tcpConnections as number) >= 0, true);
 });
 
 t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP and UDP to the host ::1', async (t) => {
   const blob = await BlobServer.start(1024 * 1024, '::1');
   const dns = await TestDnsServer.start({ 'six.test': '10.0.2.2' });
   const g = await NetnsGuest.create({ dnsServers: [dns.address] });
-  t.teardown(async () => { await g.close(); blob.close(); dns.close(); });
+  t.teardown(async () => {
+    await g.close();
+    blob.close();
+    dns.close();
+  });
   await g.exec(['sysctl', '-qw', 'net.ipv6.conf.tap0.accept_dad=0']);
   await g.exec(['ip', 'link', 'set', 'tap0', 'down']);
   await g.exec(['ip', 'link', 'set', 'tap0', 'up']);
@@ -119,8 +136,14 @@ t.test('IPv6 guest: SLAAC, ping6 gateway, DNS via fd00::3, TCP and UDP to the ho
   echo.on('message', (m, ri) => echo.send(Buffer.concat([Buffer.from('v6:'), m]), ri.port, ri.address));
   await new Promise<void>((r) => echo.bind(0, '::1', r));
   t.teardown(() => echo.close());
-  const u = await g.exec([process.execPath, '-e',
-    `const s=require('dgram').createSocket('udp6');s.on('message',m=>{console.log(m.toString());process.exit(0)});s.send('hi',${echo.address().port},'fd00::2')`], { timeoutMs: 10_000 });
+  const u = await g.exec(
+    [
+      process.execPath,
+      '-e',
+      `const s=require('dgram').createSocket('udp6');s.on('message',m=>{console.log(m.toString());process.exit(0)});s.send('hi',${echo.address().port},'fd00::2')`,
+    ],
+    { timeoutMs: 10_000 },
+  );
   t.equal(u.stdout.trim(), 'v6:hi', 'UDP over IPv6 to fd00::2 reaches the host ::1 and back');
   const ns = await g.exec(['busybox', 'nslookup', 'six.test', 'fd00::3']);
   t.match(ns.stdout, /Address:\s+10\.0\.2\.2/, 'a DNS query over IPv6 to fd00::3 is forwarded to the host resolver');
@@ -131,7 +154,10 @@ t.test('restrict mode: nothing goes out, redirections still work', async (t) => 
   const redirPort = await freePort();
   const { parseRedirections } = await import('../src/index.ts');
   const g = await NetnsGuest.create({ restrict: true, redirections: parseRedirections(`tcp:${redirPort}:7777`) });
-  t.teardown(async () => { await g.close(); blob.close(); });
+  t.teardown(async () => {
+    await g.close();
+    blob.close();
+  });
   await g.stack.start();
   const lease = await g.dhcp();
   t.equal(lease.ip, '10.0.2.15');
@@ -154,7 +180,10 @@ t.test('restrict mode: nothing goes out, redirections still work', async (t) => 
 t.test('no host loopback, MTU 65520 announced by DHCP', async (t) => {
   const blob = await BlobServer.start(1024, '127.0.0.1');
   const g = await NetnsGuest.create({ disableHostLoopback: true, mtu: 65520 });
-  t.teardown(async () => { await g.close(); blob.close(); });
+  t.teardown(async () => {
+    await g.close();
+    blob.close();
+  });
   const lease = await g.dhcp();
   t.equal(lease.mtu, '65520', 'DHCP option 26 carries the MTU');
   const link = await g.exec(['ip', 'link', 'show', 'tap0']);

@@ -15,7 +15,11 @@ function inNamespace(range: string): { replies: number[]; replies6: number[]; lo
   const ns = `slirp-ping-${process.pid}-${range.replace(' ', '-')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    for (const cmd of [['link', 'set', 'lo', 'up'], ['addr', 'add', '192.0.2.1/32', 'dev', 'lo'], ['addr', 'add', '2001:db8::1/128', 'dev', 'lo']]) {
+    for (const cmd of [
+      ['link', 'set', 'lo', 'up'],
+      ['addr', 'add', '192.0.2.1/32', 'dev', 'lo'],
+      ['addr', 'add', '2001:db8::1/128', 'dev', 'lo'],
+    ]) {
       execFileSync('ip', ['-n', ns, ...cmd]);
     }
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.ping_group_range=${range}`]);

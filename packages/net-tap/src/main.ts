@@ -6,8 +6,14 @@ import { Module } from '@colinux/protocol';
 import { helperMain, type HelperSpec } from '@colinux/client/helper';
 import { TapDevice, forEachFrame } from './tap-device.ts';
 
-interface TapOptions { name?: string }
-interface Tap { device: TapDevice; toGuest: number; fromGuest: number }
+interface TapOptions {
+  name?: string;
+}
+interface Tap {
+  device: TapDevice;
+  toGuest: number;
+  fromGuest: number;
+}
 
 export const tapHelper: HelperSpec<TapOptions, Tap> = {
   name: 'colinux-net-daemon',
@@ -33,7 +39,12 @@ export const tapHelper: HelperSpec<TapOptions, Tap> = {
   },
 
   started(tap, { args, log, client, module }) {
-    tap.device.startReading((batch) => forEachFrame(batch, (f) => { tap.toGuest++; client.send(module, f); }));
+    tap.device.startReading((batch) =>
+      forEachFrame(batch, (f) => {
+        tap.toGuest++;
+        client.send(module, f);
+      }),
+    );
     log.info({ monitor: args.id, module, ifname: tap.device.name }, 'running');
   },
 

@@ -58,7 +58,9 @@ export class TapDevice {
       workerData: { fd: this.fd, stop: this.stop, sinkFd: opts.sinkFd ?? -1 },
     });
     this.worker.on('message', (m: Uint8Array) => onBatch(m));
-    this.worker.on('error', (e) => { throw e; });
+    this.worker.on('error', (e) => {
+      throw e;
+    });
     this.worker.unref();
   }
 

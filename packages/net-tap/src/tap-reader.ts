@@ -49,8 +49,10 @@ for (;;) {
     throw e;
   }
   if (n <= 0) continue;
-  batch[used] = n >>> 24; batch[used + 1] = (n >>> 16) & 255;
-  batch[used + 2] = (n >>> 8) & 255; batch[used + 3] = n & 255;
+  batch[used] = n >>> 24;
+  batch[used + 1] = (n >>> 16) & 255;
+  batch[used + 2] = (n >>> 8) & 255;
+  batch[used + 3] = n & 255;
   used += 4 + n;
 }
 flush();

@@ -10,7 +10,13 @@ requireTool('ip');
 t.test('read the kernel ARP request, write the reply', async (t) => {
   const ns = `tapdev-test-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
-  t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  t.teardown(() => {
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
   const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, new URL('./helpers/tap-arp.ts', import.meta.url).pathname], { timeout: 30_000 });
   const r = JSON.parse(out.toString()) as { name: string; frames: number; arpRequests: number; neigh: string };
   t.equal(r.name, 'tap0');

@@ -34,7 +34,11 @@ export function decodeStatusRequest(body: Uint8Array): number {
 }
 
 function writeMonitorInfo(w: BodyWriter, m: MonitorInfo): void {
-  w.u32(m.id).u32(m.state).u32(m.memoryMiB).u32(m.ownerPid ?? 0).f64(m.createdAt);
+  w.u32(m.id)
+    .u32(m.state)
+    .u32(m.memoryMiB)
+    .u32(m.ownerPid ?? 0)
+    .f64(m.createdAt);
 }
 function readMonitorInfo(r: BodyReader): MonitorInfo {
   const id = r.u32('monitor id');
@@ -162,7 +166,10 @@ export interface LoadSection {
   data?: Uint8Array;
 }
 export function encodeLoadSection(s: LoadSection): Uint8Array {
-  const w = new BodyWriter().u32(s.offset).u32(s.size).u32(s.data ? 1 : 0);
+  const w = new BodyWriter()
+    .u32(s.offset)
+    .u32(s.size)
+    .u32(s.data ? 1 : 0);
   if (s.data) w.bytes(s.data);
   return w.finish();
 }
@@ -208,7 +215,11 @@ export function decodeStart(tail: Uint8Array): number {
 }
 
 export function encodeRunResult(res: RunResult): Uint8Array {
-  return new BodyWriter().u32(res.state).u32(res.reason ?? NO_REASON).text(res.text ?? '').finish();
+  return new BodyWriter()
+    .u32(res.state)
+    .u32(res.reason ?? NO_REASON)
+    .text(res.text ?? '')
+    .finish();
 }
 export function decodeRunResult(body: Uint8Array): RunResult {
   const r = new BodyReader(body, 'RUN reply');

@@ -82,12 +82,7 @@ export function moduleName(id: number): string {
 
 /** Modules a user-space client may ATTACH: the ones whose traffic goes to a helper process. */
 export function isAttachableModule(id: number): id is ModuleId {
-  return (
-    id === Module.CONSOLE ||
-    id === Module.PRINTK ||
-    (id >= Module.CONET0 && id <= Module.CONET_END) ||
-    (id >= Module.SERIAL0 && id <= Module.SERIAL_END)
-  );
+  return id === Module.CONSOLE || id === Module.PRINTK || (id >= Module.CONET0 && id <= Module.CONET_END) || (id >= Module.SERIAL0 && id <= Module.SERIAL_END);
 }
 
 /** co_rc_t codes (docs/colinux.md#codes-and-states): CO_RC_<NAME> = -n. */

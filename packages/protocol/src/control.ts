@@ -114,13 +114,36 @@ function count(r: BodyReader, field: string): number {
 }
 
 export function encodeMonitorStatus(s: MonitorStatus): Uint8Array {
-  const w = new BodyWriter().u32(s.id).u32(s.state).u32(s.reason ?? NO_REASON).u32(s.memoryMiB).u32(s.ownerPid ?? 0).f64(s.createdAt);
+  const w = new BodyWriter()
+    .u32(s.id)
+    .u32(s.state)
+    .u32(s.reason ?? NO_REASON)
+    .u32(s.memoryMiB)
+    .u32(s.ownerPid ?? 0)
+    .f64(s.createdAt);
   w.f64(s.instructions).f64(s.hostMs).f64(s.droppedFrames).f64(s.droppedToClients).text(s.text).text(s.bootLine);
-  w.f64(s.jit.entries).f64(s.jit.insns).f64(s.jit.translated).f64(s.jit.dropped).f64(s.jit.batches).f64(s.jit.codeWrites).f64(s.jit.regions).f64(s.jit.lookups).f64(s.jit.decodeMisses).f64(s.jit.flushes).f64(s.jit.compileMs);
+  w.f64(s.jit.entries)
+    .f64(s.jit.insns)
+    .f64(s.jit.translated)
+    .f64(s.jit.dropped)
+    .f64(s.jit.batches)
+    .f64(s.jit.codeWrites)
+    .f64(s.jit.regions)
+    .f64(s.jit.lookups)
+    .f64(s.jit.decodeMisses)
+    .f64(s.jit.flushes)
+    .f64(s.jit.compileMs);
   w.u32(s.modules.length);
-  for (const m of s.modules) w.u32(m.module).u32(m.held ? 1 : 0).u32(m.watchers);
+  for (const m of s.modules)
+    w.u32(m.module)
+      .u32(m.held ? 1 : 0)
+      .u32(m.watchers);
   w.u32(s.disks.length);
-  for (const d of s.disks) w.u32(d.unit).u32(d.readOnly ? 1 : 0).text(d.path).text(d.format);
+  for (const d of s.disks)
+    w.u32(d.unit)
+      .u32(d.readOnly ? 1 : 0)
+      .text(d.path)
+      .text(d.format);
   w.u32(s.nets.length);
   for (const n of s.nets) w.u32(n.unit).text(n.mac).text(n.type);
   return w.finish();
@@ -134,15 +157,32 @@ export function decodeMonitorStatus(body: Uint8Array): MonitorStatus {
   const memoryMiB = r.u32('memory');
   const ownerPid = r.u32('owner pid');
   const s: MonitorStatus = {
-    id, state, memoryMiB, createdAt: r.f64('created at'),
-    instructions: r.f64('instructions'), hostMs: r.f64('host ms'), droppedFrames: r.f64('dropped frames'), droppedToClients: r.f64('dropped to clients'),
-    text: r.text('text', MAX_TEXT), bootLine: r.text('boot line', MAX_TEXT),
+    id,
+    state,
+    memoryMiB,
+    createdAt: r.f64('created at'),
+    instructions: r.f64('instructions'),
+    hostMs: r.f64('host ms'),
+    droppedFrames: r.f64('dropped frames'),
+    droppedToClients: r.f64('dropped to clients'),
+    text: r.text('text', MAX_TEXT),
+    bootLine: r.text('boot line', MAX_TEXT),
     jit: {
-      entries: r.f64('jit entries'), insns: r.f64('jit instructions'), translated: r.f64('jit blocks translated'), dropped: r.f64('jit blocks dropped'),
-      batches: r.f64('jit batches'), codeWrites: r.f64('jit code writes'), regions: r.f64('jit regions'), lookups: r.f64('jit lookups'),
-      decodeMisses: r.f64('decode misses'), flushes: r.f64('jit flushes'), compileMs: r.f64('jit compile ms'),
+      entries: r.f64('jit entries'),
+      insns: r.f64('jit instructions'),
+      translated: r.f64('jit blocks translated'),
+      dropped: r.f64('jit blocks dropped'),
+      batches: r.f64('jit batches'),
+      codeWrites: r.f64('jit code writes'),
+      regions: r.f64('jit regions'),
+      lookups: r.f64('jit lookups'),
+      decodeMisses: r.f64('decode misses'),
+      flushes: r.f64('jit flushes'),
+      compileMs: r.f64('jit compile ms'),
     },
-    modules: [], disks: [], nets: [],
+    modules: [],
+    disks: [],
+    nets: [],
   };
   if (reason !== NO_REASON) s.reason = termination(reason, 'MONITOR_STATUS reply');
   if (ownerPid) s.ownerPid = ownerPid;
@@ -164,7 +204,11 @@ export interface DiskSnapshotRequest {
   file?: string;
 }
 export function encodeDiskSnapshot(r: DiskSnapshotRequest): Uint8Array {
-  return new BodyWriter().u32(r.id).u32(r.unit).text(r.file ?? '').finish();
+  return new BodyWriter()
+    .u32(r.id)
+    .u32(r.unit)
+    .text(r.file ?? '')
+    .finish();
 }
 export function decodeDiskSnapshot(body: Uint8Array): DiskSnapshotRequest {
   const r = new BodyReader(body, 'DISK_SNAPSHOT');

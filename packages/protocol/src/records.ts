@@ -53,7 +53,8 @@ export function decodeRecords(body: Uint8Array): MessageRecord[] {
     if (body.length - at - MESSAGE_HEADER_SIZE < size) throw new FrameError(`message at byte ${at} claims ${size} bytes but the frame ends first`);
     const from = view.getUint32(at, true);
     const to = view.getUint32(at + 4, true);
-    if (!isModuleId(from) || !isModuleId(to)) throw new FrameError(`message at byte ${at} from module ${from} to ${to}: modules are 0..${Module.MODULES_MAX - 1}`);
+    if (!isModuleId(from) || !isModuleId(to))
+      throw new FrameError(`message at byte ${at} from module ${from} to ${to}: modules are 0..${Module.MODULES_MAX - 1}`);
     records.push({
       from,
       to,
@@ -87,7 +88,8 @@ export function decodeLinuxMessage(data: Uint8Array): LinuxMessage {
   if (data.length < LINUX_MESSAGE_HEADER_SIZE) throw new FrameError(`message to linux of ${data.length} bytes has no co_linux_message_t header`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const size = view.getUint32(8, true);
-  if (size !== data.length - LINUX_MESSAGE_HEADER_SIZE) throw new FrameError(`co_linux_message_t says ${size} bytes but carries ${data.length - LINUX_MESSAGE_HEADER_SIZE}`);
+  if (size !== data.length - LINUX_MESSAGE_HEADER_SIZE)
+    throw new FrameError(`co_linux_message_t says ${size} bytes but carries ${data.length - LINUX_MESSAGE_HEADER_SIZE}`);
   return { device: view.getUint32(0, true), unit: view.getUint32(4, true), data: data.subarray(LINUX_MESSAGE_HEADER_SIZE) };
 }
 

@@ -1,9 +1,33 @@
 // Frames, records and bodies: round trips, every split point, and refusals before allocation.
 import t from 'tap';
 import {
-  FrameDecoder, FrameError, FrameKind, MAX_RECORD_DATA, Module, Rc, Termination, BodyError, decodeAttach, decodeCreate, decodeLinuxMessage,
-  decodeLoadSection, decodeRecords, decodeRunResult, encodeAttach, encodeCreate, encodeFrame, encodeLoadSection, encodeRecords, encodeRunResult,
-  moduleName, netModule, rcName, recordToLinux, Device, type ModuleId, type MonitorConfig,
+  FrameDecoder,
+  FrameError,
+  FrameKind,
+  MAX_RECORD_DATA,
+  Module,
+  Rc,
+  Termination,
+  BodyError,
+  decodeAttach,
+  decodeCreate,
+  decodeLinuxMessage,
+  decodeLoadSection,
+  decodeRecords,
+  decodeRunResult,
+  encodeAttach,
+  encodeCreate,
+  encodeFrame,
+  encodeLoadSection,
+  encodeRecords,
+  encodeRunResult,
+  moduleName,
+  netModule,
+  rcName,
+  recordToLinux,
+  Device,
+  type ModuleId,
+  type MonitorConfig,
 } from '../src/index.ts';
 
 const config: MonitorConfig = {
@@ -30,7 +54,11 @@ t.test('coLinux numbers', async (t) => {
 });
 
 t.test('frames survive being split at every byte', async (t) => {
-  const frames = [encodeFrame(FrameKind.REQUEST, 0x13, 1, 0, new Uint8Array([1, 2, 3])), encodeFrame(FrameKind.REPLY, 0x12, 0xffffffff, Rc.ERROR), encodeFrame(FrameKind.MESSAGES, 0, 0, 0, new Uint8Array(300).fill(7))];
+  const frames = [
+    encodeFrame(FrameKind.REQUEST, 0x13, 1, 0, new Uint8Array([1, 2, 3])),
+    encodeFrame(FrameKind.REPLY, 0x12, 0xffffffff, Rc.ERROR),
+    encodeFrame(FrameKind.MESSAGES, 0, 0, 0, new Uint8Array(300).fill(7)),
+  ];
   const all = Buffer.concat(frames);
   for (let cut = 0; cut <= all.length; cut++) {
     const d = new FrameDecoder();
@@ -65,9 +93,17 @@ t.test('CREATE, ATTACH, LOAD_SECTION and RUN bodies', async (t) => {
   t.throws(() => decodeCreate(encodeCreate(77, { ...config, console: { cols: 0, rows: 25, scrollback: 0 } })), /console\.cols/);
   t.throws(() => decodeCreate(encodeCreate(0, config)), BodyError);
   t.same(decodeAttach(encodeAttach({ id: 5, flags: 1, modules: [6, 6, 88] })), { id: 5, flags: 1, modules: [6, 88] });
-  t.throws(() => decodeAttach(encodeAttach({ id: 5, flags: 0, modules: [Module.MODULES_MAX as ModuleId] })), /cannot be attached/, 'a hostile client may send any u32');
+  t.throws(
+    () => decodeAttach(encodeAttach({ id: 5, flags: 0, modules: [Module.MODULES_MAX as ModuleId] })),
+    /cannot be attached/,
+    'a hostile client may send any u32',
+  );
   t.throws(() => decodeAttach(encodeAttach({ id: 5, flags: 8, modules: [6] })), /unknown flags/);
-  t.same(decodeLoadSection(encodeLoadSection({ offset: 4096, size: 3, data: new Uint8Array([1, 2, 3]) })), { offset: 4096, size: 3, data: new Uint8Array([1, 2, 3]) });
+  t.same(decodeLoadSection(encodeLoadSection({ offset: 4096, size: 3, data: new Uint8Array([1, 2, 3]) })), {
+    offset: 4096,
+    size: 3,
+    data: new Uint8Array([1, 2, 3]),
+  });
   t.same(decodeLoadSection(encodeLoadSection({ offset: 0, size: 1 << 20 })), { offset: 0, size: 1 << 20 });
   const lying = encodeLoadSection({ offset: 0, size: 3, data: new Uint8Array([1, 2, 3]) });
   new DataView(lying.buffer).setUint32(4, 4, true);

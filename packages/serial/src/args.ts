@@ -5,22 +5,36 @@ import { Module } from '@colinux/protocol';
 import { parseHelperArgs, UsageError, type HelperCommandLine } from '@colinux/client/helper';
 
 /** -f and -m; stty: the words -m gives (a bad mode is a command-line error). */
-export interface SerialOptions { device?: string; mode?: string; stty?: string[] }
-export interface SerialArgs { id: number; unit: number; device?: string; mode?: string; force: boolean }
+export interface SerialOptions {
+  device?: string;
+  mode?: string;
+  stty?: string[];
+}
+export interface SerialArgs {
+  id: number;
+  unit: number;
+  device?: string;
+  mode?: string;
+  force: boolean;
+}
 
 export const serialCommandLine: HelperCommandLine<SerialOptions> = {
   name: 'colinux-serial-daemon',
-  description: 'Connects guest serial port /dev/ttyS<unit> to a host terminal, pty, FIFO, socket or this program\'s stdin/stdout',
-  modules: { base: Module.SERIAL0, count: 32, unitHelp: 'serial unit: the guest\'s /dev/ttyS<unit>', defaultUnit: 0 },
+  description: "Connects guest serial port /dev/ttyS<unit> to a host terminal, pty, FIFO, socket or this program's stdin/stdout",
+  modules: { base: Module.SERIAL0, count: 32, unitHelp: "serial unit: the guest's /dev/ttyS<unit>", defaultUnit: 0 },
   words: {
     noInstance: "required option '-i <id>' not specified",
     badInstance: (v) => `-i ${JSON.stringify(v)}: expected a non-zero monitor id`,
     badUnit: (v) => `-u ${JSON.stringify(v)}: expected a unit 0..31`,
   },
   options: {
-    add: (cmd: Command) => cmd
-      .option('-f <device>', 'host device: a tty or pty (/dev/pts/N), FIFO, Unix socket or file; default stdin/stdout in raw mode')
-      .option('-m <mode>', 'line settings for a tty: stty words ("115200 cs8 -parenb") or coLinux/Windows MODE syntax ("BAUD=115200 PARITY=n DATA=8 STOP=1")'),
+    add: (cmd: Command) =>
+      cmd
+        .option('-f <device>', 'host device: a tty or pty (/dev/pts/N), FIFO, Unix socket or file; default stdin/stdout in raw mode')
+        .option(
+          '-m <mode>',
+          'line settings for a tty: stty words ("115200 cs8 -parenb") or coLinux/Windows MODE syntax ("BAUD=115200 PARITY=n DATA=8 STOP=1")',
+        ),
     parse: (o) => {
       if (o.f === '') throw new UsageError('-f: empty device name');
       const mode = o.m as string | undefined;
@@ -69,7 +83,13 @@ export function sttyWords(mode: string): string[] {
         if (value !== '1' && value !== '2') throw bad();
         words.push(value === '2' ? 'cstopb' : '-cstopb');
         break;
-      case 'dtr': case 'rts': case 'octs': case 'to': case 'xon': case 'odsr': case 'idsr':
+      case 'dtr':
+      case 'rts':
+      case 'octs':
+      case 'to':
+      case 'xon':
+      case 'odsr':
+      case 'idsr':
         // Modem lines and flow control: raised by opening the tty; Windows-only knobs are accepted and ignored.
         if (!/^(on|off|hs|tg)$/.test(value)) throw bad();
         if (key === 'xon') words.push(value === 'on' ? 'ixon' : '-ixon');

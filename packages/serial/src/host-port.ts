@@ -24,7 +24,10 @@ export async function openHostPort(path: string): Promise<HostPort> {
     const input = new net.Socket({ fd: openSync(pair.in, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
     const output = new net.Socket({ fd: openSync(pair.out, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
     return {
-      kind: 'fifo', input, output, isTerminal: false,
+      kind: 'fifo',
+      input,
+      output,
+      isTerminal: false,
       close: () => {
         input.destroy();
         output.destroy();
@@ -55,7 +58,10 @@ export async function openHostPort(path: string): Promise<HostPort> {
       const outFd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY);
       const output = new tty.WriteStream(outFd);
       return {
-        kind: 'tty', input, output, isTerminal: true,
+        kind: 'tty',
+        input,
+        output,
+        isTerminal: true,
         close: () => {
           input.destroy();
           output.destroy();
@@ -79,7 +85,10 @@ export function stdioPort(): HostPort {
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
   return {
-    kind: 'stdio', input: stdin, output: process.stdout, isTerminal: raw,
+    kind: 'stdio',
+    input: stdin,
+    output: process.stdout,
+    isTerminal: raw,
     close: () => {
       if (raw) stdin.setRawMode(false);
       stdin.pause();

@@ -54,7 +54,9 @@ export const serialHelper: HelperSpec<SerialOptions, HostPort> = {
     log.info({ id: args.id, device: args.options.device ?? 'stdio' }, `${serialCommandLine.name}: running`);
   },
 
-  onGuest: (port, data) => { port.output.write(data); },
+  onGuest: (port, data) => {
+    port.output.write(data);
+  },
   close: (port) => port.close(),
 };
 

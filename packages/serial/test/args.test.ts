@@ -6,7 +6,13 @@ import { SERIAL_BIN } from '@colinux/daemon/test/helpers';
 import { parseSerialArgs, sttyWords } from '../src/args.ts';
 
 t.test('serial arguments (docs/colinux.md#serial-helper)', async (t) => {
-  t.same(parseSerialArgs(['-i', '123', '-u', '3', '-f', '/dev/pts/4', '-m', '9600', '--force']), { id: 123, unit: 3, device: '/dev/pts/4', mode: '9600', force: true });
+  t.same(parseSerialArgs(['-i', '123', '-u', '3', '-f', '/dev/pts/4', '-m', '9600', '--force']), {
+    id: 123,
+    unit: 3,
+    device: '/dev/pts/4',
+    mode: '9600',
+    force: true,
+  });
   t.same(parseSerialArgs(['-i', '5']), { id: 5, unit: 0, device: undefined, mode: undefined, force: false }, '-u defaults to 0');
   t.throws(() => parseSerialArgs([]), { message: /required option '-i <id>'/ });
   t.throws(() => parseSerialArgs(['-i', '0']), { message: /non-zero monitor id/ });

@@ -36,7 +36,13 @@ t.test('ttys0 on a Unix socket: host -> guest -> host', async (t) => {
   t.pass('echoed upper-cased by the guest');
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
-  await until(() => (processesUnder(box.runtimeDir).map(commandOf).some((c) => c.includes('serial-daemon')) ? undefined : true));
+  await until(() =>
+    processesUnder(box.runtimeDir)
+      .map(commandOf)
+      .some((c) => c.includes('serial-daemon'))
+      ? undefined
+      : true,
+  );
   t.pass('the helper exited at the end of the monitor');
 });
 
@@ -64,7 +70,12 @@ t.test('a pty with -m: stty applied, bytes both ways', async (t) => {
   const box = sandbox();
   t.teardown(() => box.cleanup());
   // python3's pty module holds the master side and relays it to its stdio.
-  const relay = spawn('python3', ['-u', '-c', `
+  const relay = spawn(
+    'python3',
+    [
+      '-u',
+      '-c',
+      `
 import os, pty, sys, select, tty
 m, s = pty.openpty()
 tty.setraw(s)
@@ -77,7 +88,10 @@ while True:
         data = os.read(0, 4096)
         if not data: break
         os.write(m, data)
-`], { stdio: ['pipe', 'pipe', 'inherit'] });
+`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   t.teardown(() => relay.kill('SIGKILL'));
   let out = '';
   relay.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
@@ -103,7 +117,13 @@ t.test('-m on something that is not a terminal: one warning line, still runs', a
   t.teardown(() => d.child.kill('SIGKILL'));
   await d.waitFor('colinux-serial-daemon: running');
   await d.waitFor('hello from the guest');
-  t.equal(d.stderr().split('\n').filter((l) => l.includes("-m '9600' ignored")).length, 1);
+  t.equal(
+    d
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes("-m '9600' ignored")).length,
+    1,
+  );
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
 });
@@ -139,7 +159,12 @@ t.test('stdin on a terminal: raw mode while running, restored on exit; Ctrl-] en
   await d.waitFor('colinux: booting');
   await d.waitFor('hello from the guest');
   // python3 runs the helper on a pty and reports the terminal's lflag before and after.
-  const harness = spawn('python3', ['-u', '-c', `
+  const harness = spawn(
+    'python3',
+    [
+      '-u',
+      '-c',
+      `
 import os, pty, sys, termios, time, select
 pid, fd = pty.fork()
 if pid == 0:
@@ -164,7 +189,17 @@ os.write(fd, b'\\x1d')
 _, status = os.waitpid(pid, 0)
 after = termios.tcgetattr(fd)[3]
 print(before & termios.ICANON != 0, during & termios.ICANON != 0, after & termios.ICANON != 0, b'TYPED' in out, os.waitstatus_to_exitcode(status), flush=True)
-`, process.execPath, SERIAL_BIN, '-i', String(d.child.pid), '-u', '0', '--force'], { env: box.env, stdio: ['ignore', 'pipe', 'inherit'] });
+`,
+      process.execPath,
+      SERIAL_BIN,
+      '-i',
+      String(d.child.pid),
+      '-u',
+      '0',
+      '--force',
+    ],
+    { env: box.env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.teardown(() => harness.kill('SIGKILL'));
   let report = '';
   harness.stdout.on('data', (b: Buffer) => (report += b.toString()));

@@ -35,7 +35,10 @@ export function expandAtFiles(argv: readonly string[], readText: ReadText = defa
       visit(tokenizeConfigText(text, path, nextSource++), [...chain, path]);
     }
   };
-  visit(argv.map((text, i) => ({ text, origin: `command line argument ${i + 1}`, source: 0 })), []);
+  visit(
+    argv.map((text, i) => ({ text, origin: `command line argument ${i + 1}`, source: 0 })),
+    [],
+  );
   return out;
 }
 
@@ -50,12 +53,20 @@ function defaultRead(path: string): string {
 export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e?.code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'a path component is not a directory';
-    case 'ELOOP': return 'too many symbolic links';
-    case 'ENAMETOOLONG': return 'name too long';
-    default: return e?.message ?? String(err);
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a path component is not a directory';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENAMETOOLONG':
+      return 'name too long';
+    default:
+      return e?.message ?? String(err);
   }
 }

@@ -3,12 +3,12 @@ import { DaemonError } from '../errors.ts';
 import type { Token } from './tokenize.ts';
 
 export interface Switches {
-  noConsole: boolean;          // -d
-  quietKernel: boolean;        // -k
-  pidFile?: string;            // -p
-  consoleType: string;         // -t
-  verbose: number;             // -v
-  legacyConfig?: string;       // -c (obsolete XML file, refused as coLinux does)
+  noConsole: boolean; // -d
+  quietKernel: boolean; // -k
+  pidFile?: string; // -p
+  consoleType: string; // -t
+  verbose: number; // -v
+  legacyConfig?: string; // -c (obsolete XML file, refused as coLinux does)
   installDriver: boolean;
   removeDriver: boolean;
   statusDriver: boolean;
@@ -19,9 +19,7 @@ export interface Switches {
   service?: { action: 'install' | 'remove' | 'status'; name: string };
 }
 
-export type SwitchResult =
-  | { kind: 'help'; text: string }
-  | { kind: 'run'; switches: Switches; config: Token[] };
+export type SwitchResult = { kind: 'help'; text: string } | { kind: 'run'; switches: Switches; config: Token[] };
 
 /** Switches that take the next token as their value (docs/colinux.md#switches). */
 const VALUE_SWITCHES = new Set(['-p', '-t', '-v', '-c', '--shutdown-timeout', '--install-service', '--remove-service', '--status-service']);
@@ -83,13 +81,16 @@ export function parseSwitches(tokens: readonly Token[]): SwitchResult {
     }
     const ntOnly = /^--(run-service)/.exec(text);
     if (ntOnly) {
-      throw new DaemonError(`colinux-daemon: --${ntOnly[1]} is not available on this host (a Windows service switch); run colinux-daemon from a service manager such as systemd instead`);
+      throw new DaemonError(
+        `colinux-daemon: --${ntOnly[1]} is not available on this host (a Windows service switch); run colinux-daemon from a service manager such as systemd instead`,
+      );
     }
     switchArgs.push(text);
     const next = tokens[i + 1];
     if (VALUE_SWITCHES.has(text) && next !== undefined) {
       // coLinux's rule (docs/colinux.md#switches): a switch value never starts with '-'.
-      if (next.text.startsWith('-')) throw new DaemonError(`colinux-daemon: error, no argument passed to command line switch '${text}' (next is '${next.text}')`);
+      if (next.text.startsWith('-'))
+        throw new DaemonError(`colinux-daemon: error, no argument passed to command line switch '${text}' (next is '${next.text}')`);
       switchArgs.push(next.text);
       i++;
     }

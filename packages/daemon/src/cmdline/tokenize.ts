@@ -53,9 +53,7 @@ export function tokenizeConfigText(text: string, fileName: string, source: numbe
       continue;
     }
     if (code < 0x20 || code === 0x7f || c === '\ufffd') {
-      throw new DaemonError(
-        `error in config file ${shown(fileName)} line ${line}: control or invalid byte 0x${code.toString(16).padStart(2, '0')}`,
-      );
+      throw new DaemonError(`error in config file ${shown(fileName)} line ${line}: control or invalid byte 0x${code.toString(16).padStart(2, '0')}`);
     }
     if (c === '#' && !inQuotes) {
       finish();

@@ -2,15 +2,30 @@ import { DaemonError, shown } from '../errors.ts';
 import type { Token } from '../cmdline/tokenize.ts';
 import { INDEXED_LIMITS, matchKey, type IndexedKey, type SingleKey } from './keys.ts';
 import { parseEth, type NetDevice } from './net.ts';
-import {
-  MEM_DEFAULT_MIB, parseCocon, parseColor, parseCursor, parseMem, splitFields, unquote, type ConsoleGeometry,
-} from './values.ts';
+import { MEM_DEFAULT_MIB, parseCocon, parseColor, parseCursor, parseMem, splitFields, unquote, type ConsoleGeometry } from './values.ts';
 
 /** `key` is the token that defined the device (`cobd3`, `hda`), for error lines. */
-export interface BlockDevice { index: number; path: string; aliases: string[]; key: string }
-export interface SerialPort { unit: number; device: string; mode?: string }
-export interface SharedDir { unit: number; path: string; readOnly: boolean }
-export interface ExecProgram { index: number; program: string; args: string[] }
+export interface BlockDevice {
+  index: number;
+  path: string;
+  aliases: string[];
+  key: string;
+}
+export interface SerialPort {
+  unit: number;
+  device: string;
+  mode?: string;
+}
+export interface SharedDir {
+  unit: number;
+  path: string;
+  readOnly: boolean;
+}
+export interface ExecProgram {
+  index: number;
+  program: string;
+  args: string[];
+}
 
 /** The parsed configuration, before any host file is looked at (see host.ts). */
 export interface DaemonConfig {
@@ -32,9 +47,14 @@ export interface DaemonConfig {
 /** Linux/riscv COMMAND_LINE_SIZE is 1024 bytes including the NUL; coLinux silently cut at 255. */
 export const MAX_BOOT_LINE = 1023;
 
-interface Seen { token: Token; value: string }
+interface Seen {
+  token: Token;
+  value: string;
+}
 
-export interface ParseOptions { random?: () => number }
+export interface ParseOptions {
+  random?: () => number;
+}
 
 /**
  * Builds the configuration from the tokens left after switches (docs/colinux.md#keys), fixing coLinux's
@@ -88,14 +108,18 @@ export function parseConfig(tokens: readonly Token[], opts: ParseOptions = {}): 
     throw new DaemonError(`setcobd=${setcobd}: only 'async' or 'sync' allowed`);
   }
 
-  const byKey = (key: IndexedKey) =>
-    [...indexed.values()].filter((e) => e.key === key).sort((a, b) => a.index - b.index);
+  const byKey = (key: IndexedKey) => [...indexed.values()].filter((e) => e.key === key).sort((a, b) => a.index - b.index);
   for (const key of ['scsi', 'pci'] as const) {
     const first = byKey(key)[0];
     if (first) throw new DaemonError(`${key}${first.index}=${first.value}: ${key} devices are not available on this machine (use cobd<N>= for disks)`);
   }
 
-  const blockDevices: BlockDevice[] = byKey('cobd').map((e) => ({ index: e.index, path: nonEmpty(`cobd${e.index}`, e.value), aliases: [], key: `cobd${e.index}` }));
+  const blockDevices: BlockDevice[] = byKey('cobd').map((e) => ({
+    index: e.index,
+    path: nonEmpty(`cobd${e.index}`, e.value),
+    aliases: [],
+    key: `cobd${e.index}`,
+  }));
   applyAliases(blockDevices, [...aliases.values()]);
 
   const net = byKey('eth').map((e) => parseEth(e.index, e.value, opts.random));
@@ -129,7 +153,12 @@ export function parseConfig(tokens: readonly Token[], opts: ParseOptions = {}): 
     console: cocon === undefined ? { cols: 80, rows: 25, scrollback: 475 } : parseCocon(cocon),
     ...(cursor !== undefined ? { cursor: parseCursor(cursor) } : {}),
     ...(color !== undefined ? { color: parseColor(color) } : {}),
-    blockDevices, net, serial, sharedDirs, execs, bootLine,
+    blockDevices,
+    net,
+    serial,
+    sharedDirs,
+    execs,
+    bootLine,
   };
 }
 

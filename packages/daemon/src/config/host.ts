@@ -4,8 +4,16 @@ import { DaemonError } from '../errors.ts';
 import { describeFsError } from '../cmdline/expand.ts';
 import type { DaemonConfig } from './build.ts';
 
-export interface HostBlockDevice { index: number; path: string; readOnly: boolean; aliases: string[] }
-export interface HostChecked { blockDevices: HostBlockDevice[]; sharedDirs: Array<{ unit: number; path: string; readOnly: boolean }> }
+export interface HostBlockDevice {
+  index: number;
+  path: string;
+  readOnly: boolean;
+  aliases: string[];
+}
+export interface HostChecked {
+  blockDevices: HostBlockDevice[];
+  sharedDirs: Array<{ unit: number; path: string; readOnly: boolean }>;
+}
 
 /**
  * Checks every host file the configuration names BEFORE anything is started, so a typo ends the

@@ -2,7 +2,11 @@ import { DaemonError, shown } from '../errors.ts';
 import { parseMac, randomMac, splitFields } from './values.ts';
 
 /** Options of the slirp helper that an `ethN=slirp,...` line may carry after the redirections. */
-export interface SlirpOptions { restrict?: true; noHostLoopback?: true; mtu?: number }
+export interface SlirpOptions {
+  restrict?: true;
+  noHostLoopback?: true;
+  mtu?: number;
+}
 
 export type NetDevice =
   | { unit: number; type: 'slirp'; mac: string; redirections?: string; options?: SlirpOptions }

@@ -76,7 +76,11 @@ export function parseMem(raw: string): number {
   return mib;
 }
 
-export interface ConsoleGeometry { cols: number; rows: number; scrollback: number }
+export interface ConsoleGeometry {
+  cols: number;
+  rows: number;
+  scrollback: number;
+}
 
 /** `cocon=COLSxROWS[xTOTAL]` (docs/colinux.md#keys): TOTAL counts screen + scrollback lines, at most 500. */
 export function parseCocon(raw: string): ConsoleGeometry {
@@ -97,8 +101,24 @@ export function parseCocon(raw: string): ConsoleGeometry {
   return { cols, rows, scrollback: total - rows };
 }
 
-const COLORS = ['black', 'blue', 'green', 'cyan', 'red', 'magenta', 'brown', 'gray', 'darkgray', 'brightblue',
-  'brightgreen', 'brightcyan', 'brightred', 'brightmagenta', 'yellow', 'white'];
+const COLORS = [
+  'black',
+  'blue',
+  'green',
+  'cyan',
+  'red',
+  'magenta',
+  'brown',
+  'gray',
+  'darkgray',
+  'brightblue',
+  'brightgreen',
+  'brightcyan',
+  'brightred',
+  'brightmagenta',
+  'yellow',
+  'white',
+];
 
 /** `color=<fg>,<bg>` (docs/colinux.md#keys): VGA attribute bg<<4 | fg. */
 export function parseColor(raw: string): number {

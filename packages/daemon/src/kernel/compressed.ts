@@ -33,7 +33,8 @@ export function zbootPayload(file: Uint8Array): { compression: Compression; data
   const size = view.getUint32(12, true);
   const nameEnd = file.subarray(24, 56).indexOf(0);
   const name = Buffer.from(file.subarray(24, 24 + (nameEnd < 0 ? 32 : nameEnd))).toString('latin1');
-  if (name !== 'gzip' && name !== 'zstd') throw new KernelFormatError(`EFI zboot image compressed with '${name.replace(/[^\x20-\x7e]/g, '?')}' (accepted: gzip, zstd)`);
+  if (name !== 'gzip' && name !== 'zstd')
+    throw new KernelFormatError(`EFI zboot image compressed with '${name.replace(/[^\x20-\x7e]/g, '?')}' (accepted: gzip, zstd)`);
   if (offset + size > file.length || size === 0) throw new KernelFormatError(`EFI zboot payload ${offset}+${size} lies outside the ${file.length}-byte file`);
   return { compression: name, data: file.subarray(offset, offset + size) };
 }

@@ -11,9 +11,31 @@ export const SHT_NOBITS = 8;
 export const SHF_ALLOC = 0x2n;
 export const SHF_TLS = 0x400n;
 
-export interface ProgramHeader { type: number; flags: number; offset: bigint; vaddr: bigint; paddr: bigint; filesz: bigint; memsz: bigint }
-export interface SectionHeader { name: string; type: number; flags: bigint; addr: bigint; offset: bigint; size: bigint }
-export interface ElfImage { type: number; machine: number; entry: bigint; programs: ProgramHeader[]; sections: SectionHeader[]; bytes: Uint8Array }
+export interface ProgramHeader {
+  type: number;
+  flags: number;
+  offset: bigint;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+}
+export interface SectionHeader {
+  name: string;
+  type: number;
+  flags: bigint;
+  addr: bigint;
+  offset: bigint;
+  size: bigint;
+}
+export interface ElfImage {
+  type: number;
+  machine: number;
+  entry: bigint;
+  programs: ProgramHeader[];
+  sections: SectionHeader[];
+  bytes: Uint8Array;
+}
 
 const MAX_HEADERS = 65536;
 
@@ -39,7 +61,8 @@ export function parseElf64(bytes: Uint8Array): ElfImage {
   let shstrndx = u16(62);
 
   const inFile = (off: bigint, len: bigint, what: string): number => {
-    if (off < 0n || len < 0n || off + len > BigInt(bytes.length)) throw new ElfError(`${what} lies outside the file (offset ${off}, size ${len}, file ${bytes.length})`);
+    if (off < 0n || len < 0n || off + len > BigInt(bytes.length))
+      throw new ElfError(`${what} lies outside the file (offset ${off}, size ${len}, file ${bytes.length})`);
     return Number(off);
   };
 

@@ -31,8 +31,7 @@ export function planKernelLoad(elf: ElfImage): KernelPlan {
     if (off < 0n || off >= 1n << 32n) throw new ElfError(`${what} lies ${off < 0n ? 'below' : 'more than 4 GiB above'} the image start`);
     return Number(off);
   };
-  const containing = (addr: bigint, size: bigint): ProgramHeader | undefined =>
-    loads.find((p) => addr >= p.vaddr && addr + size <= p.vaddr + p.memsz);
+  const containing = (addr: bigint, size: bigint): ProgramHeader | undefined => loads.find((p) => addr >= p.vaddr && addr + size <= p.vaddr + p.memsz);
 
   const pieces: LoadPiece[] = [];
   let end = 0;
@@ -61,7 +60,10 @@ export function planKernelLoad(elf: ElfImage): KernelPlan {
 }
 
 /** How much RAM the kernel may take: `room` bytes above its load address, else `tooSmall`. */
-export interface RamFit { room: number; tooSmall(spanBytes?: number): DaemonError }
+export interface RamFit {
+  room: number;
+  tooSmall(spanBytes?: number): DaemonError;
+}
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const isElf = (head: Uint8Array) => ELF_MAGIC.every((b, i) => head[i] === b);

@@ -7,7 +7,11 @@ import type { ManagerClient } from '@colinux/client';
 import { DaemonError } from '../errors.ts';
 import { describeFsError } from '../cmdline/expand.ts';
 
-export interface InitrdFile { path: string; shown: string; size: number }
+export interface InitrdFile {
+  path: string;
+  shown: string;
+  size: number;
+}
 
 export function checkInitrd(path: string, shown: string): InitrdFile {
   try {

@@ -14,7 +14,10 @@ import { KernelFormatError, type KernelPlan } from './plan.ts';
 export const IMAGE_HEADER_SIZE = 64;
 const MAGIC2 = [0x52, 0x53, 0x43, 0x05]; // "RSC\x05" at offset 56
 
-export interface ImageHeader { textOffset: number; imageSize: number }
+export interface ImageHeader {
+  textOffset: number;
+  imageSize: number;
+}
 
 export function isRiscvImage(head: Uint8Array): boolean {
   return head.length >= IMAGE_HEADER_SIZE && MAGIC2.every((b, i) => head[56 + i] === b);

@@ -29,20 +29,36 @@ export function helperSpecs(config: DaemonConfig, id: number, consoleType: strin
     const label = `eth${n.unit}`;
     if (n.type === 'slirp') {
       const o = n.options;
-      const options = [...(o?.restrict ? ['--restrict'] : []), ...(o?.noHostLoopback ? ['--no-host-loopback'] : []), ...(o?.mtu ? ['--mtu', String(o.mtu)] : [])];
-      specs.push({ label, kind: 'net', module, program: 'colinux-slirp-net-daemon', args: [...base, ...unit, ...(n.redirections ? ['-r', n.redirections] : []), ...options] });
+      const options = [
+        ...(o?.restrict ? ['--restrict'] : []),
+        ...(o?.noHostLoopback ? ['--no-host-loopback'] : []),
+        ...(o?.mtu ? ['--mtu', String(o.mtu)] : []),
+      ];
+      specs.push({
+        label,
+        kind: 'net',
+        module,
+        program: 'colinux-slirp-net-daemon',
+        args: [...base, ...unit, ...(n.redirections ? ['-r', n.redirections] : []), ...options],
+      });
     } else if (n.type === 'tuntap') {
       specs.push({ label, kind: 'net', module, program: 'colinux-net-daemon', args: [...base, ...unit, ...(n.name ? ['-n', n.name] : [])] });
     } else {
       specs.push({
-        label, kind: 'net', module, program: 'colinux-bridged-net-daemon',
+        label,
+        kind: 'net',
+        module,
+        program: 'colinux-bridged-net-daemon',
         args: [...base, ...unit, ...(n.name ? ['-n', n.name] : []), '-mac', n.mac, '-p', n.promisc ? '1' : '0'],
       });
     }
   }
   for (const s of config.serial) {
     specs.push({
-      label: `ttys${s.unit}`, kind: 'serial', module: serialModule(s.unit), program: 'colinux-serial-daemon',
+      label: `ttys${s.unit}`,
+      kind: 'serial',
+      module: serialModule(s.unit),
+      program: 'colinux-serial-daemon',
       args: [...base, '-u', String(s.unit), '-f', s.device, ...(s.mode ? ['-m', s.mode] : [])],
     });
   }

@@ -39,12 +39,14 @@ function stop(): void {
   }, POLL_MS);
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  const pgid = Number(line.slice(1));
-  if (!Number.isInteger(pgid) || pgid <= 1) return;
-  if (line.startsWith('+')) groups.add(pgid);
-  else if (line.startsWith('-')) groups.delete(pgid);
-}).on('close', stop);
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    const pgid = Number(line.slice(1));
+    if (!Number.isInteger(pgid) || pgid <= 1) return;
+    if (line.startsWith('+')) groups.add(pgid);
+    else if (line.startsWith('-')) groups.delete(pgid);
+  })
+  .on('close', stop);
 process.stdin.on('error', stop);
 // Nobody should signal it, but if someone does, the programs must not be left behind either.
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);

@@ -92,8 +92,15 @@ export class Supervisor {
     // Everything but the console gets its own process group, so a Ctrl-C typed at the daemon's
     // terminal reaches only the daemon, which then shuts the guest down in order.
     const child = execa(file, args, {
-      env, extendEnv: false, reject: false, buffer: false, cleanup: false, detached: !onTerminal,
-      stdin: onTerminal ? 'inherit' : 'ignore', stdout: onTerminal ? 'inherit' : 'inherit', stderr: onTerminal ? 'inherit' : 'pipe',
+      env,
+      extendEnv: false,
+      reject: false,
+      buffer: false,
+      cleanup: false,
+      detached: !onTerminal,
+      stdin: onTerminal ? 'inherit' : 'ignore',
+      stdout: onTerminal ? 'inherit' : 'inherit',
+      stderr: onTerminal ? 'inherit' : 'pipe',
     });
     m.child = child;
     const pid = child.pid;
@@ -117,7 +124,11 @@ export class Supervisor {
       if (result.failed && result.exitCode === undefined && !result.signal) {
         this.opts.onError?.(spec.label, `cannot run ${spec.program}: ${result.code ?? result.originalMessage}`);
       }
-      const reason = result.signal ? `signal ${result.signal}` : result.exitCode !== undefined ? `exit code ${result.exitCode}` : (result.shortMessage ?? 'failed to start');
+      const reason = result.signal
+        ? `signal ${result.signal}`
+        : result.exitCode !== undefined
+          ? `exit code ${result.exitCode}`
+          : (result.shortMessage ?? 'failed to start');
       if (this.stopping) return;
       this.afterExit(m, reason, result.exitCode);
     });

@@ -85,7 +85,9 @@ export class DaemonSession {
     try {
       this.resumeMs = (JSON.parse(await this.o.owner.resume(file)) as { ms: number }).ms;
     } catch (err) {
-      throw new DaemonError(`colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '').replace(/^RESUME: /, '') : (err as Error).message}`);
+      throw new DaemonError(
+        `colinux: cannot resume: ${err instanceof ManagerError ? err.message.replace(/ \([A-Z_0-9]+\)$/, '').replace(/^RESUME: /, '') : (err as Error).message}`,
+      );
     }
   }
 
@@ -111,7 +113,8 @@ export class DaemonSession {
       }
     }
     this.supervisor = new Supervisor({
-      log, env: this.o.env,
+      log,
+      env: this.o.env,
       probe: (module) => this.probe(module),
       onConsole: (attached) => {
         this.consoleOnTerminal = attached;
@@ -243,8 +246,10 @@ export class DaemonSession {
         case Termination.PANIC:
           this.say(`colinux: Kernel panic: ${result.text ?? ''}`);
           if ((result.text ?? '').includes('VFS: Unable to mount root fs')) {
-            this.say('colinux: the guest could not mount its root file system: check root= on the boot line and that the cobd<N>= image ' +
-              'it names exists and holds a file system (run with -v 3 for configuration checks).');
+            this.say(
+              'colinux: the guest could not mount its root file system: check root= on the boot line and that the cobd<N>= image ' +
+                'it names exists and holds a file system (run with -v 3 for configuration checks).',
+            );
           }
           return ExitCode.ERROR;
         case Termination.BUG:

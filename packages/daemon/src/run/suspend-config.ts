@@ -25,7 +25,7 @@ function absolute(token: string, cwd: string): string {
   const value = unquote(m.value);
   if (!isPath || value === '' || value.startsWith(':') || isAbsolute(value)) return token;
   const name = token.slice(0, token.indexOf('='));
-  const option = m.kind === 'indexed' && m.key === 'cofs' ? /,(ro|rw)$/.exec(m.value)?.[0] ?? '' : '';
+  const option = m.kind === 'indexed' && m.key === 'cofs' ? (/,(ro|rw)$/.exec(m.value)?.[0] ?? '') : '';
   return `${name}=${resolve(cwd, option ? value.slice(0, -option.length) : value)}${option}`;
 }
 
@@ -63,10 +63,11 @@ export function resumeTokens(tokens: readonly Token[]): Resuming | undefined {
   const saved = meta.daemon;
   if (!saved) throw new DaemonError(`colinux: cannot resume: ${file}: the suspended VM had no colinux-daemon configuration`);
   const origin = `bundle '${file}'`;
-  const fromBundle = [
-    ...saved.args,
-    ...meta.disks.map((d) => `cobd${d.index}=${d.path}`),
-  ].map((text, i): Token => ({ text, origin, source: SAVED_SOURCE + i }));
+  const fromBundle = [...saved.args, ...meta.disks.map((d) => `cobd${d.index}=${d.path}`)].map((text, i): Token => ({
+    text,
+    origin,
+    source: SAVED_SOURCE + i,
+  }));
   return { file, meta, tokens: [...fromBundle, ...tokens.filter((t) => !given.includes(t))] };
 }
 

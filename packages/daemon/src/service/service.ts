@@ -39,7 +39,11 @@ function places(name: string, env: NodeJS.ProcessEnv): Places {
 }
 
 export async function serviceCommand(
-  service: NonNullable<Switches['service']>, switches: Switches, config: Token[], env: NodeJS.ProcessEnv, out: (line: string) => void,
+  service: NonNullable<Switches['service']>,
+  switches: Switches,
+  config: Token[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
 ): Promise<number> {
   const flag = `--${service.action}-service`;
   try {
@@ -69,11 +73,20 @@ function install(name: string, where: Places, switches: Switches, config: Token[
   const text = `# colinux-daemon --install-service ${name}: the configuration of this service, one token a line.\n${stored.join('\n')}\n`;
   const back = tokenizeConfigText(text, where.configFile, 1).map((t) => t.text);
   const lost = stored.find((t, i) => back[i] !== t) ?? (back.length !== stored.length ? stored.at(-1) : undefined);
-  if (lost !== undefined) throw new DaemonError(`${flag}: token '${lost}' cannot be stored in an @file as it is (blanks or '#' outside double quotes); give it in an @file of your own`);
+  if (lost !== undefined)
+    throw new DaemonError(
+      `${flag}: token '${lost}' cannot be stored in an @file as it is (blanks or '#' outside double quotes); give it in an @file of your own`,
+    );
 
   const unit = renderUnit({
-    name, node: process.execPath, daemonBin: DAEMON_BIN, configFile: where.configFile, workingDirectory: process.cwd(),
-    shutdownTimeoutS: switches.shutdownTimeoutS, system: where.system, docs: DOCS,
+    name,
+    node: process.execPath,
+    daemonBin: DAEMON_BIN,
+    configFile: where.configFile,
+    workingDirectory: process.cwd(),
+    shutdownTimeoutS: switches.shutdownTimeoutS,
+    system: where.system,
+    docs: DOCS,
   });
   fs.mkdirSync(path.dirname(where.configFile), { recursive: true });
   fs.mkdirSync(path.dirname(where.unitFile), { recursive: true });
@@ -93,7 +106,9 @@ function install(name: string, where: Places, switches: Switches, config: Token[
     throw err;
   }
   if (!where.system) enableLinger(out);
-  out(`colinux-daemon: service '${name}' installed as ${where.unit} (${where.unitFile}), enabled at ${where.system ? 'boot' : 'login (and boot with lingering)'}; start it now with: systemctl${where.system ? '' : ' --user'} start ${where.unit}`);
+  out(
+    `colinux-daemon: service '${name}' installed as ${where.unit} (${where.unitFile}), enabled at ${where.system ? 'boot' : 'login (and boot with lingering)'}; start it now with: systemctl${where.system ? '' : ' --user'} start ${where.unit}`,
+  );
   return ExitCode.OK;
 }
 
@@ -148,7 +163,14 @@ function describeLastExit(file: string): string | undefined {
     return undefined; // it never ended since it was installed
   }
   const [result = '', code = '', status = ''] = line.split(/\s+/);
-  const how = code === 'exited' ? `exited with status ${status}` : code === 'killed' ? `killed by SIG${status}` : code === 'dumped' ? `dumped core on SIG${status}` : line;
+  const how =
+    code === 'exited'
+      ? `exited with status ${status}`
+      : code === 'killed'
+        ? `killed by SIG${status}`
+        : code === 'dumped'
+          ? `dumped core on SIG${status}`
+          : line;
   return `${how} (systemd: ${result})`;
 }
 

@@ -43,7 +43,16 @@ export function renderUnit(u: UnitSpec): string {
   const runtime = `colinux-${u.name}`;
   // %t: the runtime dir root, /run or $XDG_RUNTIME_DIR (systemd.unit(5), "Specifiers").
   const pidFile = `%t/${runtime}/${PID_FILE_NAME}`;
-  const exec = [execWord(u.node), execWord(u.daemonBin), '-d', '-p', pidFile, '--shutdown-timeout', String(u.shutdownTimeoutS), execWord(`@${u.configFile}`)].join(' ');
+  const exec = [
+    execWord(u.node),
+    execWord(u.daemonBin),
+    '-d',
+    '-p',
+    pidFile,
+    '--shutdown-timeout',
+    String(u.shutdownTimeoutS),
+    execWord(`@${u.configFile}`),
+  ].join(' ');
   return `# Written by colinux-daemon --install-service ${u.name}; remove it with colinux-daemon --remove-service ${u.name}.
 # See ${u.docs}
 [Unit]

@@ -50,7 +50,7 @@ export class BareMetalBoard implements Mmio {
     } else if (addr === FINISHER_BASE && size === 4) {
       const kind = value & 0xffff;
       if (kind === FINISHER_PASS) this.finish = { code: 0 };
-      else if (kind === FINISHER_FAIL) this.finish = { code: (value >>> 16) || 1 };
+      else if (kind === FINISHER_FAIL) this.finish = { code: value >>> 16 || 1 };
     } else if (addr >= CLINT_BASE && addr < CLINT_BASE + CLINT_SIZE) {
       const off = addr - CLINT_BASE;
       if (off === CLINT_MSIP) this.msip = value & 1;

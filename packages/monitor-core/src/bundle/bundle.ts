@@ -4,7 +4,18 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BundleError, Codec, PREFERRED_CODEC, decodeContainer, encodeContainer, readFirstSection, section, sectionBytes, type Section, type StoredSection } from './container.ts';
+import {
+  BundleError,
+  Codec,
+  PREFERRED_CODEC,
+  decodeContainer,
+  encodeContainer,
+  readFirstSection,
+  section,
+  sectionBytes,
+  type Section,
+  type StoredSection,
+} from './container.ts';
 
 export { BundleError } from './container.ts';
 
@@ -31,7 +42,11 @@ export interface SavedDaemon {
   helpers: string[];
 }
 
-export interface FileIdentity { path: string; size: number; sha256: string }
+export interface FileIdentity {
+  path: string;
+  size: number;
+  sha256: string;
+}
 
 /** A disk as suspended: the image the guest wrote to (a qcow2 overlay's top file) and its backing files. */
 export interface DiskIdentity extends FileIdentity {
@@ -168,9 +183,13 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 
 /** Every field resume uses, checked for its type (a bundle may come from anywhere). */
 function checkMeta(m: unknown, name: string): BundleMeta {
-  const fail = (what: string): never => { throw new BundleError(`${name}: META: ${what}`); };
-  const obj = (v: unknown, what: string): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : fail(`${what} is not an object`));
-  const num = (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max ? v : fail(`${what} is not an integer 0..${max}`));
+  const fail = (what: string): never => {
+    throw new BundleError(`${name}: META: ${what}`);
+  };
+  const obj = (v: unknown, what: string): Record<string, unknown> =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(`${what} is not an object`);
+  const num = (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max ? v : fail(`${what} is not an integer 0..${max}`);
   const str = (v: unknown, what: string): string => (typeof v === 'string' ? v : fail(`${what} is not a string`));
   const list = (v: unknown, what: string): unknown[] => (Array.isArray(v) && v.length <= 64 ? v : fail(`${what} is not a list of at most 64`));
   const meta = obj(m, 'the metadata');
@@ -187,10 +206,23 @@ function checkMeta(m: unknown, name: string): BundleMeta {
   num(con.cols, 'console cols', 1000);
   num(con.rows, 'console rows', 1000);
   num(con.scrollback, 'console scrollback', 1_000_000);
-  for (const d of list(machine.blockDevices, 'machine.blockDevices')) { const o = obj(d, 'a block device'); num(o.index, 'block device index', 31); str(o.path, 'block device path'); }
-  for (const n of list(machine.netDevices, 'machine.netDevices')) { const o = obj(n, 'a network device'); num(o.unit, 'network unit', 15); str(o.mac, 'MAC'); str(o.type, 'network type'); }
+  for (const d of list(machine.blockDevices, 'machine.blockDevices')) {
+    const o = obj(d, 'a block device');
+    num(o.index, 'block device index', 31);
+    str(o.path, 'block device path');
+  }
+  for (const n of list(machine.netDevices, 'machine.netDevices')) {
+    const o = obj(n, 'a network device');
+    num(o.unit, 'network unit', 15);
+    str(o.mac, 'MAC');
+    str(o.type, 'network type');
+  }
   for (const u of list(machine.serialPorts, 'machine.serialPorts')) num(u, 'serial unit', 31);
-  for (const s of list(machine.sharedDirs, 'machine.sharedDirs')) { const o = obj(s, 'a shared dir'); num(o.unit, 'share unit', 31); str(o.path, 'share path'); }
+  for (const s of list(machine.sharedDirs, 'machine.sharedDirs')) {
+    const o = obj(s, 'a shared dir');
+    num(o.unit, 'share unit', 31);
+    str(o.path, 'share path');
+  }
   if (meta.daemon !== null) {
     const d = obj(meta.daemon, 'daemon');
     for (const a of list(d.args, 'daemon.args')) str(a, 'a daemon argument');
@@ -204,7 +236,12 @@ function checkMeta(m: unknown, name: string): BundleMeta {
     str(o.path, 'disk path');
     num(o.size, 'disk size');
     str(o.sha256, 'disk sha256');
-    for (const b of list(o.backing, 'disk backing')) { const f = obj(b, 'a backing file'); str(f.path, 'backing path'); num(f.size, 'backing size'); str(f.sha256, 'backing sha256'); }
+    for (const b of list(o.backing, 'disk backing')) {
+      const f = obj(b, 'a backing file');
+      str(f.path, 'backing path');
+      num(f.size, 'backing size');
+      str(f.sha256, 'backing sha256');
+    }
   }
   return meta as unknown as BundleMeta;
 }

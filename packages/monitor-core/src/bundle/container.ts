@@ -40,9 +40,12 @@ export const PREFERRED_CODEC: number = typeof zlib.zstdCompressSync === 'functio
 
 export function compress(codec: number, data: Uint8Array): Uint8Array {
   switch (codec) {
-    case Codec.NONE: return data;
-    case Codec.DEFLATE: return zlib.deflateRawSync(data, { level: DEFLATE_LEVEL });
-    case Codec.ZSTD: return zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+    case Codec.NONE:
+      return data;
+    case Codec.DEFLATE:
+      return zlib.deflateRawSync(data, { level: DEFLATE_LEVEL });
+    case Codec.ZSTD:
+      return zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
   }
   throw new Error(`unknown codec ${codec}`);
 }
@@ -52,13 +55,19 @@ export function decompress(codec: number, stored: Uint8Array, rawLength: number,
   let out: Uint8Array;
   try {
     switch (codec) {
-      case Codec.NONE: out = stored; break;
-      case Codec.DEFLATE: out = zlib.inflateRawSync(stored, { maxOutputLength: Math.max(1, rawLength) }); break;
+      case Codec.NONE:
+        out = stored;
+        break;
+      case Codec.DEFLATE:
+        out = zlib.inflateRawSync(stored, { maxOutputLength: Math.max(1, rawLength) });
+        break;
       case Codec.ZSTD:
-        if (typeof zlib.zstdDecompressSync !== 'function') throw new BundleError(`${what} is zstd-compressed and this Node ${process.version} has no zstd (Node 23.8 or later has)`);
+        if (typeof zlib.zstdDecompressSync !== 'function')
+          throw new BundleError(`${what} is zstd-compressed and this Node ${process.version} has no zstd (Node 23.8 or later has)`);
         out = zlib.zstdDecompressSync(stored, { maxOutputLength: Math.max(1, rawLength) });
         break;
-      default: throw new BundleError(`${what}: unknown codec ${codec}`);
+      default:
+        throw new BundleError(`${what}: unknown codec ${codec}`);
     }
   } catch (err) {
     if (err instanceof BundleError) throw err;
@@ -96,10 +105,17 @@ export function encodeContainer(sections: readonly Section[]): Uint8Array[] {
 }
 
 /** Stored sections by tag, each checked (lengths within the file, CRC), not yet decompressed. */
-export interface StoredSection { tag: string; codec: number; rawLength: number; stored: Uint8Array }
+export interface StoredSection {
+  tag: string;
+  codec: number;
+  rawLength: number;
+  stored: Uint8Array;
+}
 
 export function decodeContainer(file: Uint8Array, name: string): Map<string, StoredSection> {
-  const fail = (what: string): never => { throw new BundleError(`${name}: ${what}`); };
+  const fail = (what: string): never => {
+    throw new BundleError(`${name}: ${what}`);
+  };
   if (file.length < HEADER_BYTES) fail(`not a suspend bundle (${file.length} bytes, shorter than its header)`);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   if (Buffer.from(file.subarray(0, 8)).toString('latin1') !== BUNDLE_MAGIC) fail(`not a suspend bundle (no ${BUNDLE_MAGIC} magic)`);

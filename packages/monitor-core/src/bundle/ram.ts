@@ -28,7 +28,10 @@ export function encodeRam(bytes: Uint8Array, codec: number): RamImage {
   const entries: Array<{ first: number; count: number; data: Uint8Array }> = [];
   let stored = 0;
   for (let page = 0; page < pageCount;) {
-    if (isZero(ram, page)) { page++; continue; }
+    if (isZero(ram, page)) {
+      page++;
+      continue;
+    }
     const first = page;
     while (page < pageCount && page - first < CHUNK_PAGES && !isZero(ram, page)) page++;
     const data = compress(codec, ram.subarray(first * PAGE_BYTES, page * PAGE_BYTES));
@@ -60,7 +63,9 @@ function zeroPages(ram: Uint8Array, first: number, end: number): void {
 /** Fills `ram` from a RAM section (pages it does not hold become zero); throws a BundleError
  *  naming what is wrong. */
 export function decodeRam(section: Uint8Array, ram: Uint8Array, name: string): void {
-  const fail = (what: string): never => { throw new BundleError(`${name}: RAM: ${what}`); };
+  const fail = (what: string): never => {
+    throw new BundleError(`${name}: RAM: ${what}`);
+  };
   if (section.length < HEADER_BYTES) fail('truncated header');
   const view = new DataView(section.buffer, section.byteOffset, section.byteLength);
   const size = view.getBigUint64(0, true);
@@ -78,7 +83,8 @@ export function decodeRam(section: Uint8Array, ram: Uint8Array, name: string): v
     const first = view.getUint32(e, true);
     const pages = view.getUint32(e + 4, true);
     const length = view.getUint32(e + 8, true);
-    if (pages === 0 || pages > CHUNK_PAGES || first < lastEnd || first + pages > pageCount) fail(`chunk ${i}: pages ${first}+${pages} are out of order or outside RAM`);
+    if (pages === 0 || pages > CHUNK_PAGES || first < lastEnd || first + pages > pageCount)
+      fail(`chunk ${i}: pages ${first}+${pages} are out of order or outside RAM`);
     if (at + length > section.length) fail(`chunk ${i}: ${length} bytes, ${section.length - at} left`);
     chunks.push({ first, pages, data: section.subarray(at, at + length) });
     at += length;

@@ -41,8 +41,12 @@ export class GuestRam {
     return this.bytes.subarray(off, off + len);
   }
 
-  read16(addr: number): number { return this.view.getUint16(this.check(addr, 2), true); }
-  read32(addr: number): number { return this.view.getUint32(this.check(addr, 4), true); }
+  read16(addr: number): number {
+    return this.view.getUint16(this.check(addr, 2), true);
+  }
+  read32(addr: number): number {
+    return this.view.getUint32(this.check(addr, 4), true);
+  }
   /** 64-bit guest addresses: values above 2^53 cannot be RAM, so they map to an invalid number. */
   read64(addr: number): number {
     const off = this.check(addr, 8);
@@ -50,6 +54,10 @@ export class GuestRam {
     const hi = this.view.getUint32(off + 4, true);
     return hi >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : hi * 0x1_0000_0000 + lo;
   }
-  write16(addr: number, v: number): void { this.view.setUint16(this.check(addr, 2), v, true); }
-  write32(addr: number, v: number): void { this.view.setUint32(this.check(addr, 4), v, true); }
+  write16(addr: number, v: number): void {
+    this.view.setUint16(this.check(addr, 2), v, true);
+  }
+  write32(addr: number, v: number): void {
+    this.view.setUint32(this.check(addr, 4), v, true);
+  }
 }

@@ -43,9 +43,17 @@ export interface Mmio {
 }
 
 // The es2024 lib has no WebAssembly declarations; this is the slice of the JS API used here.
-interface WasmMemory { readonly buffer: ArrayBuffer }
-interface WasmModule { readonly __brand?: 'module' }
-interface WasmTable { readonly length: number; grow(n: number): number; set(i: number, f: unknown): void }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmModule {
+  readonly __brand?: 'module';
+}
+interface WasmTable {
+  readonly length: number;
+  grow(n: number): number;
+  set(i: number, f: unknown): void;
+}
 interface WasmApi {
   Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): Array<{ module: string; name: string; kind: string }> };
   Instance: new (m: WasmModule, imports: object) => { exports: object };
@@ -75,7 +83,9 @@ function compile(url: URL): WasmModule {
     try {
       bytes = fs.readFileSync(url);
     } catch (err) {
-      throw new Error(`CPU core ${url.pathname} is missing (build it with \`pnpm --filter @colinux/monitor-core build\`): ${(err as NodeJS.ErrnoException).code}`);
+      throw new Error(
+        `CPU core ${url.pathname} is missing (build it with \`pnpm --filter @colinux/monitor-core build\`): ${(err as NodeJS.ErrnoException).code}`,
+      );
     }
     mod = new WebAssembly.Module(bytes);
     compiled.set(url.href, mod);
@@ -171,17 +181,39 @@ export class Hart implements HartInterrupts {
     this.cpu.init(this.ramSize);
   }
 
-  setPending(mask: number): void { this.cpu.setPending(mask); }
-  clearPending(mask: number): void { this.cpu.clearPending(mask); }
+  setPending(mask: number): void {
+    this.cpu.setPending(mask);
+  }
+  clearPending(mask: number): void {
+    this.cpu.clearPending(mask);
+  }
 
-  reg(n: number): bigint { return this.state.getBigUint64(8 * n, true); }
-  setReg(n: number, v: bigint): void { this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true); }
+  reg(n: number): bigint {
+    return this.state.getBigUint64(8 * n, true);
+  }
+  setReg(n: number, v: bigint): void {
+    this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true);
+  }
   /** Word n of the state block's registers: x0..x31, then f0..f31 (suspend, snapshot.ts). */
-  stateWord(n: number): bigint { return this.state.getBigUint64(8 * n, true); }
-  setStateWord(n: number, v: bigint): void { this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true); }
-  get pc(): bigint { return this.state.getBigUint64(STATE_PC, true); }
-  get priv(): number { return this.state.getInt32(STATE_PRIV, true); }
-  get exitValue(): bigint { return this.state.getBigUint64(STATE_EXIT_VALUE, true); }
-  setMtime(ticks: number): void { this.state.setBigUint64(STATE_MTIME, BigInt(ticks), true); }
-  instret(): number { return Number(this.cpu.instret()); }
+  stateWord(n: number): bigint {
+    return this.state.getBigUint64(8 * n, true);
+  }
+  setStateWord(n: number, v: bigint): void {
+    this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true);
+  }
+  get pc(): bigint {
+    return this.state.getBigUint64(STATE_PC, true);
+  }
+  get priv(): number {
+    return this.state.getInt32(STATE_PRIV, true);
+  }
+  get exitValue(): bigint {
+    return this.state.getBigUint64(STATE_EXIT_VALUE, true);
+  }
+  setMtime(ticks: number): void {
+    this.state.setBigUint64(STATE_MTIME, BigInt(ticks), true);
+  }
+  instret(): number {
+    return Number(this.cpu.instret());
+  }
 }

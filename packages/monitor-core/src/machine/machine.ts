@@ -51,10 +51,7 @@ const TWO_MIB = 0x20_0000;
 const ROM_BYTES = 0x1_0000;
 const MENVCFG_STCE = 1n << 63n;
 
-export type RunResult =
-  | { state: 'running' }
-  | { state: 'idle'; sleepMs: number }
-  | { state: 'terminated' };
+export type RunResult = { state: 'running' } | { state: 'idle'; sleepMs: number } | { state: 'terminated' };
 
 export class Machine {
   readonly spec: MachineSpec;
@@ -305,7 +302,10 @@ export class Machine {
       const total = parts.reduce((n, p) => n + p.length, 0);
       const data = new Uint8Array(total);
       let o = 0;
-      for (const p of parts) { data.set(p, o); o += p.length; }
+      for (const p of parts) {
+        data.set(p, o);
+        o += p.length;
+      }
       this.events.output(module, data);
     }
   }
@@ -320,17 +320,30 @@ export class Machine {
   stats(): MachineStats {
     const jit = (which: number) => Number(this.hart.cpu.jitStats(which));
     return {
-      instret: this.hart.instret(), hostMs: Math.round(this.hostMs), droppedFrames: this.droppedFrames(),
-      jitEntries: jit(0), jitInsns: jit(1), jitTranslated: jit(2), jitDropped: jit(3), jitBatches: jit(4),
-      jitCodeWrites: jit(5), jitRegions: jit(6),
-      jitLookups: jit(7), decodeMisses: jit(8), codePageDataWrites: jit(9), jitFlushes: jit(10), jitCompileMs: Math.round(this.hart.jitCompileMs),
+      instret: this.hart.instret(),
+      hostMs: Math.round(this.hostMs),
+      droppedFrames: this.droppedFrames(),
+      jitEntries: jit(0),
+      jitInsns: jit(1),
+      jitTranslated: jit(2),
+      jitDropped: jit(3),
+      jitBatches: jit(4),
+      jitCodeWrites: jit(5),
+      jitRegions: jit(6),
+      jitLookups: jit(7),
+      decodeMisses: jit(8),
+      codePageDataWrites: jit(9),
+      jitFlushes: jit(10),
+      jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }
 
   /** Earliest timer deadline (mtime ticks) after `now` that could wake the hart. */
   nextDeadline(now: number): number {
     let next = Number.MAX_SAFE_INTEGER;
-    const consider = (t: number) => { if (t > now && t < next) next = t; };
+    const consider = (t: number) => {
+      if (t > now && t < next) next = t;
+    };
     if (!this.firmware) consider(this.sbi.timerDeadline);
     consider(this.clint.mtimecmp);
     if (this.hart.cpu.csrRead(CSR_MENVCFG) & MENVCFG_STCE) {
@@ -339,7 +352,6 @@ export class Machine {
     }
     return next;
   }
-
 
   /** One `run` call of `budget` instructions with mtime and timer interrupts brought up to
    *  date first, the SBI call or halt handled after; returns the core's exit reason. */
@@ -369,7 +381,10 @@ export class Machine {
       const spent = performance.now() - t;
       const done = this.hart.instret() - before;
       if (spent > 0.05 && done > 1000) this.instructionsPerMs = 0.8 * this.instructionsPerMs + 0.2 * (done / spent);
-      if (this.termination) { result = { state: 'terminated' }; break; }
+      if (this.termination) {
+        result = { state: 'terminated' };
+        break;
+      }
       if (exit === EXIT_WFI) {
         const wakeAt = this.nextDeadline(now);
         const nowAfter = this.mtime();
@@ -398,7 +413,9 @@ export class Machine {
   /** Every device's save(), by place: the devices are the configuration's, so they match on restore. */
   saveDevices(): Plain {
     return {
-      plic: this.plic.save(), clint: this.clint.save(), rtc: this.rtc.save(),
+      plic: this.plic.save(),
+      clint: this.clint.save(),
+      rtc: this.rtc.save(),
       uarts: [...this.uarts.values()].map((u) => u.save() as Plain),
       virtio: this.virtio.map((v) => v.save() as unknown as Plain),
       sbiTimer: this.sbi.timerDeadline,
@@ -409,7 +426,8 @@ export class Machine {
     const s = state as { plic: Plain; clint: Plain; rtc: Plain; uarts: Plain[]; virtio: Plain[]; sbiTimer: number };
     if (!s || !Array.isArray(s.uarts) || !Array.isArray(s.virtio)) throw new Error('device state is not an object with uarts and virtio lists');
     if (s.uarts.length !== this.uarts.size) throw new Error(`${s.uarts.length} UARTs saved, the configuration has ${this.uarts.size} (ttysN= differs)`);
-    if (s.virtio.length !== this.virtio.length) throw new Error(`${s.virtio.length} virtio devices saved, the configuration has ${this.virtio.length} (cobdN=, ethN= or cofsN= differ)`);
+    if (s.virtio.length !== this.virtio.length)
+      throw new Error(`${s.virtio.length} virtio devices saved, the configuration has ${this.virtio.length} (cobdN=, ethN= or cofsN= differ)`);
     this.plic.restore(s.plic);
     this.clint.restore(s.clint);
     this.rtc.restore(s.rtc);

@@ -15,12 +15,32 @@ import type { MachineSnapshot, RestoreInput } from './contract.ts';
 const STATE_CSRS = [
   0x003, // fcsr
   0x300, // mstatus
-  0x302, 0x303, 0x304, 0x305, 0x306, 0x30a, 0x320, // medeleg mideleg mie mtvec mcounteren menvcfg mcountinhibit
-  0x340, 0x341, 0x342, 0x343, // mscratch mepc mcause mtval
-  0x105, 0x106, 0x10a, 0x140, 0x141, 0x142, 0x143, 0x180, 0x14d, // stvec scounteren senvcfg sscratch sepc scause stval satp stimecmp
-  0xb00, 0xb02, // mcycle minstret
+  0x302,
+  0x303,
+  0x304,
+  0x305,
+  0x306,
+  0x30a,
+  0x320, // medeleg mideleg mie mtvec mcounteren menvcfg mcountinhibit
+  0x340,
+  0x341,
+  0x342,
+  0x343, // mscratch mepc mcause mtval
+  0x105,
+  0x106,
+  0x10a,
+  0x140,
+  0x141,
+  0x142,
+  0x143,
+  0x180,
+  0x14d, // stvec scounteren senvcfg sscratch sepc scause stval satp stimecmp
+  0xb00,
+  0xb02, // mcycle minstret
   // PMP (priv spec 3.7): every pmpaddr before the pmpcfg that may lock it.
-  ...Array.from({ length: 16 }, (_, i) => 0x3b0 + i), 0x3a0, 0x3a2,
+  ...Array.from({ length: 16 }, (_, i) => 0x3b0 + i),
+  0x3a0,
+  0x3a2,
 ] as const;
 const CSR_MIP = 0x344;
 /** mip bits the host drives (SSIP..MEIP): all of them fit the core's i32 masks. */
@@ -31,7 +51,6 @@ const MIP_BITS = 0xaaa;
 const REGISTER_BYTES = 512;
 const CPU_HEADER_BYTES = REGISTER_BYTES + 8 + 16;
 const CSR_ENTRY_BYTES = 16;
-
 
 export function encodeCpu(machine: Machine): Uint8Array {
   const { hart } = machine;
@@ -51,7 +70,9 @@ export function encodeCpu(machine: Machine): Uint8Array {
 
 /** Returns the pending-interrupt bits, to apply after the devices (which drive their own lines). */
 export function decodeCpu(machine: Machine, bytes: Uint8Array, name: string): number {
-  const fail = (what: string): never => { throw new BundleError(`${name}: CPU: ${what}`); };
+  const fail = (what: string): never => {
+    throw new BundleError(`${name}: CPU: ${what}`);
+  };
   if (bytes.length < CPU_HEADER_BYTES) fail(`${bytes.length} bytes, shorter than its header`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = v.getUint32(REGISTER_BYTES + 16, true);
@@ -89,7 +110,6 @@ export function captureMachine(machine: Machine): MachineSnapshot {
   };
 }
 
-
 /** Onto a machine just built from the same configuration (nothing loaded, not started). */
 export function restoreMachine(machine: Machine, s: RestoreInput, name: string): void {
   decodeRam(s.ram, machine.ram.bytes, name);
@@ -114,6 +134,9 @@ export function restoreMachine(machine: Machine, s: RestoreInput, name: string):
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -56,7 +56,10 @@ function main(config: MachineConfig): void {
     const seen = Atomics.load(wake, 0);
     let stop = false;
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-      if (handle(machine, m.message as ToMachine, post, run)) { stop = true; break; }
+      if (handle(machine, m.message as ToMachine, post, run)) {
+        stop = true;
+        break;
+      }
     }
     if (stop) break;
     if (run.frozen) {
@@ -93,12 +96,25 @@ function collectGarbage(): void {
 function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => void, run: { frozen: boolean }): boolean {
   try {
     switch (msg.type) {
-      case 'load-section': machine.loadSection(msg.offset, msg.size, msg.data); break;
-      case 'load-initrd': machine.loadInitrd(msg.data); break;
-      case 'start': machine.start(msg.entryOffset); collectGarbage(); break;
-      case 'reset': machine.reset(); break;
-      case 'message': machine.deliver(msg.module, msg.data); break;
-      case 'power': machine.power(msg.action); break;
+      case 'load-section':
+        machine.loadSection(msg.offset, msg.size, msg.data);
+        break;
+      case 'load-initrd':
+        machine.loadInitrd(msg.data);
+        break;
+      case 'start':
+        machine.start(msg.entryOffset);
+        collectGarbage();
+        break;
+      case 'reset':
+        machine.reset();
+        break;
+      case 'message':
+        machine.deliver(msg.module, msg.data);
+        break;
+      case 'power':
+        machine.power(msg.action);
+        break;
       case 'disk-snapshot':
         try {
           machine.snapshotDisk(msg.index, msg.fd, msg.path);
@@ -118,7 +134,9 @@ function handle(machine: Machine, msg: ToMachine, post: (msg: FromMachine) => vo
           post({ type: 'suspended', error: (err as Error).message });
         }
         break;
-      case 'thaw': run.frozen = false; break;
+      case 'thaw':
+        run.frozen = false;
+        break;
       case 'restore':
         try {
           restoreMachine(machine, msg.state, msg.name);

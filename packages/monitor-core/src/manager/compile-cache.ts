@@ -15,7 +15,11 @@ import type pino from 'pino';
 const MONITOR_URLS = [new URL('../machine/worker.ts', import.meta.url)];
 /** Their sources: this package's, the protocol's and the client's (found as Node resolves the
  *  imports), and node_modules. */
-const SOURCES = [new URL('..', import.meta.url), new URL('.', import.meta.resolve('@colinux/protocol')), new URL('.', import.meta.resolve('@colinux/client'))].map((u) => u.pathname);
+const SOURCES = [
+  new URL('..', import.meta.url),
+  new URL('.', import.meta.resolve('@colinux/protocol')),
+  new URL('.', import.meta.resolve('@colinux/client')),
+].map((u) => u.pathname);
 const MODULES_STAMP = new URL('../../../../node_modules/.modules.yaml', import.meta.url).pathname;
 /** Written into the cache dir after a preparation: what it was made from. */
 const PREPARED = 'colinux-machine-prepared.json';

@@ -3,7 +3,19 @@
 // them (the dir is 0700, so it is the same user); none of them closes a monitor, which stays the
 // owner's (SUSPEND asks the owner first, suspend.ts).
 import {
-  Calls, ForwardOp, Module, MonitorState, Rc, Requests, isSysrqKey, moduleName, monitorStateName, netModule, powerActionName, type Frame, type ModuleId,
+  Calls,
+  ForwardOp,
+  Module,
+  MonitorState,
+  Rc,
+  Requests,
+  isSysrqKey,
+  moduleName,
+  monitorStateName,
+  netModule,
+  powerActionName,
+  type Frame,
+  type ModuleId,
 } from '@colinux/protocol';
 import type { Monitor } from './monitor.ts';
 import type { MonitorHost } from './monitor-host.ts';
@@ -84,7 +96,8 @@ async function forward(host: MonitorHost, session: ClientSession, req: Frame): P
   const f = Requests.FORWARD.request.decode(req.body);
   const monitor = monitorOf(host, session, req, f.id);
   if (!monitor) return;
-  if (f.unit > Module.CONET_END - Module.CONET0) return session.replyError(req, Rc.INVALID_PARAMETER, `network unit ${f.unit} outside 0..${Module.CONET_END - Module.CONET0}`);
+  if (f.unit > Module.CONET_END - Module.CONET0)
+    return session.replyError(req, Rc.INVALID_PARAMETER, `network unit ${f.unit} outside 0..${Module.CONET_END - Module.CONET0}`);
   const module = netModule(f.unit);
   const helper = monitor.rules.holder(module);
   if (!helper) return session.replyError(req, Rc.NOT_FOUND, `no helper holds ${moduleName(module)} of monitor ${f.id}`);

@@ -10,7 +10,10 @@ import { ImageInUseError, openImage, openImageChain, type BlockImage } from '../
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { createQcow2Overlay, readQcow2Header } from '../machine/devices/virtio/qcow2.ts';
 
-interface Holder { monitor: number; readOnly: boolean }
+interface Holder {
+  monitor: number;
+  readOnly: boolean;
+}
 type MonitorImage = BlockImage & { aliases: string[] };
 
 /** Images open in this process, by device and inode: which monitors hold each, for the refusal. */
@@ -161,7 +164,15 @@ export class DiskImages {
     const i = this.devices.findIndex((x) => x.index === unit);
     const d = this.devices[i]!;
     this.backingFds.push(d.fd!);
-    this.devices[i] = { ...d, path: file, fd, readOnly: false, backing: d.backing ? { path: d.path, fd: d.fd!, format: imageFormat(d.path), backing: d.backing } : { path: d.path, fd: d.fd!, format: imageFormat(d.path) } };
+    this.devices[i] = {
+      ...d,
+      path: file,
+      fd,
+      readOnly: false,
+      backing: d.backing
+        ? { path: d.path, fd: d.fd!, format: imageFormat(d.path), backing: d.backing }
+        : { path: d.path, fd: d.fd!, format: imageFormat(d.path) },
+    };
     const key = fileKey(fs.fstatSync(fd));
     this.keys.push(key);
     holders.set(key, [...(holders.get(key) ?? []), { monitor: this.monitor, readOnly: false }]);

@@ -111,7 +111,8 @@ export async function statusDriver(env: NodeJS.ProcessEnv = process.env): Promis
       lines.push(`monitor ${m.id}: ${monitorStateName(m.state)}, mem=${m.memoryMiB}, created ${new Date(m.createdAt).toISOString()}${p}`);
     }
   } catch (err) {
-    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED) lines.push(`driver version mismatch: ${err.message} (this program: ${PROTOCOL_VERSION})`);
+    if (err instanceof ManagerError && err.rc === Rc.VERSION_MISMATCHED)
+      lines.push(`driver version mismatch: ${err.message} (this program: ${PROTOCOL_VERSION})`);
     else throw err;
   } finally {
     await c.close();

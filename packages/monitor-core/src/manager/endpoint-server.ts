@@ -128,7 +128,10 @@ export abstract class EndpointServer {
       // nothing is left to serve, the next check stops this one.
       const busy = err instanceof EndpointBusyError;
       this.orphaned = busy;
-      this.log.error({ endpoint: this.endpoint, err: (err as Error).message }, busy ? 'the endpoint vanished and another process serves it now' : 'cannot make the endpoint again');
+      this.log.error(
+        { endpoint: this.endpoint, err: (err as Error).message },
+        busy ? 'the endpoint vanished and another process serves it now' : 'cannot make the endpoint again',
+      );
     } finally {
       this.recreating = false;
     }

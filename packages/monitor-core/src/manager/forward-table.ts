@@ -67,12 +67,14 @@ export class ForwardTable {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ file: this.file, err: (e as Error).message }, 'forward table unreadable: no forwards');
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn({ file: this.file, err: (e as Error).message }, 'forward table unreadable: no forwards');
       return {};
     }
     try {
       const doc = JSON.parse(text) as { version?: unknown; units?: unknown };
-      if (doc.version !== FORMAT_VERSION || typeof doc.units !== 'object' || doc.units === null) throw new Error(`not a version ${FORMAT_VERSION} forward table`);
+      if (doc.version !== FORMAT_VERSION || typeof doc.units !== 'object' || doc.units === null)
+        throw new Error(`not a version ${FORMAT_VERSION} forward table`);
       const units: Record<string, string[]> = {};
       for (const [unit, specs] of Object.entries(doc.units)) {
         if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'string')) throw new Error(`unit ${unit}: not a list of forwards`);

@@ -15,8 +15,12 @@ export interface ManagerLog {
 export function createManagerLog(opts: { level?: string; toStderr?: boolean; name?: string } = {}): ManagerLog {
   const listeners = new Set<LogListener>();
   const log = createLogger({
-    name: opts.name ?? 'colinux-monitor-core', level: opts.level, stderr: opts.toStderr !== false,
-    tee: (line) => { for (const fn of listeners) fn(line); },
+    name: opts.name ?? 'colinux-monitor-core',
+    level: opts.level,
+    stderr: opts.toStderr !== false,
+    tee: (line) => {
+      for (const fn of listeners) fn(line);
+    },
   });
   return {
     log,

@@ -16,7 +16,9 @@ const MIN_MOVED_SECTION = 64 * 1024;
 export async function handleMonitorOp(host: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const { op, tail } = Requests.MONITOR.request.decode(req.body);
   const monitor = host.monitor;
-  const refused = monitor ? monitor.rules.mayOperate(session, op) : { rc: Rc.MONITOR_NOT_LOADED, text: 'this connection has not created or attached a monitor' };
+  const refused = monitor
+    ? monitor.rules.mayOperate(session, op)
+    : { rc: Rc.MONITOR_NOT_LOADED, text: 'this connection has not created or attached a monitor' };
   if (refused || !monitor) return session.replyError(req, refused!.rc, refused!.text);
   switch (op) {
     case MonitorOps.LOAD_SECTION.op:
@@ -32,7 +34,18 @@ export async function handleMonitorOp(host: MonitorHost, session: ClientSession,
     case MonitorOps.GET_CONSOLE.op: {
       const snap = await monitor.shadow.snapshot();
       const s = monitor.shadow;
-      return session.reply(req, Rc.OK, MonitorOps.GET_CONSOLE.reply.encode({ cols: s.cols, rows: s.rows, scrollback: s.scrollback, cursorX: snap.cursorX, cursorY: snap.cursorY, data: snap.data }));
+      return session.reply(
+        req,
+        Rc.OK,
+        MonitorOps.GET_CONSOLE.reply.encode({
+          cols: s.cols,
+          rows: s.rows,
+          scrollback: s.scrollback,
+          cursorX: snap.cursorX,
+          cursorY: snap.cursorY,
+          data: snap.data,
+        }),
+      );
     }
     case MonitorOps.RESET.op:
       monitor.reset();
@@ -77,7 +90,11 @@ function loadSection(session: ClientSession, monitor: Monitor, req: Frame, tail:
   if (!requireState(session, monitor, req, MonitorState.INITIALIZED, 'LOAD_SECTION')) return;
   const s = MonitorOps.LOAD_SECTION.request.decode(tail);
   if (KERNEL_OFFSET_IN_RAM + s.offset + s.size > ramBytes(monitor)) {
-    return session.replyError(req, Rc.TRANSFER_OFF_BOUNDS, `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`);
+    return session.replyError(
+      req,
+      Rc.TRANSFER_OFF_BOUNDS,
+      `section at offset 0x${s.offset.toString(16)} (${s.size} bytes) does not fit in mem=${monitor.config.memoryMiB}`,
+    );
   }
   if (s.data) {
     const data = ownBuffer(req, s.data);

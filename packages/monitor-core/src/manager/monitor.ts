@@ -3,7 +3,23 @@
 // says comes back as FromMachine messages and is routed here (docs/colinux.md#routing).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { EndReason, MAX_RECORD_DATA, Module, MonitorState, Termination, moduleName, monitorStateName, powerActionName, terminationName, type ModuleId, type MonitorConfig, type MonitorInfo, type MonitorStatus, type RunResult, type TranslatorStats } from '@colinux/protocol';
+import {
+  EndReason,
+  MAX_RECORD_DATA,
+  Module,
+  MonitorState,
+  Termination,
+  moduleName,
+  monitorStateName,
+  powerActionName,
+  terminationName,
+  type ModuleId,
+  type MonitorConfig,
+  type MonitorInfo,
+  type MonitorStatus,
+  type RunResult,
+  type TranslatorStats,
+} from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
 import { ConsoleLog } from './console-log.ts';
@@ -55,7 +71,10 @@ export class Monitor {
   /** Owner, attachments and state: every change to them happens in the model (rules.ts). */
   readonly rules: MonitorRules<ClientSession>;
   readonly stats: MonitorStats = {
-    instret: 0, hostMs: 0, droppedFrames: 0, droppedToClients: 0,
+    instret: 0,
+    hostMs: 0,
+    droppedFrames: 0,
+    droppedToClients: 0,
     jit: { entries: 0, insns: 0, translated: 0, dropped: 0, batches: 0, codeWrites: 0, regions: 0, lookups: 0, decodeMisses: 0, flushes: 0, compileMs: 0 },
   };
   /** Initrd being received in chunks: allocated once its total size passed the bounds check. */
@@ -160,7 +179,8 @@ export class Monitor {
 
   /** `disk snapshot` (qcow2.md): cobd<unit> continues on a new overlay; resolves with its path. */
   async snapshotDisk(unit: number, file: string | undefined): Promise<string> {
-    if (this.state !== MonitorState.RUNNING && this.state !== MonitorState.STARTED) throw new Error(`monitor ${this.id} is ${monitorStateName(this.state)}, not running`);
+    if (this.state !== MonitorState.RUNNING && this.state !== MonitorState.STARTED)
+      throw new Error(`monitor ${this.id} is ${monitorStateName(this.state)}, not running`);
     if (this.snapshotting.has(unit)) throw new Error(`a snapshot of cobd${unit} is already being made`);
     const overlay = this.disks.prepareSnapshot(unit, file);
     const answered = new Promise<string | undefined>((resolve) => this.snapshotting.set(unit, resolve));
@@ -357,7 +377,8 @@ export class Monitor {
       if (this.worker !== worker) return;
       // A worker may exit after posting 'terminated' (contract.ts 'stop'); otherwise it failed.
       if (this.state === MonitorState.TERMINATED) this.dropWorker();
-      else this.machineFailed(worker, `machine exited (code ${code}) without terminating the guest${this.lastMachineError ? `: ${this.lastMachineError}` : ''}`);
+      else
+        this.machineFailed(worker, `machine exited (code ${code}) without terminating the guest${this.lastMachineError ? `: ${this.lastMachineError}` : ''}`);
     });
   }
 
@@ -418,9 +439,17 @@ export class Monitor {
         this.stats.hostMs = msg.hostMs;
         this.stats.droppedFrames = msg.droppedFrames;
         this.stats.jit = {
-          entries: msg.jitEntries, insns: msg.jitInsns, translated: msg.jitTranslated, dropped: msg.jitDropped,
-          batches: msg.jitBatches, codeWrites: msg.jitCodeWrites, regions: msg.jitRegions, lookups: msg.jitLookups,
-          decodeMisses: msg.decodeMisses, flushes: msg.jitFlushes, compileMs: msg.jitCompileMs,
+          entries: msg.jitEntries,
+          insns: msg.jitInsns,
+          translated: msg.jitTranslated,
+          dropped: msg.jitDropped,
+          batches: msg.jitBatches,
+          codeWrites: msg.jitCodeWrites,
+          regions: msg.jitRegions,
+          lookups: msg.jitLookups,
+          decodeMisses: msg.decodeMisses,
+          flushes: msg.jitFlushes,
+          compileMs: msg.jitCompileMs,
         };
         return;
       case 'error':

@@ -92,7 +92,9 @@ export class MonitorRegistry {
 
   /** Most recently created first, as coLinux's head-inserted monitor list. */
   list(): MonitorInfo[] {
-    return this.live().map((e) => e.info).sort((a, b) => b.createdAt - a.createdAt);
+    return this.live()
+      .map((e) => e.info)
+      .sort((a, b) => b.createdAt - a.createdAt);
   }
 
   hostmemUsed(): number {
@@ -105,10 +107,15 @@ export class MonitorRegistry {
    *  that answers STATUS is registered; one nobody answers on is a dead process's, removed. */
   async discover(): Promise<void> {
     const dir = runtimeDir(this.env);
-    const ids = fs.readdirSync(dir).map(monitorIdOfEndpoint).filter((id): id is number => id !== undefined);
-    await Promise.all(ids.map(async (id) => {
-      if (await this.discoverOne(id) === 'starting') this.discoverLater(id, Date.now() + CREATE_WAIT_MS);
-    }));
+    const ids = fs
+      .readdirSync(dir)
+      .map(monitorIdOfEndpoint)
+      .filter((id): id is number => id !== undefined);
+    await Promise.all(
+      ids.map(async (id) => {
+        if ((await this.discoverOne(id)) === 'starting') this.discoverLater(id, Date.now() + CREATE_WAIT_MS);
+      }),
+    );
   }
 
   /** Monitor `id`'s endpoint: registered when its process serves its monitor ('found'); a stale
@@ -125,7 +132,18 @@ export class MonitorRegistry {
       fs.rmSync(endpoint, { force: true });
       return 'gone';
     }
-    const entry: MonitorEntry = { id, endpoint, memoryMiB: info.memoryMiB, info, pid: status.pid, rssBytes: status.rssBytes, link: undefined, child: undefined, gone: undefined, closed: false };
+    const entry: MonitorEntry = {
+      id,
+      endpoint,
+      memoryMiB: info.memoryMiB,
+      info,
+      pid: status.pid,
+      rssBytes: status.rssBytes,
+      link: undefined,
+      child: undefined,
+      gone: undefined,
+      closed: false,
+    };
     this.entries.set(id, entry);
     this.adopt(entry, link);
     this.log.info({ monitor: id, pid: status.pid }, 'found a running monitor');
@@ -150,8 +168,16 @@ export class MonitorRegistry {
     const dir = runtimeDir(this.env);
     const endpoint = monitorEndpointPath(this.env, id);
     const entry: MonitorEntry = {
-      id, endpoint, memoryMiB, info: { id, state: MonitorState.INITIALIZED, memoryMiB, createdAt: Date.now() }, pid: 0, rssBytes: 0, link: undefined, child: undefined,
-      gone: undefined, closed: false,
+      id,
+      endpoint,
+      memoryMiB,
+      info: { id, state: MonitorState.INITIALIZED, memoryMiB, createdAt: Date.now() },
+      pid: 0,
+      rssBytes: 0,
+      link: undefined,
+      child: undefined,
+      gone: undefined,
+      closed: false,
     };
     this.entries.set(id, entry);
     this.ended.delete(id);
@@ -163,7 +189,9 @@ export class MonitorRegistry {
       // the manager's group) does not take the VM.
       const limits = Object.keys(this.limits).length ? ['--limits', JSON.stringify(this.limits)] : [];
       child = spawn(process.execPath, [managerBinPath(this.env), '--monitor', String(id), '--transport', this.transport, ...limits], {
-        env: { MALLOC_ARENA_MAX: MONITOR_MALLOC_ARENAS, ...this.env }, detached: true, stdio: ['ignore', logFd, logFd],
+        env: { MALLOC_ARENA_MAX: MONITOR_MALLOC_ARENAS, ...this.env },
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
       });
     } finally {
       fs.closeSync(logFd);
@@ -300,10 +328,12 @@ export class MonitorRegistry {
     const deadline = Date.now() + STOP_WAIT_MS;
     while (entries.some((e) => pidAlive(e.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const e of entries) if (pidAlive(e.pid)) kill(e.pid, 'SIGKILL');
-    await Promise.all(entries.map(async (e) => {
-      if (e.gone) await e.gone;
-      else await e.link?.close();
-    }));
+    await Promise.all(
+      entries.map(async (e) => {
+        if (e.gone) await e.gone;
+        else await e.link?.close();
+      }),
+    );
   }
 }
 

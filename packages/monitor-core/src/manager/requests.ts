@@ -3,7 +3,18 @@
 // (#routing), with the checks coLinux left out: `from` must be a module this connection holds,
 // ATTACH bounds and takeover.
 import {
-  AttachFlag, BodyError, FrameError, Module, MonitorState, PROTOCOL_VERSION, Rc, Requests, decodeLinuxMessage, decodeRecords, linuxAddressOf, moduleName,
+  AttachFlag,
+  BodyError,
+  FrameError,
+  Module,
+  MonitorState,
+  PROTOCOL_VERSION,
+  Rc,
+  Requests,
+  decodeLinuxMessage,
+  decodeRecords,
+  linuxAddressOf,
+  moduleName,
   type Frame,
 } from '@colinux/protocol';
 import { handleControl, replayForwards } from './control.ts';
@@ -18,7 +29,11 @@ export async function handleRequest(host: MonitorHost, session: ClientSession, r
       case Requests.STATUS.code:
         return status(host, session, req);
       case Requests.INFO.code:
-        return session.reply(req, Rc.OK, Requests.INFO.reply.encode({ hostmemLimit: hostmemLimit(host.env), hostmemUsed: (host.monitor?.config.memoryMiB ?? 0) * 1024 * 1024 }));
+        return session.reply(
+          req,
+          Rc.OK,
+          Requests.INFO.reply.encode({ hostmemLimit: hostmemLimit(host.env), hostmemUsed: (host.monitor?.config.memoryMiB ?? 0) * 1024 * 1024 }),
+        );
       case Requests.MONITOR_LIST.code:
         return session.reply(req, Rc.OK, Requests.MONITOR_LIST.reply.encode(host.monitor ? [host.monitor.info()] : []));
       case Requests.CREATE.code:
@@ -57,7 +72,10 @@ function status(host: MonitorHost, session: ClientSession, req: Frame): void {
   const theirs = Requests.STATUS.request.decode(req.body);
   const body = Requests.STATUS.reply.encode(host.status());
   if (theirs !== PROTOCOL_VERSION) {
-    host.log.error({ client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION }, `client speaks protocol version ${theirs}, this monitor speaks ${PROTOCOL_VERSION}`);
+    host.log.error(
+      { client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION },
+      `client speaks protocol version ${theirs}, this monitor speaks ${PROTOCOL_VERSION}`,
+    );
     return session.reply(req, Rc.VERSION_MISMATCHED, body);
   }
   session.reply(req, Rc.OK, body);
@@ -105,7 +123,9 @@ export function handleMessages(host: MonitorHost, session: ClientSession, frame:
   const monitor = host.monitor;
   for (const r of records) {
     // coLinux never checked `from` (3.6.2): the rules do (rules.ts maySend).
-    const refused = monitor ? monitor.rules.maySend(session, r.from, r.to) : { rc: Rc.MONITOR_NOT_LOADED, text: 'message refused: this connection is not attached to a monitor' };
+    const refused = monitor
+      ? monitor.rules.maySend(session, r.from, r.to)
+      : { rc: Rc.MONITOR_NOT_LOADED, text: 'message refused: this connection is not attached to a monitor' };
     if (refused || !monitor) {
       if (refused?.rc === Rc.ACCESS_DENIED) host.log.warn({ client: session.id, from: r.from }, 'spoofed message refused');
       session.notice(refused!.rc, refused!.text);
@@ -135,4 +155,3 @@ export function handleMessages(host: MonitorHost, session: ClientSession, frame:
     monitor.post({ type: 'message', module: r.from, data }, [data.buffer]);
   }
 }
-

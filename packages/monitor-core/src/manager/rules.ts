@@ -5,10 +5,25 @@
 // a request, call the model, then do the I/O it implies (replies, END frames, machine messages).
 // The rules are coLinux's (docs/colinux.md#manager-ioctls, #monitor-operations, #routing) with
 // the checks it left out (docs/protocol.md "Differences from coLinux").
-import { MAX_MONITORS, Module, MonitorOp, MonitorState, Rc, Termination, moduleName, monitorStateName, type ModuleId, type ModuleStatus, type RunResult } from '@colinux/protocol';
+import {
+  MAX_MONITORS,
+  Module,
+  MonitorOp,
+  MonitorState,
+  Rc,
+  Termination,
+  moduleName,
+  monitorStateName,
+  type ModuleId,
+  type ModuleStatus,
+  type RunResult,
+} from '@colinux/protocol';
 
 /** A request the rules refuse: the reply's rc and its one-line text. */
-export interface Refusal { rc: Rc; text: string }
+export interface Refusal {
+  rc: Rc;
+  text: string;
+}
 
 export function isRefusal(x: unknown): x is Refusal {
   return typeof x === 'object' && x !== null && 'rc' in x && 'text' in x;
@@ -20,15 +35,24 @@ export function admit(id: number, memoryMiB: number, running: { ids: ReadonlySet
   if (running.ids.has(id)) return { rc: Rc.ERROR, text: `monitor ${id} already exists` };
   if (running.ids.size >= MAX_MONITORS) return { rc: Rc.ERROR, text: `${MAX_MONITORS} monitors already run` };
   if (running.usedBytes + memoryMiB * 1024 * 1024 > limitBytes) {
-    return { rc: Rc.HOSTMEM_USE_LIMIT_REACHED, text: `mem=${memoryMiB} would exceed the host memory limit of ${Math.floor(limitBytes / 1048576)} MiB (${Math.floor(running.usedBytes / 1048576)} MiB in use)` };
+    return {
+      rc: Rc.HOSTMEM_USE_LIMIT_REACHED,
+      text: `mem=${memoryMiB} would exceed the host memory limit of ${Math.floor(limitBytes / 1048576)} MiB (${Math.floor(running.usedBytes / 1048576)} MiB in use)`,
+    };
   }
   return undefined;
 }
 
-export interface AttachRequest { modules: readonly ModuleId[]; force: boolean; watch: boolean }
+export interface AttachRequest {
+  modules: readonly ModuleId[];
+  force: boolean;
+  watch: boolean;
+}
 
 /** What an ATTACH did: the modules whose previous holder was displaced (to be told END taken-over). */
-export interface Attached<C> { takenOver: Array<{ module: ModuleId; from: C }> }
+export interface Attached<C> {
+  takenOver: Array<{ module: ModuleId; from: C }>;
+}
 
 /** MONITOR ops only the owner may make (coLinux 3.6.5); GET_CONSOLE and CLOSE are anyone's. */
 const OWNER_ONLY = new Set<number>([MonitorOp.LOAD_SECTION, MonitorOp.LOAD_INITRD, MonitorOp.START, MonitorOp.RUN, MonitorOp.GET_STATE, MonitorOp.RESET]);
@@ -173,7 +197,8 @@ export class MonitorRules<C> {
     if (!this.boundSet.has(client)) return { rc: Rc.MONITOR_NOT_LOADED, text: 'message refused: this connection is not attached to a monitor' };
     if (to !== Module.LINUX) return { rc: Rc.INVALID_PARAMETER, text: `message to ${moduleName(to)} refused: clients may only send to linux` };
     const mayPower = from === Module.DAEMON && (this.isOwner(client) || this.holds(client, Module.CONSOLE));
-    if (!this.holds(client, from) && !mayPower) return { rc: Rc.ACCESS_DENIED, text: `message from ${moduleName(from)} refused: this connection has not attached that module` };
+    if (!this.holds(client, from) && !mayPower)
+      return { rc: Rc.ACCESS_DENIED, text: `message from ${moduleName(from)} refused: this connection has not attached that module` };
     return undefined;
   }
 

@@ -3,7 +3,17 @@
 // its own (monitor-server.ts) that the manager starts and lists (registry.ts); CREATE and ATTACH
 // answer with that process's endpoint, where the client goes on (docs/manager.md).
 import {
-  BodyError, BodyReader, FrameError, ManagerState, PROTOCOL_VERSION, Rc, Requests, decodeRecords, type Frame, type ManagerStatus, type MonitorInfo,
+  BodyError,
+  BodyReader,
+  FrameError,
+  ManagerState,
+  PROTOCOL_VERSION,
+  Rc,
+  Requests,
+  decodeRecords,
+  type Frame,
+  type ManagerStatus,
+  type MonitorInfo,
 } from '@colinux/protocol';
 import { runtimeDir } from '@colinux/client';
 import { prepareMachineCache } from './compile-cache.ts';
@@ -22,7 +32,9 @@ export interface ManagerOptions extends EndpointOptions {
 }
 
 /** Control requests that name their monitor first (u32 id): passed to its process. */
-const CONTROL_REQUESTS = new Set<number>([Requests.MONITOR_STATUS, Requests.POWER, Requests.SYSRQ, Requests.DISK_SNAPSHOT, Requests.FORWARD, Requests.SUSPEND].map((r) => r.code));
+const CONTROL_REQUESTS = new Set<number>(
+  [Requests.MONITOR_STATUS, Requests.POWER, Requests.SYSRQ, Requests.DISK_SNAPSHOT, Requests.FORWARD, Requests.SUSPEND].map((r) => r.code),
+);
 
 export class ManagerServer extends EndpointServer {
   readonly runtimeDir: string;
@@ -130,7 +142,10 @@ export class ManagerServer extends EndpointServer {
     const theirs = Requests.STATUS.request.decode(req.body);
     const body = Requests.STATUS.reply.encode(await this.status());
     if (theirs !== PROTOCOL_VERSION) {
-      this.log.error({ client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION }, `client speaks protocol version ${theirs}, this manager speaks ${PROTOCOL_VERSION}`);
+      this.log.error(
+        { client: session.id, clientVersion: theirs, managerVersion: PROTOCOL_VERSION },
+        `client speaks protocol version ${theirs}, this manager speaks ${PROTOCOL_VERSION}`,
+      );
       return session.reply(req, Rc.VERSION_MISMATCHED, body);
     }
     session.reply(req, Rc.OK, body);

@@ -2,7 +2,19 @@
 // bounded outgoing queue so a slow or stuck client never stalls a guest (coLinux slept the VM
 // when a descriptor held > 1024 messages, docs/colinux.md#routing; here frames are dropped and counted).
 import {
-  FrameDecoder, FrameKind, MAX_PENDING_BYTES, Rc, decodeText, encodeFrame, encodeRecords, encodeText, recordFromLinux, type EndReason, type Frame, type ModuleId, type RequestSpec,
+  FrameDecoder,
+  FrameKind,
+  MAX_PENDING_BYTES,
+  Rc,
+  decodeText,
+  encodeFrame,
+  encodeRecords,
+  encodeText,
+  recordFromLinux,
+  type EndReason,
+  type Frame,
+  type ModuleId,
+  type RequestSpec,
 } from '@colinux/protocol';
 import { type Connection } from '@colinux/client';
 

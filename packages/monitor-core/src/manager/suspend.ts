@@ -5,11 +5,17 @@
 // the owner closes the monitor. Resume: the owner created a monitor from the bundle's
 // configuration; it takes over the machine state, the screen and the forwards, and runs on.
 import os from 'node:os';
+import { Calls, MonitorState, Rc, Requests, monitorStateName, type Frame } from '@colinux/protocol';
 import {
-  Calls, MonitorState, Rc, Requests, monitorStateName, type Frame,
-} from '@colinux/protocol';
-import {
-  BUNDLE_FORMAT, BundleError, bundleState, readBundle, writeBundle, identifyFd, type BundleMeta, type DiskIdentity, type SavedDaemon,
+  BUNDLE_FORMAT,
+  BundleError,
+  bundleState,
+  readBundle,
+  writeBundle,
+  identifyFd,
+  type BundleMeta,
+  type DiskIdentity,
+  type SavedDaemon,
 } from '../bundle/bundle.ts';
 import type { FromMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
@@ -26,11 +32,17 @@ const MACHINE_STATE_MS = 120_000;
 
 type Answer<T extends FromMachine['type']> = Extract<FromMachine, { type: T }>;
 
-async function ask<T extends 'suspended' | 'restored'>(monitor: Monitor, msg: Parameters<Monitor['askMachine']>[0], transfer: ArrayBuffer[] = []): Promise<Answer<T>> {
+async function ask<T extends 'suspended' | 'restored'>(
+  monitor: Monitor,
+  msg: Parameters<Monitor['askMachine']>[0],
+  transfer: ArrayBuffer[] = [],
+): Promise<Answer<T>> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the machine did not answer')), MACHINE_STATE_MS); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the machine did not answer')), MACHINE_STATE_MS);
+  });
   try {
-    return await Promise.race([monitor.askMachine(msg, transfer), timeout]) as Answer<T>;
+    return (await Promise.race([monitor.askMachine(msg, transfer), timeout])) as Answer<T>;
   } finally {
     clearTimeout(timer);
   }
@@ -50,7 +62,7 @@ export async function suspend(server: MonitorHost, session: ClientSession, req: 
   if (answer.rc < 0) return session.replyError(req, answer.rc, `the owner of monitor ${id} refused: ${answer.text}`);
   let daemon: SavedDaemon | null;
   try {
-    daemon = answer.text ? JSON.parse(answer.text) as SavedDaemon : null;
+    daemon = answer.text ? (JSON.parse(answer.text) as SavedDaemon) : null;
   } catch {
     return session.replyError(req, Rc.ERROR, `the owner of monitor ${id} answered with no configuration`);
   }
@@ -71,9 +83,13 @@ export async function suspend(server: MonitorHost, session: ClientSession, req: 
       host: { platform: os.platform(), arch: os.arch(), node: process.version },
       monitorId: id,
       machine: {
-        memoryMiB: c.memoryMiB, bootLine: c.bootLine, console: c.console,
+        memoryMiB: c.memoryMiB,
+        bootLine: c.bootLine,
+        console: c.console,
         blockDevices: monitor.images.devices.map((d) => ({ index: d.index, path: d.path, readOnly: d.readOnly, aliases: d.aliases })),
-        netDevices: c.netDevices, serialPorts: c.serialPorts, sharedDirs: c.sharedDirs,
+        netDevices: c.netDevices,
+        serialPorts: c.serialPorts,
+        sharedDirs: c.sharedDirs,
         ...(c.firmwarePath !== undefined ? { firmwarePath: c.firmwarePath } : {}),
       },
       daemon,
@@ -90,7 +106,11 @@ export async function suspend(server: MonitorHost, session: ClientSession, req: 
     // The guest was only stopped: it runs on, and the owner keeps it.
     monitor.post({ type: 'thaw' });
     server.log.warn({ monitor: id, file, err: (err as Error).message }, 'suspend failed; the guest runs on');
-    session.replyError(req, Rc.ERROR, `monitor ${id}: cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the guest runs on`);
+    session.replyError(
+      req,
+      Rc.ERROR,
+      `monitor ${id}: cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the guest runs on`,
+    );
   }
 }
 
@@ -99,7 +119,10 @@ async function diskIdentity(d: Monitor['images']['devices'][number]): Promise<Di
   for (let b = d.backing; b; b = b.backing) backing.push(b);
   const top = await identifyFd(d.fd!, d.path);
   return {
-    index: d.index, format: imageFormat(d.path), readOnly: d.readOnly, ...top,
+    index: d.index,
+    format: imageFormat(d.path),
+    readOnly: d.readOnly,
+    ...top,
     backing: await Promise.all(backing.map((b) => identifyFd(b.fd, b.path))),
   };
 }
@@ -117,15 +140,18 @@ function mismatch(meta: BundleMeta, monitor: Monitor): string | undefined {
     ['cofs', was.sharedDirs.map((s) => s.unit), now.sharedDirs.map((s) => s.unit)],
   ];
   for (const [key, a, b] of pairs) if (list(a) !== list(b)) return `${key}N= units ${list(a)} were suspended, this configuration has ${list(b)}`;
-  if ((was.firmwarePath === undefined) !== (now.firmwarePath === undefined)) return `firmware= ${was.firmwarePath === undefined ? 'was not' : 'was'} used by the suspended VM`;
+  if ((was.firmwarePath === undefined) !== (now.firmwarePath === undefined))
+    return `firmware= ${was.firmwarePath === undefined ? 'was not' : 'was'} used by the suspended VM`;
   return undefined;
 }
 
 export async function resume(server: MonitorHost, session: ClientSession, req: Frame): Promise<void> {
   const file = Requests.RESUME.request.decode(req.body);
   const monitor = server.monitor;
-  if (!monitor || monitor.owner !== session) return session.replyError(req, Rc.MONITOR_NOT_LOADED, 'RESUME: this connection owns no monitor (CREATE one from the bundle\'s configuration first)');
-  if (monitor.state !== MonitorState.INITIALIZED) return session.replyError(req, Rc.ERROR, `RESUME needs monitor ${monitor.id} INITIALIZED, it is ${monitorStateName(monitor.state)}`);
+  if (!monitor || monitor.owner !== session)
+    return session.replyError(req, Rc.MONITOR_NOT_LOADED, "RESUME: this connection owns no monitor (CREATE one from the bundle's configuration first)");
+  if (monitor.state !== MonitorState.INITIALIZED)
+    return session.replyError(req, Rc.ERROR, `RESUME needs monitor ${monitor.id} INITIALIZED, it is ${monitorStateName(monitor.state)}`);
   const begin = performance.now();
   try {
     const bundle = readBundle(file);

@@ -33,8 +33,23 @@ function ours(mode: Mode): number | 'busy' {
 
 /** QEMU started paused on the image: 'running' once it holds the image, or 'refused'. */
 async function qemu(mode: Mode): Promise<{ verdict: 'running' | 'refused'; stop(): Promise<void> }> {
-  const child = spawn(QEMU, ['-M', 'virt', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-S',
-    '-drive', `file=${image},format=raw,if=virtio,readonly=${mode === 'ro' ? 'on' : 'off'}`], { stdio: 'ignore' });
+  const child = spawn(
+    QEMU,
+    [
+      '-M',
+      'virt',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'none',
+      '-S',
+      '-drive',
+      `file=${image},format=raw,if=virtio,readonly=${mode === 'ro' ? 'on' : 'off'}`,
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((r) => child.on('close', () => r()));
   let ended = false;
   void exited.then(() => (ended = true));

@@ -4,6 +4,10 @@ import type { HartInterrupts } from '../../src/machine/devices/mmio-device.ts';
 
 export class MipBits implements HartInterrupts {
   mip = 0;
-  setPending(mask: number): void { this.mip |= mask; }
-  clearPending(mask: number): void { this.mip &= ~mask; }
+  setPending(mask: number): void {
+    this.mip |= mask;
+  }
+  clearPending(mask: number): void {
+    this.mip &= ~mask;
+  }
 }

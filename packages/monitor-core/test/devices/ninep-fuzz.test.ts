@@ -121,8 +121,7 @@ const random = new Random(testSeed(t, 'clock'));
 const rand = (n: number): number => random.int(n);
 const pick = <T>(a: readonly T[]): T => random.pick(a);
 
-const GOOD_NAMES = ['d0', 'd1', 'f0', 'f1', 'f2', 'up', 'abs', 'root', 'dotdot', 'secret-link', 'new', 'n2', 'secret.txt',
-  'outside', 'share', 'd0.moved'];
+const GOOD_NAMES = ['d0', 'd1', 'f0', 'f1', 'f2', 'up', 'abs', 'root', 'dotdot', 'secret-link', 'new', 'n2', 'secret.txt', 'outside', 'share', 'd0.moved'];
 const BAD_NAMES = ['..', '.', '', 'd0/d1', '../outside', 'a\0b', outside, '../../etc'];
 const name = () => (rand(4) ? pick(GOOD_NAMES) : pick(BAD_NAMES));
 const TARGETS = ['/', '..', '../outside', '../..', outside, path.join(outside, 'secret.txt'), '/etc', 'd0', 'f0'];
@@ -151,34 +150,91 @@ const typeStats = new Map<string, number>();
 function randomRequest(): Uint8Array {
   const fid = () => (live.size > 0 && rand(4) ? pick([...live]) : rand(FIDS + 1));
   switch (rand(24)) {
-    case 0: case 1: case 2: case 3: return message(110, (w) => { w.u32(fid()).u32(fid()); walkNames(w); });
-    case 4: return message(12, (w) => w.u32(fid()).u32(pick(FLAGS)));
-    case 5: return message(14, (w) => w.u32(fid()).str(name()).u32(pick(FLAGS)).u32(0o644).u32(0));
-    case 6: return message(116, (w) => w.u32(fid()).u64(rand(3) ? 0 : rand(1 << 20)).u32(rand(8192)));
-    case 7: return message(118, (w) => w.u32(fid()).u64(rand(64)).u32(5).data(new TextEncoder().encode('fuzz!')));
-    case 8: return message(40, (w) => w.u32(fid()).u64(rand(3) ? 0 : rand(8)).u32(rand(8192)));
-    case 9: return message(24, (w) => w.u32(fid()).u64(0x7ff));
-    case 10: return message(26, (w) => w.u32(fid()).u32(rand(0x200)).u32(rand(0o10000)).u32(0xffffffff).u32(0xffffffff)
-      .u64(rand(100)).u64(rand(1 << 30)).u64(rand(1e9)).u64(rand(1 << 30)).u64(rand(1e9)));
-    case 11: return message(72, (w) => w.u32(fid()).str(name()).u32(0o755).u32(0));
-    case 12: return message(16, (w) => w.u32(fid()).str(name()).str(pick(TARGETS)).u32(0));
-    case 13: return message(70, (w) => w.u32(fid()).u32(fid()).str(name()));
-    case 14: return message(74, (w) => w.u32(fid()).str(name()).u32(fid()).str(name()));
-    case 15: return message(76, (w) => w.u32(fid()).str(name()).u32(rand(2) ? 0 : 0x200));
-    case 16: return message(22, (w) => w.u32(fid()));
-    case 17: return message(120, (w) => w.u32(fid()));
-    case 18: return message(pick([20, 122]), (w) => w.u32(fid()).u32(fid()).str(name()));
-    case 19: return message(pick([8, 50, 30, 52, 54]), (w) => w.u32(fid()).u32(fid()).u64(0).u64(0).u32(0).str('x'));
-    case 20: return message(104, (w) => w.u32(fid()).u32(0xffffffff).str('root').str('').u32(0));
-    case 21: return rand(10) ? message(12, (w) => w.u32(fid()).u32(pick([0, 2]))) // Tlopen again; rarely Tversion (drops every fid)
-      : message(100, (w) => w.u32(4096 + rand(1 << 20)).str(pick(['9P2000.L', '9P2000', 'x'])));
-    case 22: { // raw garbage with a plausible header
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return message(110, (w) => {
+        w.u32(fid()).u32(fid());
+        walkNames(w);
+      });
+    case 4:
+      return message(12, (w) => w.u32(fid()).u32(pick(FLAGS)));
+    case 5:
+      return message(14, (w) => w.u32(fid()).str(name()).u32(pick(FLAGS)).u32(0o644).u32(0));
+    case 6:
+      return message(116, (w) =>
+        w
+          .u32(fid())
+          .u64(rand(3) ? 0 : rand(1 << 20))
+          .u32(rand(8192)),
+      );
+    case 7:
+      return message(118, (w) => w.u32(fid()).u64(rand(64)).u32(5).data(new TextEncoder().encode('fuzz!')));
+    case 8:
+      return message(40, (w) =>
+        w
+          .u32(fid())
+          .u64(rand(3) ? 0 : rand(8))
+          .u32(rand(8192)),
+      );
+    case 9:
+      return message(24, (w) => w.u32(fid()).u64(0x7ff));
+    case 10:
+      return message(26, (w) =>
+        w
+          .u32(fid())
+          .u32(rand(0x200))
+          .u32(rand(0o10000))
+          .u32(0xffffffff)
+          .u32(0xffffffff)
+          .u64(rand(100))
+          .u64(rand(1 << 30))
+          .u64(rand(1e9))
+          .u64(rand(1 << 30))
+          .u64(rand(1e9)),
+      );
+    case 11:
+      return message(72, (w) => w.u32(fid()).str(name()).u32(0o755).u32(0));
+    case 12:
+      return message(16, (w) => w.u32(fid()).str(name()).str(pick(TARGETS)).u32(0));
+    case 13:
+      return message(70, (w) => w.u32(fid()).u32(fid()).str(name()));
+    case 14:
+      return message(74, (w) => w.u32(fid()).str(name()).u32(fid()).str(name()));
+    case 15:
+      return message(76, (w) =>
+        w
+          .u32(fid())
+          .str(name())
+          .u32(rand(2) ? 0 : 0x200),
+      );
+    case 16:
+      return message(22, (w) => w.u32(fid()));
+    case 17:
+      return message(120, (w) => w.u32(fid()));
+    case 18:
+      return message(pick([20, 122]), (w) => w.u32(fid()).u32(fid()).str(name()));
+    case 19:
+      return message(pick([8, 50, 30, 52, 54]), (w) => w.u32(fid()).u32(fid()).u64(0).u64(0).u32(0).str('x'));
+    case 20:
+      return message(104, (w) => w.u32(fid()).u32(0xffffffff).str('root').str('').u32(0));
+    case 21:
+      return rand(10)
+        ? message(12, (w) => w.u32(fid()).u32(pick([0, 2]))) // Tlopen again; rarely Tversion (drops every fid)
+        : message(100, (w) => w.u32(4096 + rand(1 << 20)).str(pick(['9P2000.L', '9P2000', 'x'])));
+    case 22: {
+      // raw garbage with a plausible header
       const b = new Uint8Array(7 + rand(40));
       for (let i = 0; i < b.length; i++) b[i] = rand(256);
       new DataView(b.buffer).setUint32(0, b.length, true);
       return b;
     }
-    default: return message(pick([110, 24, 40]), (w) => { w.u32(0).u32(fid()); walkNames(w); });
+    default:
+      return message(pick([110, 24, 40]), (w) => {
+        w.u32(0).u32(fid());
+        walkNames(w);
+      });
   }
 }
 
@@ -189,17 +245,38 @@ function inspect(reply: Uint8Array): { qids: bigint[]; data: string } {
   const type = r.u8();
   r.u16();
   const qids: bigint[] = [];
-  const qid = () => { r.u8(); r.u32(); qids.push(r.u64()); };
+  const qid = () => {
+    r.u8();
+    r.u32();
+    qids.push(r.u64());
+  };
   let data = '';
   switch (type) {
-    case 105: case 13: case 15: case 73: case 17: qid(); break;
-    case 111: for (let n = r.u16(); n > 0; n--) qid(); break;
-    case 25: r.u64(); qid(); break;
-    case 117: data = new TextDecoder().decode(r.data(r.u32())); break;
+    case 105:
+    case 13:
+    case 15:
+    case 73:
+    case 17:
+      qid();
+      break;
+    case 111:
+      for (let n = r.u16(); n > 0; n--) qid();
+      break;
+    case 25:
+      r.u64();
+      qid();
+      break;
+    case 117:
+      data = new TextDecoder().decode(r.data(r.u32()));
+      break;
     case 41: {
       const body = new Reader(r.data(r.u32()));
       for (;;) {
-        try { body.u8(); } catch { break; }
+        try {
+          body.u8();
+        } catch {
+          break;
+        }
         body.u32();
         qids.push(body.u64());
         body.u64();
@@ -218,7 +295,10 @@ function hostSwap(): void {
   const walk = (p: string) => {
     for (const n of fs.readdirSync(p)) {
       const q = path.join(p, n);
-      if (fs.lstatSync(q).isDirectory()) { dirs.push(q); walk(q); }
+      if (fs.lstatSync(q).isDirectory()) {
+        dirs.push(q);
+        walk(q);
+      }
     }
   };
   walk(share);
@@ -255,8 +335,14 @@ t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, a
     resetShare();
     const fdsBefore = openFds();
     const server = new NinepServer(share, rand(8) === 0);
-    server.handle(message(100, (w) => w.u32(65536).str('9P2000.L')), 65536);
-    server.handle(message(104, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0)), 65536);
+    server.handle(
+      message(100, (w) => w.u32(65536).str('9P2000.L')),
+      65536,
+    );
+    server.handle(
+      message(104, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0)),
+      65536,
+    );
     live.clear();
     live.add(0);
     for (let i = 0; i < OPS; i++) {
@@ -264,9 +350,15 @@ t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, a
       const request = randomRequest();
       const reply = server.handle(request, 64 + rand(65536));
       track(request, reply);
-      if (process.env.NINEP_FUZZ_STATS) { const k = `${request[4]}:${reply[4] === 7 ? "err" : "ok"}`; typeStats.set(k, (typeStats.get(k) ?? 0) + 1); }
+      if (process.env.NINEP_FUZZ_STATS) {
+        const k = `${request[4]}:${reply[4] === 7 ? 'err' : 'ok'}`;
+        typeStats.set(k, (typeStats.get(k) ?? 0) + 1);
+      }
       replies++;
-      if (reply[4] === 7) { errors++; continue; }
+      if (reply[4] === 7) {
+        errors++;
+        continue;
+      }
       const { qids, data } = inspect(reply);
       const bad = qids.find((q) => forbidden.has(q));
       if (bad !== undefined || data.includes(SECRET)) {
@@ -286,6 +378,6 @@ t.test(`${SESSIONS} random sessions of ${OPS} messages never leave the share`, a
     }
   }
   if (process.env.NINEP_FUZZ_STATS) t.comment(JSON.stringify([...typeStats].sort()));
-  t.same(snapshot(base, share), before, 'the sentinel tree and the share\'s parent are unchanged');
+  t.same(snapshot(base, share), before, "the sentinel tree and the share's parent are unchanged");
   t.ok(replies - errors > replies / 20, `some requests succeeded (${replies - errors} of ${replies})`);
 });

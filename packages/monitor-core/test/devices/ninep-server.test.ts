@@ -37,7 +37,10 @@ function session(readOnly = false) {
   call(100, (w) => w.u32(65536).str('9P2000.L'));
   call(104, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0));
   const walk = (fid: number, newFid: number, ...names: string[]) =>
-    call(110, (w) => { w.u32(fid).u32(newFid).u16(names.length); for (const n of names) w.str(n); });
+    call(110, (w) => {
+      w.u32(fid).u32(newFid).u16(names.length);
+      for (const n of names) w.str(n);
+    });
   const read = (fid: number) => {
     const open = call(12, (w) => w.u32(fid).u32(0));
     if (open.type !== 13) return { error: open.r.u32() };
@@ -100,11 +103,19 @@ t.test('replies over 256 bytes: a 60 KiB read and a 300-entry readdir arrive who
   fs.writeFileSync(path.join(share, 'big.bin'), big);
   fs.mkdirSync(path.join(share, 'many'));
   for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(share, 'many', `entry-${i}`), '');
-  t.teardown(() => { fs.rmSync(path.join(share, 'big.bin')); fs.rmSync(path.join(share, 'many'), { recursive: true }); });
+  t.teardown(() => {
+    fs.rmSync(path.join(share, 'big.bin'));
+    fs.rmSync(path.join(share, 'many'), { recursive: true });
+  });
   const { call, walk } = session();
   walk(0, 1, 'big.bin');
   call(12, (w) => w.u32(1).u32(0));
-  const rd = call(116, (w) => w.u32(1).u64(1000).u32(60 * 1024));
+  const rd = call(116, (w) =>
+    w
+      .u32(1)
+      .u64(1000)
+      .u32(60 * 1024),
+  );
   t.equal(rd.type, 117);
   t.same(Buffer.from(rd.r.data(rd.r.u32())), big.subarray(1000, 1000 + 60 * 1024));
   walk(0, 2, 'many');
@@ -116,7 +127,11 @@ t.test('replies over 256 bytes: a 60 KiB read and a 300-entry readdir arrive who
     const body = new Reader(rr.r.data(rr.r.u32()));
     let n = 0;
     for (; ; n++) {
-      try { body.data(13); } catch { break; }
+      try {
+        body.data(13);
+      } catch {
+        break;
+      }
       offset = body.u64();
       body.u8();
       names.push(body.str());
@@ -204,12 +219,14 @@ t.test('setattr on a held file: mode, owner, size, times; a symlink keeps its ta
   const f = path.join(share, 'attrs.txt');
   fs.writeFileSync(f, '0123456789');
   fs.symlinkSync('attrs.txt', path.join(share, 'attrs-link'));
-  t.teardown(() => { fs.rmSync(f, { force: true }); fs.rmSync(path.join(share, 'attrs-link'), { force: true }); });
+  t.teardown(() => {
+    fs.rmSync(f, { force: true });
+    fs.rmSync(path.join(share, 'attrs-link'), { force: true });
+  });
   const { call, walk } = session();
   walk(0, 1, 'attrs.txt');
   const set = (fid: number, valid: number, mode: number, size: number, atime: number, mtime: number) =>
-    call(26, (w) => w.u32(fid).u32(valid).u32(mode).u32(process.getuid!()).u32(process.getgid!())
-      .u64(size).u64(atime).u64(5).u64(mtime).u64(7));
+    call(26, (w) => w.u32(fid).u32(valid).u32(mode).u32(process.getuid!()).u32(process.getgid!()).u64(size).u64(atime).u64(5).u64(mtime).u64(7));
   t.equal(set(1, 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100, 0o600, 4, 1_000_000, 2_000_000).type, 27);
   const st = fs.statSync(f, { bigint: true });
   t.equal(Number(st.mode & 0o7777n), 0o600);
@@ -230,7 +247,11 @@ t.test('setattr on a held file: mode, owner, size, times; a symlink keeps its ta
 
 t.test('a guest holds at most 8,192 fids (each holds a host descriptor): EMFILE beyond, room again after a clunk', async (t) => {
   const { s, call, walk } = session();
-  for (let id = 1; id < 8192; id++) if (walk(0, id).type !== 111) { t.fail(`walk to fid ${id}`); return; }
+  for (let id = 1; id < 8192; id++)
+    if (walk(0, id).type !== 111) {
+      t.fail(`walk to fid ${id}`);
+      return;
+    }
   const over = walk(0, 8192);
   t.equal(over.type, 7);
   t.equal(over.r.u32(), 24, 'EMFILE');

@@ -80,7 +80,11 @@ t.test('virtio-mmio registers: random accesses, random rings', async (t) => {
       if (rand(500) === 0) d.init(rand(2) ? 0 : 0xffffffff, 1 << rand(9));
     }
     if (device instanceof VirtioBlock) device.close();
-    t.same(d.logs.filter((l) => l.includes('internal error')), [], `${device.name}: ${rounds} accesses, no device-model exception`);
+    t.same(
+      d.logs.filter((l) => l.includes('internal error')),
+      [],
+      `${device.name}: ${rounds} accesses, no device-model exception`,
+    );
   }
 });
 
@@ -89,8 +93,10 @@ t.test('PLIC and UART: random accesses', async (t) => {
   const uart = new Uart16550(0, BOARD.uart(0), new Irq(), () => {});
   for (let i = 0; i < (long ? 1_000_000 : 20_000); i++) {
     const v = rand(0xffffffff);
-    if (rand(2)) plic.write(rand(0x60_0000) & ~3, 4, v); else plic.read(rand(0x60_0000) & ~3, 4);
-    if (rand(2)) uart.write(rand(8), 1, v); else uart.read(rand(8), 1);
+    if (rand(2)) plic.write(rand(0x60_0000) & ~3, 4, v);
+    else plic.read(rand(0x60_0000) & ~3, 4);
+    if (rand(2)) uart.write(rand(8), 1, v);
+    else uart.read(rand(8), 1);
     if (rand(10) === 0) plic.setLevel(1 + rand(127), rand(2) === 0);
     if (rand(100) === 0) uart.receive(Uint8Array.of(v & 0xff));
   }

@@ -2,9 +2,7 @@
 // test finisher's power codes.
 
 import t from 'tap';
-import {
-  ALARM_HIGH, ALARM_LOW, ALARM_STATUS, CLEAR_INTERRUPT, GoldfishRtc, IRQ_ENABLED, TIME_HIGH, TIME_LOW,
-} from '../../src/machine/devices/goldfish-rtc.ts';
+import { ALARM_HIGH, ALARM_LOW, ALARM_STATUS, CLEAR_INTERRUPT, GoldfishRtc, IRQ_ENABLED, TIME_HIGH, TIME_LOW } from '../../src/machine/devices/goldfish-rtc.ts';
 import { Termination } from '@colinux/protocol';
 import { TestFinisher } from '../../src/machine/devices/test-finisher.ts';
 import { BOARD } from '../../src/machine/memory-map.ts';
@@ -52,7 +50,11 @@ t.test('test finisher: 0x5555 power off, 0x7777 reboot, 0x3333 fail code', async
   f.write(0, 4, (3 << 16) | 0x3333);
   f.write(0, 4, 0x1234);
   f.write(4, 4, 0x5555);
-  t.same(seen, [[Termination.POWEROFF, undefined], [Termination.REBOOT, undefined], [Termination.HALT, 'test finisher: fail code 3']]);
+  t.same(seen, [
+    [Termination.POWEROFF, undefined],
+    [Termination.REBOOT, undefined],
+    [Termination.HALT, 'test finisher: fail code 3'],
+  ]);
 });
 
 t.test('RTC: save() is plain data; a new RTC restored from it keeps the guest time, alarm and interrupt', async (t) => {

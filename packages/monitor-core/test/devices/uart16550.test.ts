@@ -2,7 +2,21 @@
 // IER enable (UART_BUG_THRE test), receive interrupt, divisor latch, loopback.
 
 import t from 'tap';
-import { Uart16550, UART_DLL, UART_DLM, UART_FCR, UART_IER, UART_IIR, UART_LCR, UART_LSR, UART_MCR, UART_MSR, UART_RX, UART_SCR, UART_TX } from '../../src/machine/devices/uart16550.ts';
+import {
+  Uart16550,
+  UART_DLL,
+  UART_DLM,
+  UART_FCR,
+  UART_IER,
+  UART_IIR,
+  UART_LCR,
+  UART_LSR,
+  UART_MCR,
+  UART_MSR,
+  UART_RX,
+  UART_SCR,
+  UART_TX,
+} from '../../src/machine/devices/uart16550.ts';
 import { Irq } from './virtio-driver.ts';
 import { BOARD } from '../../src/machine/memory-map.ts';
 

@@ -52,7 +52,11 @@ const cases: Case[] = [
     name: 'console',
     make: () => new VirtioConsole('console', 80, 25, () => {}),
     queue: 1,
-    request: (d) => { d.put(DATA, 'hi'); d.desc(1, 0, DATA, 2); d.offer(1, 0); },
+    request: (d) => {
+      d.put(DATA, 'hi');
+      d.desc(1, 0, DATA, 2);
+      d.offer(1, 0);
+    },
   },
   {
     name: 'block',
@@ -73,13 +77,20 @@ const cases: Case[] = [
     name: 'net',
     make: () => new VirtioNet(0, '52:54:00:00:00:01', () => {}),
     queue: 1,
-    request: (d) => { d.put(DATA, new Uint8Array(12 + 60)); d.desc(1, 0, DATA, 12 + 60); d.offer(1, 0); },
+    request: (d) => {
+      d.put(DATA, new Uint8Array(12 + 60));
+      d.desc(1, 0, DATA, 12 + 60);
+      d.offer(1, 0);
+    },
   },
   {
     name: 'entropy',
     make: () => new VirtioEntropy(),
     queue: 0,
-    request: (d) => { d.desc(0, 0, DATA, 32, F_WRITE); d.offer(0, 0); },
+    request: (d) => {
+      d.desc(0, 0, DATA, 32, F_WRITE);
+      d.offer(0, 0);
+    },
   },
   {
     name: '9p',
@@ -143,9 +154,22 @@ for (const c of cases) {
   });
 
   const attacks: Array<[string, (d: TestDriver, q: number) => void]> = [
-    ['a chain that loops', (d, q) => { d.desc(q, 0, DATA, 8, F_NEXT, 1); d.desc(q, 1, DATA, 8, F_NEXT, 0); d.offer(q, 0); }],
+    [
+      'a chain that loops',
+      (d, q) => {
+        d.desc(q, 0, DATA, 8, F_NEXT, 1);
+        d.desc(q, 1, DATA, 8, F_NEXT, 0);
+        d.offer(q, 0);
+      },
+    ],
     ['a head beyond the queue', (d, q) => d.offer(q, 40)],
-    ['avail.idx far ahead', (d, q) => { d.setAvailIdx(q, 1000); d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, q); }],
+    [
+      'avail.idx far ahead',
+      (d, q) => {
+        d.setAvailIdx(q, 1000);
+        d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, q);
+      },
+    ],
   ];
   for (const [what, attack] of attacks) {
     t.test(`${c.name}: ${what} ends in DEVICE_NEEDS_RESET, and a reset recovers`, async (t) => {
@@ -225,6 +249,9 @@ t.test('console and net: input waiting for receive buffers survives a save and r
   dn2.desc(0, 1, DATA + 0x100, 64, F_WRITE);
   dn2.offer(0, 0);
   dn2.offer(0, 1);
-  t.same(dn2.takeUsed(0), [{ id: 0, len: 12 + 3 }, { id: 1, len: 12 + 2 }]);
+  t.same(dn2.takeUsed(0), [
+    { id: 0, len: 12 + 3 },
+    { id: 1, len: 12 + 2 },
+  ]);
   t.same([...dn2.get(DATA + 12, 3), ...dn2.get(DATA + 0x100 + 12, 2)], [1, 2, 3, 4, 5]);
 });

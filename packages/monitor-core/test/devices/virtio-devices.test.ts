@@ -45,7 +45,14 @@ t.test('console: transmit goes to the sink, receive fills guest buffers, size in
   d.desc(0, 1, DATA + 0x300, 64, F_WRITE);
   d.offer(0, 0);
   d.offer(0, 1);
-  t.same(d.takeUsed(0), [{ id: 0, len: 4 }, { id: 1, len: 7 }], 'input held until buffers came, split across them');
+  t.same(
+    d.takeUsed(0),
+    [
+      { id: 0, len: 4 },
+      { id: 1, len: 7 },
+    ],
+    'input held until buffers came, split across them',
+  );
   t.equal(text(d.get(DATA + 0x200, 4)) + text(d.get(DATA + 0x300, 7)), 'typed early');
 });
 
@@ -69,8 +76,12 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
     hdr.setUint32(8, sector, true);
     d.put(DATA, new Uint8Array(hdr.buffer));
     let i = 0;
-    d.desc(0, i, DATA, 16, F_NEXT, i + 1); i++;
-    if (dataLen) { d.desc(0, i, DATA + 0x1000, dataLen, (dataWritable ? F_WRITE : 0) | F_NEXT, i + 1); i++; }
+    d.desc(0, i, DATA, 16, F_NEXT, i + 1);
+    i++;
+    if (dataLen) {
+      d.desc(0, i, DATA + 0x1000, dataLen, (dataWritable ? F_WRITE : 0) | F_NEXT, i + 1);
+      i++;
+    }
     d.desc(0, i, DATA + 0x3000, 1, F_WRITE);
     d.offer(0, 0);
     const used = d.takeUsed(0);
@@ -83,7 +94,13 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
   d.put(DATA + 0x1000, 'written by guest'.padEnd(512, '.'));
   r = request(1, 5, 512, false);
   t.same(r, { status: 0, len: 1 }, 'OUT ok');
-  t.equal(fs.readFileSync(file).subarray(5 * 512, 5 * 512 + 16).toString(), 'written by guest');
+  t.equal(
+    fs
+      .readFileSync(file)
+      .subarray(5 * 512, 5 * 512 + 16)
+      .toString(),
+    'written by guest',
+  );
   t.equal(request(4, 0, 0, false).status, 0, 'FLUSH ok');
   r = request(8, 0, 20, true);
   t.same(r, { status: 0, len: 21 }, 'GET_ID: 20 id bytes + status');
@@ -102,8 +119,9 @@ t.test('block: read, write, flush, GET_ID, out of range, read-only', async (t) =
 });
 
 t.test('block: missing image is one clear error naming the unit and path', async (t) => {
-  t.throws(() => new VirtioBlock({ index: 1, path: '/nonexistent/disk.img', readOnly: false }),
-    { message: 'cobd1: cannot open image /nonexistent/disk.img: ENOENT' });
+  t.throws(() => new VirtioBlock({ index: 1, path: '/nonexistent/disk.img', readOnly: false }), {
+    message: 'cobd1: cannot open image /nonexistent/disk.img: ENOENT',
+  });
 });
 
 t.test('net: transmit strips the header, receive adds it, no buffers means dropped', async (t) => {
@@ -113,14 +131,22 @@ t.test('net: transmit strips the header, receive adds it, no buffers means dropp
   net.receive(new Uint8Array(60));
   t.equal(net.droppedFrames, 1, 'frame before DRIVER_OK dropped');
   d.init(1 << 5);
-  t.same([0, 1, 2, 3, 4, 5].map((i) => d.transport.read(R.VIRTIO_MMIO_CONFIG + i, 1)), [0x52, 0x54, 0, 0x12, 0x34, 0x56], 'MAC in config');
+  t.same(
+    [0, 1, 2, 3, 4, 5].map((i) => d.transport.read(R.VIRTIO_MMIO_CONFIG + i, 1)),
+    [0x52, 0x54, 0, 0x12, 0x34, 0x56],
+    'MAC in config',
+  );
 
   const frame = Uint8Array.from({ length: 64 }, (_, i) => i);
   d.put(DATA, new Uint8Array(12));
   d.put(DATA + 12, frame);
   d.desc(1, 0, DATA, 12 + 64);
   d.offer(1, 0);
-  t.same(frames.map((f) => [...f]), [[...frame]], 'guest frame delivered without the virtio_net_hdr');
+  t.same(
+    frames.map((f) => [...f]),
+    [[...frame]],
+    'guest frame delivered without the virtio_net_hdr',
+  );
 
   for (let i = 0; i < 70; i++) net.receive(frame);
   t.equal(net.droppedFrames, 1 + 6, 'backlog bounded at 64 frames');

@@ -45,18 +45,32 @@ export class TestDriver {
    *  devices are restored from a save() into new objects. */
   adopt(other: TestDriver): void {
     this.ram.bytes.set(other.ram.bytes);
-    for (const [mine, theirs] of [[this.avail, other.avail], [this.used, other.used], [this.lastUsed, other.lastUsed], [this.sizes, other.sizes]] as const) {
+    for (const [mine, theirs] of [
+      [this.avail, other.avail],
+      [this.used, other.used],
+      [this.lastUsed, other.lastUsed],
+      [this.sizes, other.sizes],
+    ] as const) {
       mine.splice(0, mine.length, ...theirs);
     }
   }
 
-  reg(offset: number): number { return this.transport.read(offset, 4); }
-  setReg(offset: number, v: number): void { this.transport.write(offset, 4, v); }
+  reg(offset: number): number {
+    return this.transport.read(offset, 4);
+  }
+  setReg(offset: number, v: number): void {
+    this.transport.write(offset, 4, v);
+  }
 
   /** ACKNOWLEDGE, DRIVER, features (VERSION_1 + `low`), FEATURES_OK, queues, DRIVER_OK. */
   init(low = 0, queueSize = 16): void {
     this.setReg(R.VIRTIO_MMIO_STATUS, 0);
-    const { VIRTIO_CONFIG_S_ACKNOWLEDGE: ACK, VIRTIO_CONFIG_S_DRIVER: DRIVER, VIRTIO_CONFIG_S_FEATURES_OK: FEATURES_OK, VIRTIO_CONFIG_S_DRIVER_OK: DRIVER_OK } = R;
+    const {
+      VIRTIO_CONFIG_S_ACKNOWLEDGE: ACK,
+      VIRTIO_CONFIG_S_DRIVER: DRIVER,
+      VIRTIO_CONFIG_S_FEATURES_OK: FEATURES_OK,
+      VIRTIO_CONFIG_S_DRIVER_OK: DRIVER_OK,
+    } = R;
     this.setReg(R.VIRTIO_MMIO_STATUS, ACK | DRIVER);
     this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     this.setReg(R.VIRTIO_MMIO_DRIVER_FEATURES, low);
@@ -67,7 +81,9 @@ export class TestDriver {
     this.setReg(R.VIRTIO_MMIO_STATUS, ACK | DRIVER | FEATURES_OK | DRIVER_OK);
   }
 
-  descAddr(q: number): number { return RAM_BASE + 0x1_0000 * q; }
+  descAddr(q: number): number {
+    return RAM_BASE + 0x1_0000 * q;
+  }
 
   setupQueue(q: number, size: number, desc = this.descAddr(q), avail = desc + 0x4000, used = desc + 0x8000): void {
     this.setReg(R.VIRTIO_MMIO_QUEUE_SEL, q);

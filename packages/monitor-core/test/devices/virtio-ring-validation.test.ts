@@ -29,31 +29,111 @@ t.test('a well-formed chain is served and interrupts', async (t) => {
 
 const malformed: Array<[string, (d: TestDriver) => void]> = [
   ['head index beyond the queue', (d) => d.offer(0, 40)],
-  ['buffer outside guest RAM', (d) => { d.desc(0, 0, RAM_BASE + RAM_SIZE - 8, 64, F_WRITE); d.offer(0, 0); }],
-  ['buffer below guest RAM', (d) => { d.desc(0, 0, 0x1000, 64, F_WRITE); d.offer(0, 0); }],
-  ['buffer at a 64-bit address', (d) => { d.desc(0, 0, 2 ** 63, 64, F_WRITE); d.offer(0, 0); }],
-  ['length wrapping past 4 GiB', (d) => { d.desc(0, 0, DATA, 0xffffffff, F_WRITE); d.offer(0, 0); }],
-  ['chain that loops', (d) => { d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1); d.desc(0, 1, DATA, 8, F_WRITE | F_NEXT, 0); d.offer(0, 0); }],
-  ['next index beyond the table', (d) => { d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 999); d.offer(0, 0); }],
-  ['readable after writable', (d) => { d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1); d.desc(0, 1, DATA, 8, 0); d.offer(0, 0); }],
-  ['nested indirect table', (d) => {
-    const table = DATA + 0x1000;
-    d.desc(0, 0, table, 16, F_INDIRECT);
-    d.desc(0, 0, table, 16, F_INDIRECT, 0, table);
-    d.offer(0, 0);
-  }],
-  ['indirect with NEXT', (d) => { d.desc(0, 0, DATA + 0x1000, 16, F_INDIRECT | F_NEXT, 1); d.offer(0, 0); }],
-  ['indirect table of odd length', (d) => { d.desc(0, 0, DATA + 0x1000, 20, F_INDIRECT); d.offer(0, 0); }],
-  ['indirect table of zero length', (d) => { d.desc(0, 0, DATA + 0x1000, 0, F_INDIRECT); d.offer(0, 0); }],
-  ['indirect table outside RAM', (d) => { d.desc(0, 0, RAM_BASE + RAM_SIZE - 16, 32, F_INDIRECT); d.offer(0, 0); }],
-  ['indirect chain that loops', (d) => {
-    const table = DATA + 0x1000;
-    d.desc(0, 0, table, 32, F_INDIRECT);
-    d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1, table);
-    d.desc(0, 1, DATA, 8, F_WRITE | F_NEXT, 0, table);
-    d.offer(0, 0);
-  }],
-  ['avail.idx far ahead of the queue', (d) => { d.setAvailIdx(0, 1000); d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, 0); }],
+  [
+    'buffer outside guest RAM',
+    (d) => {
+      d.desc(0, 0, RAM_BASE + RAM_SIZE - 8, 64, F_WRITE);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'buffer below guest RAM',
+    (d) => {
+      d.desc(0, 0, 0x1000, 64, F_WRITE);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'buffer at a 64-bit address',
+    (d) => {
+      d.desc(0, 0, 2 ** 63, 64, F_WRITE);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'length wrapping past 4 GiB',
+    (d) => {
+      d.desc(0, 0, DATA, 0xffffffff, F_WRITE);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'chain that loops',
+    (d) => {
+      d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1);
+      d.desc(0, 1, DATA, 8, F_WRITE | F_NEXT, 0);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'next index beyond the table',
+    (d) => {
+      d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 999);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'readable after writable',
+    (d) => {
+      d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1);
+      d.desc(0, 1, DATA, 8, 0);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'nested indirect table',
+    (d) => {
+      const table = DATA + 0x1000;
+      d.desc(0, 0, table, 16, F_INDIRECT);
+      d.desc(0, 0, table, 16, F_INDIRECT, 0, table);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'indirect with NEXT',
+    (d) => {
+      d.desc(0, 0, DATA + 0x1000, 16, F_INDIRECT | F_NEXT, 1);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'indirect table of odd length',
+    (d) => {
+      d.desc(0, 0, DATA + 0x1000, 20, F_INDIRECT);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'indirect table of zero length',
+    (d) => {
+      d.desc(0, 0, DATA + 0x1000, 0, F_INDIRECT);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'indirect table outside RAM',
+    (d) => {
+      d.desc(0, 0, RAM_BASE + RAM_SIZE - 16, 32, F_INDIRECT);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'indirect chain that loops',
+    (d) => {
+      const table = DATA + 0x1000;
+      d.desc(0, 0, table, 32, F_INDIRECT);
+      d.desc(0, 0, DATA, 8, F_WRITE | F_NEXT, 1, table);
+      d.desc(0, 1, DATA, 8, F_WRITE | F_NEXT, 0, table);
+      d.offer(0, 0);
+    },
+  ],
+  [
+    'avail.idx far ahead of the queue',
+    (d) => {
+      d.setAvailIdx(0, 1000);
+      d.setReg(R.VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    },
+  ],
 ];
 
 for (const [name, attack] of malformed) {
@@ -137,7 +217,10 @@ t.test('EVENT_IDX: used_event decides interrupts, avail_event follows what was t
   d.offer(0, 1);
   t.equal(d.irq.raised, 1, 'second buffer crosses used_event: interrupt');
   t.equal(d.ram.read16(used + 4 + 8 * 16), 2);
-  t.same(d.takeUsed(0).map((u) => u.id), [0, 1]);
+  t.same(
+    d.takeUsed(0).map((u) => u.id),
+    [0, 1],
+  );
 });
 
 t.test('an oversized indirect table is refused before it is walked', async (t) => {

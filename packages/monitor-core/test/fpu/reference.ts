@@ -12,12 +12,54 @@ const asc = join(packageRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js')
 
 // Op names in the order of vectors.c's ops[] and harness.ts's switch.
 export const OPS = [
-  'fadd.s', 'fsub.s', 'fmul.s', 'fdiv.s', 'fsqrt.s', 'fmadd.s', 'fmsub.s', 'fnmsub.s', 'fnmadd.s',
-  'fmin.s', 'fmax.s', 'feq.s', 'flt.s', 'fle.s', 'fclass.s', 'fcvt.w.s', 'fcvt.wu.s', 'fcvt.l.s',
-  'fcvt.lu.s', 'fcvt.s.w', 'fcvt.s.wu', 'fcvt.s.l', 'fcvt.s.lu',
-  'fadd.d', 'fsub.d', 'fmul.d', 'fdiv.d', 'fsqrt.d', 'fmadd.d', 'fmsub.d', 'fnmsub.d', 'fnmadd.d',
-  'fmin.d', 'fmax.d', 'feq.d', 'flt.d', 'fle.d', 'fclass.d', 'fcvt.w.d', 'fcvt.wu.d', 'fcvt.l.d',
-  'fcvt.lu.d', 'fcvt.d.w', 'fcvt.d.wu', 'fcvt.d.l', 'fcvt.d.lu', 'fcvt.d.s', 'fcvt.s.d',
+  'fadd.s',
+  'fsub.s',
+  'fmul.s',
+  'fdiv.s',
+  'fsqrt.s',
+  'fmadd.s',
+  'fmsub.s',
+  'fnmsub.s',
+  'fnmadd.s',
+  'fmin.s',
+  'fmax.s',
+  'feq.s',
+  'flt.s',
+  'fle.s',
+  'fclass.s',
+  'fcvt.w.s',
+  'fcvt.wu.s',
+  'fcvt.l.s',
+  'fcvt.lu.s',
+  'fcvt.s.w',
+  'fcvt.s.wu',
+  'fcvt.s.l',
+  'fcvt.s.lu',
+  'fadd.d',
+  'fsub.d',
+  'fmul.d',
+  'fdiv.d',
+  'fsqrt.d',
+  'fmadd.d',
+  'fmsub.d',
+  'fnmsub.d',
+  'fnmadd.d',
+  'fmin.d',
+  'fmax.d',
+  'feq.d',
+  'flt.d',
+  'fle.d',
+  'fclass.d',
+  'fcvt.w.d',
+  'fcvt.wu.d',
+  'fcvt.l.d',
+  'fcvt.lu.d',
+  'fcvt.d.w',
+  'fcvt.d.wu',
+  'fcvt.d.l',
+  'fcvt.d.lu',
+  'fcvt.d.s',
+  'fcvt.s.d',
 ];
 
 // The es2024 lib has no WebAssembly declarations; this is the slice used here.
@@ -35,8 +77,7 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export type Vector = { line: string; op: number; rm: number; a: bigint; b: bigint; c: bigint; r: bigint; flags: bigint };
 
 // Host tools: requireTool() turns "not installed" into one line that says which package to add.
-const run = (tool: string, args: string[]): string =>
-  execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (tool: string, args: string[]): string => execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
 
 export function buildVectorProgram(dir: string): string {
   const out = join(dir, 'vectors');
@@ -54,8 +95,14 @@ export function referenceVectors(program: string, seed: number, rounds: number):
     const op = OPS.indexOf(name!);
     if (op < 0) throw new Error(`vectors.c printed an unknown op: ${line}`);
     vectors.push({
-      line, op, rm: Number(rm), a: BigInt(`0x${a}`), b: BigInt(`0x${b}`), c: BigInt(`0x${c}`),
-      r: BigInt(`0x${r}`), flags: BigInt(`0x${flags}`),
+      line,
+      op,
+      rm: Number(rm),
+      a: BigInt(`0x${a}`),
+      b: BigInt(`0x${b}`),
+      c: BigInt(`0x${c}`),
+      r: BigInt(`0x${r}`),
+      flags: BigInt(`0x${flags}`),
     });
   }
   return vectors;
@@ -69,13 +116,16 @@ export type Harness = {
 export async function buildHarness(dir: string): Promise<Harness> {
   const wasmPath = join(dir, 'harness.wasm');
   try {
-    execFileSync(process.execPath, [asc, join(here, 'harness.ts'), '--runtime', 'stub', '-O3',
-      '--outFile', wasmPath], { stdio: 'pipe', encoding: 'utf8' });
+    execFileSync(process.execPath, [asc, join(here, 'harness.ts'), '--runtime', 'stub', '-O3', '--outFile', wasmPath], { stdio: 'pipe', encoding: 'utf8' });
   } catch (err) {
     throw new Error(`asc could not compile fpu.ts through test/fpu/harness.ts:\n${(err as { stderr?: string }).stderr ?? err}`);
   }
   const { instance } = await wasm.instantiate(await readFile(wasmPath), {
-    env: { abort: () => { throw new Error('fpu harness aborted'); } },
+    env: {
+      abort: () => {
+        throw new Error('fpu harness aborted');
+      },
+    },
   });
   const ex = instance.exports as HarnessExports;
   let capacity = 0;

@@ -20,7 +20,9 @@ export interface IsaProgram {
 }
 
 export function isaSources(): string[] {
-  return readdirSync(ISA_DIR).filter((f) => f.endsWith('.S')).sort();
+  return readdirSync(ISA_DIR)
+    .filter((f) => f.endsWith('.S'))
+    .sort();
 }
 
 export async function buildIsaProgram(source: string, outDir: string): Promise<IsaProgram> {

@@ -20,11 +20,24 @@ export function loopedProgram(seed: number, length: number, iterations: number, 
   // the count lives in memory and a0 is parked there around it; `j` reaches where a branch
   // might not.
   return [
-    ...lines.slice(0, bodyStart), 'jit_loop:',
+    ...lines.slice(0, bodyStart),
+    'jit_loop:',
     ...lines.slice(bodyStart, dumpStart).filter((l) => !(integerOnly && UNTRANSLATED.test(l))),
-    '  la t6, jit_save', '  sd a0, 0(t6)', '  ld a0, 8(t6)', '  addi a0, a0, -1', '  sd a0, 8(t6)',
-    '  beqz a0, 9f', '  ld a0, 0(t6)', '  j jit_loop', '9:', '  ld a0, 0(t6)',
+    '  la t6, jit_save',
+    '  sd a0, 0(t6)',
+    '  ld a0, 8(t6)',
+    '  addi a0, a0, -1',
+    '  sd a0, 8(t6)',
+    '  beqz a0, 9f',
+    '  ld a0, 0(t6)',
+    '  j jit_loop',
+    '9:',
+    '  ld a0, 0(t6)',
     ...lines.slice(dumpStart),
-    '.align 3', 'jit_save:', '  .dword 0', `  .dword ${iterations}`, '',
+    '.align 3',
+    'jit_save:',
+    '  .dword 0',
+    `  .dword ${iterations}`,
+    '',
   ].join('\n');
 }

@@ -11,15 +11,48 @@
 import { Random } from '../../../../test/random.ts';
 
 // a0-a7, t0-t4, s2-s11: gp/t5/t6 belong to the harness, s0 is the memory base, s1 the AMO base.
-const X = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 't0', 't1', 't2', 't3', 't4',
-  's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11'];
+const X = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 't0', 't1', 't2', 't3', 't4', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11'];
 /** The register numbers of X (unpriv spec table 25.1, ABI names). */
 const X_NUMBER = [10, 11, 12, 13, 14, 15, 16, 17, 5, 6, 7, 28, 29, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
-const R_OPS = ['add', 'sub', 'sll', 'slt', 'sltu', 'xor', 'srl', 'sra', 'or', 'and', 'addw', 'subw',
-  'sllw', 'srlw', 'sraw', 'mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'mulw',
-  'divw', 'divuw', 'remw', 'remuw'];
+const R_OPS = [
+  'add',
+  'sub',
+  'sll',
+  'slt',
+  'sltu',
+  'xor',
+  'srl',
+  'sra',
+  'or',
+  'and',
+  'addw',
+  'subw',
+  'sllw',
+  'srlw',
+  'sraw',
+  'mul',
+  'mulh',
+  'mulhsu',
+  'mulhu',
+  'div',
+  'divu',
+  'rem',
+  'remu',
+  'mulw',
+  'divw',
+  'divuw',
+  'remw',
+  'remuw',
+];
 const I_OPS = ['addi', 'slti', 'sltiu', 'xori', 'ori', 'andi', 'addiw'];
-const SHIFT_OPS: Array<[string, number]> = [['slli', 64], ['srli', 64], ['srai', 64], ['slliw', 32], ['srliw', 32], ['sraiw', 32]];
+const SHIFT_OPS: Array<[string, number]> = [
+  ['slli', 64],
+  ['srli', 64],
+  ['srai', 64],
+  ['slliw', 32],
+  ['srliw', 32],
+  ['sraiw', 32],
+];
 const LOADS = ['lb', 'lh', 'lw', 'ld', 'lbu', 'lhu', 'lwu'];
 const STORES = ['sb', 'sh', 'sw', 'sd'];
 const AMOS = ['amoswap', 'amoadd', 'amoxor', 'amoand', 'amoor', 'amomin', 'amomax', 'amominu', 'amomaxu'];
@@ -29,9 +62,24 @@ const FCMP = ['feq', 'flt', 'fle'];
 const FMA = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd'];
 const RM = ['rne', 'rtz', 'rdn', 'rup', 'rmm', 'dyn'];
 /** Interesting 64-bit values: edges of signed/unsigned ranges and of the FP formats. */
-const SEEDS = ['0', '1', '-1', '0x7fffffffffffffff', '0x8000000000000000', '0x80000000', '0x7fffffff',
-  '0xffffffff', '0x3ff0000000000000', '0x7ff0000000000000', '0x7ff8000000000000', '0x0000000000000001',
-  '0xffffffff3f800000', '0xffffffff7f800000', '0xffffffff00000001', '0x4340000000000000'];
+const SEEDS = [
+  '0',
+  '1',
+  '-1',
+  '0x7fffffffffffffff',
+  '0x8000000000000000',
+  '0x80000000',
+  '0x7fffffff',
+  '0xffffffff',
+  '0x3ff0000000000000',
+  '0x7ff0000000000000',
+  '0x7ff8000000000000',
+  '0x0000000000000001',
+  '0xffffffff3f800000',
+  '0xffffffff7f800000',
+  '0xffffffff00000001',
+  '0x4340000000000000',
+];
 
 export function randomProgram(seed: number, length: number): string {
   const random = new Random(seed);
@@ -56,7 +104,8 @@ export function randomProgram(seed: number, length: number): string {
   let labels = 0;
   for (let i = 0; i < length; i++) {
     const k = next() % 24;
-    if (k === 20) { // a counted loop (t6 counts: not one of the program's registers)
+    if (k === 20) {
+      // a counted loop (t6 counts: not one of the program's registers)
       const l = `loop_${labels++}`;
       lines.push(`  li t6, ${1 + (next() % 40)}`, `${l}:`);
       for (let n = 1 + (next() % 5); n > 0; n--) {
@@ -65,24 +114,39 @@ export function randomProgram(seed: number, length: number): string {
         // loop leaves in the middle of a later round.
         if (next() % 3 === 0) {
           const r = reg();
-          lines.push(`  slli ${r}, t6, ${1 + (next() % 2)}`, `  add ${r}, ${r}, s0`,
-            next() % 2 === 0 ? `  ${pick(LOADS)} ${reg()}, 0(${r})` : `  ${pick(STORES)} ${reg()}, 0(${r})`);
+          lines.push(
+            `  slli ${r}, t6, ${1 + (next() % 2)}`,
+            `  add ${r}, ${r}, s0`,
+            next() % 2 === 0 ? `  ${pick(LOADS)} ${reg()}, 0(${r})` : `  ${pick(STORES)} ${reg()}, 0(${r})`,
+          );
         }
       }
       lines.push('  addi t6, t6, -1', `  bnez t6, ${l}`);
-    } else if (k === 21) { // a call, direct or through a register, to a function that returns by ret
+    } else if (k === 21) {
+      // a call, direct or through a register, to a function that returns by ret
       const f = `func_${labels++}`;
       if (next() % 2 === 0) lines.push(`  jal ra, ${f}`);
       else lines.push(`  la t6, ${f}`, '  jalr ra, 0(t6)');
       functions.push(`${f}:`);
       for (let n = 1 + (next() % 4); n > 0; n--) functions.push(simple());
       functions.push('  ret');
-    } else if (k === 22) { // self-modifying code: the next instruction becomes addi rd, rd, (rs & 0x7ff)
+    } else if (k === 22) {
+      // self-modifying code: the next instruction becomes addi rd, rd, (rs & 0x7ff)
       const l = `smc_${labels++}`;
       const [v, w, rd] = [reg(), reg(), X_NUMBER[next() % X.length]!];
-      lines.push(`  andi ${v}, ${reg()}, 0x7ff`, `  slli ${v}, ${v}, 20`, `  li ${w}, ${0x13 | (rd << 7) | (rd << 15)}`,
-        `  or ${v}, ${v}, ${w}`, `  la t6, ${l}`, `  sw ${v}, 0(t6)`, '  fence.i', `${l}:`, '  .4byte 0x00000013');
-    } else if (k === 23) { // a forward jump over a few instructions, landing on one the translator leaves out or not
+      lines.push(
+        `  andi ${v}, ${reg()}, 0x7ff`,
+        `  slli ${v}, ${v}, 20`,
+        `  li ${w}, ${0x13 | (rd << 7) | (rd << 15)}`,
+        `  or ${v}, ${v}, ${w}`,
+        `  la t6, ${l}`,
+        `  sw ${v}, 0(t6)`,
+        '  fence.i',
+        `${l}:`,
+        '  .4byte 0x00000013',
+      );
+    } else if (k === 23) {
+      // a forward jump over a few instructions, landing on one the translator leaves out or not
       const l = `skip_${labels++}`;
       lines.push(`  j ${l}`);
       for (let n = 1 + (next() % 3); n > 0; n--) lines.push(simple());
@@ -113,8 +177,7 @@ export function randomProgram(seed: number, length: number): string {
         const src = pick(['w', 'wu', 'l', 'lu']);
         const exact = fmt === 'd' && (src === 'w' || src === 'wu'); // no rounding, no rm operand
         lines.push(`  fcvt.${fmt}.${src} ${f()}, ${reg()}${exact ? '' : `, ${pick(RM)}`}`);
-      }
-      else if (j === 6) lines.push(`  fsqrt.${fmt} ${f()}, ${f()}, ${pick(RM)}`);
+      } else if (j === 6) lines.push(`  fsqrt.${fmt} ${f()}, ${f()}, ${pick(RM)}`);
       else lines.push(`  ${j === 7 ? 'fl' : 'fs'}${fmt === 's' ? 'w' : 'd'} ${f()}, ${next() % 248}(s0)`);
     }
   }
@@ -123,12 +186,31 @@ export function randomProgram(seed: number, length: number): string {
   for (let f = 0; f < 32; f++) lines.push(`  fmv.x.d a0, f${f}`, '  call puthex');
   lines.push('  frflags a0', '  call puthex');
   lines.push('  la s2, scratch', '  la s3, amo_end', '2: ld a0, 0(s2)', '  call puthex', '  addi s2, s2, 8', '  bltu s2, s3, 2b');
-  lines.push('  j pass', '', ...functions, '',
+  lines.push(
+    '  j pass',
+    '',
+    ...functions,
+    '',
     'puthex: // a0 as 16 hex digits and a newline',
-    '  li t0, UART', '  li t1, 60', '1: srl t2, a0, t1', '  andi t2, t2, 15', '  li t3, 10', '  blt t2, t3, 2f',
-    '  addi t2, t2, 39', '2: addi t2, t2, 48', '  sb t2, 0(t0)', '  addi t1, t1, -4', '  bgez t1, 1b',
-    '  li t2, 10', '  sb t2, 0(t0)', '  ret', '',
-    '.section .data', '.align 4', 'scratch:');
+    '  li t0, UART',
+    '  li t1, 60',
+    '1: srl t2, a0, t1',
+    '  andi t2, t2, 15',
+    '  li t3, 10',
+    '  blt t2, t3, 2f',
+    '  addi t2, t2, 39',
+    '2: addi t2, t2, 48',
+    '  sb t2, 0(t0)',
+    '  addi t1, t1, -4',
+    '  bgez t1, 1b',
+    '  li t2, 10',
+    '  sb t2, 0(t0)',
+    '  ret',
+    '',
+    '.section .data',
+    '.align 4',
+    'scratch:',
+  );
   for (let i = 0; i < 32; i++) lines.push(`  .dword ${hex64()}`);
   lines.push('amo_area:');
   for (let i = 0; i < 8; i++) lines.push(`  .dword ${hex64()}`);

@@ -34,12 +34,18 @@ export class BlobServer {
     return b;
   }
 
-  get port(): number { return (this.server.address() as { port: number }).port; }
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.method === 'POST') {
-      const h = crypto.createHash('sha256'); let n = 0;
-      req.on('data', (d: Buffer) => { h.update(d); n += d.length; });
+      const h = crypto.createHash('sha256');
+      let n = 0;
+      req.on('data', (d: Buffer) => {
+        h.update(d);
+        n += d.length;
+      });
       req.on('end', () => res.end(`${h.digest('hex')} ${n}\n`));
       return;
     }
@@ -49,12 +55,18 @@ export class BlobServer {
       while (i * BLOCK < this.size) {
         const len = Math.min(BLOCK, this.size - i * BLOCK);
         const ok = res.write(this.chunk(i++, len));
-        if (!ok) { res.once('drain', pump); return; }
+        if (!ok) {
+          res.once('drain', pump);
+          return;
+        }
       }
       res.end();
     };
     pump();
   }
 
-  close(): void { this.server.closeAllConnections(); this.server.close(); }
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
 }

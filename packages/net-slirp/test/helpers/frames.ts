@@ -11,7 +11,9 @@ export const DNS4 = [10, 0, 2, 3];
 export const GUEST6 = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x15];
 export const GW6 = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 
-function eth(type: number, dst = GW_MAC): number[] { return [...dst, ...GUEST_MAC, type >>> 8, type & 255]; }
+function eth(type: number, dst = GW_MAC): number[] {
+  return [...dst, ...GUEST_MAC, type >>> 8, type & 255];
+}
 
 export function ipv4(proto: number, src: number[], dst: number[], l4: number[]): Uint8Array {
   const total = 20 + l4.length;
@@ -28,8 +30,30 @@ export function ipv6(next: number, src: number[], dst: number[], l4: number[], h
 
 export function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, window: number, opts: number[] = [], data: number[] = []): number[] {
   const hl = 20 + opts.length;
-  return [sport >>> 8, sport & 255, dport >>> 8, dport & 255, seq >>> 24, (seq >>> 16) & 255, (seq >>> 8) & 255, seq & 255,
-    ack >>> 24, (ack >>> 16) & 255, (ack >>> 8) & 255, ack & 255, (hl / 4) << 4, flags, window >>> 8, window & 255, 0, 0, 0, 0, ...opts, ...data];
+  return [
+    sport >>> 8,
+    sport & 255,
+    dport >>> 8,
+    dport & 255,
+    seq >>> 24,
+    (seq >>> 16) & 255,
+    (seq >>> 8) & 255,
+    seq & 255,
+    ack >>> 24,
+    (ack >>> 16) & 255,
+    (ack >>> 8) & 255,
+    ack & 255,
+    (hl / 4) << 4,
+    flags,
+    window >>> 8,
+    window & 255,
+    0,
+    0,
+    0,
+    0,
+    ...opts,
+    ...data,
+  ];
 }
 
 export function udp(sport: number, dport: number, data: number[]): number[] {
@@ -43,9 +67,18 @@ export function arpRequest(target: number[]): Uint8Array {
 
 export function dhcpDiscover(): Uint8Array {
   const b = new Array(240).fill(0);
-  b[0] = 1; b[1] = 1; b[2] = 6; b[4] = 0x12; b[5] = 0x34;
-  GUEST_MAC.forEach((x, i) => { b[28 + i] = x; });
-  b[236] = 0x63; b[237] = 0x82; b[238] = 0x53; b[239] = 0x63;
+  b[0] = 1;
+  b[1] = 1;
+  b[2] = 6;
+  b[4] = 0x12;
+  b[5] = 0x34;
+  GUEST_MAC.forEach((x, i) => {
+    b[28 + i] = x;
+  });
+  b[236] = 0x63;
+  b[237] = 0x82;
+  b[238] = 0x53;
+  b[239] = 0x63;
   b.push(53, 1, 1, 55, 3, 1, 3, 6, 255);
   return ipv4(17, [0, 0, 0, 0], [255, 255, 255, 255], udp(68, 67, b));
 }
@@ -58,8 +91,11 @@ export function fixChecksums(f: Uint8Array): void {
   if (type === 0x0800 && f.length >= 34 && u8(f, 14) >>> 4 === 4) {
     const ihl = (u8(f, 14) & 15) * 4;
     if (ihl < 20 || 14 + ihl > f.length) return;
-    f[24] = 0; f[25] = 0;
-    const c = checksum(f, 14, ihl); f[24] = c >>> 8; f[25] = c & 255;
+    f[24] = 0;
+    f[25] = 0;
+    const c = checksum(f, 14, ihl);
+    f[24] = c >>> 8;
+    f[25] = c & 255;
     const total = be16(f, 16);
     if (total < ihl || 14 + total > f.length) return;
     fixL4(f, 4, u8(f, 23), 14 + ihl, total - ihl);
@@ -73,7 +109,8 @@ export function fixChecksums(f: Uint8Array): void {
 function fixL4(f: Uint8Array, v: number, proto: number, off: number, len: number): void {
   const at = proto === 6 ? 16 : proto === 17 ? 6 : proto === 1 || proto === 58 ? 2 : -1;
   if (at < 0 || len < at + 2) return;
-  f[off + at] = 0; f[off + at + 1] = 0;
+  f[off + at] = 0;
+  f[off + at + 1] = 0;
   let acc = 0;
   if (proto !== 1) {
     acc = v === 4 ? sum16(f, 26, 8, 0) : sum16(f, 22, 32, 0);
@@ -81,7 +118,8 @@ function fixL4(f: Uint8Array, v: number, proto: number, off: number, len: number
   }
   let c = fold(sum16(f, off, len, acc));
   if (c === 0 && proto === 17) c = 0xffff;
-  f[off + at] = c >>> 8; f[off + at + 1] = c & 255;
+  f[off + at] = c >>> 8;
+  f[off + at + 1] = c & 255;
 }
 
 export function seeds(): Uint8Array[] {

@@ -16,7 +16,11 @@ requireTool('ip');
 const live = new Map<string, string>(); // namespace -> its temp dir
 process.on('exit', () => {
   for (const [ns, tmp] of live) {
-    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* gone */ }
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
     fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -30,9 +34,16 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 let counter = 0;
 const TAP_PIPE = new URL('./tap-pipe.ts', import.meta.url).pathname;
 
-export interface GuestOptions extends SlirpStackOptions { loss?: number; seed?: number }
+export interface GuestOptions extends SlirpStackOptions {
+  loss?: number;
+  seed?: number;
+}
 
-export interface ExecResult { code: number | null; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export class NetnsGuest {
   readonly ns: string;
@@ -57,14 +68,22 @@ export class NetnsGuest {
     this.tmp = tmp;
     this.loss = options.loss ?? 0;
     this.random = new Random(options.seed ?? 1);
-    this.stack = new SlirpStack(options, (frame) => { if (!this.lose()) this.send(frame); });
-    child.stdin!.on('error', (e) => { this.childError = `${e.message}; tap-pipe stderr: ${this.childStderr}`; });
-    child.stderr!.on('data', (d: Buffer) => { this.childStderr = (this.childStderr + d.toString()).slice(-4000); });
+    this.stack = new SlirpStack(options, (frame) => {
+      if (!this.lose()) this.send(frame);
+    });
+    child.stdin!.on('error', (e) => {
+      this.childError = `${e.message}; tap-pipe stderr: ${this.childStderr}`;
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.childStderr = (this.childStderr + d.toString()).slice(-4000);
+    });
     let pending: Uint8Array = new Uint8Array(0);
     child.stdout!.on('data', (chunk: Buffer) => {
       let buf: Uint8Array = chunk;
       if (pending.length > 0) buf = Buffer.concat([pending, chunk]);
-      const used = forEachFrame(buf, (f) => { if (!this.lose()) this.stack.input(f); });
+      const used = forEachFrame(buf, (f) => {
+        if (!this.lose()) this.stack.input(f);
+      });
       pending = buf.subarray(used);
     });
   }
@@ -89,7 +108,10 @@ export class NetnsGuest {
       const child = spawn('ip', ['netns', 'exec', ns, process.execPath, TAP_PIPE, 'tap0'], { stdio: ['pipe', 'pipe', 'pipe'] });
       await new Promise<void>((resolve, reject) => {
         let err = '';
-        child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('ready\n')) resolve(); });
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('ready\n')) resolve();
+        });
         child.once('exit', (code) => reject(new Error(`tap-pipe exited ${code}: ${err}`)));
       });
       const guest = new NetnsGuest(ns, child, options, tmp);
@@ -128,11 +150,19 @@ export class NetnsGuest {
   exec(argv: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
     return new Promise((resolve) => {
       const p = spawn('ip', ['netns', 'exec', this.ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = ''; let stderr = '';
-      p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      p.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-      p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      p.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
       p.stdin.on('error', () => undefined); // the command may exit before reading its input
       p.stdin.end(opts.input ?? '');
     });
@@ -147,7 +177,9 @@ export class NetnsGuest {
   async dhcp(): Promise<{ ip: string; router: string; dns: string; mtu: string; out: ExecResult }> {
     const script = path.join(this.tmp, 'udhcpc.sh');
     const result = path.join(this.tmp, 'lease');
-    fs.writeFileSync(script, `#!/bin/sh
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh
 case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
@@ -158,7 +190,9 @@ case "$1" in
     ;;
 esac
 exit 0
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     const out = await this.exec(['busybox', 'udhcpc', '-i', 'tap0', '-s', script, '-q', '-n', '-t', '5', '-T', '1', '-f'], { timeoutMs: 30_000 });
     const text = fs.existsSync(result) ? fs.readFileSync(result, 'utf8').trim() : '';
     const [ip = '', router = '', dns = '', mtu = ''] = text.split(' ');
@@ -180,11 +214,18 @@ exit 0
   async close(): Promise<void> {
     this.stack.close();
     this.child.stdin!.end();
-    const exited = new Promise<void>((res) => { if (this.child.exitCode !== null) res(); else this.child.once('exit', () => res()); });
+    const exited = new Promise<void>((res) => {
+      if (this.child.exitCode !== null) res();
+      else this.child.once('exit', () => res());
+    });
     const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(t);
-    try { execFileSync('ip', ['netns', 'del', this.ns]); } catch { /* already gone */ }
+    try {
+      execFileSync('ip', ['netns', 'del', this.ns]);
+    } catch {
+      /* already gone */
+    }
     live.delete(this.ns);
     fs.rmSync(this.tmp, { recursive: true, force: true });
     fs.rmSync(`/etc/netns/${this.ns}`, { recursive: true, force: true });

@@ -6,9 +6,13 @@ import { SlirpStack } from '../../src/index.ts';
 import { GUEST4, GW4, ipv4, tcp } from './frames.ts';
 import { be16, be32, u8 } from '../../src/bytes.ts';
 
-const server = net.createServer((s) => { s.on('error', () => undefined); s.resume(); });
+const server = net.createServer((s) => {
+  s.on('error', () => undefined);
+  s.resume();
+});
 await new Promise<void>((r) => server.listen(9, '127.0.0.1', r));
-let synAckFor = -1; let ourSeq = 0;
+let synAckFor = -1;
+let ourSeq = 0;
 const stack = new SlirpStack({ maxTcpConnections: 256 }, (f) => {
   if (f.length >= 54 && f[23] === 6 && (u8(f, 47) & 0x12) === 0x12) {
     synAckFor = be16(f, 36);

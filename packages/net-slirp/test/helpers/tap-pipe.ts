@@ -13,5 +13,7 @@ process.stdin.on('data', (chunk: Buffer) => {
   const used = forEachFrame(buf, (f) => tap.write(f));
   pending = buf.subarray(used);
 });
-process.stdin.on('end', () => { void tap.close().then(() => process.exit(0)); });
+process.stdin.on('end', () => {
+  void tap.close().then(() => process.exit(0));
+});
 process.stderr.write('ready\n');

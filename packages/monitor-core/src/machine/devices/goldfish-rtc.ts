@@ -45,21 +45,38 @@ export class GoldfishRtc implements MmioDevice, Ticking {
    *  bigint), the interrupt state and the half-written high words. */
   save(): Plain {
     return {
-      offsetNs: String(this.offsetNs), alarmNs: String(this.alarmNs), alarmArmed: this.alarmArmed,
-      irqEnabled: this.irqEnabled, irqPending: this.irqPending,
-      latchedHigh: this.latchedHigh, writeHigh: this.writeHigh, alarmHigh: this.alarmHigh,
+      offsetNs: String(this.offsetNs),
+      alarmNs: String(this.alarmNs),
+      alarmArmed: this.alarmArmed,
+      irqEnabled: this.irqEnabled,
+      irqPending: this.irqPending,
+      latchedHigh: this.latchedHigh,
+      writeHigh: this.writeHigh,
+      alarmHigh: this.alarmHigh,
     };
   }
 
   restore(state: Plain): void {
     const s = state as {
-      offsetNs: string; alarmNs: string; alarmArmed: boolean; irqEnabled: number; irqPending: boolean;
-      latchedHigh: number; writeHigh: number; alarmHigh: number;
+      offsetNs: string;
+      alarmNs: string;
+      alarmArmed: boolean;
+      irqEnabled: number;
+      irqPending: boolean;
+      latchedHigh: number;
+      writeHigh: number;
+      alarmHigh: number;
     };
     this.offsetNs = BigInt(s.offsetNs);
     this.alarmNs = BigInt(s.alarmNs);
-    ({ alarmArmed: this.alarmArmed, irqEnabled: this.irqEnabled, irqPending: this.irqPending,
-      latchedHigh: this.latchedHigh, writeHigh: this.writeHigh, alarmHigh: this.alarmHigh } = s);
+    ({
+      alarmArmed: this.alarmArmed,
+      irqEnabled: this.irqEnabled,
+      irqPending: this.irqPending,
+      latchedHigh: this.latchedHigh,
+      writeHigh: this.writeHigh,
+      alarmHigh: this.alarmHigh,
+    } = s);
     this.irq.set(this.irqPending && this.irqEnabled !== 0);
   }
 
@@ -85,12 +102,18 @@ export class GoldfishRtc implements MmioDevice, Ticking {
         this.latchedHigh = Number(t / TWO32);
         return Number(t % TWO32);
       }
-      case TIME_HIGH: return this.latchedHigh;
-      case ALARM_LOW: return Number(this.alarmNs % TWO32);
-      case ALARM_HIGH: return Number(this.alarmNs / TWO32);
-      case IRQ_ENABLED: return this.irqEnabled;
-      case ALARM_STATUS: return this.alarmArmed ? 1 : 0;
-      default: return 0;
+      case TIME_HIGH:
+        return this.latchedHigh;
+      case ALARM_LOW:
+        return Number(this.alarmNs % TWO32);
+      case ALARM_HIGH:
+        return Number(this.alarmNs / TWO32);
+      case IRQ_ENABLED:
+        return this.irqEnabled;
+      case ALARM_STATUS:
+        return this.alarmArmed ? 1 : 0;
+      default:
+        return 0;
     }
   }
 
@@ -98,13 +121,17 @@ export class GoldfishRtc implements MmioDevice, Ticking {
     value >>>= 0;
     switch (offset) {
       // Linux writes the high half first; the low half commits (as QEMU's model does).
-      case TIME_HIGH: this.writeHigh = value; break;
+      case TIME_HIGH:
+        this.writeHigh = value;
+        break;
       case TIME_LOW: {
         const want = BigInt(this.writeHigh) * TWO32 + BigInt(value);
         this.offsetNs = want - BigInt(Date.now()) * 1_000_000n;
         break;
       }
-      case ALARM_HIGH: this.alarmHigh = value; break;
+      case ALARM_HIGH:
+        this.alarmHigh = value;
+        break;
       case ALARM_LOW:
         this.alarmNs = BigInt(this.alarmHigh) * TWO32 + BigInt(value);
         this.alarmArmed = true;
@@ -114,7 +141,9 @@ export class GoldfishRtc implements MmioDevice, Ticking {
         this.irqEnabled = value & 1;
         this.irq.set(this.irqPending && this.irqEnabled !== 0);
         break;
-      case CLEAR_ALARM: this.alarmArmed = false; break;
+      case CLEAR_ALARM:
+        this.alarmArmed = false;
+        break;
       case CLEAR_INTERRUPT:
         this.irqPending = false;
         this.irq.set(false);

@@ -53,8 +53,12 @@ export class Plic implements MmioDevice {
   /** Every register and each source's gateway state (line level, pending, in service). */
   save(): Plain {
     return {
-      priority: [...this.priority], level: [...this.level], pending: [...this.pending], inService: [...this.inService],
-      enable: this.enable.map((e) => [...e]), threshold: [...this.threshold],
+      priority: [...this.priority],
+      level: [...this.level],
+      pending: [...this.pending],
+      inService: [...this.inService],
+      enable: this.enable.map((e) => [...e]),
+      threshold: [...this.threshold],
     };
   }
 
@@ -91,7 +95,10 @@ export class Plic implements MmioDevice {
       if (!this.pending[s]) continue;
       if (!((this.enable[ctx]![s >>> 5]! >>> (s & 31)) & 1)) continue;
       const p = this.priority[s]!;
-      if (p > bestPrio) { best = s; bestPrio = p; }
+      if (p > bestPrio) {
+        best = s;
+        bestPrio = p;
+      }
     }
     return best;
   }

@@ -28,7 +28,9 @@ export class TestFinisher implements MmioDevice {
 
   restore(): void {}
 
-  read(): number { return 0; }
+  read(): number {
+    return 0;
+  }
 
   write(offset: number, _size: number, value: number): void {
     if (offset !== 0) return;

@@ -39,8 +39,16 @@ const IIR_THRE = 0x02;
 const RX_LIMIT = 4096;
 
 export type Uart16550State = {
-  rx: number[]; ier: number; lcr: number; mcr: number; lsrErrors: number; scr: number;
-  dll: number; dlm: number; fcr: number; threPending: boolean;
+  rx: number[];
+  ier: number;
+  lcr: number;
+  mcr: number;
+  lsrErrors: number;
+  scr: number;
+  dll: number;
+  dlm: number;
+  fcr: number;
+  threPending: boolean;
 };
 
 export class Uart16550 implements MmioDevice {
@@ -84,14 +92,31 @@ export class Uart16550 implements MmioDevice {
   /** The registers and the receive FIFO as plain data (JSON carries it), for suspend. */
   save(): Uart16550State {
     return {
-      rx: [...this.rx], ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsrErrors: this.lsrErrors, scr: this.scr,
-      dll: this.dll, dlm: this.dlm, fcr: this.fcr, threPending: this.threPending,
+      rx: [...this.rx],
+      ier: this.ier,
+      lcr: this.lcr,
+      mcr: this.mcr,
+      lsrErrors: this.lsrErrors,
+      scr: this.scr,
+      dll: this.dll,
+      dlm: this.dlm,
+      fcr: this.fcr,
+      threPending: this.threPending,
     };
   }
 
   restore(state: Uart16550State): void {
-    ({ ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsrErrors: this.lsrErrors, scr: this.scr,
-      dll: this.dll, dlm: this.dlm, fcr: this.fcr, threPending: this.threPending } = state);
+    ({
+      ier: this.ier,
+      lcr: this.lcr,
+      mcr: this.mcr,
+      lsrErrors: this.lsrErrors,
+      scr: this.scr,
+      dll: this.dll,
+      dlm: this.dlm,
+      fcr: this.fcr,
+      threPending: this.threPending,
+    } = state);
     this.rx = state.rx.slice(0, RX_LIMIT);
     this.update();
   }
@@ -99,7 +124,10 @@ export class Uart16550 implements MmioDevice {
   /** Bytes from the host (module SERIAL0+unit). */
   receive(data: Uint8Array): void {
     for (const b of data) {
-      if (this.rx.length >= RX_LIMIT) { this.lsrErrors |= LSR_OE; break; }
+      if (this.rx.length >= RX_LIMIT) {
+        this.lsrErrors |= LSR_OE;
+        break;
+      }
       this.rx.push(b);
     }
     this.update();
@@ -128,15 +156,18 @@ export class Uart16550 implements MmioDevice {
         if (dlab) return this.dll;
         v = this.rx.shift() ?? 0;
         break;
-      case UART_IER: return dlab ? this.dlm : this.ier;
+      case UART_IER:
+        return dlab ? this.dlm : this.ier;
       case UART_IIR: {
         const id = this.iir();
         if (id === IIR_THRE) this.threPending = false;
         v = id | (this.fcr & 1 ? 0xc0 : 0);
         break;
       }
-      case UART_LCR: return this.lcr;
-      case UART_MCR: return this.mcr;
+      case UART_LCR:
+        return this.lcr;
+      case UART_MCR:
+        return this.mcr;
       case UART_LSR:
         v = this.lsr();
         this.lsrErrors = 0;
@@ -146,8 +177,10 @@ export class Uart16550 implements MmioDevice {
         // (DCD, DSR, CTS) so drivers using flow control keep sending.
         if (!(this.mcr & MCR_LOOP)) return 0xb0;
         return ((this.mcr & 0x02) << 3) | ((this.mcr & 0x01) << 5) | ((this.mcr & 0x0c) << 4);
-      case UART_SCR: return this.scr;
-      default: return 0;
+      case UART_SCR:
+        return this.scr;
+      default:
+        return 0;
     }
     this.update();
     return v;
@@ -158,13 +191,19 @@ export class Uart16550 implements MmioDevice {
     const dlab = this.lcr & LCR_DLAB;
     switch (offset) {
       case UART_TX:
-        if (dlab) { this.dll = value; return; }
+        if (dlab) {
+          this.dll = value;
+          return;
+        }
         if (this.mcr & MCR_LOOP) this.receive(Uint8Array.of(value));
         else this.sink(Uint8Array.of(value));
         this.threPending = true;
         break;
       case UART_IER:
-        if (dlab) { this.dlm = value; return; }
+        if (dlab) {
+          this.dlm = value;
+          return;
+        }
         // Enabling ETBEI with an empty THR raises the THRE interrupt at once (the 8250 driver
         // tests this at startup to detect UART_BUG_THRE).
         if (value & IER_THRE && !(this.ier & IER_THRE)) this.threPending = true;
@@ -174,10 +213,17 @@ export class Uart16550 implements MmioDevice {
         this.fcr = value & 0xc9;
         if (value & 0x02) this.rx = [];
         break;
-      case UART_LCR: this.lcr = value; return;
-      case UART_MCR: this.mcr = value & 0x1f; break;
-      case UART_SCR: this.scr = value; return;
-      default: return;
+      case UART_LCR:
+        this.lcr = value;
+        return;
+      case UART_MCR:
+        this.mcr = value & 0x1f;
+        break;
+      case UART_SCR:
+        this.scr = value;
+        return;
+      default:
+        return;
     }
     this.update();
   }

@@ -44,13 +44,14 @@ function hex(n: number): string {
 
 export function buildDtb(layout: DtbLayout): Uint8Array {
   const exts = layout.sstc ? [...ISA_EXTENSIONS, 'sstc'] : ISA_EXTENSIONS;
-  const isa = 'rv64imafdc' + exts.slice(6).map((e) => `_${e}`).join('');
+  const isa =
+    'rv64imafdc' +
+    exts
+      .slice(6)
+      .map((e) => `_${e}`)
+      .join('');
   const w = new FdtWriter();
-  w.beginNode('')
-    .prop('#address-cells', u32(2))
-    .prop('#size-cells', u32(2))
-    .prop('compatible', str('riscv-virtio'))
-    .prop('model', str('coLinux RISC-V virt'));
+  w.beginNode('').prop('#address-cells', u32(2)).prop('#size-cells', u32(2)).prop('compatible', str('riscv-virtio')).prop('model', str('coLinux RISC-V virt'));
 
   w.beginNode('chosen').prop('bootargs', str(layout.bootargs));
   if (layout.initrd) {
@@ -73,10 +74,7 @@ export function buildDtb(layout: DtbLayout): Uint8Array {
     .prop('reg', concat(u64(RAM_BASE), u64(layout.ramSize)))
     .endNode();
 
-  w.beginNode('cpus')
-    .prop('#address-cells', u32(1))
-    .prop('#size-cells', u32(0))
-    .prop('timebase-frequency', u32(TIMEBASE_HZ));
+  w.beginNode('cpus').prop('#address-cells', u32(1)).prop('#size-cells', u32(0)).prop('timebase-frequency', u32(TIMEBASE_HZ));
   w.beginNode('cpu@0')
     .prop('device_type', str('cpu'))
     .prop('reg', u32(0))
@@ -95,16 +93,15 @@ export function buildDtb(layout: DtbLayout): Uint8Array {
   w.endNode().endNode();
 
   // syscon-poweroff/-reboot sit at the root as on QEMU virt.
-  w.beginNode('poweroff').prop('compatible', str('syscon-poweroff')).prop('regmap', u32(PHANDLE_TEST))
-    .prop('offset', u32(0)).prop('value', u32(0x5555)).endNode();
-  w.beginNode('reboot').prop('compatible', str('syscon-reboot')).prop('regmap', u32(PHANDLE_TEST))
-    .prop('offset', u32(0)).prop('value', u32(0x7777)).endNode();
+  w.beginNode('poweroff')
+    .prop('compatible', str('syscon-poweroff'))
+    .prop('regmap', u32(PHANDLE_TEST))
+    .prop('offset', u32(0))
+    .prop('value', u32(0x5555))
+    .endNode();
+  w.beginNode('reboot').prop('compatible', str('syscon-reboot')).prop('regmap', u32(PHANDLE_TEST)).prop('offset', u32(0)).prop('value', u32(0x7777)).endNode();
 
-  w.beginNode('soc')
-    .prop('#address-cells', u32(2))
-    .prop('#size-cells', u32(2))
-    .prop('compatible', str('simple-bus'))
-    .prop('ranges', empty());
+  w.beginNode('soc').prop('#address-cells', u32(2)).prop('#size-cells', u32(2)).prop('compatible', str('simple-bus')).prop('ranges', empty());
 
   const { testFinisher, rtc, plic, clint } = BOARD;
   w.beginNode(`test@${hex(testFinisher.base)}`)

@@ -76,13 +76,27 @@ export class Sbi implements Ticking {
     const args = [10, 11, 12, 13, 14, 15].map((r) => h.reg(r) & MASK64);
     let error = SUCCESS;
     let value = 0n;
-    const legacy = (a0: bigint) => { h.setReg(10, a0 & MASK64); };
+    const legacy = (a0: bigint) => {
+      h.setReg(10, a0 & MASK64);
+    };
     switch (eid) {
-      case LEGACY_SET_TIMER: this.setTimer(args[0]!); legacy(0n); return;
-      case LEGACY_PUTCHAR: h.consoleWrite(Uint8Array.of(Number(args[0]! & 0xffn))); legacy(0n); return;
-      case LEGACY_GETCHAR: legacy(BigInt(h.consoleRead())); return;
-      case LEGACY_SHUTDOWN: h.terminate(Termination.POWEROFF); return;
-      case EXT_BASE: [error, value] = this.base(fid, args[0]!); break;
+      case LEGACY_SET_TIMER:
+        this.setTimer(args[0]!);
+        legacy(0n);
+        return;
+      case LEGACY_PUTCHAR:
+        h.consoleWrite(Uint8Array.of(Number(args[0]! & 0xffn)));
+        legacy(0n);
+        return;
+      case LEGACY_GETCHAR:
+        legacy(BigInt(h.consoleRead()));
+        return;
+      case LEGACY_SHUTDOWN:
+        h.terminate(Termination.POWEROFF);
+        return;
+      case EXT_BASE:
+        [error, value] = this.base(fid, args[0]!);
+        break;
       case EXT_TIME:
         if (fid === 0) this.setTimer(args[0]!);
         else error = ERR_NOT_SUPPORTED;
@@ -97,10 +111,17 @@ export class Sbi implements Ticking {
         if (fid <= 2) h.flushTlb();
         else error = ERR_NOT_SUPPORTED;
         break;
-      case EXT_HSM: [error, value] = this.hsm(fid, args[0]!); break;
-      case EXT_SRST: error = this.reset_(fid, args[0]!); break;
-      case EXT_DBCN: [error, value] = this.dbcn(fid, args); break;
-      default: error = ERR_NOT_SUPPORTED;
+      case EXT_HSM:
+        [error, value] = this.hsm(fid, args[0]!);
+        break;
+      case EXT_SRST:
+        error = this.reset_(fid, args[0]!);
+        break;
+      case EXT_DBCN:
+        [error, value] = this.dbcn(fid, args);
+        break;
+      default:
+        error = ERR_NOT_SUPPORTED;
     }
     h.setReg(10, error & MASK64);
     h.setReg(11, value & MASK64);
@@ -118,21 +139,33 @@ export class Sbi implements Ticking {
 
   private base(fid: number, a0: bigint): [bigint, bigint] {
     switch (fid) {
-      case 0: return [SUCCESS, SPEC_VERSION];
-      case 1: return [SUCCESS, IMPL_ID];
-      case 2: return [SUCCESS, IMPL_VERSION];
-      case 3: return [SUCCESS, SUPPORTED.has(Number(a0 & 0xffffffffn)) && a0 <= 0xffffffffn ? 1n : 0n];
-      case 4: case 5: case 6: return [SUCCESS, 0n]; // mvendorid, marchid, mimpid
-      default: return [ERR_NOT_SUPPORTED, 0n];
+      case 0:
+        return [SUCCESS, SPEC_VERSION];
+      case 1:
+        return [SUCCESS, IMPL_ID];
+      case 2:
+        return [SUCCESS, IMPL_VERSION];
+      case 3:
+        return [SUCCESS, SUPPORTED.has(Number(a0 & 0xffffffffn)) && a0 <= 0xffffffffn ? 1n : 0n];
+      case 4:
+      case 5:
+      case 6:
+        return [SUCCESS, 0n]; // mvendorid, marchid, mimpid
+      default:
+        return [ERR_NOT_SUPPORTED, 0n];
     }
   }
 
   private hsm(fid: number, hart: bigint): [bigint, bigint] {
     switch (fid) {
-      case 0: return [hart === 0n ? ERR_ALREADY_AVAILABLE : ERR_INVALID_PARAM, 0n]; // hart_start
-      case 1: return [ERR_FAILED, 0n]; // hart_stop: the only hart cannot stop
-      case 2: return hart === 0n ? [SUCCESS, HSM_STARTED] : [ERR_INVALID_PARAM, 0n];
-      default: return [ERR_NOT_SUPPORTED, 0n];
+      case 0:
+        return [hart === 0n ? ERR_ALREADY_AVAILABLE : ERR_INVALID_PARAM, 0n]; // hart_start
+      case 1:
+        return [ERR_FAILED, 0n]; // hart_stop: the only hart cannot stop
+      case 2:
+        return hart === 0n ? [SUCCESS, HSM_STARTED] : [ERR_INVALID_PARAM, 0n];
+      default:
+        return [ERR_NOT_SUPPORTED, 0n];
     }
   }
 

@@ -114,7 +114,8 @@ export function openImageChain(image: BlockImage): { fd: number; readOnly: boole
       if (depth >= MAX_CHAIN) throw new Error(`cobd${image.index}: ${image.path}: more than ${MAX_CHAIN} backing files`);
       const next = path.resolve(path.dirname(file), header.backingFile);
       const nextFormat = header.backingFormat ?? imageFormat(next);
-      if (nextFormat !== 'raw' && nextFormat !== 'qcow2') throw new Error(`cobd${image.index}: ${file}: backing file ${next} has format '${nextFormat}' (raw or qcow2 only)`);
+      if (nextFormat !== 'raw' && nextFormat !== 'qcow2')
+        throw new Error(`cobd${image.index}: ${file}: backing file ${next} has format '${nextFormat}' (raw or qcow2 only)`);
       let opened;
       try {
         fs.accessSync(next, fs.constants.R_OK);
@@ -256,12 +257,18 @@ export class VirtioBlock implements VirtioDevice {
     try {
       switch (type) {
         case T_IN:
-          if (dataIn % SECTOR || !this.inRange(sector, dataIn)) { status = S_IOERR; break; }
+          if (dataIn % SECTOR || !this.inRange(sector, dataIn)) {
+            status = S_IOERR;
+            break;
+          }
           written = this.transfer(chain, sector, 'in');
           break;
         case T_OUT: {
           const dataOut = chain.readableLength - 16;
-          if (this.readOnly || dataOut % SECTOR || !this.inRange(sector, dataOut)) { status = S_IOERR; break; }
+          if (this.readOnly || dataOut % SECTOR || !this.inRange(sector, dataOut)) {
+            status = S_IOERR;
+            break;
+          }
           this.transfer(chain, sector, 'out');
           break;
         }
@@ -307,7 +314,9 @@ export class VirtioBlock implements VirtioDevice {
       for (const s of chain.writable) {
         const n = Math.min(s.len, remaining);
         if (n > 0) this.image.read(bytes, s.off, n, pos);
-        pos += n; moved += n; remaining -= n;
+        pos += n;
+        moved += n;
+        remaining -= n;
       }
     } else {
       let skip = 16;
@@ -316,7 +325,8 @@ export class VirtioBlock implements VirtioDevice {
         skip -= from;
         const n = s.len - from;
         if (n > 0) this.image.write(bytes, s.off + from, n, pos);
-        pos += n; moved += n;
+        pos += n;
+        moved += n;
       }
     }
     return moved;

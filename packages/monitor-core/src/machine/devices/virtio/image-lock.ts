@@ -9,7 +9,11 @@
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
 
-interface Libc { koffi: typeof Koffi; fcntl: (fd: number, cmd: number, lock: Uint8Array) => number; strerror: (errno: number) => string }
+interface Libc {
+  koffi: typeof Koffi;
+  fcntl: (fd: number, cmd: number, lock: Uint8Array) => number;
+  strerror: (errno: number) => string;
+}
 let libc: Libc | undefined;
 
 /** Loaded on first use: a machine worker given descriptors by the manager never needs it. */

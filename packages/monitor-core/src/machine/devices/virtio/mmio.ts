@@ -18,9 +18,15 @@ const F_VERSION_1_HI = 1 << 0; // bit 32
 
 /** The transport's registers, its queues and the device's own state, as plain data. */
 export type VirtioMmioState = {
-  status: number; deviceFeaturesSel: number; driverFeaturesSel: number; driverFeatures: number[];
-  queueSel: number; interruptStatus: number; configGeneration: number;
-  queues: VirtqueueState[]; device: Plain;
+  status: number;
+  deviceFeaturesSel: number;
+  driverFeaturesSel: number;
+  driverFeatures: number[];
+  queueSel: number;
+  interruptStatus: number;
+  configGeneration: number;
+  queues: VirtqueueState[];
+  device: Plain;
 };
 
 export class VirtioMmio implements MmioDevice {
@@ -52,7 +58,9 @@ export class VirtioMmio implements MmioDevice {
     const context: VirtioContext = {
       ram,
       driverOk: () => this.driverOk,
-      retry: (queue) => { if (this.driverOk) this.guarded(() => this.serve(queue)); },
+      retry: (queue) => {
+        if (this.driverOk) this.guarded(() => this.serve(queue));
+      },
       log,
     };
     device.activate(context);
@@ -82,9 +90,15 @@ export class VirtioMmio implements MmioDevice {
 
   save(): VirtioMmioState {
     return {
-      status: this.status, deviceFeaturesSel: this.deviceFeaturesSel, driverFeaturesSel: this.driverFeaturesSel,
-      driverFeatures: [...this.driverFeatures], queueSel: this.queueSel, interruptStatus: this.interruptStatus,
-      configGeneration: this.configGeneration, queues: this.queues.map((q) => q.save()), device: this.device.save(),
+      status: this.status,
+      deviceFeaturesSel: this.deviceFeaturesSel,
+      driverFeaturesSel: this.driverFeaturesSel,
+      driverFeatures: [...this.driverFeatures],
+      queueSel: this.queueSel,
+      interruptStatus: this.interruptStatus,
+      configGeneration: this.configGeneration,
+      queues: this.queues.map((q) => q.save()),
+      device: this.device.save(),
     };
   }
 
@@ -94,8 +108,14 @@ export class VirtioMmio implements MmioDevice {
     if (state.queues.length !== this.queues.length) {
       throw new Error(`cannot restore: saved state has ${state.queues.length} queue(s), ${this.name} has ${this.queues.length}`);
     }
-    ({ status: this.status, deviceFeaturesSel: this.deviceFeaturesSel, driverFeaturesSel: this.driverFeaturesSel,
-      queueSel: this.queueSel, interruptStatus: this.interruptStatus, configGeneration: this.configGeneration } = state);
+    ({
+      status: this.status,
+      deviceFeaturesSel: this.deviceFeaturesSel,
+      driverFeaturesSel: this.driverFeaturesSel,
+      queueSel: this.queueSel,
+      interruptStatus: this.interruptStatus,
+      configGeneration: this.configGeneration,
+    } = state);
     this.driverFeatures = [state.driverFeatures[0] ?? 0, state.driverFeatures[1] ?? 0];
     state.queues.forEach((q, i) => this.queues[i]!.restore(q));
     this.device.restore(state.device);
@@ -165,18 +185,31 @@ export class VirtioMmio implements MmioDevice {
     if (offset >= R.VIRTIO_MMIO_CONFIG) return this.readConfig(offset - R.VIRTIO_MMIO_CONFIG, size);
     const q = this.queues[this.queueSel];
     switch (offset) {
-      case R.VIRTIO_MMIO_MAGIC_VALUE: return MAGIC;
-      case R.VIRTIO_MMIO_VERSION: return 2;
-      case R.VIRTIO_MMIO_DEVICE_ID: return this.device.deviceId;
-      case R.VIRTIO_MMIO_VENDOR_ID: return VENDOR;
-      case R.VIRTIO_MMIO_DEVICE_FEATURES: return this.offeredFeatures(this.deviceFeaturesSel);
-      case R.VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? q.maxSize : 0;
-      case R.VIRTIO_MMIO_QUEUE_READY: return q && q.ready ? 1 : 0;
-      case R.VIRTIO_MMIO_INTERRUPT_STATUS: return this.interruptStatus;
-      case R.VIRTIO_MMIO_STATUS: return this.status;
-      case R.VIRTIO_MMIO_SHM_LEN_LOW: case R.VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffff; // no shared memory regions (§4.2.2: length -1)
-      case R.VIRTIO_MMIO_CONFIG_GENERATION: return this.configGeneration;
-      default: return 0;
+      case R.VIRTIO_MMIO_MAGIC_VALUE:
+        return MAGIC;
+      case R.VIRTIO_MMIO_VERSION:
+        return 2;
+      case R.VIRTIO_MMIO_DEVICE_ID:
+        return this.device.deviceId;
+      case R.VIRTIO_MMIO_VENDOR_ID:
+        return VENDOR;
+      case R.VIRTIO_MMIO_DEVICE_FEATURES:
+        return this.offeredFeatures(this.deviceFeaturesSel);
+      case R.VIRTIO_MMIO_QUEUE_NUM_MAX:
+        return q ? q.maxSize : 0;
+      case R.VIRTIO_MMIO_QUEUE_READY:
+        return q && q.ready ? 1 : 0;
+      case R.VIRTIO_MMIO_INTERRUPT_STATUS:
+        return this.interruptStatus;
+      case R.VIRTIO_MMIO_STATUS:
+        return this.status;
+      case R.VIRTIO_MMIO_SHM_LEN_LOW:
+      case R.VIRTIO_MMIO_SHM_LEN_HIGH:
+        return 0xffffffff; // no shared memory regions (§4.2.2: length -1)
+      case R.VIRTIO_MMIO_CONFIG_GENERATION:
+        return this.configGeneration;
+      default:
+        return 0;
     }
   }
 
@@ -196,19 +229,31 @@ export class VirtioMmio implements MmioDevice {
     }
     const q = this.queues[this.queueSel];
     switch (offset) {
-      case R.VIRTIO_MMIO_DEVICE_FEATURES_SEL: this.deviceFeaturesSel = value; break;
+      case R.VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+        this.deviceFeaturesSel = value;
+        break;
       case R.VIRTIO_MMIO_DRIVER_FEATURES:
         if (this.driverFeaturesSel < 2) {
           // A driver may only accept what was offered (§2.2); keep the intersection.
           this.driverFeatures[this.driverFeaturesSel] = (value & this.offeredFeatures(this.driverFeaturesSel)) >>> 0;
         }
         break;
-      case R.VIRTIO_MMIO_DRIVER_FEATURES_SEL: this.driverFeaturesSel = value; break;
-      case R.VIRTIO_MMIO_QUEUE_SEL: this.queueSel = value; break;
-      case R.VIRTIO_MMIO_QUEUE_NUM: if (q && !q.ready) q.size = value; break;
+      case R.VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+        this.driverFeaturesSel = value;
+        break;
+      case R.VIRTIO_MMIO_QUEUE_SEL:
+        this.queueSel = value;
+        break;
+      case R.VIRTIO_MMIO_QUEUE_NUM:
+        if (q && !q.ready) q.size = value;
+        break;
       case R.VIRTIO_MMIO_QUEUE_READY:
         if (!q) break;
-        if (value & 1) this.guarded(() => { q.eventIdx = this.negotiated(29); q.enable(); });
+        if (value & 1)
+          this.guarded(() => {
+            q.eventIdx = this.negotiated(29);
+            q.enable();
+          });
         else q.ready = false;
         break;
       case R.VIRTIO_MMIO_QUEUE_NOTIFY:
@@ -218,14 +263,30 @@ export class VirtioMmio implements MmioDevice {
         this.interruptStatus &= ~value;
         this.irq.set(this.interruptStatus !== 0);
         break;
-      case R.VIRTIO_MMIO_STATUS: this.writeStatus(value); break;
-      case R.VIRTIO_MMIO_QUEUE_DESC_LOW: if (q && !q.ready) q.descAddr = lo(q.descAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_DESC_HIGH: if (q && !q.ready) q.descAddr = hi(q.descAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_AVAIL_LOW: if (q && !q.ready) q.availAddr = lo(q.availAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH: if (q && !q.ready) q.availAddr = hi(q.availAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_USED_LOW: if (q && !q.ready) q.usedAddr = lo(q.usedAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_USED_HIGH: if (q && !q.ready) q.usedAddr = hi(q.usedAddr, value); break;
-      case R.VIRTIO_MMIO_QUEUE_RESET: if (q && value & 1) q.reset(); break; // QueueReset (§4.2.2, VIRTIO_F_RING_RESET)
+      case R.VIRTIO_MMIO_STATUS:
+        this.writeStatus(value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_DESC_LOW:
+        if (q && !q.ready) q.descAddr = lo(q.descAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_DESC_HIGH:
+        if (q && !q.ready) q.descAddr = hi(q.descAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+        if (q && !q.ready) q.availAddr = lo(q.availAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+        if (q && !q.ready) q.availAddr = hi(q.availAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_USED_LOW:
+        if (q && !q.ready) q.usedAddr = lo(q.usedAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_USED_HIGH:
+        if (q && !q.ready) q.usedAddr = hi(q.usedAddr, value);
+        break;
+      case R.VIRTIO_MMIO_QUEUE_RESET:
+        if (q && value & 1) q.reset();
+        break; // QueueReset (§4.2.2, VIRTIO_F_RING_RESET)
     }
   }
 

@@ -82,14 +82,17 @@ export function readQcow2Header(fd: number, path: string): Qcow2Header {
   const version = v.getUint32(4, false);
   if (version !== 2 && version !== 3) throw new Qcow2Error(`${path}: qcow2 version ${version} is not supported (2 or 3)`);
   const clusterBits = v.getUint32(20, false);
-  if (clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) throw new Qcow2Error(`${path}: qcow2 cluster_bits ${clusterBits} outside ${MIN_CLUSTER_BITS}..${MAX_CLUSTER_BITS}`);
+  if (clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS)
+    throw new Qcow2Error(`${path}: qcow2 cluster_bits ${clusterBits} outside ${MIN_CLUSTER_BITS}..${MAX_CLUSTER_BITS}`);
   const cluster = 2 ** clusterBits;
   if (v.getUint32(32, false) !== 0) throw new Qcow2Error(`${path}: encrypted qcow2 images are not supported`);
   const size = u64(v, 24, 'size', path);
   if (size > MAX_VIRTUAL_SIZE) throw new Qcow2Error(`${path}: qcow2 size ${size} is too large`);
   if (v.getUint32(60, false) !== 0) throw new Qcow2Error(`${path}: qcow2 internal snapshots are not supported (qemu-img snapshot -l ${path})`);
   const h: Qcow2Header = {
-    version, clusterBits, size,
+    version,
+    clusterBits,
+    size,
     l1Size: v.getUint32(36, false),
     l1Offset: u64(v, 40, 'l1_table_offset', path),
     refcountTableOffset: u64(v, 48, 'refcount_table_offset', path),
@@ -110,14 +113,16 @@ export function readQcow2Header(fd: number, path: string): Qcow2Header {
     const order = v.getUint32(96, false);
     if (order !== REFCOUNT_ORDER) throw new Qcow2Error(`${path}: qcow2 refcount_order ${order} is not supported (only 16-bit refcounts, qemu-img's default)`);
     h.headerLength = v.getUint32(100, false);
-    if (h.headerLength < HEADER_V3_MIN_LENGTH || h.headerLength > cluster || h.headerLength % 8 !== 0) throw new Qcow2Error(`${path}: qcow2 header_length ${h.headerLength} is invalid`);
+    if (h.headerLength < HEADER_V3_MIN_LENGTH || h.headerLength > cluster || h.headerLength % 8 !== 0)
+      throw new Qcow2Error(`${path}: qcow2 header_length ${h.headerLength} is invalid`);
   }
   const l2Entries = cluster / 8;
   const needL1 = Math.ceil(size / (cluster * l2Entries));
   if (h.l1Size < needL1) throw new Qcow2Error(`${path}: qcow2 l1_size ${h.l1Size} is too small for size ${size} (needs ${needL1})`);
   if (h.l1Size * 8 > MAX_L1_BYTES) throw new Qcow2Error(`${path}: qcow2 l1_size ${h.l1Size} exceeds ${MAX_L1_BYTES / 8}`);
   checkTable(path, 'L1 table', h.l1Offset, h.l1Size * 8, cluster, fileSize);
-  if (h.refcountTableClusters === 0 || h.refcountTableClusters * cluster > MAX_REFTABLE_BYTES) throw new Qcow2Error(`${path}: qcow2 refcount_table_clusters ${h.refcountTableClusters} is invalid`);
+  if (h.refcountTableClusters === 0 || h.refcountTableClusters * cluster > MAX_REFTABLE_BYTES)
+    throw new Qcow2Error(`${path}: qcow2 refcount_table_clusters ${h.refcountTableClusters} is invalid`);
   checkTable(path, 'refcount table', h.refcountTableOffset, h.refcountTableClusters * cluster, cluster, fileSize);
   readExtensions(fd, path, h, cluster, fileSize);
   const backingOffset = u64(v, 8, 'backing_file_offset', path);
@@ -135,7 +140,8 @@ export function readQcow2Header(fd: number, path: string): Qcow2Header {
 
 function checkTable(path: string, what: string, offset: number, bytes: number, cluster: number, fileSize: number): void {
   if (offset === 0 && bytes === 0) return;
-  if (offset % cluster !== 0 || offset === 0) throw new Qcow2Error(`${path}: qcow2 ${what} offset ${offset} is not a non-zero multiple of the cluster size ${cluster}`);
+  if (offset % cluster !== 0 || offset === 0)
+    throw new Qcow2Error(`${path}: qcow2 ${what} offset ${offset} is not a non-zero multiple of the cluster size ${cluster}`);
   if (offset + bytes > fileSize) throw new Qcow2Error(`${path}: qcow2 ${what} (${bytes} bytes at ${offset}) lies past the end of the file (${fileSize} bytes)`);
 }
 
@@ -211,7 +217,9 @@ export class Qcow2Image implements DiskImage {
       const inCluster = pos % this.cluster;
       const len = Math.min(n, this.cluster - inCluster);
       this.readInCluster(into, off, len, pos);
-      off += len; pos += len; n -= len;
+      off += len;
+      pos += len;
+      n -= len;
     }
   }
 
@@ -222,7 +230,9 @@ export class Qcow2Image implements DiskImage {
       const inCluster = pos % this.cluster;
       const len = Math.min(n, this.cluster - inCluster);
       this.writeInCluster(from, off, len, pos);
-      off += len; pos += len; n -= len;
+      off += len;
+      pos += len;
+      n -= len;
     }
   }
 
@@ -283,7 +293,7 @@ export class Qcow2Image implements DiskImage {
     const lo = v.getUint32(4, false);
     if (hi & COMPRESSED_HI) {
       const data = this.decompress(hi, lo, gc);
-      into.set(data.subarray(pos % this.cluster, pos % this.cluster + len), off);
+      into.set(data.subarray(pos % this.cluster, (pos % this.cluster) + len), off);
       return;
     }
     if (this.header.version === 3 && lo & ZERO_LO) {
@@ -500,7 +510,8 @@ function emptyOverlay(file: string, size: number, backing: string, backingFormat
   const formatExtAt = HEADER_V3_LENGTH;
   const endExtAt = formatExtAt + 8 + Math.ceil(format.length / 8) * 8;
   const nameAt = endExtAt + 8;
-  if (name.length === 0 || name.length > MAX_BACKING_NAME || nameAt + name.length > cluster) throw new Qcow2Error(`${file}: backing file name of ${name.length} bytes (1..${MAX_BACKING_NAME})`);
+  if (name.length === 0 || name.length > MAX_BACKING_NAME || nameAt + name.length > cluster)
+    throw new Qcow2Error(`${file}: backing file name of ${name.length} bytes (1..${MAX_BACKING_NAME})`);
   const image = new Uint8Array(clusters * cluster);
   const v = new DataView(image.buffer);
   v.setUint32(0, MAGIC, false);

@@ -17,7 +17,10 @@ const DESC_SIZE = 16;
 const MAX_INDIRECT = 4096;
 
 /** One buffer of a chain: an offset into `ram.bytes` that has passed the bounds check. */
-export interface Segment { off: number; len: number }
+export interface Segment {
+  off: number;
+  len: number;
+}
 
 export interface Chain {
   head: number;
@@ -29,8 +32,15 @@ export interface Chain {
 
 /** A queue's state as plain data (save/restore, virtio-device.ts). */
 export type VirtqueueState = {
-  size: number; ready: boolean; descAddr: number; availAddr: number; usedAddr: number;
-  eventIdx: boolean; lastAvail: number; usedIdx: number; signalledUsed: number;
+  size: number;
+  ready: boolean;
+  descAddr: number;
+  availAddr: number;
+  usedAddr: number;
+  eventIdx: boolean;
+  lastAvail: number;
+  usedIdx: number;
+  signalledUsed: number;
 };
 
 export class Virtqueue {
@@ -81,15 +91,31 @@ export class Virtqueue {
 
   save(): VirtqueueState {
     return {
-      size: this.size, ready: this.ready, descAddr: this.descAddr, availAddr: this.availAddr, usedAddr: this.usedAddr,
-      eventIdx: this.eventIdx, lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed,
+      size: this.size,
+      ready: this.ready,
+      descAddr: this.descAddr,
+      availAddr: this.availAddr,
+      usedAddr: this.usedAddr,
+      eventIdx: this.eventIdx,
+      lastAvail: this.lastAvail,
+      usedIdx: this.usedIdx,
+      signalledUsed: this.signalledUsed,
     };
   }
 
   /** Take over a saved state; a ready queue's areas are checked as at QueueReady. */
   restore(state: VirtqueueState): void {
-    ({ size: this.size, ready: this.ready, descAddr: this.descAddr, availAddr: this.availAddr, usedAddr: this.usedAddr,
-      eventIdx: this.eventIdx, lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed } = state);
+    ({
+      size: this.size,
+      ready: this.ready,
+      descAddr: this.descAddr,
+      availAddr: this.availAddr,
+      usedAddr: this.usedAddr,
+      eventIdx: this.eventIdx,
+      lastAvail: this.lastAvail,
+      usedIdx: this.usedIdx,
+      signalledUsed: this.signalledUsed,
+    } = state);
     if (this.ready) this.checkAreas();
   }
 
@@ -184,7 +210,10 @@ export function readChain(ram: GuestRam, chain: Chain, max = chain.readableLengt
   let pos = 0;
   for (const s of chain.readable) {
     if (pos >= total) break;
-    if (skip >= s.len) { skip -= s.len; continue; }
+    if (skip >= s.len) {
+      skip -= s.len;
+      continue;
+    }
     const n = Math.min(s.len - skip, total - pos);
     out.set(ram.bytes.subarray(s.off + skip, s.off + skip + n), pos);
     pos += n;
@@ -198,7 +227,10 @@ export function writeChain(ram: GuestRam, chain: Chain, data: Uint8Array, at = 0
   let pos = 0;
   for (const s of chain.writable) {
     if (pos >= data.length) break;
-    if (at >= s.len) { at -= s.len; continue; }
+    if (at >= s.len) {
+      at -= s.len;
+      continue;
+    }
     const n = Math.min(s.len - at, data.length - pos);
     ram.bytes.set(data.subarray(pos, pos + n), s.off + at);
     pos += n;

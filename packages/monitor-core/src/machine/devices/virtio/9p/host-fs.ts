@@ -114,9 +114,19 @@ export function close(fd: number): void {
 }
 
 export interface Stat {
-  mode: number; uid: number; gid: number; nlink: bigint; rdev: bigint; size: bigint;
-  blksize: bigint; blocks: bigint; ino: bigint; dev: bigint;
-  atime: [bigint, number]; mtime: [bigint, number]; ctime: [bigint, number];
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: bigint;
+  rdev: bigint;
+  size: bigint;
+  blksize: bigint;
+  blocks: bigint;
+  ino: bigint;
+  dev: bigint;
+  atime: [bigint, number];
+  mtime: [bigint, number];
+  ctime: [bigint, number];
 }
 
 /** statx(2) of one name in a held directory (not following it), or of the held descriptor
@@ -129,10 +139,19 @@ export function statAt(dirfd: number, name = ''): Stat {
   const time = (o: number): [bigint, number] => [v.getBigInt64(o, true), v.getUint32(o + 8, true)];
   const dev = (o: number) => makedev(v.getUint32(o, true), v.getUint32(o + 4, true));
   return {
-    blksize: BigInt(v.getUint32(4, true)), nlink: BigInt(v.getUint32(16, true)),
-    uid: v.getUint32(20, true), gid: v.getUint32(24, true), mode: v.getUint16(28, true),
-    ino: v.getBigUint64(32, true), size: v.getBigUint64(40, true), blocks: v.getBigUint64(48, true),
-    atime: time(64), ctime: time(96), mtime: time(112), rdev: dev(128), dev: dev(136),
+    blksize: BigInt(v.getUint32(4, true)),
+    nlink: BigInt(v.getUint32(16, true)),
+    uid: v.getUint32(20, true),
+    gid: v.getUint32(24, true),
+    mode: v.getUint16(28, true),
+    ino: v.getBigUint64(32, true),
+    size: v.getBigUint64(40, true),
+    blocks: v.getBigUint64(48, true),
+    atime: time(64),
+    ctime: time(96),
+    mtime: time(112),
+    rdev: dev(128),
+    dev: dev(136),
   };
 }
 
@@ -155,9 +174,7 @@ export function symlinkAt(target: string, dirfd: number, name: string): void {
  *  AT_EMPTY_PATH (CAP_DAC_READ_SEARCH); anything else goes through its /proc/self/fd link,
  *  which AT_SYMLINK_FOLLOW resolves to the file itself (linkat(2)). */
 export function linkAt(proc: number, fd: number, isSymlink: boolean, dirfd: number, name: string): void {
-  const r = isSymlink
-    ? cLinkat(fd, '', dirfd, name, AT_EMPTY_PATH)
-    : cLinkat(proc, String(fd), dirfd, name, AT_SYMLINK_FOLLOW);
+  const r = isSymlink ? cLinkat(fd, '', dirfd, name, AT_EMPTY_PATH) : cLinkat(proc, String(fd), dirfd, name, AT_SYMLINK_FOLLOW);
   check(r as number, `linkat ${name}`);
 }
 
@@ -199,7 +216,11 @@ export function utimes(fd: number, atime: [bigint, number], mtime: [bigint, numb
   check(cUtimensat(fd, '', b, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) as number, 'utimensat');
 }
 
-export interface Dirent { name: string; ino: bigint; type: number }
+export interface Dirent {
+  name: string;
+  ino: bigint;
+  type: number;
+}
 
 /** Every entry of an open directory (getdents64(2); struct linux_dirent64 is the same on every
  *  architecture: u64 ino, s64 off, u16 reclen, u8 type, name). */

@@ -8,10 +8,7 @@
 // share root. The client resolves symlinks itself (Treadlink); the server never follows one.
 
 import fs from 'node:fs';
-import {
-  Reader, Writer, NinepError, type Qid,
-  EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENODATA, ENXIO, EOPNOTSUPP, EPERM, EROFS, ELOOP,
-} from './wire.ts';
+import { Reader, Writer, NinepError, type Qid, EBADF, EINVAL, EIO, EMFILE, ENOTDIR, ENODATA, ENXIO, EOPNOTSUPP, EPERM, EROFS, ELOOP } from './wire.ts';
 import * as host from './host-fs.ts';
 import type { Plain } from '../../mmio-device.ts';
 
@@ -108,7 +105,10 @@ export class NinepServer {
     let lost = 0;
     for (const saved of Array.isArray(s?.fids) ? s.fids.slice(0, MAX_FIDS) : []) {
       const { id, path, io } = saved as { id: unknown; path: unknown; io: unknown };
-      if (typeof id !== 'number' || !Array.isArray(path) || path.length > 4096) { lost++; continue; }
+      if (typeof id !== 'number' || !Array.isArray(path) || path.length > 4096) {
+        lost++;
+        continue;
+      }
       let cur = host.dup(this.rootFd);
       try {
         for (const name of path) {
@@ -117,7 +117,7 @@ export class NinepServer {
           cur = next;
         }
         const flags = typeof io === 'number' ? io & REOPEN_FLAGS : null;
-        if (flags !== null && (this.readOnly && (flags & host.O_ACCMODE) !== host.O_RDONLY)) throw new NinepError(EROFS);
+        if (flags !== null && this.readOnly && (flags & host.O_ACCMODE) !== host.O_RDONLY) throw new NinepError(EROFS);
         const ioFd = flags === null ? null : host.reopen(this.procFd, cur, flags);
         this.fids.set(id >>> 0, { fd: cur, io: ioFd, ioFlags: flags ?? 0, entries: null });
       } catch {
@@ -143,7 +143,9 @@ export class NinepServer {
     const type = r.u8();
     const tag = r.u16();
     const w = new Writer();
-    w.u32(0).u8(type + 1).u16(tag);
+    w.u32(0)
+      .u8(type + 1)
+      .u16(tag);
     try {
       this.dispatch(type, r, w, Math.min(room, this.msize));
     } catch (err) {
@@ -184,7 +186,8 @@ export class NinepServer {
 
   private dispatch(type: number, r: Reader, w: Writer, room: number): void {
     switch (type) {
-      case 100: { // Tversion
+      case 100: {
+        // Tversion
         const msize = r.u32();
         const version = r.str();
         this.reset();
@@ -192,26 +195,30 @@ export class NinepServer {
         w.u32(this.msize).str(version.startsWith('9P2000.L') ? '9P2000.L' : 'unknown');
         return;
       }
-      case 104: { // Tattach
+      case 104: {
+        // Tattach
         const id = r.u32();
         this.setFid(id, host.dup(this.rootFd));
         w.qid(qidOf(host.statAt(this.rootFd)));
         return;
       }
-      case 110: return this.walk(r, w);
-      case 24: { // Tgetattr
+      case 110:
+        return this.walk(r, w);
+      case 24: {
+        // Tgetattr
         const st = host.statAt(this.fid(r).fd);
         const time = (t: [bigint, number]) => w.u64(t[0]).u64(t[1]);
-        w.u64(GETATTR_BASIC).qid(qidOf(st)).u32(st.mode).u32(st.uid).u32(st.gid)
-          .u64(st.nlink).u64(st.rdev).u64(st.size).u64(st.blksize).u64(st.blocks);
+        w.u64(GETATTR_BASIC).qid(qidOf(st)).u32(st.mode).u32(st.uid).u32(st.gid).u64(st.nlink).u64(st.rdev).u64(st.size).u64(st.blksize).u64(st.blocks);
         time(st.atime);
         time(st.mtime);
         time(st.ctime);
         w.u64(0).u64(0).u64(0).u64(0);
         return;
       }
-      case 26: return this.setattr(r);
-      case 12: { // Tlopen
+      case 26:
+        return this.setattr(r);
+      case 12: {
+        // Tlopen
         const f = this.fid(r);
         const flags = r.u32();
         if ((flags & host.O_ACCMODE) !== host.O_RDONLY || flags & (host.O_TRUNC | host.O_APPEND)) this.writable();
@@ -220,15 +227,15 @@ export class NinepServer {
         if (kind(st) === host.S_IFREG) {
           f.io = host.reopen(this.procFd, f.fd, flags & OPEN_FLAGS & ~(host.O_CREAT | host.O_EXCL));
           f.ioFlags = flags & REOPEN_FLAGS;
-        }
-        else if (kind(st) === host.S_IFLNK) throw new NinepError(ELOOP);
+        } else if (kind(st) === host.S_IFLNK) throw new NinepError(ELOOP);
         // Only regular files and directories: opening a FIFO or device would block or reach
         // a host device.
         else if (kind(st) !== host.S_IFDIR) throw new NinepError(ENXIO);
         w.qid(qidOf(st)).u32(0);
         return;
       }
-      case 14: { // Tlcreate: the fid becomes the new file, open
+      case 14: {
+        // Tlcreate: the fid becomes the new file, open
         this.writable();
         const f = this.fid(r);
         const name = checkName(r.str());
@@ -251,7 +258,8 @@ export class NinepServer {
         Object.assign(f, { fd, io, ioFlags: flags & REOPEN_FLAGS, entries: null });
         return;
       }
-      case 116: { // Tread
+      case 116: {
+        // Tread
         const f = this.fid(r);
         const offset = r.u64();
         const count = Math.min(r.u32(), room - 11);
@@ -261,7 +269,8 @@ export class NinepServer {
         w.u32(n).data(buf.subarray(0, n));
         return;
       }
-      case 118: { // Twrite
+      case 118: {
+        // Twrite
         this.writable();
         const f = this.fid(r);
         const offset = r.u64();
@@ -270,8 +279,10 @@ export class NinepServer {
         w.u32(fs.writeSync(f.io, data, 0, data.length, Number(offset)));
         return;
       }
-      case 40: return this.readdir(r, w, room);
-      case 72: { // Tmkdir
+      case 40:
+        return this.readdir(r, w, room);
+      case 72: {
+        // Tmkdir
         this.writable();
         const dir = this.fid(r).fd;
         const name = checkName(r.str());
@@ -279,7 +290,8 @@ export class NinepServer {
         w.qid(qidOf(host.statAt(dir, name)));
         return;
       }
-      case 16: { // Tsymlink: the target is stored as text and never followed here
+      case 16: {
+        // Tsymlink: the target is stored as text and never followed here
         this.writable();
         const dir = this.fid(r).fd;
         const name = checkName(r.str());
@@ -287,7 +299,8 @@ export class NinepServer {
         w.qid(qidOf(host.statAt(dir, name)));
         return;
       }
-      case 70: { // Tlink
+      case 70: {
+        // Tlink
         this.writable();
         const dir = this.fid(r).fd;
         const target = this.fid(r).fd;
@@ -297,7 +310,8 @@ export class NinepServer {
         host.linkAt(this.procFd, target, kind(st) === host.S_IFLNK, dir, name);
         return;
       }
-      case 74: { // Trenameat
+      case 74: {
+        // Trenameat
         this.writable();
         const from = this.fid(r).fd;
         const oldName = checkName(r.str());
@@ -305,7 +319,8 @@ export class NinepServer {
         host.renameAt(from, oldName, to, checkName(r.str()));
         return;
       }
-      case 76: { // Tunlinkat
+      case 76: {
+        // Tunlinkat
         this.writable();
         const dir = this.fid(r).fd;
         const name = checkName(r.str());
@@ -315,26 +330,43 @@ export class NinepServer {
       // Trename and Tremove name a file by its fid alone, which would need the path it was
       // reached by; the Linux client uses Trenameat/Tunlinkat and falls back to these only on
       // EOPNOTSUPP (fs/9p/vfs_inode.c v9fs_vfs_rename, v9fs_remove).
-      case 20: throw new NinepError(EOPNOTSUPP); // Trename
-      case 122: { // Tremove: the fid is clunked whatever happens (remove(5))
+      case 20:
+        throw new NinepError(EOPNOTSUPP); // Trename
+      case 122: {
+        // Tremove: the fid is clunked whatever happens (remove(5))
         this.clunk(r.u32());
         throw new NinepError(EOPNOTSUPP);
       }
-      case 22: w.str(host.readlink(this.fid(r).fd)); return; // Treadlink
-      case 8: { // Tstatfs
+      case 22:
+        w.str(host.readlink(this.fid(r).fd));
+        return; // Treadlink
+      case 8: {
+        // Tstatfs
         this.fid(r);
         const s = fs.statfsSync(`/proc/self/fd/${this.rootFd}`, { bigint: true });
-        w.u32(Number(s.type & 0xffffffffn)).u32(Number(s.bsize)).u64(s.blocks).u64(s.bfree).u64(s.bavail)
-          .u64(s.files).u64(s.ffree).u64(0).u32(255);
+        w.u32(Number(s.type & 0xffffffffn))
+          .u32(Number(s.bsize))
+          .u64(s.blocks)
+          .u64(s.bfree)
+          .u64(s.bavail)
+          .u64(s.files)
+          .u64(s.ffree)
+          .u64(0)
+          .u32(255);
         return;
       }
-      case 50: { // Tfsync
+      case 50: {
+        // Tfsync
         const f = this.fid(r);
         if (f.io !== null && !this.readOnly) fs.fsyncSync(f.io);
         return;
       }
-      case 52: this.fid(r); w.u8(0); return; // Tlock: advisory locks always granted (one client)
-      case 54: { // Tgetlock: nothing else holds a lock
+      case 52:
+        this.fid(r);
+        w.u8(0);
+        return; // Tlock: advisory locks always granted (one client)
+      case 54: {
+        // Tgetlock: nothing else holds a lock
         this.fid(r);
         r.u8();
         const start = r.u64();
@@ -343,13 +375,21 @@ export class NinepServer {
         w.u8(2).u64(start).u64(length).u32(proc).str(r.str());
         return;
       }
-      case 30: throw new NinepError(ENODATA); // Txattrwalk: no extended attributes
-      case 32: throw new NinepError(EOPNOTSUPP); // Txattrcreate
-      case 18: throw new NinepError(EPERM); // Tmknod: no device nodes on a host share
-      case 102: throw new NinepError(EOPNOTSUPP); // Tauth: no authentication
-      case 108: return; // Tflush: requests complete synchronously, nothing to cancel
-      case 120: this.clunk(r.u32()); return; // Tclunk
-      default: throw new NinepError(EOPNOTSUPP, `9P message type ${type}`);
+      case 30:
+        throw new NinepError(ENODATA); // Txattrwalk: no extended attributes
+      case 32:
+        throw new NinepError(EOPNOTSUPP); // Txattrcreate
+      case 18:
+        throw new NinepError(EPERM); // Tmknod: no device nodes on a host share
+      case 102:
+        throw new NinepError(EOPNOTSUPP); // Tauth: no authentication
+      case 108:
+        return; // Tflush: requests complete synchronously, nothing to cancel
+      case 120:
+        this.clunk(r.u32());
+        return; // Tclunk
+      default:
+        throw new NinepError(EOPNOTSUPP, `9P message type ${type}`);
     }
   }
 
@@ -451,7 +491,9 @@ export class NinepServer {
         if (type === DT_UNKNOWN) {
           try {
             type = direntType(host.statAt(f.fd, e.name).mode);
-          } catch { continue; } // vanished between getdents and statx
+          } catch {
+            continue;
+          } // vanished between getdents and statx
         }
         f.entries.push({ name: e.name, type, qid: { type: type === DT_DIR ? QID_DIR : type === DT_LNK ? QID_SYMLINK : 0, version: 0, path: e.ino } });
       }
@@ -461,7 +503,11 @@ export class NinepServer {
       const e = f.entries[i]!;
       const len = 13 + 8 + 1 + 2 + new TextEncoder().encode(e.name).length;
       if (body.length + len > count) break;
-      body.qid(e.qid).u64(i + 1).u8(e.type).str(e.name);
+      body
+        .qid(e.qid)
+        .u64(i + 1)
+        .u8(e.type)
+        .str(e.name);
     }
     w.u32(body.length).data(body.bytes());
   }

@@ -28,7 +28,11 @@ export const ENODATA = 61;
 export const EPROTO = 71;
 export const EOPNOTSUPP = 95;
 
-export interface Qid { type: number; version: number; path: bigint }
+export interface Qid {
+  type: number;
+  version: number;
+  path: bigint;
+}
 
 export class Reader {
   private pos = 0;
@@ -47,10 +51,18 @@ export class Reader {
     return p;
   }
 
-  u8(): number { return this.view.getUint8(this.need(1)); }
-  u16(): number { return this.view.getUint16(this.need(2), true); }
-  u32(): number { return this.view.getUint32(this.need(4), true); }
-  u64(): bigint { return this.view.getBigUint64(this.need(8), true); }
+  u8(): number {
+    return this.view.getUint8(this.need(1));
+  }
+  u16(): number {
+    return this.view.getUint16(this.need(2), true);
+  }
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+  u64(): bigint {
+    return this.view.getBigUint64(this.need(8), true);
+  }
   str(): string {
     const n = this.u16();
     const p = this.need(n);
@@ -80,16 +92,40 @@ export class Writer {
   }
 
   // grow() may replace buf and view, so each method reserves first and only then reads them.
-  u8(v: number): this { const p = this.grow(1); this.view.setUint8(p, v); return this; }
-  u16(v: number): this { const p = this.grow(2); this.view.setUint16(p, v, true); return this; }
-  u32(v: number): this { const p = this.grow(4); this.view.setUint32(p, v >>> 0, true); return this; }
-  u64(v: bigint | number): this { const p = this.grow(8); this.view.setBigUint64(p, BigInt.asUintN(64, BigInt(v)), true); return this; }
+  u8(v: number): this {
+    const p = this.grow(1);
+    this.view.setUint8(p, v);
+    return this;
+  }
+  u16(v: number): this {
+    const p = this.grow(2);
+    this.view.setUint16(p, v, true);
+    return this;
+  }
+  u32(v: number): this {
+    const p = this.grow(4);
+    this.view.setUint32(p, v >>> 0, true);
+    return this;
+  }
+  u64(v: bigint | number): this {
+    const p = this.grow(8);
+    this.view.setBigUint64(p, BigInt.asUintN(64, BigInt(v)), true);
+    return this;
+  }
   str(s: string): this {
     const b = new TextEncoder().encode(s);
     this.u16(b.length);
     return this.data(b);
   }
-  data(b: Uint8Array): this { const p = this.grow(b.length); this.buf.set(b, p); return this; }
-  qid(q: Qid): this { return this.u8(q.type).u32(q.version).u64(q.path); }
-  bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
+  data(b: Uint8Array): this {
+    const p = this.grow(b.length);
+    this.buf.set(b, p);
+    return this;
+  }
+  qid(q: Qid): this {
+    return this.u8(q.type).u32(q.version).u64(q.path);
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
