@@ -8,9 +8,24 @@
 //
 // Writes that do not come from the hart's stores reach `ramWritten` too: the page walker's
 // A/D updates, and DMA by the host's devices (the `ramWritten` export, docs/cpu-core.md).
+//
+// This module is a leaf (it imports only the layout): the translator registers how translations
+// are dropped (`setInvalidator`), and the callers that mark a page drop its write-TLB entries, so
+// the store path (mmu.ts) and the translator (jit.ts) need not import each other.
 import { CODE_PAGES_BASE, CODE_PAGES_SIZE, PAGE_SPANS, PAGE_SPANS_ENTRIES, RAM_BASE } from './layout';
-import { dropWriteTranslations, ramSize } from './mmu';
-import { invalidateRange } from './jit';
+
+/** Drops the translations whose bytes `[lo, hi)` of the page at `page` overlap; answers the span
+ *  `lo | hi << 16` of those left, or -1 when none is (jit.ts `invalidateRange`). */
+type Invalidator = (page: u32, lo: u32, hi: u32) => i32;
+function noTranslations(page: u32, lo: u32, hi: u32): i32 {
+  return -1;
+}
+let invalidate: Invalidator = noTranslations;
+
+/** The translator's way of dropping translations (set once by jit.ts before anything is marked). */
+export function setInvalidator(f: Invalidator): void {
+  invalidate = f;
+}
 
 /** Writes since init that reached code translated from a page (jitStats 5), each dropping the
  *  translations whose bytes it overlapped. */
@@ -32,14 +47,15 @@ export let codePageDataWrites: i64 = 0;
 }
 
 /**
- * A block is being translated from the page of `host`: mark it, and drop every write-TLB entry
- * that maps it (under any virtual address and context), so stores to it take the slow path.
+ * A block is being translated from the page of `host`: mark it. Answers true when the page was
+ * not marked before: the caller then drops every write-TLB entry that maps it (under any virtual
+ * address and context; mmu.ts `dropWriteTranslations`), so stores to it take the slow path.
  * ROM pages are never written and stay unmarked.
  */
-export function markCodePage(host: u32): void {
-  if (host < RAM_BASE || isCodePage(host)) return;
+export function markCodePage(host: u32): bool {
+  if (host < RAM_BASE || isCodePage(host)) return false;
   store<u8>(bitAddr(host), load<u8>(bitAddr(host)) | bitMask(host));
-  dropWriteTranslations(host & ~0xfff);
+  return true;
 }
 
 /** A write of `len` bytes (inside one page) reaches the RAM at `host`: drop the code
@@ -82,7 +98,7 @@ function codeWritten(host: u32, len: u32): void {
     }
   }
   codePageWrites++;
-  const left = invalidateRange(page, lo, lo + len);
+  const left = invalidate(page, lo, lo + len);
   if (left < 0) {
     store<u8>(bitAddr(host), load<u8>(bitAddr(host)) & ~bitMask(host));
     store<u32>(e, 0);
@@ -101,18 +117,6 @@ export function codeSpanAdded(page: u32, lo: u32, hi: u32): void {
   store<u32>(e, min(span & 0xffff, lo) | (max(span >> 16, hi) << 16), 4);
 }
 
-/** The host wrote `len` bytes of RAM at RAM offset `offset` (DMA, loaders): drop their code. */
-export function ramRangeWritten(offset: u32, len: u32): void {
-  if (len == 0 || <u64>offset >= ramSize) return;
-  if (<u64>offset + <u64>len > ramSize) len = <u32>(ramSize - <u64>offset);
-  const first = offset >> 12;
-  const last = (offset + len - 1) >> 12;
-  for (let p = first; p <= last; p++) {
-    const start = p == first ? offset & 0xfff : 0;
-    const end = p == last ? ((offset + len - 1) & 0xfff) + 1 : 0x1000;
-    ramWritten(RAM_BASE + (p << 12) + start, end - start);
-  }
-}
 
 export function clearCodePages(): void {
   memory.fill(CODE_PAGES_BASE, 0, CODE_PAGES_SIZE);

@@ -7,12 +7,12 @@ import {
   csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, resetCsrs, retired,
   setMip, setPrivilege, updateTimerCompare,
 } from './csr';
-import { clearException, flushTlb as dropTranslations, resetTlbs, setRamSize, setTohostAddr } from './mmu';
+import { clearException, flushTlb as dropTranslations, ramRangeWritten, resetTlbs, setRamSize, setTohostAddr } from './mmu';
 import { enterTrap, interruptCause, pendingInterrupt } from './trap';
 import {
   decodeMisses, dropReservation, execute, exitReason, jitEntries, jitInsns, jitLookups, setExitReason, setSbiMode,
 } from './interpreter';
-import { clearCodePages, codePageDataWrites, codePageWrites, ramRangeWritten } from './code-pages';
+import { clearCodePages, codePageDataWrites, codePageWrites } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
 import { clearJit, emitForTest, flushIfFull, flushJit, jitBatches, jitDropped, jitFlushes, jitRegions, jitTranslated, setJitEnabled } from './jit';

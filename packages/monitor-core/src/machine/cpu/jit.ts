@@ -18,7 +18,8 @@
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import { BLOCK_CACHE_BASE, F_BASE, REGION_SPANS, REGION_SPAN_SLOTS, X_BASE } from './layout';
-import { clearCodePages, codeSpanAdded, markCodePage } from './code-pages';
+import { clearCodePages, codeSpanAdded, markCodePage, setInvalidator } from './code-pages';
+import { dropWriteTranslations } from './mmu';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
   OP_BLTU, OP_BNE, OP_FENCE, OP_JAL, OP_JALR, OP_LB, OP_LBU, OP_LD, OP_LH, OP_LHU, OP_LUI, OP_LW,
@@ -224,6 +225,7 @@ export function flushIfFull(): void {
  *  index the host handed out is free again, and the host may clear the table's old functions
  *  (`jitCompile` with n = 0) so their modules can be garbage collected. */
 export function clearJit(): void {
+  setInvalidator(invalidateRange);
   flushWanted = false;
   freeCount = 0;
   if (slotsHigh != 0) {
@@ -1141,7 +1143,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   }
   if (memberCount == 0 || memberPcAt(0) != pc) { setEntryState(b, STATE_NEVER); return; }
   // From here on a store to the page takes the slow path, which drops the region.
-  markCodePage(host);
+  if (markCodePage(host)) dropWriteTranslations(host & ~0xfff);
 
   // Body: locals, the registers, the dispatcher, the members, the two stubs.
   const start = bodyEnd;

@@ -509,3 +509,15 @@ export function fetchHalfSlow(va: i64): i32 {
   return <i32>load<u16>(<u32>(va + add));
 }
 
+/** The host wrote `len` bytes of RAM at RAM offset `offset` (DMA, loaders): drop their code. */
+export function ramRangeWritten(offset: u32, len: u32): void {
+  if (len == 0 || <u64>offset >= ramSize) return;
+  if (<u64>offset + <u64>len > ramSize) len = <u32>(ramSize - <u64>offset);
+  const first = offset >> 12;
+  const last = (offset + len - 1) >> 12;
+  for (let p = first; p <= last; p++) {
+    const start = p == first ? offset & 0xfff : 0;
+    const end = p == last ? ((offset + len - 1) & 0xfff) + 1 : 0x1000;
+    ramWritten(RAM_BASE + (p << 12) + start, end - start);
+  }
+}
