@@ -22,6 +22,7 @@ import {
   bootCopy,
   debianImage,
   freePort,
+  qemuArgs,
   serveDebs,
   ssh,
   sshArgs,
@@ -222,40 +223,7 @@ function startOurs(img: DebianImage, disk: string, sshPort: number, dir: string)
 }
 
 function startQemu(img: DebianImage, disk: string, sshPort: number): Peer {
-  const q = spawn(
-    'qemu-system-riscv64',
-    [
-      '-M',
-      'virt',
-      '-bios',
-      'default',
-      '-smp',
-      '1',
-      '-m',
-      '512M',
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      'stdio',
-      '-kernel',
-      img.kernel,
-      '-initrd',
-      img.initrd,
-      '-drive',
-      `file=${disk},format=raw,if=none,id=d0`,
-      '-device',
-      'virtio-blk-device,drive=d0',
-      '-netdev',
-      `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-      '-device',
-      'virtio-net-device,netdev=n0',
-      '-append',
-      'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0',
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+  const q = spawn('qemu-system-riscv64', qemuArgs(img, disk, sshPort), { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   q.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
   return {

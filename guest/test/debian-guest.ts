@@ -74,6 +74,24 @@ export async function debianImage(log: (line: string) => void): Promise<DebianIm
   };
 }
 
+/**
+ * Debian's qemu-system-riscv64 -M virt command line for the image (the independent peer of the
+ * test and the bench): 512 MiB, one hart, the console on ttyS0 (stdio), the disk copy on
+ * virtio-blk, user networking with ssh forwarded from the host's loopback `sshPort`.
+ * systemd.default_device_timeout_sec as in debian.conf: on a loaded host udev's coldplug takes
+ * longer than systemd's 90 s, and the ttyS0 getty's device job then fails (no login prompt).
+ */
+export function qemuArgs(img: DebianImage, disk: string, sshPort: number): string[] {
+  return [
+    ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', '512M'],
+    ['-display', 'none', '-monitor', 'none', '-serial', 'stdio'],
+    ['-kernel', img.kernel, '-initrd', img.initrd],
+    ['-drive', `file=${disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'],
+    ['-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-device,netdev=n0'],
+    ['-append', 'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0 systemd.default_device_timeout_sec=600'],
+  ].flat();
+}
+
 /** A private copy of the image (sparse): a boot writes to it (machine id, host keys, journal). */
 export function bootCopy(img: DebianImage, dir: string): string {
   const copy = join(dir, 'debian.img');

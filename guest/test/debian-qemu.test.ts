@@ -15,6 +15,7 @@ import {
   debianImage,
   freePort,
   guestChecks,
+  qemuArgs,
   requireDebianTools,
   serveRepository,
   ssh,
@@ -34,38 +35,7 @@ t.test('Debian boots on qemu-system-riscv64 -M virt with the same checks', async
   t.teardown(() => repo.server.close());
   const sshPort = await freePort();
   const begun = Date.now();
-  const guest = new QemuGuest('qemu-system-riscv64', [
-    '-M',
-    'virt',
-    '-bios',
-    'default',
-    '-smp',
-    '1',
-    '-m',
-    '512M',
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-serial',
-    'stdio',
-    '-kernel',
-    img.kernel,
-    '-initrd',
-    img.initrd,
-    '-drive',
-    `file=${disk},format=raw,if=none,id=d0`,
-    '-device',
-    'virtio-blk-device,drive=d0',
-    '-netdev',
-    `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-    '-device',
-    'virtio-net-device,netdev=n0',
-    // systemd.default_device_timeout_sec as in debian.conf: on a loaded host udev's coldplug takes
-    // longer than systemd's 90 s, and the ttyS0 getty's device job then fails (no login prompt).
-    '-append',
-    'root=LABEL=debian-root rw console=ttyS0 net.ifnames=0 systemd.default_device_timeout_sec=600',
-  ]);
+  const guest = new QemuGuest('qemu-system-riscv64', qemuArgs(img, disk, sshPort));
   t.teardown(() => guest.kill());
   await guest.waitFor(/Linux version 6\.\d+\.\d+\S*\+deb13/, BOOT_MS);
   await waitForSsh(img, sshPort);
