@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ManagerClient } from '@colinux/client';
 import { Module } from '@colinux/protocol';
+import { qemuConsoleArgs } from './guest-process.ts';
 
 const KEYS = Number(process.argv[2] ?? 200);
 const ROOT = join(import.meta.dirname, '..');
@@ -86,38 +87,9 @@ async function ours(): Promise<number[]> {
 async function qemu(): Promise<number[]> {
   const kernel = join(work, 'Image');
   writeFileSync(kernel, gunzipSync(readFileSync(join(ROOT, 'guest/images/Image.gz'))));
-  const q = spawn(
-    'qemu-system-riscv64',
-    [
-      '-M',
-      'virt',
-      '-bios',
-      'default',
-      '-smp',
-      '1',
-      '-m',
-      '64M',
-      '-kernel',
-      kernel,
-      '-initrd',
-      join(ROOT, 'guest/images/initramfs.cpio.gz'),
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      'null',
-      '-device',
-      'virtio-serial-device',
-      '-chardev',
-      'stdio,id=con0,signal=off',
-      '-device',
-      'virtconsole,chardev=con0',
-      '-append',
-      'console=hvc0',
-    ],
-    { stdio: ['pipe', 'pipe', 'ignore'] },
-  );
+  const q = spawn('qemu-system-riscv64', [...qemuConsoleArgs(kernel, join(ROOT, 'guest/images/initramfs.cpio.gz'), 64), '-append', 'console=hvc0'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   started.push(q);
   q.on('error', (err) => {
     console.error(`qemu-system-riscv64: ${err.message} (Debian package qemu-system-misc)`);

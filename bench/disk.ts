@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -44,30 +44,7 @@ const peers: Record<string, (image: string, format: Format) => GuestProcess> = {
   ours: (image) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image]),
   qemu: (image, format) =>
     new GuestProcess('qemu-system-riscv64', [
-      '-M',
-      'virt',
-      '-bios',
-      'default',
-      '-smp',
-      '1',
-      '-m',
-      `${memMiB}M`,
-      '-kernel',
-      kernel,
-      '-initrd',
-      initrd,
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      'null',
-      '-device',
-      'virtio-serial-device',
-      '-chardev',
-      'stdio,id=con0,signal=off',
-      '-device',
-      'virtconsole,chardev=con0',
+      ...qemuConsoleArgs(kernel, initrd, memMiB),
       '-drive',
       `file=${image},format=${format},if=none,id=d0`,
       '-device',

@@ -115,3 +115,17 @@ export class GuestProcess {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
+
+/**
+ * The start of Debian's qemu-system-riscv64 command line for the bundled guest, as the benches run
+ * it beside ours: -M virt with OpenSBI, one hart, `memMiB`, the kernel and initramfs, no display,
+ * and the guest's console (hvc0) on a virtio console on stdio. Each bench adds its devices and
+ * `-append`.
+ */
+export function qemuConsoleArgs(kernel: string, initrd: string, memMiB: number): string[] {
+  return [
+    ['-M', 'virt', '-bios', 'default', '-smp', '1', '-m', `${memMiB}M`, '-kernel', kernel, '-initrd', initrd],
+    ['-display', 'none', '-monitor', 'none', '-serial', 'null'],
+    ['-device', 'virtio-serial-device', '-chardev', 'stdio,id=con0,signal=off', '-device', 'virtconsole,chardev=con0'],
+  ].flat();
+}

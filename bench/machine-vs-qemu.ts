@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -69,35 +69,7 @@ interface Result {
 
 const peers: Record<string, () => GuestProcess> = {
   ours: () => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB)], { BOOT_DIRECT_STATS: '1' }),
-  qemu: () =>
-    new GuestProcess('qemu-system-riscv64', [
-      '-M',
-      'virt',
-      '-bios',
-      'default',
-      '-smp',
-      '1',
-      '-m',
-      `${memMiB}M`,
-      '-kernel',
-      kernel,
-      '-initrd',
-      initrd,
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      'null',
-      '-device',
-      'virtio-serial-device',
-      '-chardev',
-      'stdio,id=con0,signal=off',
-      '-device',
-      'virtconsole,chardev=con0',
-      '-append',
-      'console=hvc0',
-    ]),
+  qemu: () => new GuestProcess('qemu-system-riscv64', [...qemuConsoleArgs(kernel, initrd, memMiB), '-append', 'console=hvc0']),
 };
 
 /** The translator's statistics between two `[stats]` lines of boot-direct (docs/cpu-core.md). */

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -28,30 +28,7 @@ const peers: Record<string, (share: string) => GuestProcess> = {
   ours: (share) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share]),
   qemu: (share) =>
     new GuestProcess('qemu-system-riscv64', [
-      '-M',
-      'virt',
-      '-bios',
-      'default',
-      '-smp',
-      '1',
-      '-m',
-      `${memMiB}M`,
-      '-kernel',
-      kernel,
-      '-initrd',
-      initrd,
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      'null',
-      '-device',
-      'virtio-serial-device',
-      '-chardev',
-      'stdio,id=con0,signal=off',
-      '-device',
-      'virtconsole,chardev=con0',
+      ...qemuConsoleArgs(kernel, initrd, memMiB),
       '-fsdev',
       `local,id=fs0,path=${share},security_model=none`,
       '-device',
