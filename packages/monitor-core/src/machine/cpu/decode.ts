@@ -4,9 +4,7 @@
 // per instruction on a fine-grained operation instead of on the major opcode and then
 // funct3/funct7, and compressed instructions are expanded (rvc.ts table) only when decoded.
 //
-// Entry (16 bytes): key u32 (the instruction bits, 16 for a compressed one), imm i32 (for the
-// ops that re-read fields: the expanded 32-bit instruction), op u8, rd/rs1/rs2 as byte offsets
-// into x[] (u8), mask u32 (0xffff or 0xffffffff: which fetched bits the key covers).
+// An entry (16 bytes) is read and written only through the accessors below (D_*: its fields).
 import { DECODE_BASE, DECODE_ENTRIES, RVC_TABLE } from './layout';
 
 export const OP_ILLEGAL: u8 = 0;
@@ -83,6 +81,38 @@ export const OP_FSD: u8 = 70;
 export const OP_FMA: u8 = 71;
 export const OP_OPFP: u8 = 72;
 
+// An entry: key u32 (the instruction bits, 16 for a compressed one), imm i32 (for the ops that
+// re-read fields: the expanded 32-bit instruction), op u8, rd/rs1/rs2 as byte offsets into x[]
+// or f[] (u8), mask u32 (0xffff or 0xffffffff: which fetched bits the key covers).
+const D_KEY: u32 = 0;
+const D_IMM: u32 = 4;
+const D_OP: u32 = 8;
+const D_RD: u32 = 9;
+const D_RS1: u32 = 10;
+const D_RS2: u32 = 11;
+const D_MASK: u32 = 12;
+
+/** The instruction bits the entry was decoded from (16 bits for a compressed one). */
+@inline export function decodedKey(d: u32): u32 { return load<u32>(d, D_KEY); }
+/** The immediate, sign-extended from the instruction. */
+@inline export function decodedImm(d: u32): i32 { return load<i32>(d, D_IMM); }
+/** The same field for the ops that decode further themselves (SYSTEM, CSR, AMO, FP
+ *  arithmetic): the expanded 32-bit instruction. */
+@inline export function decodedInsn(d: u32): u32 { return load<u32>(d, D_IMM); }
+@inline export function decodedOp(d: u32): u8 { return load<u8>(d, D_OP); }
+/** Register fields as byte offsets from X_BASE (or F_BASE): register number × 8. */
+@inline export function decodedRd(d: u32): u32 { return <u32>load<u8>(d, D_RD); }
+@inline export function decodedRs1(d: u32): u32 { return <u32>load<u8>(d, D_RS1); }
+@inline export function decodedRs2(d: u32): u32 { return <u32>load<u8>(d, D_RS2); }
+/** The entry holds the instruction whose fetched bits are `raw`. */
+@inline export function decodedHit(d: u32, raw: u32): bool {
+  return (raw & load<u32>(d, D_MASK)) == load<u32>(d, D_KEY);
+}
+/** The instruction's length in bytes: 4, or 2 for a compressed one (mask 0xffff). */
+@inline export function decodedLength(d: u32): i64 {
+  return 2 + <i64>((load<u32>(d, D_MASK) >> 30) & 2);
+}
+
 /** The cache slot for the instruction at `pc` (direct-mapped on the halfword address). */
 @inline export function decodeSlot(pc: i64): u32 {
   return DECODE_BASE + ((<u32>pc << 3) & ((DECODE_ENTRIES - 1) << 4));
@@ -95,21 +125,21 @@ export const OP_OPFP: u8 = 72;
 export function clearDecodeCache(): void {
   for (let i: u32 = 0; i < DECODE_ENTRIES; i++) {
     const d = DECODE_BASE + (i << 4);
-    store<u32>(d, 0xffffffff);
-    store<i32>(d, 0, 4);
-    store<u32>(d, 0, 8);
-    store<u32>(d, 0xffffffff, 12);
+    store<u32>(d, 0xffffffff, D_KEY);
+    store<i32>(d, 0, D_IMM);
+    store<u32>(d, 0, D_OP); // op, rd, rs1, rs2
+    store<u32>(d, 0xffffffff, D_MASK);
   }
 }
 
 @inline function put(d: u32, key: u32, op: u8, rd: u32, rs1: u32, rs2: u32, imm: i32): void {
-  store<u32>(d, key);
-  store<i32>(d, imm, 4);
-  store<u8>(d, op, 8);
-  store<u8>(d, <u8>(rd << 3), 9);
-  store<u8>(d, <u8>(rs1 << 3), 10);
-  store<u8>(d, <u8>(rs2 << 3), 11);
-  store<u32>(d, (key & 3) == 3 ? 0xffffffff : 0xffff, 12);
+  store<u32>(d, key, D_KEY);
+  store<i32>(d, imm, D_IMM);
+  store<u8>(d, op, D_OP);
+  store<u8>(d, <u8>(rd << 3), D_RD);
+  store<u8>(d, <u8>(rs1 << 3), D_RS1);
+  store<u8>(d, <u8>(rs2 << 3), D_RS2);
+  store<u32>(d, (key & 3) == 3 ? 0xffffffff : 0xffff, D_MASK);
 }
 
 /** Decode the fetched bits `raw` (the upper half is ignored for a compressed one) into slot `d`. */

@@ -16,7 +16,8 @@ import {
   OP_MULHSU, OP_MULHU, OP_MULW, OP_OPFP, OP_OR, OP_ORI, OP_REM, OP_REMU, OP_REMUW, OP_REMW, OP_SB, OP_SD,
   OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW, OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW,
   OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW, OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_SYSTEM, OP_XOR, OP_XORI,
-  decodeInto, decodeSlot,
+  decodeInto, decodeSlot, decodedHit, decodedImm, decodedInsn, decodedKey, decodedLength, decodedOp,
+  decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
   JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
@@ -129,10 +130,10 @@ function csrWriteEndsBlock(csr: i32): bool {
 }
 
 // Operands of a decoded instruction (decode.ts): register byte offsets and the immediate.
-@inline function S1(d: u32): i64 { return load<i64>(<u32>load<u8>(d, 10), X_BASE); }
-@inline function S2(d: u32): i64 { return load<i64>(<u32>load<u8>(d, 11), X_BASE); }
-@inline function IMM(d: u32): i64 { return <i64>load<i32>(d, 4); }
-@inline function W(d: u32, v: i64): void { store<i64>(<u32>load<u8>(d, 9), v, X_BASE); }
+@inline function S1(d: u32): i64 { return load<i64>(decodedRs1(d), X_BASE); }
+@inline function S2(d: u32): i64 { return load<i64>(decodedRs2(d), X_BASE); }
+@inline function IMM(d: u32): i64 { return <i64>decodedImm(d); }
+@inline function W(d: u32, v: i64): void { store<i64>(decodedRd(d), v, X_BASE); }
 
 // Instruction fields, extracted where used so they need not live in registers across the loop.
 @inline function RD(i: u32): u32 { return (i >> 7) & 31; }
@@ -361,14 +362,13 @@ export function execute(startPc: i64, budget: i32): i64 {
       }
     }
     const d = decodeSlot(pc);
-    if ((raw & load<u32>(d, 12)) != load<u32>(d)) {
+    if (!decodedHit(d, raw)) {
       decodeInto(d, raw);
       decodeMisses++;
     }
-    // The mask is 0xffffffff for a 32-bit instruction and 0xffff for a compressed one.
-    let npc = pc + 2 + <i64>((load<u32>(d, 12) >> 30) & 2);
+    let npc = pc + decodedLength(d);
     let illegal = false;
-    switch (load<u8>(d, 8)) {
+    switch (decodedOp(d)) {
       case OP_LUI: W(d, IMM(d)); break;
       case OP_AUIPC: W(d, pc + IMM(d)); break;
       case OP_JAL: W(d, npc); npc = pc + IMM(d); jumped = true; break;
@@ -452,10 +452,10 @@ export function execute(startPc: i64, budget: i32): i64 {
       case OP_SRAI: W(d, S1(d) >> IMM(d)); break;
       case OP_ORI: W(d, S1(d) | IMM(d)); break;
       case OP_ANDI: W(d, S1(d) & IMM(d)); break;
-      case OP_ADDIW: W(d, <i64>(<i32>S1(d) + load<i32>(d, 4))); break;
-      case OP_SLLIW: W(d, <i64>(<i32>S1(d) << load<i32>(d, 4))); break;
-      case OP_SRLIW: W(d, <i64><i32>(<u32>S1(d) >> load<u32>(d, 4))); break;
-      case OP_SRAIW: W(d, <i64>(<i32>S1(d) >> load<i32>(d, 4))); break;
+      case OP_ADDIW: W(d, <i64>(<i32>S1(d) + decodedImm(d))); break;
+      case OP_SLLIW: W(d, <i64>(<i32>S1(d) << decodedImm(d))); break;
+      case OP_SRLIW: W(d, <i64><i32>(<u32>S1(d) >> <u32>decodedImm(d))); break;
+      case OP_SRAIW: W(d, <i64>(<i32>S1(d) >> decodedImm(d))); break;
       case OP_ADD: W(d, S1(d) + S2(d)); break;
       case OP_SUB: W(d, S1(d) - S2(d)); break;
       case OP_SLL: W(d, S1(d) << (S2(d) & 63)); break;
@@ -486,14 +486,14 @@ export function execute(startPc: i64, budget: i32): i64 {
       case OP_REMUW: W(d, <i64>remu32(<i32>S1(d), <i32>S2(d))); jumped = true; break;
       case OP_FENCE: break;
       case OP_SYSTEM: {
-        npc = system(load<u32>(d, 4), pc, npc);
+        npc = system(decodedInsn(d), pc, npc);
         if (npc == -1) illegal = true;
         limit = n;
         break;
       }
       case OP_CSR: {
         jumped = true; // the interpreter ran an instruction blocks leave out: a block may start next
-        const insn = load<u32>(d, 4);
+        const insn = decodedInsn(d);
         const csr = <i32>(insn >> 20);
         const src: i64 = (F3(insn) & 4) ? <i64>RS1(insn) : getX(RS1(insn));
         addRetired(base + <i64>n - 1 - retired);
@@ -513,7 +513,7 @@ export function execute(startPc: i64, budget: i32): i64 {
       }
       case OP_AMO: {
         jumped = true;
-        const insn = load<u32>(d, 4);
+        const insn = decodedInsn(d);
         const f5 = insn >> 27;
         if (F3(insn) != 2 && F3(insn) != 3) { illegal = true; break; }
         const size = F3(insn) == 2 ? 4 : 8;
@@ -555,9 +555,9 @@ export function execute(startPc: i64, budget: i32): i64 {
         jumped = true;
         if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
         const va = S1(d) + IMM(d);
-        const v = load<u8>(d, 8) == OP_FLW ? BOX | ld32(va) : ld64(va);
+        const v = decodedOp(d) == OP_FLW ? BOX | ld32(va) : ld64(va);
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
-        store<i64>(<u32>load<u8>(d, 9), v, F_BASE);
+        store<i64>(decodedRd(d), v, F_BASE);
         markFpDirty();
         break;
       }
@@ -565,19 +565,19 @@ export function execute(startPc: i64, budget: i32): i64 {
         jumped = true;
         if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
         const va = S1(d) + IMM(d);
-        const v = load<i64>(<u32>load<u8>(d, 11), F_BASE);
-        if (load<u8>(d, 8) == OP_FSW) st32(va, v);
+        const v = load<i64>(decodedRs2(d), F_BASE);
+        if (decodedOp(d) == OP_FSW) st32(va, v);
         else st64(va, v);
         if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
         break;
       }
       case OP_FMA:
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(load<u32>(d, 4))) illegal = true;
+        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(decodedInsn(d))) illegal = true;
         break;
       case OP_OPFP:
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(load<u32>(d, 4))) illegal = true;
+        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(decodedInsn(d))) illegal = true;
         break;
       default:
         illegal = true;
@@ -585,7 +585,7 @@ export function execute(startPc: i64, budget: i32): i64 {
     store<i64>(X_BASE, 0); // x0: writes to it above are unconditional and undone here
     if (illegal) {
       // mtval holds the instruction bits as fetched (16 bits for a compressed one).
-      npc = illegalTrap(pc, load<u32>(d));
+      npc = illegalTrap(pc, decodedKey(d));
       limit = n;
     }
     pc = npc;

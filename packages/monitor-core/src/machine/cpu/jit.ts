@@ -27,6 +27,7 @@ import {
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
   OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
+  decodedImm, decodedInsn, decodedOp, decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
   I32_ADD, I32_MUL, I32_SHL, I32_SHR_S, I32_SHR_U, I32_SUB, I32_XOR, I64_ADD, I64_AND, I64_EQ, I64_EXTEND_I32_S,
@@ -70,6 +71,8 @@ const E_ENTRY: u32 = 15;
 @inline export function entryState(b: u32): i32 { return <i32>load<i8>(b, E_STATE); }
 @inline export function entryMember(b: u32): u32 { return <u32>load<u8>(b, E_ENTRY); }
 @inline function setEntryState(b: u32, state: i32): void { store<i8>(b, <i8>state, E_STATE); }
+@inline function setEntryIndex(b: u32, index: u32): void { store<u16>(b, <u16>index, E_INDEX); }
+@inline function setEntryMember(b: u32, k: u32): void { store<u8>(b, <u8>k, E_ENTRY); }
 /** Entry `b` now names the translation of `pc` from bytes at `host` (none yet). */
 @inline export function claimEntry(b: u32, pc: i64, host: u32): void {
   store<i64>(b, pc, E_PC);
@@ -104,10 +107,30 @@ const BODY_END: u32 = 0x278000;
 const MEMBERS: u32 = 0x278000;
 let membersUsed: u32 = 0;
 const MODULE: u32 = 0x280000;
-/** Per pending region: body address, body length, host address of its page, first member in
- *  MEMBERS, member count, and the span of the page its members' bytes cover (lo | hi << 16). */
+/** Per pending region a record of six u32 (R_*), read through the accessors below. */
 const BATCH: u32 = 0x2c0000;
 const BATCH_RECORD: u32 = 24;
+const R_BODY: u32 = 0; // wasm address of its function body
+const R_LENGTH: u32 = 4; // the body's length in bytes
+const R_PAGE: u32 = 8; // wasm address of the guest page it was translated from
+const R_FIRST: u32 = 12; // its first member in MEMBERS
+const R_MEMBERS: u32 = 16; // how many members it has
+const R_SPAN: u32 = 20; // the span of the page its members' bytes cover: lo | hi << 16
+@inline function batchRecord(i: u32): u32 { return BATCH + i * BATCH_RECORD; }
+@inline function recordBody(rec: u32): u32 { return load<u32>(rec, R_BODY); }
+@inline function recordLength(rec: u32): u32 { return load<u32>(rec, R_LENGTH); }
+@inline function recordPage(rec: u32): u32 { return load<u32>(rec, R_PAGE); }
+@inline function recordFirst(rec: u32): u32 { return load<u32>(rec, R_FIRST); }
+@inline function recordMembers(rec: u32): u32 { return load<u32>(rec, R_MEMBERS); }
+@inline function recordSpan(rec: u32): u32 { return load<u32>(rec, R_SPAN); }
+@inline function setRecord(rec: u32, body: u32, length: u32, page: u32, first: u32, members: u32, span: u32): void {
+  store<u32>(rec, body, R_BODY);
+  store<u32>(rec, length, R_LENGTH);
+  store<u32>(rec, page, R_PAGE);
+  store<u32>(rec, first, R_FIRST);
+  store<u32>(rec, members, R_MEMBERS);
+  store<u32>(rec, span, R_SPAN);
+}
 const DRY_RUN: u32 = 0x2c0800;
 export const JIT_SLOTS: u32 = 0x2c1000;
 /** Table indices of regions that were dropped, for reuse (u16 × JIT_ENTRIES). */
@@ -241,7 +264,7 @@ export function clearJit(): void {
   for (let i: u32 = 0; i < JIT_ENTRIES; i++) {
     const b = JIT_BASE + (i << 4);
     claimEntry(b, -1, 0);
-    store<u8>(b, 0, E_ENTRY);
+    setEntryMember(b, 0);
   }
 }
 
@@ -249,7 +272,7 @@ export function clearJit(): void {
  *  translated from. */
 function regionSpan(b: u32): u32 {
   const index = entryIndex(b);
-  if (entryState(b) == STATE_PENDING) return load<u32>(BATCH + index * BATCH_RECORD, 20);
+  if (entryState(b) == STATE_PENDING) return recordSpan(batchRecord(index));
   return index < REGION_SPAN_SLOTS ? load<u32>(REGION_SPANS + 4 * index) : 0x10000000;
 }
 
@@ -608,36 +631,36 @@ function chainStub(): void {
 
 /** rd = rs1 op rs2 */
 function binop64(d: u32, opcode: u32): void {
-  getReg(load<u8>(d, 10));
-  getReg(load<u8>(d, 11));
+  getReg(decodedRs1(d));
+  getReg(decodedRs2(d));
   numeric(opcode);
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 /** rd = rs1 op imm */
 function immop64(d: u32, opcode: u32): void {
-  getReg(load<u8>(d, 10));
-  i64Const(<i64>load<i32>(d, 4));
+  getReg(decodedRs1(d));
+  i64Const(<i64>decodedImm(d));
   numeric(opcode);
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 /** rd = (rs1 cmp rs2/imm) ? 1 : 0 */
 function cmpop(d: u32, opcode: u32, imm: bool): void {
-  getReg(load<u8>(d, 10));
-  if (imm) i64Const(<i64>load<i32>(d, 4));
-  else getReg(load<u8>(d, 11));
+  getReg(decodedRs1(d));
+  if (imm) i64Const(<i64>decodedImm(d));
+  else getReg(decodedRs2(d));
   numeric(opcode);
   numeric(I64_EXTEND_I32_U);
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 /** rd = sext32(low32(rs1) op low32(rs2 or imm)) */
 function op32(d: u32, opcode: u32, imm: bool): void {
-  getReg(load<u8>(d, 10));
+  getReg(decodedRs1(d));
   i32WrapI64();
-  if (imm) i32Const(load<i32>(d, 4));
-  else { getReg(load<u8>(d, 11)); i32WrapI64(); }
+  if (imm) i32Const(decodedImm(d));
+  else { getReg(decodedRs2(d)); i32WrapI64(); }
   numeric(opcode);
   numeric(I64_EXTEND_I32_S);
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 
 /**
@@ -648,8 +671,8 @@ function op32(d: u32, opcode: u32, imm: bool): void {
  * The W forms do the same on the low words and sign-extend the result.
  */
 function divide(d: u32, opcode: u32, word: bool, signedDiv: bool, rem: bool): void {
-  const rs1 = <u32>load<u8>(d, 10);
-  const rs2 = <u32>load<u8>(d, 11);
+  const rs1 = decodedRs1(d);
+  const rs2 = decodedRs2(d);
   getReg(rs2);
   if (word) { i32WrapI64(); numeric(I32_EQZ); } else numeric(I64_EQZ);
   ifI64();
@@ -674,7 +697,7 @@ function divide(d: u32, opcode: u32, word: bool, signedDiv: bool, rem: bool): vo
   if (word) numeric(I64_EXTEND_I32_S);
   if (signedDiv) end();
   end();
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 
 
@@ -694,9 +717,9 @@ function half(local: u32, high: bool): void {
  * Compilers divide by constants with mulhu, so busybox's number formatting runs it constantly.
  */
 function mulHigh(d: u32, op: u8): void {
-  getReg(load<u8>(d, 10));
+  getReg(decodedRs1(d));
   localSet(L_T0);
-  getReg(load<u8>(d, 11));
+  getReg(decodedRs2(d));
   localSet(L_T1);
   half(L_T0, false); half(L_T1, true); numeric(I64_MUL); localSet(L_T2);
   half(L_T0, true); half(L_T1, false); numeric(I64_MUL); localSet(L_T3);
@@ -716,7 +739,7 @@ function mulHigh(d: u32, op: u8): void {
     localGet(L_T0); i64Const(0); localGet(L_T1); i64Const(0); numeric(I64_LT_S); select();
     numeric(I64_SUB);
   }
-  setReg(load<u8>(d, 9));
+  setReg(decodedRd(d));
 }
 
 /** Leave before this instruction unless mstatus.FS (JIT_FS) is `Dirty` (a load, which would
@@ -842,9 +865,9 @@ function amoSource(rs2: u32, word: bool): void {
 
 /** Emit the code of one instruction; returns false if it cannot be translated. */
 function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
-  const op = load<u8>(d, 8);
-  const rd = <u32>load<u8>(d, 9);
-  const imm = <i64>load<i32>(d, 4);
+  const op = decodedOp(d);
+  const rd = decodedRd(d);
+  const imm = <i64>decodedImm(d);
   // Ops without effects but a register write: nothing to do for rd = x0 (loads still check).
   switch (op) {
     case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR: case OP_SRL:
@@ -901,7 +924,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       // f[rd] = the loaded bits, a single NaN-boxed (unpriv spec 20.2)
       const single = op == OP_FLW;
       fsCheck(true, pc, count);
-      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count);
       i32Const(0);
       hostAddr();
       if (single) { i64Load32U(0); i64Const(<i64>0xffffffff00000000); numeric(I64_OR); } else i64Load(0);
@@ -911,15 +934,15 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_FSW: case OP_FSD: {
       const single = op == OP_FSW;
       fsCheck(false, pc, count);
-      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count);
       hostAddr();
       i32Const(0);
-      i64Load(F_BASE + <u32>load<u8>(d, 11));
+      i64Load(F_BASE + decodedRs2(d));
       if (single) i64Store32(0); else i64Store(0);
       break;
     }
     case OP_AMO:
-      if (!amo(<u32>load<i32>(d, 4), pc, count)) return false;
+      if (!amo(decodedInsn(d), pc, count)) return false;
       break;
     case OP_LUI: i64Const(imm); setReg(rd); break;
     case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;
@@ -935,7 +958,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
         case OP_LW: size = 4; opcode = 0x34; break;
         case OP_LWU: size = 4; opcode = 0x35; break;
       }
-      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS, size, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, size, pc, count);
       if (rd != 0) {
         hostAddr();
         memAccess(opcode, 0);
@@ -949,9 +972,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       if (op == OP_SB) { size = 1; opcode = 0x3c; }
       else if (op == OP_SH) { size = 2; opcode = 0x3d; }
       else if (op == OP_SW) { size = 4; opcode = 0x3e; }
-      tlbCheck(load<u8>(d, 10), imm, JIT_TLB_PTRS + 4, size, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, size, pc, count);
       hostAddr();
-      getReg(load<u8>(d, 11));
+      getReg(decodedRs2(d));
       memAccess(opcode, 0);
       break;
     }
@@ -961,7 +984,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       break;
     case OP_JALR:
       // The target is computed before rd is written (rd may be rs1).
-      getReg(load<u8>(d, 10));
+      getReg(decodedRs1(d));
       i64Const(imm);
       i64Add();
       i64Const(-2);
@@ -980,8 +1003,8 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
         case OP_BLTU: cmp = I64_LT_U; break;
         case OP_BGEU: cmp = I64_GE_U; break;
       }
-      getReg(load<u8>(d, 10));
-      getReg(load<u8>(d, 11));
+      getReg(decodedRs1(d));
+      getReg(decodedRs2(d));
       numeric(cmp);
       ifVoid();
       nest++;
@@ -1030,7 +1053,7 @@ function scanBlock(pc: i64): i32 {
     const raw = insnAt(host + off);
     if ((raw & 3) == 3 && off + 4 > pageLeft) break;
     decodeInto(SCRATCH, raw);
-    const op = load<u8>(SCRATCH, 8);
+    const op = decodedOp(SCRATCH);
     emitAt(DRY_RUN);
     const len: u32 = (raw & 3) == 3 ? 4 : 2;
     if (!emitInsn(SCRATCH, pc + <i64>off, <i64>len, count)) break;
@@ -1040,7 +1063,7 @@ function scanBlock(pc: i64): i32 {
   }
   // A block that stops at its size limit (or before an instruction left out) goes on at the
   // next pc, as hot as itself although the interpreter never counted it as a block start.
-  if (count > 0 && !isJump(load<u8>(SCRATCH, 8))) addCandidate(pc + <i64>off, true);
+  if (count > 0 && !isJump(decodedOp(SCRATCH))) addCandidate(pc + <i64>off, true);
   scanning = false;
   scanBytes = off;
   return count;
@@ -1092,7 +1115,7 @@ function emitMember(k: i32): void {
     const len: i64 = (raw & 3) == 3 ? 4 : 2;
     decodeInto(SCRATCH, raw);
     emitInsn(SCRATCH, pc + <i64>off, len, i);
-    if (isJump(load<u8>(SCRATCH, 8))) ended = true;
+    if (isJump(decodedOp(SCRATCH))) ended = true;
     off += <u32>len;
   }
   if (ended) return;
@@ -1187,13 +1210,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   bodyEnd = p;
 
   // The batch record, and the members' cache entries.
-  const rec = BATCH + batchSize * BATCH_RECORD;
-  store<u32>(rec, start);
-  store<u32>(rec, p - start, 4);
-  store<u32>(rec, pageHost, 8);
-  store<u32>(rec, membersUsed, 12);
-  store<u32>(rec, <u32>memberCount, 16);
-  store<u32>(rec, spanLo | (spanHi << 16), 20);
+  setRecord(batchRecord(batchSize), start, p - start, pageHost, membersUsed, <u32>memberCount, spanLo | (spanHi << 16));
   for (let k = 0; k < memberCount; k++) {
     const mpc = memberPcAt(k);
     const mhost = hostOf(mpc);
@@ -1208,8 +1225,8 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
       releaseBlock(e);
     }
     setEntryState(e, STATE_PENDING);
-    store<u16>(e, <u16>batchSize, E_INDEX);
-    store<u8>(e, <u8>k, E_ENTRY);
+    setEntryIndex(e, batchSize);
+    setEntryMember(e, <u32>k);
   }
   batchSize++;
   jitTranslated += <i64>memberCount;
@@ -1232,7 +1249,7 @@ export function emitForTest(pc: i64, host: u32): u64 {
   claimEntry(b, pc, host);
   compileBlock(b, pc, host);
   if (batchSize == 0) return 0;
-  return (<u64>load<u32>(BATCH) << 32) | <u64>load<u32>(BATCH, 4);
+  return (<u64>recordBody(batchRecord(0)) << 32) | <u64>recordLength(batchRecord(0));
 }
 
 /** Give up the translation held by entry `b` (taken over by another one, or its page written);
@@ -1296,15 +1313,15 @@ export function flushJit(): void {
   // code section
   let codeLen = ulebLen(n);
   for (let i: u32 = 0; i < n; i++) {
-    const len = load<u32>(BATCH + i * BATCH_RECORD, 4);
+    const len = recordLength(batchRecord(i));
     codeLen += ulebLen(len) + len;
   }
   byte(10); uleb(codeLen); uleb(n);
   for (let i: u32 = 0; i < n; i++) {
-    const rec = BATCH + i * BATCH_RECORD;
-    const len = load<u32>(rec, 4);
+    const rec = batchRecord(i);
+    const len = recordLength(rec);
     uleb(len);
-    memory.copy(emitPos(), load<u32>(rec), len);
+    memory.copy(emitPos(), recordBody(rec), len);
     emitAt(emitPos() + len);
   }
   // Reuse the table indices of dropped regions; 0 asks the host for a new one.
@@ -1320,19 +1337,19 @@ export function flushJit(): void {
   if (ok == TABLE_FULL) flushWanted = true;
   else jitBatches++;
   for (let i: u32 = 0; i < n; i++) {
-    const rec = BATCH + i * BATCH_RECORD;
+    const rec = batchRecord(i);
     const slot = load<u32>(JIT_SLOTS + (i << 2));
-    const host = load<u32>(rec, 8);
-    const first = load<u32>(rec, 12);
+    const host = recordPage(rec);
+    const first = recordFirst(rec);
     let refs: u32 = 0;
     // An entry may have been taken over by another translation, or its page written, while the
     // region waited: only those still pending for this record become compiled.
-    for (let m = first; m < first + load<u32>(rec, 16); m++) {
+    for (let m = first; m < first + recordMembers(rec); m++) {
       const mpc = load<i64>(MEMBERS + 8 * m);
       const e = jitFind(mpc, host + (<u32>mpc & 0xfff));
       if (e == 0 || entryState(e) != STATE_PENDING || entryIndex(e) != i) continue;
       if (ok > 0) {
-        store<u16>(e, <u16>slot, E_INDEX);
+        setEntryIndex(e, slot);
         setEntryState(e, STATE_COMPILED);
         refs++;
       } else {
@@ -1345,7 +1362,7 @@ export function flushJit(): void {
       slotsHigh = max(slotsHigh, slot);
       store<u8>(SLOT_REFS + slot, <u8>refs);
       if (refs == 0) freeSlot(slot);
-      const span = load<u32>(rec, 20);
+      const span = recordSpan(rec);
       if (slot < REGION_SPAN_SLOTS) store<u32>(REGION_SPANS + 4 * slot, span);
       codeSpanAdded(host, span & 0xffff, span >> 16);
     }
