@@ -27,7 +27,7 @@ import {
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
   clearException, codeAddend, codePageCached, excCause, excTval, fenceVma, fetchHalfSlow, loadSlow,
-  storeSlow, tlbCode, tlbRead, tlbWrite,
+  raise, storeSlow, tlbCode, tlbRead, tlbWrite,
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
@@ -231,6 +231,12 @@ function amo32(f5: u32, old: i32, src: i32): i32 {
   return f5 == 0 || f5 == 1 || f5 == 4 || f5 == 8 || f5 == 0x0c || f5 == 0x10 || f5 == 0x14 || f5 == 0x18 || f5 == 0x1c;
 }
 
+// Why an instruction did not complete (execute's `trap`): it was illegal, or a memory access
+// raised an exception (excCause: a fault, or a store to tohost or a code page ending the run).
+const TRAP_NONE: i32 = 0;
+const TRAP_ILLEGAL: i32 = 1;
+const TRAP_EXCEPTION: i32 = 2;
+
 /** Take the pending synchronous exception (excCause) for the instruction at epc. */
 function exceptionTrap(epc: i64, npc: i64): i64 {
   const cause = excCause;
@@ -242,11 +248,6 @@ function exceptionTrap(epc: i64, npc: i64): i64 {
   if (cause == CAUSE_END_BLOCK) return npc;
   dropReservation();
   return enterTrap(<i64>cause, excTval, epc);
-}
-
-function illegalTrap(epc: i64, bits: u32): i64 {
-  dropReservation();
-  return enterTrap(<i64>CAUSE_ILLEGAL, <i64>bits, epc);
 }
 
 /** mret / sret (priv spec 3.3.2): pop the interrupt-enable stack and return to xEPC. */
@@ -295,31 +296,27 @@ export function execute(startPc: i64, budget: i32): i64 {
       raw = load<u32>(<u32>(pc + codeAdd));
     } else {
       codeAdd = codeAddend(pc);
-      if (excCause >= 0) {
-        pc = exceptionTrap(pc, pc);
-        codePage = -1;
-        limit = n;
-        continue;
-      }
       codePage = pc & ~PAGE;
       // A page PMP allows only in part is not cached: this instruction runs alone (the loop
       // ends after it, so the next fetch is checked again) and is fetched 2 bytes at a time.
       wholePage = codePageCached;
       if (!wholePage) limit = n;
-      if ((pc & PAGE) == 0xffe || !wholePage) {
-        raw = <u32>load<u16>(<u32>(pc + codeAdd));
-        if ((raw & 3) == 3) { // a 32-bit instruction straddling two pages, or in a divided one
-          const hi = fetchHalfSlow(pc + 2);
-          if (excCause >= 0) {
-            pc = exceptionTrap(pc, pc);
-            codePage = -1;
-            limit = n;
-            continue;
-          }
-          raw |= <u32>hi << 16;
+      raw = 0;
+      if (excCause < 0) {
+        if ((pc & PAGE) == 0xffe || !wholePage) {
+          raw = <u32>load<u16>(<u32>(pc + codeAdd));
+          // A 32-bit instruction straddling two pages, or in a divided one:
+          if ((raw & 3) == 3) raw |= <u32>fetchHalfSlow(pc + 2) << 16;
+        } else {
+          raw = load<u32>(<u32>(pc + codeAdd));
         }
-      } else {
-        raw = load<u32>(<u32>(pc + codeAdd));
+      }
+      // The one exit of a fetch that faulted: the trap is taken at pc and the loop ends.
+      if (excCause >= 0) {
+        pc = exceptionTrap(pc, pc);
+        codePage = -1;
+        limit = n;
+        continue;
       }
     }
     if (jumped && wholePage) {
@@ -367,7 +364,7 @@ export function execute(startPc: i64, budget: i32): i64 {
       decodeMisses++;
     }
     let npc = pc + decodedLength(d);
-    let illegal = false;
+    let trap = TRAP_NONE;
     switch (decodedOp(d)) {
       case OP_LUI: W(d, IMM(d)); break;
       case OP_AUIPC: W(d, pc + IMM(d)); break;
@@ -387,61 +384,61 @@ export function execute(startPc: i64, budget: i32): i64 {
       case OP_BGEU: if (<u64>S1(d) >= <u64>S2(d)) npc = pc + IMM(d); jumped = true; break;
       case OP_LB: {
         const v = <i64><i8>ld8(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LH: {
         const v = <i64><i16>ld16(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LW: {
         const v = <i64><i32>ld32(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LD: {
         const v = ld64(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LBU: {
         const v = ld8(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LHU: {
         const v = ld16(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_LWU: {
         const v = ld32(S1(d) + IMM(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         W(d, v);
         break;
       }
       case OP_SB:
         st8(S1(d) + IMM(d), S2(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        if (excCause >= 0) trap = TRAP_EXCEPTION;
         break;
       case OP_SH:
         st16(S1(d) + IMM(d), S2(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        if (excCause >= 0) trap = TRAP_EXCEPTION;
         break;
       case OP_SW:
         st32(S1(d) + IMM(d), S2(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        if (excCause >= 0) trap = TRAP_EXCEPTION;
         break;
       case OP_SD:
         st64(S1(d) + IMM(d), S2(d));
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        if (excCause >= 0) trap = TRAP_EXCEPTION;
         break;
       case OP_ADDI: W(d, S1(d) + IMM(d)); break;
       case OP_SLLI: W(d, S1(d) << IMM(d)); break;
@@ -487,7 +484,7 @@ export function execute(startPc: i64, budget: i32): i64 {
       case OP_FENCE: break;
       case OP_SYSTEM: {
         npc = system(decodedInsn(d), pc, npc);
-        if (npc == -1) illegal = true;
+        if (npc == -1) trap = TRAP_ILLEGAL;
         limit = n;
         break;
       }
@@ -501,11 +498,11 @@ export function execute(startPc: i64, budget: i32): i64 {
         let old: i64 = 0;
         if (op != 1 || RD(insn) != 0) {
           old = csrReadChecked(csr);
-          if (csrFault) { illegal = true; break; }
+          if (csrFault) { trap = TRAP_ILLEGAL; break; }
         }
         if (op == 1 || RS1(insn) != 0) {
           csrWriteChecked(csr, op == 1 ? src : op == 2 ? old | src : old & ~src);
-          if (csrFault) { illegal = true; break; }
+          if (csrFault) { trap = TRAP_ILLEGAL; break; }
           if (csrWriteEndsBlock(csr)) limit = n;
         }
         writeX(RD(insn), old);
@@ -515,18 +512,18 @@ export function execute(startPc: i64, budget: i32): i64 {
         jumped = true;
         const insn = decodedInsn(d);
         const f5 = insn >> 27;
-        if (F3(insn) != 2 && F3(insn) != 3) { illegal = true; break; }
+        if (F3(insn) != 2 && F3(insn) != 3) { trap = TRAP_ILLEGAL; break; }
         const size = F3(insn) == 2 ? 4 : 8;
         const va = getX(RS1(insn));
         if (f5 == 2) { // lr
-          if (RS2(insn) != 0) { illegal = true; break; }
+          if (RS2(insn) != 0) { trap = TRAP_ILLEGAL; break; }
           const host = atomicAddress(va, size, ACCESS_READ);
-          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
           writeX(RD(insn), size == 4 ? <i64>load<i32>(host) : load<i64>(host));
           store<i64>(JIT_RESERVATION, <i64>host);
         } else if (f5 == 3) { // sc
           const host = atomicAddress(va, size, ACCESS_WRITE);
-          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
           if (load<i64>(JIT_RESERVATION) == <i64>host) {
             if (size == 4) store<i32>(host, <i32>getX(RS2(insn)));
             else store<i64>(host, getX(RS2(insn)));
@@ -536,9 +533,9 @@ export function execute(startPc: i64, budget: i32): i64 {
           }
           dropReservation();
         } else {
-          if (!validAmo(f5)) { illegal = true; break; }
+          if (!validAmo(f5)) { trap = TRAP_ILLEGAL; break; }
           const host = atomicAddress(va, size, ACCESS_WRITE);
-          if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+          if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
           if (size == 4) {
             const old = load<i32>(host);
             store<i32>(host, amo32(f5, old, <i32>getX(RS2(insn))));
@@ -553,39 +550,41 @@ export function execute(startPc: i64, budget: i32): i64 {
       }
       case OP_FLW: case OP_FLD: {
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
+        if ((mstatus & MSTATUS_FS) == 0) { trap = TRAP_ILLEGAL; break; }
         const va = S1(d) + IMM(d);
         const v = decodedOp(d) == OP_FLW ? BOX | ld32(va) : ld64(va);
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; break; }
+        if (excCause >= 0) { trap = TRAP_EXCEPTION; break; }
         store<i64>(decodedRd(d), v, F_BASE);
         markFpDirty();
         break;
       }
       case OP_FSW: case OP_FSD: {
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0) { illegal = true; break; }
+        if ((mstatus & MSTATUS_FS) == 0) { trap = TRAP_ILLEGAL; break; }
         const va = S1(d) + IMM(d);
         const v = load<i64>(decodedRs2(d), F_BASE);
         if (decodedOp(d) == OP_FSW) st32(va, v);
         else st64(va, v);
-        if (excCause >= 0) { npc = exceptionTrap(pc, npc); limit = n; }
+        if (excCause >= 0) trap = TRAP_EXCEPTION;
         break;
       }
       case OP_FMA:
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(decodedInsn(d))) illegal = true;
+        if ((mstatus & MSTATUS_FS) == 0 || !executeFma(decodedInsn(d))) trap = TRAP_ILLEGAL;
         break;
       case OP_OPFP:
         jumped = true;
-        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(decodedInsn(d))) illegal = true;
+        if ((mstatus & MSTATUS_FS) == 0 || !executeOpFp(decodedInsn(d))) trap = TRAP_ILLEGAL;
         break;
       default:
-        illegal = true;
+        trap = TRAP_ILLEGAL;
     }
     store<i64>(X_BASE, 0); // x0: writes to it above are unconditional and undone here
-    if (illegal) {
-      // mtval holds the instruction bits as fetched (16 bits for a compressed one).
-      npc = illegalTrap(pc, decodedKey(d));
+    if (trap != TRAP_NONE) {
+      // The one exit of an instruction that did not complete. An illegal one's xtval holds its
+      // bits as fetched (16 bits for a compressed one).
+      if (trap == TRAP_ILLEGAL) raise(CAUSE_ILLEGAL, <i64>decodedKey(d));
+      npc = exceptionTrap(pc, npc);
       limit = n;
     }
     pc = npc;
