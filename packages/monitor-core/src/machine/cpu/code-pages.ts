@@ -12,7 +12,7 @@
 // This module is a leaf (it imports only the layout): the translator registers how translations
 // are dropped (`setInvalidator`), and the callers that mark a page drop its write-TLB entries, so
 // the store path (mmu.ts) and the translator (jit.ts) need not import each other.
-import { CODE_PAGES_BASE, CODE_PAGES_SIZE, PAGE_SPANS, PAGE_SPANS_ENTRIES, RAM_BASE } from './layout';
+import { CODE_PAGES_BASE, CODE_PAGES_SIZE, PAGE_SPANS, PAGE_SPANS_ENTRIES, RAM_WASM_OFFSET } from './layout';
 
 /** Drops the translations whose bytes `[lo, hi)` of the page at `page` overlap; answers the span
  *  `lo | hi << 16` of those left, or -1 when none is (jit.ts `invalidateRange`). */
@@ -35,10 +35,10 @@ export let codePageWrites: i64 = 0;
 export let codePageDataWrites: i64 = 0;
 
 @inline function bitAddr(host: u32): u32 {
-  return CODE_PAGES_BASE + ((host - RAM_BASE) >> 15);
+  return CODE_PAGES_BASE + ((host - RAM_WASM_OFFSET) >> 15);
 }
 @inline function bitMask(host: u32): u8 {
-  return <u8>(<u32>1 << (((host - RAM_BASE) >> 12) & 7));
+  return <u8>(<u32>1 << (((host - RAM_WASM_OFFSET) >> 12) & 7));
 }
 
 /** Whether the RAM page holding wasm address `host` has translated code. */
@@ -53,7 +53,7 @@ export let codePageDataWrites: i64 = 0;
  * ROM pages are never written and stay unmarked.
  */
 export function markCodePage(host: u32): bool {
-  if (host < RAM_BASE || isCodePage(host)) return false;
+  if (host < RAM_WASM_OFFSET || isCodePage(host)) return false;
   store<u8>(bitAddr(host), load<u8>(bitAddr(host)) | bitMask(host));
   return true;
 }

@@ -1,6 +1,6 @@
 // The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
 import {
-  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_BASE, ROM_BASE, STATE, STATE_PAGE_END,
+  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_WASM_OFFSET, ROM_WASM_OFFSET, STATE, STATE_PAGE_END,
 } from './layout';
 import { priv } from './context';
 import {
@@ -18,10 +18,10 @@ import { clearDecodeCache } from './decode';
 import { clearJit, emitForTest, flushIfFull, flushJit, jitBatches, jitDropped, jitFlushes, jitRegions, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
-  return RAM_BASE;
+  return RAM_WASM_OFFSET;
 }
 export function romBase(): u32 {
-  return ROM_BASE;
+  return ROM_WASM_OFFSET;
 }
 export function statePtr(): u32 {
   return STATE;

@@ -1,6 +1,8 @@
 // Fixed places in the (imported) wasm memory. Everything the hot loop touches lives at a constant
 // address so loads compile to `i64.load offset=CONST` without any allocation (runtime stub, no GC).
 // AssemblyScript's own static data starts at `memoryBase` (asconfig.json: 0x60000), above these.
+// Every address here is a wasm byte offset; guest physical addresses are named *_PHYS (the
+// board's physical map is machine/memory-map.ts).
 
 /** The architectural state block of docs/cpu-core.md (x, f, pc, mtime, exitValue, priv). */
 export const STATE: u32 = 0x1000;
@@ -35,8 +37,9 @@ export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
 /** The end of the state block's page (the state block and the translator's words at 0x1900). */
 export const STATE_PAGE_END: u32 = 0x2000;
 
-/** Guest physical 0x0 .. 0x10000: boot ROM (read/execute, writes ignored). */
-export const ROM_BASE: u32 = 0x10000;
+/** Where guest physical [0, ROM_SIZE), the boot ROM (read/execute, writes ignored), sits in
+ *  wasm memory (the contract's romBase()). */
+export const ROM_WASM_OFFSET: u32 = 0x10000;
 export const ROM_SIZE: u32 = 0x10000;
 
 /** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
@@ -69,8 +72,9 @@ export const BLOCK_CACHE_BASE: u32 = 0x300000;
 export const REGION_SPANS: u32 = 0x450000;
 export const REGION_SPAN_SLOTS: u32 = 0xa000;
 
-/** Guest physical 0x8000_0000 (the contract's ramBase()). */
-export const RAM_BASE: u32 = 0x480000;
+/** Where guest RAM, physical [RAM_PHYS, RAM_PHYS + ramSize), sits in wasm memory (the
+ *  contract's ramBase()). */
+export const RAM_WASM_OFFSET: u32 = 0x480000;
 export const RAM_PHYS: u64 = 0x80000000;
 
 // Privilege levels.

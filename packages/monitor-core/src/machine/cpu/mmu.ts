@@ -5,8 +5,9 @@
 // TLBs of each recently used ASID live in their own address-space slot (layout.ts), so a satp
 // write that switches processes selects a slot instead of flushing.
 import {
-  EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_BASE, RAM_PHYS, ROM_BASE, ROM_SIZE, TLB_BANK_SIZE,
-  TLB_BASE, TLB_END, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES,
+  EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_PHYS, RAM_WASM_OFFSET, ROM_SIZE, ROM_WASM_OFFSET,
+  TLB_BANK_SIZE, TLB_BASE, TLB_END, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE,
+  TLB_SPACES,
 } from './layout';
 import {
   ASID_MASK, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, mstatus, priv,
@@ -227,7 +228,7 @@ function faultCause(access: i32, pageFault: bool): i32 {
 }
 
 @inline function ramHost(pa: u64): u32 {
-  return <u32>(pa - RAM_PHYS) + RAM_BASE;
+  return <u32>(pa - RAM_PHYS) + RAM_WASM_OFFSET;
 }
 
 /** The privilege that load/store translation uses: MPP while M-mode has MPRV set (priv 3.1.6.3). */
@@ -337,7 +338,7 @@ function cacheable(pa: i64, access: i32): bool {
 /** Where page `pa` lives in wasm memory if it is RAM (or ROM for reads/fetches), else 0. */
 function hostPage(pa: u64, access: i32): u32 {
   if (isRam(pa)) return ramHost(pa);
-  if (pa < <u64>ROM_SIZE && access != ACCESS_WRITE) return <u32>pa + ROM_BASE;
+  if (pa < <u64>ROM_SIZE && access != ACCESS_WRITE) return <u32>pa + ROM_WASM_OFFSET;
   return 0;
 }
 
@@ -518,6 +519,6 @@ export function ramRangeWritten(offset: u32, len: u32): void {
   for (let p = first; p <= last; p++) {
     const start = p == first ? offset & 0xfff : 0;
     const end = p == last ? ((offset + len - 1) & 0xfff) + 1 : 0x1000;
-    ramWritten(RAM_BASE + (p << 12) + start, end - start);
+    ramWritten(RAM_WASM_OFFSET + (p << 12) + start, end - start);
   }
 }
