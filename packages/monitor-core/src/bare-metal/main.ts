@@ -7,10 +7,12 @@ import { Command } from 'commander';
 import { usageErrorsOneLine } from '@colinux/client/cli';
 import { EXIT_HALT, EXIT_WFI, Hart } from '../machine/hart.ts';
 import { BareMetalBoard } from './board.ts';
-import { MIP_MSIP, MIP_MTIP } from '../machine/memory-map.ts';
+import { MIP_MSIP, MIP_MTIP, RAM_BASE } from '../machine/memory-map.ts';
+import { PRIV_M } from '../machine/cpu/abi.ts';
 import { parseElf } from './elf.ts';
 
-const RAM_BASE = 0x8000_0000n;
+/** RAM_BASE as a bigint, for ELF addresses. */
+const RAM = BigInt(RAM_BASE);
 /** Instructions per run() call: small enough that the CLINT timer is seen promptly. */
 const SLICE = 20_000;
 /** Timebase: one mtime tick per 10 retired instructions. */
@@ -30,7 +32,7 @@ function fail(message: string): never {
 function main(): void {
   const program = usageErrorsOneLine(new Command('colinux-bare-metal'), 'colinux-bare-metal')
     .description('Run a bare-metal RISC-V ELF on the colinux CPU core')
-    .argument('<elf>', 'RV64 ELF linked at 0x80000000')
+    .argument('<elf>', `RV64 ELF linked at 0x${RAM_BASE.toString(16)}`)
     .option('--ram <MiB>', 'guest RAM in MiB', '64')
     .option('--max-insns <N>', 'stop with exit 124 after N instructions')
     .option('--stats', 'print instructions, seconds and MIPS to stderr')
@@ -69,9 +71,9 @@ function main(): void {
   const hart: Hart = new Hart(ramSize, board, undefined, () => Number(hart.instret()) / Number(INSNS_PER_TICK) + Number(idleTicks));
   const ram = new Uint8Array(hart.memory.buffer, hart.ramBase, ramSize);
   for (const seg of elf.segments) {
-    const off = seg.paddr - RAM_BASE;
+    const off = seg.paddr - RAM;
     if (off < 0n || off + BigInt(seg.memSize) > BigInt(ramSize)) {
-      fail(`${path}: segment at 0x${seg.paddr.toString(16)} (+${seg.memSize}) is outside RAM 0x80000000+${ramMiB}MiB`);
+      fail(`${path}: segment at 0x${seg.paddr.toString(16)} (+${seg.memSize}) is outside RAM 0x${RAM_BASE.toString(16)}+${ramMiB}MiB`);
     }
     ram.set(seg.data, Number(off));
   }
@@ -79,7 +81,7 @@ function main(): void {
   const fromhost = elf.symbols.get('fromhost');
   if (tohost !== undefined) hart.cpu.setTohost(Number(tohost));
   hart.cpu.setPc(elf.entry);
-  hart.cpu.setPriv(3);
+  hart.cpu.setPriv(PRIV_M);
 
   const started = process.hrtime.bigint();
   const cpuStarted = process.cpuUsage();
@@ -101,8 +103,8 @@ function main(): void {
       const v = hart.exitValue;
       if (v >> 56n === 1n && ((v >> 48n) & 0xffn) === 1n) {
         board.write(0x1000_0000, 1, Number(v & 0xffn)); // HTIF console putchar (device 1, cmd 1)
-        new DataView(hart.memory.buffer).setBigUint64(hart.ramBase + Number(tohost! - RAM_BASE), 0n, true);
-        if (fromhost !== undefined) new DataView(hart.memory.buffer).setBigUint64(hart.ramBase + Number(fromhost - RAM_BASE), 1n, true);
+        new DataView(hart.memory.buffer).setBigUint64(hart.ramBase + Number(tohost! - RAM), 0n, true);
+        if (fromhost !== undefined) new DataView(hart.memory.buffer).setBigUint64(hart.ramBase + Number(fromhost - RAM), 1n, true);
       } else if (v & 1n) {
         result = Number(v >> 1n);
       } else {

@@ -4,6 +4,7 @@
 
 import type { Hart } from './hart.ts';
 import { ROM_BASE } from './memory-map.ts';
+import { PRIV_S } from './cpu/abi.ts';
 
 const RESET_VECTOR = [
   0x00000297, // auipc t0, 0
@@ -52,5 +53,5 @@ export function enterSupervisor(hart: Hart, entry: number, dtb: number): void {
   hart.setReg(10, 0n);
   hart.setReg(11, BigInt(dtb));
   c.setPc(BigInt(entry));
-  c.setPriv(1);
+  c.setPriv(PRIV_S);
 }

@@ -4,16 +4,11 @@
 
 import fs from 'node:fs';
 import type { HartInterrupts } from './devices/mmio-device.ts';
+import { JIT_SLOTS, MAX_TABLE_SLOTS, STATE_EXIT_VALUE, STATE_MTIME, STATE_PC, STATE_PRIV, STATE_SIZE, STATE_X, TABLE_FULL } from './cpu/abi.ts';
 
-export const EXIT_BUDGET = 0;
-export const EXIT_WFI = 1;
-export const EXIT_SBI = 2;
-export const EXIT_HALT = 3;
-
-const STATE_PC = 512;
-const STATE_MTIME = 520;
-const STATE_EXIT_VALUE = 528;
-const STATE_PRIV = 536;
+// The contract's numbers (exit reasons, the state block, the translator's hand-over) are
+// declared once in cpu/abi.ts, which the core is compiled from too.
+export { EXIT_BUDGET, EXIT_HALT, EXIT_SBI, EXIT_WFI } from './cpu/abi.ts';
 
 interface CpuExports {
   ramBase(): number;
@@ -62,14 +57,6 @@ interface WasmApi {
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url);
-
-/** Function table size limit: when a batch would need more indices, jitCompile answers
- *  TABLE_FULL and the core drops every translation at its next `run` (docs/cpu-core.md). */
-const MAX_BLOCKS = 40000;
-/** jitCompile's answer when the batch does not fit in the table (cpu/jit.ts TABLE_FULL). */
-const TABLE_FULL = -1;
-/** Where jitCompile writes the table indices (cpu/jit.ts JIT_SLOTS). */
-const JIT_SLOTS = 0x2c1000;
 
 /** wasm32 memories end at 4 GiB. */
 const MAX_WASM_PAGES = 65536;
@@ -127,7 +114,7 @@ export class Hart implements HartInterrupts {
     this.cpu = this.instantiate(mod, this.memory, mmio);
     this.ramBase = this.cpu.ramBase();
     this.romBase = this.cpu.romBase();
-    this.state = new DataView(this.memory.buffer, this.cpu.statePtr(), 544);
+    this.state = new DataView(this.memory.buffer, this.cpu.statePtr(), STATE_SIZE);
     this.cpu.init(ramSize);
   }
 
@@ -152,7 +139,8 @@ export class Hart implements HartInterrupts {
           return 0;
         }
         const slots = new Uint32Array(memory.buffer, JIT_SLOTS, n);
-        if (table.length + slots.filter((s) => s === 0).length > MAX_BLOCKS) return TABLE_FULL;
+        // Past the table's size limit the core drops every translation at its next `run`.
+        if (table.length + slots.filter((s) => s === 0).length > MAX_TABLE_SLOTS) return TABLE_FULL;
         const bytes = new Uint8Array(memory.buffer, ptr, len).slice();
         const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, table } }).exports as Record<string, unknown>;
         for (let i = 0; i < n; i++) {
@@ -189,17 +177,17 @@ export class Hart implements HartInterrupts {
   }
 
   reg(n: number): bigint {
-    return this.state.getBigUint64(8 * n, true);
+    return this.state.getBigUint64(STATE_X + 8 * n, true);
   }
   setReg(n: number, v: bigint): void {
-    this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true);
+    this.state.setBigUint64(STATE_X + 8 * n, BigInt.asUintN(64, v), true);
   }
   /** Word n of the state block's registers: x0..x31, then f0..f31 (suspend, snapshot.ts). */
   stateWord(n: number): bigint {
-    return this.state.getBigUint64(8 * n, true);
+    return this.state.getBigUint64(STATE_X + 8 * n, true);
   }
   setStateWord(n: number, v: bigint): void {
-    this.state.setBigUint64(8 * n, BigInt.asUintN(64, v), true);
+    this.state.setBigUint64(STATE_X + 8 * n, BigInt.asUintN(64, v), true);
   }
   get pc(): bigint {
     return this.state.getBigUint64(STATE_PC, true);

@@ -26,6 +26,7 @@ import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
 import { loadFirmware } from './firmware.ts';
 import { enterSupervisor, writeBootRom } from './boot.ts';
 import { BOARD, KERNEL_BASE, PLIC_SOURCES, RAM_BASE, TIMEBASE_HZ, UART_MAX, VIRTIO_MAX_SLOTS } from './memory-map.ts';
+import { ROM_SIZE } from './cpu/abi.ts';
 
 export type MachineSpec = Omit<MachineConfig, 'wake' | 'port'>;
 
@@ -47,8 +48,6 @@ const POWER_LINES: Record<PowerActionName, string> = {
 const CSR_MENVCFG = 0x30a;
 const CSR_STIMECMP = 0x14d;
 const TWO_MIB = 0x20_0000;
-/** The boot ROM's size (docs/cpu-core.md "Memory"). */
-const ROM_BYTES = 0x1_0000;
 const MENVCFG_STCE = 1n << 63n;
 
 export type RunResult = { state: 'running' } | { state: 'idle'; sleepMs: number } | { state: 'terminated' };
@@ -402,7 +401,7 @@ export class Machine {
   // ---- suspend and resume (snapshot.ts) ------------------------------------------------------
   /** The boot ROM (guest physical 0x0, written by start()). */
   rom(): Uint8Array {
-    return new Uint8Array(this.hart.memory.buffer, this.hart.romBase, ROM_BYTES);
+    return new Uint8Array(this.hart.memory.buffer, this.hart.romBase, ROM_SIZE);
   }
 
   /** Every disk's writes on stable storage (qcow2 metadata too): the image is what a bundle names. */

@@ -1,9 +1,12 @@
 // The physical memory map and interrupt wiring of the machine. Addresses follow QEMU's `virt`
 // board (QEMU hw/riscv/virt.c virt_memmap) so kernels and firmware built for it run unchanged.
 import { KERNEL_OFFSET_IN_RAM } from '@colinux/protocol';
+import { RAM_PHYS, RESET_PC } from './cpu/abi.ts';
 
-export const ROM_BASE = 0x0000_1000;
-export const RAM_BASE = 0x8000_0000;
+/** The boot code (QEMU virt's mask ROM at 0x1000): where the CPU core starts after reset. */
+export const ROM_BASE = RESET_PC;
+/** Guest RAM, 0x8000_0000: where the CPU core places it. */
+export const RAM_BASE = RAM_PHYS;
 /** Where a Linux Image (and the `load-section` offsets) start: the second 2 MiB page of RAM, 0x8020_0000. */
 export const KERNEL_BASE = RAM_BASE + KERNEL_OFFSET_IN_RAM;
 

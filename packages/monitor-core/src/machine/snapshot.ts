@@ -7,6 +7,7 @@ import { BundleError, PREFERRED_CODEC } from '../bundle/container.ts';
 import { decodeRam, encodeRam } from '../bundle/ram.ts';
 import type { Machine } from './machine.ts';
 import { TIMEBASE_HZ } from './memory-map.ts';
+import { PRIV_M, PRIV_S, PRIV_U } from './cpu/abi.ts';
 import type { MachineSnapshot, RestoreInput } from './contract.ts';
 
 /** The CSRs whose values are state (priv spec, Zicsr tables 2.2-2.5), in restore order: fcsr
@@ -78,7 +79,7 @@ export function decodeCpu(machine: Machine, bytes: Uint8Array, name: string): nu
   const count = v.getUint32(REGISTER_BYTES + 16, true);
   if (bytes.length !== CPU_HEADER_BYTES + count * CSR_ENTRY_BYTES) fail(`${count} CSRs do not match its length ${bytes.length}`);
   const priv = v.getUint32(REGISTER_BYTES + 8, true);
-  if (priv !== 0 && priv !== 1 && priv !== 3) fail(`privilege ${priv} is not U, S or M`);
+  if (priv !== PRIV_U && priv !== PRIV_S && priv !== PRIV_M) fail(`privilege ${priv} is not U, S or M`);
   const csrs = new Map<number, bigint>();
   for (let i = 0; i < count; i++) {
     const at = CPU_HEADER_BYTES + i * CSR_ENTRY_BYTES;

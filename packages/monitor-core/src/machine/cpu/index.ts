@@ -1,6 +1,7 @@
 // The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
 import {
-  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_OFF, RAM_WASM_OFFSET, ROM_WASM_OFFSET, STATE, STATE_PAGE_END,
+  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_M, PRIV_OFF, RAM_WASM_OFFSET, RESET_PC, ROM_WASM_OFFSET, STATE,
+  STATE_PAGE_END,
 } from './layout';
 import { priv } from './context';
 import {
@@ -47,8 +48,8 @@ export function init(ramSize: u32): void {
   clearException();
   dropReservation();
   setExitReason(-1);
-  store<i64>(PC_OFF, 0x1000);
-  store<i32>(PRIV_OFF, 3);
+  store<i64>(PC_OFF, RESET_PC);
+  store<i32>(PRIV_OFF, PRIV_M);
 }
 
 export function run(budget: i32): i32 {

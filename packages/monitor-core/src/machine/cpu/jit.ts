@@ -18,6 +18,7 @@
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import { BLOCK_CACHE_BASE, F_BASE, REGION_SPANS, REGION_SPAN_SLOTS, X_BASE } from './layout';
+import { JIT_SLOTS, TABLE_FULL } from './abi';
 import { clearCodePages, codeSpanAdded, markCodePage, setInvalidator } from './code-pages';
 import { dropWriteTranslations } from './mmu';
 import {
@@ -57,9 +58,9 @@ import {
 export const JIT_BASE: u32 = BLOCK_CACHE_BASE;
 export const JIT_ENTRIES: u32 = 65536;
 // An entry: the guest pc (i64) and the wasm address of its bytes (u32) name the translation;
-// then its region's table index (u16: the host caps the table below 65536; while pending, the
-// region's record in the batch), its state (i8: 0 none, else STATE_*) and which member of the
-// region it enters (u8).
+// then its region's table index (u16: the host grows the table to at most MAX_TABLE_SLOTS,
+// abi.ts; while pending, the region's record in the batch), its state (i8: 0 none, else STATE_*)
+// and which member of the region it enters (u8).
 const E_PC: u32 = 0;
 const E_HOST: u32 = 8;
 const E_INDEX: u32 = 12;
@@ -132,7 +133,6 @@ const R_SPAN: u32 = 20; // the span of the page its members' bytes cover: lo | h
   store<u32>(rec, span, R_SPAN);
 }
 const DRY_RUN: u32 = 0x2c0800;
-export const JIT_SLOTS: u32 = 0x2c1000;
 /** Table indices of regions that were dropped, for reuse (u16 × JIT_ENTRIES). */
 const FREE_SLOTS: u32 = 0x200000;
 let freeCount: u32 = 0;
@@ -222,8 +222,6 @@ const JIT_SET_MASK: u32 = ((JIT_ENTRIES - 1) << 4) & ~JIT_WAY;
   return state >= 0 || state == STATE_NEVER ? b : b + JIT_WAY;
 }
 
-/** `jitCompile`'s answer when the host's function table is full: nothing was compiled. */
-const TABLE_FULL: i32 = -1;
 /** The table indices the host has handed out (it grows the table one index at a time, so they
  *  are contiguous): all of them are free again once every translation is dropped. */
 let slotsLow: u32 = 0xffffffff;

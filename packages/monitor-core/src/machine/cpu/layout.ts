@@ -2,16 +2,23 @@
 // address so loads compile to `i64.load offset=CONST` without any allocation (runtime stub, no GC).
 // AssemblyScript's own static data starts at `memoryBase` (asconfig.json: 0x60000), above these.
 // Every address here is a wasm byte offset; guest physical addresses are named *_PHYS (the
-// board's physical map is machine/memory-map.ts).
+// board's physical map is machine/memory-map.ts). The numbers the host also uses are in abi.ts.
+import {
+  MAX_TABLE_SLOTS, STATE_EXIT_VALUE, STATE_F, STATE_MTIME, STATE_PC, STATE_PRIV, STATE_X,
+} from './abi';
+export {
+  EXIT_BUDGET, EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RAM_PHYS, RESET_PC, ROM_SIZE,
+} from './abi';
 
-/** The architectural state block of docs/cpu-core.md (x, f, pc, mtime, exitValue, priv). */
+/** The architectural state block of docs/cpu-core.md (x, f, pc, mtime, exitValue, priv; the
+ *  fields' offsets are abi.ts's STATE_*). */
 export const STATE: u32 = 0x1000;
-export const X_BASE: u32 = STATE; // x[0..31]
-export const F_BASE: u32 = STATE + 256; // f[0..31]
-export const PC_OFF: u32 = STATE + 512;
-export const MTIME_OFF: u32 = STATE + 520;
-export const EXIT_VALUE_OFF: u32 = STATE + 528;
-export const PRIV_OFF: u32 = STATE + 536;
+export const X_BASE: u32 = STATE + STATE_X; // x[0..31]
+export const F_BASE: u32 = STATE + STATE_F; // f[0..31]
+export const PC_OFF: u32 = STATE + STATE_PC;
+export const MTIME_OFF: u32 = STATE + STATE_MTIME;
+export const EXIT_VALUE_OFF: u32 = STATE + STATE_EXIT_VALUE;
+export const PRIV_OFF: u32 = STATE + STATE_PRIV;
 
 /**
  * The TLBs (mmu.ts): banks of three direct-mapped TLBs (read, write, code) of 256
@@ -40,7 +47,6 @@ export const STATE_PAGE_END: u32 = 0x2000;
 /** Where guest physical [0, ROM_SIZE), the boot ROM (read/execute, writes ignored), sits in
  *  wasm memory (the contract's romBase()). */
 export const ROM_WASM_OFFSET: u32 = 0x10000;
-export const ROM_SIZE: u32 = 0x10000;
 
 /** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
 export const RVC_TABLE: u32 = 0x20000;
@@ -67,26 +73,15 @@ export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
 // 0x400000 .. 0x44fb00: the TLBs (above).
 
-/** Each translated region's span of its page (jit.ts): u32 lo | hi << 16 per table slot (the
- *  host caps the table at 40000 slots; a slot beyond REGION_SPAN_SLOTS counts as the whole page). */
+/** Each translated region's span of its page (jit.ts): u32 lo | hi << 16 per table slot, for
+ *  every slot the host may hand out (a slot beyond REGION_SPAN_SLOTS would count as the whole
+ *  page). */
 export const REGION_SPANS: u32 = 0x450000;
-export const REGION_SPAN_SLOTS: u32 = 0xa000;
+export const REGION_SPAN_SLOTS: u32 = MAX_TABLE_SLOTS;
 
 /** Where guest RAM, physical [RAM_PHYS, RAM_PHYS + ramSize), sits in wasm memory (the
  *  contract's ramBase()). */
 export const RAM_WASM_OFFSET: u32 = 0x480000;
-export const RAM_PHYS: u64 = 0x80000000;
-
-// Privilege levels.
-export const PRIV_U: i32 = 0;
-export const PRIV_S: i32 = 1;
-export const PRIV_M: i32 = 3;
-
-// Exit reasons of run() (docs/cpu-core.md).
-export const EXIT_BUDGET: i32 = 0;
-export const EXIT_WFI: i32 = 1;
-export const EXIT_SBI: i32 = 2;
-export const EXIT_HALT: i32 = 3;
 
 @inline export function getX(r: u32): i64 {
   return load<i64>(X_BASE + (r << 3));
