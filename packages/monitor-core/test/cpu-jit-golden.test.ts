@@ -90,6 +90,8 @@ const OPS: Record<number, [string, string]> = {
   0x46: ['i32.eq', ''],
   0x47: ['i32.ne', ''],
   0x48: ['i32.lt_s', ''],
+  0x4b: ['i32.gt_u', ''],
+  0x4c: ['i32.le_s', ''],
   0x4e: ['i32.ge_s', ''],
   0x50: ['i64.eqz', ''],
   0x51: ['i64.eq', ''],
@@ -237,14 +239,6 @@ block
     loop
       local.get 3
       i32.const 3
-      i32.lt_s
-      if
-        i64.const 0x80001000
-        local.set 1
-        br 3
-      end
-      local.get 3
-      i32.const 3
       i32.sub
       local.set 3
       local.get 15
@@ -273,13 +267,28 @@ block
       i64.and
       i64.ne
       if
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
-        i32.const 2
-        i32.add
-        local.set 3
-        br 3
+        local.get 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const -4096
+        i64.and
+        i64.ne
+        local.get 1
+        i32.wrap_i64
+        i32.const 4095
+        i32.and
+        i32.const 4088
+        i32.gt_u
+        i32.or
+        if
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
       end
       local.get 1
       local.get 2
@@ -305,6 +314,10 @@ block
   local.get 17
   i64.store offset=0x1068
   block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
     i32.const 0
     i32.load offset=0x1910
     local.get 1
@@ -426,14 +439,6 @@ block
     loop
       local.get 3
       i32.const 2
-      i32.lt_s
-      if
-        i64.const 0x80001000
-        local.set 1
-        br 3
-      end
-      local.get 3
-      i32.const 2
       i32.sub
       local.set 3
       local.get 14
@@ -444,6 +449,14 @@ block
       i64.const 0
       i64.ne
       if
+        local.get 3
+        i32.const 0
+        i32.le_s
+        if
+          i64.const 0x80001000
+          local.set 1
+          br 4
+        end
         i32.const 0
         local.set 0
         br 1
@@ -458,6 +471,10 @@ block
   local.get 14
   i64.store offset=0x1050
   block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
     i32.const 0
     i32.load offset=0x1910
     local.get 1
@@ -559,12 +576,14 @@ end`,
   );
 });
 
-t.test('a region of two blocks: br_table dispatcher, a branch and a jump between members as br', async (t) => {
-  // loop: addi a0, a0, -1 / beq a0, a1, skip / addi a2, a2, 1 / j loop / skip: ret
-  const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
-  t.equal(
-    text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64
+t.test(
+  'a region of two blocks: br_table dispatcher, a branch forward to the next member as a plain br, the jump back through the dispatcher after the budget check',
+  async (t) => {
+    // loop: addi a0, a0, -1 / beq a0, a1, skip / addi a2, a2, 1 / j loop / skip: ret
+    const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
+    t.equal(
+      text,
+      `locals 1 i64, 3 i32, 31 i64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -590,14 +609,6 @@ block
         end
         local.get 3
         i32.const 4
-        i32.lt_s
-        if
-          i64.const 0x80001000
-          local.set 1
-          br 4
-        end
-        local.get 3
-        i32.const 4
         i32.sub
         local.set 3
         local.get 14
@@ -612,25 +623,23 @@ block
           i32.const 2
           i32.add
           local.set 3
-          i32.const 1
-          local.set 0
-          br 2
+          br 1
         end
         local.get 16
         i64.const 1
         i64.add
         local.set 16
+        local.get 3
+        i32.const 0
+        i32.le_s
+        if
+          i64.const 0x80001000
+          local.set 1
+          br 4
+        end
         i32.const 0
         local.set 0
         br 1
-      end
-      local.get 3
-      i32.const 1
-      i32.lt_s
-      if
-        i64.const 0x80001010
-        local.set 1
-        br 3
       end
       local.get 3
       i32.const 1
@@ -653,6 +662,10 @@ block
   local.get 16
   i64.store offset=0x1060
   block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
     i32.const 0
     i32.load offset=0x1910
     local.get 1
@@ -754,8 +767,9 @@ i32.store offset=0x1914
 i32.const 0
 return
 end`,
-  );
-});
+    );
+  },
+);
 
 t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the reservation at 0x1930', async (t) => {
   // amoadd.w a0, a1, (a2) / amomaxu.d a3, a4, (a5) / lr.d a0, (a2) / sc.d a1, a0, (a2) / ret
@@ -790,14 +804,6 @@ local.set 19
 block
   block
     loop
-      local.get 3
-      i32.const 5
-      i32.lt_s
-      if
-        i64.const 0x80001000
-        local.set 1
-        br 3
-      end
       local.get 3
       i32.const 5
       i32.sub
@@ -1015,6 +1021,10 @@ block
   local.get 17
   i64.store offset=0x1068
   block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
     i32.const 0
     i32.load offset=0x1910
     local.get 1
@@ -1152,14 +1162,6 @@ local.set 18
 block
   block
     loop
-      local.get 3
-      i32.const 4
-      i32.lt_s
-      if
-        i64.const 0x80001000
-        local.set 1
-        br 3
-      end
       local.get 3
       i32.const 4
       i32.sub
@@ -1379,6 +1381,10 @@ block
   local.get 18
   i64.store offset=0x1070
   block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
     i32.const 0
     i32.load offset=0x1910
     local.get 1

@@ -281,6 +281,12 @@ export function execute(startPc: i64, budget: i32): i64 {
   let codePage: i64 = startPc + 2; // never matches startPc below, so the first fetch translates
   let codeAdd: i64 = 0;
   let jumped = true; // at a block start: look for a translated block
+  // Translated code ran and returned: once the instruction it left at has run here, look again
+  // (it left before a load or store that missed the TLB, or another instruction it leaves out,
+  // in the middle of a block; without this the rest of the block would be interpreted). Not
+  // after a region that left at its first instruction: where several instructions in a row
+  // leave every time (MMIO accesses), each next pc would become a region of its own.
+  let lookNext = false;
   let wholePage: bool = true; // PMP allows all of pc's page (else no translated block may run there)
   store<u32>(JIT_TLB_PTRS, tlbRead);
   store<u32>(JIT_TLB_PTRS + 4, tlbWrite);
@@ -339,6 +345,7 @@ export function execute(startPc: i64, budget: i32): i64 {
             jitInsns += <i64>done;
             const npc = load<i64>(JIT_NPC);
             if (done > 0) {
+              lookNext = true;
               n += done - 1;
               pc = npc;
               jumped = true;
@@ -588,6 +595,10 @@ export function execute(startPc: i64, budget: i32): i64 {
       limit = n;
     }
     pc = npc;
+    if (lookNext) {
+      lookNext = false;
+      jumped = true;
+    }
   }
   addRetired(base + <i64>n - retired);
   return pc;

@@ -1,7 +1,8 @@
 // A translator of hot guest code to WebAssembly (the QEMU TCG idea, made for wasm). Hot code of
 // one guest page becomes a *region*: one wasm function holding several blocks (its members),
-// each entered through a `loop` + `br_table` dispatcher, with jumps and branches between members
-// as `br` and one budget check where a member starts. A block starts at a jump target, stays
+// each entered through a `loop` + `br_table` dispatcher, with jumps and branches forward to a
+// later member as a plain `br`, back to an earlier one through the dispatcher after one budget
+// check (so only loops check the budget). A block starts at a jump target, stays
 // inside the page and holds only integer ALU operations, division, loads and stores (FP ones
 // too), conditional branches and at most one final jump; anything else (CSRs, AMOs, FP
 // arithmetic, traps) is left to the interpreter. The host compiles the emitted module
@@ -35,9 +36,9 @@ import {
   I64_EXTEND_I32_U, I64_GE_S, I64_GE_U, I64_LT_S, I64_LT_U, I64_MUL, I64_NE, I64_OR, I64_SHL, I64_SHR_S,
   I64_SHR_U, I64_SUB, I64_XOR, I32, I64, I32_EQ, I32_EQZ, I32_DIV_S, I32_DIV_U, I32_REM_S, I32_REM_U,
   I64_DIV_S, I64_DIV_U, I64_REM_S, I64_REM_U, I64_EQZ, ifI64, else_, i64Load32U, i64Store32, I32_GE_S,
-  I32_OR, I64_GT_S, I64_GT_U, DROP, i32Load8S, i32Load8U, i64Load32S, select,
+  I32_GT_U, I32_OR, I64_GT_S, I64_GT_U, DROP, i32Load8S, i32Load8U, i64Load32S, select,
   loopVoid, blockVoid, br, brIf, byte, emitAt, emitPos, end, i32Add, i32And,
-  i32Const, i32Load, i32Load16S, i32Load16U, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
+  i32Const, i32Load, i32Load16S, i32Load16U, i32LeS, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
   memAccess, numeric, return_, returnCallIndirect, uleb, ulebLen, unreachable_,
 } from './wasm-emit';
@@ -315,21 +316,26 @@ export function invalidateRange(page: u32, lo: u32, hi: u32): i32 {
 //     block $chain
 //       loop $top
 //         block $b(K-1) … block $b0  br_table $b0 … $b(K-1) (entry)  end
-//         member 0:  if (rem < len0) { va = pc0; br $exit }  rem -= len0
-//                    … its instructions; a jump to member m: entry = m; br $top
-//                    a jump elsewhere: va = target; br $chain; a TLB miss: va = pc; br $exit
+//         member 0:  rem -= len0
+//                    … its instructions; a jump forward to member m: br $b(m-1) (lands where m
+//                    starts); back to member m (a loop): if (rem <= 0) { va = pc_m; br $exit }
+//                    entry = m; br $top; a jump elsewhere: va = target; br $chain;
+//                    a TLB miss: va = pc; br $exit
 //         end
 //         member 1: …
 //       end
 //       unreachable
 //     end
-//     $chain: store the registers; if the block cache holds a compiled translation of (va, the
-//             code TLB's host address of va): JIT_REM = rem; return_call_indirect to it
+//     $chain: store the registers; if rem > 0 and the block cache holds a compiled translation
+//             of (va, the code TLB's host address of va): JIT_REM = rem; return_call_indirect
 //             else JIT_NPC = va, JIT_REM = rem, return
 //   end
 //   $exit: store the registers; JIT_NPC = va, JIT_REM = rem; return
 //
 // An exit after `count` of a member's `len` instructions first gives back rem += len - count.
+// A region runs its entry member whatever the budget (the interpreter and the chain stub enter
+// only with rem > 0), and a path forward through members checks nothing, so rem may end below 0:
+// a run slice overruns by at most one region pass, and instret stays exact (it counts what ran).
 // Guest registers live in wasm locals; every exit stores all that any member writes (they were
 // loaded at the start, so a path that did not write one stores the value it had).
 
@@ -439,13 +445,18 @@ function exitTo(npc: i64, count: i32): void {
   br(depthExit());
 }
 
-/** Go on at the known pc `npc` after `count` instructions of the current member: a member of
- *  this region by `br`, anything else through the chain stub. */
+/** Go on at the known pc `npc` after `count` instructions of the current member: a later
+ *  member of this region by a plain `br` (to the block that ends where it starts), an earlier
+ *  one (a loop) through the dispatcher once the budget check allows, anything else through the
+ *  chain stub. */
 function goto(npc: i64, count: i32): void {
   if (scanning) { addCandidate(npc); return; }
   giveBack(curLen - count);
   const m = memberOf(npc);
-  if (m >= 0) {
+  if (m > curMember) {
+    br(nest + <u32>(m - curMember - 1));
+  } else if (m >= 0) {
+    budgetCheck(npc);
     i32Const(m);
     localSet(L_ENTRY);
     br(depthTop());
@@ -456,6 +467,22 @@ function goto(npc: i64, count: i32): void {
   }
 }
 
+/** Leave for the interpreter at `npc` once the budget is used up: `if (rem <= 0) { va = npc;
+ *  br $exit }`. Only loops (a jump back to a member) and the chain stub check it; a pass forward
+ *  through a region may run past the budget by up to its MAX_REGION_INSNS instructions. */
+function budgetCheck(npc: i64): void {
+  localGet(L_REM);
+  i32Const(0);
+  i32LeS();
+  ifVoid();
+  nest++;
+  i64Const(npc);
+  localSet(L_VA);
+  br(depthExit());
+  nest--;
+  end();
+}
+
 /** Go on at the computed pc in L_VA (jalr) after `count` instructions: the chain stub. */
 function gotoComputed(count: i32): void {
   giveBack(curLen - count);
@@ -464,10 +491,16 @@ function gotoComputed(count: i32): void {
 
 /**
  * va = x[rs1] + imm into L_VA; L_E = its TLB entry; leave before this instruction unless the
- * tag matches (the tag's low bits also reject misaligned addresses).
- *   va = rs1 + imm; e = tlb[(va >> 12) & 255]; if (e.tag != va & ~(0xfff & ~(size-1))) exit
+ * tag matches (the tag's low bits also reject misaligned addresses). With `misaligned`, an
+ * access that failed only for its alignment and lies in one page runs here too: wasm loads and
+ * stores need no alignment, and a misaligned access may be performed in parts (unpriv spec 2.6),
+ * so it is what the interpreter does byte by byte. Left out, such an access left translated code
+ * every time (busybox awk keeps doubles misaligned: 3 M exits in its bench loop).
+ *   va = rs1 + imm; e = tlb[(va >> 12) & 255]
+ *   if (e.tag != va & ~(0xfff & ~(size-1)))
+ *     if (!misaligned || e.tag != va & ~0xfff || (va & 0xfff) > 0x1000 - size) exit
  */
-function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32): void {
+function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32, misaligned: bool = false): void {
   getReg(rs1);
   i64Const(imm);
   i64Add();
@@ -491,7 +524,28 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   i64Ne();
   ifVoid();
   nest++;
-  exitTo(pc, count);
+  if (misaligned && size > 1) {
+    localGet(L_E);
+    i64Load(0); // tag
+    localGet(L_VA);
+    i64Const(~<i64>0xfff);
+    i64And();
+    i64Ne();
+    localGet(L_VA);
+    i32WrapI64();
+    i32Const(0xfff);
+    i32And();
+    i32Const(0x1000 - size);
+    numeric(I32_GT_U);
+    numeric(I32_OR);
+    ifVoid();
+    nest++;
+    exitTo(pc, count);
+    nest--;
+    end();
+  } else {
+    exitTo(pc, count);
+  }
   nest--;
   end();
 }
@@ -507,7 +561,7 @@ function hostAddr(): void {
 // Chaining (the QEMU TCG "goto_tb" idea): a region that leaves for a pc outside it continues
 // directly in that pc's translation, by a tail call through the core's function table, when the
 // code TLB maps the target and the block cache holds a compiled translation of that pc from
-// those bytes; otherwise it returns to the interpreter. The callee checks the budget itself.
+// those bytes and budget is left; otherwise it returns to the interpreter.
 // Interrupts need no check here: inside translated code nothing can make one pending (MMIO and
 // CSR accesses are left to the interpreter), and the budget ends every run slice.
 
@@ -612,6 +666,10 @@ function leaveStub(): void {
 function chainStub(): void {
   storeRegs(regionWritten);
   blockVoid();
+  localGet(L_REM);
+  i32Const(0);
+  i32LeS();
+  brIf(0); // the budget is used up
   codeHost();
   slotOfVa();
   chainCheck();
@@ -922,7 +980,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       // f[rd] = the loaded bits, a single NaN-boxed (unpriv spec 20.2)
       const single = op == OP_FLW;
       fsCheck(true, pc, count);
-      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count, true);
       i32Const(0);
       hostAddr();
       if (single) { i64Load32U(0); i64Const(<i64>0xffffffff00000000); numeric(I64_OR); } else i64Load(0);
@@ -932,7 +990,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_FSW: case OP_FSD: {
       const single = op == OP_FSW;
       fsCheck(false, pc, count);
-      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count, true);
       hostAddr();
       i32Const(0);
       i64Load(F_BASE + decodedRs2(d));
@@ -956,7 +1014,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
         case OP_LW: size = 4; opcode = 0x34; break;
         case OP_LWU: size = 4; opcode = 0x35; break;
       }
-      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, size, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, size, pc, count, true);
       if (rd != 0) {
         hostAddr();
         memAccess(opcode, 0);
@@ -970,7 +1028,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       if (op == OP_SB) { size = 1; opcode = 0x3c; }
       else if (op == OP_SH) { size = 2; opcode = 0x3d; }
       else if (op == OP_SW) { size = 4; opcode = 0x3e; }
-      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, size, pc, count);
+      tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, size, pc, count, true);
       hostAddr();
       getReg(decodedRs2(d));
       memAccess(opcode, 0);
@@ -1084,23 +1142,13 @@ function addCandidate(pc: i64, fallThrough: bool = false): void {
   candidateCount++;
 }
 
-/** Emit member `k`: the budget check, then its instructions. */
+/** Emit member `k`: its share of the budget, then its instructions. */
 function emitMember(k: i32): void {
   curMember = k;
   curLen = memberLenAt(k);
   nest = 0;
   const pc = memberPcAt(k);
-  // if (rem < len) { va = pc; br $exit }  rem -= len
-  localGet(L_REM);
-  i32Const(curLen);
-  i32LtS();
-  ifVoid();
-  nest++;
-  i64Const(pc);
-  localSet(L_VA);
-  br(depthExit());
-  nest--;
-  end();
+  // rem -= len (the loops and the chain stub check what is left: budgetCheck)
   localGet(L_REM);
   i32Const(curLen);
   i32Sub();
@@ -1163,8 +1211,11 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
     spanHi = max(spanHi, (<u32>start & 0xfff) + scanBytes);
   }
   if (memberCount == 0 || memberPcAt(0) != pc) { setEntryState(b, STATE_NEVER); return; }
-  // From here on a store to the page takes the slow path, which drops the region.
+  // From here on a store to the page takes the slow path, which drops the region (while it
+  // waits in the batch too: the page's cached code span must cover it from now, or a store
+  // beside the span cached so far would keep a region made from the old bytes).
   if (markCodePage(host)) dropWriteTranslations(host & ~0xfff);
+  codeSpanAdded(pageHost, spanLo, spanHi);
 
   // Body: locals, the registers, the dispatcher, the members, the two stubs.
   const start = bodyEnd;
@@ -1362,7 +1413,6 @@ export function flushJit(): void {
       if (refs == 0) freeSlot(slot);
       const span = recordSpan(rec);
       if (slot < REGION_SPAN_SLOTS) store<u32>(REGION_SPANS + 4 * slot, span);
-      codeSpanAdded(host, span & 0xffff, span >> 16);
     }
   }
   batchSize = 0;

@@ -91,6 +91,8 @@ export const I32_EQZ: u32 = 0x45;
 export const I32_EQ: u32 = 0x46;
 export const I32_NE: u32 = 0x47;
 export const I32_LT_S: u32 = 0x48;
+export const I32_LE_S: u32 = 0x4c;
+export const I32_GT_U: u32 = 0x4b;
 export const I32_GE_S: u32 = 0x4e;
 export const I64_EQ: u32 = 0x51;
 export const I64_NE: u32 = 0x52;
@@ -139,6 +141,7 @@ export function i32And(): void { byte(I32_AND); }
 export function i32Shl(): void { byte(I32_SHL); }
 export function i32Ne(): void { byte(I32_NE); }
 export function i32LtS(): void { byte(I32_LT_S); }
+export function i32LeS(): void { byte(I32_LE_S); }
 export function i64Add(): void { byte(I64_ADD); }
 export function i64And(): void { byte(I64_AND); }
 export function i64ShrU(): void { byte(I64_SHR_U); }
