@@ -8,7 +8,17 @@ import { usageErrorsOneLine } from '@colinux/client/cli';
 import { EXIT_HALT, EXIT_WFI, Hart } from '../machine/hart.ts';
 import { BareMetalBoard } from './board.ts';
 import { MIP_MSIP, MIP_MTIP, RAM_BASE } from '../machine/memory-map.ts';
-import { PRIV_M } from '../machine/cpu/abi.ts';
+import {
+  PRIV_M,
+  STAT_CODE_PAGE_WRITES,
+  STAT_JIT_BATCHES,
+  STAT_JIT_DROPPED,
+  STAT_JIT_ENTRIES,
+  STAT_JIT_FLUSHES,
+  STAT_JIT_INSNS,
+  STAT_JIT_REGIONS,
+  STAT_JIT_TRANSLATED,
+} from '../machine/cpu/abi.ts';
 import { parseElf } from './elf.ts';
 
 /** RAM_BASE as a bigint, for ELF addresses. */
@@ -139,8 +149,11 @@ function main(): void {
     // The translator's statistics (docs/cpu-core.md, jitStats).
     const jit = (which: number) => Number(hart.cpu.jitStats(which));
     process.stderr.write(
-      `translated ${((100 * jit(1)) / Math.max(1, n)).toFixed(1)} % of instructions, ${(jit(1) / Math.max(1, jit(0))).toFixed(0)} per entry, ` +
-        `${jit(2)} blocks translated in ${jit(6)} regions, ${jit(3)} entries dropped, ${jit(5)} writes to code pages, ${jit(4)} batches, ${jit(10)} flushes, ${hart.jitCompileMs.toFixed(0)} ms compiling\n`,
+      `translated ${((100 * jit(STAT_JIT_INSNS)) / Math.max(1, n)).toFixed(1)} % of instructions, ` +
+        `${(jit(STAT_JIT_INSNS) / Math.max(1, jit(STAT_JIT_ENTRIES))).toFixed(0)} per entry, ` +
+        `${jit(STAT_JIT_TRANSLATED)} blocks translated in ${jit(STAT_JIT_REGIONS)} regions, ` +
+        `${jit(STAT_JIT_DROPPED)} entries dropped, ${jit(STAT_CODE_PAGE_WRITES)} writes to code pages, ` +
+        `${jit(STAT_JIT_BATCHES)} batches, ${jit(STAT_JIT_FLUSHES)} flushes, ${hart.jitCompileMs.toFixed(0)} ms compiling\n`,
     );
   }
   process.exitCode = result === 0 ? 0 : result || 1;

@@ -26,7 +26,20 @@ import { buildDtb, bootargs } from './dtb/machine-dtb.ts';
 import { loadFirmware } from './firmware.ts';
 import { enterSupervisor, writeBootRom } from './boot.ts';
 import { BOARD, KERNEL_BASE, PLIC_SOURCES, RAM_BASE, TIMEBASE_HZ, UART_MAX, VIRTIO_MAX_SLOTS } from './memory-map.ts';
-import { ROM_SIZE } from './cpu/abi.ts';
+import {
+  ROM_SIZE,
+  STAT_CODE_PAGE_DATA_WRITES,
+  STAT_CODE_PAGE_WRITES,
+  STAT_DECODE_MISSES,
+  STAT_JIT_BATCHES,
+  STAT_JIT_DROPPED,
+  STAT_JIT_ENTRIES,
+  STAT_JIT_FLUSHES,
+  STAT_JIT_INSNS,
+  STAT_JIT_LOOKUPS,
+  STAT_JIT_REGIONS,
+  STAT_JIT_TRANSLATED,
+} from './cpu/abi.ts';
 
 export type MachineSpec = Omit<MachineConfig, 'wake' | 'port'>;
 
@@ -322,17 +335,17 @@ export class Machine {
       instret: this.hart.instret(),
       hostMs: Math.round(this.hostMs),
       droppedFrames: this.droppedFrames(),
-      jitEntries: jit(0),
-      jitInsns: jit(1),
-      jitTranslated: jit(2),
-      jitDropped: jit(3),
-      jitBatches: jit(4),
-      jitCodeWrites: jit(5),
-      jitRegions: jit(6),
-      jitLookups: jit(7),
-      decodeMisses: jit(8),
-      codePageDataWrites: jit(9),
-      jitFlushes: jit(10),
+      jitEntries: jit(STAT_JIT_ENTRIES),
+      jitInsns: jit(STAT_JIT_INSNS),
+      jitTranslated: jit(STAT_JIT_TRANSLATED),
+      jitDropped: jit(STAT_JIT_DROPPED),
+      jitBatches: jit(STAT_JIT_BATCHES),
+      jitCodeWrites: jit(STAT_CODE_PAGE_WRITES),
+      jitRegions: jit(STAT_JIT_REGIONS),
+      jitLookups: jit(STAT_JIT_LOOKUPS),
+      decodeMisses: jit(STAT_DECODE_MISSES),
+      codePageDataWrites: jit(STAT_CODE_PAGE_DATA_WRITES),
+      jitFlushes: jit(STAT_JIT_FLUSHES),
       jitCompileMs: Math.round(this.hart.jitCompileMs),
     };
   }

@@ -48,3 +48,27 @@ export const JIT_SLOTS = 0x2c1000;
 export const TABLE_FULL = -1;
 /** The most indices the function table grows to (the core keeps them in u16 fields). */
 export const MAX_TABLE_SLOTS = 40000;
+
+// jitStats(which): the translator's statistics.
+/** Calls from the interpreter into translated code. */
+export const STAT_JIT_ENTRIES = 0;
+/** Instructions run in translated code (including regions chained from those calls). */
+export const STAT_JIT_INSNS = 1;
+/** Blocks translated (members of regions). */
+export const STAT_JIT_TRANSLATED = 2;
+/** Cache entries of compiled code given up (their page written, or taken by another one). */
+export const STAT_JIT_DROPPED = 3;
+/** Batches compiled. */
+export const STAT_JIT_BATCHES = 4;
+/** Writes that reached the span of translated code in a page (each dropped what it overlapped). */
+export const STAT_CODE_PAGE_WRITES = 5;
+/** Regions translated. */
+export const STAT_JIT_REGIONS = 6;
+/** Block starts the interpreter looked up in the block cache. */
+export const STAT_JIT_LOOKUPS = 7;
+/** Misses of the decoded-instruction cache. */
+export const STAT_DECODE_MISSES = 8;
+/** Writes to pages holding translated code that dropped nothing (same bytes, or beside it). */
+export const STAT_CODE_PAGE_DATA_WRITES = 9;
+/** Flushes: every translation dropped because the function table was full. */
+export const STAT_JIT_FLUSHES = 10;

@@ -3,6 +3,10 @@ import {
   DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_M, PRIV_OFF, RAM_WASM_OFFSET, RESET_PC, ROM_WASM_OFFSET, STATE,
   STATE_PAGE_END,
 } from './layout';
+import {
+  STAT_CODE_PAGE_DATA_WRITES, STAT_CODE_PAGE_WRITES, STAT_DECODE_MISSES, STAT_JIT_BATCHES, STAT_JIT_DROPPED,
+  STAT_JIT_ENTRIES, STAT_JIT_FLUSHES, STAT_JIT_INSNS, STAT_JIT_LOOKUPS, STAT_JIT_REGIONS, STAT_JIT_TRANSLATED,
+} from './abi';
 import { priv } from './context';
 import {
   csrRead as rawCsrRead, csrWrite as rawCsrWrite, mip, resetCsrs, retired,
@@ -121,30 +125,20 @@ export function setJit(on: i32): void {
 export function instret(): i64 {
   return retired;
 }
-/**
- * Translator statistics: 0 = calls from the interpreter into translated code, 1 = instructions
- * run in translated code (including blocks chained from those calls), 2 = blocks translated,
- * 3 = compiled blocks given up (their page written, or their cache entry taken by another
- * translation), 4 = batches compiled, 5 = writes to pages holding translated code (each dropped
- * that page's blocks), 6 = regions translated (2 counts their blocks), 7 = block starts the
- * interpreter looked up in the block cache (0 counts those it found compiled), 8 = misses of
- * the decoded-instruction cache, 9 = writes to pages holding translated code that dropped
- * nothing (the same bytes, or beside the code), 10 = flushes (every translation dropped because
- * the function table was full).
- */
+/** Translator statistics: `which` is one of abi.ts's STAT_*, which say what each counts. */
 export function jitStats(which: i32): i64 {
   switch (which) {
-    case 0: return jitEntries;
-    case 1: return jitInsns;
-    case 2: return jitTranslated;
-    case 3: return jitDropped;
-    case 4: return jitBatches;
-    case 5: return codePageWrites;
-    case 6: return jitRegions;
-    case 7: return jitLookups;
-    case 8: return decodeMisses;
-    case 9: return codePageDataWrites;
-    case 10: return jitFlushes;
+    case STAT_JIT_ENTRIES: return jitEntries;
+    case STAT_JIT_INSNS: return jitInsns;
+    case STAT_JIT_TRANSLATED: return jitTranslated;
+    case STAT_JIT_DROPPED: return jitDropped;
+    case STAT_JIT_BATCHES: return jitBatches;
+    case STAT_CODE_PAGE_WRITES: return codePageWrites;
+    case STAT_JIT_REGIONS: return jitRegions;
+    case STAT_JIT_LOOKUPS: return jitLookups;
+    case STAT_DECODE_MISSES: return decodeMisses;
+    case STAT_CODE_PAGE_DATA_WRITES: return codePageDataWrites;
+    case STAT_JIT_FLUSHES: return jitFlushes;
   }
   return 0;
 }
