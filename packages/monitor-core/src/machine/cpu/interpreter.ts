@@ -7,7 +7,7 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, PRIV_M, PRIV_S, PRIV_U, X_BASE, getX,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, PRIV_M, PRIV_S, PRIV_U, X_BASE, getX, tlbAddend, tlbEntry, tlbTag,
 } from './layout';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AMO, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
@@ -64,55 +64,60 @@ const PAGE: i64 = 0xfff;
   store<i64>(X_BASE + (r << 3), v);
 }
 
-// --- memory fast paths (TLB tag = page address; misaligned addresses never match) ---
-@inline function tlbIndex(tlb: u32, va: i64): u32 {
-  return tlb + ((<u32>(va >>> 12) & 255) << 4);
+// --- memory fast paths: one tag compare, which a misaligned address never passes ---
+/** TLB entry `e` maps va's page and va is aligned to `size` (the slow path does the rest). */
+@inline function tlbHit(e: u32, va: i64, size: i32): bool {
+  return tlbTag(e) == (va & ~(PAGE & ~<i64>(size - 1)));
+}
+/** The wasm address of va through TLB entry `e` (after tlbHit). */
+@inline function hostOf(e: u32, va: i64): u32 {
+  return <u32>(va + tlbAddend(e));
 }
 @inline function ld8(va: i64): i64 {
-  const e = tlbIndex(tlbRead, va);
-  if (load<i64>(e) == (va & ~PAGE)) return <i64>load<u8>(<u32>(va + load<i64>(e, 8)));
+  const e = tlbEntry(tlbRead, va);
+  if (tlbHit(e, va, 1)) return <i64>load<u8>(hostOf(e, va));
   return loadSlow(va, 1);
 }
 @inline function ld16(va: i64): i64 {
-  const e = tlbIndex(tlbRead, va);
-  if (load<i64>(e) == (va & ~0xffe)) return <i64>load<u16>(<u32>(va + load<i64>(e, 8)));
+  const e = tlbEntry(tlbRead, va);
+  if (tlbHit(e, va, 2)) return <i64>load<u16>(hostOf(e, va));
   return loadSlow(va, 2);
 }
 @inline function ld32(va: i64): i64 {
-  const e = tlbIndex(tlbRead, va);
-  if (load<i64>(e) == (va & ~0xffc)) return <i64>load<u32>(<u32>(va + load<i64>(e, 8)));
+  const e = tlbEntry(tlbRead, va);
+  if (tlbHit(e, va, 4)) return <i64>load<u32>(hostOf(e, va));
   return loadSlow(va, 4);
 }
 @inline function ld64(va: i64): i64 {
-  const e = tlbIndex(tlbRead, va);
-  if (load<i64>(e) == (va & ~0xff8)) return load<i64>(<u32>(va + load<i64>(e, 8)));
+  const e = tlbEntry(tlbRead, va);
+  if (tlbHit(e, va, 8)) return load<i64>(hostOf(e, va));
   return loadSlow(va, 8);
 }
 @inline function st8(va: i64, v: i64): void {
-  const e = tlbIndex(tlbWrite, va);
-  if (load<i64>(e) == (va & ~PAGE)) store<u8>(<u32>(va + load<i64>(e, 8)), <u8>v);
+  const e = tlbEntry(tlbWrite, va);
+  if (tlbHit(e, va, 1)) store<u8>(hostOf(e, va), <u8>v);
   else storeSlow(va, 1, v);
 }
 @inline function st16(va: i64, v: i64): void {
-  const e = tlbIndex(tlbWrite, va);
-  if (load<i64>(e) == (va & ~0xffe)) store<u16>(<u32>(va + load<i64>(e, 8)), <u16>v);
+  const e = tlbEntry(tlbWrite, va);
+  if (tlbHit(e, va, 2)) store<u16>(hostOf(e, va), <u16>v);
   else storeSlow(va, 2, v);
 }
 @inline function st32(va: i64, v: i64): void {
-  const e = tlbIndex(tlbWrite, va);
-  if (load<i64>(e) == (va & ~0xffc)) store<u32>(<u32>(va + load<i64>(e, 8)), <u32>v);
+  const e = tlbEntry(tlbWrite, va);
+  if (tlbHit(e, va, 4)) store<u32>(hostOf(e, va), <u32>v);
   else storeSlow(va, 4, v);
 }
 @inline function st64(va: i64, v: i64): void {
-  const e = tlbIndex(tlbWrite, va);
-  if (load<i64>(e) == (va & ~0xff8)) store<i64>(<u32>(va + load<i64>(e, 8)), v);
+  const e = tlbEntry(tlbWrite, va);
+  if (tlbHit(e, va, 8)) store<i64>(hostOf(e, va), v);
   else storeSlow(va, 8, v);
 }
 
 /** Host address for LR (read TLB) or SC/AMO (write TLB); misaligned addresses miss on purpose. */
 @inline function atomicAddress(va: i64, size: i32, access: i32): u32 {
-  const e = tlbIndex(access == ACCESS_READ ? tlbRead : tlbWrite, va);
-  if (load<i64>(e) == (va & ~(PAGE & ~<i64>(size - 1)))) return <u32>(va + load<i64>(e, 8));
+  const e = tlbEntry(access == ACCESS_READ ? tlbRead : tlbWrite, va);
+  if (tlbHit(e, va, size)) return hostOf(e, va);
   return atomicHost(va, size, access);
 }
 

@@ -41,6 +41,21 @@ export const TLB_END: u32 = TLB_SPACE_BASE + TLB_SPACES * TLB_SPACE_SIZE;
 export const TLB_GLOBAL_BASE: u32 = TLB_END;
 export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
 
+/** The entry for va's page in the TLB at `tlb` (direct-mapped on the virtual page number). */
+@inline export function tlbEntry(tlb: u32, va: i64): u32 {
+  return tlb + ((<u32>(va >>> 12) & (TLB_ENTRIES - 1)) << 4);
+}
+/** An entry's tag: the virtual address of the page it maps (-1: none). Compared with an address
+ *  whose low bits are cleared only above the access's alignment, so misaligned accesses miss. */
+@inline export function tlbTag(e: u32): i64 { return load<i64>(e); }
+/** An entry's addend: wasm address = virtual address + addend, anywhere in the page. */
+@inline export function tlbAddend(e: u32): i64 { return load<i64>(e, 8); }
+@inline export function setTlbEntry(e: u32, tag: i64, addend: i64): void {
+  store<i64>(e, tag);
+  store<i64>(e, addend, 8);
+}
+@inline export function clearTlbEntry(e: u32): void { store<i64>(e, -1); }
+
 /** The end of the state block's page (the state block and the translator's words at 0x1900). */
 export const STATE_PAGE_END: u32 = 0x2000;
 

@@ -6,8 +6,8 @@
 // write that switches processes selects a slot instead of flushing.
 import {
   EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_PHYS, RAM_WASM_OFFSET, ROM_SIZE, ROM_WASM_OFFSET,
-  TLB_BANK_SIZE, TLB_BASE, TLB_END, TLB_ENTRIES, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE,
-  TLB_SPACES,
+  TLB_BANK_SIZE, TLB_BASE, TLB_END, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE,
+  TLB_SPACES, clearTlbEntry, setTlbEntry, tlbAddend, tlbEntry, tlbTag,
 } from './layout';
 import {
   ASID_MASK, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, mstatus, priv,
@@ -166,10 +166,9 @@ export function selectAddressSpace(asid: i32): void {
 /** Drop the entries of slot `slot` for va's page (keeping global ones if `keepGlobal`). */
 function dropPage(slot: u32, va: i64, keepGlobal: bool): void {
   const tag = va & ~PAGE_MASK;
-  const index = (<u32>(va >>> 12) & (TLB_ENTRIES - 1)) << 4;
   for (let tlb = slotBase(slot); tlb < slotBase(slot) + TLB_SPACE_SIZE; tlb += TLB_SIZE) {
-    const e = tlb + index;
-    if (load<i64>(e) == tag && !(keepGlobal && load<u8>(globalFlag(e)))) store<i64>(e, -1);
+    const e = tlbEntry(tlb, va);
+    if (tlbTag(e) == tag && !(keepGlobal && load<u8>(globalFlag(e)))) clearTlbEntry(e);
   }
 }
 
@@ -177,7 +176,7 @@ function dropPage(slot: u32, va: i64, keepGlobal: bool): void {
 function dropNonGlobal(slot: u32): void {
   const base = slotBase(slot);
   for (let e = base; e < base + TLB_SPACE_SIZE; e += 16) {
-    if (!load<u8>(globalFlag(e))) store<i64>(e, -1);
+    if (!load<u8>(globalFlag(e))) clearTlbEntry(e);
   }
 }
 
@@ -348,16 +347,15 @@ export function dropWriteTranslations(page: u32): void {
   for (let bank = TLB_BASE; bank < TLB_END; bank += TLB_BANK_SIZE) {
     const tlb = bank + TLB_SIZE;
     for (let e = tlb; e < tlb + TLB_SIZE; e += 16) {
-      if (<u32>((load<i64>(e) & ~PAGE_MASK) + load<i64>(e, 8)) == page) store<i64>(e, -1);
+      if (<u32>((tlbTag(e) & ~PAGE_MASK) + tlbAddend(e)) == page) clearTlbEntry(e);
     }
   }
 }
 
 /** Cache the translation va -> pa (host address `host`) that translate() just made. */
 function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
-  const e = tlb + ((<u32>(va >>> 12) & 255) << 4);
-  store<i64>(e, va & ~PAGE_MASK);
-  store<i64>(e, (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK), 8);
+  const e = tlbEntry(tlb, va);
+  setTlbEntry(e, va & ~PAGE_MASK, (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK));
   store<u8>(globalFlag(e), walkGlobal ? 1 : 0);
 }
 
@@ -368,9 +366,9 @@ export let codePageCached: bool = true;
 /** The `host - va` addend for the page of `va` (may be negative), after checking the 2 bytes at
  *  va; on a fault excCause is set. */
 export function codeAddend(va: i64): i64 {
-  const e = tlbCode + ((<u32>(va >>> 12) & 255) << 4);
+  const e = tlbEntry(tlbCode, va);
   codePageCached = true;
-  if (load<i64>(e) == (va & ~PAGE_MASK)) return load<i64>(e, 8);
+  if (tlbTag(e) == (va & ~PAGE_MASK)) return tlbAddend(e);
   const pa = physical(va, 2, ACCESS_EXEC);
   if (pa < 0) return 0;
   const host = hostPage(pa, ACCESS_EXEC);
