@@ -7,7 +7,8 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, PRIV_M, PRIV_S, PRIV_U, X_BASE, getX, tlbAddend, tlbEntry, tlbTag,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, PRIV_M,
+  PRIV_S, PRIV_U, X_BASE, getX, tlbAddend, tlbEntry, tlbTag,
 } from './layout';
 import {
   OP_ADD, OP_ADDI, OP_ADDIW, OP_ADDW, OP_AMO, OP_AND, OP_ANDI, OP_AUIPC, OP_BEQ, OP_BGE, OP_BGEU, OP_BLT,
@@ -20,9 +21,8 @@ import {
   decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
-  JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry,
-  compileBlock, countHot, entryIndex, entryMember, entryState, jitFind, jitSlot, jitVictim, pendingHit,
-  releaseBlock,
+  STATE_COMPILED, STATE_NEVER, STATE_PENDING, claimEntry, compileBlock, countHot, entryIndex, entryMember,
+  entryState, jitFind, jitSlot, jitVictim, pendingHit, releaseBlock,
 } from './jit';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,

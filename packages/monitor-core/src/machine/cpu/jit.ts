@@ -18,7 +18,10 @@
 //   interpreter then runs with full semantics: traps stay precise and nothing is done twice.
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
-import { BLOCK_CACHE_BASE, F_BASE, REGION_SPANS, REGION_SPAN_SLOTS, X_BASE } from './layout';
+import {
+  BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, JIT_FS, JIT_NPC, JIT_REM,
+  JIT_RESERVATION, JIT_TLB_PTRS, MEMBERS, MODULE, REGION_SPANS, REGION_SPAN_SLOTS, SCRATCH, SLOT_REFS, X_BASE,
+} from './layout';
 import { JIT_SLOTS, TABLE_FULL } from './abi';
 import { clearCodePages, codeSpanAdded, markCodePage, setInvalidator } from './code-pages';
 import { dropWriteTranslations } from './mmu';
@@ -81,36 +84,10 @@ const E_ENTRY: u32 = 15;
   store<u32>(b, host, E_HOST);
   setEntryState(b, 0);
 }
-/** Where a block leaves the next pc (i64). */
-export const JIT_NPC: u32 = 0x1900;
-/** tlbRead, tlbWrite and tlbCode (u32 each), published for the blocks. */
-export const JIT_TLB_PTRS: u32 = 0x1908;
-/**
- * Instructions translated code may still run (i32): the interpreter writes what is left of its
- * budget before it calls a region; a region leaves what is left of it here when it returns or
- * continues directly in another one.
- */
-export const JIT_REM: u32 = 0x1914;
-/** mstatus.FS (i32, 0 Off .. 3 Dirty), written by the interpreter before it calls a block: FP
- *  loads and stores are translated, and run only while it allows them without a state change. */
-export const JIT_FS: u32 = 0x1918;
-/** Scratch decode slot (16 bytes) and the emission buffers. */
-const SCRATCH: u32 = 0x1920;
-/** The LR/SC reservation (i64): the wasm address of the reserved word, -1 for none; the
- *  interpreter's and translated code's LR and SC share it. */
-export const JIT_RESERVATION: u32 = 0x1930;
-// Wasm memory 0x200000 .. 0x300000: the table indices of dropped regions, function bodies of the
-// pending batch, its members' pcs, the module around the bodies (plus under 32 KiB of headers),
-// the batch records, the first pass's scratch output (one instruction), the slot list, the
-// hotness counters and the table slots' reference counts.
-const BODY: u32 = 0x240000;
-const BODY_END: u32 = 0x278000;
-/** The pcs (i64) of the pending regions' members, in batch order. */
-const MEMBERS: u32 = 0x278000;
+// Where this file's data lives in wasm memory (the state-page words it shares with the
+// interpreter, the pending batch, the hotness counters, ...): layout.ts.
 let membersUsed: u32 = 0;
-const MODULE: u32 = 0x280000;
-/** Per pending region a record of six u32 (R_*), read through the accessors below. */
-const BATCH: u32 = 0x2c0000;
+/** Per pending region a record of six u32 (R_*) at BATCH, read through the accessors below. */
 const BATCH_RECORD: u32 = 24;
 const R_BODY: u32 = 0; // wasm address of its function body
 const R_LENGTH: u32 = 4; // the body's length in bytes
@@ -133,9 +110,7 @@ const R_SPAN: u32 = 20; // the span of the page its members' bytes cover: lo | h
   store<u32>(rec, members, R_MEMBERS);
   store<u32>(rec, span, R_SPAN);
 }
-const DRY_RUN: u32 = 0x2c0800;
-/** Table indices of regions that were dropped, for reuse (u16 × JIT_ENTRIES). */
-const FREE_SLOTS: u32 = 0x200000;
+/** Table indices of regions that were dropped, for reuse (u16 × JIT_ENTRIES at FREE_SLOTS). */
 let freeCount: u32 = 0;
 const BATCH_MAX: u32 = 64;
 let batchSize: u32 = 0;
@@ -143,13 +118,12 @@ let bodyEnd: u32 = BODY;
 /** Executions of a block start before it is translated. */
 export const JIT_THRESHOLD: i32 = 500;
 /**
- * Hotness counters (u16 × 65536, untagged, indexed like the cache's sets): a pc counts here
- * and takes a block-cache entry only once it is translated, so the many lukewarm block starts
+ * Hotness counters (u16 × 65536 at HOT_BASE, untagged, indexed like the cache's sets): a pc
+ * counts here and takes a block-cache entry only once it is translated, so the many lukewarm block starts
  * never evict translations (counting in the cache entries themselves made pairs of hot pcs
  * evict each other's counts, and they stayed interpreted). Aliasing pcs share a counter and
  * are merely translated a little early.
  */
-const HOT_BASE: u32 = 0x2c2000;
 const HOT_ENTRIES: u32 = 65536;
 
 @inline function hotCounter(pc: i64): u32 {
@@ -158,12 +132,9 @@ const HOT_ENTRIES: u32 = 65536;
 }
 /** Executions of the block start `pc` counted since it last became hot. */
 @inline function hotCount(pc: i64): i32 { return <i32>load<u16>(hotCounter(pc)); }
-/**
- * How many cache entries use each table slot (u8 × 65536): a region's function is in the
- * table once and entered through the entries of its members, so its slot is reused only once
- * none is left.
- */
-const SLOT_REFS: u32 = 0x2e2000;
+// SLOT_REFS counts how many cache entries use each table slot (u8 × 65536): a region's
+// function is in the table once and entered through the entries of its members, so its slot is
+// reused only once none is left.
 
 /** Count one execution of the block start `pc`; true when it has become hot (then restarts). */
 export function countHot(pc: i64): bool {

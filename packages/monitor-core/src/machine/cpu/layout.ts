@@ -10,6 +10,10 @@ export {
   EXIT_BUDGET, EXIT_HALT, EXIT_SBI, EXIT_WFI, PRIV_M, PRIV_S, PRIV_U, RAM_PHYS, RESET_PC, ROM_SIZE,
 } from './abi';
 
+// In address order:
+
+// ---- 0x1000 .. 0x2000: the state block and the words the interpreter and translated code share
+
 /** The architectural state block of docs/cpu-core.md (x, f, pc, mtime, exitValue, priv; the
  *  fields' offsets are abi.ts's STATE_*). */
 export const STATE: u32 = 0x1000;
@@ -19,6 +23,76 @@ export const PC_OFF: u32 = STATE + STATE_PC;
 export const MTIME_OFF: u32 = STATE + STATE_MTIME;
 export const EXIT_VALUE_OFF: u32 = STATE + STATE_EXIT_VALUE;
 export const PRIV_OFF: u32 = STATE + STATE_PRIV;
+
+/** Where a translated region leaves the next pc (i64). */
+export const JIT_NPC: u32 = 0x1900;
+/** tlbRead, tlbWrite and tlbCode (u32 each), published by the interpreter for translated code. */
+export const JIT_TLB_PTRS: u32 = 0x1908;
+/**
+ * Instructions translated code may still run (i32): the interpreter writes what is left of its
+ * budget before it calls a region; a region leaves what is left of it here when it returns or
+ * continues directly in another one.
+ */
+export const JIT_REM: u32 = 0x1914;
+/** mstatus.FS (i32, 0 Off .. 3 Dirty), written by the interpreter before it calls a block: FP
+ *  loads and stores are translated, and run only while it allows them without a state change. */
+export const JIT_FS: u32 = 0x1918;
+/** The translator's scratch decoded-instruction slot (16 bytes, decode.ts). */
+export const SCRATCH: u32 = 0x1920;
+/** The LR/SC reservation (i64): the wasm address of the reserved word, -1 for none; the
+ *  interpreter's and translated code's LR and SC share it. */
+export const JIT_RESERVATION: u32 = 0x1930;
+
+/** The end of the state block's page. */
+export const STATE_PAGE_END: u32 = 0x2000;
+
+/** The code span of recently written code pages (code-pages.ts): 1024 × { page u32, lo u16,
+ *  hi u16 }, in the free space between the state block's page and the boot ROM. */
+export const PAGE_SPANS: u32 = 0x2000;
+export const PAGE_SPANS_ENTRIES: u32 = 1024;
+
+/** Where guest physical [0, ROM_SIZE), the boot ROM (read/execute, writes ignored), sits in
+ *  wasm memory (the contract's romBase()). */
+export const ROM_WASM_OFFSET: u32 = 0x10000;
+
+/** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
+export const RVC_TABLE: u32 = 0x20000;
+
+// 0x60000 .. 0x100000: AssemblyScript's static data (memoryBase, asconfig.json).
+
+/** The decoded-instruction cache (decode.ts): 65536 entries of 16 bytes. */
+export const DECODE_BASE: u32 = 0x100000;
+export const DECODE_ENTRIES: u32 = 65536;
+
+/** Table indices of dropped regions, for reuse (jit.ts: u16 × 65536). */
+export const FREE_SLOTS: u32 = 0x200000;
+
+/** One bit per 4 KiB page of guest RAM: the page holds translated code (code-pages.ts). Sized
+ *  for the largest RAM a 32-bit wasm memory holds (4 GiB / 4 KiB / 8). */
+export const CODE_PAGES_BASE: u32 = 0x220000;
+export const CODE_PAGES_SIZE: u32 = 0x20000;
+
+// The translator's pending batch (jit.ts):
+/** The function bodies of the pending regions, [BODY, BODY_END). */
+export const BODY: u32 = 0x240000;
+export const BODY_END: u32 = 0x278000;
+/** The pcs (i64) of the pending regions' members, in batch order. */
+export const MEMBERS: u32 = 0x278000;
+/** The module handed to the host: the bodies plus under 32 KiB of headers. */
+export const MODULE: u32 = 0x280000;
+/** One record per pending region (jit.ts: BATCH_MAX × BATCH_RECORD bytes). */
+export const BATCH: u32 = 0x2c0000;
+/** The first pass's scratch output (one instruction's code). */
+export const DRY_RUN: u32 = 0x2c0800;
+// 0x2c1000: JIT_SLOTS (abi.ts), the table index of each function handed to the host.
+
+/** The translator's hotness counters (jit.ts: u16 × 65536). */
+export const HOT_BASE: u32 = 0x2c2000;
+/** How many block-cache entries use each table slot (jit.ts: u8 × 65536). */
+export const SLOT_REFS: u32 = 0x2e2000;
+
+/** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
+export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
 /**
  * The TLBs (mmu.ts): banks of three direct-mapped TLBs (read, write, code) of 256
@@ -55,38 +129,6 @@ export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
   store<i64>(e, addend, 8);
 }
 @inline export function clearTlbEntry(e: u32): void { store<i64>(e, -1); }
-
-/** The end of the state block's page (the state block and the translator's words at 0x1900). */
-export const STATE_PAGE_END: u32 = 0x2000;
-
-/** Where guest physical [0, ROM_SIZE), the boot ROM (read/execute, writes ignored), sits in
- *  wasm memory (the contract's romBase()). */
-export const ROM_WASM_OFFSET: u32 = 0x10000;
-
-/** 65536 × u32: the 32-bit expansion of every 16-bit RVC encoding (0 = illegal), built by init. */
-export const RVC_TABLE: u32 = 0x20000;
-
-/** The decoded-instruction cache (decode.ts): 65536 entries of 16 bytes, below guest RAM. */
-export const DECODE_BASE: u32 = 0x100000;
-export const DECODE_ENTRIES: u32 = 65536;
-
-// 0x200000 .. 0x300000: the translator's slot list, emission buffers and hotness counters
-// (jit.ts), and the code-page bitmap:
-
-/** One bit per 4 KiB page of guest RAM: the page holds translated code (code-pages.ts). Sized
- *  for the largest RAM a 32-bit wasm memory holds (4 GiB / 4 KiB / 8). */
-export const CODE_PAGES_BASE: u32 = 0x220000;
-export const CODE_PAGES_SIZE: u32 = 0x20000;
-
-/** The code span of recently written code pages (code-pages.ts): 1024 × { page u32, lo u16,
- *  hi u16 }, in the free space between the state block's page and the boot ROM. */
-export const PAGE_SPANS: u32 = 0x2000;
-export const PAGE_SPANS_ENTRIES: u32 = 1024;
-
-/** The translator's block cache (jit.ts): 65536 entries of 16 bytes. */
-export const BLOCK_CACHE_BASE: u32 = 0x300000;
-
-// 0x400000 .. 0x44fb00: the TLBs (above).
 
 /** Each translated region's span of its page (jit.ts): u32 lo | hi << 16 per table slot, for
  *  every slot the host may hand out (a slot beyond REGION_SPAN_SLOTS would count as the whole
