@@ -255,7 +255,7 @@ block
       i64.const 12
       i64.shr_u
       i32.wrap_i64
-      i32.const 255
+      i32.const 4095
       i32.and
       i32.const 4
       i32.shl
@@ -324,7 +324,7 @@ block
     i64.const 12
     i64.shr_u
     i32.wrap_i64
-    i32.const 255
+    i32.const 4095
     i32.and
     i32.const 4
     i32.shl
@@ -481,7 +481,7 @@ block
     i64.const 12
     i64.shr_u
     i32.wrap_i64
-    i32.const 255
+    i32.const 4095
     i32.and
     i32.const 4
     i32.shl
@@ -672,7 +672,7 @@ block
     i64.const 12
     i64.shr_u
     i32.wrap_i64
-    i32.const 255
+    i32.const 4095
     i32.and
     i32.const 4
     i32.shl
@@ -818,7 +818,7 @@ block
       i64.const 12
       i64.shr_u
       i32.wrap_i64
-      i32.const 255
+      i32.const 4095
       i32.and
       i32.const 4
       i32.shl
@@ -866,7 +866,7 @@ block
       i64.const 12
       i64.shr_u
       i32.wrap_i64
-      i32.const 255
+      i32.const 4095
       i32.and
       i32.const 4
       i32.shl
@@ -915,7 +915,7 @@ block
       i64.const 12
       i64.shr_u
       i32.wrap_i64
-      i32.const 255
+      i32.const 4095
       i32.and
       i32.const 4
       i32.shl
@@ -958,7 +958,7 @@ block
       i64.const 12
       i64.shr_u
       i32.wrap_i64
-      i32.const 255
+      i32.const 4095
       i32.and
       i32.const 4
       i32.shl
@@ -1031,7 +1031,7 @@ block
     i64.const 12
     i64.shr_u
     i32.wrap_i64
-    i32.const 255
+    i32.const 4095
     i32.and
     i32.const 4
     i32.shl
@@ -1391,7 +1391,7 @@ block
     i64.const 12
     i64.shr_u
     i32.wrap_i64
-    i32.const 255
+    i32.const 4095
     i32.and
     i32.const 4
     i32.shl

@@ -20,7 +20,8 @@
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import {
   BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, JIT_FS, JIT_NPC, JIT_REM,
-  JIT_RESERVATION, JIT_TLB_PTRS, MEMBERS, MODULE, REGION_SPANS, REGION_SPAN_SLOTS, SCRATCH, SLOT_REFS, X_BASE,
+  JIT_RESERVATION, JIT_TLB_PTRS, MEMBERS, MODULE, REGION_SPANS, REGION_SPAN_SLOTS, SCRATCH, SLOT_REFS,
+  TLB_ENTRIES, X_BASE,
 } from './layout';
 import { JIT_SLOTS, TABLE_FULL } from './abi';
 import { clearCodePages, codeSpanAdded, markCodePage, setInvalidator } from './code-pages';
@@ -467,7 +468,7 @@ function gotoComputed(count: i32): void {
  * stores need no alignment, and a misaligned access may be performed in parts (unpriv spec 2.6),
  * so it is what the interpreter does byte by byte. Left out, such an access left translated code
  * every time (busybox awk keeps doubles misaligned: 3 M exits in its bench loop).
- *   va = rs1 + imm; e = tlb[(va >> 12) & 255]
+ *   va = rs1 + imm; e = tlb[(va >> 12) & (TLB_ENTRIES - 1)]
  *   if (e.tag != va & ~(0xfff & ~(size-1)))
  *     if (!misaligned || e.tag != va & ~0xfff || (va & 0xfff) > 0x1000 - size) exit
  */
@@ -482,7 +483,7 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   i64Const(12);
   i64ShrU();
   i32WrapI64();
-  i32Const(255);
+  i32Const(<i32>(TLB_ENTRIES - 1));
   i32And();
   i32Const(4);
   i32Shl();
@@ -583,7 +584,7 @@ function codeHost(): void {
   i64Const(12);
   i64ShrU();
   i32WrapI64();
-  i32Const(255);
+  i32Const(<i32>(TLB_ENTRIES - 1));
   i32And();
   i32Const(4);
   i32Shl();

@@ -95,15 +95,22 @@ export const SLOT_REFS: u32 = 0x2e2000;
 export const BLOCK_CACHE_BASE: u32 = 0x300000;
 
 /**
- * The TLBs (mmu.ts): banks of three direct-mapped TLBs (read, write, code) of 256
+ * The TLBs (mmu.ts): banks of three direct-mapped TLBs (read, write, code) of TLB_ENTRIES
  * { tag: i64, addend: i64 }, one bank per translation context. M-mode's bank comes first (M
  * does not translate, so it is the same in every address space); then TLB_SPACES address-space
  * slots (one per recently used ASID, priv spec 4.1.11), each with the banks U, S and S with SUM,
  * so that switching processes, privilege changes and Linux's SUM toggling around user copies
  * select other banks instead of flushing. Translated code (jit.ts) only ever sees the three
  * pointers the interpreter publishes, so none of this changes what it compares.
+ *
+ * 4096 entries (index: the low 12 bits of the virtual page number, `tlbEntry`): with 256, two
+ * hot pages of a process whose page numbers shared their low 8 bits (a busybox page and a heap
+ * page, wherever ASLR put the heap in that run) evicted each other on every access, and
+ * translated code left for the interpreter at each such access (docs/cpu-core.md "MMU", the
+ * shell loop's run-to-run swing). QEMU's softmmu TLB is direct mapped as well and grows up to
+ * 2^22 entries (QEMU's accel/tcg/tlb-bounds.h).
  */
-export const TLB_ENTRIES: u32 = 256;
+export const TLB_ENTRIES: u32 = 4096;
 export const TLB_SIZE: u32 = TLB_ENTRIES * 16;
 export const TLB_BANK_SIZE: u32 = 3 * TLB_SIZE;
 export const TLB_SPACE_SIZE: u32 = 3 * TLB_BANK_SIZE;
@@ -114,6 +121,13 @@ export const TLB_END: u32 = TLB_SPACE_BASE + TLB_SPACES * TLB_SPACE_SIZE;
 /** One byte per TLB entry of [TLB_BASE, TLB_END): 1 when it caches a global mapping (PTE.G). */
 export const TLB_GLOBAL_BASE: u32 = TLB_END;
 export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
+/** The filled-entry lists (mmu.ts): one per group of banks that is flushed together (M's bank,
+ *  then each address-space slot), each a u32 count and up to TLB_FILLED_MAX entry addresses, so
+ *  that a flush clears the entries in use instead of all of the group (576 KiB for a slot). */
+export const TLB_FILLED_BASE: u32 = TLB_GLOBAL_END;
+export const TLB_FILLED_SIZE: u32 = 0x2000;
+export const TLB_FILLED_MAX: u32 = TLB_FILLED_SIZE / 4 - 1;
+export const TLB_FILLED_END: u32 = TLB_FILLED_BASE + (1 + TLB_SPACES) * TLB_FILLED_SIZE;
 
 /** The entry for va's page in the TLB at `tlb` (direct-mapped on the virtual page number). */
 @inline export function tlbEntry(tlb: u32, va: i64): u32 {
@@ -133,12 +147,12 @@ export const TLB_GLOBAL_END: u32 = TLB_GLOBAL_BASE + (TLB_END - TLB_BASE) / 16;
 /** Each translated region's span of its page (jit.ts): u32 lo | hi << 16 per table slot, for
  *  every slot the host may hand out (a slot beyond REGION_SPAN_SLOTS would count as the whole
  *  page). */
-export const REGION_SPANS: u32 = 0x450000;
+export const REGION_SPANS: u32 = 0x920000;
 export const REGION_SPAN_SLOTS: u32 = MAX_TABLE_SLOTS;
 
 /** Where guest RAM, physical [RAM_PHYS, RAM_PHYS + ramSize), sits in wasm memory (the
  *  contract's ramBase()). */
-export const RAM_WASM_OFFSET: u32 = 0x480000;
+export const RAM_WASM_OFFSET: u32 = 0x950000;
 
 @inline export function getX(r: u32): i64 {
   return load<i64>(X_BASE + (r << 3));

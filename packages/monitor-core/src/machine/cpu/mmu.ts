@@ -6,8 +6,8 @@
 // write that switches processes selects a slot instead of flushing.
 import {
   EXIT_VALUE_OFF, PRIV_M, PRIV_S, PRIV_U, RAM_PHYS, RAM_WASM_OFFSET, ROM_SIZE, ROM_WASM_OFFSET,
-  TLB_BANK_SIZE, TLB_BASE, TLB_END, TLB_GLOBAL_BASE, TLB_SIZE, TLB_SPACE_BASE, TLB_SPACE_SIZE,
-  TLB_SPACES, clearTlbEntry, setTlbEntry, tlbAddend, tlbEntry, tlbTag,
+  TLB_BANK_SIZE, TLB_BASE, TLB_FILLED_BASE, TLB_FILLED_MAX, TLB_FILLED_SIZE, TLB_GLOBAL_BASE, TLB_SIZE,
+  TLB_SPACE_BASE, TLB_SPACE_SIZE, TLB_SPACES, clearTlbEntry, setTlbEntry, tlbAddend, tlbEntry, tlbTag,
 } from './layout';
 import {
   ASID_MASK, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SV39, mstatus, priv,
@@ -109,8 +109,59 @@ let walkGlobal: bool = false;
 @inline function globalFlag(entry: u32): u32 {
   return TLB_GLOBAL_BASE + ((entry - TLB_BASE) >> 4);
 }
-function clearTlbs(base: u32, size: u32): void {
-  memory.fill(base, 0xff, size); // tag -1 never matches an address
+
+// --- filled-entry lists ---
+//
+// The TLBs are flushed in groups: M's bank, or one address-space slot (three banks, 576 KiB).
+// Each group lists the entries filled since it was last cleared (an entry is listed when it is
+// filled while empty, so every entry in use is on its group's list), and clearing a group
+// empties just those; a list that would outgrow TLB_FILLED_MAX entries is marked OVERFLOWED, and
+// that group is then cleared whole (a memory.fill) or scanned whole, as before the lists. A guest
+// shell running /bin/true 1,000 times clears a group 2,000 times and drops an address space's
+// non-global entries 4,000 times (docs/cpu-core.md "MMU"); a fill or scan of 576 KiB each time
+// would cost a good part of that work.
+
+/** A list count: more entries were filled than the list holds. */
+const OVERFLOWED: u32 = TLB_FILLED_MAX + 1;
+/** Group 0 is M's bank, group 1 + s address-space slot s. */
+const TLB_GROUPS: u32 = 1 + TLB_SPACES;
+
+@inline function groupOf(entry: u32): u32 {
+  return entry < TLB_SPACE_BASE ? 0 : 1 + (entry - TLB_SPACE_BASE) / TLB_SPACE_SIZE;
+}
+@inline function groupBase(group: u32): u32 {
+  return group == 0 ? TLB_BASE : slotBase(group - 1);
+}
+@inline function groupSize(group: u32): u32 {
+  return group == 0 ? TLB_BANK_SIZE : TLB_SPACE_SIZE;
+}
+/** The list of `group`: a u32 count, then the entries' addresses (u32). */
+@inline function filledList(group: u32): u32 {
+  return TLB_FILLED_BASE + group * TLB_FILLED_SIZE;
+}
+@inline function isEmpty(entry: u32): bool {
+  return tlbTag(entry) == -1;
+}
+
+/** The empty entry `entry` is about to be filled: list it. */
+function noteFilled(entry: u32): void {
+  const list = filledList(groupOf(entry));
+  const n = load<u32>(list);
+  if (n >= TLB_FILLED_MAX) {
+    store<u32>(list, OVERFLOWED);
+    return;
+  }
+  store<u32>(list + 4 + 4 * n, entry);
+  store<u32>(list, n + 1);
+}
+
+/** Empty every entry of `group`. */
+function clearGroup(group: u32): void {
+  const list = filledList(group);
+  const n = load<u32>(list);
+  if (n == OVERFLOWED) memory.fill(groupBase(group), 0xff, groupSize(group)); // every tag -1
+  else for (let i: u32 = 0; i < n; i++) clearTlbEntry(load<u32>(list + 4 + 4 * i));
+  store<u32>(list, 0);
 }
 function slotOf(asid: i32): i32 {
   for (let s: u32 = 0; s < TLB_SPACES; s++) if (load<i32>(slotAsid + 4 * s) == asid) return <i32>s;
@@ -120,16 +171,18 @@ function slotOf(asid: i32): i32 {
 /** Drop every translation: the M bank and the current slot now, the other slots (marked free)
  *  when they are given out again. */
 export function flushTlb(): void {
-  clearTlbs(TLB_BASE, TLB_BANK_SIZE);
+  clearGroup(0);
   for (let s: u32 = 0; s < TLB_SPACES; s++) store<i32>(slotAsid + 4 * s, NO_ASID);
   store<i32>(slotAsid + 4 * currentSlot, currentAsid);
-  clearTlbs(slotBase(currentSlot), TLB_SPACE_SIZE);
+  clearGroup(1 + currentSlot);
   superLo = -1;
   superHi = 0;
 }
 
-/** Reset (init): ASID 0 in slot 0, nothing cached. */
+/** Reset (init): ASID 0 in slot 0, nothing cached. Every group counts as overflowed, so each
+ *  is cleared whole when first used (the slots when first given out). */
 export function resetTlbs(): void {
+  for (let g: u32 = 0; g < TLB_GROUPS; g++) store<u32>(filledList(g), OVERFLOWED);
   useClock = 0;
   currentSlot = 0;
   currentAsid = 0;
@@ -154,7 +207,7 @@ export function selectAddressSpace(asid: i32): void {
   let slot = slotOf(asid);
   if (slot < 0) {
     slot = <i32>victimSlot();
-    clearTlbs(slotBase(slot), TLB_SPACE_SIZE);
+    clearGroup(1 + <u32>slot);
     store<i32>(slotAsid + 4 * slot, asid);
   }
   store<u32>(slotUse + 4 * slot, ++useClock);
@@ -172,12 +225,25 @@ function dropPage(slot: u32, va: i64, keepGlobal: bool): void {
   }
 }
 
-/** Drop every non-global entry of slot `slot`. */
+/** Drop every non-global entry of slot `slot`; its list keeps the global ones. */
 function dropNonGlobal(slot: u32): void {
-  const base = slotBase(slot);
-  for (let e = base; e < base + TLB_SPACE_SIZE; e += 16) {
-    if (!load<u8>(globalFlag(e))) clearTlbEntry(e);
+  const list = filledList(1 + slot);
+  const n = load<u32>(list);
+  if (n == OVERFLOWED) {
+    const base = slotBase(slot);
+    for (let e = base; e < base + TLB_SPACE_SIZE; e += 16) {
+      if (!load<u8>(globalFlag(e))) clearTlbEntry(e);
+    }
+    return;
   }
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = load<u32>(list + 4 + 4 * i);
+    if (isEmpty(e)) continue;
+    if (load<u8>(globalFlag(e))) store<u32>(list + 4 + 4 * kept++, e);
+    else clearTlbEntry(e);
+  }
+  store<u32>(list, kept);
 }
 
 /**
@@ -341,13 +407,31 @@ function hostPage(pa: u64, access: i32): u32 {
   return 0;
 }
 
+@inline function mapsPage(entry: u32, page: u32): bool {
+  return <u32>((tlbTag(entry) & ~PAGE_MASK) + tlbAddend(entry)) == page;
+}
+@inline function isWriteEntry(entry: u32): bool {
+  return ((entry - TLB_BASE) % TLB_BANK_SIZE) / TLB_SIZE == 1;
+}
+
 /** Drop the write-TLB entries (every bank) that map the RAM page at wasm address `page`:
- *  it now holds translated code, whose stores must take the slow path (code-pages.ts). */
+ *  it now holds translated code, whose stores must take the slow path (code-pages.ts). Free
+ *  slots are skipped: they are cleared when given out. */
 export function dropWriteTranslations(page: u32): void {
-  for (let bank = TLB_BASE; bank < TLB_END; bank += TLB_BANK_SIZE) {
-    const tlb = bank + TLB_SIZE;
-    for (let e = tlb; e < tlb + TLB_SIZE; e += 16) {
-      if (<u32>((tlbTag(e) & ~PAGE_MASK) + tlbAddend(e)) == page) clearTlbEntry(e);
+  for (let g: u32 = 0; g < TLB_GROUPS; g++) {
+    if (g > 0 && load<i32>(slotAsid + 4 * (g - 1)) == NO_ASID) continue;
+    const list = filledList(g);
+    const n = load<u32>(list);
+    if (n == OVERFLOWED) {
+      for (let bank = groupBase(g); bank < groupBase(g) + groupSize(g); bank += TLB_BANK_SIZE) {
+        const tlb = bank + TLB_SIZE;
+        for (let e = tlb; e < tlb + TLB_SIZE; e += 16) if (mapsPage(e, page)) clearTlbEntry(e);
+      }
+      continue;
+    }
+    for (let i: u32 = 0; i < n; i++) {
+      const e = load<u32>(list + 4 + 4 * i);
+      if (isWriteEntry(e) && mapsPage(e, page)) clearTlbEntry(e);
     }
   }
 }
@@ -355,6 +439,7 @@ export function dropWriteTranslations(page: u32): void {
 /** Cache the translation va -> pa (host address `host`) that translate() just made. */
 function tlbFill(tlb: u32, va: i64, pa: i64, host: u32): void {
   const e = tlbEntry(tlb, va);
+  if (isEmpty(e)) noteFilled(e);
   setTlbEntry(e, va & ~PAGE_MASK, (<i64>host - (pa & PAGE_MASK)) - (va & ~PAGE_MASK));
   store<u8>(globalFlag(e), walkGlobal ? 1 : 0);
 }
