@@ -252,13 +252,11 @@ block
       i32.const 0
       i32.load offset=0x1908
       local.get 1
-      i64.const 12
+      i64.const 8
       i64.shr_u
       i32.wrap_i64
-      i32.const 4095
+      i32.const 0xfff0
       i32.and
-      i32.const 4
-      i32.shl
       i32.add
       local.tee 2
       i64.load offset=0x0
@@ -321,13 +319,11 @@ block
     i32.const 0
     i32.load offset=0x1910
     local.get 1
-    i64.const 12
+    i64.const 8
     i64.shr_u
     i32.wrap_i64
-    i32.const 4095
+    i32.const 0xfff0
     i32.and
-    i32.const 4
-    i32.shl
     i32.add
     local.tee 2
     i64.load offset=0x0
@@ -478,13 +474,11 @@ block
     i32.const 0
     i32.load offset=0x1910
     local.get 1
-    i64.const 12
+    i64.const 8
     i64.shr_u
     i32.wrap_i64
-    i32.const 4095
+    i32.const 0xfff0
     i32.and
-    i32.const 4
-    i32.shl
     i32.add
     local.tee 2
     i64.load offset=0x0
@@ -669,13 +663,11 @@ block
     i32.const 0
     i32.load offset=0x1910
     local.get 1
-    i64.const 12
+    i64.const 8
     i64.shr_u
     i32.wrap_i64
-    i32.const 4095
+    i32.const 0xfff0
     i32.and
-    i32.const 4
-    i32.shl
     i32.add
     local.tee 2
     i64.load offset=0x0
@@ -815,13 +807,11 @@ block
       i32.const 0
       i32.load offset=0x190c
       local.get 1
-      i64.const 12
+      i64.const 8
       i64.shr_u
       i32.wrap_i64
-      i32.const 4095
+      i32.const 0xfff0
       i32.and
-      i32.const 4
-      i32.shl
       i32.add
       local.tee 2
       i64.load offset=0x0
@@ -863,13 +853,11 @@ block
       i32.const 0
       i32.load offset=0x190c
       local.get 1
-      i64.const 12
+      i64.const 8
       i64.shr_u
       i32.wrap_i64
-      i32.const 4095
+      i32.const 0xfff0
       i32.and
-      i32.const 4
-      i32.shl
       i32.add
       local.tee 2
       i64.load offset=0x0
@@ -912,13 +900,11 @@ block
       i32.const 0
       i32.load offset=0x1908
       local.get 1
-      i64.const 12
+      i64.const 8
       i64.shr_u
       i32.wrap_i64
-      i32.const 4095
+      i32.const 0xfff0
       i32.and
-      i32.const 4
-      i32.shl
       i32.add
       local.tee 2
       i64.load offset=0x0
@@ -955,13 +941,11 @@ block
       i32.const 0
       i32.load offset=0x190c
       local.get 1
-      i64.const 12
+      i64.const 8
       i64.shr_u
       i32.wrap_i64
-      i32.const 4095
+      i32.const 0xfff0
       i32.and
-      i32.const 4
-      i32.shl
       i32.add
       local.tee 2
       i64.load offset=0x0
@@ -1028,13 +1012,11 @@ block
     i32.const 0
     i32.load offset=0x1910
     local.get 1
-    i64.const 12
+    i64.const 8
     i64.shr_u
     i32.wrap_i64
-    i32.const 4095
+    i32.const 0xfff0
     i32.and
-    i32.const 4
-    i32.shl
     i32.add
     local.tee 2
     i64.load offset=0x0
@@ -1388,13 +1370,11 @@ block
     i32.const 0
     i32.load offset=0x1910
     local.get 1
-    i64.const 12
+    i64.const 8
     i64.shr_u
     i32.wrap_i64
-    i32.const 4095
+    i32.const 0xfff0
     i32.and
-    i32.const 4
-    i32.shl
     i32.add
     local.tee 2
     i64.load offset=0x0

@@ -483,15 +483,7 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   localSet(L_VA);
   i32Const(0);
   i32Load(tlbPtr);
-  localGet(L_VA);
-  i64Const(12);
-  i64ShrU();
-  i32WrapI64();
-  i32Const(<i32>(TLB_ENTRIES - 1));
-  i32And();
-  i32Const(4);
-  i32Shl();
-  i32Add();
+  tlbIndex();
   localTee(L_E);
   i64Load(0); // tag
   localGet(L_VA);
@@ -524,6 +516,17 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   }
   nest--;
   end();
+}
+/** With a TLB's address pushed: add the byte offset of L_VA's entry in it,
+ *  ((va >> 12) & (TLB_ENTRIES - 1)) * 16, computed as (va >> 8) & ((TLB_ENTRIES - 1) << 4). */
+function tlbIndex(): void {
+  localGet(L_VA);
+  i64Const(8);
+  i64ShrU();
+  i32WrapI64();
+  i32Const(<i32>((TLB_ENTRIES - 1) << 4));
+  i32And();
+  i32Add();
 }
 /** Push the host address of L_VA: wrap(va + addend). */
 function hostAddr(): void {
@@ -584,15 +587,7 @@ function chainCheck(): void {
 function codeHost(): void {
   i32Const(0);
   i32Load(JIT_TLB_PTRS + 8); // tlbCode
-  localGet(L_VA);
-  i64Const(12);
-  i64ShrU();
-  i32WrapI64();
-  i32Const(<i32>(TLB_ENTRIES - 1));
-  i32And();
-  i32Const(4);
-  i32Shl();
-  i32Add();
+  tlbIndex();
   localTee(L_E);
   i64Load(0); // tag
   localGet(L_VA);
