@@ -26,8 +26,8 @@ import {
 } from './jit';
 import {
   ACCESS_READ, ACCESS_WRITE, CAUSE_BREAKPOINT, CAUSE_END_BLOCK, CAUSE_HALT, CAUSE_ILLEGAL, atomicHost,
-  clearException, codeAddend, codePageCached, excCause, excTval, fenceVma, fetchHalfSlow, loadSlow,
-  raise, storeSlow, tlbCode, tlbRead, tlbWrite,
+  PAGE_MASK, clearException, codeAddend, codePageCached, excCause, excTval, fenceVma, fetchHalfSlow,
+  loadSlow, raise, storeSlow, tlbCode, tlbRead, tlbWrite,
 } from './mmu';
 import {
   MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
@@ -57,7 +57,6 @@ export function setSbiMode(on: bool): void { sbiInMonitor = on; }
 export function dropReservation(): void { store<i64>(JIT_RESERVATION, -1); }
 
 const BOX: i64 = <i64>0xffffffff00000000;
-const PAGE: i64 = 0xfff;
 
 /** Register write without the rd != 0 test; execute() re-zeroes x0 after every instruction. */
 @inline function writeX(r: u32, v: i64): void {
@@ -67,7 +66,7 @@ const PAGE: i64 = 0xfff;
 // --- memory fast paths: one tag compare, which a misaligned address never passes ---
 /** TLB entry `e` maps va's page and va is aligned to `size` (the slow path does the rest). */
 @inline function tlbHit(e: u32, va: i64, size: i32): bool {
-  return tlbTag(e) == (va & ~(PAGE & ~<i64>(size - 1)));
+  return tlbTag(e) == (va & ~(PAGE_MASK & ~<i64>(size - 1)));
 }
 /** The wasm address of va through TLB entry `e` (after tlbHit). */
 @inline function hostOf(e: u32, va: i64): u32 {
@@ -300,21 +299,21 @@ export function execute(startPc: i64, budget: i32): i64 {
     n++;
     let raw: u32;
     // One unsigned compare: pc lies in codePage and is not its last halfword (pc is even; an
-    // instruction there may straddle into the next page). Testing `(pc + 2) & ~PAGE` instead
+    // instruction there may straddle into the next page). Testing `(pc + 2) & ~PAGE_MASK` instead
     // also accepted a jump back to the previous page's last halfword, fetched through
     // codePage's addend. (codePage is reset only where the loop then ends.)
     if (<u64>(pc - codePage) < 0xffe) {
       raw = load<u32>(<u32>(pc + codeAdd));
     } else {
       codeAdd = codeAddend(pc);
-      codePage = pc & ~PAGE;
+      codePage = pc & ~PAGE_MASK;
       // A page PMP allows only in part is not cached: this instruction runs alone (the loop
       // ends after it, so the next fetch is checked again) and is fetched 2 bytes at a time.
       wholePage = codePageCached;
       if (!wholePage) limit = n;
       raw = 0;
       if (excCause < 0) {
-        if ((pc & PAGE) == 0xffe || !wholePage) {
+        if ((pc & PAGE_MASK) == 0xffe || !wholePage) {
           raw = <u32>load<u16>(<u32>(pc + codeAdd));
           // A 32-bit instruction straddling two pages, or in a divided one:
           if ((raw & 3) == 3) raw |= <u32>fetchHalfSlow(pc + 2) << 16;

@@ -59,7 +59,8 @@ const PTE_D: i64 = 128;
 const PTE_PPN_MASK: i64 = (<i64>1 << 44) - 1;
 /** Bits 54..63 (reserved, PBMT, N): must be zero without Svpbmt/Svnapot. */
 const PTE_RESERVED: i64 = <i64>0x3ff << 54;
-const PAGE_MASK: i64 = 0xfff;
+/** The offset bits of an address in a 4 KiB page (priv spec 4.3). */
+export const PAGE_MASK: i64 = 0xfff;
 const PAGE_SIZE: u64 = 0x1000;
 
 export function setRamSize(size: u64): void { ramSize = size; }
