@@ -78,6 +78,19 @@ export function markCodePage(host: u32): bool {
   else codePageDataWrites++;
 }
 
+// The page-span cache: per entry the page's wasm address (u32, 0 = none) and its code span
+// (u32 lo | hi << 16, the union of its regions' spans).
+@inline function spanEntry(page: u32): u32 {
+  return PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
+}
+@inline function spanPage(e: u32): u32 { return load<u32>(e); }
+@inline function spanOf(e: u32): u32 { return load<u32>(e, 4); }
+@inline function setSpanOf(e: u32, span: u32): void { store<u32>(e, span, 4); }
+@inline function setSpan(e: u32, page: u32, span: u32): void {
+  store<u32>(e, page);
+  setSpanOf(e, span);
+}
+
 /**
  * `len` bytes at `host` in a marked page change. The translations whose bytes they overlap go
  * (jit.ts `invalidateRange`, which knows each region's span of the page); writes beside them,
@@ -89,9 +102,9 @@ export function markCodePage(host: u32): bool {
 function codeWritten(host: u32, len: u32): void {
   const page = host & ~0xfff;
   const lo = host & 0xfff;
-  const e = PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
-  if (load<u32>(e) == page) {
-    const span = load<u32>(e, 4);
+  const e = spanEntry(page);
+  if (spanPage(e) == page) {
+    const span = spanOf(e);
     if (lo + len <= (span & 0xffff) || lo >= (span >> 16)) {
       codePageDataWrites++;
       return;
@@ -101,20 +114,19 @@ function codeWritten(host: u32, len: u32): void {
   const left = invalidate(page, lo, lo + len);
   if (left < 0) {
     store<u8>(bitAddr(host), load<u8>(bitAddr(host)) & ~bitMask(host));
-    store<u32>(e, 0);
+    store<u32>(e, 0); // the entry is free
   } else {
-    store<u32>(e, page);
-    store<u32>(e, <u32>left, 4);
+    setSpan(e, page, <u32>left);
   }
 }
 
 /** A region whose bytes span `[lo, hi)` of the page at `page` was compiled: widen the page's
  *  cached code span, if it has one. */
 export function codeSpanAdded(page: u32, lo: u32, hi: u32): void {
-  const e = PAGE_SPANS + ((page >> 12) & (PAGE_SPANS_ENTRIES - 1)) * 8;
-  if (load<u32>(e) != page) return;
-  const span = load<u32>(e, 4);
-  store<u32>(e, min(span & 0xffff, lo) | (max(span >> 16, hi) << 16), 4);
+  const e = spanEntry(page);
+  if (spanPage(e) != page) return;
+  const span = spanOf(e);
+  setSpanOf(e, min(span & 0xffff, lo) | (max(span >> 16, hi) << 16));
 }
 
 
