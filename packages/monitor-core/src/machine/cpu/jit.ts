@@ -463,18 +463,23 @@ function gotoComputed(count: i32): void {
 
 /**
  * va = x[rs1] + imm into L_VA; L_E = its TLB entry; leave before this instruction unless the
- * tag matches (the tag's low bits also reject misaligned addresses). With `misaligned`, an
- * access that failed only for its alignment and lies in one page runs here too: wasm loads and
- * stores need no alignment, and a misaligned access may be performed in parts (unpriv spec 2.6),
- * so it is what the interpreter does byte by byte. Left out, such an access left translated code
- * every time (busybox awk keeps doubles misaligned: 3 M exits in its bench loop).
+ * entry maps it. One compare, and the hit path falls through (an exit never joins it again):
+ * - `misaligned` (plain loads and stores): the tag must equal the page of the access's last
+ *   byte, (va + size - 1) & ~0xfff. The entry is chosen by va's page and holds only pages of
+ *   that index, so a match also says the access does not cross into the next page: a misaligned
+ *   access inside one page runs here (wasm accesses need no alignment, and a misaligned access
+ *   may be performed in parts, unpriv spec 2.6, which is what the interpreter does byte by
+ *   byte); one that crosses leaves. Left out, misaligned accesses left translated code every
+ *   time (busybox awk keeps doubles misaligned: 3 M exits in its bench loop).
+ * - otherwise (AMOs, LR/SC: misaligned ones trap): the tag must equal va & ~(0xfff & ~(size-1)),
+ *   whose low bits reject a misaligned va (tags have them clear; an empty entry's tag is -1).
  *   va = rs1 + imm; e = tlb[(va >> 12) & (TLB_ENTRIES - 1)]
- *   if (e.tag != va & ~(0xfff & ~(size-1)))
- *     if (!misaligned || e.tag != va & ~0xfff || (va & 0xfff) > 0x1000 - size) exit
- * Tried and measured slower (bench.S 2,550 -> 2,290 and 2,390 MIPS): a one-page "L0" cache of
- * the last page and its addend in front of this lookup, in locals and in memory. Its miss path
- * fills it and joins the hit path again, which V8 lays out inline (the hit path jumps over it)
- * and pays for in moves of spilled values; the lookup here leaves on a miss and never joins.
+ *   if (e.tag != (misaligned ? (va + size - 1) & ~0xfff : va & ~(0xfff & ~(size-1)))) exit
+ * Tried and measured slower: checking the page and the page end in a second step after a failed
+ * tag compare (the slow path joined the hit path again, and V8 laid it out inline: the hit path
+ * jumped over it at every access; a freestanding SHA-256 took 1.11 s instead of 1.04), and (bench.S 2,550 ->
+ * 2,290 and 2,390 MIPS) a one-page "L0" cache of the last page and its addend in front of this
+ * lookup, in locals and in memory, for the same reason and moves of spilled values.
  */
 function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32, misaligned: bool = false): void {
   getReg(rs1);
@@ -487,33 +492,20 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   localTee(L_E);
   i64Load(0); // tag
   localGet(L_VA);
-  i64Const(~(<i64>0xfff & ~<i64>(size - 1)));
+  if (misaligned) {
+    if (size > 1) {
+      i64Const(size - 1);
+      i64Add();
+    }
+    i64Const(~<i64>0xfff);
+  } else {
+    i64Const(~(<i64>0xfff & ~<i64>(size - 1)));
+  }
   i64And();
   i64Ne();
   ifVoid();
   nest++;
-  if (misaligned && size > 1) {
-    localGet(L_E);
-    i64Load(0); // tag
-    localGet(L_VA);
-    i64Const(~<i64>0xfff);
-    i64And();
-    i64Ne();
-    localGet(L_VA);
-    i32WrapI64();
-    i32Const(0xfff);
-    i32And();
-    i32Const(0x1000 - size);
-    numeric(I32_GT_U);
-    numeric(I32_OR);
-    ifVoid();
-    nest++;
-    exitTo(pc, count);
-    nest--;
-    end();
-  } else {
-    exitTo(pc, count);
-  }
+  exitTo(pc, count);
   nest--;
   end();
 }
