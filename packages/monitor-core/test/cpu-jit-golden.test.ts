@@ -25,6 +25,7 @@ interface Core {
   ramBase(): number;
   init(ramSize: number): void;
   jitEmit(pc: bigint, host: number): bigint;
+  jitEmitHint(i: number): number;
 }
 
 function core() {
@@ -134,7 +135,7 @@ const OPS: Record<number, [string, string]> = {
 };
 
 /** The body as one instruction per line, nested blocks indented; locals first. */
-function disassemble(bytes: Uint8Array): string {
+function disassemble(bytes: Uint8Array, unlikely: Set<number>): string {
   let i = 0;
   const uleb = () => {
     let v = 0,
@@ -168,10 +169,11 @@ function disassemble(bytes: Uint8Array): string {
   out.push(`locals ${locals.join(', ')}`);
   let depth = 0;
   while (i < bytes.length) {
+    const at = i;
     const op = bytes[i++]!;
     const [name, imm] = OPS[op] ?? [`<0x${op.toString(16)}>`, ''];
     if (name === 'end' || name === 'else') depth--;
-    let text = name;
+    let text = unlikely.delete(at) ? `${name} ;; hinted unlikely` : name;
     if (imm === 'b') {
       const bt = bytes[i++]!;
       if (bt !== 0x40) text += bt === 0x7e ? ' (result i64)' : ` (type ${bt})`;
@@ -189,6 +191,8 @@ function disassemble(bytes: Uint8Array): string {
     out.push(`${'  '.repeat(Math.max(0, depth))}${text}`);
     if (imm === 'b' || name === 'else') depth++;
   }
+  // Every branch hint must point at an instruction (the section is metadata on instructions).
+  if (unlikely.size) out.push(`hints not at an instruction: ${[...unlikely].join(', ')}`);
   return out.join('\n');
 }
 
@@ -201,7 +205,9 @@ function emit(words: number[]): string {
   const r = cpu.jitEmit(0x80001000n, at);
   t.not(r, 0n, 'the snippet was translated');
   const start = Number(r >> 32n);
-  const text = disassemble(new Uint8Array(memory.buffer, start, Number(r & 0xffffffffn)));
+  const hints = new Set<number>();
+  for (let k = 0, off; (off = cpu.jitEmitHint(k)) >= 0; k++) hints.add(off);
+  const text = disassemble(new Uint8Array(memory.buffer, start, Number(r & 0xffffffffn)), hints);
   if (process.env.GOLDEN_PRINT) console.log(`=== golden\n${text}\n=== end`); // to review a change
   return text;
 }
@@ -261,32 +267,19 @@ block
       local.tee 2
       i64.load offset=0x0
       local.get 1
-      i64.const -4089
+      i64.const 7
+      i64.add
+      i64.const -4096
       i64.and
       i64.ne
-      if
-        local.get 2
-        i64.load offset=0x0
-        local.get 1
-        i64.const -4096
-        i64.and
-        i64.ne
-        local.get 1
-        i32.wrap_i64
-        i32.const 4095
-        i32.and
-        i32.const 4088
-        i32.gt_u
-        i32.or
-        if
-          i64.const 0x80001004
-          local.set 1
-          local.get 3
-          i32.const 2
-          i32.add
-          local.set 3
-          br 4
-        end
+      if ;; hinted unlikely
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 2
+        i32.add
+        local.set 3
+        br 3
       end
       local.get 1
       local.get 2
@@ -448,7 +441,7 @@ block
         local.get 3
         i32.const 0
         i32.le_s
-        if
+        if ;; hinted unlikely
           i64.const 0x80001000
           local.set 1
           br 4
@@ -626,7 +619,7 @@ block
         local.get 3
         i32.const 0
         i32.le_s
-        if
+        if ;; hinted unlikely
           i64.const 0x80001000
           local.set 1
           br 4
@@ -819,7 +812,7 @@ block
       i64.const -4093
       i64.and
       i64.ne
-      if
+      if ;; hinted unlikely
         i64.const 0x80001000
         local.set 1
         local.get 3
@@ -865,7 +858,7 @@ block
       i64.const -4089
       i64.and
       i64.ne
-      if
+      if ;; hinted unlikely
         i64.const 0x80001004
         local.set 1
         local.get 3
@@ -912,7 +905,7 @@ block
       i64.const -4089
       i64.and
       i64.ne
-      if
+      if ;; hinted unlikely
         i64.const 0x80001008
         local.set 1
         local.get 3
@@ -953,7 +946,7 @@ block
       i64.const -4089
       i64.and
       i64.ne
-      if
+      if ;; hinted unlikely
         i64.const 0x8000100c
         local.set 1
         local.get 3

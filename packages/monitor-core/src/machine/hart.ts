@@ -3,6 +3,7 @@
 // the architectural state block. Nothing else in the machine touches the wasm instance.
 
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import type { HartInterrupts } from './devices/mmio-device.ts';
 import { JIT_SLOTS, MAX_TABLE_SLOTS, STATE_EXIT_VALUE, STATE_MTIME, STATE_PC, STATE_PRIV, STATE_SIZE, STATE_X, TABLE_FULL } from './cpu/abi.ts';
 
@@ -62,6 +63,11 @@ export const DEFAULT_CPU_WASM = new URL('../../build/cpu.wasm', import.meta.url)
 const MAX_WASM_PAGES = 65536;
 
 const compiled = new Map<string, WasmModule>();
+
+// The translator marks the branches that leave translated code unlikely (cpu/jit.ts, the
+// `metadata.code.branch_hint` section); V8 13 reads such hints only behind this flag, and it
+// must be set before the first module is compiled. Measured: docs/cpu-core.md "Branch hints".
+v8.setFlagsFromString('--experimental-wasm-branch-hinting');
 
 function compile(url: URL): WasmModule {
   let mod = compiled.get(url.href);

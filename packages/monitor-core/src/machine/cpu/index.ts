@@ -20,7 +20,7 @@ import {
 import { clearCodePages, codePageDataWrites, codePageWrites } from './code-pages';
 import { buildRvcTable } from './rvc';
 import { clearDecodeCache } from './decode';
-import { clearJit, emitForTest, flushIfFull, flushJit, jitBatches, jitDropped, jitFlushes, jitRegions, jitTranslated, setJitEnabled } from './jit';
+import { clearJit, emitForTest, hintForTest, flushIfFull, flushJit, jitBatches, jitDropped, jitFlushes, jitRegions, jitTranslated, setJitEnabled } from './jit';
 
 export function ramBase(): u32 {
   return RAM_WASM_OFFSET;
@@ -145,4 +145,8 @@ export function jitStats(which: i32): i64 {
 /** The translator's code for one block, not compiled (golden tests): address << 32 | length. */
 export function jitEmit(pc: i64, host: u32): u64 {
   return emitForTest(pc, host);
+}
+/** The offset in that code of its `i`th branch hinted unlikely, -1 past the last (golden tests). */
+export function jitEmitHint(i: u32): i32 {
+  return hintForTest(i);
 }

@@ -116,6 +116,29 @@ let freeCount: u32 = 0;
 const BATCH_MAX: u32 = 64;
 let batchSize: u32 = 0;
 let bodyEnd: u32 = BODY;
+
+// Branch hints (the WebAssembly code-metadata section `metadata.code.branch_hint`, the
+// branch-hinting proposal): every `if` that leaves a region (a TLB miss, FP state, the budget)
+// is marked unlikely, so that V8 lays its code out of the hot path instead of making each load
+// and store jump over it (V8 reads the section with --experimental-wasm-branch-hinting, which
+// machine/hart.ts sets; without it the section is ignored). Per pending region, the offsets of
+// those `if`s from the start of its body (where the locals are declared), in order.
+const HINTS_MAX: u32 = 8192;
+const hintOffsets = memory.data(2 * HINTS_MAX);
+/** The first hint of each pending region (u32 × BATCH_MAX); the next one's first ends it. */
+const hintFirst = memory.data(4 * BATCH_MAX);
+let hintCount: u32 = 0;
+/** Where the body of the region being emitted starts. */
+let bodyStart: u32 = 0;
+/** The next instruction is an `if` that leaves the region: hint it unlikely. */
+function unlikely(): void {
+  if (scanning || hintCount >= HINTS_MAX) return;
+  store<u16>(hintOffsets + 2 * hintCount, <u16>(emitPos() - bodyStart));
+  hintCount++;
+}
+@inline function hintsOf(i: u32): u32 {
+  return (i + 1 < batchSize ? load<u32>(hintFirst + 4 * (i + 1)) : hintCount) - load<u32>(hintFirst + 4 * i);
+}
 /** Executions of a block start before it is translated. */
 export const JIT_THRESHOLD: i32 = 500;
 /**
@@ -229,6 +252,7 @@ export function clearJit(): void {
   memory.fill(HOT_BASE, 0, HOT_ENTRIES * 2);
   memory.fill(SLOT_REFS, 0, 65536);
   batchSize = 0;
+  hintCount = 0;
   membersUsed = 0;
   pendingHits = 0;
   bodyEnd = BODY;
@@ -327,6 +351,9 @@ const L_T3: u32 = 39;
 /** Most members in a region, and instructions in all of them (bounding the function's size). */
 const MAX_MEMBERS: i32 = 32;
 const MAX_REGION_INSNS: i32 = 384;
+/** The most branch hints one region can record: two per instruction (FP state and TLB) and one
+ *  per member (the budget). */
+const REGION_HINTS_MAX: u32 = 2 * <u32>MAX_REGION_INSNS + <u32>MAX_MEMBERS;
 /** Most wasm bytes one region can take (its instructions at about 100 bytes each at worst, the
  *  register loads and the two exit stubs). */
 const REGION_BYTES_MAX: u32 = 0x10000;
@@ -446,6 +473,7 @@ function budgetCheck(npc: i64): void {
   localGet(L_REM);
   i32Const(0);
   i32LeS();
+  unlikely();
   ifVoid();
   nest++;
   i64Const(npc);
@@ -503,6 +531,7 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   }
   i64And();
   i64Ne();
+  unlikely();
   ifVoid();
   nest++;
   exitTo(pc, count);
@@ -767,6 +796,7 @@ function fsCheck(load_: bool, pc: i64, count: i32): void {
   i32Const(0);
   i32Load(JIT_FS);
   if (load_) { i32Const(3); i32Ne(); } else numeric(I32_EQZ);
+  unlikely();
   ifVoid();
   nest++;
   exitTo(pc, count);
@@ -1148,7 +1178,7 @@ function emitMember(k: i32): void {
 export function compileBlock(b: u32, pc: i64, host: u32): void {
   if (!enabled) { setEntryState(b, STATE_NEVER); return; }
   if (flushWanted) return; // no table index left until the flush
-  if (bodyEnd + REGION_BYTES_MAX > BODY_END) flushJit();
+  if (bodyEnd + REGION_BYTES_MAX > BODY_END || hintCount + REGION_HINTS_MAX > HINTS_MAX) flushJit();
   pagePc = pc & ~<i64>0xfff;
   pageHost = host - (<u32>pc & 0xfff);
   memberCount = 0;
@@ -1182,6 +1212,8 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
 
   // Body: locals, the registers, the dispatcher, the members, the two stubs.
   const start = bodyEnd;
+  bodyStart = start;
+  store<u32>(hintFirst + 4 * batchSize, hintCount);
   emitAt(start);
   uleb(4); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3
   uleb(1); byte(I64);
@@ -1264,6 +1296,12 @@ export function emitForTest(pc: i64, host: u32): u64 {
   return (<u64>recordBody(batchRecord(0)) << 32) | <u64>recordLength(batchRecord(0));
 }
 
+/** For the golden tests: the offset of the `i`th branch hint of the region emitForTest made, -1
+ *  past the last. */
+export function hintForTest(i: u32): i32 {
+  return i < hintCount ? <i32>load<u16>(hintOffsets + 2 * i) : -1;
+}
+
 /** Give up the translation held by entry `b` (taken over by another one, or its page written);
  *  the region's table slot is reused once none of its entries is left. */
 export function releaseBlock(b: u32): void {
@@ -1297,6 +1335,51 @@ export function pendingHit(): void {
   return 0x61 + (k == 0 ? i >> 4 : i & 15);
 }
 
+/** The name of the branch-hint section, "metadata.code.branch_hint". */
+const HINT_SECTION_NAME = memory.data<u8>([
+  0x6d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x2e, 0x63, 0x6f, 0x64, 0x65, 0x2e,
+  0x62, 0x72, 0x61, 0x6e, 0x63, 0x68, 0x5f, 0x68, 0x69, 0x6e, 0x74,
+]);
+const HINT_SECTION_NAME_LEN: u32 = 25;
+
+/**
+ * The custom section with the batch's branch hints (code metadata, binary format): the name,
+ * then per function with hints (in index order) its index and its hints (offset, size 1, 0 =
+ * unlikely), in offset order. It must come before the code section.
+ */
+function branchHintSection(n: u32): void {
+  if (hintCount == 0) return;
+  let funcs: u32 = 0;
+  let len = ulebLen(HINT_SECTION_NAME_LEN) + HINT_SECTION_NAME_LEN;
+  for (let i: u32 = 0; i < n; i++) {
+    const count = hintsOf(i);
+    if (count == 0) continue;
+    funcs++;
+    len += ulebLen(i) + ulebLen(count);
+    const first = load<u32>(hintFirst + 4 * i);
+    for (let h = first; h < first + count; h++) len += ulebLen(<u32>load<u16>(hintOffsets + 2 * h)) + 2;
+  }
+  len += ulebLen(funcs);
+  byte(0);
+  uleb(len);
+  uleb(HINT_SECTION_NAME_LEN);
+  memory.copy(emitPos(), HINT_SECTION_NAME, HINT_SECTION_NAME_LEN);
+  emitAt(emitPos() + HINT_SECTION_NAME_LEN);
+  uleb(funcs);
+  for (let i: u32 = 0; i < n; i++) {
+    const count = hintsOf(i);
+    if (count == 0) continue;
+    uleb(i);
+    uleb(count);
+    const first = load<u32>(hintFirst + 4 * i);
+    for (let h = first; h < first + count; h++) {
+      uleb(<u32>load<u16>(hintOffsets + 2 * h));
+      byte(1); // size of the payload
+      byte(0); // unlikely
+    }
+  }
+}
+
 /** Compile the pending batch (host `jitCompile`) and mark its regions' entries compiled. */
 export function flushJit(): void {
   if (batchSize == 0) return;
@@ -1322,6 +1405,7 @@ export function flushJit(): void {
   for (let i: u32 = 0; i < n; i++) {
     byte(2); byte(nameByte(i, 0)); byte(nameByte(i, 1)); byte(0); uleb(i);
   }
+  branchHintSection(n);
   // code section
   let codeLen = ulebLen(n);
   for (let i: u32 = 0; i < n; i++) {
@@ -1379,6 +1463,7 @@ export function flushJit(): void {
     }
   }
   batchSize = 0;
+  hintCount = 0;
   membersUsed = 0;
   bodyEnd = BODY;
   pendingHits = 0;

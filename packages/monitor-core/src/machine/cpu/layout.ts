@@ -73,9 +73,10 @@ export const CODE_PAGES_BASE: u32 = 0x220000;
 export const CODE_PAGES_SIZE: u32 = 0x20000;
 
 // The translator's pending batch (jit.ts):
-/** The function bodies of the pending regions, [BODY, BODY_END). */
+/** The function bodies of the pending regions, [BODY, BODY_END) (192 KiB: with the batch's
+ *  branch hints, at most 40 KiB, and the headers the module stays below BATCH). */
 export const BODY: u32 = 0x240000;
-export const BODY_END: u32 = 0x278000;
+export const BODY_END: u32 = 0x270000;
 /** The pcs (i64) of the pending regions' members, in batch order. */
 export const MEMBERS: u32 = 0x278000;
 /** The module handed to the host: the bodies plus under 32 KiB of headers. */
