@@ -78,7 +78,11 @@ try {
       `| same, wall s | ${o.wall.toFixed(2)} | ${q.wall.toFixed(2)} | ${(o.wall / q.wall).toFixed(2)} |`,
     );
   }
-  console.log(`\n${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `\n${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log('| program | ours | QEMU 7.2 TCG | ratio |\n|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {

@@ -50,9 +50,28 @@ function core() {
   return { cpu, memory };
 }
 
-// name, immediates: b = block type, u = uleb, v = uleb vector + default, s = sleb, m = memarg (align, offset), t = type+table
+const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7c: 'f64' };
+// name, immediates: b = block type, u = uleb, v = uleb vector + default, s = sleb, m = memarg (align, offset), t = type+table, f = f64
 const OPS: Record<number, [string, string]> = {
   0x00: ['unreachable', ''],
+  0x44: ['f64.const', 'f'],
+  0x61: ['f64.eq', ''],
+  0x62: ['f64.ne', ''],
+  0x63: ['f64.lt', ''],
+  0x65: ['f64.le', ''],
+  0x66: ['f64.ge', ''],
+  0x99: ['f64.abs', ''],
+  0x9a: ['f64.neg', ''],
+  0x9d: ['f64.trunc', ''],
+  0xa0: ['f64.add', ''],
+  0xa1: ['f64.sub', ''],
+  0xa2: ['f64.mul', ''],
+  0xa3: ['f64.div', ''],
+  0xaa: ['i32.trunc_f64_s', ''],
+  0xb7: ['f64.convert_i32_s', ''],
+  0xb8: ['f64.convert_i32_u', ''],
+  0xbd: ['i64.reinterpret_f64', ''],
+  0xbf: ['f64.reinterpret_i64', ''],
   0x02: ['block', 'b'],
   0x03: ['loop', 'b'],
   0x04: ['if', 'b'],
@@ -164,7 +183,7 @@ function disassemble(bytes: Uint8Array, unlikely: Set<number>): string {
   const locals: string[] = [];
   for (let g = 0; g < groups; g++) {
     const n = uleb();
-    locals.push(`${n} ${bytes[i++] === 0x7e ? 'i64' : 'i32'}`);
+    locals.push(`${n} ${VALUE_TYPES[bytes[i++]!] ?? '?'}`);
   }
   out.push(`locals ${locals.join(', ')}`);
   let depth = 0;
@@ -188,6 +207,10 @@ function disassemble(bytes: Uint8Array, unlikely: Set<number>): string {
       uleb();
       text += ` offset=0x${uleb().toString(16)}`;
     } else if (imm === 't') text += ` type=${uleb()} table=${uleb()}`;
+    else if (imm === 'f') {
+      text += ` ${new DataView(bytes.buffer, bytes.byteOffset + i, 8).getFloat64(0, true)}`;
+      i += 8;
+    }
     out.push(`${'  '.repeat(Math.max(0, depth))}${text}`);
     if (imm === 'b' || name === 'else') depth++;
   }
@@ -221,7 +244,7 @@ t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through 
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -416,7 +439,7 @@ t.test('a loop back to the block start stays in the function: wasm loop, budget 
   const text = emit([0xfff50513, 0xfe051ee3]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -570,7 +593,7 @@ t.test(
     const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
     t.equal(
       text,
-      `locals 1 i64, 3 i32, 31 i64, 4 i64
+      `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -761,7 +784,7 @@ t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the res
   const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1112,7 +1135,7 @@ t.test('mulh, mulhsu, mulhu: the high product from 32-bit halves, sign correctio
   const text = emit([0x02c59533, 0x02c5a6b3, 0x02c5b733, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1450,6 +1473,331 @@ i64.store offset=0x1050
 i32.const 0
 local.get 17
 i64.store offset=0x1068
+i32.const 0
+local.get 18
+i64.store offset=0x1070
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`,
+  );
+});
+
+t.test('fadd.d, fmul.d, flt.d: wasm f64 where no flag can newly be set, else the interpreter', async (t) => {
+  // fadd.d fa0, fa1, fa2 (dynamic rm) / fmul.d fa3, fa1, fa2 / flt.d a4, fa1, fa2 / ret
+  const text = emit([0x02c5f553, 0x12c5f6d3, 0xa2c59753, 0x00008067]);
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1070
+local.set 18
+block
+  block
+    loop
+      local.get 3
+      i32.const 4
+      i32.sub
+      local.set 3
+      i32.const 0
+      i32.load offset=0x1918
+      i32.const 3
+      i32.ne
+      if ;; hinted unlikely
+        i64.const 0x80001000
+        local.set 1
+        local.get 3
+        i32.const 4
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      i32.load offset=0x1938
+      i32.const 224
+      i32.and
+      if ;; hinted unlikely
+        i64.const 0x80001000
+        local.set 1
+        local.get 3
+        i32.const 4
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      i64.load offset=0x1158
+      f64.reinterpret_i64
+      local.set 40
+      i32.const 0
+      i64.load offset=0x1160
+      f64.reinterpret_i64
+      local.set 41
+      local.get 40
+      local.get 41
+      f64.add
+      local.set 42
+      local.get 42
+      f64.abs
+      f64.const Infinity
+      f64.lt
+      i32.eqz
+      local.get 40
+      local.get 42
+      local.get 42
+      local.get 40
+      f64.sub
+      f64.sub
+      f64.sub
+      local.get 41
+      local.get 42
+      local.get 40
+      f64.sub
+      f64.sub
+      f64.add
+      f64.const 0
+      f64.ne
+      i32.const 0
+      i32.load offset=0x1938
+      i32.const 1
+      i32.and
+      i32.eqz
+      i32.and
+      i32.or
+      if ;; hinted unlikely
+        i64.const 0x80001000
+        local.set 1
+        local.get 3
+        i32.const 4
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      local.get 42
+      i64.reinterpret_f64
+      i64.store offset=0x1150
+      i32.const 0
+      i32.load offset=0x1918
+      i32.const 3
+      i32.ne
+      if ;; hinted unlikely
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 3
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      i32.load offset=0x1938
+      i32.const 224
+      i32.and
+      if ;; hinted unlikely
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 3
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      i64.load offset=0x1158
+      f64.reinterpret_i64
+      local.set 40
+      i32.const 0
+      i64.load offset=0x1160
+      f64.reinterpret_i64
+      local.set 41
+      local.get 40
+      local.get 41
+      f64.mul
+      local.set 42
+      local.get 42
+      f64.abs
+      f64.const Infinity
+      f64.lt
+      i32.eqz
+      local.get 42
+      f64.abs
+      f64.const 2.2250738585072014e-308
+      f64.lt
+      i32.or
+      i32.const 0
+      i32.load offset=0x1938
+      i32.const 1
+      i32.and
+      i32.eqz
+      i32.or
+      if ;; hinted unlikely
+        i64.const 0x80001004
+        local.set 1
+        local.get 3
+        i32.const 3
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      local.get 42
+      i64.reinterpret_f64
+      i64.store offset=0x1168
+      i32.const 0
+      i32.load offset=0x1918
+      i32.eqz
+      if ;; hinted unlikely
+        i64.const 0x80001008
+        local.set 1
+        local.get 3
+        i32.const 2
+        i32.add
+        local.set 3
+        br 3
+      end
+      i32.const 0
+      i64.load offset=0x1158
+      f64.reinterpret_i64
+      local.set 40
+      i32.const 0
+      i64.load offset=0x1160
+      f64.reinterpret_i64
+      local.set 41
+      local.get 40
+      local.get 40
+      f64.ne
+      local.get 41
+      local.get 41
+      f64.ne
+      i32.or
+      if ;; hinted unlikely
+        i64.const 0x80001008
+        local.set 1
+        local.get 3
+        i32.const 2
+        i32.add
+        local.set 3
+        br 3
+      end
+      local.get 40
+      local.get 41
+      f64.lt
+      i64.extend_i32_u
+      local.set 18
+      local.get 5
+      i64.const 0
+      i64.add
+      i64.const -2
+      i64.and
+      local.set 1
+      br 1
+    end
+    unreachable
+  end
+  i32.const 0
+  local.get 18
+  i64.store offset=0x1070
+  block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
+    i32.const 0
+    i32.load offset=0x1910
+    local.get 1
+    i64.const 8
+    i64.shr_u
+    i32.wrap_i64
+    i32.const 0xfff0
+    i32.and
+    i32.add
+    local.tee 2
+    i64.load offset=0x0
+    local.get 1
+    i64.const -4096
+    i64.and
+    i64.ne
+    br_if 0
+    local.get 1
+    local.get 2
+    i64.load offset=0x8
+    i64.add
+    i32.wrap_i64
+    local.set 2
+    local.get 1
+    i32.wrap_i64
+    local.tee 4
+    local.get 4
+    i32.const 16
+    i32.shr_u
+    i32.xor
+    i32.const 3
+    i32.shl
+    i32.const 0xfffe0
+    i32.and
+    i32.const 0x300000
+    i32.add
+    local.set 4
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
 i32.const 0
 local.get 18
 i64.store offset=0x1070

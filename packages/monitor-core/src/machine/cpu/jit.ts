@@ -3,9 +3,10 @@
 // each entered through a `loop` + `br_table` dispatcher, with jumps and branches forward to a
 // later member as a plain `br`, back to an earlier one through the dispatcher after one budget
 // check (so only loops check the budget). A block starts at a jump target, stays
-// inside the page and holds only integer ALU operations, division, loads and stores (FP ones
-// too), conditional branches and at most one final jump; anything else (CSRs, AMOs, FP
-// arithmetic, traps) is left to the interpreter. The host compiles the emitted module
+// inside the page and holds only integer ALU operations, multiplication and division, loads and
+// stores (FP ones too), AMOs and LR/SC, the D arithmetic wasm does exactly (fpOp), conditional
+// branches and at most one final jump; anything else (CSRs, other FP arithmetic, traps) is left
+// to the interpreter. The host compiles the emitted module
 // (`jitCompile` import) into the exported function table.
 //
 // Correctness rests on three rules:
@@ -19,7 +20,7 @@
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import {
-  BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, JIT_FS, JIT_NPC, JIT_REM,
+  BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, JIT_FCSR, JIT_FS, JIT_NPC, JIT_REM,
   JIT_RESERVATION, JIT_TLB_PTRS, MEMBERS, MODULE, REGION_SPANS, REGION_SPAN_SLOTS, SCRATCH, SLOT_REFS,
   TLB_ENTRIES, X_BASE,
 } from './layout';
@@ -32,7 +33,7 @@ import {
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
-  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_OPFP, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
   decodedImm, decodedInsn, decodedOp, decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
@@ -45,6 +46,8 @@ import {
   i32Const, i32Load, i32Load16S, i32Load16U, i32LeS, i32LtS, i32Ne, i32Shl, i32Store, i32Sub, i32WrapI64,
   i64Add, i64And, i64Const, i64Load, i64Ne, i64ShrU, i64Store, ifVoid, localGet, localSet, localTee,
   memAccess, numeric, return_, returnCallIndirect, uleb, ulebLen, unreachable_,
+  F64, F64_ABS, F64_ADD, F64_CONVERT_I32_S, F64_CONVERT_I32_U, F64_DIV, F64_EQ, F64_GE, F64_LE, F64_LT,
+  F64_MUL, F64_NE, F64_NEG, F64_REINTERPRET_I64, F64_SUB, F64_TRUNC, I32_TRUNC_F64_S, I64_REINTERPRET_F64, f64Const,
 } from './wasm-emit';
 
 /**
@@ -347,6 +350,10 @@ const L_T0: u32 = 36;
 const L_T1: u32 = 37;
 const L_T2: u32 = 38;
 const L_T3: u32 = 39;
+/** Scratch f64 locals (F/D arithmetic). */
+const L_F0: u32 = 40;
+const L_F1: u32 = 41;
+const L_F2: u32 = 42;
 
 /** Most members in a region, and instructions in all of them (bounding the function's size). */
 const MAX_MEMBERS: i32 = 32;
@@ -804,6 +811,232 @@ function fsCheck(load_: bool, pc: i64, count: i32): void {
   end();
 }
 
+/** Leave before this instruction when `cond` (an i32 just pushed) is not 0. */
+function exitIf(pc: i64, count: i32): void {
+  unlikely();
+  ifVoid();
+  nest++;
+  exitTo(pc, count);
+  nest--;
+  end();
+}
+
+/** Push f[r]'s bits as an f64 (a double: all 64 bits; unpriv spec 12.2). */
+function getF64(r: u32): void {
+  i32Const(0);
+  i64Load(F_BASE + (r << 3));
+  numeric(F64_REINTERPRET_I64);
+}
+/** Pop an f64 into f[r]. */
+function setF64(r: u32, local: u32): void {
+  i32Const(0);
+  localGet(local);
+  numeric(I64_REINTERPRET_F64);
+  i64Store(F_BASE + (r << 3));
+}
+/** fflags.NX (unpriv spec 11.2) in the published fcsr. */
+const FFLAGS_NX: i32 = 1;
+
+/**
+ * D-extension operations (unpriv spec ch. 12) that wasm's f64 does exactly as RISC-V specifies
+ * them, on the conditions under which they set no flag that is not already set: translated code
+ * never changes fcsr. Otherwise (a NaN or an infinity in or out, a possible underflow, a new
+ * inexact, a rounding mode other than RNE) the region leaves before the instruction and the
+ * interpreter runs it with its soft-float (fpu.ts), flags included. FS must be Dirty where f is
+ * written (it would have to be set), not Off where it is only read. Single precision, fused
+ * multiply-add, square root, min/max and fclass are left to the interpreter.
+ *   fadd.d/fsub.d: r = a op b; leave unless |r| < inf; leave if inexact (TwoSum: the rounding
+ *     error (a - (r - (r - a))) + (b - (r - a)) is not 0) and NX is not set
+ *   fmul.d/fdiv.d: r = a op b; leave unless 2^-1022 <= |r| < inf (no underflow, no NaN, no
+ *     infinity; an exact zero leaves too) or NX is not set
+ *   fsgnj.d/fsgnjn.d/fsgnjx.d: sign bit operations; fmv.x.d, fmv.d.x: bit moves
+ *   fcvt.d.w/fcvt.d.wu: exact; fcvt.w.d with rtz: leave unless -2^31 <= trunc(a) <= 2^31-1 and
+ *     (a is whole or NX is set)
+ *   feq.d/flt.d/fle.d: leave if either operand is a NaN (flt/fle signal on any NaN, feq on sNaN)
+ * An FS or rounding-mode check, and `fcsr` at JIT_FCSR, come first where the operation needs them.
+ */
+function fpOp(insn: u32, pc: i64, count: i32): bool {
+  const f7 = insn >> 25;
+  const f3 = (insn >> 12) & 7;
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31;
+  const rs2 = (insn >> 20) & 31;
+  switch (f7) {
+    case 0x01: case 0x05: case 0x09: case 0x0d: { // fadd.d fsub.d fmul.d fdiv.d
+      if (!rneOnly(f3, pc, count)) return false;
+      getF64(rs1);
+      localSet(L_F0);
+      getF64(rs2);
+      if (f7 == 0x05) numeric(F64_NEG); // a - b = a + (-b), exactly
+      localSet(L_F1);
+      localGet(L_F0);
+      localGet(L_F1);
+      numeric(f7 == 0x09 ? F64_MUL : f7 == 0x0d ? F64_DIV : F64_ADD);
+      localSet(L_F2);
+      localGet(L_F2);
+      numeric(F64_ABS);
+      f64Const(Infinity);
+      numeric(F64_LT);
+      numeric(I32_EQZ);
+      if (f7 == 0x09 || f7 == 0x0d) {
+        localGet(L_F2);
+        numeric(F64_ABS);
+        f64Const(2.2250738585072014e-308); // the smallest normal double, 2^-1022
+        numeric(F64_LT);
+        numeric(I32_OR);
+        nxClear();
+        numeric(I32_OR);
+      } else {
+        // TwoSum (Knuth): the exact rounding error of r = a + b, for finite r.
+        localGet(L_F0);
+        localGet(L_F2);
+        localGet(L_F2);
+        localGet(L_F0);
+        numeric(F64_SUB);
+        numeric(F64_SUB);
+        numeric(F64_SUB);
+        localGet(L_F1);
+        localGet(L_F2);
+        localGet(L_F0);
+        numeric(F64_SUB);
+        numeric(F64_SUB);
+        numeric(F64_ADD);
+        f64Const(0);
+        numeric(F64_NE);
+        nxClear();
+        i32And();
+        numeric(I32_OR);
+      }
+      exitIf(pc, count);
+      setF64(rd, L_F2);
+      return true;
+    }
+    case 0x11: { // fsgnj.d fsgnjn.d fsgnjx.d
+      if (f3 > 2) return false;
+      fsCheck(true, pc, count);
+      i32Const(0);
+      i64Load(F_BASE + (rs2 << 3));
+      if (f3 == 1) { i64Const(-1); numeric(I64_XOR); }
+      i64Const(<i64>0x8000000000000000);
+      i64And();
+      i32Const(0);
+      i64Load(F_BASE + (rs1 << 3));
+      if (f3 != 2) { i64Const(0x7fffffffffffffff); i64And(); }
+      numeric(f3 == 2 ? I64_XOR : I64_OR);
+      localSet(L_T0);
+      i32Const(0);
+      localGet(L_T0);
+      i64Store(F_BASE + (rd << 3));
+      return true;
+    }
+    case 0x71: // fmv.x.d
+      if (f3 != 0 || rs2 != 0) return false; // fclass.d
+      fsCheck(false, pc, count);
+      if (rd != 0) {
+        i32Const(0);
+        i64Load(F_BASE + (rs1 << 3));
+        setReg(rd << 3);
+      }
+      return true;
+    case 0x79: // fmv.d.x
+      if (f3 != 0 || rs2 != 0) return false;
+      fsCheck(true, pc, count);
+      getReg(rs1 << 3);
+      localSet(L_T0);
+      i32Const(0);
+      localGet(L_T0);
+      i64Store(F_BASE + (rd << 3));
+      return true;
+    case 0x69: // fcvt.d.w, fcvt.d.wu
+      if (rs2 > 1 || !rneOnly(f3, pc, count)) return false;
+      getReg(rs1 << 3);
+      i32WrapI64();
+      numeric(rs2 == 0 ? F64_CONVERT_I32_S : F64_CONVERT_I32_U);
+      localSet(L_F2);
+      setF64(rd, L_F2);
+      return true;
+    case 0x61: // fcvt.w.d with rtz (C's conversion)
+      if (rs2 != 0 || f3 != 1) return false;
+      fsCheck(false, pc, count);
+      getF64(rs1);
+      localSet(L_F0);
+      localGet(L_F0);
+      numeric(F64_TRUNC);
+      localSet(L_F1);
+      localGet(L_F1);
+      f64Const(-2147483648.0);
+      numeric(F64_GE);
+      localGet(L_F1);
+      f64Const(2147483647.0);
+      numeric(F64_LE);
+      i32And();
+      numeric(I32_EQZ); // out of range or NaN
+      localGet(L_F1);
+      localGet(L_F0);
+      numeric(F64_NE);
+      nxClear();
+      i32And(); // a new inexact
+      numeric(I32_OR);
+      exitIf(pc, count);
+      if (rd != 0) {
+        localGet(L_F1);
+        numeric(I32_TRUNC_F64_S);
+        numeric(I64_EXTEND_I32_S);
+        setReg(rd << 3);
+      }
+      return true;
+    case 0x51: { // fle.d flt.d feq.d
+      if (f3 > 2) return false;
+      fsCheck(false, pc, count);
+      getF64(rs1);
+      localSet(L_F0);
+      getF64(rs2);
+      localSet(L_F1);
+      localGet(L_F0);
+      localGet(L_F0);
+      numeric(F64_NE);
+      localGet(L_F1);
+      localGet(L_F1);
+      numeric(F64_NE);
+      numeric(I32_OR); // a NaN: flags may be due
+      exitIf(pc, count);
+      if (rd != 0) {
+        localGet(L_F0);
+        localGet(L_F1);
+        numeric(f3 == 0 ? F64_LE : f3 == 1 ? F64_LT : F64_EQ);
+        numeric(I64_EXTEND_I32_U);
+        setReg(rd << 3);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+/** FS must be Dirty (the result goes to f), and the rounding mode RNE: static (0), or dynamic
+ *  (7) with frm 0 in the published fcsr; false (not translated) for any other static mode. */
+function rneOnly(rm: u32, pc: i64, count: i32): bool {
+  if (rm != 0 && rm != 7) return false;
+  fsCheck(true, pc, count);
+  if (rm == 7) {
+    i32Const(0);
+    i32Load(JIT_FCSR);
+    i32Const(0xe0); // frm
+    i32And();
+    exitIf(pc, count);
+  }
+  return true;
+}
+
+/** Push 1 when fflags.NX is clear in the published fcsr (a new inexact would set it). */
+function nxClear(): void {
+  i32Const(0);
+  i32Load(JIT_FCSR);
+  i32Const(FFLAGS_NX);
+  i32And();
+  numeric(I32_EQZ);
+}
+
 /**
  * AMOs (unpriv spec 14.4; LR/SC in lrsc below), on the write TLB's fast path like a store: an
  * address that misses (misaligned, MMIO, a page holding code, unmapped) leaves the region before
@@ -992,6 +1225,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     }
     case OP_AMO:
       if (!amo(decodedInsn(d), pc, count)) return false;
+      break;
+    case OP_OPFP:
+      if (!fpOp(decodedInsn(d), pc, count)) return false;
       break;
     case OP_LUI: i64Const(imm); setReg(rd); break;
     case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;
@@ -1215,11 +1451,12 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   bodyStart = start;
   store<u32>(hintFirst + 4 * batchSize, hintCount);
   emitAt(start);
-  uleb(4); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3
+  uleb(5); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3; L_F0..L_F2
   uleb(1); byte(I64);
   uleb(3); byte(I32);
   uleb(31); byte(I64);
   uleb(4); byte(I64);
+  uleb(3); byte(F64);
   i32Const(0);
   i32Load(JIT_REM);
   localSet(L_REM);

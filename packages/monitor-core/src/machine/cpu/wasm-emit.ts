@@ -35,6 +35,7 @@ export function ulebLen(v: u32): u32 {
 // Value types.
 export const I32: u32 = 0x7f;
 export const I64: u32 = 0x7e;
+export const F64: u32 = 0x7c;
 const BLOCK_VOID: u32 = 0x40;
 
 // Control.
@@ -132,6 +133,30 @@ export const I64_SHR_U: u32 = 0x88;
 export const I32_WRAP_I64: u32 = 0xa7;
 export const I64_EXTEND_I32_S: u32 = 0xac;
 export const I64_EXTEND_I32_U: u32 = 0xad;
+
+// f64 (spec §5.4.7) and the conversions between f64 and the integers.
+export const F64_EQ: u32 = 0x61;
+export const F64_NE: u32 = 0x62;
+export const F64_LT: u32 = 0x63;
+export const F64_LE: u32 = 0x65;
+export const F64_GE: u32 = 0x66;
+export const F64_ABS: u32 = 0x99;
+export const F64_NEG: u32 = 0x9a;
+export const F64_TRUNC: u32 = 0x9d;
+export const F64_ADD: u32 = 0xa0;
+export const F64_SUB: u32 = 0xa1;
+export const F64_MUL: u32 = 0xa2;
+export const F64_DIV: u32 = 0xa3;
+export const I32_TRUNC_F64_S: u32 = 0xaa;
+export const F64_CONVERT_I32_S: u32 = 0xb7;
+export const F64_CONVERT_I32_U: u32 = 0xb8;
+export const I64_REINTERPRET_F64: u32 = 0xbd;
+export const F64_REINTERPRET_I64: u32 = 0xbf;
+export function f64Const(v: f64): void {
+  byte(0x44);
+  const bits = reinterpret<u64>(v);
+  for (let k: u64 = 0; k < 64; k += 8) byte(<u32>((bits >> k) & 0xff));
+}
 
 /** A numeric instruction by its opcode (the constants above). */
 export function numeric(opcode: u32): void { byte(opcode); }
