@@ -265,21 +265,66 @@ i64.load offset=0x1068
 local.set 17
 block
   block
-    loop
-      local.get 3
-      i32.const 3
-      i32.sub
-      local.set 3
-      local.get 15
-      local.get 16
-      i64.add
-      local.set 14
-      local.get 14
-      i64.const 8
-      i64.add
-      local.set 1
+    block
+      loop
+        local.get 3
+        i32.const 3
+        i32.sub
+        local.set 3
+        local.get 15
+        local.get 16
+        i64.add
+        local.set 14
+        local.get 14
+        i64.const 8
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x1908
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const 7
+        i64.add
+        i64.const -4096
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 2
+        i64.load offset=0x8
+        i64.add
+        i32.wrap_i64
+        i64.load offset=0x0
+        local.set 17
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
+      end
+      unreachable
+    end
+    block
       i32.const 0
-      i32.load offset=0x1908
+      i32.load offset=0x1910
       local.get 1
       i64.const 8
       i64.shr_u
@@ -290,36 +335,33 @@ block
       local.tee 2
       i64.load offset=0x0
       local.get 1
-      i64.const 7
-      i64.add
       i64.const -4096
       i64.and
       i64.ne
-      if ;; hinted unlikely
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
-        i32.const 2
-        i32.add
-        local.set 3
-        br 3
-      end
+      br_if 0
       local.get 1
       local.get 2
       i64.load offset=0x8
       i64.add
       i32.wrap_i64
-      i64.load offset=0x0
-      local.set 17
-      local.get 5
-      i64.const 0
-      i64.add
-      i64.const -2
-      i64.and
-      local.set 1
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 14
@@ -332,42 +374,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0
@@ -448,36 +454,82 @@ i64.load offset=0x1050
 local.set 14
 block
   block
-    loop
-      local.get 3
-      i32.const 2
-      i32.sub
-      local.set 3
-      local.get 14
-      i64.const -1
-      i64.add
-      local.set 14
-      local.get 14
-      i64.const 0
-      i64.ne
-      if
+    block
+      loop
         local.get 3
-        i32.const 0
-        i32.le_s
-        if ;; hinted unlikely
-          i64.const 0x80001000
-          local.set 1
-          br 4
+        i32.const 2
+        i32.sub
+        local.set 3
+        local.get 14
+        i64.const -1
+        i64.add
+        local.set 14
+        local.get 14
+        i64.const 0
+        i64.ne
+        if
+          local.get 3
+          i32.const 0
+          i32.le_s
+          if ;; hinted unlikely
+            i64.const 0x80001000
+            local.set 1
+            br 5
+          end
+          i32.const 0
+          local.set 0
+          br 1
         end
-        i32.const 0
-        local.set 0
-        br 1
+        i64.const 0x80001008
+        local.set 1
+        i32.const 0x951008
+        local.set 2
+        i32.const 0x348040
+        local.set 4
+        br 2
       end
-      i64.const 0x80001008
-      local.set 1
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
+      i64.and
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 14
@@ -487,42 +539,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0
@@ -611,59 +627,101 @@ i64.load offset=0x1060
 local.set 16
 block
   block
-    loop
-      block
+    block
+      loop
         block
-          local.get 0
-          br_table 0 1 0
-        end
-        local.get 3
-        i32.const 4
-        i32.sub
-        local.set 3
-        local.get 14
-        i64.const -1
-        i64.add
-        local.set 14
-        local.get 14
-        local.get 15
-        i64.eq
-        if
+          block
+            local.get 0
+            br_table 0 1 0
+          end
           local.get 3
-          i32.const 2
-          i32.add
+          i32.const 4
+          i32.sub
           local.set 3
+          local.get 14
+          i64.const -1
+          i64.add
+          local.set 14
+          local.get 14
+          local.get 15
+          i64.eq
+          if
+            local.get 3
+            i32.const 2
+            i32.add
+            local.set 3
+            br 1
+          end
+          local.get 16
+          i64.const 1
+          i64.add
+          local.set 16
+          local.get 3
+          i32.const 0
+          i32.le_s
+          if ;; hinted unlikely
+            i64.const 0x80001000
+            local.set 1
+            br 5
+          end
+          i32.const 0
+          local.set 0
           br 1
         end
-        local.get 16
-        i64.const 1
-        i64.add
-        local.set 16
         local.get 3
-        i32.const 0
-        i32.le_s
-        if ;; hinted unlikely
-          i64.const 0x80001000
-          local.set 1
-          br 4
-        end
-        i32.const 0
-        local.set 0
+        i32.const 1
+        i32.sub
+        local.set 3
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
         br 1
       end
-      local.get 3
-      i32.const 1
-      i32.sub
-      local.set 3
-      local.get 5
-      i64.const 0
-      i64.add
-      i64.const -2
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
       i64.and
-      local.set 1
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 14
@@ -676,42 +734,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0
@@ -811,205 +833,247 @@ i64.load offset=0x1078
 local.set 19
 block
   block
-    loop
-      local.get 3
-      i32.const 5
-      i32.sub
-      local.set 3
-      local.get 16
-      i64.const 0
-      i64.add
-      local.set 1
-      i32.const 0
-      i32.load offset=0x190c
-      local.get 1
-      i64.const 8
-      i64.shr_u
-      i32.wrap_i64
-      i32.const 0xfff0
-      i32.and
-      i32.add
-      local.tee 2
-      i64.load offset=0x0
-      local.get 1
-      i64.const -4093
-      i64.and
-      i64.ne
-      if ;; hinted unlikely
-        i64.const 0x80001000
-        local.set 1
+    block
+      loop
         local.get 3
         i32.const 5
-        i32.add
+        i32.sub
         local.set 3
-        br 3
-      end
-      local.get 1
-      local.get 2
-      i64.load offset=0x8
-      i64.add
-      i32.wrap_i64
-      local.set 2
-      local.get 2
-      i64.load32_s offset=0x0
-      local.set 1
-      local.get 2
-      local.get 1
-      local.get 15
-      i32.wrap_i64
-      i64.extend_i32_s
-      i64.add
-      i64.store32 offset=0x0
-      local.get 1
-      local.set 14
-      local.get 19
-      i64.const 0
-      i64.add
-      local.set 1
-      i32.const 0
-      i32.load offset=0x190c
-      local.get 1
-      i64.const 8
-      i64.shr_u
-      i32.wrap_i64
-      i32.const 0xfff0
-      i32.and
-      i32.add
-      local.tee 2
-      i64.load offset=0x0
-      local.get 1
-      i64.const -4089
-      i64.and
-      i64.ne
-      if ;; hinted unlikely
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
-        i32.const 4
-        i32.add
-        local.set 3
-        br 3
-      end
-      local.get 1
-      local.get 2
-      i64.load offset=0x8
-      i64.add
-      i32.wrap_i64
-      local.set 2
-      local.get 2
-      i64.load offset=0x0
-      local.set 1
-      local.get 2
-      local.get 1
-      local.get 18
-      local.get 1
-      local.get 18
-      i64.gt_u
-      select
-      i64.store offset=0x0
-      local.get 1
-      local.set 17
-      local.get 16
-      i64.const 0
-      i64.add
-      local.set 1
-      i32.const 0
-      i32.load offset=0x1908
-      local.get 1
-      i64.const 8
-      i64.shr_u
-      i32.wrap_i64
-      i32.const 0xfff0
-      i32.and
-      i32.add
-      local.tee 2
-      i64.load offset=0x0
-      local.get 1
-      i64.const -4089
-      i64.and
-      i64.ne
-      if ;; hinted unlikely
-        i64.const 0x80001008
-        local.set 1
-        local.get 3
-        i32.const 3
-        i32.add
-        local.set 3
-        br 3
-      end
-      local.get 1
-      local.get 2
-      i64.load offset=0x8
-      i64.add
-      i32.wrap_i64
-      local.set 2
-      local.get 2
-      i64.load offset=0x0
-      local.set 14
-      i32.const 0
-      local.get 2
-      i64.extend_i32_u
-      i64.store offset=0x1930
-      local.get 16
-      i64.const 0
-      i64.add
-      local.set 1
-      i32.const 0
-      i32.load offset=0x190c
-      local.get 1
-      i64.const 8
-      i64.shr_u
-      i32.wrap_i64
-      i32.const 0xfff0
-      i32.and
-      i32.add
-      local.tee 2
-      i64.load offset=0x0
-      local.get 1
-      i64.const -4089
-      i64.and
-      i64.ne
-      if ;; hinted unlikely
-        i64.const 0x8000100c
-        local.set 1
-        local.get 3
-        i32.const 2
-        i32.add
-        local.set 3
-        br 3
-      end
-      local.get 1
-      local.get 2
-      i64.load offset=0x8
-      i64.add
-      i32.wrap_i64
-      local.set 2
-      i32.const 0
-      i64.load offset=0x1930
-      local.get 2
-      i64.extend_i32_u
-      i64.eq
-      if (result i64)
-        local.get 2
-        local.get 14
-        i64.store offset=0x0
+        local.get 16
         i64.const 0
-      else
-        i64.const 1
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x190c
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const -4093
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 5
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 2
+        i64.load offset=0x8
+        i64.add
+        i32.wrap_i64
+        local.set 2
+        local.get 2
+        i64.load32_s offset=0x0
+        local.set 1
+        local.get 2
+        local.get 1
+        local.get 15
+        i32.wrap_i64
+        i64.extend_i32_s
+        i64.add
+        i64.store32 offset=0x0
+        local.get 1
+        local.set 14
+        local.get 19
+        i64.const 0
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x190c
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const -4089
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 4
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 2
+        i64.load offset=0x8
+        i64.add
+        i32.wrap_i64
+        local.set 2
+        local.get 2
+        i64.load offset=0x0
+        local.set 1
+        local.get 2
+        local.get 1
+        local.get 18
+        local.get 1
+        local.get 18
+        i64.gt_u
+        select
+        i64.store offset=0x0
+        local.get 1
+        local.set 17
+        local.get 16
+        i64.const 0
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x1908
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const -4089
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001008
+          local.set 1
+          local.get 3
+          i32.const 3
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 2
+        i64.load offset=0x8
+        i64.add
+        i32.wrap_i64
+        local.set 2
+        local.get 2
+        i64.load offset=0x0
+        local.set 14
+        i32.const 0
+        local.get 2
+        i64.extend_i32_u
+        i64.store offset=0x1930
+        local.get 16
+        i64.const 0
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x190c
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const -4089
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x8000100c
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 2
+        i64.load offset=0x8
+        i64.add
+        i32.wrap_i64
+        local.set 2
+        i32.const 0
+        i64.load offset=0x1930
+        local.get 2
+        i64.extend_i32_u
+        i64.eq
+        if (result i64)
+          local.get 2
+          local.get 14
+          i64.store offset=0x0
+          i64.const 0
+        else
+          i64.const 1
+        end
+        local.set 15
+        i32.const 0
+        i64.const -1
+        i64.store offset=0x1930
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
       end
-      local.set 15
+      unreachable
+    end
+    block
       i32.const 0
-      i64.const -1
-      i64.store offset=0x1930
-      local.get 5
-      i64.const 0
-      i64.add
-      i64.const -2
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
       i64.and
-      local.set 1
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 14
@@ -1025,42 +1089,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0
@@ -1159,215 +1187,257 @@ i64.load offset=0x1070
 local.set 18
 block
   block
-    loop
-      local.get 3
-      i32.const 4
-      i32.sub
-      local.set 3
-      local.get 15
-      local.set 36
-      local.get 16
-      local.set 37
-      local.get 36
-      i64.const 0xffffffff
-      i64.and
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.set 38
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      local.set 39
-      local.get 36
-      i64.const 0xffffffff
-      i64.and
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      i64.const 32
-      i64.shr_u
-      local.get 38
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.get 39
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.set 1
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.get 38
-      i64.const 32
-      i64.shr_u
-      i64.add
-      local.get 39
-      i64.const 32
-      i64.shr_u
-      i64.add
+    block
+      loop
+        local.get 3
+        i32.const 4
+        i32.sub
+        local.set 3
+        local.get 15
+        local.set 36
+        local.get 16
+        local.set 37
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.set 38
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        local.set 39
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        i64.const 32
+        i64.shr_u
+        local.get 38
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.get 39
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.set 1
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.get 38
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 39
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 1
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 37
+        i64.const 0
+        local.get 36
+        i64.const 0
+        i64.lt_s
+        select
+        i64.sub
+        local.get 36
+        i64.const 0
+        local.get 37
+        i64.const 0
+        i64.lt_s
+        select
+        i64.sub
+        local.set 14
+        local.get 15
+        local.set 36
+        local.get 16
+        local.set 37
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.set 38
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        local.set 39
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        i64.const 32
+        i64.shr_u
+        local.get 38
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.get 39
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.set 1
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.get 38
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 39
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 1
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 37
+        i64.const 0
+        local.get 36
+        i64.const 0
+        i64.lt_s
+        select
+        i64.sub
+        local.set 17
+        local.get 15
+        local.set 36
+        local.get 16
+        local.set 37
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.set 38
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        local.set 39
+        local.get 36
+        i64.const 0xffffffff
+        i64.and
+        local.get 37
+        i64.const 0xffffffff
+        i64.and
+        i64.mul
+        i64.const 32
+        i64.shr_u
+        local.get 38
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.get 39
+        i64.const 0xffffffff
+        i64.and
+        i64.add
+        local.set 1
+        local.get 36
+        i64.const 32
+        i64.shr_u
+        local.get 37
+        i64.const 32
+        i64.shr_u
+        i64.mul
+        local.get 38
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 39
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.get 1
+        i64.const 32
+        i64.shr_u
+        i64.add
+        local.set 18
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
+      end
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
       local.get 1
-      i64.const 32
+      i64.const 8
       i64.shr_u
-      i64.add
-      local.get 37
-      i64.const 0
-      local.get 36
-      i64.const 0
-      i64.lt_s
-      select
-      i64.sub
-      local.get 36
-      i64.const 0
-      local.get 37
-      i64.const 0
-      i64.lt_s
-      select
-      i64.sub
-      local.set 14
-      local.get 15
-      local.set 36
-      local.get 16
-      local.set 37
-      local.get 36
-      i64.const 0xffffffff
-      i64.and
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.set 38
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      local.set 39
-      local.get 36
-      i64.const 0xffffffff
-      i64.and
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      i64.const 32
-      i64.shr_u
-      local.get 38
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.get 39
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.set 1
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.get 38
-      i64.const 32
-      i64.shr_u
-      i64.add
-      local.get 39
-      i64.const 32
-      i64.shr_u
-      i64.add
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
       local.get 1
-      i64.const 32
-      i64.shr_u
-      i64.add
-      local.get 37
-      i64.const 0
-      local.get 36
-      i64.const 0
-      i64.lt_s
-      select
-      i64.sub
-      local.set 17
-      local.get 15
-      local.set 36
-      local.get 16
-      local.set 37
-      local.get 36
-      i64.const 0xffffffff
+      i64.const -4096
       i64.and
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.set 38
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      local.set 39
-      local.get 36
-      i64.const 0xffffffff
-      i64.and
-      local.get 37
-      i64.const 0xffffffff
-      i64.and
-      i64.mul
-      i64.const 32
-      i64.shr_u
-      local.get 38
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.get 39
-      i64.const 0xffffffff
-      i64.and
-      i64.add
-      local.set 1
-      local.get 36
-      i64.const 32
-      i64.shr_u
-      local.get 37
-      i64.const 32
-      i64.shr_u
-      i64.mul
-      local.get 38
-      i64.const 32
-      i64.shr_u
-      i64.add
-      local.get 39
-      i64.const 32
-      i64.shr_u
-      i64.add
+      i64.ne
+      br_if 0
       local.get 1
-      i64.const 32
-      i64.shr_u
+      local.get 2
+      i64.load offset=0x8
       i64.add
-      local.set 18
-      local.get 5
-      i64.const 0
-      i64.add
-      i64.const -2
-      i64.and
-      local.set 1
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 14
@@ -1383,42 +1453,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0
@@ -1505,206 +1539,248 @@ i64.load offset=0x1070
 local.set 18
 block
   block
-    loop
-      local.get 3
-      i32.const 4
-      i32.sub
-      local.set 3
-      i32.const 0
-      i32.load offset=0x1918
-      i32.const 3
-      i32.ne
-      if ;; hinted unlikely
-        i64.const 0x80001000
-        local.set 1
+    block
+      loop
         local.get 3
         i32.const 4
-        i32.add
+        i32.sub
         local.set 3
-        br 3
-      end
-      i32.const 0
-      i32.load offset=0x1938
-      i32.const 224
-      i32.and
-      if ;; hinted unlikely
-        i64.const 0x80001000
-        local.set 1
-        local.get 3
-        i32.const 4
-        i32.add
-        local.set 3
-        br 3
-      end
-      i32.const 0
-      i64.load offset=0x1158
-      f64.reinterpret_i64
-      local.set 40
-      i32.const 0
-      i64.load offset=0x1160
-      f64.reinterpret_i64
-      local.set 41
-      local.get 40
-      local.get 41
-      f64.add
-      local.set 42
-      local.get 42
-      f64.abs
-      f64.const Infinity
-      f64.lt
-      i32.eqz
-      local.get 40
-      local.get 42
-      local.get 42
-      local.get 40
-      f64.sub
-      f64.sub
-      f64.sub
-      local.get 41
-      local.get 42
-      local.get 40
-      f64.sub
-      f64.sub
-      f64.add
-      f64.const 0
-      f64.ne
-      i32.const 0
-      i32.load offset=0x1938
-      i32.const 1
-      i32.and
-      i32.eqz
-      i32.and
-      i32.or
-      if ;; hinted unlikely
-        i64.const 0x80001000
-        local.set 1
-        local.get 3
-        i32.const 4
-        i32.add
-        local.set 3
-        br 3
-      end
-      i32.const 0
-      local.get 42
-      i64.reinterpret_f64
-      i64.store offset=0x1150
-      i32.const 0
-      i32.load offset=0x1918
-      i32.const 3
-      i32.ne
-      if ;; hinted unlikely
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
+        i32.const 0
+        i32.load offset=0x1918
         i32.const 3
-        i32.add
-        local.set 3
-        br 3
-      end
-      i32.const 0
-      i32.load offset=0x1938
-      i32.const 224
-      i32.and
-      if ;; hinted unlikely
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
+        i32.ne
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 4
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i32.load offset=0x1938
+        i32.const 224
+        i32.and
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 4
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i64.load offset=0x1158
+        f64.reinterpret_i64
+        local.set 40
+        i32.const 0
+        i64.load offset=0x1160
+        f64.reinterpret_i64
+        local.set 41
+        local.get 40
+        local.get 41
+        f64.add
+        local.set 42
+        local.get 42
+        f64.abs
+        f64.const Infinity
+        f64.lt
+        i32.eqz
+        local.get 40
+        local.get 42
+        local.get 42
+        local.get 40
+        f64.sub
+        f64.sub
+        f64.sub
+        local.get 41
+        local.get 42
+        local.get 40
+        f64.sub
+        f64.sub
+        f64.add
+        f64.const 0
+        f64.ne
+        i32.const 0
+        i32.load offset=0x1938
+        i32.const 1
+        i32.and
+        i32.eqz
+        i32.and
+        i32.or
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 4
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        local.get 42
+        i64.reinterpret_f64
+        i64.store offset=0x1150
+        i32.const 0
+        i32.load offset=0x1918
         i32.const 3
-        i32.add
-        local.set 3
-        br 3
+        i32.ne
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 3
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i32.load offset=0x1938
+        i32.const 224
+        i32.and
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 3
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i64.load offset=0x1158
+        f64.reinterpret_i64
+        local.set 40
+        i32.const 0
+        i64.load offset=0x1160
+        f64.reinterpret_i64
+        local.set 41
+        local.get 40
+        local.get 41
+        f64.mul
+        local.set 42
+        local.get 42
+        f64.abs
+        f64.const Infinity
+        f64.lt
+        i32.eqz
+        local.get 42
+        f64.abs
+        f64.const 2.2250738585072014e-308
+        f64.lt
+        i32.or
+        i32.const 0
+        i32.load offset=0x1938
+        i32.const 1
+        i32.and
+        i32.eqz
+        i32.or
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 3
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        local.get 42
+        i64.reinterpret_f64
+        i64.store offset=0x1168
+        i32.const 0
+        i32.load offset=0x1918
+        i32.eqz
+        if ;; hinted unlikely
+          i64.const 0x80001008
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i64.load offset=0x1158
+        f64.reinterpret_i64
+        local.set 40
+        i32.const 0
+        i64.load offset=0x1160
+        f64.reinterpret_i64
+        local.set 41
+        local.get 40
+        local.get 40
+        f64.ne
+        local.get 41
+        local.get 41
+        f64.ne
+        i32.or
+        if ;; hinted unlikely
+          i64.const 0x80001008
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 40
+        local.get 41
+        f64.lt
+        i64.extend_i32_u
+        local.set 18
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
       end
+      unreachable
+    end
+    block
       i32.const 0
-      i64.load offset=0x1158
-      f64.reinterpret_i64
-      local.set 40
-      i32.const 0
-      i64.load offset=0x1160
-      f64.reinterpret_i64
-      local.set 41
-      local.get 40
-      local.get 41
-      f64.mul
-      local.set 42
-      local.get 42
-      f64.abs
-      f64.const Infinity
-      f64.lt
-      i32.eqz
-      local.get 42
-      f64.abs
-      f64.const 2.2250738585072014e-308
-      f64.lt
-      i32.or
-      i32.const 0
-      i32.load offset=0x1938
-      i32.const 1
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
       i32.and
-      i32.eqz
-      i32.or
-      if ;; hinted unlikely
-        i64.const 0x80001004
-        local.set 1
-        local.get 3
-        i32.const 3
-        i32.add
-        local.set 3
-        br 3
-      end
-      i32.const 0
-      local.get 42
-      i64.reinterpret_f64
-      i64.store offset=0x1168
-      i32.const 0
-      i32.load offset=0x1918
-      i32.eqz
-      if ;; hinted unlikely
-        i64.const 0x80001008
-        local.set 1
-        local.get 3
-        i32.const 2
-        i32.add
-        local.set 3
-        br 3
-      end
-      i32.const 0
-      i64.load offset=0x1158
-      f64.reinterpret_i64
-      local.set 40
-      i32.const 0
-      i64.load offset=0x1160
-      f64.reinterpret_i64
-      local.set 41
-      local.get 40
-      local.get 40
-      f64.ne
-      local.get 41
-      local.get 41
-      f64.ne
-      i32.or
-      if ;; hinted unlikely
-        i64.const 0x80001008
-        local.set 1
-        local.get 3
-        i32.const 2
-        i32.add
-        local.set 3
-        br 3
-      end
-      local.get 40
-      local.get 41
-      f64.lt
-      i64.extend_i32_u
-      local.set 18
-      local.get 5
-      i64.const 0
-      i64.add
-      i64.const -2
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
       i64.and
-      local.set 1
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
       br 1
     end
-    unreachable
+    br 1
   end
   i32.const 0
   local.get 18
@@ -1714,42 +1790,6 @@ block
     i32.const 0
     i32.le_s
     br_if 0
-    i32.const 0
-    i32.load offset=0x1910
-    local.get 1
-    i64.const 8
-    i64.shr_u
-    i32.wrap_i64
-    i32.const 0xfff0
-    i32.and
-    i32.add
-    local.tee 2
-    i64.load offset=0x0
-    local.get 1
-    i64.const -4096
-    i64.and
-    i64.ne
-    br_if 0
-    local.get 1
-    local.get 2
-    i64.load offset=0x8
-    i64.add
-    i32.wrap_i64
-    local.set 2
-    local.get 1
-    i32.wrap_i64
-    local.tee 4
-    local.get 4
-    i32.const 16
-    i32.shr_u
-    i32.xor
-    i32.const 3
-    i32.shl
-    i32.const 0xfffe0
-    i32.and
-    i32.const 0x300000
-    i32.add
-    local.set 4
     block
       local.get 4
       i64.load offset=0x0

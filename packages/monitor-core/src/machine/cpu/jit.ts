@@ -312,22 +312,27 @@ export function invalidateRange(page: u32, lo: u32, hi: u32): i32 {
 //
 //   rem = JIT_REM; load the registers any member reads or writes into locals
 //   block $exit
-//     block $chain
-//       loop $top
-//         block $b(K-1) … block $b0  br_table $b0 … $b(K-1) (entry)  end
-//         member 0:  rem -= len0
-//                    … its instructions; a jump forward to member m: br $b(m-1) (lands where m
-//                    starts); back to member m (a loop): if (rem <= 0) { va = pc_m; br $exit }
-//                    entry = m; br $top; a jump elsewhere: va = target; br $chain;
-//                    a TLB miss: va = pc; br $exit
+//     block $chainKnown
+//       block $chain
+//         loop $top
+//           block $b(K-1) … block $b0  br_table $b0 … $b(K-1) (entry)  end
+//           member 0:  rem -= len0
+//                      … its instructions; a jump forward to member m: br $b(m-1) (lands where
+//                      m starts); back to member m (a loop): if (rem <= 0) { va = pc_m;
+//                      br $exit } entry = m; br $top; a jump elsewhere in this page: va =
+//                      target, host = its bytes' address, set = its block-cache set (both known
+//                      when translating) br $chainKnown; any other (jalr, another page): va =
+//                      target; br $chain; a TLB miss: va = pc; br $exit
+//           end
+//           member 1: …
 //         end
-//         member 1: …
+//         unreachable
 //       end
-//       unreachable
+//       $chain: host = the code TLB's host address of va (a miss: br $exit); set = jitSlot(va)
 //     end
-//     $chain: store the registers; if rem > 0 and the block cache holds a compiled translation
-//             of (va, the code TLB's host address of va): JIT_REM = rem; return_call_indirect
-//             else JIT_NPC = va, JIT_REM = rem, return
+//     $chainKnown: store the registers; if rem > 0 and the set holds a compiled translation of
+//             (va, host): JIT_REM = rem; return_call_indirect; else JIT_NPC = va, JIT_REM = rem,
+//             return
 //   end
 //   $exit: store the registers; JIT_NPC = va, JIT_REM = rem; return
 //
@@ -399,8 +404,11 @@ function memberOf(pc: i64): i32 {
 
 /** Branch depths from the current point of member code to the loop and the two exit stubs. */
 @inline function depthTop(): u32 { return nest + <u32>(memberCount - 1 - curMember); }
+/** The chain stub's entry that first finds the target's host address and block-cache set. */
 @inline function depthChain(): u32 { return depthTop() + 1; }
-@inline function depthExit(): u32 { return depthTop() + 2; }
+/** The chain stub's entry for a target whose host address and set are known (L_E, L_B). */
+@inline function depthChainKnown(): u32 { return depthTop() + 2; }
+@inline function depthExit(): u32 { return depthTop() + 3; }
 
 /** Push x[r]; `off` is r as a byte offset into x[] (the decoder's form). */
 function getReg(off: u32): void {
@@ -466,6 +474,16 @@ function goto(npc: i64, count: i32): void {
     i32Const(m);
     localSet(L_ENTRY);
     br(depthTop());
+  } else if (((npc ^ pagePc) & ~<i64>0xfff) == 0) {
+    // In this page: its bytes are at a known host address (the page's, which this region runs
+    // only under), and its block-cache set follows from the pc.
+    i64Const(npc);
+    localSet(L_VA);
+    i32Const(<i32>hostOf(npc));
+    localSet(L_E);
+    i32Const(<i32>jitSlot(npc));
+    localSet(L_B);
+    br(depthChainKnown());
   } else {
     i64Const(npc);
     localSet(L_VA);
@@ -661,7 +679,19 @@ function leaveStub(): void {
   return_();
 }
 
-/** The chain stub: store the registers; tail-call the translation of L_VA, else leave. */
+/** The chain stub's first part, inside the block its second part follows: L_E = the host
+ *  address of L_VA through the code TLB (a miss leaves by $exit), L_B = its block-cache set. */
+function chainFind(): void {
+  blockVoid(); // a code-TLB miss
+  codeHost();
+  slotOfVa();
+  br(1); // on to the second part
+  end();
+  br(1); // $exit
+}
+
+/** The chain stub's second part: store the registers; tail-call the translation of (L_VA, L_E)
+ *  in the set at L_B, else leave. */
 function chainStub(): void {
   storeRegs(regionWritten);
   blockVoid();
@@ -669,8 +699,6 @@ function chainStub(): void {
   i32Const(0);
   i32LeS();
   brIf(0); // the budget is used up
-  codeHost();
-  slotOfVa();
   chainCheck();
   i32Const(0);
   localGet(L_REM);
@@ -1464,6 +1492,7 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   loadRegs(readSet | regionWritten);
   dirty = regionWritten;
   blockVoid(); // $exit
+  blockVoid(); // $chainKnown
   blockVoid(); // $chain
   loopVoid(); // $top
   const n = <u32>memberCount;
@@ -1482,6 +1511,8 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   end(); // loop
   unreachable_();
   end(); // $chain
+  chainFind();
+  end(); // $chainKnown
   chainStub();
   end(); // $exit
   storeRegs(regionWritten);
