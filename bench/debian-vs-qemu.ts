@@ -6,7 +6,9 @@
 // seconds of every emulator process (ours: every process of the run's runtime dir — daemon,
 // manager, monitor process, slirp helper; QEMU: its process), the guest's own user+sys (bash
 // `time`), and for ours the translator's statistics (`colinux-ctl --json status`, docs/cpu-core.md
-// "jitStats"). Prints JSON lines and Markdown tables.
+// "jitStats") and the CPU seconds of the machine worker thread and of V8's background threads
+// (wasm compilation, GC). Prints JSON lines (with each work's CLOCK_MONOTONIC window, t0/t1 in µs,
+// to cut a V8 .cpuprofile to it: docs/cpu-core.md "Profiling") and Markdown tables.
 // Run: node_modules/.bin/node bench/debian-vs-qemu.ts [--only apt,md5sum,...] [--parallel]
 //      BENCH_ONLY=ours|qemu for one side; the workload names are in WORKLOADS below; --parallel
 //      runs the two peers at the same time.
@@ -152,6 +154,35 @@ function cpuOf(pids: number[]): Map<number, number> {
   }
   return m;
 }
+/**
+ * utime + stime of each thread of each process, in seconds, keyed `process/thread`: the machine
+ * worker ("WorkerThread"), V8's background threads ("V8Worker": wasm compilation, GC), the main
+ * threads (proc(5) /proc/<pid>/task/<tid>/stat, comm = the thread's name).
+ */
+function threadCpuOf(pids: number[], processName: (pid: number) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited
+    }
+    const proc = processName(pid);
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const key = `${proc}/${comm}`;
+        m.set(key, (m.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) / TICKS);
+      } catch {
+        // exited
+      }
+    }
+  }
+  return m;
+}
 const total = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -182,6 +213,8 @@ interface Jit {
 interface Peer {
   /** CPU seconds of each of the peer's emulator processes, by a short name. */
   cpu(): Map<string, number>;
+  /** CPU seconds by process and thread name (threadCpuOf). */
+  threads(): Map<string, number>;
   jit(): Promise<Jit | undefined>;
   console(): string;
   alive(): boolean;
@@ -192,12 +225,14 @@ function startOurs(img: DebianImage, disk: string, sshPort: number, dir: string)
   const runtimeDir = join(dir, 'run');
   const env = { ...process.env, COLINUX_RUNTIME_DIR: runtimeDir };
   const d = spawn(process.execPath, [DAEMON, '-d', `@${img.conf}`, `cobd0=${disk}`, `eth0=slirp,,tcp:${sshPort}:22`], { env, stdio: 'ignore' });
-  const name = (pid: number) => {
+  const program = (pid: number) => {
     const c = commandOf(pid);
-    return `${/colinux-[a-z-]+/.exec(c)?.[0] ?? c.split(' ')[0]}[${pid}]`;
+    return /colinux-[a-z-]+/.exec(c)?.[0] ?? c.split(' ')[0]!;
   };
+  const name = (pid: number) => `${program(pid)}[${pid}]`;
   return {
     cpu: () => new Map([...cpuOf(processesUnder(runtimeDir))].map(([pid, s]) => [name(pid), s])),
+    threads: () => threadCpuOf(processesUnder(runtimeDir), program),
     jit: async () => {
       try {
         const { stdout } = await promisify(execFile)(process.execPath, [CTL, '--json', 'status', String(d.pid)], { env });
@@ -228,6 +263,7 @@ function startQemu(img: DebianImage, disk: string, sshPort: number): Peer {
   q.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
   return {
     cpu: () => new Map([...cpuOf([q.pid!])].map(([pid, s]) => [`qemu-system-riscv64[${pid}]`, s])),
+    threads: () => threadCpuOf([q.pid!], () => 'qemu-system-riscv64'),
     jit: () => Promise.resolve(undefined),
     console: () => out,
     alive: () => q.exitCode === null && q.signalCode === null,
@@ -241,6 +277,11 @@ interface Measure {
   cpu: number;
   /** CPU seconds by process. */
   processes: Record<string, number>;
+  /** CPU seconds by process and thread name, where more than 0. */
+  threads?: Record<string, number>;
+  /** CLOCK_MONOTONIC microseconds at the start and end (to cut a V8 .cpuprofile to the work). */
+  t0?: number;
+  t1?: number;
   /** The guest's own user + sys seconds (bash `time`), where measured. */
   guest?: number;
   jit?: Jit;
@@ -279,18 +320,19 @@ async function timedInGuest(img: DebianImage, port: number, peer: Peer, work: st
   const timer = setTimeout(() => p.kill('SIGKILL'), CMD_MS * 2);
   let out = '';
   p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  let before: { cpu: Map<string, number>; jit: Jit | undefined; t: number } | undefined;
-  let after: { cpu: Map<string, number>; t: number } | undefined;
+  let before: { cpu: Map<string, number>; threads: Map<string, number>; jit: Jit | undefined; t: number; mono: number } | undefined;
+  let after: { cpu: Map<string, number>; threads: Map<string, number>; t: number; mono: number } | undefined;
+  const mono = () => Number(process.hrtime.bigint() / 1000n);
   let code: number | undefined;
   let guest: number | undefined;
   for await (const line of createInterface({ input: p.stdout })) {
     if (line === '@ready') {
       await sleep(STATS_POST_MS);
       const jit = await peer.jit();
-      before = { cpu: peer.cpu(), jit, t: Date.now() };
+      before = { cpu: peer.cpu(), threads: peer.threads(), jit, t: Date.now(), mono: mono() };
       p.stdin.write('go\n');
     } else if (line.startsWith('@exit ')) {
-      after = { cpu: peer.cpu(), t: Date.now() };
+      after = { cpu: peer.cpu(), threads: peer.threads(), t: Date.now(), mono: mono() };
       code = Number(line.slice(6));
     } else if (line.startsWith('@guest ')) {
       const [u, s] = line.split(' ').slice(1).map(Number);
@@ -302,12 +344,16 @@ async function timedInGuest(img: DebianImage, port: number, peer: Peer, work: st
   await sleep(STATS_POST_MS);
   const jit = jitDelta(before.jit, await peer.jit());
   const processes = cpuDelta(before.cpu, after.cpu);
+  const threads = Object.fromEntries(Object.entries(cpuDelta(before.threads, after.threads)).filter(([, v]) => v > 0));
   // The last line says what the work produced (a digest, a size, a count; apt's last step).
   return {
     work,
     wall: (after.t - before.t) / 1000,
     cpu: Object.values(processes).reduce((a, b) => a + b, 0),
     processes,
+    ...(Object.keys(threads).length ? { threads } : {}),
+    t0: before.mono,
+    t1: after.mono,
     guest,
     jit,
     out: out.trim().split('\n').pop(),
@@ -329,7 +375,15 @@ async function measure(name: 'ours' | 'qemu', img: DebianImage, only: Set<string
   try {
     await until(() => (/^debian login: /m.test(peer.console()) ? true : undefined), BOOT_MS);
     const processes = Object.fromEntries([...peer.cpu()].map(([k, v]) => [k, +v.toFixed(2)]));
-    record({ work: 'boot', wall: (Date.now() - begun) / 1000, cpu: total(peer.cpu()), processes, jit: await peer.jit() });
+    const threads = Object.fromEntries([...peer.threads()].filter(([, v]) => v > 0).map(([k, v]) => [k, +v.toFixed(2)]));
+    record({
+      work: 'boot',
+      wall: (Date.now() - begun) / 1000,
+      cpu: total(peer.cpu()),
+      processes,
+      ...(Object.keys(threads).length ? { threads } : {}),
+      jit: await peer.jit(),
+    });
     await waitForSsh(img, sshPort);
     await ssh(img, sshPort, 'systemctl is-system-running --wait');
     // Where the boot time goes, for bench/RESULTS.md (docs/debian.md compares the two).
@@ -416,17 +470,23 @@ console.log(
     }),
   ].join('\n'),
 );
+/** The machine worker thread's and V8's background threads' CPU seconds in a thread map. */
+function threadSplit(threads: Record<string, number> | undefined): string {
+  if (!threads) return '';
+  const sum = (re: RegExp) => Object.entries(threads).reduce((a, [k, v]) => a + (re.test(k) ? v : 0), 0);
+  return `${sum(/\/WorkerThread$/).toFixed(1)} / ${sum(/\/V8Worker$/).toFixed(1)}`;
+}
 const jitRows = works.map((w) => [w, get('ours', w)?.jit] as const).filter((r): r is readonly [string, Jit] => r[1] !== undefined);
 if (jitRows.length) {
   const M = (v: number) => (v / 1e6).toFixed(1);
   console.log(
     [
       '',
-      '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses per M instructions | compile ms |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| ours: translator (jitStats) | instructions (M) | run translated | instructions per entry | lookups found compiled | blocks translated (regions) | given up | code writes | decode misses per M instructions | compile ms | CPU s machine worker / V8 background |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...jitRows.map(
         ([w, j]) =>
-          `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${((100 * j.insns) / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${((100 * j.entries) / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : ((1e6 * j.decodeMisses) / j.instructions).toFixed(0)} | ${j.compileMs} |`,
+          `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${((100 * j.insns) / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${((100 * j.entries) / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : ((1e6 * j.decodeMisses) / j.instructions).toFixed(0)} | ${j.compileMs} | ${threadSplit(get('ours', w)?.threads)} |`,
       ),
     ].join('\n'),
   );
