@@ -244,7 +244,7 @@ t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through 
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -305,9 +305,15 @@ block
           local.set 3
           br 4
         end
-        local.get 1
         local.get 2
         i64.load offset=0x8
+        local.set 44
+        local.get 1
+        i64.const -4096
+        i64.and
+        local.set 43
+        local.get 1
+        local.get 44
         i64.add
         i32.wrap_i64
         i64.load offset=0x0
@@ -445,7 +451,7 @@ t.test('a loop back to the block start stays in the function: wasm loop, budget 
   const text = emit([0xfff50513, 0xfe051ee3]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -609,7 +615,7 @@ t.test(
     const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
     t.equal(
       text,
-      `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+      `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -806,7 +812,7 @@ t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the res
   const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -867,9 +873,11 @@ block
           local.set 3
           br 4
         end
-        local.get 1
         local.get 2
         i64.load offset=0x8
+        local.set 46
+        local.get 1
+        local.get 46
         i64.add
         i32.wrap_i64
         local.set 2
@@ -913,9 +921,11 @@ block
           local.set 3
           br 4
         end
-        local.get 1
         local.get 2
         i64.load offset=0x8
+        local.set 46
+        local.get 1
+        local.get 46
         i64.add
         i32.wrap_i64
         local.set 2
@@ -960,9 +970,11 @@ block
           local.set 3
           br 4
         end
-        local.get 1
         local.get 2
         i64.load offset=0x8
+        local.set 44
+        local.get 1
+        local.get 44
         i64.add
         i32.wrap_i64
         local.set 2
@@ -1001,9 +1013,11 @@ block
           local.set 3
           br 4
         end
-        local.get 1
         local.get 2
         i64.load offset=0x8
+        local.set 46
+        local.get 1
+        local.get 46
         i64.add
         i32.wrap_i64
         local.set 2
@@ -1163,7 +1177,7 @@ t.test('mulh, mulhsu, mulhu: the high product from 32-bit halves, sign correctio
   const text = emit([0x02c59533, 0x02c5a6b3, 0x02c5b733, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1527,7 +1541,7 @@ t.test('fadd.d, fmul.d, flt.d: wasm f64 where no flag can newly be set, else the
   const text = emit([0x02c5f553, 0x12c5f6d3, 0xa2c59753, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1841,6 +1855,303 @@ end
 i32.const 0
 local.get 18
 i64.store offset=0x1070
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`,
+  );
+});
+
+t.test('loads and stores through one base register: the TLB once per kind, then a page check', async (t) => {
+  // ld a1, 0(sp) / ld a2, 8(sp) / sd a3, 16(sp) / sd a4, 24(sp) / ret
+  const text = emit([0x00013583, 0x00813603, 0x00d13823, 0x00e13c23, 0x00008067]);
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1010
+local.set 6
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+i32.const 0
+i64.load offset=0x1068
+local.set 17
+i32.const 0
+i64.load offset=0x1070
+local.set 18
+block
+  block
+    block
+      loop
+        local.get 3
+        i32.const 5
+        i32.sub
+        local.set 3
+        local.get 6
+        i64.const 0
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x1908
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const 7
+        i64.add
+        i64.const -4096
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 5
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 2
+        i64.load offset=0x8
+        local.set 44
+        local.get 1
+        i64.const -4096
+        i64.and
+        local.set 43
+        local.get 1
+        local.get 44
+        i64.add
+        i32.wrap_i64
+        i64.load offset=0x0
+        local.set 15
+        local.get 6
+        i64.const 8
+        i64.add
+        local.set 1
+        local.get 1
+        local.get 43
+        i64.sub
+        i64.const 4088
+        i64.gt_u
+        if ;; hinted unlikely
+          i64.const 0x80001004
+          local.set 1
+          local.get 3
+          i32.const 4
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 44
+        i64.add
+        i32.wrap_i64
+        i64.load offset=0x0
+        local.set 16
+        local.get 6
+        i64.const 16
+        i64.add
+        local.set 1
+        i32.const 0
+        i32.load offset=0x190c
+        local.get 1
+        i64.const 8
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 0xfff0
+        i32.and
+        i32.add
+        local.tee 2
+        i64.load offset=0x0
+        local.get 1
+        i64.const 7
+        i64.add
+        i64.const -4096
+        i64.and
+        i64.ne
+        if ;; hinted unlikely
+          i64.const 0x80001008
+          local.set 1
+          local.get 3
+          i32.const 3
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 2
+        i64.load offset=0x8
+        local.set 46
+        local.get 1
+        i64.const -4096
+        i64.and
+        local.set 45
+        local.get 1
+        local.get 46
+        i64.add
+        i32.wrap_i64
+        local.get 17
+        i64.store offset=0x0
+        local.get 6
+        i64.const 24
+        i64.add
+        local.set 1
+        local.get 1
+        local.get 45
+        i64.sub
+        i64.const 4088
+        i64.gt_u
+        if ;; hinted unlikely
+          i64.const 0x8000100c
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 1
+        local.get 46
+        i64.add
+        i32.wrap_i64
+        local.get 18
+        i64.store offset=0x0
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
+      end
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
+      i64.and
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
+      br 1
+    end
+    br 1
+  end
+  i32.const 0
+  local.get 15
+  i64.store offset=0x1058
+  i32.const 0
+  local.get 16
+  i64.store offset=0x1060
+  block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 15
+i64.store offset=0x1058
+i32.const 0
+local.get 16
+i64.store offset=0x1060
 i32.const 0
 local.get 1
 i64.store offset=0x1900

@@ -366,6 +366,12 @@ const L_T3: u32 = 39;
 const L_F0: u32 = 40;
 const L_F1: u32 = 41;
 const L_F2: u32 = 42;
+/** The page (i64, its first virtual address) and addend (i64) that the last load (store) of
+ *  the current member found in the read (write) TLB (tlbCheck); valid while `pageBase` says. */
+const L_READ_PAGE: u32 = 43;
+const L_READ_ADDEND: u32 = 44;
+const L_WRITE_PAGE: u32 = 45;
+const L_WRITE_ADDEND: u32 = 46;
 
 /** Most members in a region, and instructions in all of them (bounding the function's size). */
 const MAX_MEMBERS: i32 = 32;
@@ -429,6 +435,8 @@ function setReg(off: u32): void {
   const r = off >> 3;
   localSet(regLocal(r));
   dirty |= 1 << r;
+  if (<i32>r == readPageBase) readPageBase = -1;
+  if (<i32>r == writePageBase) writePageBase = -1;
 }
 /** Store the registers in `set` back to the state block. */
 function storeRegs(set: u32): void {
@@ -542,10 +550,25 @@ function gotoComputed(count: i32): void {
  * lookup, in locals and in memory, for the same reason and moves of spilled values.
  */
 function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i32, misaligned: bool = false): void {
+  const read = tlbPtr == JIT_TLB_PTRS;
+  const base = <i32>(rs1 >> 3);
+  const page = read ? L_READ_PAGE : L_WRITE_PAGE;
   getReg(rs1);
   i64Const(imm);
   i64Add();
   localSet(L_VA);
+  if (misaligned && base != 0 && base == (read ? readPageBase : writePageBase)) {
+    // The same base register as the last access of this kind in this member, unchanged since:
+    // most such accesses (a struct's fields, a stack frame) stay in the page that one found.
+    //   if ((u64)(va - page) > 0x1000 - size) exit    // another page, or across its end
+    localGet(L_VA);
+    localGet(page);
+    numeric(I64_SUB);
+    i64Const(0x1000 - size);
+    numeric(I64_GT_U);
+    exitIf(pc, count);
+    return;
+  }
   i32Const(0);
   i32Load(tlbPtr);
   tlbIndex();
@@ -563,12 +586,18 @@ function tlbCheck(rs1: u32, imm: i64, tlbPtr: u32, size: i32, pc: i64, count: i3
   }
   i64And();
   i64Ne();
-  unlikely();
-  ifVoid();
-  nest++;
-  exitTo(pc, count);
-  nest--;
-  end();
+  exitIf(pc, count);
+  localGet(L_E);
+  i64Load(8); // addend
+  localSet(page + 1);
+  if (misaligned && base != 0) {
+    localGet(L_VA);
+    i64Const(~<i64>0xfff);
+    i64And();
+    localSet(page);
+  }
+  if (read) readPageBase = misaligned ? base : -1;
+  else writePageBase = misaligned ? base : -1;
 }
 /** With a TLB's address pushed: add the byte offset of L_VA's entry in it,
  *  ((va >> 12) & (TLB_ENTRIES - 1)) * 16, computed as (va >> 8) & ((TLB_ENTRIES - 1) << 4). */
@@ -581,14 +610,19 @@ function tlbIndex(): void {
   i32And();
   i32Add();
 }
-/** Push the host address of L_VA: wrap(va + addend). */
-function hostAddr(): void {
+/** Push the host address of L_VA: wrap(va + addend), the addend tlbCheck with `tlbPtr` left. */
+function hostAddr(tlbPtr: u32): void {
   localGet(L_VA);
-  localGet(L_E);
-  i64Load(8);
+  localGet(tlbPtr == JIT_TLB_PTRS ? L_READ_ADDEND : L_WRITE_ADDEND);
   i64Add();
   i32WrapI64();
 }
+
+/** The base register whose page L_READ_PAGE (L_WRITE_PAGE) holds, -1 for none: set by
+ *  tlbCheck, forgotten where the register is written and where a member starts (control may
+ *  come from elsewhere; inside a member the first check dominates the ones after it). */
+let readPageBase: i32 = -1;
+let writePageBase: i32 = -1;
 
 // Chaining (the QEMU TCG "goto_tb" idea): a region that leaves for a pc outside it continues
 // directly in that pc's translation, by a tail call through the core's function table, when the
@@ -1100,7 +1134,7 @@ function amo(insn: u32, pc: i64, count: i32): bool {
   const rs1 = (insn >> 15) & 31;
   const rs2 = (insn >> 20) & 31;
   tlbCheck(rs1 << 3, 0, JIT_TLB_PTRS + 4, word ? 4 : 8, pc, count);
-  hostAddr();
+  hostAddr(JIT_TLB_PTRS + 4);
   localSet(L_E);
   localGet(L_E);
   if (word) i64Load32S(0); else i64Load(0);
@@ -1140,7 +1174,7 @@ function lrsc(insn: u32, lr: bool, word: bool, pc: i64, count: i32): bool {
   const rs2 = (insn >> 20) & 31;
   if (lr && rs2 != 0) return false; // reserved: the interpreter raises illegal instruction
   tlbCheck(rs1 << 3, 0, lr ? JIT_TLB_PTRS : JIT_TLB_PTRS + 4, word ? 4 : 8, pc, count);
-  hostAddr();
+  hostAddr(lr ? JIT_TLB_PTRS : JIT_TLB_PTRS + 4);
   localSet(L_E);
   if (lr) {
     if (rd != 0) {
@@ -1243,7 +1277,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       fsCheck(true, pc, count);
       tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, single ? 4 : 8, pc, count, true);
       i32Const(0);
-      hostAddr();
+      hostAddr(JIT_TLB_PTRS);
       if (single) { i64Load32U(0); i64Const(<i64>0xffffffff00000000); numeric(I64_OR); } else i64Load(0);
       i64Store(F_BASE + rd);
       break;
@@ -1252,7 +1286,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       const single = op == OP_FSW;
       fsCheck(false, pc, count);
       tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, single ? 4 : 8, pc, count, true);
-      hostAddr();
+      hostAddr(JIT_TLB_PTRS + 4);
       i32Const(0);
       i64Load(F_BASE + decodedRs2(d));
       if (single) i64Store32(0); else i64Store(0);
@@ -1280,7 +1314,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       }
       tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS, size, pc, count, true);
       if (rd != 0) {
-        hostAddr();
+        hostAddr(JIT_TLB_PTRS);
         memAccess(opcode, 0);
         setReg(rd);
       }
@@ -1293,7 +1327,7 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       else if (op == OP_SH) { size = 2; opcode = 0x3d; }
       else if (op == OP_SW) { size = 4; opcode = 0x3e; }
       tlbCheck(decodedRs1(d), imm, JIT_TLB_PTRS + 4, size, pc, count, true);
-      hostAddr();
+      hostAddr(JIT_TLB_PTRS + 4);
       getReg(decodedRs2(d));
       memAccess(opcode, 0);
       break;
@@ -1364,6 +1398,8 @@ function scanBlock(pc: i64): i32 {
   scanning = true;
   dirty = 0;
   readFirst = 0;
+  readPageBase = -1;
+  writePageBase = -1;
   let off: u32 = 0;
   let count: i32 = 0;
   const pageLeft: u32 = 0x1000 - (<u32>pc & 0xfff);
@@ -1411,6 +1447,8 @@ function emitMember(k: i32): void {
   curMember = k;
   curLen = memberLenAt(k);
   nest = 0;
+  readPageBase = -1;
+  writePageBase = -1;
   const pc = memberPcAt(k);
   // rem -= len (the loops and the chain stub check what is left: budgetCheck)
   localGet(L_REM);
@@ -1499,12 +1537,13 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   bodyStart = start;
   store<u32>(hintFirst + 4 * batchSize, hintCount);
   emitAt(start);
-  uleb(5); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3; L_F0..L_F2
+  uleb(6); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3; L_F0..L_F2; the pages
   uleb(1); byte(I64);
   uleb(3); byte(I32);
   uleb(31); byte(I64);
   uleb(4); byte(I64);
   uleb(3); byte(F64);
+  uleb(4); byte(I64);
   i32Const(0);
   i32Load(JIT_REM);
   localSet(L_REM);
