@@ -1,7 +1,7 @@
 // Control and status registers (RISC-V privileged spec 1.12/1.13, chapters 2, 3 and 4; Zicntr,
 // Sstc). All hart state other than x/f/pc lives here as wasm globals, except the translation
 // context (priv, mstatus, satp: context.ts), which csr.ts changes and mmu.ts reads.
-import { PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
+import { FCSR, PRIV_M, PRIV_S, PRIV_U, getMtime } from './layout';
 import {
   ASID_MASK, MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV,
   MSTATUS_MXR, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM,
@@ -58,8 +58,11 @@ export let sscratch: i64 = 0;
 export let scounteren: i32 = 0;
 export let senvcfg: i64 = 0;
 export let stimecmp: i64 = -1;
-export let fflags: i32 = 0;
-export let frm: i32 = 0;
+/** fcsr (frm << 5 | fflags, unpriv spec 11.2) lives in wasm memory at FCSR, not in a global, so
+ *  that translated code reads and writes it too (jit.ts: FP arithmetic, frflags/fsflags). */
+@inline export function fflags(): i32 { return load<i32>(FCSR) & 31; }
+@inline export function frm(): i32 { return (load<i32>(FCSR) >> 5) & 7; }
+@inline function setFcsr(v: i32): void { store<i32>(FCSR, v & 0xff); }
 /** Retired instructions (also the cycle count: one instruction per cycle). */
 export let retired: i64 = 0;
 /** Offsets so mcycle/minstret can be written. */
@@ -117,8 +120,7 @@ export function resetCsrs(): void {
   senvcfg = 0;
   storeSatp(0);
   stimecmp = -1;
-  fflags = 0;
-  frm = 0;
+  setFcsr(0);
   retired = 0;
   cycleOffset = 0;
   instretOffset = 0;
@@ -255,9 +257,9 @@ export function csrWriteChecked(csr: i32, v: i64): void {
 /** Raw read without privilege checks (the contract's csrRead export). csrFault = unknown CSR. */
 export function csrRead(csr: i32): i64 {
   switch (csr) {
-    case 0x001: return fflags;
-    case 0x002: return frm;
-    case 0x003: return (frm << 5) | fflags;
+    case 0x001: return fflags();
+    case 0x002: return frm();
+    case 0x003: return load<i32>(FCSR) & 0xff;
     case 0xc00: case 0xb00: return retired + cycleOffset;
     case 0xc01: return readTime();
     case 0xc02: case 0xb02: return retired + instretOffset;
@@ -305,9 +307,9 @@ export function csrRead(csr: i32): i64 {
 /** Raw write without privilege checks; false for an unknown CSR. */
 export function csrWrite(csr: i32, v: i64): bool {
   switch (csr) {
-    case 0x001: fflags = <i32>v & 31; markFpDirty(); return true;
-    case 0x002: frm = <i32>v & 7; markFpDirty(); return true;
-    case 0x003: fflags = <i32>v & 31; frm = (<i32>v >> 5) & 7; markFpDirty(); return true;
+    case 0x001: setFcsr((frm() << 5) | (<i32>v & 31)); markFpDirty(); return true;
+    case 0x002: setFcsr(((<i32>v & 7) << 5) | fflags()); markFpDirty(); return true;
+    case 0x003: setFcsr(<i32>v); markFpDirty(); return true;
     case 0xb00: cycleOffset = v - retired; return true;
     case 0xb02: instretOffset = v - retired; return true;
     case 0x100: writeMstatus((mstatus & ~SSTATUS_MASK) | (v & SSTATUS_MASK)); return true;
@@ -367,7 +369,7 @@ export function setMstatusRaw(v: i64): void {
   storeMstatus(v);
   if (changed & MSTATUS_BANK_BITS) selectTlbs();
 }
-export function setFflags(v: i32): void { fflags = v; }
+export function setFflags(v: i32): void { setFcsr((frm() << 5) | (v & 31)); }
 export function addRetired(n: i64): void { retired += n; }
 export function setTrapM(cause: i64, epc: i64, tval: i64): void { mcause = cause; mepc = epc; mtval = tval; }
 export function setTrapS(cause: i64, epc: i64, tval: i64): void { scause = cause; sepc = epc; stval = tval; }

@@ -29,7 +29,7 @@ const SIGN_D: u64 = 0x8000000000000000;
 
 function takeFlags(): void {
   if (fpuFlags != 0) {
-    setFflags(fflags | fpuFlags);
+    setFflags(fflags() | fpuFlags);
     fpuFlags = 0;
     markFpDirty();
   }
@@ -38,7 +38,7 @@ function takeFlags(): void {
 /** The rounding mode of insn, or -1 when it is reserved (illegal instruction). */
 @inline function roundingMode(insn: u32): i32 {
   let rm = <i32>((insn >> 12) & 7);
-  if (rm == 7) rm = frm;
+  if (rm == 7) rm = frm();
   return rm > 4 ? -1 : rm;
 }
 

@@ -7,7 +7,7 @@
 // slow path, which supports them). Anything that changes privilege, translation or interrupt
 // enables ends the block so run() can take interrupts and the code page is looked up afresh.
 import {
-  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, JIT_FCSR, JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, PRIV_M,
+  EXIT_HALT, EXIT_SBI, EXIT_WFI, F_BASE, JIT_FS, JIT_NPC, JIT_REM, JIT_RESERVATION, JIT_TLB_PTRS, PRIV_M,
   PRIV_S, PRIV_U, X_BASE, getX, tlbAddend, tlbEntry, tlbTag,
 } from './layout';
 import {
@@ -34,7 +34,7 @@ import {
   MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, mstatus, priv,
 } from './context';
 import {
-  csrFault, csrReadChecked, csrWriteChecked, fflags, frm, markFpDirty, mepc, mie, mip, retired, sepc,
+  csrFault, csrReadChecked, csrWriteChecked, markFpDirty, mepc, mie, mip, retired, sepc,
   setMstatusRaw, setPrivilege, addRetired,
 } from './csr';
 import { enterTrap } from './trap';
@@ -351,7 +351,6 @@ export function execute(startPc: i64, budget: i32): i64 {
           {
             store<i32>(JIT_REM, rem);
             store<i32>(JIT_FS, <i32>((mstatus & MSTATUS_FS) >> 13));
-            store<i32>(JIT_FCSR, (frm << 5) | fflags);
             call_indirect<i32>(entryIndex(b), entryMember(b));
             // Regions may have continued in others (jit.ts chaining); the last one leaves what
             // is left of the budget (0 done when the member did not fit in it).

@@ -20,7 +20,7 @@
 // - A region's semantics depend only on its bytes and pcs (baked in) and on the current TLBs,
 //   whose pointers the interpreter publishes at JIT_TLB_PTRS before every run.
 import {
-  BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, JIT_FCSR, JIT_FS, JIT_NPC, JIT_REM,
+  BATCH, BLOCK_CACHE_BASE, BODY, BODY_END, DRY_RUN, F_BASE, FREE_SLOTS, HOT_BASE, FCSR, JIT_FS, JIT_NPC, JIT_REM,
   JIT_RESERVATION, JIT_TLB_PTRS, MEMBERS, MODULE, REGION_SPANS, REGION_SPAN_SLOTS, SCRATCH, SLOT_REFS,
   TLB_ENTRIES, X_BASE,
 } from './layout';
@@ -33,7 +33,7 @@ import {
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
-  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_OPFP, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_OPFP, OP_CSR, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
   decodedImm, decodedInsn, decodedOp, decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
@@ -922,7 +922,7 @@ const FFLAGS_NX: i32 = 1;
  *   fcvt.d.w/fcvt.d.wu: exact; fcvt.w.d with rtz: leave unless -2^31 <= trunc(a) <= 2^31-1 and
  *     (a is whole or NX is set)
  *   feq.d/flt.d/fle.d: leave if either operand is a NaN (flt/fle signal on any NaN, feq on sNaN)
- * An FS or rounding-mode check, and `fcsr` at JIT_FCSR, come first where the operation needs them.
+ * An FS or rounding-mode check, and `fcsr` at FCSR, come first where the operation needs them.
  */
 function fpOp(insn: u32, pc: i64, count: i32): bool {
   const f7 = insn >> 25;
@@ -1082,6 +1082,70 @@ function fpOp(insn: u32, pc: i64, count: i32): bool {
   return false;
 }
 
+/**
+ * csrrw/csrrs/csrrc and their immediate forms on fflags (0x001), frm (0x002) and fcsr (0x003)
+ * (Zicsr; unpriv spec 11.2), the C library's frflags/fsflags/frrm/fsrm around its rounding
+ * functions: fcsr lives in memory (csr.ts, FCSR), so translated code reads and writes it. Only
+ * while FS is Dirty (a write would have to set it; the interpreter takes the rest, and traps).
+ * Other CSRs are left to the interpreter.
+ *   field = fcsr >> shift & mask; x[rd] = field
+ *   if (csrrw or the source is not x0/0) fcsr = fcsr & ~(mask << shift) | op(field, src) << shift
+ */
+function fcsrOp(insn: u32, pc: i64, count: i32): bool {
+  const csr = insn >> 20;
+  const f3 = (insn >> 12) & 7;
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31; // the register, or the 5-bit immediate of the i forms
+  if (csr < 1 || csr > 3 || (f3 & 3) == 0) return false;
+  const shift: i32 = csr == 2 ? 5 : 0;
+  const mask: i32 = csr == 1 ? 31 : csr == 2 ? 7 : 0xff;
+  const op = f3 & 3; // 1 rw, 2 rs, 3 rc
+  const writes = op == 1 || rs1 != 0; // csrrs/csrrc with x0 or 0 write nothing
+  fsCheck(true, pc, count);
+  if (writes && (f3 & 4) == 0) {
+    getReg(rs1 << 3); // read before rd is written (rd may be rs1)
+    localSet(L_T0);
+  }
+  if (rd != 0) {
+    i32Const(0);
+    i32Load(FCSR);
+    if (shift != 0) { i32Const(shift); numeric(I32_SHR_U); }
+    i32Const(mask);
+    i32And();
+    numeric(I64_EXTEND_I32_U);
+    setReg(rd << 3);
+  }
+  if (!writes) return true;
+  i32Const(0); // the store's address
+  i32Const(0);
+  i32Load(FCSR);
+  i32Const(~(mask << shift));
+  i32And();
+  if (op == 1) {
+    fcsrSource(f3, rs1);
+  } else {
+    i32Const(0);
+    i32Load(FCSR);
+    if (shift != 0) { i32Const(shift); numeric(I32_SHR_U); }
+    fcsrSource(f3, rs1);
+    if (op == 3) { i32Const(-1); numeric(I32_XOR); }
+    if (op == 2) numeric(I32_OR);
+    else i32And();
+  }
+  i32Const(mask);
+  i32And();
+  if (shift != 0) { i32Const(shift); i32Shl(); }
+  numeric(I32_OR);
+  i32Store(FCSR);
+  return true;
+}
+/** Push the csr instruction's source as an i32: the immediate, or x[rs1] as read into L_T0. */
+function fcsrSource(f3: u32, rs1: u32): void {
+  if (f3 & 4) { i32Const(<i32>rs1); return; }
+  localGet(L_T0);
+  i32WrapI64();
+}
+
 /** FS must be Dirty (the result goes to f), and the rounding mode RNE: static (0), or dynamic
  *  (7) with frm 0 in the published fcsr; false (not translated) for any other static mode. */
 function rneOnly(rm: u32, pc: i64, count: i32): bool {
@@ -1089,7 +1153,7 @@ function rneOnly(rm: u32, pc: i64, count: i32): bool {
   fsCheck(true, pc, count);
   if (rm == 7) {
     i32Const(0);
-    i32Load(JIT_FCSR);
+    i32Load(FCSR);
     i32Const(0xe0); // frm
     i32And();
     exitIf(pc, count);
@@ -1100,7 +1164,7 @@ function rneOnly(rm: u32, pc: i64, count: i32): bool {
 /** Push 1 when fflags.NX is clear in the published fcsr (a new inexact would set it). */
 function nxClear(): void {
   i32Const(0);
-  i32Load(JIT_FCSR);
+  i32Load(FCSR);
   i32Const(FFLAGS_NX);
   i32And();
   numeric(I32_EQZ);
@@ -1297,6 +1361,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       break;
     case OP_OPFP:
       if (!fpOp(decodedInsn(d), pc, count)) return false;
+      break;
+    case OP_CSR:
+      if (!fcsrOp(decodedInsn(d), pc, count)) return false;
       break;
     case OP_LUI: i64Const(imm); setReg(rd); break;
     case OP_AUIPC: i64Const(pc + imm); setReg(rd); break;

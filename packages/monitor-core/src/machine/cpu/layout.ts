@@ -42,10 +42,10 @@ export const SCRATCH: u32 = 0x1920;
 /** The LR/SC reservation (i64): the wasm address of the reserved word, -1 for none; the
  *  interpreter's and translated code's LR and SC share it. */
 export const JIT_RESERVATION: u32 = 0x1930;
-/** fcsr (i32: frm << 5 | fflags), written by the interpreter before it calls a block: translated
- *  FP arithmetic runs only where the rounding mode is RNE and it sets no flag not already set
- *  (translated code never changes fcsr, so the value stays right through chained regions). */
-export const JIT_FCSR: u32 = 0x1938;
+/** fcsr (i32: frm << 5 | fflags; unpriv spec 11.2), the register itself (csr.ts): translated
+ *  code reads it for FP arithmetic (RNE only, no new flag) and reads and writes it for
+ *  frflags/fsflags/frrm/fsrm. */
+export const FCSR: u32 = 0x1938;
 
 /** The end of the state block's page. */
 export const STATE_PAGE_END: u32 = 0x2000;
