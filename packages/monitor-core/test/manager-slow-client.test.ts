@@ -3,7 +3,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { AttachFlag, FrameKind, ManagerIoctl, Module, MonitorState, Termination, encodeAttach, encodeFrame } from '@colinux/protocol';
-import { ManagerClient, endpointPath } from '@colinux/client';
+import { ManagerClient, monitorEndpointPath } from '@colinux/client';
 import { monitorConfig, printingGuest, startManager } from './manager-fixtures.ts';
 
 t.test('a stuck PRINTK client: the guest runs to the end, drops are counted', async (t) => {
@@ -13,8 +13,10 @@ t.test('a stuck PRINTK client: the guest runs to the end, drops are counted', as
   const owner = await ManagerClient.connect({ env });
   await owner.create(8001, monitorConfig());
 
-  // A raw client that attaches PRINTK and then never reads again.
-  const stuck = net.connect({ path: endpointPath(env) });
+  // A raw client that attaches PRINTK at the monitor's own endpoint (where guest output is sent
+  // from since issue 12's process per monitor; at the manager's it would never be sent any) and
+  // then never reads again.
+  const stuck = net.connect({ path: monitorEndpointPath(env, 8001) });
   await new Promise((resolve) => stuck.once('connect', resolve));
   const attached = new Promise((resolve) => stuck.once('data', resolve));
   stuck.write(encodeFrame(FrameKind.REQUEST, ManagerIoctl.ATTACH, 1, 0, encodeAttach({ id: 8001, flags: 0, modules: [Module.PRINTK] })));
