@@ -8,7 +8,7 @@
 // program RUNS times, alternating; the table shows the fastest run of each.
 // Run: node_modules/.bin/node bench/c-vs-qemu.ts
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,8 +33,8 @@ function timed(argv: string[]): Run {
     env: { ...process.env, OUT: join(work, 'out'), ERR: join(work, 'err') },
   });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const output = execFileSync('cat', [join(work, 'out')], { encoding: 'utf8' }).trim();
-  const stats = execFileSync('cat', [join(work, 'err')], { encoding: 'utf8' }).trim();
+  const output = readFileSync(join(work, 'out'), 'utf8').trim();
+  const stats = readFileSync(join(work, 'err'), 'utf8').trim();
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${stats}`);
   const children = r.stdout.trim().split('\n')[1] ?? '';
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));

@@ -872,12 +872,7 @@ function fsCheck(load_: bool, pc: i64, count: i32): void {
   i32Const(0);
   i32Load(JIT_FS);
   if (load_) { i32Const(3); i32Ne(); } else numeric(I32_EQZ);
-  unlikely();
-  ifVoid();
-  nest++;
-  exitTo(pc, count);
-  nest--;
-  end();
+  exitIf(pc, count);
 }
 
 /** Leave before this instruction when `cond` (an i32 just pushed) is not 0. */
