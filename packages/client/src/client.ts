@@ -171,9 +171,16 @@ export class ManagerClient extends EventEmitter {
   /** `watch`: read-only observer of the modules' output (console-nt --read-only). */
   async attach(id: number, modules: ModuleId[], opts: { force?: boolean; watch?: boolean } = {}): Promise<void> {
     const flags = (opts.force ? AttachFlag.FORCE : 0) | (opts.watch ? AttachFlag.WATCH : 0);
-    await this.createOrAttach(Requests.ATTACH, { id, flags, modules });
+    // Before the request: an END may arrive in the same read as the answer (taken over at once),
+    // and is dispatched before this function resumes; it must not be overwritten here.
     this.monitorId = id;
     this.ended = false;
+    try {
+      await this.createOrAttach(Requests.ATTACH, { id, flags, modules });
+    } catch (err) {
+      if (this.monitorId === id) this.monitorId = undefined;
+      throw err;
+    }
   }
 
   /**

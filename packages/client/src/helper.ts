@@ -177,6 +177,9 @@ export async function runHelper<O, R>(
   client.on('message', (m) => {
     if (m.from === Module.LINUX && m.to === module) spec.onGuest(r, m.data);
   });
+  // Listening before ATTACH: a helper taken over right away gets its END in the same read as the
+  // ATTACH answer, dispatched before `attach` resumes.
+  client.on('end', (cause: EndCause, detail?: string) => stop(endOfAttachment(cause, detail)));
   try {
     await client.attach(args.id, [module], { force: args.force });
   } catch (e) {
@@ -184,7 +187,6 @@ export async function runHelper<O, R>(
     await client.close();
     return fail(`${where}: ${e instanceof ManagerError ? e.message : `cannot reach the manager: ${(e as Error).message}`}`, ExitStatus.FAILURE);
   }
-  client.on('end', (cause: EndCause, detail?: string) => stop(endOfAttachment(cause, detail)));
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals): void => stop({ code: ExitStatus.OK, why: signal });
   for (const s of signals) process.once(s, onSignal);
