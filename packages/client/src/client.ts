@@ -536,7 +536,10 @@ export class ManagerClient extends EventEmitter {
         const cause: EndCause = f.code === EndReason.TAKEN_OVER ? 'taken-over' : 'monitor-closed';
         if (cause === 'monitor-closed') this.monitorId = undefined;
         this.ended = true;
-        this.emit('end', cause, decodeText(f.body));
+        // Emitted after the pending promise jobs: an END in the same read as the ATTACH answer
+        // reaches listeners the attaching code adds as soon as attach() resolves.
+        const detail = decodeText(f.body);
+        setImmediate(() => this.emit('end', cause, detail));
         return;
       }
       case FrameKind.LOG:
