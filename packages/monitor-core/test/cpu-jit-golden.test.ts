@@ -244,7 +244,7 @@ t.test('add; ld; ret: registers in locals, the load TLB fast path, jalr through 
   const text = emit([0x00c58533, 0x00853683, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -451,7 +451,7 @@ t.test('a loop back to the block start stays in the function: wasm loop, budget 
   const text = emit([0xfff50513, 0xfe051ee3]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -615,7 +615,7 @@ t.test(
     const text = emit([0xfff50513, 0x00b50663, 0x00160613, 0xff5ff06f, 0x00008067]);
     t.equal(
       text,
-      `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+      `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -812,7 +812,7 @@ t.test('AMOs on the write TLB fast path: amoadd.w, amomaxu.d; LR/SC with the res
   const text = emit([0x00b6252f, 0xe0e7b6af, 0x1006352f, 0x18a635af, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1177,7 +1177,7 @@ t.test('mulh, mulhsu, mulhu: the high product from 32-bit halves, sign correctio
   const text = emit([0x02c59533, 0x02c5a6b3, 0x02c5b733, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1541,7 +1541,7 @@ t.test('fadd.d, fmul.d, flt.d: wasm f64 where no flag can newly be set, else the
   const text = emit([0x02c5f553, 0x12c5f6d3, 0xa2c59753, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -1872,7 +1872,7 @@ t.test('loads and stores through one base register: the TLB once per kind, then 
   const text = emit([0x00013583, 0x00813603, 0x00d13823, 0x00e13c23, 0x00008067]);
   t.equal(
     text,
-    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
 i32.const 0
 i32.load offset=0x1914
 local.set 3
@@ -2152,6 +2152,367 @@ i64.store offset=0x1058
 i32.const 0
 local.get 16
 i64.store offset=0x1060
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`,
+  );
+});
+
+t.test('fmadd.d in RNE: the exponent window, Dekker products, TwoSums, rounding to odd, NX into fcsr', async (t) => {
+  // fmadd.d fa0, fa1, fa2, fa3, rne / ret
+  const text = emit([0x6ac58543, 0x00008067]);
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+block
+  block
+    block
+      loop
+        local.get 3
+        i32.const 2
+        i32.sub
+        local.set 3
+        i32.const 0
+        i32.load offset=0x1918
+        i32.const 3
+        i32.ne
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i64.load offset=0x1158
+        i64.const 52
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 2047
+        i32.and
+        i32.const 573
+        i32.sub
+        i32.const 900
+        i32.gt_u
+        i32.const 0
+        i64.load offset=0x1160
+        i64.const 52
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 2047
+        i32.and
+        i32.const 573
+        i32.sub
+        i32.const 900
+        i32.gt_u
+        i32.or
+        i32.const 0
+        i64.load offset=0x1168
+        i64.const 52
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 2047
+        i32.and
+        i32.const 123
+        i32.sub
+        i32.const 1800
+        i32.gt_u
+        i32.or
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        i32.const 0
+        i64.load offset=0x1158
+        f64.reinterpret_i64
+        local.set 40
+        i32.const 0
+        i64.load offset=0x1160
+        f64.reinterpret_i64
+        local.set 41
+        i32.const 0
+        i64.load offset=0x1168
+        f64.reinterpret_i64
+        local.set 42
+        local.get 40
+        local.get 41
+        f64.mul
+        local.set 47
+        f64.const 134217729
+        local.get 40
+        f64.mul
+        local.tee 48
+        local.get 48
+        local.get 40
+        f64.sub
+        f64.sub
+        local.set 48
+        local.get 40
+        local.get 48
+        f64.sub
+        local.set 49
+        f64.const 134217729
+        local.get 41
+        f64.mul
+        local.tee 50
+        local.get 50
+        local.get 41
+        f64.sub
+        f64.sub
+        local.set 50
+        local.get 41
+        local.get 50
+        f64.sub
+        local.set 51
+        local.get 48
+        local.get 50
+        f64.mul
+        local.get 47
+        f64.sub
+        local.get 48
+        local.get 51
+        f64.mul
+        f64.add
+        local.get 49
+        local.get 50
+        f64.mul
+        f64.add
+        local.get 49
+        local.get 51
+        f64.mul
+        f64.add
+        local.set 52
+        local.get 42
+        local.get 47
+        f64.add
+        local.tee 53
+        local.get 42
+        f64.sub
+        local.set 54
+        local.get 42
+        local.get 53
+        local.get 54
+        f64.sub
+        f64.sub
+        local.get 47
+        local.get 54
+        f64.sub
+        f64.add
+        local.set 54
+        local.get 54
+        local.get 52
+        f64.add
+        local.tee 48
+        local.get 54
+        f64.sub
+        local.set 49
+        local.get 54
+        local.get 48
+        local.get 49
+        f64.sub
+        f64.sub
+        local.get 52
+        local.get 49
+        f64.sub
+        f64.add
+        local.set 49
+        local.get 48
+        i64.reinterpret_f64
+        local.get 49
+        f64.const 0
+        f64.lt
+        local.get 48
+        f64.const 0
+        f64.lt
+        i32.ne
+        i64.extend_i32_u
+        i64.sub
+        i64.const 1
+        i64.or
+        f64.reinterpret_i64
+        local.get 48
+        local.get 49
+        f64.const 0
+        f64.ne
+        select
+        local.set 51
+        local.get 53
+        local.get 51
+        f64.add
+        local.tee 41
+        local.get 53
+        f64.sub
+        local.set 50
+        local.get 53
+        local.get 41
+        local.get 50
+        f64.sub
+        f64.sub
+        local.get 51
+        local.get 50
+        f64.sub
+        f64.add
+        local.set 50
+        local.get 41
+        i64.reinterpret_f64
+        i64.const 52
+        i64.shr_u
+        i32.wrap_i64
+        i32.const 2047
+        i32.and
+        i32.const 123
+        i32.lt_s
+        if ;; hinted unlikely
+          i64.const 0x80001000
+          local.set 1
+          local.get 3
+          i32.const 2
+          i32.add
+          local.set 3
+          br 4
+        end
+        local.get 49
+        f64.const 0
+        f64.ne
+        local.get 50
+        f64.const 0
+        f64.ne
+        i32.or
+        if
+          i32.const 0
+          i32.const 0
+          i32.load offset=0x1938
+          i32.const 1
+          i32.or
+          i32.store offset=0x1938
+        end
+        i32.const 0
+        local.get 41
+        i64.reinterpret_f64
+        i64.store offset=0x1150
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
+      end
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
+      i64.and
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
+      br 1
+    end
+    br 1
+  end
+  block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
 i32.const 0
 local.get 1
 i64.store offset=0x1900

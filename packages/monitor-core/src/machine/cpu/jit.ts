@@ -33,7 +33,7 @@ import {
   OP_LWU, OP_MUL, OP_MULW, OP_OR, OP_ORI, OP_SB, OP_SD, OP_SH, OP_SLL, OP_SLLI, OP_SLLIW, OP_SLLW,
   OP_SLT, OP_SLTI, OP_SLTIU, OP_SLTU, OP_SRA, OP_SRAI, OP_SRAIW, OP_SRAW, OP_SRL, OP_SRLI, OP_SRLIW,
   OP_SRLW, OP_SUB, OP_SUBW, OP_SW, OP_XOR, OP_XORI, OP_DIV, OP_DIVU, OP_DIVUW, OP_DIVW, OP_REM, OP_REMU,
-  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_OPFP, OP_CSR, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
+  OP_REMUW, OP_REMW, OP_FLD, OP_FLW, OP_FSD, OP_FSW, OP_AMO, OP_FMA, OP_OPFP, OP_CSR, OP_MULH, OP_MULHSU, OP_MULHU, decodeInto,
   decodedImm, decodedInsn, decodedOp, decodedRd, decodedRs1, decodedRs2,
 } from './decode';
 import {
@@ -372,6 +372,15 @@ const L_READ_PAGE: u32 = 43;
 const L_READ_ADDEND: u32 = 44;
 const L_WRITE_PAGE: u32 = 45;
 const L_WRITE_ADDEND: u32 = 46;
+/** More scratch f64 locals: the parts of a fused multiply-add (fmaOp). */
+const L_F3: u32 = 47;
+const L_F4: u32 = 48;
+const L_F5: u32 = 49;
+const L_F6: u32 = 50;
+const L_F7: u32 = 51;
+const L_F8: u32 = 52;
+const L_F9: u32 = 53;
+const L_F10: u32 = 54;
 
 /** Most members in a region, and instructions in all of them (bounding the function's size). */
 const MAX_MEMBERS: i32 = 32;
@@ -903,12 +912,12 @@ const FFLAGS_NX: i32 = 1;
 
 /**
  * D-extension operations (unpriv spec ch. 12) that wasm's f64 does exactly as RISC-V specifies
- * them, on the conditions under which they set no flag that is not already set: translated code
- * never changes fcsr. Otherwise (a NaN or an infinity in or out, a possible underflow, a new
+ * them, on the conditions under which they set no flag that is not already set: these
+ * never change fcsr. Otherwise (a NaN or an infinity in or out, a possible underflow, a new
  * inexact, a rounding mode other than RNE) the region leaves before the instruction and the
  * interpreter runs it with its soft-float (fpu.ts), flags included. FS must be Dirty where f is
- * written (it would have to be set), not Off where it is only read. Single precision, fused
- * multiply-add, square root, min/max and fclass are left to the interpreter.
+ * written (it would have to be set), not Off where it is only read. Single precision, square
+ * root, min/max and fclass are left to the interpreter; fused multiply-add is fmaOp's.
  *   fadd.d/fsub.d: r = a op b; leave unless |r| < inf; leave if inexact (TwoSum: the rounding
  *     error (a - (r - (r - a))) + (b - (r - a)) is not 0) and NX is not set
  *   fmul.d/fdiv.d: r = a op b; leave unless 2^-1022 <= |r| < inf (no underflow, no NaN, no
@@ -1075,6 +1084,147 @@ function fpOp(insn: u32, pc: i64, count: i32): bool {
     }
   }
   return false;
+}
+
+/** Veltkamp's constant 2^27 + 1: x * it splits a binary64 into two 26-bit halves (fmaOp). */
+const VELTKAMP: f64 = 134217729.0;
+
+/**
+ * fmadd.d/fmsub.d/fnmsub.d/fnmadd.d (unpriv spec 12.6): one rounding of a*b+c, which wasm has no
+ * instruction for, computed exactly in f64 as the interpreter's fast path does (fpu.ts,
+ * fmaNearest64: Boldo & Melquiond's emulation with rounding to odd). Only in RNE and while the
+ * exponents keep every step away from overflow and underflow; otherwise (a zero, a subnormal,
+ * an infinity or NaN in, a result near the subnormal range or an exact zero out) the region
+ * leaves before the instruction. A new inexact sets fflags.NX in the published fcsr.
+ *   x = ±a, y = b, z = ±c (the negations of fmsub/fnmsub/fnmadd are exact)
+ *   leave unless exponent(a), exponent(b) in 573..1473 and exponent(c) in 123..1923
+ *   ph = x*y; xh, xl = split(x); yh, yl = split(y)        (Dekker: ph + pl = x*y exactly)
+ *   pl = (((xh*yh - ph) + xh*yl) + xl*yh) + xl*yl
+ *   th, tl = TwoSum(z, ph); v0, err = TwoSum(tl, pl)
+ *   v = err != 0 ? odd(v0 stepped toward the exact sum) : v0
+ *   r = th + v; leave if exponent(r) < 123; inexact = err != 0 or TwoSum(th, v) has an error
+ */
+function fmaOp(insn: u32, pc: i64, count: i32): bool {
+  if (((insn >> 25) & 3) != 1) return false; // single precision (fmt 0) is the interpreter's
+  const op = (insn >> 2) & 3; // 0 fmadd, 1 fmsub, 2 fnmsub, 3 fnmadd
+  const rd = (insn >> 7) & 31;
+  if (!rneOnly((insn >> 12) & 7, pc, count)) return false;
+  fmaExponentOutside(<u32>(insn >> 15) & 31, 573, 900);
+  fmaExponentOutside(<u32>(insn >> 20) & 31, 573, 900);
+  numeric(I32_OR);
+  fmaExponentOutside(insn >> 27, 123, 1800);
+  numeric(I32_OR);
+  exitIf(pc, count);
+  getF64((insn >> 15) & 31);
+  if (op >= 2) numeric(F64_NEG);
+  localSet(L_F0); // x
+  getF64((insn >> 20) & 31);
+  localSet(L_F1); // y
+  getF64(insn >> 27);
+  if (op & 1) numeric(F64_NEG);
+  localSet(L_F2); // z
+  fOp(L_F0, L_F1, F64_MUL); localSet(L_F3); // ph
+  veltkampHigh(L_F0, L_F4); // xh
+  fOp(L_F0, L_F4, F64_SUB); localSet(L_F5); // xl
+  veltkampHigh(L_F1, L_F6); // yh
+  fOp(L_F1, L_F6, F64_SUB); localSet(L_F7); // yl
+  fOp(L_F4, L_F6, F64_MUL); localGet(L_F3); numeric(F64_SUB);
+  fOp(L_F4, L_F7, F64_MUL); numeric(F64_ADD);
+  fOp(L_F5, L_F6, F64_MUL); numeric(F64_ADD);
+  fOp(L_F5, L_F7, F64_MUL); numeric(F64_ADD);
+  localSet(L_F8); // pl
+  twoSum(L_F2, L_F3, L_F9, L_F10); // th, tl
+  twoSum(L_F10, L_F8, L_F4, L_F5); // v0, err
+  // v: v0 with its last bit set, one step toward zero first when err points that way
+  localGet(L_F4);
+  numeric(I64_REINTERPRET_F64);
+  localGet(L_F5); f64Const(0); numeric(F64_LT);
+  localGet(L_F4); f64Const(0); numeric(F64_LT);
+  i32Ne();
+  numeric(I64_EXTEND_I32_U);
+  numeric(I64_SUB);
+  i64Const(1);
+  numeric(I64_OR);
+  numeric(F64_REINTERPRET_I64);
+  localGet(L_F4);
+  localGet(L_F5); f64Const(0); numeric(F64_NE);
+  select();
+  localSet(L_F7); // v
+  twoSum(L_F9, L_F7, L_F1, L_F6); // r, its error
+  localGet(L_F1);
+  numeric(I64_REINTERPRET_F64);
+  i64Const(52);
+  numeric(I64_SHR_U);
+  i32WrapI64();
+  i32Const(0x7ff);
+  i32And();
+  i32Const(123);
+  i32LtS();
+  exitIf(pc, count);
+  localGet(L_F5); f64Const(0); numeric(F64_NE);
+  localGet(L_F6); f64Const(0); numeric(F64_NE);
+  numeric(I32_OR);
+  ifVoid();
+  i32Const(0);
+  i32Const(0);
+  i32Load(FCSR);
+  i32Const(FFLAGS_NX);
+  numeric(I32_OR);
+  i32Store(FCSR);
+  end();
+  setF64(rd, L_F1);
+  return true;
+}
+/** Push 1 when f[r]'s biased exponent minus `lo` is above `span` (unsigned: below lo too). */
+function fmaExponentOutside(r: u32, lo: i32, span: i32): void {
+  i32Const(0);
+  i64Load(F_BASE + (r << 3));
+  i64Const(52);
+  numeric(I64_SHR_U);
+  i32WrapI64();
+  i32Const(0x7ff);
+  i32And();
+  i32Const(lo);
+  i32Sub();
+  i32Const(span);
+  numeric(I32_GT_U);
+}
+/** Push a op b of two f64 locals. */
+function fOp(a: u32, b: u32, op: u32): void {
+  localGet(a);
+  localGet(b);
+  numeric(op);
+}
+/** hi = t - (t - x) with t = VELTKAMP * x: the high 26 bits of x (Dekker's split). */
+function veltkampHigh(x: u32, hi: u32): void {
+  f64Const(VELTKAMP);
+  localGet(x);
+  numeric(F64_MUL);
+  localTee(hi);
+  localGet(hi);
+  localGet(x);
+  numeric(F64_SUB);
+  numeric(F64_SUB);
+  localSet(hi);
+}
+/** s = a + b and err its exact rounding error (Knuth's TwoSum), into two f64 locals; s, err must
+ *  differ from a and b. bv = s - a; err = (a - (s - bv)) + (b - bv). */
+function twoSum(a: u32, b: u32, s: u32, err: u32): void {
+  fOp(a, b, F64_ADD);
+  localTee(s);
+  localGet(a);
+  numeric(F64_SUB);
+  localSet(err); // bv, for now
+  localGet(a);
+  localGet(s);
+  localGet(err);
+  numeric(F64_SUB);
+  numeric(F64_SUB);
+  localGet(b);
+  localGet(err);
+  numeric(F64_SUB);
+  numeric(F64_ADD);
+  localSet(err);
 }
 
 /**
@@ -1357,6 +1507,9 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
     case OP_OPFP:
       if (!fpOp(decodedInsn(d), pc, count)) return false;
       break;
+    case OP_FMA:
+      if (!fmaOp(decodedInsn(d), pc, count)) return false;
+      break;
     case OP_CSR:
       if (!fcsrOp(decodedInsn(d), pc, count)) return false;
       break;
@@ -1599,13 +1752,14 @@ export function compileBlock(b: u32, pc: i64, host: u32): void {
   bodyStart = start;
   store<u32>(hintFirst + 4 * batchSize, hintCount);
   emitAt(start);
-  uleb(6); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3; L_F0..L_F2; the pages
+  uleb(7); // local groups: L_VA; L_E, L_REM, L_B; x1..x31; L_T0..L_T3; L_F0..L_F2; the pages; L_F3..L_F10
   uleb(1); byte(I64);
   uleb(3); byte(I32);
   uleb(31); byte(I64);
   uleb(4); byte(I64);
   uleb(3); byte(F64);
   uleb(4); byte(I64);
+  uleb(8); byte(F64);
   i32Const(0);
   i32Load(JIT_REM);
   localSet(L_REM);
