@@ -488,7 +488,7 @@ block
         end
         i64.const 0x80001008
         local.set 1
-        i32.const 0x951008
+        i32.const 0xd51008
         local.set 2
         i32.const 0x348040
         local.set 4

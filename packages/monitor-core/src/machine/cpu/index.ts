@@ -1,6 +1,6 @@
 // The RV64GC hart as a WebAssembly module: the exports of docs/cpu-core.md.
 import {
-  DECODE_BASE, EXIT_BUDGET, PC_OFF, PRIV_M, PRIV_OFF, RAM_WASM_OFFSET, RESET_PC, ROM_WASM_OFFSET, STATE,
+  STATIC_DATA_END, EXIT_BUDGET, PC_OFF, PRIV_M, PRIV_OFF, RAM_WASM_OFFSET, RESET_PC, ROM_WASM_OFFSET, STATE,
   STATE_PAGE_END,
 } from './layout';
 import {
@@ -36,8 +36,8 @@ let rvcReady = false;
 let runsSinceFlush = 0;
 
 export function init(ramSize: u32): void {
-  // AssemblyScript's static data must end below the TLBs' neighbour, guest RAM.
-  if (<u32>__heap_base > DECODE_BASE) unreachable();
+  // AssemblyScript's static data must end below the tables laid out after it (layout.ts).
+  if (<u32>__heap_base > STATIC_DATA_END) unreachable();
   if (!rvcReady) {
     buildRvcTable();
     clearDecodeCache();
