@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, qemuConsoleArgs } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, bootDirectEnv, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -41,7 +41,8 @@ function disk(name: string, format: Format): string {
 }
 
 const peers: Record<string, (image: string, format: Format) => GuestProcess> = {
-  ours: (image) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image]),
+  ours: (image) =>
+    new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--disk', image], bootDirectEnv()),
   qemu: (image, format) =>
     new GuestProcess('qemu-system-riscv64', [
       ...qemuConsoleArgs(kernel, initrd, memMiB),

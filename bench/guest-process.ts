@@ -1,12 +1,37 @@
 // Drives a guest whose console is a child process's stdin/stdout (our machine through
 // boot-direct, or QEMU with a virtio console on stdio), so both are measured the same way.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateCompileCache } from '@colinux/client/program';
+import { MONITOR_PROCESS_ENV } from '../packages/monitor-core/src/machine/monitor-process.ts';
 
 export const READY_LINE = 'colinux-guest: ready';
 /** The developer tool that boots a kernel on the machine worker without the manager. */
 export const BOOT_DIRECT = join(import.meta.dirname, '..', 'packages', 'monitor-core', 'tools', 'boot-direct.ts');
+const MACHINE_WORKER = join(import.meta.dirname, '..', 'packages', 'monitor-core', 'src', 'machine', 'worker.ts');
+
+/**
+ * The environment boot-direct runs with in the benches: a monitor process's (machine/
+ * monitor-process.ts, as the manager starts one) and the compile cache the programs use
+ * (packages/client/src/program.js; none with NODE_DISABLE_COMPILE_CACHE). Both threads' modules
+ * are put into that cache first, as the manager does for its workers (manager/compile-cache.ts):
+ * a thread that strips one module's types itself keeps Node's TypeScript transformer (~12 MB)
+ * loaded for its life, which a monitor started by the manager does not.
+ */
+let preparedEnv: Record<string, string> | undefined;
+export function bootDirectEnv(): Record<string, string> {
+  if (preparedEnv) return preparedEnv;
+  const cache = privateCompileCache();
+  // This process's own environment wins, as the manager's does for its monitor processes.
+  const env: Record<string, string> = { ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+  for (const [name, value] of Object.entries(MONITOR_PROCESS_ENV)) env[name] = process.env[name] ?? value;
+  const run = (args: string[]) => spawnSync(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
+  run([BOOT_DIRECT]); // without --image it loads its modules and exits
+  run(['--input-type=module', '-e', `await import(${JSON.stringify(MACHINE_WORKER)})`]);
+  preparedEnv = env;
+  return env;
+}
 
 /** Wall and CPU seconds of one timed guest command. */
 export interface Step {
@@ -93,18 +118,23 @@ export class GuestProcess {
   }
 
   /** Resident bytes of the mapping that holds guest RAM: the largest anonymous mapping at least
-   *  `ramBytes` long (the wasm memory reservation for us, the RAM block for QEMU), from smaps. */
+   *  `ramBytes` long that is readable, writable and not executable (the accessible part of the
+   *  wasm memory for us: the core's tables and guest RAM; the RAM block for QEMU), from smaps.
+   *  V8's reservations around the wasm memory (PROT_NONE) and for wasm code (rwx) are larger
+   *  and have little resident: an earlier version picked those, so guest RAM counted as memory
+   *  beyond it. */
   guestRamResidentBytes(ramBytes: number): number {
     let best = { size: 0, rss: 0 };
-    let current = { size: 0, rss: 0, anonymous: false };
+    let current = { size: 0, rss: 0, candidate: false };
     for (const line of readFileSync(`/proc/${this.child.pid}/smaps`, 'utf8').split('\n')) {
-      const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+      const range = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
       if (range) {
-        current = { size: parseInt(range[2]!, 16) - parseInt(range[1]!, 16), rss: 0, anonymous: range[3] === '0' && !range[4] };
+        const anonymous = range[4] === '0' && !range[5];
+        current = { size: parseInt(range[2]!, 16) - parseInt(range[1]!, 16), rss: 0, candidate: anonymous && range[3]!.startsWith('rw-') };
         continue;
       }
       const rss = /^Rss:\s+(\d+) kB/.exec(line);
-      if (rss && current.anonymous && current.size >= ramBytes && current.size > best.size) {
+      if (rss && current.candidate && current.size >= ramBytes && current.size > best.size) {
         best = { size: current.size, rss: Number(rss[1]) * 1024 };
       }
     }

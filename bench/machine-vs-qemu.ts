@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE, qemuConsoleArgs } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, bootDirectEnv, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -68,7 +68,11 @@ interface Result {
 }
 
 const peers: Record<string, () => GuestProcess> = {
-  ours: () => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB)], { BOOT_DIRECT_STATS: '1' }),
+  ours: () =>
+    new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB)], {
+      ...bootDirectEnv(),
+      BOOT_DIRECT_STATS: '1',
+    }),
   qemu: () => new GuestProcess('qemu-system-riscv64', [...qemuConsoleArgs(kernel, initrd, memMiB), '-append', 'console=hvc0']),
 };
 

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, qemuConsoleArgs } from './guest-process.ts';
+import { BOOT_DIRECT, GuestProcess, READY_LINE, type Step, bootDirectEnv, qemuConsoleArgs } from './guest-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const images = join(root, 'guest', 'images');
@@ -25,7 +25,8 @@ const data = randomBytes(mib << 20);
 const dataSha = createHash('sha256').update(data).digest('hex');
 
 const peers: Record<string, (share: string) => GuestProcess> = {
-  ours: (share) => new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share]),
+  ours: (share) =>
+    new GuestProcess(process.execPath, [BOOT_DIRECT, '--image', kernel, '--initrd', initrd, '--mem', String(memMiB), '--share', share], bootDirectEnv()),
   qemu: (share) =>
     new GuestProcess('qemu-system-riscv64', [
       ...qemuConsoleArgs(kernel, initrd, memMiB),

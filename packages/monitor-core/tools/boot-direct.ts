@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Module, Termination, terminationName } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../src/machine/contract.ts';
+import { MACHINE_WORKER_YOUNG_GENERATION_MB } from '../src/machine/monitor-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,11 +59,16 @@ const config: MachineConfig = {
   port: port2,
 };
 
-const worker = new Worker(new URL('../src/machine/worker.ts', import.meta.url), { workerData: config, transferList: [port2] });
+const worker = new Worker(new URL('../src/machine/worker.ts', import.meta.url), {
+  workerData: config,
+  transferList: [port2],
+  // As the manager starts it (manager/monitor.ts), so that what the benches measure is a monitor.
+  resourceLimits: { maxYoungGenerationSizeMb: MACHINE_WORKER_YOUNG_GENERATION_MB },
+});
 const started = performance.now();
 
-function send(msg: ToMachine): void {
-  port1.postMessage(msg);
+function send(msg: ToMachine, transfer: ArrayBuffer[] = []): void {
+  port1.postMessage(msg, transfer);
   Atomics.add(wakeView, 0, 1);
   Atomics.notify(wakeView, 0);
 }
@@ -101,8 +107,18 @@ worker.on('error', (err) => {
 // The Image header's image_size (offset 16, boot-image-header.rst) includes the BSS, which
 // the kernel clears itself but which must stay clear of the initrd.
 const imageSize = image.length >= 24 ? Math.max(image.length, Number(image.readBigUInt64LE(16))) : image.length;
-send({ type: 'load-section', offset: 0, size: imageSize, data: image });
-if (initrd) send({ type: 'load-initrd', data: initrd });
+// Moved to the worker, not copied, as the manager does (docs/manager.md "Memory"): a copy would
+// stay in this thread for the guest's life. A small file's buffer may be a slice of Node's
+// shared pool, which must not be moved: such a file is copied into a buffer of its own first.
+function movable(data: Buffer): Uint8Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
+}
+const kernelData = movable(image);
+send({ type: 'load-section', offset: 0, size: imageSize, data: kernelData }, [kernelData.buffer as ArrayBuffer]);
+if (initrd) {
+  const initrdData = movable(initrd);
+  send({ type: 'load-initrd', data: initrdData }, [initrdData.buffer as ArrayBuffer]);
+}
 send({ type: 'start', entryOffset: 0 });
 
 if (process.stdin.isTTY) process.stdin.setRawMode(true);

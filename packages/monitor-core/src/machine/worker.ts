@@ -12,6 +12,7 @@ import { Termination } from '@colinux/protocol';
 import { OUTPUT_BACKLOG_MAX, type FromMachine, type MachineConfig, type ToMachine } from './contract.ts';
 import { deviceLog } from './device-log.ts';
 import { Machine } from './machine.ts';
+import { IdleTrim } from './malloc-trim.ts';
 import { captureMachine, restoreMachine } from './snapshot.ts';
 
 const RUN_MS = 5;
@@ -52,6 +53,7 @@ function main(config: MachineConfig): void {
 
   let lastStats = performance.now();
   const run = { frozen: false };
+  const trim = new IdleTrim();
   for (;;) {
     const seen = Atomics.load(wake, 0);
     let stop = false;
@@ -77,8 +79,11 @@ function main(config: MachineConfig): void {
       post({ type: 'stats', ...machine.stats() });
       lastStats = now;
     }
-    if (r.state === 'idle') Atomics.wait(wake, 0, seen, r.sleepMs);
-    else if (r.state === 'terminated') Atomics.wait(wake, 0, seen, IDLE_WAIT_MS);
+    trim.compiled(machine.hart.jitCompileMs, now);
+    if (r.state === 'idle') {
+      trim.idle(now);
+      Atomics.wait(wake, 0, seen, r.sleepMs);
+    } else if (r.state === 'terminated') Atomics.wait(wake, 0, seen, IDLE_WAIT_MS);
   }
   machine.close();
   port.close();

@@ -22,6 +22,7 @@ import {
 } from '@colinux/protocol';
 import type { FromMachine, MachineConfig, ToMachine } from '../machine/contract.ts';
 import { imageFormat } from '../machine/devices/virtio/disk-image.ts';
+import { MACHINE_WORKER_YOUNG_GENERATION_MB } from '../machine/monitor-process.ts';
 import { ConsoleLog } from './console-log.ts';
 import { ForwardTable } from './forward-table.ts';
 import type { DiskImages } from './disk-images.ts';
@@ -44,12 +45,6 @@ export const POWEROFF_GRACE_MS = 3000;
 
 /** How long a disk snapshot may take the worker (a flush of the old image, a header read). */
 const SNAPSHOT_TIMEOUT_MS = 10_000;
-
-/** The machine worker's V8 young generation. A busy guest allocates fast (device messages,
- *  output batches, translator modules) and V8 then grows its heap to ~83 MB where 32 MB do with
- *  this cap (the bundled guest running `yes` on its console, heap statistics of the worker;
- *  docs/manager.md "Memory"): about 50 MB of resident memory per busy monitor. */
-const WORKER_YOUNG_GENERATION_MB = 16;
 
 /** How long a worker gets to stop by itself after 'stop' before it is terminated. */
 const STOP_GRACE_MS = 1000;
@@ -351,7 +346,7 @@ export class Monitor {
       worker = new Worker(new URL('../machine/worker.ts', import.meta.url), {
         workerData: { ...this.machineConfig(workerPort, wakeBuffer, backlogBuffer) },
         transferList: [workerPort],
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        resourceLimits: { maxYoungGenerationSizeMb: MACHINE_WORKER_YOUNG_GENERATION_MB },
       });
     } catch (err) {
       channel.port1.close();

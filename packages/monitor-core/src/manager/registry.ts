@@ -9,15 +9,10 @@ import path from 'node:path';
 import { ManagerState, MonitorState, type MonitorInfo } from '@colinux/protocol';
 import { ManagerClient, monitorEndpointPath, monitorIdOfEndpoint, monitorLogName, runtimeDir, type TransportName } from '@colinux/client';
 import type pino from 'pino';
+import { MONITOR_PROCESS_ENV } from '../machine/monitor-process.ts';
 import { managerBinPath } from './bin-path.ts';
 import { CREATE_WAIT_MS } from './monitor-host.ts';
 import type { ClientLimits } from './session.ts';
-
-/** glibc malloc arenas of a monitor process (mallopt(3) M_ARENA_MAX; the environment's own
- *  MALLOC_ARENA_MAX wins). By default glibc gives each thread that allocates (the machine worker,
- *  V8's and libuv's helper threads) an arena of its own: 45-50 MB resident per monitor process;
- *  with 2, 18 MB (bench/memory.ts, bench/RESULTS.md "One process per monitor"). */
-const MONITOR_MALLOC_ARENAS = '2';
 
 /** A found monitor process still waiting for its owner's CREATE is looked at again this often,
  *  for as long as it waits (monitor-server.ts CREATE_WAIT_MS). */
@@ -189,7 +184,7 @@ export class MonitorRegistry {
       // the manager's group) does not take the VM.
       const limits = Object.keys(this.limits).length ? ['--limits', JSON.stringify(this.limits)] : [];
       child = spawn(process.execPath, [managerBinPath(this.env), '--monitor', String(id), '--transport', this.transport, ...limits], {
-        env: { MALLOC_ARENA_MAX: MONITOR_MALLOC_ARENAS, ...this.env },
+        env: { ...MONITOR_PROCESS_ENV, ...this.env },
         detached: true,
         stdio: ['ignore', logFd, logFd],
       });
