@@ -2164,6 +2164,206 @@ end`,
   );
 });
 
+t.test('if-conversion: a branch forward over register-only instructions becomes selects, the budget gets back what it skipped', async (t) => {
+  // sltu t0, a7, a2 / beqz t0, 1f / addi a0, a0, 1 / xor a1, a1, a0 / 1: ret
+  const text = emit([0x00c8b2b3, 0x00028663, 0x00150513, 0x00a5c5b3, 0x00008067]);
+  t.equal(
+    text,
+    `locals 1 i64, 3 i32, 31 i64, 4 i64, 3 f64, 4 i64, 8 f64
+i32.const 0
+i32.load offset=0x1914
+local.set 3
+i32.const 0
+i64.load offset=0x1008
+local.set 5
+i32.const 0
+i64.load offset=0x1028
+local.set 9
+i32.const 0
+i64.load offset=0x1050
+local.set 14
+i32.const 0
+i64.load offset=0x1058
+local.set 15
+i32.const 0
+i64.load offset=0x1060
+local.set 16
+i32.const 0
+i64.load offset=0x1088
+local.set 21
+block
+  block
+    block
+      loop
+        local.get 3
+        i32.const 5
+        i32.sub
+        local.set 3
+        local.get 21
+        local.get 16
+        i64.lt_u
+        i64.extend_i32_u
+        local.set 9
+        local.get 9
+        i64.const 0
+        i64.eq
+        i32.eqz
+        local.set 2
+        local.get 3
+        i32.const 0
+        i32.const 2
+        local.get 2
+        select
+        i32.add
+        local.set 3
+        local.get 14
+        i64.const 1
+        i64.add
+        local.get 14
+        local.get 2
+        select
+        local.set 14
+        local.get 15
+        local.get 14
+        i64.xor
+        local.get 15
+        local.get 2
+        select
+        local.set 15
+        local.get 5
+        i64.const 0
+        i64.add
+        i64.const -2
+        i64.and
+        local.set 1
+        br 1
+      end
+      unreachable
+    end
+    block
+      i32.const 0
+      i32.load offset=0x1910
+      local.get 1
+      i64.const 8
+      i64.shr_u
+      i32.wrap_i64
+      i32.const 0xfff0
+      i32.and
+      i32.add
+      local.tee 2
+      i64.load offset=0x0
+      local.get 1
+      i64.const -4096
+      i64.and
+      i64.ne
+      br_if 0
+      local.get 1
+      local.get 2
+      i64.load offset=0x8
+      i64.add
+      i32.wrap_i64
+      local.set 2
+      local.get 1
+      i32.wrap_i64
+      local.tee 4
+      local.get 4
+      i32.const 16
+      i32.shr_u
+      i32.xor
+      i32.const 3
+      i32.shl
+      i32.const 0xfffe0
+      i32.and
+      i32.const 0x300000
+      i32.add
+      local.set 4
+      br 1
+    end
+    br 1
+  end
+  i32.const 0
+  local.get 9
+  i64.store offset=0x1028
+  i32.const 0
+  local.get 14
+  i64.store offset=0x1050
+  i32.const 0
+  local.get 15
+  i64.store offset=0x1058
+  block
+    local.get 3
+    i32.const 0
+    i32.le_s
+    br_if 0
+    block
+      local.get 4
+      i64.load offset=0x0
+      local.get 1
+      i64.eq
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.eq
+      i32.and
+      br_if 0
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 4
+      i64.load offset=0x0
+      local.get 1
+      i64.ne
+      local.get 4
+      i32.load offset=0x8
+      local.get 2
+      i32.ne
+      i32.or
+      br_if 1
+    end
+    local.get 4
+    i32.load8_s offset=0xe
+    i32.const -1
+    i32.ne
+    br_if 0
+    i32.const 0
+    local.get 3
+    i32.store offset=0x1914
+    local.get 4
+    i32.load8_u offset=0xf
+    local.get 4
+    i32.load16_u offset=0xc
+    return_call_indirect type=0 table=0
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=0x1900
+  i32.const 0
+  local.get 3
+  i32.store offset=0x1914
+  i32.const 0
+  return
+end
+i32.const 0
+local.get 9
+i64.store offset=0x1028
+i32.const 0
+local.get 14
+i64.store offset=0x1050
+i32.const 0
+local.get 15
+i64.store offset=0x1058
+i32.const 0
+local.get 1
+i64.store offset=0x1900
+i32.const 0
+local.get 3
+i32.store offset=0x1914
+i32.const 0
+return
+end`,
+  );
+});
+
 t.test('fmadd.d in RNE: the exponent window, Dekker products, TwoSums, rounding to odd, NX into fcsr', async (t) => {
   // fmadd.d fa0, fa1, fa2, fa3, rne / ret
   const text = emit([0x6ac58543, 0x00008067]);

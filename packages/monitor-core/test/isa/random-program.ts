@@ -4,9 +4,9 @@
 // loads/stores; and control flow for the translator: short counted loops (a block that
 // branches back to its own start), calls and returns through jal/jalr to small functions,
 // self-modifying code (an instruction rewritten from a register, then fence.i), and forward
-// jumps over a few instructions, sometimes onto one the translator leaves out. The program
-// ends by printing every register, fflags and a memory checksum in hex on the UART, so two
-// runs agree exactly when the two implementations agree.
+// jumps and conditional branches over a few instructions, sometimes onto one the translator
+// leaves out. The program ends by printing every register, fflags and a memory checksum in hex
+// on the UART, so two runs agree exactly when the two implementations agree.
 
 import { Random } from '../../../../test/random.ts';
 
@@ -44,6 +44,7 @@ const R_OPS = [
   'remw',
   'remuw',
 ];
+const BRANCHES = ['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'];
 const I_OPS = ['addi', 'slti', 'sltiu', 'xori', 'ori', 'andi', 'addiw'];
 const SHIFT_OPS: Array<[string, number]> = [
   ['slli', 64],
@@ -100,6 +101,13 @@ export function randomProgram(seed: number, length: number): string {
     if (k < 5) return `  ${pick(LOADS)} ${reg()}, ${next() % 248}(s0)`;
     return `  ${pick(STORES)} ${reg()}, ${next() % 248}(s0)`;
   };
+  /** An ALU instruction (R or I form, lui or auipc). */
+  const registerOnly = (): string => {
+    const k = next() % 5;
+    if (k < 2) return `  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`;
+    if (k < 4) return `  ${pick(I_OPS)} ${reg()}, ${reg()}, ${imm12()}`;
+    return `  ${next() % 2 === 0 ? 'lui' : 'auipc'} ${reg()}, ${next() % 0x100000}`;
+  };
   const functions: string[] = [];
   let labels = 0;
   for (let i = 0; i < length; i++) {
@@ -146,10 +154,12 @@ export function randomProgram(seed: number, length: number): string {
         '  .4byte 0x00000013',
       );
     } else if (k === 23) {
-      // a forward jump over a few instructions, landing on one the translator leaves out or not
+      // a forward jump over a few instructions, landing on one the translator leaves out or not;
+      // or a conditional branch over a few (register-only ones it turns into selects)
       const l = `skip_${labels++}`;
-      lines.push(`  j ${l}`);
-      for (let n = 1 + (next() % 3); n > 0; n--) lines.push(simple());
+      const conditional = next() % 2 === 0;
+      lines.push(conditional ? `  ${pick(BRANCHES)} ${reg()}, ${reg()}, ${l}` : `  j ${l}`);
+      for (let n = 1 + (next() % (conditional ? 4 : 3)); n > 0; n--) lines.push(conditional ? registerOnly() : simple());
       lines.push(`${l}:`);
       if (next() % 2 === 0) lines.push(`  mulh ${reg()}, ${reg()}, ${reg()}`);
     } else if (k < 6) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);

@@ -5,7 +5,8 @@
 // check (so only loops check the budget). A block starts at a jump target, stays
 // inside the page and holds only integer ALU operations, multiplication and division, loads and
 // stores (FP ones too), AMOs and LR/SC, the D arithmetic wasm does exactly (fpOp), conditional
-// branches and at most one final jump; anything else (CSRs, other FP arithmetic, traps) is left
+// branches (those forward over a few register-only instructions become selects: ifConvert) and
+// at most one final jump; anything else (CSRs, other FP arithmetic, traps) is left
 // to the interpreter. The host compiles the emitted module
 // (`jitCompile` import) into the exported function table.
 //
@@ -353,6 +354,9 @@ export function invalidateRange(page: u32, lo: u32, hi: u32): i32 {
 const L_ENTRY: u32 = 0; // param i32: the member to start at, then the member a `br $top` goes to
 const L_VA: u32 = 1; // local i64: address, jump target, or the pc an exit leaves for
 const L_E: u32 = 2; // local i32: TLB entry, then a host address
+/** i32: whether the instructions in a converted branch's shadow run (ifConvert); L_E's
+ *  slot, which only loads, stores and the chain stubs use, none of them inside a shadow. */
+const L_RUN: u32 = L_E;
 const L_REM: u32 = 3; // local i32: what is left of the budget
 const L_B: u32 = 4; // local i32: block-cache entry of a chained target
 /** x1..x31 are locals 5..35 (x0 reads as the constant 0 and is never written). */
@@ -439,9 +443,15 @@ function getReg(off: u32): void {
   if ((dirty & (1 << r)) == 0) readFirst |= 1 << r;
   localGet(regLocal(r));
 }
-/** Pop into x[r] (r != 0). */
+/** Pop into x[r] (r != 0); inside a converted forward branch's shadow, only where L_RUN says
+ *  the instruction runs (x[r] = run ? value : x[r]). */
 function setReg(off: u32): void {
   const r = off >> 3;
+  if (predicated) {
+    getReg(off);
+    localGet(L_RUN);
+    select();
+  }
   localSet(regLocal(r));
   dirty |= 1 << r;
   if (<i32>r == readPageBase) readPageBase = -1;
@@ -1423,11 +1433,74 @@ function amoSource(rs2: u32, word: bool): void {
   if (word) { i32WrapI64(); numeric(I64_EXTEND_I32_S); }
 }
 
+/**
+ * If-conversion: a conditional branch forward over at most SHADOW_MAX instructions that only
+ * compute a register (no memory access, no exit, no branch) becomes selects, as compilers do for
+ * `x += cond` or min/max: the branch's outcome (data-dependent ones mispredict about half the
+ * time, costing the host more than the few instructions) decides through a `select` per skipped
+ * instruction whether its result is kept, and the budget gets back the instructions skipped.
+ * bench.S's `beqz t0, 2f; addi a0, a0, 1` made its loop two members, the taken path jumping to
+ * the second.
+ */
+const SHADOW_MAX: i32 = 4;
+/** Instructions still to emit in the current branch's shadow; whether this one is in it. */
+let shadowLeft: i32 = 0;
+let predicated: bool = false;
+const shadowScratch = memory.data(16);
+
+/** How many instructions lie in [from, to) (the pcs after a branch and its target) when all
+ *  of them can run predicated, inside the member's size limit after `count` instructions; else 0. */
+function shadowOf(from: i64, to: i64, count: i32): i32 {
+  if (to <= from || (((to - 1) ^ pagePc) & ~<i64>0xfff) != 0) return 0;
+  let n: i32 = 0;
+  let at = from;
+  while (at < to) {
+    if (n >= SHADOW_MAX || count + n + 1 >= MAX_INSNS) return 0;
+    const raw = insnAt(hostOf(at));
+    at += (raw & 3) == 3 ? 4 : 2;
+    decodeInto(shadowScratch, raw);
+    if (!predicable(decodedOp(shadowScratch))) return 0;
+    n++;
+  }
+  return at == to ? n : 0;
+}
+
+/** Register-only instructions cheap enough to run whatever the branch does. */
+function predicable(op: u8): bool {
+  switch (op) {
+    case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR: case OP_SRL:
+    case OP_SRA: case OP_OR: case OP_AND: case OP_MUL: case OP_ADDW: case OP_SUBW: case OP_SLLW:
+    case OP_SRLW: case OP_SRAW: case OP_MULW: case OP_ADDI: case OP_SLTI: case OP_SLTIU:
+    case OP_XORI: case OP_ORI: case OP_ANDI: case OP_SLLI: case OP_SRLI: case OP_SRAI:
+    case OP_ADDIW: case OP_SLLIW: case OP_SRLIW: case OP_SRAIW: case OP_LUI: case OP_AUIPC:
+      return true;
+  }
+  return false;
+}
+
+/** With the branch's condition (i32, taken) pushed: L_RUN = !taken; the budget gets back the
+ *  `skipped` instructions when taken (rem += taken ? skipped : 0); the next `skipped`
+ *  instructions write their registers through select (setReg). */
+function ifConvert(skipped: i32): void {
+  numeric(I32_EQZ);
+  localSet(L_RUN);
+  localGet(L_REM);
+  i32Const(0);
+  i32Const(skipped);
+  localGet(L_RUN);
+  select();
+  i32Add();
+  localSet(L_REM);
+  shadowLeft = skipped;
+}
+
 /** Emit the code of one instruction; returns false if it cannot be translated. */
 function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
   const op = decodedOp(d);
   const rd = decodedRd(d);
   const imm = <i64>decodedImm(d);
+  predicated = shadowLeft > 0;
+  if (predicated) shadowLeft--;
   // Ops without effects but a register write: nothing to do for rd = x0 (loads still check).
   switch (op) {
     case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR: case OP_SRL:
@@ -1575,6 +1648,11 @@ function emitInsn(d: u32, pc: i64, len: i64, count: i32): bool {
       getReg(decodedRs1(d));
       getReg(decodedRs2(d));
       numeric(cmp);
+      const skipped = shadowOf(pc + len, pc + imm, count + 1);
+      if (skipped > 0) {
+        ifConvert(skipped);
+        break;
+      }
       ifVoid();
       nest++;
       goto(pc + imm, count + 1);
@@ -1613,6 +1691,7 @@ function scanBlock(pc: i64): i32 {
   scanning = true;
   dirty = 0;
   readFirst = 0;
+  shadowLeft = 0;
   readPageBase = -1;
   writePageBase = -1;
   let off: u32 = 0;
@@ -1662,6 +1741,7 @@ function emitMember(k: i32): void {
   curMember = k;
   curLen = memberLenAt(k);
   nest = 0;
+  shadowLeft = 0;
   readPageBase = -1;
   writePageBase = -1;
   const pc = memberPcAt(k);
