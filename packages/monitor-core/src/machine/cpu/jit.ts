@@ -1446,7 +1446,7 @@ const SHADOW_MAX: i32 = 4;
 /** Instructions still to emit in the current branch's shadow; whether this one is in it. */
 let shadowLeft: i32 = 0;
 let predicated: bool = false;
-const shadowScratch = memory.data(16);
+const shadowScratch: u32 = <u32>memory.data(16);
 
 /** How many instructions lie in [from, to) (the pcs after a branch and its target) when all
  *  of them can run predicated, inside the member's size limit after `count` instructions; else 0. */
