@@ -455,6 +455,8 @@ const LABELS: Record<string, string> = {
   'apt-install': `\`apt-get install -y ${TEST_PACKAGE}\``,
   ...Object.fromEntries(WORKLOADS.map((w) => [w.name, w.label])),
 };
+/** A work's label as a Markdown table cell (a `|` in a command would end the cell). */
+const cell = (w: string) => (LABELS[w] ?? w).replaceAll('|', '\\|');
 const works = [...new Set([...(results.ours ?? []), ...(results.qemu ?? [])].map((m) => m.work))];
 const get = (peer: 'ours' | 'qemu', work: string) => results[peer]?.find((m) => m.work === work);
 const s = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(1)} s`);
@@ -466,7 +468,7 @@ console.log(
     ...works.map((w) => {
       const o = get('ours', w);
       const q = get('qemu', w);
-      return `| ${LABELS[w] ?? w} | ${s(o?.wall)} | ${s(q?.wall)} | ${s(o?.cpu)} | ${s(q?.cpu)} | ${ratio(o?.cpu, q?.cpu)} | ${s(o?.guest)} | ${s(q?.guest)} | ${ratio(o?.guest, q?.guest)} |`;
+      return `| ${cell(w)} | ${s(o?.wall)} | ${s(q?.wall)} | ${s(o?.cpu)} | ${s(q?.cpu)} | ${ratio(o?.cpu, q?.cpu)} | ${s(o?.guest)} | ${s(q?.guest)} | ${ratio(o?.guest, q?.guest)} |`;
     }),
   ].join('\n'),
 );
@@ -486,7 +488,7 @@ if (jitRows.length) {
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...jitRows.map(
         ([w, j]) =>
-          `| ${LABELS[w] ?? w} | ${M(j.instructions)} | ${((100 * j.insns) / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${((100 * j.entries) / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : ((1e6 * j.decodeMisses) / j.instructions).toFixed(0)} | ${j.compileMs} | ${threadSplit(get('ours', w)?.threads)} |`,
+          `| ${cell(w)} | ${M(j.instructions)} | ${((100 * j.insns) / j.instructions).toFixed(1)} % | ${(j.insns / Math.max(1, j.entries)).toFixed(0)} | ${j.lookups ? `${((100 * j.entries) / j.lookups).toFixed(1)} %` : ''} | ${j.translated}${j.regions === undefined ? '' : ` (${j.regions})`} | ${j.dropped} | ${j.codeWrites} | ${j.decodeMisses === undefined ? '' : ((1e6 * j.decodeMisses) / j.instructions).toFixed(0)} | ${j.compileMs} | ${threadSplit(get('ours', w)?.threads)} |`,
       ),
     ].join('\n'),
   );
