@@ -173,12 +173,15 @@ export class ManagerClient extends EventEmitter {
     const flags = (opts.force ? AttachFlag.FORCE : 0) | (opts.watch ? AttachFlag.WATCH : 0);
     // Before the request: an END may arrive in the same read as the answer (taken over at once),
     // and is dispatched before this function resumes; it must not be overwritten here.
+    const before = { monitorId: this.monitorId, ended: this.ended };
     this.monitorId = id;
     this.ended = false;
     try {
       await this.createOrAttach(Requests.ATTACH, { id, flags, modules });
     } catch (err) {
-      if (this.monitorId === id) this.monitorId = undefined;
+      // Refused or unreachable: the client is attached as it was before.
+      this.monitorId = before.monitorId;
+      this.ended = before.ended;
       throw err;
     }
   }

@@ -158,7 +158,8 @@ export const REGION_SPAN_SLOTS: u32 = MAX_TABLE_SLOTS;
  * The decoded-instruction cache (decode.ts): 262144 entries of 16 bytes, direct-mapped on the
  * halfword address, so 512 KiB of code without conflicts. With 65536 (128 KiB of code), the
  * Debian guest's `apt-get install` missed 8,450 times per million instructions and its boot
- * 4,977; with 262144, 3,240 and 1,787 (bench/RESULTS.md, 2026-12-02 16:30).
+ * 4,977; with 262144, 3,240 and 1,787 (bench/RESULTS.md, "Where `apt-get install` spends
+ * its CPU").
  */
 export const DECODE_BASE: u32 = 0x950000;
 export const DECODE_ENTRIES: u32 = 262144;
